@@ -1,0 +1,279 @@
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "duration.h"
+#include "escape.h"
+#include "util.h"
+#include "version.h"
+
+static const struct cmd_entry *const cmd_table[] = {
+	&cmd_doctor_entry,
+	&cmd_daemon_entry,
+	&cmd_start_entry,
+	&cmd_status_entry,
+	&cmd_stop_entry,
+	&cmd_report_entry,
+	&cmd_demo_entry,
+	&cmd_import_entry,
+	&cmd_version_entry,
+	&cmd_help_entry,
+};
+
+const struct cmd_entry *
+cmd_find(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_LEN(cmd_table); i++) {
+		if (strcmp(cmd_table[i]->name, name) == 0 ||
+		    (cmd_table[i]->alias != NULL &&
+		    strcmp(cmd_table[i]->alias, name) == 0))
+			return cmd_table[i];
+	}
+	return NULL;
+}
+
+static void
+print_overview(FILE *f)
+{
+	fprintf(f, "usage: gua COMMAND [options]\n\n"
+	    "gua records NVIDIA GPU telemetry into SQLite and reports GPU time "
+	    "as active,\nidle-held (memory held while the GPU computes "
+	    "nothing) and truly idle.\n\ncommands:\n");
+	for (size_t i = 0; i < ARRAY_LEN(cmd_table); i++)
+		fprintf(f, "  %-8s %s\n", cmd_table[i]->name,
+		    cmd_table[i]->summary);
+	fprintf(f, "\n'gua help COMMAND' or 'gua COMMAND --help' shows a "
+	    "command's options.\n'man gua' has the whole manual.\n");
+}
+
+void
+cmd_print_help(const struct cmd_entry *c)
+{
+	printf("usage: gua %s%s%s\n", c->name, c->usage[0] ? " " : "",
+	    c->usage);
+	if (c->alias != NULL)
+		printf("       (also: gua %s)\n", c->alias);
+	printf("\n%s\n", c->summary);
+	if (c->help[0] != '\0')
+		printf("\n%s", c->help);
+}
+
+/*
+ * Messages quote what users typed and paths they gave: escaped as a whole,
+ * so a value with a newline or an escape sequence still makes one line.
+ */
+static void
+vmessage(const struct cmd_entry *c, const char *prefix, const char *fmt,
+    va_list ap)
+{
+	char msg[2048], safe[4096];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	escape_terminal(msg, safe, sizeof(safe), 0);
+	fprintf(stderr, "gua%s%s: %s%s\n", c ? " " : "", c ? c->name : "",
+	    prefix, safe);
+}
+
+int
+cmd_usage_error(const struct cmd_entry *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmessage(c, "", fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "Try 'gua %s --help' for the options.\n", c->name);
+	return EXIT_USAGE;
+}
+
+int
+cmd_fail(const struct cmd_entry *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmessage(c, "", fmt, ap);
+	va_end(ap);
+	return EXIT_FAIL;
+}
+
+void
+cmd_warn(const struct cmd_entry *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmessage(c, "warning: ", fmt, ap);
+	va_end(ap);
+}
+
+int
+cmd_getopt(const struct cmd_entry *c, int argc, char **argv,
+    const char *shortopts, const struct option *longopts)
+{
+	int ch;
+
+	opterr = 0;
+	ch = getopt_long(argc, argv, shortopts, longopts, NULL);
+	if (ch == 'h') {
+		cmd_print_help(c);
+		return -3;
+	}
+	if (ch == '?' || ch == ':') {
+		char text[64];
+		const char *arg = argv[optind - 1];
+		size_t len = strcspn(arg, "=");
+
+		/* An unknown letter in a cluster ("-xz") is named alone. */
+		if (ch == '?' && optopt != 0 && arg[1] != '-')
+			snprintf(text, sizeof(text), "-%c", optopt);
+		else
+			snprintf(text, sizeof(text), "%.*s",
+			    (int)(len < 48 ? len : 48), arg);
+		if (ch == ':')
+			cmd_usage_error(c, "option '%s' needs a value", text);
+		else if (optopt != 0 && arg[1] == '-')
+			cmd_usage_error(c, "option '%s' takes no value", text);
+		else
+			cmd_usage_error(c, "unknown option '%s'", text);
+		return -2;
+	}
+	return ch;
+}
+
+int
+cmd_duration(const struct cmd_entry *c, const char *option, const char *value,
+    int64_t *ms)
+{
+	char err[256];
+
+	if (duration_parse(value, ms, err, sizeof(err)) != 0) {
+		cmd_usage_error(c, "%s: %s", option, err);
+		return -1;
+	}
+	return 0;
+}
+
+int
+cmd_now(const struct cmd_entry *c, int64_t *now_ms)
+{
+	const char *env = getenv("GUA_NOW");
+
+	if (env == NULL || env[0] == '\0') {
+		*now_ms = util_now_ms();
+		return 0;
+	}
+	if (util_parse_rfc3339(env, now_ms) != 0) {
+		cmd_usage_error(c, "GUA_NOW: '%s' is not an RFC 3339 time "
+		    "(like 2026-11-25T08:00:00Z)", env);
+		return -1;
+	}
+	return 0;
+}
+
+int
+cmd_not_available(const struct cmd_entry *c, int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			cmd_print_help(c);
+			return EXIT_OK;
+		}
+	}
+	return cmd_fail(c, "not available in this build of gua %s: this "
+	    "command is not implemented yet", GUA_VERSION);
+}
+
+static int
+version_exec(const struct cmd_entry *c, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int ch;
+
+	while ((ch = cmd_getopt(c, argc, argv, ":h", longopts)) != -1) {
+		if (ch == -3)
+			return EXIT_OK;
+		return EXIT_USAGE;
+	}
+	if (optind < argc)
+		return cmd_usage_error(c, "unexpected argument '%s'",
+		    argv[optind]);
+	printf("gua %s\n", GUA_VERSION);
+	return EXIT_OK;
+}
+
+const struct cmd_entry cmd_version_entry = {
+	.name = "version",
+	.usage = "",
+	.summary = "Print gua's version.",
+	.help = "",
+	.exec = version_exec,
+};
+
+static int
+help_exec(const struct cmd_entry *c, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const struct cmd_entry *target;
+	int ch;
+
+	while ((ch = cmd_getopt(c, argc, argv, ":h", longopts)) != -1) {
+		if (ch == -3)
+			return EXIT_OK;
+		return EXIT_USAGE;
+	}
+	if (optind == argc) {
+		print_overview(stdout);
+		return EXIT_OK;
+	}
+	if (optind + 1 < argc)
+		return cmd_usage_error(c, "unexpected argument '%s'",
+		    argv[optind + 1]);
+	if ((target = cmd_find(argv[optind])) == NULL)
+		return cmd_usage_error(c, "unknown command '%s'",
+		    argv[optind]);
+	cmd_print_help(target);
+	return EXIT_OK;
+}
+
+const struct cmd_entry cmd_help_entry = {
+	.name = "help",
+	.usage = "[COMMAND]",
+	.summary = "Show the commands, or one command's options.",
+	.help = "",
+	.exec = help_exec,
+};
+
+int
+cmd_main(int argc, char **argv)
+{
+	const struct cmd_entry *c;
+
+	if (argc < 2) {
+		print_overview(stderr);
+		return EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0)
+		return cmd_version_entry.exec(&cmd_version_entry, 1, argv + 1);
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
+		return cmd_help_entry.exec(&cmd_help_entry, 1, argv + 1);
+	if ((c = cmd_find(argv[1])) == NULL) {
+		char safe[256];
+
+		escape_terminal(argv[1], safe, sizeof(safe), 64);
+		fprintf(stderr, "gua: unknown command '%s'\n"
+		    "Try 'gua help' for the list of commands.\n", safe);
+		return EXIT_USAGE;
+	}
+	optind = 0;	/* GNU: reinitialise for this argv */
+	return c->exec(c, argc - 1, argv + 1);
+}

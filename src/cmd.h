@@ -1,0 +1,75 @@
+/*
+ * Commands: one const descriptor per command, collected in a table by
+ * cmd.c. A command parses its own options, calls modules and maps their
+ * errors to an exit status and one line on stderr.
+ */
+#ifndef GUA_CMD_H
+#define GUA_CMD_H
+
+#include <stdint.h>
+
+/* Exit statuses (status follows LSB instead, see cmd-status.c). */
+#define EXIT_OK		0
+#define EXIT_FAIL	1	/* a runtime failure */
+#define EXIT_USAGE	2	/* bad usage, a bad value, a bad --db */
+
+struct cmd_entry {
+	const char	*name;
+	const char	*alias;		/* another name, or NULL */
+	const char	*usage;		/* options, after "gua NAME " */
+	const char	*summary;	/* one line for "gua help" */
+	const char	*help;		/* the options, one per line */
+	int		(*exec)(const struct cmd_entry *, int argc,
+			    char **argv);
+};
+
+extern const struct cmd_entry cmd_daemon_entry;
+extern const struct cmd_entry cmd_start_entry;
+extern const struct cmd_entry cmd_status_entry;
+extern const struct cmd_entry cmd_stop_entry;
+extern const struct cmd_entry cmd_report_entry;
+extern const struct cmd_entry cmd_demo_entry;
+extern const struct cmd_entry cmd_doctor_entry;
+extern const struct cmd_entry cmd_import_entry;
+extern const struct cmd_entry cmd_version_entry;
+extern const struct cmd_entry cmd_help_entry;
+
+/* Runs the command named by argv[1]; returns the exit status. */
+int	cmd_main(int argc, char **argv);
+const struct cmd_entry *cmd_find(const char *name);
+/* Full help of a command on stdout. */
+void	cmd_print_help(const struct cmd_entry *);
+
+/*
+ * Option parsing with getopt_long, silent, so every error is ours: returns
+ * the option character like getopt_long, or -2 after printing an unknown or
+ * incomplete option (the caller returns EXIT_USAGE). "-h"/"--help" print
+ * the help and return -3 (the caller returns EXIT_OK).
+ */
+struct option;
+int	cmd_getopt(const struct cmd_entry *, int argc, char **argv,
+	    const char *shortopts, const struct option *longopts);
+
+/* "gua NAME: message" on stderr, then a hint; returns EXIT_USAGE. */
+int	cmd_usage_error(const struct cmd_entry *, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+/* "gua NAME: message" on stderr; returns EXIT_FAIL. */
+int	cmd_fail(const struct cmd_entry *, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+/* "gua NAME: warning: message" on stderr. */
+void	cmd_warn(const struct cmd_entry *, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+
+/* Parses a duration option value; 0, or prints the error and returns -1. */
+int	cmd_duration(const struct cmd_entry *, const char *option,
+	    const char *value, int64_t *ms);
+/*
+ * "Now" for reports and the demo: the wall clock, or GUA_NOW (an RFC 3339
+ * time) so tests and examples can be reproduced. -1 when GUA_NOW is bad.
+ */
+int	cmd_now(const struct cmd_entry *, int64_t *now_ms);
+
+/* For commands that a later build provides: says so plainly, exit 1. */
+int	cmd_not_available(const struct cmd_entry *, int argc, char **argv);
+
+#endif

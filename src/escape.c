@@ -1,0 +1,105 @@
+#include <stdio.h>
+#include <string.h>
+
+#include "escape.h"
+
+size_t
+escape_utf8_decode(const unsigned char *s, size_t len, unsigned *cp)
+{
+	unsigned c;
+	size_t n;
+
+	if (len == 0)
+		return 0;
+	if (s[0] < 0x80) {
+		*cp = s[0];
+		return 1;
+	}
+	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		n = 2;
+		c = s[0] & 0x1f;
+	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		n = 3;
+		c = s[0] & 0x0f;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		n = 4;
+		c = s[0] & 0x07;
+	} else {
+		return 0;
+	}
+	if (len < n)
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = c << 6 | (s[i] & 0x3f);
+	}
+	/* Overlong forms, surrogates and values past U+10FFFF are invalid. */
+	if ((n == 3 && c < 0x800) || (n == 4 && (c < 0x10000 ||
+	    c > 0x10ffff)) || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*cp = c;
+	return n;
+}
+
+/* Characters that reorder or hide text on a terminal (Trojan Source). */
+static int
+is_bidi_control(unsigned cp)
+{
+	return cp == 0x061c || cp == 0x200e || cp == 0x200f ||
+	    (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
+size_t
+escape_terminal(const char *in, char *out, size_t outlen, size_t max_cols)
+{
+	const unsigned char *s = (const unsigned char *)in;
+	size_t len = strlen(in), i = 0, o = 0, cols = 0;
+	char piece[16];
+
+	if (outlen == 0)
+		return 0;
+	while (i < len) {
+		unsigned cp;
+		size_t n = escape_utf8_decode(s + i, len - i, &cp), plen;
+
+		if (n == 0) {
+			snprintf(piece, sizeof(piece), "\\x%02X", s[i]);
+			n = 1;
+		} else if (cp == '\\') {
+			memcpy(piece, "\\\\", 3);
+		} else if (cp == '\n') {
+			memcpy(piece, "\\n", 3);
+		} else if (cp == '\t') {
+			memcpy(piece, "\\t", 3);
+		} else if (cp == '\r') {
+			memcpy(piece, "\\r", 3);
+		} else if (cp < 0x20 || cp == 0x7f) {
+			snprintf(piece, sizeof(piece), "\\x%02X", cp);
+		} else if ((cp >= 0x80 && cp < 0xa0) || is_bidi_control(cp)) {
+			snprintf(piece, sizeof(piece), "\\u{%X}", cp);
+		} else {
+			memcpy(piece, s + i, n);
+			piece[n] = '\0';
+		}
+		plen = strlen(piece);
+		/* A visible escape is several columns; count what is shown. */
+		size_t pcols = (n > 1 && piece[0] != '\\') ? 1 : plen;
+		if (max_cols > 0 && cols + pcols > max_cols - (i + n < len)) {
+			if (o + 3 < outlen) {
+				memcpy(out + o, "\xe2\x80\xa6", 3);
+				o += 3;
+				cols++;
+			}
+			break;
+		}
+		if (o + plen >= outlen)
+			break;
+		memcpy(out + o, piece, plen);
+		o += plen;
+		cols += pcols;
+		i += n;
+	}
+	out[o] = '\0';
+	return cols;
+}

@@ -1,0 +1,287 @@
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "escape.h"
+#include "report-text.h"
+#include "util.h"
+
+static const char heat_scale[] = " .:-=+*#%@";
+static const char *const weekdays[7] = { "Sun", "Mon", "Tue", "Wed", "Thu",
+	"Fri", "Sat" };
+
+/* Prints untrusted text escaped, cut and padded to exactly cols columns. */
+static void
+put_cell(FILE *f, const char *s, size_t cols)
+{
+	char buf[1024];
+	size_t used = escape_terminal(s, buf, sizeof(buf), cols);
+
+	fputs(buf, f);
+	for (; used < cols; used++)
+		fputc(' ', f);
+}
+
+static void
+put_repeat(FILE *f, const char *glyph, int n)
+{
+	for (int i = 0; i < n; i++)
+		fputs(glyph, f);
+}
+
+void
+report_text_bar_cells(const struct rollup_gpu *r, int width, int cells[3])
+{
+	/* Round each share to whole cells (half to even, as the original),
+	   and let truly-idle take the rest so the bar is exactly width. */
+	cells[0] = (int)nearbyint(report_share(r, STATE_ACTIVE) * width);
+	cells[1] = (int)nearbyint(report_share(r, STATE_IDLE_HELD) * width);
+	if (cells[0] > width)
+		cells[0] = width;
+	if (cells[0] + cells[1] > width)
+		cells[1] = width - cells[0];
+	cells[2] = width - cells[0] - cells[1];
+}
+
+static void
+format_time(int64_t ms, char *buf, size_t len)
+{
+	char iso[32];
+
+	util_format_rfc3339(ms, iso, sizeof(iso));
+	/* "2026-11-25T08:30:00Z" -> "2026-11-25 08:30:00" */
+	iso[10] = ' ';
+	iso[19] = '\0';
+	util_strlcpy(buf, iso, len);
+}
+
+static void
+gpu_label(const struct report_gpu *g, char *buf, size_t len)
+{
+	snprintf(buf, len, "GPU-%d", g->info.index);
+}
+
+static void
+write_header(FILE *f, const struct report *rep)
+{
+	char window[64];
+
+	util_format_elapsed(report_window_ms(rep), window, sizeof(window));
+	fputs("gua \xe2\x80\x94 ", f);
+	put_cell(f, rep->meta.hostname, 0);
+	fputs(" (bare, driver ", f);
+	put_cell(f, rep->meta.driver_version[0] ? rep->meta.driver_version :
+	    "unknown", 0);
+	fprintf(f, ")  Window: %s\n", window);
+}
+
+static void
+write_headline(FILE *f, const struct report *rep, int width)
+{
+	const struct rollup_gpu *t = &rep->total;
+	int cells[3];
+	double cov;
+
+	fputs("\n\xc2\xa7" "1 Headline\n", f);
+	if (rollup_gpu_known_n(t) == 0) {
+		fputs("  (no samples in window)\n", f);
+		return;
+	}
+	report_text_bar_cells(t, width, cells);
+	fputs("  ", f);
+	put_repeat(f, "\xe2\x96\x88", cells[0]);
+	put_repeat(f, "\xe2\x96\x92", cells[1]);
+	put_repeat(f, "\xe2\x96\x91", cells[2]);
+	fputc('\n', f);
+	fprintf(f, "  active       \xe2\x96\x88  %5.1f%%\n",
+	    100 * report_share(t, STATE_ACTIVE));
+	fprintf(f, "  idle-held    \xe2\x96\x92  %5.1f%%       \xe2\x86\x90 "
+	    "this is the number conventional tools miss\n",
+	    100 * report_share(t, STATE_IDLE_HELD));
+	fprintf(f, "  truly-idle   \xe2\x96\x91  %5.1f%%\n",
+	    100 * report_share(t, STATE_TRULY_IDLE));
+	fprintf(f, "  (%lld samples)\n", (long long)rollup_gpu_known_n(t));
+	cov = report_coverage(rep);
+	if (cov < 0.9995) {
+		char gap[64];
+		double missing = (1 - cov) * (double)report_window_ms(rep) *
+		    (double)rep->ngpus;
+
+		util_format_elapsed((int64_t)missing, gap, sizeof(gap));
+		fprintf(f, "  coverage %.1f%% of the window observed; %s of "
+		    "GPU time not observed (collector down or GPU "
+		    "unreadable)\n", 100 * cov, gap);
+	}
+}
+
+static void
+write_waste(FILE *f, const struct report *rep)
+{
+	fputs("\n\xc2\xa7" "2 Waste\n", f);
+	if (rollup_gpu_known_n(&rep->total) == 0) {
+		fputs("  (no samples in window)\n", f);
+		return;
+	}
+	fprintf(f, "  ~%.2f GPU-hours idle, ~%.2f GPUs equivalently unused\n",
+	    report_idle_gpu_hours(rep), report_gpus_unused(rep));
+}
+
+static void
+write_per_gpu(FILE *f, const struct report *rep)
+{
+	char label[32];
+
+	fputs("\n\xc2\xa7" "3 Per-GPU\n", f);
+	if (rep->ngpus == 0) {
+		fputs("  (no samples in window)\n", f);
+		return;
+	}
+	for (size_t i = 0; i < rep->ngpus; i++) {
+		const struct rollup_gpu *r = &rep->gpus[i].r;
+
+		gpu_label(&rep->gpus[i], label, sizeof(label));
+		fprintf(f, "  %-8s  active %5.1f%%  idle-held %5.1f%%  "
+		    "truly-idle %5.1f%%", label,
+		    100 * report_share(r, STATE_ACTIVE),
+		    100 * report_share(r, STATE_IDLE_HELD),
+		    100 * report_share(r, STATE_TRULY_IDLE));
+		if (r->n[STATE_UNKNOWN] > 0)
+			fprintf(f, "  unknown %s", rollup_gpu_known_n(r) ?
+			    "for part" : "throughout");
+		fputc('\n', f);
+	}
+}
+
+static void
+write_identities(FILE *f, const struct report *rep)
+{
+	size_t shown = rep->nids < TEXT_TOP_IDENTITIES ? rep->nids :
+	    TEXT_TOP_IDENTITIES;
+
+	fputs("\n\xc2\xa7" "4 Top identities (by idle-held GPU-hours)\n", f);
+	if (rep->nids == 0) {
+		fputs(rollup_gpu_known_n(&rep->total) == 0 ?
+		    "  (no samples in window)\n" :
+		    "  (no process held a GPU in window)\n", f);
+		return;
+	}
+	fputs("  identity              gpu-hours   idle-held   share  "
+	    "idle GiB\xc2\xb7h\n", f);
+	for (size_t i = 0; i < shown; i++) {
+		const struct report_identity *id = &rep->ids[i];
+
+		fputs("  ", f);
+		put_cell(f, id->name, 20);
+		fprintf(f, "  %9.2f   %9.2f  %5.1f%%  %10.2f\n",
+		    (double)id->ms / MS_PER_HOUR,
+		    (double)id->idle_ms / MS_PER_HOUR,
+		    id->ms ? 100.0 * (double)id->idle_ms / (double)id->ms : 0,
+		    (double)id->idle_mib_ms / 1024 / MS_PER_HOUR);
+	}
+	if (rep->nids > shown)
+		fprintf(f, "  (%zu more)\n", rep->nids - shown);
+}
+
+static void
+write_grid(FILE *f, const struct report *rep, enum state s)
+{
+	fputs("        ", f);
+	for (int h = 0; h < 24; h++)
+		fprintf(f, "%d%s", h % 10, h < 23 ? " " : "\n");
+	for (int d = 0; d < 7; d++) {
+		char line[8 + 48 + 1];
+		int end = 0;
+
+		memset(line, ' ', sizeof(line));
+		memcpy(line + 2, weekdays[d], 3);
+		for (int h = 0; h < 24; h++) {
+			const struct rollup_gpu *c = &rep->heat[d][h];
+			int idx;
+
+			if (rollup_gpu_known_ms(c) == 0)
+				continue;
+			idx = (int)(report_share(c, s) * 9 + 0.5);
+			if (idx < 1)
+				idx = 1;
+			line[8 + 2 * h] = heat_scale[idx];
+			end = 8 + 2 * h + 1;
+		}
+		line[end > 5 ? end : 5] = '\0';
+		fprintf(f, "%s\n", line);
+	}
+}
+
+static void
+write_heatmaps(FILE *f, const struct report *rep)
+{
+	fputs("\n\xc2\xa7" "5 Time-of-day heatmap (UTC)\n", f);
+	if (rollup_gpu_known_n(&rep->total) == 0) {
+		fputs("  (no samples in window)\n", f);
+		return;
+	}
+	fputs("  active share (\" .:-=+*#%@\", low to high; blank: no "
+	    "samples)\n", f);
+	write_grid(f, rep, STATE_ACTIVE);
+	fputs("  idle-held share\n", f);
+	write_grid(f, rep, STATE_IDLE_HELD);
+}
+
+static void
+write_sessions(FILE *f, const struct report *rep)
+{
+	size_t shown = 0;
+
+	fputs("\n\xc2\xa7" "6 Idle-held sessions (longest first)\n", f);
+	if (rollup_gpu_known_n(&rep->total) == 0) {
+		fputs("  (no samples in window)\n", f);
+		return;
+	}
+	for (size_t i = 0; i < rep->nsessions; i++) {
+		const struct report_session *s = &rep->sessions[i];
+		char label[32], idle[64], first[32], last[32];
+
+		if (s->r.idle_ms == 0)
+			break;	/* sorted: the rest held nothing idle */
+		if (shown == TEXT_TOP_SESSIONS) {
+			size_t more = 0;
+
+			for (size_t j = i; j < rep->nsessions &&
+			    rep->sessions[j].r.idle_ms > 0; j++)
+				more++;
+			fprintf(f, "  (%zu more)\n", more);
+			break;
+		}
+		if (shown++ == 0)
+			fputs("  user          pid  command          gpu     "
+			    "peak MiB   idle-held  first seen (UTC)     "
+			    "last seen (UTC)      alive\n", f);
+		gpu_label(&rep->gpus[s->gpu], label, sizeof(label));
+		util_format_elapsed(s->r.idle_ms, idle, sizeof(idle));
+		format_time(s->r.first_ms, first, sizeof(first));
+		format_time(s->r.last_ms, last, sizeof(last));
+		fputs("  ", f);
+		put_cell(f, s->who.user[0] ? s->who.user : "unknown", 10);
+		fprintf(f, " %6u  ", s->pid);
+		put_cell(f, s->who.comm[0] ? s->who.comm : "?", 15);
+		fprintf(f, "  %-6s  %8lld  %10s  %s  %s  %s\n", label,
+		    (long long)(s->r.peak_mib < 0 ? 0 : s->r.peak_mib), idle,
+		    first, last, s->alive ? "yes" : "no");
+	}
+	if (shown == 0)
+		fputs("  (no process held memory idle in window)\n", f);
+}
+
+int
+report_text_write(FILE *f, const struct report *rep,
+    const struct text_options *o)
+{
+	write_header(f, rep);
+	write_headline(f, rep, o->width);
+	write_waste(f, rep);
+	write_per_gpu(f, rep);
+	write_identities(f, rep);
+	write_heatmaps(f, rep);
+	write_sessions(f, rep);
+	fflush(f);
+	return ferror(f) ? -1 : 0;
+}

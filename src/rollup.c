@@ -1,0 +1,88 @@
+#include "rollup.h"
+
+enum state
+rollup_gpu_add(struct rollup_gpu *r, const struct thresholds *t,
+    int64_t span_ms, int util_pm, int64_t held_mib, int held_partial)
+{
+	enum state s = classify_gpu(t, util_pm, held_mib, held_partial);
+
+	r->ms[s] += span_ms;
+	r->n[s]++;
+	if (util_pm != UTIL_UNKNOWN) {
+		r->util_pm_ms += (int64_t)util_pm * span_ms;
+		r->util_ms += span_ms;
+	}
+	return s;
+}
+
+enum state
+rollup_proc_add(struct rollup_proc *r, const struct thresholds *t,
+    int64_t ts_ms, int64_t span_ms, int proc_util_pm, int gpu_util_pm,
+    int64_t mem_mib)
+{
+	enum state s = classify_process(t, proc_util_pm, gpu_util_pm, mem_mib);
+
+	if (r->n == 0 || ts_ms < r->first_ms)
+		r->first_ms = ts_ms;
+	if (r->n == 0 || ts_ms > r->last_ms)
+		r->last_ms = ts_ms;
+	r->ms += span_ms;
+	r->n++;
+	if (mem_mib != MIB_UNKNOWN && mem_mib > r->peak_mib)
+		r->peak_mib = mem_mib;
+	if (s == STATE_IDLE_HELD) {
+		r->idle_ms += span_ms;
+		r->idle_mib_ms += mem_mib * span_ms;
+	}
+	return s;
+}
+
+void
+rollup_gpu_merge(struct rollup_gpu *d, const struct rollup_gpu *s)
+{
+	for (int i = 0; i < STATE_COUNT; i++) {
+		d->ms[i] += s->ms[i];
+		d->n[i] += s->n[i];
+	}
+	d->util_pm_ms += s->util_pm_ms;
+	d->util_ms += s->util_ms;
+}
+
+void
+rollup_proc_init(struct rollup_proc *r)
+{
+	r->ms = r->n = r->idle_ms = r->idle_mib_ms = 0;
+	r->peak_mib = MIB_UNKNOWN;
+	r->first_ms = r->last_ms = 0;
+}
+
+void
+rollup_proc_merge(struct rollup_proc *d, const struct rollup_proc *s)
+{
+	if (s->n == 0)
+		return;
+	if (d->n == 0 || s->first_ms < d->first_ms)
+		d->first_ms = s->first_ms;
+	if (d->n == 0 || s->last_ms > d->last_ms)
+		d->last_ms = s->last_ms;
+	d->ms += s->ms;
+	d->n += s->n;
+	d->idle_ms += s->idle_ms;
+	d->idle_mib_ms += s->idle_mib_ms;
+	if (s->peak_mib > d->peak_mib)
+		d->peak_mib = s->peak_mib;
+}
+
+int64_t
+rollup_gpu_known_ms(const struct rollup_gpu *r)
+{
+	return r->ms[STATE_ACTIVE] + r->ms[STATE_IDLE_HELD] +
+	    r->ms[STATE_TRULY_IDLE];
+}
+
+int64_t
+rollup_gpu_known_n(const struct rollup_gpu *r)
+{
+	return r->n[STATE_ACTIVE] + r->n[STATE_IDLE_HELD] +
+	    r->n[STATE_TRULY_IDLE];
+}

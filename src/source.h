@@ -1,0 +1,36 @@
+/*
+ * Telemetry sources: where ticks come from. A source fills a tick's GPUs and
+ * processes; the caller sets the tick's time and span.
+ */
+#ifndef GUA_SOURCE_H
+#define GUA_SOURCE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tick.h"
+
+struct source_config {
+	const char	*nvml_library;	/* NVML path, NULL for the default */
+	int64_t		 interval_ms;
+};
+
+/* What a source tells about itself once open. */
+struct source_info {
+	char	driver_version[80];	/* NVIDIA driver version */
+	char	kind[16];		/* "bare" */
+	int	ngpus;			/* GPUs seen when opening */
+};
+
+struct source {
+	const char	*name;		/* "nvml", "demo"; stored in the runs */
+	int		(*open)(void **ctx, const struct source_config *,
+			    struct source_info *, char *err, size_t errlen);
+	int		(*sample)(void *ctx, struct tick *, char *err,
+			    size_t errlen);
+	void		(*close)(void *ctx);
+};
+
+extern const struct source source_demo;
+
+#endif

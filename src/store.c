@@ -1,0 +1,689 @@
+/*
+ * Opening, creating and checking gua databases; the schema; the meta table.
+ * The write path is in store-write.c, the read path in store-read.c.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "store-internal.h"
+#include "util.h"
+#include "version.h"
+
+#define BUSY_TIMEOUT_MS	5000
+
+/*
+ * Integer keys everywhere; a GPU and a process identity are stored once.
+ * gpu_ticks.procs packs the processes of a GPU at a tick as varints
+ * (process key, own utilization + 1 or 0 when unknown); their memory lives
+ * in proc_mem as a change log, written only when it changes. The roll_*
+ * tables are hourly sums kept by the writer in the tick's transaction.
+ */
+static const char schema_sql[] =
+    "CREATE TABLE meta("
+    " key TEXT PRIMARY KEY NOT NULL,"
+    " value TEXT NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE runs("
+    " id INTEGER PRIMARY KEY,"
+    " started_ms INTEGER NOT NULL,"
+    " interval_ms INTEGER NOT NULL,"
+    " source TEXT NOT NULL,"
+    " driver_version TEXT NOT NULL,"
+    " gua_version TEXT NOT NULL,"
+    " hostname TEXT NOT NULL);"
+    "CREATE TABLE gpus("
+    " id INTEGER PRIMARY KEY,"
+    " uuid TEXT NOT NULL UNIQUE,"
+    " idx INTEGER NOT NULL,"
+    " name TEXT NOT NULL,"
+    " memory_total_mib INTEGER,"
+    " parent_uuid TEXT NOT NULL DEFAULT '');"
+    "CREATE TABLE procs("
+    " id INTEGER PRIMARY KEY,"
+    " pid INTEGER NOT NULL,"
+    " start_ms INTEGER NOT NULL,"
+    " known INTEGER NOT NULL,"
+    " uid INTEGER,"
+    " user TEXT NOT NULL,"
+    " comm TEXT NOT NULL,"
+    " cmdline TEXT NOT NULL,"
+    " container TEXT NOT NULL,"
+    " pod TEXT NOT NULL,"
+    " unit TEXT NOT NULL,"
+    " slurm_job TEXT NOT NULL,"
+    " UNIQUE(pid, start_ms));"
+    "CREATE TABLE ticks("
+    " id INTEGER PRIMARY KEY,"
+    " ts_ms INTEGER NOT NULL,"
+    " span_ms INTEGER NOT NULL,"
+    " run INTEGER NOT NULL);"
+    "CREATE INDEX ticks_ts ON ticks(ts_ms);"
+    "CREATE TABLE gpu_ticks("
+    " tick INTEGER NOT NULL,"
+    " gpu INTEGER NOT NULL,"
+    " util_pm INTEGER,"
+    " util_max INTEGER,"
+    " util_src INTEGER NOT NULL,"
+    " cover_pm INTEGER,"
+    " procs BLOB,"
+    " PRIMARY KEY(tick, gpu)) WITHOUT ROWID;"
+    "CREATE TABLE proc_mem("
+    " gpu INTEGER NOT NULL,"
+    " proc INTEGER NOT NULL,"
+    " tick INTEGER NOT NULL,"
+    " mem_mib INTEGER,"
+    " PRIMARY KEY(gpu, proc, tick)) WITHOUT ROWID;"
+    "CREATE INDEX proc_mem_tick ON proc_mem(tick);"
+    "CREATE TABLE roll_gpu("
+    " hour_ms INTEGER NOT NULL,"
+    " gpu INTEGER NOT NULL,"
+    " active_ms INTEGER NOT NULL, idle_held_ms INTEGER NOT NULL,"
+    " truly_idle_ms INTEGER NOT NULL, unknown_ms INTEGER NOT NULL,"
+    " active_n INTEGER NOT NULL, idle_held_n INTEGER NOT NULL,"
+    " truly_idle_n INTEGER NOT NULL, unknown_n INTEGER NOT NULL,"
+    " util_pm_ms INTEGER NOT NULL, util_ms INTEGER NOT NULL,"
+    " PRIMARY KEY(hour_ms, gpu)) WITHOUT ROWID;"
+    "CREATE TABLE roll_proc("
+    " hour_ms INTEGER NOT NULL,"
+    " gpu INTEGER NOT NULL,"
+    " proc INTEGER NOT NULL,"
+    " ms INTEGER NOT NULL, n INTEGER NOT NULL,"
+    " idle_ms INTEGER NOT NULL, idle_mib_ms INTEGER NOT NULL,"
+    " peak_mib INTEGER NOT NULL,"
+    " first_ms INTEGER NOT NULL, last_ms INTEGER NOT NULL,"
+    " PRIMARY KEY(hour_ms, gpu, proc)) WITHOUT ROWID;";
+
+int
+store_sqlite_err(struct store *s, char *err, size_t errlen, const char *what)
+{
+	return util_err(err, errlen, "%s: %s: %s", s->path, what,
+	    s->db ? sqlite3_errmsg(s->db) : "out of memory");
+}
+
+static const char *const stmt_sql[STMT_COUNT] = {
+	[STMT_TICK_INSERT] = "INSERT INTO ticks(ts_ms, span_ms, run) "
+	    "VALUES(?1, ?2, ?3)",
+	[STMT_GPU_FIND] = "SELECT id, idx, name, memory_total_mib FROM gpus "
+	    "WHERE uuid = ?1",
+	[STMT_GPU_INSERT] = "INSERT INTO gpus(uuid, idx, name, "
+	    "memory_total_mib, parent_uuid) VALUES(?1, ?2, ?3, ?4, ?5)",
+	[STMT_GPU_UPDATE] = "UPDATE gpus SET idx = ?2, name = ?3, "
+	    "memory_total_mib = ?4 WHERE id = ?1",
+	[STMT_PROC_FIND] = "SELECT id FROM procs WHERE pid = ?1 AND "
+	    "start_ms = ?2",
+	[STMT_PROC_INSERT] = "INSERT INTO procs(pid, start_ms, known, uid, "
+	    "user, comm, cmdline, container, pod, unit, slurm_job) "
+	    "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+	[STMT_GPU_TICK_INSERT] = "INSERT INTO gpu_ticks(tick, gpu, util_pm, "
+	    "util_max, util_src, cover_pm, procs) "
+	    "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[STMT_MEM_INSERT] = "INSERT OR REPLACE INTO proc_mem(gpu, proc, tick, "
+	    "mem_mib) VALUES(?1, ?2, ?3, ?4)",
+	[STMT_ROLL_GPU] = "INSERT INTO roll_gpu VALUES(?1, ?2, ?3, ?4, ?5, ?6,"
+	    " ?7, ?8, ?9, ?10, ?11, ?12) ON CONFLICT(hour_ms, gpu) DO UPDATE "
+	    "SET active_ms = active_ms + excluded.active_ms,"
+	    " idle_held_ms = idle_held_ms + excluded.idle_held_ms,"
+	    " truly_idle_ms = truly_idle_ms + excluded.truly_idle_ms,"
+	    " unknown_ms = unknown_ms + excluded.unknown_ms,"
+	    " active_n = active_n + excluded.active_n,"
+	    " idle_held_n = idle_held_n + excluded.idle_held_n,"
+	    " truly_idle_n = truly_idle_n + excluded.truly_idle_n,"
+	    " unknown_n = unknown_n + excluded.unknown_n,"
+	    " util_pm_ms = util_pm_ms + excluded.util_pm_ms,"
+	    " util_ms = util_ms + excluded.util_ms",
+	[STMT_ROLL_PROC] = "INSERT INTO roll_proc VALUES(?1, ?2, ?3, ?4, ?5, "
+	    "?6, ?7, ?8, ?9, ?10) ON CONFLICT(hour_ms, gpu, proc) DO UPDATE "
+	    "SET ms = ms + excluded.ms, n = n + excluded.n,"
+	    " idle_ms = idle_ms + excluded.idle_ms,"
+	    " idle_mib_ms = idle_mib_ms + excluded.idle_mib_ms,"
+	    " peak_mib = max(peak_mib, excluded.peak_mib),"
+	    " first_ms = min(first_ms, excluded.first_ms),"
+	    " last_ms = max(last_ms, excluded.last_ms)",
+	[STMT_PROC_GET] = "SELECT pid, start_ms, known, uid, user, comm, "
+	    "cmdline, container, pod, unit, slurm_job FROM procs WHERE id = ?1",
+	[STMT_MEM_AT] = "SELECT tick, mem_mib FROM proc_mem WHERE gpu = ?1 AND "
+	    "proc = ?2 AND tick <= ?3 ORDER BY tick DESC LIMIT 1",
+	[STMT_MEM_NEXT] = "SELECT min(tick) FROM proc_mem WHERE gpu = ?1 AND "
+	    "proc = ?2 AND tick > ?3",
+};
+
+sqlite3_stmt *
+store_stmt(struct store *s, int which, char *err, size_t errlen)
+{
+	if (s->stmt[which] == NULL &&
+	    sqlite3_prepare_v3(s->db, stmt_sql[which], -1,
+	    SQLITE_PREPARE_PERSISTENT, &s->stmt[which], NULL) != SQLITE_OK) {
+		store_sqlite_err(s, err, errlen, "preparing a statement");
+		return NULL;
+	}
+	sqlite3_reset(s->stmt[which]);
+	sqlite3_clear_bindings(s->stmt[which]);
+	return s->stmt[which];
+}
+
+int
+store_exec(struct store *s, const char *sql, char *err, size_t errlen)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		util_err(err, errlen, "%s: %s", s->path,
+		    msg ? msg : sqlite3_errmsg(s->db));
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+size_t
+store_varint_put(unsigned char *p, uint64_t v)
+{
+	size_t n = 0;
+
+	do {
+		unsigned char b = v & 0x7f;
+
+		v >>= 7;
+		p[n++] = b | (v ? 0x80 : 0);
+	} while (v);
+	return n;
+}
+
+size_t
+store_varint_get(const unsigned char *p, size_t len, uint64_t *v)
+{
+	uint64_t r = 0;
+
+	for (size_t i = 0; i < len && i < 10; i++) {
+		r |= (uint64_t)(p[i] & 0x7f) << (7 * i);
+		if (!(p[i] & 0x80)) {
+			*v = r;
+			return i + 1;
+		}
+	}
+	return 0;
+}
+
+static uint32_t
+be32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | p[3];
+}
+
+#define NOT_GUA_HINT "not a gua database (a gpu-usage-audit 1.0 database " \
+	"can be converted with 'gua import')"
+
+/* Checks the first 100 bytes of an open file: SQLite, gua's, not newer. */
+static int
+check_header(int fd, const char *path, char *err, size_t errlen)
+{
+	unsigned char h[100];
+	struct stat st;
+	ssize_t n;
+	uint32_t version;
+
+	if (fstat(fd, &st) != 0)
+		return util_err(err, errlen, "%s: %s", path, strerror(errno));
+	if (S_ISDIR(st.st_mode))
+		return util_err(err, errlen, "%s: is a directory, not a "
+		    "database file", path);
+	if (!S_ISREG(st.st_mode))
+		return util_err(err, errlen, "%s: not a regular file", path);
+	if (st.st_size == 0)
+		return util_err(err, errlen, "%s: empty file, %s", path,
+		    NOT_GUA_HINT);
+	n = pread(fd, h, sizeof(h), 0);
+	if (n < 0)
+		return util_err(err, errlen, "%s: %s", path, strerror(errno));
+	if (n < (ssize_t)sizeof(h) || memcmp(h, "SQLite format 3", 16) != 0)
+		return util_err(err, errlen, "%s: not a SQLite file, %s", path,
+		    NOT_GUA_HINT);
+	if (be32(h + 68) != STORE_APPLICATION_ID)
+		return util_err(err, errlen, "%s: a SQLite file, but %s", path,
+		    NOT_GUA_HINT);
+	version = be32(h + 60);
+	if (version > STORE_SCHEMA_VERSION)
+		return util_err(err, errlen, "%s: written by a newer gua "
+		    "(schema %u; this gua reads up to %d): upgrade gua", path,
+		    version, STORE_SCHEMA_VERSION);
+	if (version == 0)
+		return util_err(err, errlen, "%s: an unfinished gua database "
+		    "(no schema version)", path);
+	return 0;
+}
+
+int
+store_check_file(const char *path, char *err, size_t errlen)
+{
+	int fd, rc;
+
+	/* O_NONBLOCK: opening a FIFO someone planted must not hang us. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return util_err(err, errlen, "%s: no such file", path);
+		return util_err(err, errlen, "%s: %s", path, strerror(errno));
+	}
+	rc = check_header(fd, path, err, errlen);
+	close(fd);
+	return rc;
+}
+
+/* "file:" URI for path, with every byte SQLite could misread escaped. */
+static char *
+path_uri(const char *path, const char *query)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t len = strlen(path), qlen = strlen(query);
+	char *u = malloc(5 + len * 3 + qlen + 2), *p;
+
+	if (u == NULL)
+		return NULL;
+	p = u;
+	memcpy(p, "file:", 5);
+	p += 5;
+	/* A leading "//" would start an authority; one slash means the same. */
+	while (path[0] == '/' && path[1] == '/')
+		path++;
+	for (; *path; path++) {
+		unsigned char c = (unsigned char)*path;
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || strchr("/._-~", c) != NULL) {
+			*p++ = (char)c;
+		} else {
+			*p++ = '%';
+			*p++ = hex[c >> 4];
+			*p++ = hex[c & 15];
+		}
+	}
+	*p++ = '?';
+	memcpy(p, query, qlen + 1);
+	return u;
+}
+
+static int
+sidecar_exists(const char *path, const char *suffix)
+{
+	char buf[4096];
+	struct stat st;
+
+	if ((size_t)snprintf(buf, sizeof(buf), "%s%s", path, suffix) >=
+	    sizeof(buf))
+		return 1;
+	return lstat(buf, &st) == 0;
+}
+
+static struct store *
+store_new(const char *path)
+{
+	struct store *s = calloc(1, sizeof(*s));
+
+	if (s == NULL)
+		return NULL;
+	s->path = strdup(path);
+	if (s->path == NULL) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+static int
+meta_put(struct store *s, const char *key, const char *value, char *err,
+    size_t errlen)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db, "INSERT OR REPLACE INTO meta(key, value)"
+	    " VALUES(?1, ?2)", -1, &st, NULL) != SQLITE_OK)
+		return store_sqlite_err(s, err, errlen, "writing meta");
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return store_sqlite_err(s, err, errlen, "writing meta");
+	return 0;
+}
+
+static int
+meta_put_int(struct store *s, const char *key, int64_t v, char *err,
+    size_t errlen)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%lld", (long long)v);
+	return meta_put(s, key, buf, err, errlen);
+}
+
+static int
+meta_write(struct store *s, char *err, size_t errlen)
+{
+	const struct store_meta *m = &s->meta;
+
+	if (meta_put(s, "hostname", m->hostname, err, errlen) ||
+	    meta_put(s, "driver_version", m->driver_version, err, errlen) ||
+	    meta_put(s, "source", m->source, err, errlen) ||
+	    meta_put(s, "gua_version", m->gua_version, err, errlen) ||
+	    meta_put_int(s, "interval_ms", m->interval_ms, err, errlen) ||
+	    meta_put_int(s, "created_ms", m->created_ms, err, errlen) ||
+	    meta_put_int(s, "rollup_active_util", m->rollup.active_util, err,
+	    errlen) ||
+	    meta_put_int(s, "rollup_held_mib", m->rollup.held_mib, err, errlen))
+		return -1;
+	return 0;
+}
+
+static int
+meta_read(struct store *s, char *err, size_t errlen)
+{
+	struct store_meta *m = &s->meta;
+	sqlite3_stmt *st;
+	int rc, seen = 0;
+
+	memset(m, 0, sizeof(*m));
+	classify_defaults(&m->rollup);
+	if (sqlite3_prepare_v2(s->db, "SELECT key, value FROM meta", -1, &st,
+	    NULL) != SQLITE_OK)
+		return store_sqlite_err(s, err, errlen, "reading meta");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *k = (const char *)sqlite3_column_text(st, 0);
+		const char *v = (const char *)sqlite3_column_text(st, 1);
+
+		if (k == NULL || v == NULL)
+			continue;
+		if (strcmp(k, "hostname") == 0) {
+			util_strlcpy(m->hostname, v, sizeof(m->hostname));
+			seen = 1;
+		} else if (strcmp(k, "driver_version") == 0)
+			util_strlcpy(m->driver_version, v,
+			    sizeof(m->driver_version));
+		else if (strcmp(k, "source") == 0)
+			util_strlcpy(m->source, v, sizeof(m->source));
+		else if (strcmp(k, "gua_version") == 0)
+			util_strlcpy(m->gua_version, v, sizeof(m->gua_version));
+		else if (strcmp(k, "interval_ms") == 0)
+			m->interval_ms = sqlite3_column_int64(st, 1);
+		else if (strcmp(k, "created_ms") == 0)
+			m->created_ms = sqlite3_column_int64(st, 1);
+		else if (strcmp(k, "rollup_active_util") == 0)
+			m->rollup.active_util = sqlite3_column_int(st, 1);
+		else if (strcmp(k, "rollup_held_mib") == 0)
+			m->rollup.held_mib = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return store_sqlite_err(s, err, errlen, "reading meta");
+	if (!seen)
+		return util_err(err, errlen, "%s: an unfinished gua database "
+		    "(no host name in meta)", s->path);
+	return 0;
+}
+
+static int
+pragma_int(struct store *s, const char *sql, int64_t *out, char *err,
+    size_t errlen)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return store_sqlite_err(s, err, errlen, "reading the schema");
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW)
+		return store_sqlite_err(s, err, errlen, "reading the schema");
+	return 0;
+}
+
+/* After SQLite opened the file: the same checks as the header, for real. */
+static int
+verify_schema(struct store *s, char *err, size_t errlen)
+{
+	int64_t app = 0, version = 0;
+
+	if (pragma_int(s, "PRAGMA application_id", &app, err, errlen) ||
+	    pragma_int(s, "PRAGMA user_version", &version, err, errlen))
+		return -1;
+	if (app != STORE_APPLICATION_ID)
+		return util_err(err, errlen, "%s: a SQLite file, but %s",
+		    s->path, NOT_GUA_HINT);
+	if (version > STORE_SCHEMA_VERSION)
+		return util_err(err, errlen, "%s: written by a newer gua "
+		    "(schema %lld; this gua reads up to %d): upgrade gua",
+		    s->path, (long long)version, STORE_SCHEMA_VERSION);
+	s->meta.schema_version = (int)version;
+	return meta_read(s, err, errlen);
+}
+
+/* Pragmas of a writer: WAL so reports never block it, one fsync a commit. */
+static int
+writer_pragmas(struct store *s, char *err, size_t errlen)
+{
+	sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+	if (store_exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+	    " PRAGMA foreign_keys=OFF;", err, errlen) != 0)
+		return -1;
+	s->writable = 1;
+	return 0;
+}
+
+int
+store_create(struct store **out, const char *path,
+    const struct store_meta *meta, char *err, size_t errlen)
+{
+	struct store *s;
+	char sql[128];
+	int fd;
+
+	*out = NULL;
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	    0640);
+	if (fd < 0) {
+		if (errno == EEXIST)
+			return util_err(err, errlen, "%s: already exists", path);
+		return util_err(err, errlen, "%s: cannot create: %s", path,
+		    strerror(errno));
+	}
+	s = store_new(path);
+	if (s == NULL) {
+		close(fd);
+		unlink(path);
+		return util_err(err, errlen, "out of memory");
+	}
+	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK) {
+		store_sqlite_err(s, err, errlen, "cannot open");
+		goto fail;
+	}
+	s->meta = *meta;
+	s->meta.schema_version = STORE_SCHEMA_VERSION;
+	/*
+	 * The schema goes in with a rollback journal, so the application id
+	 * and version are in the main file's header before WAL is turned on:
+	 * readers can then recognise the file without opening it.
+	 */
+	snprintf(sql, sizeof(sql), "PRAGMA application_id=%d; "
+	    "PRAGMA user_version=%d;", STORE_APPLICATION_ID,
+	    STORE_SCHEMA_VERSION);
+	if (store_exec(s, "BEGIN", err, errlen) ||
+	    store_exec(s, schema_sql, err, errlen) ||
+	    meta_write(s, err, errlen) ||
+	    store_exec(s, sql, err, errlen) ||
+	    store_exec(s, "COMMIT", err, errlen) ||
+	    writer_pragmas(s, err, errlen))
+		goto fail;
+	close(fd);
+	*out = s;
+	return 0;
+fail:
+	close(fd);
+	store_close(s);
+	unlink(path);
+	return -1;
+}
+
+int
+store_open_read(struct store **out, const char *path, char *err,
+    size_t errlen)
+{
+	struct store *s;
+	char *uri;
+	int rc;
+
+	*out = NULL;
+	if (store_check_file(path, err, errlen) != 0)
+		return -1;
+	s = store_new(path);
+	if (s == NULL)
+		return util_err(err, errlen, "out of memory");
+	/*
+	 * Without a -wal or -shm beside it no writer has the file open, and
+	 * a read-only WAL connection would leave those two files behind:
+	 * read it as immutable instead. Otherwise join the writer's WAL.
+	 */
+	if (!sidecar_exists(path, "-wal") && !sidecar_exists(path, "-shm"))
+		uri = path_uri(path, "mode=ro&immutable=1");
+	else
+		uri = path_uri(path, "mode=ro");
+	if (uri == NULL) {
+		store_close(s);
+		return util_err(err, errlen, "out of memory");
+	}
+	rc = sqlite3_open_v2(uri, &s->db, SQLITE_OPEN_READONLY |
+	    SQLITE_OPEN_URI, NULL);
+	free(uri);
+	if (rc != SQLITE_OK) {
+		store_sqlite_err(s, err, errlen, "cannot open");
+		store_close(s);
+		return -1;
+	}
+	sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+	if (verify_schema(s, err, errlen) != 0) {
+		store_close(s);
+		return -1;
+	}
+	*out = s;
+	return 0;
+}
+
+int
+store_open_append(struct store **out, const char *path, char *err,
+    size_t errlen)
+{
+	struct store *s;
+	int fd;
+
+	*out = NULL;
+	fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK |
+	    O_NOCTTY);
+	if (fd < 0) {
+		if (errno == ELOOP)
+			return util_err(err, errlen, "%s: is a symbolic link; "
+			    "refusing to write through it", path);
+		return util_err(err, errlen, "%s: %s", path, strerror(errno));
+	}
+	if (check_header(fd, path, err, errlen) != 0) {
+		close(fd);
+		return -1;
+	}
+	s = store_new(path);
+	if (s == NULL) {
+		close(fd);
+		return util_err(err, errlen, "out of memory");
+	}
+	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK) {
+		store_sqlite_err(s, err, errlen, "cannot open");
+		goto fail;
+	}
+	sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+	if (verify_schema(s, err, errlen) != 0 ||
+	    writer_pragmas(s, err, errlen) != 0)
+		goto fail;
+	close(fd);
+	*out = s;
+	return 0;
+fail:
+	close(fd);
+	store_close(s);
+	return -1;
+}
+
+void
+store_close(struct store *s)
+{
+	if (s == NULL)
+		return;
+	for (int i = 0; i < STMT_COUNT; i++)
+		sqlite3_finalize(s->stmt[i]);
+	sqlite3_close(s->db);
+	imap_free(&s->proc_prev);
+	imap_free(&s->proc_cur);
+	imap_free(&s->mem_prev);
+	imap_free(&s->mem_cur);
+	free(s->gpus);
+	free(s->blob);
+	free(s->path);
+	free(s);
+}
+
+const struct store_meta *
+store_meta(const struct store *s)
+{
+	return &s->meta;
+}
+
+const char *
+store_path(const struct store *s)
+{
+	return s->path;
+}
+
+int64_t
+store_ticks_written(const struct store *s)
+{
+	return s->ticks_written;
+}
+
+int
+store_begin_run(struct store *s, int64_t started_ms, int64_t interval_ms,
+    const char *source, const char *driver_version, char *err, size_t errlen)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db, "INSERT INTO runs(started_ms, "
+	    "interval_ms, source, driver_version, gua_version, hostname) "
+	    "VALUES(?1, ?2, ?3, ?4, ?5, ?6)", -1, &st, NULL) != SQLITE_OK)
+		return store_sqlite_err(s, err, errlen, "recording the run");
+	sqlite3_bind_int64(st, 1, started_ms);
+	sqlite3_bind_int64(st, 2, interval_ms);
+	sqlite3_bind_text(st, 3, source, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, driver_version, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, GUA_VERSION, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, s->meta.hostname, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return store_sqlite_err(s, err, errlen, "recording the run");
+	s->run_id = sqlite3_last_insert_rowid(s->db);
+	s->meta.interval_ms = interval_ms;
+	util_strlcpy(s->meta.driver_version, driver_version,
+	    sizeof(s->meta.driver_version));
+	util_strlcpy(s->meta.source, source, sizeof(s->meta.source));
+	if (meta_put_int(s, "interval_ms", interval_ms, err, errlen) ||
+	    meta_put(s, "driver_version", driver_version, err, errlen) ||
+	    meta_put(s, "source", source, err, errlen))
+		return -1;
+	return 0;
+}

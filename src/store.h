@@ -1,0 +1,130 @@
+/*
+ * The database: the only module that knows SQLite. One writer (the
+ * collector, the demo, import) and any number of readers (reports).
+ *
+ * Ownership: a struct store is created by store_create / store_open_* and
+ * released by store_close. Arrays returned through pointers are the
+ * caller's to free(). Every function returns 0, or -1 with a one-line
+ * reason in err.
+ */
+#ifndef GUA_STORE_H
+#define GUA_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "classify.h"
+#include "identity.h"
+#include "rollup.h"
+#include "tick.h"
+
+#define STORE_SCHEMA_VERSION	1
+/* PRAGMA application_id of every gua database: "GUA1". */
+#define STORE_APPLICATION_ID	0x47554131
+
+struct store;
+
+struct store_meta {
+	int		 schema_version;
+	char		 hostname[256];		/* host that recorded it */
+	char		 driver_version[80];	/* NVIDIA driver, latest run */
+	char		 source[16];		/* "nvml", "demo", "import" */
+	char		 gua_version[32];	/* gua that created the file */
+	int64_t		 interval_ms;		/* interval of the latest run */
+	int64_t		 created_ms;
+	struct thresholds rollup;		/* thresholds of the rollups */
+};
+
+struct store_gpu {
+	int64_t	id;			/* database key */
+	int	index;			/* NVML index at the latest tick */
+	char	uuid[96];
+	char	name[96];
+	char	parent_uuid[96];	/* MIG: physical GPU; "" otherwise */
+	int64_t	mem_total_mib;		/* MIB_UNKNOWN when not known */
+};
+
+/*
+ * What readers feed their sums with. Rollup scans call gpu_hour once per
+ * stored (hour, GPU) and proc once per (GPU, process) summed over the
+ * hours; raw scans call both once per tick. Nonzero from a callback stops
+ * the scan with an error.
+ */
+struct store_sink {
+	void	*ctx;
+	int	(*gpu_hour)(void *ctx, int64_t hour_ms, int64_t gpu_id,
+		    const struct rollup_gpu *);
+	int	(*proc)(void *ctx, int64_t gpu_id, int64_t proc_id,
+		    const struct rollup_proc *);
+};
+
+/* A new database at path, which must not exist; created 0640, no symlinks. */
+int	store_create(struct store **, const char *path,
+	    const struct store_meta *, char *err, size_t errlen);
+/* An existing gua database for reading only; never changes the file. */
+int	store_open_read(struct store **, const char *path, char *err,
+	    size_t errlen);
+/* An existing gua database to append to (the collector's --append). */
+int	store_open_append(struct store **, const char *path, char *err,
+	    size_t errlen);
+void	store_close(struct store *);
+
+const struct store_meta *store_meta(const struct store *);
+const char *store_path(const struct store *);
+
+/*
+ * Checks, without SQLite and without changing anything, that path is a gua
+ * database this gua can read. Used before opening and by doctor.
+ */
+int	store_check_file(const char *path, char *err, size_t errlen);
+
+/* Records the start of a collector run and makes it the current one. */
+int	store_begin_run(struct store *, int64_t started_ms, int64_t interval_ms,
+	    const char *source, const char *driver_version, char *err,
+	    size_t errlen);
+/* Bulk writers group many ticks in one transaction. */
+int	store_begin(struct store *, char *err, size_t errlen);
+int	store_commit(struct store *, char *err, size_t errlen);
+/* Abandons the caller's transaction. */
+void	store_rollback(struct store *);
+/*
+ * Writes one tick with its rollups: in its own BEGIN IMMEDIATE transaction,
+ * or inside the caller's store_begin / store_commit.
+ */
+int	store_write_tick(struct store *, const struct tick *, char *err,
+	    size_t errlen);
+/* Number of ticks written through this handle. */
+int64_t	store_ticks_written(const struct store *);
+
+/* Every GPU ever recorded, ordered by index then uuid. Caller frees *out. */
+int	store_gpus(struct store *, struct store_gpu **out, size_t *n,
+	    char *err, size_t errlen);
+/*
+ * The oldest tick: its timestamp and span. *found is 0 in an empty
+ * database.
+ */
+int	store_oldest_tick(struct store *, int64_t *ts_ms, int64_t *span_ms,
+	    int *found, char *err, size_t errlen);
+/* The newest tick with ts_ms < before_ms; *found 0 when none. */
+int	store_newest_tick(struct store *, int64_t before_ms, int64_t *ts_ms,
+	    int *found, char *err, size_t errlen);
+/* The distinct intervals of the runs that wrote ticks in [from, to). */
+int	store_run_intervals(struct store *, int64_t from_ms, int64_t to_ms,
+	    int64_t **out, size_t *n, char *err, size_t errlen);
+
+/*
+ * Hourly rollups for the hours in [from_hour_ms, to_hour_ms); gpu_id -1
+ * for every GPU. Only valid for the thresholds in store_meta()->rollup.
+ */
+int	store_scan_rollups(struct store *, int64_t from_hour_ms,
+	    int64_t to_hour_ms, int64_t gpu_id, const struct store_sink *,
+	    char *err, size_t errlen);
+/* Raw ticks with from_ms <= ts < to_ms, classified with any thresholds. */
+int	store_scan_raw(struct store *, int64_t from_ms, int64_t to_ms,
+	    int64_t gpu_id, const struct thresholds *,
+	    const struct store_sink *, char *err, size_t errlen);
+/* The identity recorded for a process key. */
+int	store_process(struct store *, int64_t proc_id, uint32_t *pid,
+	    int64_t *start_ms, struct identity *, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,31 @@
+#!/bin/sh
+# The manual renders cleanly and covers every command; the README keeps
+# its two contract commands.
+. "$(dirname "$0")/lib.sh"
+TOP=$(cd "$HERE/../.." && pwd)
+
+t "gua.1 renders without warnings"
+if command -v groff >/dev/null 2>&1; then
+	run groff -man -Tutf8 -ww -z "$TOP/doc/gua.1"
+	expect_rc 0
+	expect_empty_err
+else
+	fail "groff is needed to check the man page (apt-get install groff-base)"
+fi
+
+"$GUA" help | sed -n 's/^  \([a-z]*\) .*/\1/p' >"$TMP/commands"
+t "gua help lists ten commands"
+if [ "$(wc -l <"$TMP/commands")" -eq 10 ]; then ok; else
+	fail "$(cat "$TMP/commands")"; fi
+for c in $(cat "$TMP/commands"); do
+	t "gua.1 documents $c"
+	if grep -q "^\.B.*\b$c\b" "$TOP/doc/gua.1"; then ok; else
+		fail "$c missing"; fi
+done
+
+t "README shows the two contract commands first"
+head -5 "$TOP/README.md" >"$TMP/head"
+if grep -q '^make demo' "$TMP/head" && grep -q '^make check' "$TMP/head"
+then ok; else fail "README does not open with make demo / make check"; fi
+
+finish

@@ -1,0 +1,209 @@
+#!/bin/sh
+# gua report: windows, filters, thresholds, output files, and every kind
+# of bad --db, which must be refused without touching the file.
+. "$(dirname "$0")/lib.sh"
+
+DB=$TMP/demo.db
+GUA_NOW=$NOW "$GUA" demo --db "$DB" >/dev/null 2>&1 || fail "demo failed"
+cp "$DB" "$TMP/pristine.db"
+rep() { GUA_NOW=$NOW run "$GUA" report --db "$DB" "$@"; }
+
+t "default report (1h) covers all 30 ticks"
+rep
+expect_rc 0
+expect_out "(90 samples)"
+expect_out "Window: 0:00:30"
+
+t "--since 7s: the last 7 ticks, hand-counted"
+rep --since 7s
+expect_rc 0
+expect_out "(21 samples)"
+expect_out "active       █    9.5%"
+expect_out "idle-held    ▒   47.6%"
+expect_out "truly-idle   ░   42.9%"
+expect_out "Window: 0:00:07"
+
+t "--until 10s --since 10s: ticks 10 to 19"
+rep --until 10s --since 10s
+expect_rc 0
+expect_out "(30 samples)"
+expect_out "13.3%"
+
+t "--until as an RFC 3339 time"
+rep --until 2026-11-25T10:29:49Z --since 10s
+expect_rc 0
+expect_out "(30 samples)"
+
+t "--until before any data: every section says so"
+rep --until 2026-11-24T00:00:00Z
+expect_rc 0
+expect_out "(no samples in window)"
+expect_no_out "samples)"
+
+t "--gpu by index"
+rep --gpu 1
+expect_rc 0
+expect_out "GPU-1     active   0.0%  idle-held 100.0%"
+expect_no_out "GPU-0 "
+expect_out "(30 samples)"
+
+t "--gpu by UUID"
+rep --gpu gpu-2
+expect_rc 0
+expect_out "truly-idle 100.0%"
+
+t "--gpu that does not exist"
+rep --gpu 9
+expect_rc 2
+expect_err "--gpu: no GPU '9'"
+
+t "--width 10: the bar is 10 cells"
+rep --width 10
+expect_rc 0
+bar=$(sed -n '4p' "$TMP/out" | sed 's/^  //')
+if [ "$(printf '%s' "$bar" | wc -m)" -eq 10 ]; then ok; else
+	fail "bar '$bar' is not 10 cells"; fi
+
+for bad in 9 1001 abc -5 ""; do
+	t "--width '$bad' is refused"
+	rep --width "$bad"
+	expect_rc 2
+	expect_err "--width: '$bad'"
+	expect_empty_out
+done
+
+t "--held-mib 10000: bob's 8000 MiB no longer holds GPU-1"
+rep --held-mib 10000
+expect_rc 0
+expect_out "GPU-1     active   0.0%  idle-held   0.0%  truly-idle 100.0%"
+
+t "--active-util 1: GPU-0's 2 % counts as active"
+rep --active-util 1
+expect_rc 0
+expect_out "GPU-0     active  80.0%"
+
+for bad in 0 101 x; do
+	t "--active-util '$bad' is refused"
+	rep --active-util "$bad"
+	expect_rc 2
+	expect_err "--active-util: '$bad'"
+done
+
+t "--held-mib -1 is refused"
+rep --held-mib -1
+expect_rc 2
+
+for bad in 0s 1w 1h30m 30 " 1h"; do
+	t "--since '$bad' is refused"
+	rep --since "$bad"
+	expect_rc 2
+	expect_err "gua report: --since: '$bad'"
+	expect_err_lines 2
+done
+
+t "--until that is neither a duration nor a time"
+rep --until yesterday
+expect_rc 2
+expect_err "--until: 'yesterday' is neither"
+
+t "--interval matching the recording: no warning"
+rep --interval 1s
+expect_rc 0
+expect_empty_err
+
+t "--interval differing from the recording warns and still uses spans"
+rep --interval 30s
+expect_rc 0
+expect_err "warning: --interval 30s differs from the recorded interval 1s"
+expect_out "~0.02 GPU-hours idle"
+
+t "--format json is not in this build"
+rep --format json
+expect_rc 2
+expect_err "--format json: not available in this build"
+t "--format xml is unknown"
+rep --format xml
+expect_rc 2
+expect_err "unknown format 'xml'"
+t "--table without csv"
+rep --table gpus
+expect_rc 2
+
+t "-o writes the report to a file, atomically"
+rep
+cp "$TMP/out" "$TMP/stdout.txt"
+rep -o "$TMP/report.txt"
+expect_rc 0
+expect_empty_out
+expect_same "$TMP/report.txt" "$TMP/stdout.txt"
+if ls "$TMP" | grep -q '\.tmp\.'; then fail "temporary file left"; else ok; fi
+t "-o replaces an existing file"
+echo old >"$TMP/report.txt"
+rep --output "$TMP/report.txt"
+expect_rc 0
+expect_same "$TMP/report.txt" "$TMP/stdout.txt"
+t "-o into a missing directory"
+rep -o "$TMP/nope/report.txt"
+expect_rc 1
+expect_err "cannot create a file beside it"
+
+t "the reports left the database byte for byte as it was"
+expect_same "$DB" "$TMP/pristine.db"
+expect_no_file "$DB-wal"
+expect_no_file "$DB-shm"
+
+t "a read-only database can be reported"
+cp "$DB" "$TMP/ro.db"
+chmod 0444 "$TMP/ro.db"
+GUA_NOW=$NOW run "$GUA" report --db "$TMP/ro.db"
+expect_rc 0
+expect_out "(90 samples)"
+
+# Every bad database: one line and a hint, exit 2, the file untouched.
+bad_db() {	# name, what stderr must say
+	t "bad --db: $1"
+	if [ -e "$TMP/$1" ]; then cp -R "$TMP/$1" "$TMP/$1.copy"; fi
+	GUA_NOW=$NOW run "$GUA" report --db "$TMP/$1"
+	expect_rc 2
+	expect_err "gua report: $TMP/$1: $2"
+	expect_err_lines 2
+	expect_empty_out
+	if [ -f "$TMP/$1" ]; then expect_same "$TMP/$1" "$TMP/$1.copy"; fi
+	expect_no_file "$TMP/$1-wal"
+	expect_no_file "$TMP/$1-shm"
+}
+bad_db missing.db "no such file"
+mkdir "$TMP/dir.db"
+bad_db dir.db "is a directory"
+: >"$TMP/empty.db"
+bad_db empty.db "empty file"
+head -c 8192 /dev/urandom >"$TMP/random.db"
+bad_db random.db "not a SQLite file"
+head -c 3000 "$DB" >"$TMP/truncated.db"
+bad_db truncated.db ""
+printf 'SQLite format 3\000' >"$TMP/header.db"
+bad_db header.db "not a SQLite file"
+if command -v sqlite3 >/dev/null 2>&1; then
+	sqlite3 "$TMP/other.db" "CREATE TABLE notes(x); INSERT INTO notes VALUES('hi');"
+	bad_db other.db "a SQLite file, but not a gua database"
+	sqlite3 "$TMP/original.db" "CREATE TABLE host(hostname TEXT NOT NULL,
+	    env_kind TEXT NOT NULL, driver_version TEXT, first_seen DATETIME,
+	    last_seen DATETIME); CREATE TABLE gpu_sample(ts DATETIME NOT NULL,
+	    gpu_uuid TEXT NOT NULL, util_pct INTEGER NOT NULL);"
+	bad_db original.db "a SQLite file, but not a gua database (a gpu-usage-audit 1.0"
+	expect_err "converted with 'gua import'"
+	cp "$DB" "$TMP/newer.db"
+	sqlite3 "$TMP/newer.db" "PRAGMA user_version=7"
+	bad_db newer.db "written by a newer gua (schema 7"
+else
+	fail "sqlite3 is needed for the foreign-database cases"
+fi
+
+t "the default --db is /tmp/gua.db"
+if [ -e /tmp/gua.db ]; then ok; else
+	gua report
+	expect_rc 2
+	expect_err "/tmp/gua.db: no such file"
+fi
+
+finish

@@ -1,0 +1,104 @@
+#!/bin/sh
+# The command line: help, version, unknown commands and options, and the
+# commands a later build provides.
+. "$(dirname "$0")/lib.sh"
+
+t "no command: overview on stderr, exit 2"
+gua
+expect_rc 2
+expect_empty_out
+expect_err "usage: gua COMMAND"
+
+t "help lists every command"
+gua help
+expect_rc 0
+for c in doctor daemon start status stop report demo import version help; do
+	expect_out "  $c "
+done
+
+for c in doctor daemon start status stop report demo import version help; do
+	t "$c --help"
+	gua "$c" --help
+	expect_rc 0
+	expect_out "usage: gua $c"
+	t "help $c"
+	gua help "$c"
+	expect_rc 0
+	expect_out "usage: gua $c"
+done
+
+t "-h is --help"
+gua report -h
+expect_rc 0
+expect_out "--since D"
+
+t "version"
+gua version
+expect_rc 0
+expect_out "gua 0."
+t "--version"
+gua --version
+expect_rc 0
+expect_out "gua 0."
+
+t "the gpu-usage-audit name"
+ln -s "$GUA" "$TMP/gpu-usage-audit"
+run "$TMP/gpu-usage-audit" version
+expect_rc 0
+expect_out "gua 0."
+
+t "unknown command"
+gua frobnicate
+expect_rc 2
+expect_err "gua: unknown command 'frobnicate'"
+expect_err "Try 'gua help'"
+expect_err_lines 2
+
+t "unknown command with control characters stays one line"
+gua "$(printf 'x\033[2Jy\nz')"
+expect_rc 2
+expect_err "unknown command 'x\\x1B[2Jy\\nz'"
+expect_err_lines 2
+
+t "help for an unknown command"
+gua help nope
+expect_rc 2
+expect_err "unknown command 'nope'"
+
+t "unknown long option"
+gua report --bogus
+expect_rc 2
+expect_err "gua report: unknown option '--bogus'"
+expect_err "Try 'gua report --help'"
+expect_err_lines 2
+
+t "unknown short option"
+gua demo -x
+expect_rc 2
+expect_err "gua demo: unknown option '-x'"
+
+t "option without its value"
+gua report --since
+expect_rc 2
+expect_err "option '--since' needs a value"
+
+t "flag given a value"
+gua version --help=yes
+expect_rc 2
+expect_err "option '--help' takes no value"
+
+t "stray argument"
+gua version extra
+expect_rc 2
+expect_err "unexpected argument 'extra'"
+
+for c in doctor daemon start status stop import; do
+	t "$c is not in this build"
+	gua "$c"
+	expect_rc 1
+	expect_err "gua $c: not available in this build"
+	expect_err_lines 1
+	expect_empty_out
+done
+
+finish

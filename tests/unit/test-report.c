@@ -1,0 +1,276 @@
+#include "fixture.h"
+#include "harness.h"
+#include "report.h"
+
+#define T0	1795602600000LL		/* 2026-11-25T10:30:00Z, a Wednesday */
+#define SEC	1000LL
+
+static struct report_options
+options(int64_t until, int64_t since)
+{
+	struct report_options o;
+
+	memset(&o, 0, sizeof(o));
+	o.until_ms = until;
+	o.since_ms = since;
+	o.gpu_id = -1;
+	classify_defaults(&o.thr);
+	return o;
+}
+
+/*
+ * Ten ticks of 10 s on two GPUs. GPU 0: active 4 ticks (alice), idle-held
+ * 3 (alice holds 500 MiB at util 5 %), truly idle 3. GPU 1: active all
+ * along at 20 %, but bob's 2000 MiB process has its own utilization 0, so
+ * bob is idle-held beside a busy card; carol's 50 MiB never counts.
+ */
+static struct store *
+build_hand(void)
+{
+	struct store *s = fixture_create("hand.db", 10 * SEC);
+	struct tick t;
+
+	memset(&t, 0, sizeof(t));
+	for (int i = 0; i < 10; i++) {
+		struct tick_gpu *g0 = fixture_gpu(&t, 0, i < 4 ? 50 : i < 7 ? 5 : 0);
+		struct tick_gpu *g1 = fixture_gpu(&t, 1, 20);
+
+		if (i < 7)
+			fixture_proc(g0, 100, 1, "alice", 500, -1);
+		fixture_proc(g1, 200, 1, "bob", 2000, 0);
+		fixture_proc(g1, 300, 1, "carol", 50, 15);
+		fixture_write(s, &t, T0 + i * 10 * SEC, 10 * SEC);
+	}
+	tick_free(&t);
+	return s;
+}
+
+static void
+test_hand(void)
+{
+	struct store *s = build_hand();
+	struct report_options o = options(T0 + 90 * SEC, MS_PER_HOUR);
+	struct report r;
+	char err[512];
+
+	CHECK_INT(report_build(s, &o, &r, err, sizeof(err)), 0);
+	/* The window is min(--since, age of the oldest sample). */
+	CHECK_INT(report_window_ms(&r), 100 * SEC + 1);
+	CHECK_INT(r.start_ms, T0 - 10 * SEC);
+	CHECK_INT(r.last_tick_ms, T0 + 90 * SEC);
+	CHECK_INT(r.ngpus, 2);
+	CHECK_INT(rollup_gpu_known_n(&r.total), 20);
+	CHECK_NEAR(report_share(&r.total, STATE_ACTIVE), 0.70, 1e-9);
+	CHECK_NEAR(report_share(&r.total, STATE_IDLE_HELD), 0.15, 1e-9);
+	CHECK_NEAR(report_share(&r.total, STATE_TRULY_IDLE), 0.15, 1e-9);
+	CHECK_NEAR(report_share(&r.gpus[0].r, STATE_ACTIVE), 0.4, 1e-9);
+	CHECK_NEAR(report_share(&r.gpus[1].r, STATE_ACTIVE), 1.0, 1e-9);
+	CHECK_NEAR(report_idle_gpu_hours(&r), 60.0 / 3600, 1e-9);
+	CHECK_NEAR(report_gpus_unused(&r), 0.3 * 2, 1e-9);
+	CHECK_NEAR(report_coverage(&r), 200000.0 / (100001.0 * 2), 1e-9);
+	CHECK_NEAR(report_mean_util(&r.gpus[1].r), 20.0, 1e-9);
+	/* Identities by idle-held time: bob 100 s, alice 30 s, carol 0. */
+	CHECK_INT(r.nids, 3);
+	CHECK_STR(r.ids[0].name, "bob");
+	CHECK_INT(r.ids[0].idle_ms, 100 * SEC);
+	CHECK_INT(r.ids[0].ms, 100 * SEC);
+	CHECK_INT(r.ids[0].idle_mib_ms, 2000 * 100 * SEC);
+	CHECK_STR(r.ids[1].name, "alice");
+	CHECK_INT(r.ids[1].ms, 70 * SEC);
+	CHECK_INT(r.ids[1].idle_ms, 30 * SEC);
+	CHECK_STR(r.ids[2].name, "carol");
+	CHECK_INT(r.ids[2].idle_ms, 0);
+	/* Sessions: bob is alive at the last tick, alice left at tick 6. */
+	CHECK_INT(r.nsessions, 3);
+	CHECK_INT(r.sessions[0].pid, 200);
+	CHECK(r.sessions[0].alive);
+	CHECK_INT(r.sessions[0].r.peak_mib, 2000);
+	CHECK_STR(r.gpus[r.sessions[0].gpu].info.uuid, "GPU-test-1");
+	CHECK_INT(r.sessions[1].pid, 100);
+	CHECK(!r.sessions[1].alive);
+	CHECK_INT(r.sessions[1].r.first_ms, T0);
+	CHECK_INT(r.sessions[1].r.last_ms, T0 + 60 * SEC);
+	/* Heatmap: every tick in Wednesday 10:00-11:00 UTC. */
+	CHECK_INT(rollup_gpu_known_ms(&r.heat[3][10]), 200 * SEC);
+	CHECK_INT(rollup_gpu_known_ms(&r.heat[3][11]), 0);
+	report_free(&r);
+
+	/* --until in the middle: ticks at or before it. */
+	o = options(T0 + 30 * SEC, 20 * SEC);
+	CHECK_INT(report_build(s, &o, &r, err, sizeof(err)), 0);
+	CHECK_INT(rollup_gpu_known_n(&r.total), 4);
+	CHECK_INT(r.last_tick_ms, T0 + 30 * SEC);
+	report_free(&r);
+
+	/* Other thresholds: a card is active from 60 %, so GPU 0's 50 % is
+	   held idle by alice's 500 MiB. */
+	o = options(T0 + 90 * SEC, MS_PER_HOUR);
+	o.thr.active_util = 60;
+	CHECK_INT(report_build(s, &o, &r, err, sizeof(err)), 0);
+	CHECK(!r.used_rollups);
+	CHECK_NEAR(report_share(&r.gpus[0].r, STATE_IDLE_HELD), 0.7, 1e-9);
+	CHECK_NEAR(report_share(&r.gpus[1].r, STATE_IDLE_HELD), 1.0, 1e-9);
+	report_free(&r);
+
+	/* One GPU. */
+	o = options(T0 + 90 * SEC, MS_PER_HOUR);
+	CHECK_INT(report_find_gpu(s, "1", &o.gpu_id, err, sizeof(err)), 0);
+	CHECK_INT(report_build(s, &o, &r, err, sizeof(err)), 0);
+	CHECK_INT(r.ngpus, 1);
+	CHECK_STR(r.gpus[0].info.uuid, "GPU-test-1");
+	CHECK_INT(r.nids, 2);
+	report_free(&r);
+	CHECK_INT(report_find_gpu(s, "gpu-test-0", &o.gpu_id, err,
+	    sizeof(err)), 0);
+	CHECK_INT(report_find_gpu(s, "GPU-test", &o.gpu_id, err, sizeof(err)),
+	    -1);
+	CHECK(strstr(err, "matches 2 GPUs") != NULL);
+	CHECK_INT(report_find_gpu(s, "7", &o.gpu_id, err, sizeof(err)), -1);
+	CHECK(strstr(err, "no GPU '7'") != NULL);
+
+	/* A window before any data has no samples. */
+	o = options(T0 - MS_PER_DAY, MS_PER_HOUR);
+	CHECK_INT(report_build(s, &o, &r, err, sizeof(err)), 0);
+	CHECK_INT(rollup_gpu_known_n(&r.total), 0);
+	CHECK_INT(r.ngpus, 0);
+	CHECK_INT(r.nsessions, 0);
+	report_free(&r);
+	store_close(s);
+}
+
+/* A collector stopped for an hour is a gap, not idle time. */
+static void
+test_gap(void)
+{
+	struct store *s = fixture_create("gap.db", 10 * SEC);
+	struct report_options o;
+	struct report r;
+	struct tick t;
+	char err[512];
+
+	memset(&t, 0, sizeof(t));
+	for (int i = 0; i < 10; i++) {
+		int64_t ts = T0 + i * 10 * SEC + (i >= 5 ? MS_PER_HOUR : 0);
+
+		fixture_gpu(&t, 0, 0);
+		fixture_write(s, &t, ts, 10 * SEC);
+	}
+	o = options(T0 + 90 * SEC + MS_PER_HOUR, 2 * MS_PER_HOUR);
+	CHECK_INT(report_build(s, &o, &r, err, sizeof(err)), 0);
+	CHECK_INT(report_window_ms(&r), MS_PER_HOUR + 100 * SEC + 1);
+	CHECK_NEAR(report_coverage(&r), 100000.0 / (3700000.0 + 1), 1e-9);
+	CHECK_NEAR(report_idle_gpu_hours(&r), 100.0 / 3600, 1e-9);
+	CHECK_NEAR(report_share(&r.total, STATE_TRULY_IDLE), 1.0, 1e-9);
+	report_free(&r);
+	store_close(s);
+	tick_free(&t);
+}
+
+static unsigned long long rng = 88172645463325252ULL;
+
+static unsigned
+rnd(unsigned n)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return (unsigned)(rng % n);
+}
+
+static int
+same_report(const struct report *a, const struct report *b)
+{
+	int same = memcmp(&a->total, &b->total, sizeof(a->total)) == 0 &&
+	    memcmp(a->heat, b->heat, sizeof(a->heat)) == 0 &&
+	    a->ngpus == b->ngpus && a->nsessions == b->nsessions &&
+	    a->nids == b->nids && a->start_ms == b->start_ms &&
+	    a->end_ms == b->end_ms;
+
+	for (size_t i = 0; same && i < a->ngpus; i++)
+		same = memcmp(&a->gpus[i].r, &b->gpus[i].r,
+		    sizeof(a->gpus[i].r)) == 0;
+	for (size_t i = 0; same && i < a->nsessions; i++)
+		same = memcmp(&a->sessions[i].r, &b->sessions[i].r,
+		    sizeof(a->sessions[i].r)) == 0 &&
+		    a->sessions[i].alive == b->sessions[i].alive;
+	for (size_t i = 0; same && i < a->nids; i++)
+		same = a->ids[i].idle_mib_ms == b->ids[i].idle_mib_ms &&
+		    a->ids[i].ms == b->ids[i].ms;
+	return same;
+}
+
+/*
+ * Rollups must give exactly what a raw scan gives, for windows that start
+ * and end anywhere, mid-hour included.
+ */
+static void
+test_rollups_equal_raw(void)
+{
+	struct store *s = fixture_create("random.db", 37 * SEC);
+	struct tick t;
+	int64_t ts = T0 - 7 * MS_PER_HOUR, first = ts, last = ts;
+	int ok = 1, used = 0;
+	char err[512];
+
+	memset(&t, 0, sizeof(t));
+	for (int i = 0; i < 2000; i++) {
+		for (int g = 0; g < 3; g++) {
+			struct tick_gpu *tg = fixture_gpu(&t, g,
+			    rnd(5) == 0 ? -1 : (int)rnd(30));
+			int np = (int)rnd(4);
+
+			for (int p = 0; p < np; p++)
+				fixture_proc(tg, 1000 + (unsigned)g * 10 +
+				    (unsigned)p, (i / 300) * 1000,
+				    p == 2 ? "u2" : "u1", 50 + rnd(3) * 100 +
+				    (i / 500) * 7, rnd(3) == 0 ? -1 :
+				    (int)rnd(20));
+		}
+		last = ts;
+		/* Irregular spans and an occasional gap. */
+		fixture_write(s, &t, ts, 37 * SEC);
+		ts += 37 * SEC + (rnd(50) == 0 ? 20 * MS_PER_MINUTE : rnd(3000));
+	}
+	for (int k = 0; k < 60; k++) {
+		struct report_options o;
+		struct report a, b;
+		int64_t until = first + (int64_t)rnd((unsigned)(last - first +
+		    2 * MS_PER_HOUR)) - MS_PER_HOUR;
+		int64_t since = 1 + (int64_t)rnd(30 * MS_PER_HOUR);
+
+		o = options(until, since);
+		if (k % 3 == 0)
+			report_find_gpu(s, "2", &o.gpu_id, err, sizeof(err));
+		if (report_build(s, &o, &a, err, sizeof(err)) != 0) {
+			ok = 0;
+			break;
+		}
+		o.force_raw = 1;
+		if (report_build(s, &o, &b, err, sizeof(err)) != 0) {
+			report_free(&a);
+			ok = 0;
+			break;
+		}
+		used += a.used_rollups;
+		if (!same_report(&a, &b)) {
+			fprintf(stderr, "window until=%lld since=%lld differs\n",
+			    (long long)until, (long long)since);
+			ok = 0;
+		}
+		report_free(&a);
+		report_free(&b);
+	}
+	CHECK(ok);
+	CHECK(used > 20);	/* most windows did use rollups */
+	store_close(s);
+	tick_free(&t);
+}
+
+int
+main(void)
+{
+	test_hand();
+	test_gap();
+	test_rollups_equal_raw();
+	HARNESS_DONE();
+}

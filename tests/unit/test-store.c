@@ -1,0 +1,342 @@
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+
+#include "fixture.h"
+#include "harness.h"
+
+/* Sums whatever a scan feeds, to compare paths and check totals. */
+struct sums {
+	struct rollup_gpu	gpu;
+	struct rollup_proc	proc;
+	int64_t			gpu_calls, proc_calls;
+};
+
+static int
+sum_gpu(void *ctx, int64_t hour, int64_t gpu, const struct rollup_gpu *r)
+{
+	struct sums *s = ctx;
+
+	(void)hour;
+	(void)gpu;
+	rollup_gpu_merge(&s->gpu, r);
+	s->gpu_calls++;
+	return 0;
+}
+
+static int
+sum_proc(void *ctx, int64_t gpu, int64_t proc, const struct rollup_proc *r)
+{
+	struct sums *s = ctx;
+
+	(void)gpu;
+	(void)proc;
+	rollup_proc_merge(&s->proc, r);
+	s->proc_calls++;
+	return 0;
+}
+
+static void
+sums_init(struct sums *s)
+{
+	memset(s, 0, sizeof(*s));
+	rollup_proc_init(&s->proc);
+}
+
+static int64_t
+count_rows(const char *path, const char *sql)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	int64_t n = -1;
+
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+	    sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
+		if (sqlite3_step(st) == SQLITE_ROW)
+			n = sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+	}
+	sqlite3_close(db);
+	return n;
+}
+
+static void
+write_file(const char *path, const void *data, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+
+	fwrite(data, 1, len, f);
+	fclose(f);
+}
+
+/* Reads a whole small file into buf; returns its length or -1. */
+static long
+read_file(const char *path, char *buf, size_t cap)
+{
+	FILE *f = fopen(path, "rb");
+	size_t n;
+
+	if (f == NULL)
+		return -1;
+	n = fread(buf, 1, cap, f);
+	fclose(f);
+	return (long)n;
+}
+
+static int
+exists(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0;
+}
+
+/* A file that is refused must keep its bytes and gain no sidecar. */
+static void
+check_refused(const char *name, const char *says)
+{
+	static char before[1 << 16], after[1 << 16];
+	char path[512], side[600], err[512];
+	struct store *s = (struct store *)1;
+	long nb, na;
+
+	util_strlcpy(path, fixture_path(name), sizeof(path));
+	nb = read_file(path, before, sizeof(before));
+	err[0] = '\0';
+	CHECK_INT(store_open_read(&s, path, err, sizeof(err)), -1);
+	CHECK(s == NULL);
+	if (strstr(err, says) == NULL)
+		fprintf(stderr, "%s: got '%s'\n", name, err);
+	CHECK(strstr(err, says) != NULL);
+	CHECK(strstr(err, path) != NULL);
+	na = read_file(path, after, sizeof(after));
+	CHECK_INT(na, nb);
+	CHECK(nb < 0 || memcmp(before, after, (size_t)nb) == 0);
+	snprintf(side, sizeof(side), "%s-wal", path);
+	CHECK(!exists(side));
+	snprintf(side, sizeof(side), "%s-shm", path);
+	CHECK(!exists(side));
+	s = (struct store *)1;
+	CHECK_INT(store_open_append(&s, path, err, sizeof(err)), -1);
+	CHECK(s == NULL);
+}
+
+static void
+test_bad_files(void)
+{
+	unsigned char junk[4096];
+	sqlite3 *db;
+	struct store *s;
+	char err[512];
+
+	check_refused("missing.db", "no such file");
+	mkdir(fixture_path("dir.db"), 0755);
+	check_refused("dir.db", "is a directory");
+	write_file(fixture_path("empty.db"), "", 0);
+	check_refused("empty.db", "empty file");
+	for (size_t i = 0; i < sizeof(junk); i++)
+		junk[i] = (unsigned char)(i * 7 + 3);
+	write_file(fixture_path("random.db"), junk, sizeof(junk));
+	check_refused("random.db", "not a SQLite file");
+	write_file(fixture_path("short.db"), "SQLite format 3", 16);
+	check_refused("short.db", "not a SQLite file");
+
+	/* Another program's SQLite file, and the original tool's. */
+	sqlite3_open(fixture_path("other.db"), &db);
+	sqlite3_exec(db, "CREATE TABLE t(x); INSERT INTO t VALUES(1);", NULL,
+	    NULL, NULL);
+	sqlite3_close(db);
+	check_refused("other.db", "not a gua database");
+	check_refused("other.db", "gua import");
+
+	/* A gua database from a newer gua. */
+	s = fixture_create("newer.db", 1000);
+	store_close(s);
+	sqlite3_open(fixture_path("newer.db"), &db);
+	sqlite3_exec(db, "PRAGMA user_version=99", NULL, NULL, NULL);
+	sqlite3_close(db);
+	check_refused("newer.db", "newer gua");
+
+	/* create refuses an existing file and leaves it alone. */
+	{
+		struct store_meta m;
+		char buf[64];
+
+		memset(&m, 0, sizeof(m));
+		write_file(fixture_path("taken.db"), "precious", 8);
+		CHECK_INT(store_create(&s, fixture_path("taken.db"), &m, err,
+		    sizeof(err)), -1);
+		CHECK(strstr(err, "already exists") != NULL);
+		CHECK_INT(read_file(fixture_path("taken.db"), buf, sizeof(buf)),
+		    8);
+		CHECK(memcmp(buf, "precious", 8) == 0);
+		/* Nor writes through a symbolic link. */
+		char target[512];
+
+		util_strlcpy(target, fixture_path("target"), sizeof(target));
+		CHECK_INT(symlink(target, fixture_path("link.db")), 0);
+		CHECK_INT(store_create(&s, fixture_path("link.db"), &m, err,
+		    sizeof(err)), -1);
+		CHECK(!exists(fixture_path("target")));
+	}
+}
+
+static void
+test_round_trip(void)
+{
+	struct thresholds thr;
+	struct store_gpu *gpus;
+	struct store_sink sink;
+	struct tick t;
+	struct store *s;
+	struct sums raw, roll;
+	char err[512], path[512];
+	size_t n;
+	int64_t ts, span, gpu0, base = 1795600800000LL;	/* 10:00:00 UTC */
+	int found;
+
+	classify_defaults(&thr);
+	memset(&t, 0, sizeof(t));
+	s = fixture_create("trip.db", 10000);
+	util_strlcpy(path, store_path(s), sizeof(path));
+	/* 6 ticks of 10 s. GPU 0: a process whose memory changes once, then
+	   a second process with the same pid but another start time. */
+	for (int i = 0; i < 6; i++) {
+		struct tick_gpu *g = fixture_gpu(&t, 0, i < 2 ? 50 : 3);
+		struct tick_gpu *h = fixture_gpu(&t, 1, -1);
+
+		if (i < 4)
+			fixture_proc(g, 4242, 1000, "carol", i < 3 ? 1000 : 2000,
+			    -1);
+		else
+			fixture_proc(g, 4242, 9000, "dave", 500, 0);
+		fixture_proc(h, 77, 5, "erin", 300, -1);
+		fixture_write(s, &t, base + i * 10000, 10000);
+	}
+	CHECK_INT(store_ticks_written(s), 6);
+	store_close(s);
+
+	CHECK_INT(count_rows(path, "SELECT count(*) FROM ticks"), 6);
+	CHECK_INT(count_rows(path, "SELECT count(*) FROM gpus"), 2);
+	/* carol, dave (same pid, new start time) and erin: three identities. */
+	CHECK_INT(count_rows(path, "SELECT count(*) FROM procs"), 3);
+	CHECK_INT(count_rows(path, "SELECT count(*) FROM procs WHERE pid=4242"),
+	    2);
+	/* Memory is logged only when it changes: carol 1000 then 2000, dave
+	   500, erin 300. */
+	CHECK_INT(count_rows(path, "SELECT count(*) FROM proc_mem"), 4);
+	CHECK_INT(count_rows(path, "PRAGMA application_id"),
+	    STORE_APPLICATION_ID);
+	CHECK_INT(count_rows(path, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
+
+	CHECK_INT(store_open_read(&s, path, err, sizeof(err)), 0);
+	CHECK_STR(store_meta(s)->hostname, "testhost");
+	CHECK_INT(store_meta(s)->interval_ms, 10000);
+	CHECK_STR(store_meta(s)->driver_version, "999.99");
+	CHECK_INT(store_gpus(s, &gpus, &n, err, sizeof(err)), 0);
+	CHECK_INT(n, 2);
+	CHECK_STR(gpus[0].uuid, "GPU-test-0");
+	CHECK_INT(gpus[0].mem_total_mib, 81920);
+	gpu0 = gpus[0].id;
+	free(gpus);
+	CHECK_INT(store_oldest_tick(s, &ts, &span, &found, err, sizeof(err)), 0);
+	CHECK(found);
+	CHECK_INT(ts, base);
+	CHECK_INT(span, 10000);
+	CHECK_INT(store_newest_tick(s, base + 50000, &ts, &found, err,
+	    sizeof(err)), 0);
+	CHECK_INT(ts, base + 40000);
+
+	sink.gpu_hour = sum_gpu;
+	sink.proc = sum_proc;
+	sums_init(&raw);
+	sink.ctx = &raw;
+	CHECK_INT(store_scan_raw(s, base, base + 60000, -1, &thr, &sink, err,
+	    sizeof(err)), 0);
+	CHECK_INT(raw.gpu_calls, 12);
+	CHECK_INT(raw.proc_calls, 12);
+	CHECK_INT(raw.gpu.ms[STATE_ACTIVE], 20000);
+	CHECK_INT(raw.gpu.ms[STATE_IDLE_HELD], 40000);
+	CHECK_INT(raw.gpu.ms[STATE_UNKNOWN], 60000);
+	CHECK_INT(raw.proc.peak_mib, 2000);
+	/* Idle-held process time: carol ticks 2-3 (1000, 2000 MiB), dave
+	   ticks 4-5 (own util 0), erin never (its GPU is unknown). */
+	CHECK_INT(raw.proc.idle_ms, 40000);
+	CHECK_INT(raw.proc.idle_mib_ms, (1000LL + 2000 + 500 + 500) * 10000);
+
+	sums_init(&roll);
+	sink.ctx = &roll;
+	CHECK_INT(store_scan_rollups(s, base, base + MS_PER_HOUR, -1, &sink,
+	    err, sizeof(err)), 0);
+	CHECK(memcmp(&roll.gpu, &raw.gpu, sizeof(raw.gpu)) == 0);
+	CHECK_INT(roll.proc.idle_mib_ms, raw.proc.idle_mib_ms);
+	CHECK_INT(roll.proc.ms, raw.proc.ms);
+	CHECK_INT(roll.proc.first_ms, base);
+	CHECK_INT(roll.proc.last_ms, base + 50000);
+
+	/* A window in the middle: memory comes from the change log. */
+	sums_init(&raw);
+	sink.ctx = &raw;
+	CHECK_INT(store_scan_raw(s, base + 30000, base + 40000, gpu0, &thr, &sink,
+	    err, sizeof(err)), 0);
+	CHECK_INT(raw.gpu_calls, 1);
+	CHECK_INT(raw.proc.peak_mib, 2000);
+	CHECK_INT(raw.proc.idle_mib_ms, 2000LL * 10000);
+	store_close(s);
+
+	/* Appending: a second run adds ticks, nothing is lost. */
+	CHECK_INT(store_open_append(&s, path, err, sizeof(err)), 0);
+	CHECK_INT(store_begin_run(s, base + 70000, 10000, "test", "999.99", err,
+	    sizeof(err)), 0);
+	fixture_proc(fixture_gpu(&t, 0, 0), 4242, 9000, "dave", 500, 0);
+	fixture_write(s, &t, base + 70000, 10000);
+	store_close(s);
+	CHECK_INT(count_rows(path, "SELECT count(*) FROM ticks"), 7);
+	CHECK_INT(count_rows(path, "SELECT count(*) FROM runs"), 2);
+	CHECK_INT(count_rows(path, "SELECT count(*) FROM procs"), 3);
+	CHECK_INT(count_rows(path, "PRAGMA integrity_check") , 0);
+	tick_free(&t);
+}
+
+static void
+test_unknown_memory(void)
+{
+	struct thresholds thr;
+	struct store_sink sink = { NULL, sum_gpu, sum_proc };
+	struct tick t;
+	struct store *s;
+	struct sums raw;
+	char err[512];
+
+	classify_defaults(&thr);
+	memset(&t, 0, sizeof(t));
+	s = fixture_create("unknown.db", 1000);
+	/* One holder unknown, the known part small: the card is unknown. */
+	fixture_proc(fixture_gpu(&t, 0, 0), 1, 1, "u", MIB_UNKNOWN, -1);
+	fixture_proc(&t.gpus[0], 2, 1, "u", 50, -1);
+	fixture_write(s, &t, 1000, 1000);
+	/* The known part alone is over the threshold: idle-held. */
+	fixture_proc(fixture_gpu(&t, 0, 0), 1, 1, "u", MIB_UNKNOWN, -1);
+	fixture_proc(&t.gpus[0], 2, 1, "u", 500, -1);
+	fixture_write(s, &t, 2000, 1000);
+	/* The process list could not be read at all. */
+	fixture_gpu(&t, 0, 0)->procs_known = 0;
+	fixture_write(s, &t, 3000, 1000);
+	sums_init(&raw);
+	sink.ctx = &raw;
+	CHECK_INT(store_scan_raw(s, 0, 10000, -1, &thr, &sink, err,
+	    sizeof(err)), 0);
+	CHECK_INT(raw.gpu.n[STATE_UNKNOWN], 2);
+	CHECK_INT(raw.gpu.n[STATE_IDLE_HELD], 1);
+	store_close(s);
+	tick_free(&t);
+}
+
+int
+main(void)
+{
+	test_bad_files();
+	test_round_trip();
+	test_unknown_memory();
+	HARNESS_DONE();
+}
