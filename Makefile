@@ -47,7 +47,7 @@ LIBOBJ	:= $(filter-out $(BUILD)/src/main.o,$(OBJ))
 UNIT_SRC := $(wildcard tests/unit/test-*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all check demo install uninstall clean
+.PHONY: all check demo fuzz install uninstall clean
 
 all: $(GUA)
 
@@ -70,6 +70,42 @@ demo: $(GUA)
 
 check: $(GUA) $(UNIT_BIN)
 	@GUA=$(abspath $(GUA)) tests/run.sh $(UNIT_BIN)
+
+# libFuzzer targets (clang): each runs a fixed number of iterations from the
+# corpus in tests/fuzz/corpus/NAME; new inputs go to a scratch directory.
+FUZZ_CC		?= clang
+FUZZ_RUNS	?= 50000
+FUZZ_BUILD	:= build/fuzz
+FUZZ_CFLAGS	:= -std=c11 -D_GNU_SOURCE -g -O1 $(WARN) $(SQLITE_CFLAGS) \
+		   -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_OBJ	:= $(filter-out $(FUZZ_BUILD)/src/main.o,\
+		   $(SRC:src/%.c=$(FUZZ_BUILD)/src/%.o))
+FUZZ_SRC	:= $(wildcard tests/fuzz/fuzz-*.c)
+FUZZ_BIN	:= $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
+
+$(FUZZ_BUILD)/src/%.o: src/%.c
+	@mkdir -p $(@D)
+	@echo "  FUZZCC  $<"
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FUZZ_BUILD)/fuzz-%: tests/fuzz/fuzz-%.c $(FUZZ_OBJ)
+	@echo "  FUZZLD  $@"
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -Isrc -fsanitize=fuzzer -o $@ $< \
+	    $(FUZZ_OBJ) $(LDLIBS)
+
+.SECONDARY: $(FUZZ_OBJ)
+
+fuzz: $(FUZZ_BIN)
+	@for f in $(FUZZ_BIN); do \
+		name=$${f##*/fuzz-}; scratch=$$(mktemp -d); \
+		echo "fuzz $$name: $(FUZZ_RUNS) runs"; \
+		$$f -runs=$(FUZZ_RUNS) -max_len=65536 -timeout=10 \
+		    -print_final_stats=1 $$scratch $(CURDIR)/tests/fuzz/corpus/$$name \
+		    >$$scratch.log 2>&1 || { tail -40 $$scratch.log; \
+		    rm -rf $$scratch $$scratch.log; exit 1; }; \
+		grep -E 'stat::number_of_executed_units|Done' $$scratch.log; \
+		rm -rf $$scratch $$scratch.log; \
+	done
 
 install: $(GUA)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
