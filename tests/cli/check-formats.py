@@ -248,6 +248,138 @@ def check_csv_cell(csv_path, column, want):
         fail("no %s cell is %r: %r" % (column, want, got))
 
 
+class Dom(__import__("html.parser").parser.HTMLParser):
+    """The elements of a page: [tag, attributes, text of its <title>]."""
+
+    def __init__(self):
+        super().__init__()
+        self.elements = []
+        self.stack = []
+        self.text = []
+
+    def handle_starttag(self, tag, attrs):
+        el = [tag, dict(attrs), ""]
+        self.elements.append(el)
+        if tag not in ("meta", "link", "br", "img", "input"):
+            self.stack.append(el)
+
+    def handle_startendtag(self, tag, attrs):
+        self.elements.append([tag, dict(attrs), ""])
+
+    def handle_endtag(self, tag):
+        while self.stack:
+            if self.stack.pop()[0] == tag:
+                break
+
+    def handle_data(self, data):
+        self.text.append(data)
+        # A <title> names the element it is in.
+        if len(self.stack) > 1 and self.stack[-1][0] == "title":
+            self.stack[-2][2] += data
+
+
+def shares_of(elements):
+    return {e[1]["data-state"]: float(e[1]["data-share"]) for e in elements
+            if e[0] == "rect" and "data-state" in e[1]}
+
+
+def check_html(dom_path, json_path, *texts):
+    """The rendered page: no script, nothing remote, the JSON's numbers."""
+    d = load(json_path)
+    dom = Dom()
+    dom.feed(open(dom_path, encoding="utf-8").read())
+    els = dom.elements
+    tags = [e[0] for e in els]
+    for bad in ("script", "img", "iframe", "object", "embed", "link"):
+        if bad in tags:
+            fail("the page has a <%s>" % bad)
+    for e in els:
+        for k, v in e[1].items():
+            if k.startswith("on") or (k in ("src", "href") and v):
+                fail("<%s %s=%r>" % (e[0], k, v))
+    # Elements inside an element with id X: the ones after it until the
+    # next <svg> or <section>.
+    def inside(ident):
+        out, on = [], False
+        for e in els:
+            if e[1].get("id") == ident:
+                on = True
+                continue
+            if on and e[0] in ("svg", "section"):
+                break
+            if on:
+                out.append(e)
+        return out
+    t = d["totals"]
+    if t["samples"] == 0:
+        if "headline-bar" in [e[1].get("id") for e in els]:
+            fail("a bar without samples")
+        return
+    got = shares_of(inside("headline-bar"))
+    for s in ("active", "idle_held", "truly_idle"):
+        if not near(got.get(s), t[s + "_ratio"]):
+            fail("headline %s: %s, json %s" % (s, got.get(s),
+                                               t[s + "_ratio"]))
+    samples = [e for e in els if e[1].get("id") == "samples"]
+    if not samples or int(samples[0][1]["data-samples"]) != t["samples"]:
+        fail("sample count")
+    bars = inside("gpu-bars")
+    groups = [i for i, e in enumerate(bars) if e[0] == "g"]
+    if len(groups) != len(d["gpus"]):
+        fail("%d GPU bars, want %d" % (len(groups), len(d["gpus"])))
+    for n, (i, g) in enumerate(zip(groups, d["gpus"])):
+        e = bars[i]
+        if e[1]["data-uuid"] != g["uuid"] or e[1]["data-host"] != g["host"]:
+            fail("bar %d is %r, want %s" % (n, e[1], g["uuid"]))
+        end = groups[n + 1] if n + 1 < len(groups) else len(bars)
+        got = shares_of(bars[i:end])
+        for s in ("active", "idle_held", "truly_idle"):
+            if g["samples"] and not near(got.get(s), g[s + "_ratio"]):
+                fail("GPU %s %s: %s, json %s" % (g["uuid"], s, got.get(s),
+                                                 g[s + "_ratio"]))
+    cells = [e for e in inside("heatmap-idle-held") if e[0] == "rect"]
+    if len(cells) != 7 * 24:
+        fail("%d heatmap cells" % len(cells))
+    for e in cells:
+        day, hour = int(e[1]["data-day"]), int(e[1]["data-hour"])
+        want = d["heatmaps"]["idle_held"][day][hour]
+        share = e[1]["data-share"]
+        if (want is None) != (share == ""):
+            fail("heatmap %d %d: %r, json %r" % (day, hour, share, want))
+        if want is not None and not near(float(share), want):
+            fail("heatmap %d %d: %s, json %s" % (day, hour, share, want))
+        if not e[2]:
+            fail("a heatmap cell without a title")
+    tl = inside("timeline-svg")
+    rows = [i for i, e in enumerate(tl) if e[0] == "g"]
+    if len(rows) != len(d["gpus"]) + 1:
+        fail("%d timeline rows" % len(rows))
+    first = tl[rows[0]:rows[1] if len(rows) > 1 else len(tl)]
+    buckets = d["timeline"]["buckets"]
+    for i, b in enumerate(buckets):
+        got = {e[1]["data-state"]: float(e[1]["data-share"]) for e in first
+               if e[0] == "rect" and e[1].get("data-bucket") == str(i)
+               and "data-state" in e[1]}
+        for s in ("active", "idle_held", "truly_idle"):
+            want = b[s + "_ratio"]
+            if (want is None) != (s not in got) or (
+                    want is not None and not near(got[s], want)):
+                fail("timeline bucket %d %s: %s, json %s" % (
+                    i, s, got.get(s), want))
+    idle = [s for s in d["sessions"] if s["idle_held_seconds"] > 0][:100]
+    trs = [e for e in els if e[0] == "tr" and "data-idle-held-ms" in e[1]]
+    if len(trs) != len(idle):
+        fail("%d session rows, want %d" % (len(trs), len(idle)))
+    for tr, s in zip(trs, idle):
+        if not near(int(tr[1]["data-idle-held-ms"]) / 1000,
+                    s["idle_held_seconds"], 1e-3):
+            fail("session row %r" % tr[1])
+    text = "".join(dom.text)
+    for want in texts:
+        if want not in text:
+            fail("the page does not show %r" % want)
+
+
 def main():
     checks = {
         "schema": check_schema,
@@ -257,6 +389,7 @@ def main():
         "csv-ticks": check_csv_ticks,
         "csv-safe": check_csv_safe,
         "csv-cell": check_csv_cell,
+        "html": check_html,
     }
     if len(sys.argv) < 2 or sys.argv[1] not in checks:
         fail("usage: check-formats.py %s FILE..." % "|".join(checks))
