@@ -20,6 +20,7 @@ static const struct cmd_entry *const cmd_table[] = {
 	&cmd_report_entry,
 	&cmd_demo_entry,
 	&cmd_import_entry,
+	&cmd_backup_entry,
 	&cmd_version_entry,
 	&cmd_help_entry,
 };

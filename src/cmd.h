@@ -32,6 +32,7 @@ extern const struct cmd_entry cmd_report_entry;
 extern const struct cmd_entry cmd_demo_entry;
 extern const struct cmd_entry cmd_doctor_entry;
 extern const struct cmd_entry cmd_import_entry;
+extern const struct cmd_entry cmd_backup_entry;
 extern const struct cmd_entry cmd_version_entry;
 extern const struct cmd_entry cmd_help_entry;
 
