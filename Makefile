@@ -5,6 +5,11 @@
 PREFIX	?= /usr/local
 BINDIR	?= $(PREFIX)/bin
 MANDIR	?= $(PREFIX)/share/man
+# systemd's unit directory: /usr/lib/systemd/system on Debian with
+# PREFIX=/usr; give SYSTEMDUNITDIR= (empty) to install no unit.
+SYSTEMDUNITDIR	?= $(PREFIX)/lib/systemd/system
+BASHCOMPDIR	?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR	?= $(PREFIX)/share/zsh/vendor-completions
 DESTDIR	?=
 
 CC	?= cc
@@ -107,17 +112,37 @@ fuzz: $(FUZZ_BIN)
 		rm -rf $$scratch $$scratch.log; \
 	done
 
+# The unit's ExecStart names the installed binary: /usr/bin/gua becomes
+# $(BINDIR)/gua.
 install: $(GUA)
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+	    $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR)
 	install -m 0755 $(GUA) $(DESTDIR)$(BINDIR)/gua
 	ln -sf gua $(DESTDIR)$(BINDIR)/gpu-usage-audit
 	install -m 0644 doc/gua.1 $(DESTDIR)$(MANDIR)/man1/gua.1
 	ln -sf gua.1 $(DESTDIR)$(MANDIR)/man1/gpu-usage-audit.1
+	install -m 0644 contrib/gua.bash-completion $(DESTDIR)$(BASHCOMPDIR)/gua
+	ln -sf gua $(DESTDIR)$(BASHCOMPDIR)/gpu-usage-audit
+	install -m 0644 contrib/_gua $(DESTDIR)$(ZSHCOMPDIR)/_gua
+ifneq ($(SYSTEMDUNITDIR),)
+	install -d $(DESTDIR)$(SYSTEMDUNITDIR)
+	sed 's|^ExecStart=/usr/bin/gua |ExecStart=$(BINDIR)/gua |' contrib/gua.service \
+	    >$(DESTDIR)$(SYSTEMDUNITDIR)/gua.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/gua.service
+	ln -sf gua.service $(DESTDIR)$(SYSTEMDUNITDIR)/gpu-usage-audit.service
+endif
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/gua $(DESTDIR)$(BINDIR)/gpu-usage-audit \
 	    $(DESTDIR)$(MANDIR)/man1/gua.1 \
-	    $(DESTDIR)$(MANDIR)/man1/gpu-usage-audit.1
+	    $(DESTDIR)$(MANDIR)/man1/gpu-usage-audit.1 \
+	    $(DESTDIR)$(BASHCOMPDIR)/gua \
+	    $(DESTDIR)$(BASHCOMPDIR)/gpu-usage-audit \
+	    $(DESTDIR)$(ZSHCOMPDIR)/_gua
+ifneq ($(SYSTEMDUNITDIR),)
+	rm -f $(DESTDIR)$(SYSTEMDUNITDIR)/gua.service \
+	    $(DESTDIR)$(SYSTEMDUNITDIR)/gpu-usage-audit.service
+endif
 
 clean:
 	rm -rf build gua

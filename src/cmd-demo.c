@@ -129,7 +129,7 @@ demo_exec(const struct cmd_entry *c, int argc, char **argv)
 	struct demo_args a;
 	struct store_meta meta;
 	struct report_options ro;
-	struct text_options to = { TEXT_WIDTH_DEFAULT };
+	struct text_options to = { TEXT_WIDTH_DEFAULT, 0 };
 	struct report rep;
 	struct store *st;
 	char tmpdir[PATH_MAX], path[PATH_MAX], err[512];
@@ -189,6 +189,7 @@ demo_exec(const struct cmd_entry *c, int argc, char **argv)
 		store_close(st);
 		return cmd_fail(c, "%s", err);
 	}
+	to.colour = cmd_colour(stdout);
 	rc = report_text_write(stdout, &rep, &to) == 0 ? EXIT_OK :
 	    cmd_fail(c, "cannot write the report to standard output");
 	report_free(&rep);

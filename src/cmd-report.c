@@ -10,22 +10,38 @@
 #include "cmd.h"
 #include "duration.h"
 #include "outfile.h"
+#include "report-csv.h"
+#include "report-html.h"
+#include "report-json.h"
 #include "report-text.h"
 #include "report.h"
 #include "store.h"
 #include "util.h"
 
 #define DEFAULT_DB	"/tmp/gua.db"
+#define MAX_DBS		1024	/* --db given more often is refused */
+
+enum format { FORMAT_TEXT, FORMAT_JSON, FORMAT_CSV, FORMAT_HTML };
 
 struct report_args {
-	const char	*db;
+	const char	*dbs[MAX_DBS];	/* --db, in the order given */
+	size_t		 ndbs;
 	const char	*gpu;
-	const char	*format;
+	enum format	 format;
 	const char	*table;
+	enum csv_table	 csv;
 	const char	*output;
 	int64_t		 interval_ms;	/* 0: not given */
 	struct report_options ro;
 	struct text_options to;
+};
+
+/* The open databases of a report and what each contributes. */
+struct sources {
+	struct store	*st[MAX_DBS];
+	int64_t		 gpu_id[MAX_DBS];	/* --gpu in it, or -1 */
+	int		 used[MAX_DBS];		/* in the report */
+	size_t		 n;
 };
 
 static int
@@ -47,15 +63,13 @@ parse_args(const struct cmd_entry *c, int argc, char **argv,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *until = NULL;
-	int db_given = 0;
+	const char *until = NULL, *format = "text";
 	int64_t now;
 	long long v;
 	int ch;
 
 	memset(a, 0, sizeof(*a));
-	a->db = DEFAULT_DB;
-	a->format = "text";
+
 	a->ro.since_ms = MS_PER_HOUR;
 	a->ro.gpu_id = -1;
 	classify_defaults(&a->ro.thr);
@@ -65,11 +79,12 @@ parse_args(const struct cmd_entry *c, int argc, char **argv,
 		case -3:
 			return -3;
 		case 'd':
-			if (db_given++)
-				return cmd_usage_error(c, "--db given twice: "
-				    "merged reports over several databases are "
-				    "not available in this build");
-			a->db = optarg;
+			if (a->ndbs == MAX_DBS)
+				return cmd_usage_error(c, "--db: more than %d "
+				    "databases", MAX_DBS);
+			if (optarg[0] == '\0')
+				return cmd_usage_error(c, "--db: empty path");
+			a->dbs[a->ndbs++] = optarg;
 			break;
 		case 's':
 			if (cmd_duration(c, "--since", optarg,
@@ -110,7 +125,7 @@ parse_args(const struct cmd_entry *c, int argc, char **argv,
 			a->ro.thr.held_mib = v;
 			break;
 		case 'f':
-			a->format = optarg;
+			format = optarg;
 			break;
 		case 't':
 			a->table = optarg;
@@ -125,21 +140,27 @@ parse_args(const struct cmd_entry *c, int argc, char **argv,
 	if (optind < argc)
 		return cmd_usage_error(c, "unexpected argument '%s'",
 		    argv[optind]);
-	if (strcmp(a->format, "text") != 0) {
-		if (strcmp(a->format, "json") == 0 ||
-		    strcmp(a->format, "csv") == 0 ||
-		    strcmp(a->format, "html") == 0)
-			return cmd_usage_error(c, "--format %s: not available "
-			    "in this build (text only)", a->format);
+	if (strcmp(format, "text") == 0)
+		a->format = FORMAT_TEXT;
+	else if (strcmp(format, "json") == 0)
+		a->format = FORMAT_JSON;
+	else if (strcmp(format, "csv") == 0)
+		a->format = FORMAT_CSV;
+	else if (strcmp(format, "html") == 0)
+		a->format = FORMAT_HTML;
+	else
 		return cmd_usage_error(c, "--format: unknown format '%s' (text, "
-		    "json, csv or html)", a->format);
-	}
-	if (a->table != NULL)
+		    "json, csv or html)", format);
+	if (a->table != NULL && a->format != FORMAT_CSV)
 		return cmd_usage_error(c, "--table is for --format csv");
+	a->csv = CSV_GPUS;
+	if (a->table != NULL && report_csv_table(a->table, &a->csv) != 0)
+		return cmd_usage_error(c, "--table: unknown table '%s' (gpus, "
+		    "identities, sessions or ticks)", a->table);
 	if (a->output != NULL && a->output[0] == '\0')
 		return cmd_usage_error(c, "-o: empty file name");
-	if (a->db[0] == '\0')
-		return cmd_usage_error(c, "--db: empty path");
+	if (a->ndbs == 0)
+		a->dbs[a->ndbs++] = DEFAULT_DB;
 	if (cmd_now(c, &now) != 0)
 		return EXIT_USAGE;
 	a->ro.until_ms = now;
@@ -184,23 +205,124 @@ check_interval(const struct cmd_entry *c, struct store *st,
 	free(iv);
 }
 
+/*
+ * Resolves --gpu in every database. One database: as report_find_gpu. Several:
+ * "HOST/ID" picks a GPU of that host; a bare ID must match in exactly one
+ * database. Databases without the GPU are left out of the report.
+ */
+static int
+resolve_gpu(const struct cmd_entry *c, const struct report_args *a,
+    struct sources *src)
+{
+	const char *spec = a->gpu, *slash;
+	char err[512], host[256];
+	size_t hits = 0;
+
+	for (size_t i = 0; i < src->n; i++) {
+		src->gpu_id[i] = -1;
+		src->used[i] = 1;
+	}
+	if (spec == NULL)
+		return EXIT_OK;
+	if (src->n == 1) {
+		if (report_find_gpu(src->st[0], spec, &src->gpu_id[0], err,
+		    sizeof(err)) != 0)
+			return cmd_usage_error(c, "%s", err);
+		return EXIT_OK;
+	}
+	host[0] = '\0';
+	if ((slash = strchr(spec, '/')) != NULL) {
+		if ((size_t)(slash - spec) >= sizeof(host))
+			return cmd_usage_error(c, "--gpu: host name too long");
+		memcpy(host, spec, (size_t)(slash - spec));
+		host[slash - spec] = '\0';
+		spec = slash + 1;
+	}
+	for (size_t i = 0; i < src->n; i++) {
+		src->used[i] = 0;
+		if (host[0] != '\0' && strcmp(host,
+		    store_meta(src->st[i])->hostname) != 0)
+			continue;
+		if (report_find_gpu(src->st[i], spec, &src->gpu_id[i], err,
+		    sizeof(err)) != 0) {
+			/* Ambiguous within a database is an error anywhere. */
+			if (strstr(err, " matches ") != NULL || host[0] != '\0')
+				return cmd_usage_error(c, "%s", err);
+			continue;
+		}
+		src->used[i] = 1;
+		hits++;
+	}
+	if (hits == 0)
+		return cmd_usage_error(c, "--gpu: no GPU '%s' in the %zu "
+		    "databases", a->gpu, src->n);
+	if (hits > 1 && host[0] == '\0')
+		return cmd_usage_error(c, "--gpu: '%s' matches GPUs of %zu "
+		    "hosts; write HOST/%s", a->gpu, hits, a->gpu);
+	return EXIT_OK;
+}
+
+/* The CSV ticks table's rows, straight from each database. */
+static int
+tick_row(void *ctx, const struct report_row *r)
+{
+	return report_csv_tick_row(ctx, r);
+}
+
+static int
+write_report(FILE *f, const struct report_args *a, struct sources *src,
+    const struct report *rep, char *err, size_t errlen)
+{
+	size_t h = 0;
+
+	switch (a->format) {
+	case FORMAT_TEXT:
+		return report_text_write(f, rep, &a->to);
+	case FORMAT_JSON:
+		return report_json_write(f, rep);
+	case FORMAT_HTML:
+		return report_html_write(f, rep);
+	case FORMAT_CSV:
+		if (report_csv_write(f, rep, a->csv) != 0)
+			return -1;
+		if (a->csv != CSV_TICKS)
+			return 0;
+		for (size_t i = 0; i < src->n; i++) {
+			struct report_options o = a->ro;
+
+			if (!src->used[i])
+				continue;
+			o.gpu_id = src->gpu_id[i];
+			if (report_rows(src->st[i], rep, h++, &o, tick_row, f,
+			    err, errlen) != 0)
+				return -1;
+		}
+		fflush(f);
+		return ferror(f) ? -1 : 0;
+	}
+	return -1;
+}
+
 static int
 write_output(const struct cmd_entry *c, const struct report_args *a,
-    const struct report *rep)
+    struct sources *src, const struct report *rep)
 {
 	struct outfile of;
 	char err[512];
 
+	err[0] = '\0';
 	if (a->output == NULL) {
-		if (report_text_write(stdout, rep, &a->to) != 0)
-			return cmd_fail(c, "cannot write the report to "
-			    "standard output");
+		if (write_report(stdout, a, src, rep, err, sizeof(err)) != 0)
+			return cmd_fail(c, "%s", err[0] ? err : "cannot write "
+			    "the report to standard output");
 		return EXIT_OK;
 	}
 	if (outfile_open(&of, a->output, 0666, err, sizeof(err)) != 0)
 		return cmd_fail(c, "%s", err);
-	if (report_text_write(of.fp, rep, &a->to) != 0) {
+	if (write_report(of.fp, a, src, rep, err, sizeof(err)) != 0) {
 		outfile_abort(&of);
+		if (err[0] != '\0')
+			return cmd_fail(c, "%s", err);
 		return cmd_fail(c, "%s: cannot write", a->output);
 	}
 	if (outfile_commit(&of, err, sizeof(err)) != 0)
@@ -208,43 +330,82 @@ write_output(const struct cmd_entry *c, const struct report_args *a,
 	return EXIT_OK;
 }
 
+/* Builds the report of every database in use and merges them in order. */
+static int
+build(const struct cmd_entry *c, const struct report_args *a,
+    struct sources *src, struct report *rep)
+{
+	struct report one;
+	char err[512];
+	int have = 0;
+
+	memset(rep, 0, sizeof(*rep));
+	for (size_t i = 0; i < src->n; i++) {
+		struct report_options o = a->ro;
+
+		if (!src->used[i])
+			continue;
+		o.gpu_id = src->gpu_id[i];
+		check_interval(c, src->st[i], a);
+		if (report_build(src->st[i], &o, have ? &one : rep, err,
+		    sizeof(err)) != 0) {
+			if (have)
+				report_free(rep);
+			return cmd_fail(c, "%s", err);
+		}
+		if (have && report_merge(rep, &one, err, sizeof(err)) != 0) {
+			report_free(&one);
+			report_free(rep);
+			return cmd_usage_error(c, "%s", err);
+		}
+		have = 1;
+	}
+	return EXIT_OK;
+}
+
 static int
 report_exec(const struct cmd_entry *c, int argc, char **argv)
 {
 	struct report_args a;
+	struct sources src;
 	struct report rep;
-	struct store *st;
 	char err[512];
 	int rc;
 
 	if ((rc = parse_args(c, argc, argv, &a)) != EXIT_OK)
 		return rc == -3 ? EXIT_OK : rc;
-	if (store_open_read(&st, a.db, err, sizeof(err)) != 0)
-		return cmd_usage_error(c, "%s", err);
-	if (a.gpu != NULL &&
-	    report_find_gpu(st, a.gpu, &a.ro.gpu_id, err, sizeof(err)) != 0) {
-		store_close(st);
-		return cmd_usage_error(c, "%s", err);
+	memset(&src, 0, sizeof(src));
+	for (size_t i = 0; i < a.ndbs; i++) {
+		if (store_open_read(&src.st[i], a.dbs[i], err,
+		    sizeof(err)) != 0) {
+			rc = cmd_usage_error(c, "%s", err);
+			goto out;
+		}
+		src.n++;
 	}
-	check_interval(c, st, &a);
-	if (report_build(st, &a.ro, &rep, err, sizeof(err)) != 0) {
-		store_close(st);
-		return cmd_fail(c, "%s", err);
-	}
-	rc = write_output(c, &a, &rep);
+	if ((rc = resolve_gpu(c, &a, &src)) != EXIT_OK)
+		goto out;
+	if ((rc = build(c, &a, &src, &rep)) != EXIT_OK)
+		goto out;
+	a.to.colour = a.format == FORMAT_TEXT && a.output == NULL &&
+	    cmd_colour(stdout);
+	rc = write_output(c, &a, &src, &rep);
 	report_free(&rep);
-	store_close(st);
+out:
+	for (size_t i = 0; i < src.n; i++)
+		store_close(src.st[i]);
 	return rc;
 }
 
 const struct cmd_entry cmd_report_entry = {
 	.name = "report",
-	.usage = "[--db PATH] [--since D] [--until D|TIME] [--interval D] "
+	.usage = "[--db PATH]... [--since D] [--until D|TIME] [--interval D] "
 	    "[--width N] [--gpu ID] [--active-util P] [--held-mib M] "
-	    "[--format text] [-o FILE]",
+	    "[--format text|json|csv|html] [--table T] [-o FILE]",
 	.summary = "Report GPU time as active, idle-held and truly idle.",
 	.help =
-	    "  --db PATH          database to read (default /tmp/gua.db)\n"
+	    "  --db PATH          database to read (default /tmp/gua.db); give\n"
+	    "                     it again for one report over several hosts\n"
 	    "  --since D          window length, e.g. 1h, 7d, 365d (default 1h);\n"
 	    "                     never longer than the recorded history\n"
 	    "  --until D|TIME     window end: a duration ago (2h) or an RFC 3339\n"
@@ -253,11 +414,14 @@ const struct cmd_entry cmd_report_entry = {
 	    "                     come from the recorded tick spans, and a\n"
 	    "                     mismatch with the recorded interval warns\n"
 	    "  --width N          width of the headline bar, 10-1000 (default 60)\n"
-	    "  --gpu ID           one GPU: its index or (a prefix of) its UUID\n"
+	    "  --gpu ID           one GPU: its index or (a prefix of) its UUID;\n"
+	    "                     HOST/ID with several databases\n"
 	    "  --active-util P    active when utilization >= P percent (default\n"
 	    "                     10); other values read raw ticks, slower\n"
 	    "  --held-mib M       held when processes hold > M MiB (default 100)\n"
-	    "  --format F         text (default)\n"
+	    "  --format F         text (default), json, csv or html\n"
+	    "  --table T          the CSV table: gpus (default), identities,\n"
+	    "                     sessions or ticks (every GPU at every tick)\n"
 	    "  -o, --output FILE  write to FILE (replaced atomically)\n"
 	    "\n"
 	    "Exit status: 0 success, 1 runtime failure, 2 bad usage or a --db\n"

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cmd.h"
 #include "duration.h"
@@ -19,6 +20,7 @@ static const struct cmd_entry *const cmd_table[] = {
 	&cmd_report_entry,
 	&cmd_demo_entry,
 	&cmd_import_entry,
+	&cmd_backup_entry,
 	&cmd_version_entry,
 	&cmd_help_entry,
 };
@@ -172,6 +174,18 @@ cmd_now(const struct cmd_entry *c, int64_t *now_ms)
 		return -1;
 	}
 	return 0;
+}
+
+int
+cmd_colour(FILE *f)
+{
+	const char *no = getenv("NO_COLOR"), *term = getenv("TERM");
+
+	if (no != NULL && no[0] != '\0')
+		return 0;
+	if (term != NULL && strcmp(term, "dumb") == 0)
+		return 0;
+	return isatty(fileno(f));
 }
 
 int

@@ -7,6 +7,7 @@
 #define GUA_CMD_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 /* Exit statuses (status follows LSB instead, see cmd-status.c). */
 #define EXIT_OK		0
@@ -31,6 +32,7 @@ extern const struct cmd_entry cmd_report_entry;
 extern const struct cmd_entry cmd_demo_entry;
 extern const struct cmd_entry cmd_doctor_entry;
 extern const struct cmd_entry cmd_import_entry;
+extern const struct cmd_entry cmd_backup_entry;
 extern const struct cmd_entry cmd_version_entry;
 extern const struct cmd_entry cmd_help_entry;
 
@@ -68,6 +70,12 @@ int	cmd_duration(const struct cmd_entry *, const char *option,
  * time) so tests and examples can be reproduced. -1 when GUA_NOW is bad.
  */
 int	cmd_now(const struct cmd_entry *, int64_t *now_ms);
+
+/*
+ * Whether text output to f may use colour: f is a terminal, NO_COLOR is
+ * unset or empty (https://no-color.org), and TERM is not "dumb".
+ */
+int	cmd_colour(FILE *f);
 
 /* For commands that a later build provides: says so plainly, exit 1. */
 int	cmd_not_available(const struct cmd_entry *, int argc, char **argv);

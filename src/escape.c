@@ -50,6 +50,42 @@ is_bidi_control(unsigned cp)
 	    (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
 }
 
+/*
+ * The visible form of one character (or of one invalid byte, n == 0) for a
+ * reader: controls, DEL, C1 controls, bidirectional overrides and invalid
+ * bytes become escapes like \x1B, \n or \u{202E}; a backslash is doubled
+ * so an escape cannot be forged. Other characters are copied. piece holds
+ * at least 16 bytes. Returns the bytes of input consumed.
+ */
+static size_t
+visible_piece(const unsigned char *s, size_t len, char piece[16])
+{
+	unsigned cp;
+	size_t n = escape_utf8_decode(s, len, &cp);
+
+	if (n == 0) {
+		snprintf(piece, 16, "\\x%02X", s[0]);
+		return 1;
+	}
+	if (cp == '\\')
+		memcpy(piece, "\\\\", 3);
+	else if (cp == '\n')
+		memcpy(piece, "\\n", 3);
+	else if (cp == '\t')
+		memcpy(piece, "\\t", 3);
+	else if (cp == '\r')
+		memcpy(piece, "\\r", 3);
+	else if (cp < 0x20 || cp == 0x7f)
+		snprintf(piece, 16, "\\x%02X", cp);
+	else if ((cp >= 0x80 && cp < 0xa0) || is_bidi_control(cp))
+		snprintf(piece, 16, "\\u{%X}", cp);
+	else {
+		memcpy(piece, s, n);
+		piece[n] = '\0';
+	}
+	return n;
+}
+
 size_t
 escape_terminal(const char *in, char *out, size_t outlen, size_t max_cols)
 {
@@ -60,28 +96,8 @@ escape_terminal(const char *in, char *out, size_t outlen, size_t max_cols)
 	if (outlen == 0)
 		return 0;
 	while (i < len) {
-		unsigned cp;
-		size_t n = escape_utf8_decode(s + i, len - i, &cp), plen;
+		size_t n = visible_piece(s + i, len - i, piece), plen;
 
-		if (n == 0) {
-			snprintf(piece, sizeof(piece), "\\x%02X", s[i]);
-			n = 1;
-		} else if (cp == '\\') {
-			memcpy(piece, "\\\\", 3);
-		} else if (cp == '\n') {
-			memcpy(piece, "\\n", 3);
-		} else if (cp == '\t') {
-			memcpy(piece, "\\t", 3);
-		} else if (cp == '\r') {
-			memcpy(piece, "\\r", 3);
-		} else if (cp < 0x20 || cp == 0x7f) {
-			snprintf(piece, sizeof(piece), "\\x%02X", cp);
-		} else if ((cp >= 0x80 && cp < 0xa0) || is_bidi_control(cp)) {
-			snprintf(piece, sizeof(piece), "\\u{%X}", cp);
-		} else {
-			memcpy(piece, s + i, n);
-			piece[n] = '\0';
-		}
 		plen = strlen(piece);
 		/* A visible escape is several columns; count what is shown. */
 		size_t pcols = (n > 1 && piece[0] != '\\') ? 1 : plen;
@@ -102,4 +118,103 @@ escape_terminal(const char *in, char *out, size_t outlen, size_t max_cols)
 	}
 	out[o] = '\0';
 	return cols;
+}
+
+/* Copies one character, or U+FFFD for an invalid byte; returns bytes used. */
+static size_t
+put_valid(FILE *f, const unsigned char *s, size_t len)
+{
+	unsigned cp;
+	size_t n = escape_utf8_decode(s, len, &cp);
+
+	if (n == 0) {
+		fputs("\xef\xbf\xbd", f);
+		return 1;
+	}
+	fwrite(s, 1, n, f);
+	return n;
+}
+
+void
+escape_html_write(FILE *f, const char *in)
+{
+	const unsigned char *s = (const unsigned char *)in;
+	size_t len = strlen(in), i = 0;
+	char piece[16];
+
+	while (i < len) {
+		i += visible_piece(s + i, len - i, piece);
+		for (const char *p = piece; *p != '\0'; p++) {
+			switch (*p) {
+			case '&':
+				fputs("&amp;", f);
+				break;
+			case '<':
+				fputs("&lt;", f);
+				break;
+			case '>':
+				fputs("&gt;", f);
+				break;
+			case '"':
+				fputs("&quot;", f);
+				break;
+			case '\'':
+				fputs("&#39;", f);
+				break;
+			default:
+				fputc(*p, f);
+			}
+		}
+	}
+}
+
+int
+escape_csv_is_formula(const char *s)
+{
+	return s[0] != '\0' && strchr("=+-@\t\r", s[0]) != NULL;
+}
+
+void
+escape_csv_write(FILE *f, const char *in)
+{
+	const unsigned char *s = (const unsigned char *)in;
+	size_t len = strlen(in), i = 0;
+	int quote = strpbrk(in, ",\"\r\n") != NULL;
+
+	if (quote)
+		fputc('"', f);
+	if (escape_csv_is_formula(in))
+		fputc('\'', f);
+	while (i < len) {
+		if (s[i] == '"') {
+			fputs("\"\"", f);
+			i++;
+		} else {
+			i += put_valid(f, s + i, len - i);
+		}
+	}
+	if (quote)
+		fputc('"', f);
+}
+
+void
+escape_prom_label_write(FILE *f, const char *in)
+{
+	const unsigned char *s = (const unsigned char *)in;
+	size_t len = strlen(in), i = 0;
+
+	while (i < len) {
+		if (s[i] == '\\') {
+			fputs("\\\\", f);
+			i++;
+		} else if (s[i] == '"') {
+			fputs("\\\"", f);
+			i++;
+		} else if (s[i] == '\n') {
+			fputs("\\n", f);
+			i++;
+		} else {
+			i += put_valid(f, s + i, len - i);
+		}
+	}
 }

@@ -7,6 +7,33 @@
 #include "util.h"
 
 static const char heat_scale[] = " .:-=+*#%@";
+
+/* Subtle colours, on a terminal only: the three states and headings. */
+#define SGR_ACTIVE	"\033[32m"
+#define SGR_IDLE_HELD	"\033[33m"
+#define SGR_TRULY_IDLE	"\033[2m"
+#define SGR_HEADING	"\033[1m"
+#define SGR_RESET	"\033[0m"
+
+static int colour;	/* set by report_text_write for one report */
+
+static void
+sgr(FILE *f, const char *code)
+{
+	if (colour)
+		fputs(code, f);
+}
+
+/* A section heading ("\n§1 Headline\n"), bold on a terminal. */
+static void
+heading(FILE *f, const char *text)
+{
+	fputc('\n', f);
+	sgr(f, SGR_HEADING);
+	fputs(text, f);
+	sgr(f, SGR_RESET);
+	fputc('\n', f);
+}
 static const char *const weekdays[7] = { "Sun", "Mon", "Tue", "Wed", "Thu",
 	"Fri", "Sat" };
 
@@ -27,6 +54,17 @@ put_repeat(FILE *f, const char *glyph, int n)
 {
 	for (int i = 0; i < n; i++)
 		fputs(glyph, f);
+}
+
+/* n glyphs in a state's colour. */
+static void
+put_state(FILE *f, const char *code, const char *glyph, int n)
+{
+	if (n <= 0)
+		return;
+	sgr(f, code);
+	put_repeat(f, glyph, n);
+	sgr(f, SGR_RESET);
 }
 
 void
@@ -55,10 +93,50 @@ format_time(int64_t ms, char *buf, size_t len)
 	util_strlcpy(buf, iso, len);
 }
 
+/* "GPU-0", or "host/GPU-0" in a report over several hosts. */
 static void
-gpu_label(const struct report_gpu *g, char *buf, size_t len)
+gpu_label(const struct report *rep, const struct report_gpu *g, char *buf,
+    size_t len)
 {
-	snprintf(buf, len, "GPU-%d", g->info.index);
+	char host[160];
+
+	if (rep->nhosts <= 1) {
+		snprintf(buf, len, "GPU-%d", g->info.index);
+		return;
+	}
+	escape_terminal(rep->hosts[g->host].hostname, host, sizeof(host), 32);
+	snprintf(buf, len, "%.150s/GPU-%d", host, g->info.index);
+}
+
+/* Several hosts: one line each, between the header and §1. */
+static void
+write_hosts(FILE *f, const struct report *rep)
+{
+	heading(f, "Hosts");
+	for (size_t i = 0; i < rep->nhosts; i++) {
+		const struct report_host *h = &rep->hosts[i];
+		char window[64];
+
+		util_format_elapsed(h->end_ms - h->start_ms, window,
+		    sizeof(window));
+		fputs("  ", f);
+		put_cell(f, h->hostname, 20);
+		fputs("  driver ", f);
+		put_cell(f, h->driver_version[0] ? h->driver_version :
+		    "unknown", 0);
+		fprintf(f, "  %zu GPU%s", h->ngpus, h->ngpus == 1 ? "" : "s");
+		if (rollup_gpu_known_n(&h->total) == 0) {
+			fprintf(f, "  (no samples in window)\n");
+			continue;
+		}
+		fprintf(f, "  active %5.1f%%  idle-held %5.1f%%  truly-idle "
+		    "%5.1f%%  (%lld samples, window %s, coverage %.1f%%)\n",
+		    100 * report_share(&h->total, STATE_ACTIVE),
+		    100 * report_share(&h->total, STATE_IDLE_HELD),
+		    100 * report_share(&h->total, STATE_TRULY_IDLE),
+		    (long long)rollup_gpu_known_n(&h->total), window,
+		    100 * report_host_coverage(h));
+	}
 }
 
 static void
@@ -68,6 +146,11 @@ write_header(FILE *f, const struct report *rep)
 
 	util_format_elapsed(report_window_ms(rep), window, sizeof(window));
 	fputs("gua \xe2\x80\x94 ", f);
+	if (rep->nhosts > 1) {
+		fprintf(f, "%zu hosts  Window: %s\n", rep->nhosts, window);
+		write_hosts(f, rep);
+		return;
+	}
 	put_cell(f, rep->meta.hostname, 0);
 	fputs(" (bare, driver ", f);
 	put_cell(f, rep->meta.driver_version[0] ? rep->meta.driver_version :
@@ -82,24 +165,28 @@ write_headline(FILE *f, const struct report *rep, int width)
 	int cells[3];
 	double cov;
 
-	fputs("\n\xc2\xa7" "1 Headline\n", f);
+	heading(f, "\xc2\xa7" "1 Headline");
 	if (rollup_gpu_known_n(t) == 0) {
 		fputs("  (no samples in window)\n", f);
 		return;
 	}
 	report_text_bar_cells(t, width, cells);
 	fputs("  ", f);
-	put_repeat(f, "\xe2\x96\x88", cells[0]);
-	put_repeat(f, "\xe2\x96\x92", cells[1]);
-	put_repeat(f, "\xe2\x96\x91", cells[2]);
+	put_state(f, SGR_ACTIVE, "\xe2\x96\x88", cells[0]);
+	put_state(f, SGR_IDLE_HELD, "\xe2\x96\x92", cells[1]);
+	put_state(f, SGR_TRULY_IDLE, "\xe2\x96\x91", cells[2]);
 	fputc('\n', f);
-	fprintf(f, "  active       \xe2\x96\x88  %5.1f%%\n",
-	    100 * report_share(t, STATE_ACTIVE));
-	fprintf(f, "  idle-held    \xe2\x96\x92  %5.1f%%       \xe2\x86\x90 "
+	fputs("  active       ", f);
+	put_state(f, SGR_ACTIVE, "\xe2\x96\x88", 1);
+	fprintf(f, "  %5.1f%%\n", 100 * report_share(t, STATE_ACTIVE));
+	fputs("  idle-held    ", f);
+	put_state(f, SGR_IDLE_HELD, "\xe2\x96\x92", 1);
+	fprintf(f, "  %5.1f%%       \xe2\x86\x90 "
 	    "this is the number conventional tools miss\n",
 	    100 * report_share(t, STATE_IDLE_HELD));
-	fprintf(f, "  truly-idle   \xe2\x96\x91  %5.1f%%\n",
-	    100 * report_share(t, STATE_TRULY_IDLE));
+	fputs("  truly-idle   ", f);
+	put_state(f, SGR_TRULY_IDLE, "\xe2\x96\x91", 1);
+	fprintf(f, "  %5.1f%%\n", 100 * report_share(t, STATE_TRULY_IDLE));
 	fprintf(f, "  (%lld samples)\n", (long long)rollup_gpu_known_n(t));
 	cov = report_coverage(rep);
 	if (cov < 0.9995) {
@@ -117,7 +204,7 @@ write_headline(FILE *f, const struct report *rep, int width)
 static void
 write_waste(FILE *f, const struct report *rep)
 {
-	fputs("\n\xc2\xa7" "2 Waste\n", f);
+	heading(f, "\xc2\xa7" "2 Waste");
 	if (rollup_gpu_known_n(&rep->total) == 0) {
 		fputs("  (no samples in window)\n", f);
 		return;
@@ -131,7 +218,7 @@ write_per_gpu(FILE *f, const struct report *rep)
 {
 	char label[32];
 
-	fputs("\n\xc2\xa7" "3 Per-GPU\n", f);
+	heading(f, "\xc2\xa7" "3 Per-GPU");
 	if (rep->ngpus == 0) {
 		fputs("  (no samples in window)\n", f);
 		return;
@@ -139,7 +226,7 @@ write_per_gpu(FILE *f, const struct report *rep)
 	for (size_t i = 0; i < rep->ngpus; i++) {
 		const struct rollup_gpu *r = &rep->gpus[i].r;
 
-		gpu_label(&rep->gpus[i], label, sizeof(label));
+		gpu_label(rep, &rep->gpus[i], label, sizeof(label));
 		fprintf(f, "  %-8s  active %5.1f%%  idle-held %5.1f%%  "
 		    "truly-idle %5.1f%%", label,
 		    100 * report_share(r, STATE_ACTIVE),
@@ -158,7 +245,7 @@ write_identities(FILE *f, const struct report *rep)
 	size_t shown = rep->nids < TEXT_TOP_IDENTITIES ? rep->nids :
 	    TEXT_TOP_IDENTITIES;
 
-	fputs("\n\xc2\xa7" "4 Top identities (by idle-held GPU-hours)\n", f);
+	heading(f, "\xc2\xa7" "4 Top identities (by idle-held GPU-hours)");
 	if (rep->nids == 0) {
 		fputs(rollup_gpu_known_n(&rep->total) == 0 ?
 		    "  (no samples in window)\n" :
@@ -171,7 +258,16 @@ write_identities(FILE *f, const struct report *rep)
 		const struct report_identity *id = &rep->ids[i];
 
 		fputs("  ", f);
-		put_cell(f, id->name, 20);
+		if (rep->nhosts > 1) {
+			/* Several hosts: "user@host". */
+			char who[512];
+
+			snprintf(who, sizeof(who), "%s@%s", id->name,
+			    rep->hosts[id->host].hostname);
+			put_cell(f, who, 20);
+		} else {
+			put_cell(f, id->name, 20);
+		}
 		fprintf(f, "  %9.2f   %9.2f  %5.1f%%  %10.2f\n",
 		    (double)id->ms / MS_PER_HOUR,
 		    (double)id->idle_ms / MS_PER_HOUR,
@@ -214,7 +310,7 @@ write_grid(FILE *f, const struct report *rep, enum state s)
 static void
 write_heatmaps(FILE *f, const struct report *rep)
 {
-	fputs("\n\xc2\xa7" "5 Time-of-day heatmap (UTC)\n", f);
+	heading(f, "\xc2\xa7" "5 Time-of-day heatmap (UTC)");
 	if (rollup_gpu_known_n(&rep->total) == 0) {
 		fputs("  (no samples in window)\n", f);
 		return;
@@ -231,14 +327,14 @@ write_sessions(FILE *f, const struct report *rep)
 {
 	size_t shown = 0;
 
-	fputs("\n\xc2\xa7" "6 Idle-held sessions (longest first)\n", f);
+	heading(f, "\xc2\xa7" "6 Idle-held sessions (longest first)");
 	if (rollup_gpu_known_n(&rep->total) == 0) {
 		fputs("  (no samples in window)\n", f);
 		return;
 	}
 	for (size_t i = 0; i < rep->nsessions; i++) {
 		const struct report_session *s = &rep->sessions[i];
-		char label[32], idle[64], first[32], last[32];
+		char label[200], idle[64], first[32], last[32];
 
 		if (s->r.idle_ms == 0)
 			break;	/* sorted: the rest held nothing idle */
@@ -255,7 +351,7 @@ write_sessions(FILE *f, const struct report *rep)
 			fputs("  user          pid  command          gpu     "
 			    "peak MiB   idle-held  first seen (UTC)     "
 			    "last seen (UTC)      alive\n", f);
-		gpu_label(&rep->gpus[s->gpu], label, sizeof(label));
+		gpu_label(rep, &rep->gpus[s->gpu], label, sizeof(label));
 		util_format_elapsed(s->r.idle_ms, idle, sizeof(idle));
 		format_time(s->r.first_ms, first, sizeof(first));
 		format_time(s->r.last_ms, last, sizeof(last));
@@ -275,6 +371,7 @@ int
 report_text_write(FILE *f, const struct report *rep,
     const struct text_options *o)
 {
+	colour = o->colour;
 	write_header(f, rep);
 	write_headline(f, rep, o->width);
 	write_waste(f, rep);

@@ -16,6 +16,7 @@
 
 struct text_options {
 	int	width;		/* cells of the §1 bar, exactly */
+	int	colour;		/* colour the bar and headings (a terminal) */
 };
 
 /* Cells of each state in a bar of width cells, summing to width. */

@@ -2,6 +2,7 @@
  * Builds a report for a window: whole hours from the collector's rollups,
  * the partial hours at the window's edges from raw ticks. With thresholds
  * other than the ones the rollups were made with, everything is raw.
+ * Reports of several hosts merge into one.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +21,73 @@ struct build {
 	struct imap	 gpu_slot;	/* gpu id -> index in all */
 	struct imap	 session_slot;	/* (gpu, proc) -> index in sessions */
 	size_t		 sessions_cap;
+	struct rollup_gpu *timeline;	/* nall x ntimeline, by slot */
 };
+
+/*
+ * Timeline steps: each divides the next, and buckets start at multiples
+ * of the step, so a coarser timeline is a sum of finer buckets (merging
+ * hosts needs that). Past the last, steps double.
+ */
+static const int64_t timeline_steps[] = {
+	1 * MS_PER_SECOND, 5 * MS_PER_SECOND, 10 * MS_PER_SECOND,
+	30 * MS_PER_SECOND, MS_PER_MINUTE, 5 * MS_PER_MINUTE,
+	10 * MS_PER_MINUTE, 30 * MS_PER_MINUTE, MS_PER_HOUR, 2 * MS_PER_HOUR,
+	6 * MS_PER_HOUR, 12 * MS_PER_HOUR, MS_PER_DAY, 7 * MS_PER_DAY,
+};
+
+static int64_t
+floor_div(int64_t a, int64_t b)
+{
+	int64_t q = a / b;
+
+	return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
+static int64_t
+next_step(int64_t step)
+{
+	for (size_t i = 0; i < ARRAY_LEN(timeline_steps); i++)
+		if (timeline_steps[i] > step)
+			return timeline_steps[i];
+	return step * 2;
+}
+
+/* Buckets of step that [start, end) touches. */
+static size_t
+timeline_buckets(int64_t start, int64_t end, int64_t step)
+{
+	if (end <= start)
+		return 0;
+	return (size_t)(floor_div(end - 1, step) - floor_div(start, step) + 1);
+}
+
+/* The finest step of at least min_step that fits the timeline's buckets. */
+static int64_t
+timeline_step(int64_t start, int64_t end, int64_t min_step)
+{
+	int64_t step = timeline_steps[0];
+
+	while (step < min_step || timeline_buckets(start, end, step) >
+	    REPORT_TIMELINE_MAX)
+		step = next_step(step);
+	return step;
+}
+
+static void
+timeline_add(struct build *b, int64_t slot, int64_t ts_ms,
+    const struct rollup_gpu *r)
+{
+	struct report *rep = b->rep;
+	int64_t i = floor_div(ts_ms - rep->timeline_start_ms,
+	    rep->timeline_step_ms);
+
+	if (i < 0 || (size_t)i >= rep->ntimeline)
+		return;
+	rollup_gpu_merge(&b->timeline[(size_t)slot * rep->ntimeline +
+	    (size_t)i], r);
+	rollup_gpu_merge(&rep->timeline[i], r);
+}
 
 static int
 sink_gpu_hour(void *ctx, int64_t hour_ms, int64_t gpu_id,
@@ -35,6 +102,23 @@ sink_gpu_hour(void *ctx, int64_t hour_ms, int64_t gpu_id,
 	rollup_gpu_merge(&b->rep->total, r);
 	rollup_gpu_merge(&b->rep->heat[util_weekday(hour_ms)]
 	    [util_hour_of_day(hour_ms)], r);
+	/* Hourly sums serve whole-hour buckets; finer ones come by tick. */
+	if (b->rep->timeline_step_ms >= MS_PER_HOUR)
+		timeline_add(b, slot, hour_ms, r);
+	return 0;
+}
+
+static int
+sink_gpu_tick(void *ctx, int64_t ts_ms, int64_t gpu_id,
+    const struct rollup_gpu *r)
+{
+	struct build *b = ctx;
+	int64_t slot;
+
+	if (b->rep->timeline_step_ms >= MS_PER_HOUR ||
+	    imap_get(&b->gpu_slot, gpu_id, 0, &slot) != 0)
+		return 0;
+	timeline_add(b, slot, ts_ms, r);
 	return 0;
 }
 
@@ -128,18 +212,23 @@ static int
 cmp_identity(const void *a, const void *b)
 {
 	const struct report_identity *x = a, *y = b;
+	int c;
 
 	if (x->idle_ms != y->idle_ms)
 		return x->idle_ms > y->idle_ms ? -1 : 1;
 	if (x->ms != y->ms)
 		return x->ms > y->ms ? -1 : 1;
-	return strcmp(x->name, y->name);
+	if ((c = strcmp(x->name, y->name)) != 0)
+		return c;
+	return x->host < y->host ? -1 : x->host > y->host;
 }
 
-/* Groups the sessions by user into rep->ids. */
+/* Groups the sessions by host and user into rep->ids. */
 static int
 group_identities(struct report *rep)
 {
+	free(rep->ids);
+	rep->nids = 0;
 	rep->ids = calloc(rep->nsessions ? rep->nsessions : 1,
 	    sizeof(*rep->ids));
 	if (rep->ids == NULL)
@@ -150,10 +239,12 @@ group_identities(struct report *rep)
 		struct report_identity *id = NULL;
 
 		for (size_t j = 0; j < rep->nids && id == NULL; j++)
-			if (strcmp(rep->ids[j].name, name) == 0)
+			if (rep->ids[j].host == s->host &&
+			    strcmp(rep->ids[j].name, name) == 0)
 				id = &rep->ids[j];
 		if (id == NULL) {
 			id = &rep->ids[rep->nids++];
+			id->host = s->host;
 			util_strlcpy(id->name, name, sizeof(id->name));
 		}
 		id->ms += s->r.ms;
@@ -172,9 +263,10 @@ scan_window(struct store *st, const struct report_options *o,
     struct build *b, char *err, size_t errlen)
 {
 	struct report *rep = b->rep;
-	struct store_sink sink = { b, sink_gpu_hour, sink_proc };
+	struct store_sink sink = { b, sink_gpu_hour, sink_proc,
+	    sink_gpu_tick };
 	int64_t oldest_ts, oldest_span, lo, hi;
-	int found;
+	int found, raw;
 
 	rep->end_ms = o->until_ms + 1;
 	rep->start_ms = o->until_ms + 1 - o->since_ms;
@@ -195,9 +287,24 @@ scan_window(struct store *st, const struct report_options *o,
 	/* Whole hours [lo, hi) from rollups, the edges from raw ticks. */
 	lo = util_hour_floor(rep->start_ms + MS_PER_HOUR - 1);
 	hi = util_hour_floor(rep->end_ms);
-	if (o->force_raw || lo >= hi || o->thr.active_util !=
+	raw = o->force_raw || lo >= hi || o->thr.active_util !=
 	    rep->meta.rollup.active_util || o->thr.held_mib !=
-	    rep->meta.rollup.held_mib)
+	    rep->meta.rollup.held_mib;
+
+	/* Buckets finer than an hour only when every tick is read raw. */
+	rep->timeline_step_ms = timeline_step(rep->start_ms, rep->end_ms,
+	    raw ? 1 : MS_PER_HOUR);
+	rep->timeline_start_ms = floor_div(rep->start_ms,
+	    rep->timeline_step_ms) * rep->timeline_step_ms;
+	rep->ntimeline = timeline_buckets(rep->start_ms, rep->end_ms,
+	    rep->timeline_step_ms);
+	rep->timeline = calloc(rep->ntimeline + 1, sizeof(*rep->timeline));
+	b->timeline = calloc((b->nall + 1) * (rep->ntimeline + 1),
+	    sizeof(*b->timeline));
+	if (rep->timeline == NULL || b->timeline == NULL)
+		return util_err(err, errlen, "out of memory");
+
+	if (raw)
 		return store_scan_raw(st, rep->start_ms, rep->end_ms, o->gpu_id,
 		    &o->thr, &sink, err, errlen);
 	rep->used_rollups = 1;
@@ -239,20 +346,41 @@ report_build(struct store *st, const struct report_options *o,
 
 	/* The GPUs that have samples in the window, in index order. */
 	rep->gpus = calloc(b.nall ? b.nall : 1, sizeof(*rep->gpus));
-	if (rep->gpus == NULL) {
+	rep->hosts = calloc(1, sizeof(*rep->hosts));
+	if (rep->gpus == NULL || rep->hosts == NULL) {
 		util_err(err, errlen, "out of memory");
 		goto out;
 	}
 	for (size_t i = 0; i < b.nall; i++) {
 		struct rollup_gpu *r = &b.gpu_sums[i];
+		struct report_gpu *g = &rep->gpus[rep->ngpus];
 
 		if (rollup_gpu_known_n(r) + r->n[STATE_UNKNOWN] == 0)
 			continue;
-		rep->gpus[rep->ngpus].id = b.all[i].id;
-		rep->gpus[rep->ngpus].info = b.all[i];
-		rep->gpus[rep->ngpus].r = *r;
+		g->id = b.all[i].id;
+		g->info = b.all[i];
+		g->r = *r;
+		g->timeline = malloc((rep->ntimeline + 1) *
+		    sizeof(*g->timeline));
+		if (g->timeline == NULL) {
+			util_err(err, errlen, "out of memory");
+			goto out;
+		}
+		memcpy(g->timeline, &b.timeline[i * rep->ntimeline],
+		    rep->ntimeline * sizeof(*g->timeline));
 		rep->ngpus++;
 	}
+	rep->nhosts = 1;
+	util_strlcpy(rep->hosts[0].hostname, rep->meta.hostname,
+	    sizeof(rep->hosts[0].hostname));
+	util_strlcpy(rep->hosts[0].driver_version, rep->meta.driver_version,
+	    sizeof(rep->hosts[0].driver_version));
+	rep->hosts[0].start_ms = rep->start_ms;
+	rep->hosts[0].end_ms = rep->end_ms;
+	rep->hosts[0].last_tick_ms = rep->last_tick_ms;
+	rep->hosts[0].ngpus = rep->ngpus;
+	rep->hosts[0].total = rep->total;
+	rep->gpu_window_ms = report_window_ms(rep) * (int64_t)rep->ngpus;
 	for (size_t i = 0; i < rep->nsessions; i++) {
 		struct report_session *s = &rep->sessions[i];
 
@@ -276,6 +404,7 @@ report_build(struct store *st, const struct report_options *o,
 out:
 	free(b.all);
 	free(b.gpu_sums);
+	free(b.timeline);
 	imap_free(&b.gpu_slot);
 	imap_free(&b.session_slot);
 	if (ret != 0)
@@ -286,13 +415,148 @@ out:
 void
 report_free(struct report *rep)
 {
+	for (size_t i = 0; i < rep->ngpus; i++)
+		free(rep->gpus[i].timeline);
 	free(rep->gpus);
 	free(rep->sessions);
 	free(rep->ids);
+	free(rep->hosts);
+	free(rep->timeline);
 	rep->gpus = NULL;
 	rep->sessions = NULL;
 	rep->ids = NULL;
-	rep->ngpus = rep->nsessions = rep->nids = 0;
+	rep->hosts = NULL;
+	rep->timeline = NULL;
+	rep->ngpus = rep->nsessions = rep->nids = rep->nhosts = 0;
+	rep->ntimeline = 0;
+}
+
+/*
+ * Re-buckets a timeline of n buckets from (start, step) into a zeroed one
+ * of nn buckets from (nstart, nstep); nstep is a multiple of step.
+ */
+static struct rollup_gpu *
+rebucket(const struct rollup_gpu *t, size_t n, int64_t start, int64_t step,
+    size_t nn, int64_t nstart, int64_t nstep)
+{
+	struct rollup_gpu *v = calloc(nn + 1, sizeof(*v));
+
+	if (v == NULL)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		int64_t j = floor_div(start + (int64_t)i * step - nstart, nstep);
+
+		if (j >= 0 && (size_t)j < nn)
+			rollup_gpu_merge(&v[j], &t[i]);
+	}
+	return v;
+}
+
+/* Puts every timeline of rep on (start, step, n); -1 out of memory. */
+static int
+retime(struct report *rep, int64_t start, int64_t step, size_t n)
+{
+	struct rollup_gpu *v;
+
+	for (size_t i = 0; i < rep->ngpus; i++) {
+		v = rebucket(rep->gpus[i].timeline, rep->ntimeline,
+		    rep->timeline_start_ms, rep->timeline_step_ms, n, start,
+		    step);
+		if (v == NULL)
+			return -1;
+		free(rep->gpus[i].timeline);
+		rep->gpus[i].timeline = v;
+	}
+	v = rebucket(rep->timeline, rep->ntimeline, rep->timeline_start_ms,
+	    rep->timeline_step_ms, n, start, step);
+	if (v == NULL)
+		return -1;
+	free(rep->timeline);
+	rep->timeline = v;
+	rep->timeline_start_ms = start;
+	rep->timeline_step_ms = step;
+	rep->ntimeline = n;
+	return 0;
+}
+
+int
+report_merge(struct report *dst, struct report *src, char *err,
+    size_t errlen)
+{
+	int64_t start, end, step;
+	size_t n, h0 = dst->nhosts, g0 = dst->ngpus;
+	void *p;
+
+	for (size_t i = 0; i < dst->nhosts; i++)
+		for (size_t j = 0; j < src->nhosts; j++)
+			if (strcmp(dst->hosts[i].hostname,
+			    src->hosts[j].hostname) == 0)
+				return util_err(err, errlen, "two databases of "
+				    "host '%s': give one database per host",
+				    src->hosts[j].hostname);
+	/* One timeline for both: the coarser step, over both windows. */
+	start = src->start_ms < dst->start_ms ? src->start_ms : dst->start_ms;
+	end = src->end_ms > dst->end_ms ? src->end_ms : dst->end_ms;
+	step = src->timeline_step_ms > dst->timeline_step_ms ?
+	    src->timeline_step_ms : dst->timeline_step_ms;
+	while (timeline_buckets(start, end, step) > REPORT_TIMELINE_MAX)
+		step = next_step(step);
+	n = timeline_buckets(start, end, step);
+	start = floor_div(start, step) * step;
+	if (retime(dst, start, step, n) != 0 || retime(src, start, step,
+	    n) != 0)
+		return util_err(err, errlen, "out of memory");
+	for (size_t i = 0; i < n; i++)
+		rollup_gpu_merge(&dst->timeline[i], &src->timeline[i]);
+
+	if ((p = realloc(dst->hosts, (dst->nhosts + src->nhosts) *
+	    sizeof(*dst->hosts))) == NULL)
+		return util_err(err, errlen, "out of memory");
+	dst->hosts = p;
+	if ((p = realloc(dst->gpus, (dst->ngpus + src->ngpus + 1) *
+	    sizeof(*dst->gpus))) == NULL)
+		return util_err(err, errlen, "out of memory");
+	dst->gpus = p;
+	if ((p = realloc(dst->sessions, (dst->nsessions + src->nsessions +
+	    1) * sizeof(*dst->sessions))) == NULL)
+		return util_err(err, errlen, "out of memory");
+	dst->sessions = p;
+	memcpy(dst->hosts + h0, src->hosts, src->nhosts * sizeof(*src->hosts));
+	dst->nhosts += src->nhosts;
+	for (size_t i = 0; i < src->ngpus; i++) {
+		dst->gpus[g0 + i] = src->gpus[i];
+		dst->gpus[g0 + i].host += h0;
+	}
+	dst->ngpus += src->ngpus;
+	for (size_t i = 0; i < src->nsessions; i++) {
+		struct report_session *s = &dst->sessions[dst->nsessions++];
+
+		*s = src->sessions[i];
+		s->gpu += g0;
+		s->host += h0;
+	}
+	/* src's GPUs, and so their timelines, now belong to dst. */
+	src->ngpus = 0;
+
+	rollup_gpu_merge(&dst->total, &src->total);
+	for (int d = 0; d < 7; d++)
+		for (int h = 0; h < 24; h++)
+			rollup_gpu_merge(&dst->heat[d][h], &src->heat[d][h]);
+	if (src->start_ms < dst->start_ms)
+		dst->start_ms = src->start_ms;
+	dst->end_ms = end;
+	if (src->last_tick_ms > dst->last_tick_ms)
+		dst->last_tick_ms = src->last_tick_ms;
+	dst->used_rollups |= src->used_rollups;
+	dst->gpu_window_ms += src->gpu_window_ms;
+	report_free(src);
+
+	if (dst->nsessions > 1)
+		qsort(dst->sessions, dst->nsessions, sizeof(*dst->sessions),
+		    cmp_session);
+	if (group_identities(dst) != 0)
+		return util_err(err, errlen, "out of memory");
+	return 0;
 }
 
 int64_t
@@ -311,17 +575,30 @@ report_share(const struct rollup_gpu *r, enum state s)
 	return (double)r->ms[s] / (double)known;
 }
 
-double
-report_coverage(const struct report *rep)
+/* Observed / possible GPU time, 0..1. */
+static double
+coverage(const struct rollup_gpu *r, double possible)
 {
-	double possible = (double)report_window_ms(rep) * (double)rep->ngpus;
 	double c;
 
 	if (possible <= 0)
 		return 0;
-	c = (double)rollup_gpu_known_ms(&rep->total) / possible;
+	c = (double)rollup_gpu_known_ms(r) / possible;
 	/* A tick counts wholly, so the first one may reach past the start. */
 	return c > 1 ? 1 : c;
+}
+
+double
+report_coverage(const struct report *rep)
+{
+	return coverage(&rep->total, (double)rep->gpu_window_ms);
+}
+
+double
+report_host_coverage(const struct report_host *h)
+{
+	return coverage(&h->total, (double)(h->end_ms - h->start_ms) *
+	    (double)h->ngpus);
 }
 
 double
@@ -344,4 +621,139 @@ report_mean_util(const struct rollup_gpu *r)
 	if (r->util_ms <= 0)
 		return -1;
 	return (double)r->util_pm_ms / (double)r->util_ms / 10.0;
+}
+
+/* What report_rows keeps between rows. */
+struct rows {
+	const struct report_options *o;
+	const char	*host;
+	struct store	*st;
+	struct store_gpu *gpus;		/* every GPU in the database */
+	size_t		 ngpus;
+	struct imap	 proc_slot;	/* proc id -> index in who */
+	struct {
+		uint32_t	pid;
+		struct identity	who;
+	}		*who;
+	size_t		 nwho, who_cap;
+	struct report_row_proc *procs;
+	size_t		 procs_cap;
+	int		 (*fn)(void *, const struct report_row *);
+	void		*ctx;
+	char		*err;
+	size_t		 errlen;
+};
+
+/* The identity of a process key, read once per report. */
+static int
+row_identity(struct rows *w, int64_t proc_id, size_t *slot)
+{
+	int64_t v, start;
+
+	if (imap_get(&w->proc_slot, proc_id, 0, &v) == 0) {
+		*slot = (size_t)v;
+		return 0;
+	}
+	if (w->nwho == w->who_cap) {
+		size_t ncap = w->who_cap ? w->who_cap * 2 : 16;
+		void *n = realloc(w->who, ncap * sizeof(*w->who));
+
+		if (n == NULL)
+			return util_err(w->err, w->errlen, "out of memory");
+		w->who = n;
+		w->who_cap = ncap;
+	}
+	if (store_process(w->st, proc_id, &w->who[w->nwho].pid, &start,
+	    &w->who[w->nwho].who, w->err, w->errlen) != 0)
+		return -1;
+	if (imap_put(&w->proc_slot, proc_id, 0, (int64_t)w->nwho) != 0)
+		return util_err(w->err, w->errlen, "out of memory");
+	*slot = w->nwho++;
+	return 0;
+}
+
+static int
+row_sink(void *ctx, const struct store_row *r)
+{
+	struct rows *w = ctx;
+	struct report_row row;
+	int partial = !r->procs_known;
+
+	memset(&row, 0, sizeof(row));
+	for (size_t i = 0; i < w->ngpus && row.gpu == NULL; i++)
+		if (w->gpus[i].id == r->gpu_id)
+			row.gpu = &w->gpus[i];
+	if (row.gpu == NULL)
+		return 0;	/* a sample without its GPU: as the report */
+	if (r->nprocs > w->procs_cap) {
+		void *n = realloc(w->procs, r->nprocs * sizeof(*w->procs));
+
+		if (n == NULL)
+			return util_err(w->err, w->errlen, "out of memory");
+		w->procs = n;
+		w->procs_cap = r->nprocs;
+	}
+	/* Identities first: the array of them may move while it grows. */
+	for (size_t i = 0; i < r->nprocs; i++) {
+		size_t slot = 0;
+
+		if (row_identity(w, r->procs[i].proc_id, &slot) != 0)
+			return -1;
+		w->procs[i].pid = (uint32_t)slot;
+	}
+	for (size_t i = 0; i < r->nprocs; i++) {
+		struct report_row_proc *p = &w->procs[i];
+		size_t slot = p->pid;
+
+		p->pid = w->who[slot].pid;
+		p->who = &w->who[slot].who;
+		p->mem_mib = r->procs[i].mem_mib;
+		p->util_pm = r->procs[i].util_pm;
+		p->state = classify_process(&w->o->thr, p->util_pm, r->util_pm,
+		    p->mem_mib);
+		if (p->mem_mib == MIB_UNKNOWN)
+			partial = 1;
+		else
+			row.held_mib += p->mem_mib;
+	}
+	row.host = w->host;
+	row.ts_ms = r->ts_ms;
+	row.span_ms = r->span_ms;
+	row.util_pm = r->util_pm;
+	row.procs_known = r->procs_known;
+	row.state = classify_gpu(&w->o->thr, r->util_pm, row.held_mib,
+	    partial);
+	row.procs = w->procs;
+	row.nprocs = r->nprocs;
+	if (w->fn(w->ctx, &row) != 0)
+		return util_err(w->err, w->errlen, "cannot write a row");
+	return 0;
+}
+
+int
+report_rows(struct store *st, const struct report *rep, size_t h,
+    const struct report_options *o,
+    int (*fn)(void *ctx, const struct report_row *), void *ctx, char *err,
+    size_t errlen)
+{
+	struct rows w;
+	int ret;
+
+	memset(&w, 0, sizeof(w));
+	w.o = o;
+	w.host = rep->hosts[h].hostname;
+	w.st = st;
+	w.fn = fn;
+	w.ctx = ctx;
+	w.err = err;
+	w.errlen = errlen;
+	if (store_gpus(st, &w.gpus, &w.ngpus, err, errlen) != 0)
+		return -1;
+	ret = store_scan_rows(st, rep->hosts[h].start_ms, rep->hosts[h].end_ms,
+	    o->gpu_id, row_sink, &w, err, errlen);
+	free(w.gpus);
+	free(w.who);
+	free(w.procs);
+	imap_free(&w.proc_slot);
+	return ret;
 }

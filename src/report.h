@@ -1,8 +1,10 @@
 /*
  * A report: everything the writers print, built once from the store for a
  * window. Writers see only struct report, so a new output format is one new
- * file. Ownership: report_build fills a caller's struct report, whose arrays
- * report_free releases.
+ * file. Reports of several hosts' databases merge into one (report_merge),
+ * in which every GPU, identity and session keeps its host. Ownership:
+ * report_build fills a caller's struct report, whose arrays report_free
+ * releases.
  */
 #ifndef GUA_REPORT_H
 #define GUA_REPORT_H
@@ -23,16 +25,33 @@ struct report_options {
 	int		 force_raw;	/* read raw ticks even for whole hours */
 };
 
+/* The timeline has at most this many buckets. */
+#define REPORT_TIMELINE_MAX	120
+
 struct report_gpu {
 	int64_t			id;		/* database key */
+	size_t			host;		/* index into report.hosts */
 	struct store_gpu	info;
 	struct rollup_gpu	r;		/* sums over the window */
+	struct rollup_gpu	*timeline;	/* report.ntimeline buckets */
+};
+
+/* One database, that is one host, of a report. */
+struct report_host {
+	char			hostname[256];
+	char			driver_version[80];
+	int64_t			start_ms;	/* this host's window */
+	int64_t			end_ms;
+	int64_t			last_tick_ms;	/* newest tick in window, or 0 */
+	size_t			ngpus;		/* GPUs with samples */
+	struct rollup_gpu	total;		/* its GPUs' sums */
 };
 
 /* A process on a GPU over the window. */
 struct report_session {
 	int64_t			gpu_id;
 	size_t			gpu;		/* index into report.gpus */
+	size_t			host;		/* index into report.hosts */
 	int64_t			proc_id;
 	uint32_t		pid;
 	int64_t			start_ms;	/* 0 when unknown */
@@ -41,8 +60,9 @@ struct report_session {
 	int			alive;		/* seen at the window's last tick */
 };
 
-/* Everything one user's processes did over the window. */
+/* Everything one user's processes did on one host over the window. */
 struct report_identity {
+	size_t	host;		/* index into report.hosts */
 	char	name[64];	/* user, or "unknown" */
 	int64_t	ms;		/* process time on GPUs */
 	int64_t	idle_ms;	/* of which idle-held */
@@ -51,14 +71,27 @@ struct report_identity {
 };
 
 struct report {
-	struct store_meta	 meta;
+	struct store_meta	 meta;		/* of the first database */
 	struct thresholds	 thr;
 	int64_t			 start_ms;	/* window: start_ms <= ts */
 	int64_t			 end_ms;	/* ... and ts < end_ms */
 	int64_t			 last_tick_ms;	/* newest tick in window, or 0 */
 	int			 used_rollups;	/* whole hours from rollups */
+	int64_t			 gpu_window_ms;	/* sum over hosts of window x
+						   GPUs: full coverage */
 	struct rollup_gpu	 total;		/* all GPUs */
 	struct rollup_gpu	 heat[7][24];	/* weekday (Sun=0) x UTC hour */
+	/*
+	 * The timeline: the window cut into ntimeline buckets of
+	 * timeline_step_ms from timeline_start_ms (a multiple of the step);
+	 * a tick counts in the bucket of its timestamp.
+	 */
+	int64_t			 timeline_start_ms;
+	int64_t			 timeline_step_ms;
+	size_t			 ntimeline;
+	struct rollup_gpu	*timeline;	/* all GPUs, per bucket */
+	struct report_host	*hosts;		/* one per database, in order */
+	size_t			 nhosts;
 	struct report_gpu	*gpus;		/* GPUs with samples, by index */
 	size_t			 ngpus;
 	struct report_session	*sessions;	/* by idle-held time, longest
@@ -77,6 +110,46 @@ int	report_find_gpu(struct store *, const char *spec, int64_t *gpu_id,
 int	report_build(struct store *, const struct report_options *,
 	    struct report *, char *err, size_t errlen);
 void	report_free(struct report *);
+/*
+ * Moves src, the report of another host's database for the same window,
+ * into dst; src is left empty. Refuses a host dst already has. The
+ * timeline takes the coarser of the two steps.
+ */
+int	report_merge(struct report *dst, struct report *src, char *err,
+	    size_t errlen);
+
+/* One process of a raw row. */
+struct report_row_proc {
+	uint32_t		 pid;
+	const struct identity	*who;		/* valid during the callback */
+	int64_t			 mem_mib;	/* MIB_UNKNOWN when unknown */
+	int			 util_pm;	/* own, or UTIL_UNKNOWN */
+	enum state		 state;		/* the per-process rule */
+};
+
+/* One GPU at one tick as recorded, classified with the report's rule. */
+struct report_row {
+	const char		*host;
+	const struct store_gpu	*gpu;
+	int64_t			 ts_ms;
+	int64_t			 span_ms;
+	int			 util_pm;	/* per mille, or UTIL_UNKNOWN */
+	enum state		 state;
+	int			 procs_known;	/* 0: process list unreadable */
+	int64_t			 held_mib;	/* sum of known process memory */
+	const struct report_row_proc *procs;
+	size_t			 nprocs;
+};
+
+/*
+ * Calls fn for every GPU at every tick of host h's window of rep, built
+ * from st with o, in time order. Reads raw ticks: its cost follows the
+ * number of ticks. A nonzero fn stops with an error.
+ */
+int	report_rows(struct store *st, const struct report *rep, size_t h,
+	    const struct report_options *o,
+	    int (*fn)(void *ctx, const struct report_row *), void *ctx,
+	    char *err, size_t errlen);
 
 /* Derived numbers, computed in one place so every writer agrees. */
 int64_t	report_window_ms(const struct report *);
@@ -84,6 +157,8 @@ int64_t	report_window_ms(const struct report *);
 double	report_share(const struct rollup_gpu *, enum state);
 /* Observed (known-state) GPU time / (window x GPUs), 0..1. */
 double	report_coverage(const struct report *);
+/* The same for one host of the report. */
+double	report_host_coverage(const struct report_host *);
 /* GPU-hours with utilization under the threshold (idle-held + truly idle). */
 double	report_idle_gpu_hours(const struct report *);
 /* Idle share x number of GPUs: how many cards sat unused on average. */

@@ -387,7 +387,9 @@ store_scan_raw(struct store *s, int64_t from_ms, int64_t to_ms,
 		}
 		memset(&rg, 0, sizeof(rg));
 		rollup_gpu_add(&rg, thr, span, util, held, partial);
-		if (sink->gpu_hour(sink->ctx, hour, gpu, &rg) != 0) {
+		if (sink->gpu_hour(sink->ctx, hour, gpu, &rg) != 0 ||
+		    (sink->gpu_tick != NULL &&
+		    sink->gpu_tick(sink->ctx, ts, gpu, &rg) != 0)) {
 			util_err(err, errlen, "out of memory");
 			goto out;
 		}
@@ -411,6 +413,84 @@ store_scan_raw(struct store *s, int64_t from_ms, int64_t to_ms,
 	ret = 0;
 out:
 	sqlite3_finalize(st);
+	free(procs);
+	free(ml.segs);
+	imap_free(&ml.index);
+	return ret;
+}
+
+int
+store_scan_rows(struct store *s, int64_t from_ms, int64_t to_ms,
+    int64_t gpu_id, int (*fn)(void *ctx, const struct store_row *),
+    void *ctx, char *err, size_t errlen)
+{
+	struct mem_lookup ml;
+	struct raw_proc *raw = NULL;
+	struct store_row_proc *procs = NULL;
+	size_t raw_cap = 0, cap = 0, n;
+	sqlite3_stmt *st;
+	int rc, ret = -1;
+
+	if (from_ms >= to_ms)
+		return 0;
+	memset(&ml, 0, sizeof(ml));
+	if (sqlite3_prepare_v2(s->db, "SELECT t.id, t.ts_ms, t.span_ms, "
+	    "g.gpu, g.util_pm, g.procs FROM ticks t JOIN gpu_ticks g "
+	    "ON g.tick = t.id WHERE t.ts_ms >= ?1 AND t.ts_ms < ?2 AND "
+	    "(?3 < 0 OR g.gpu = ?3) ORDER BY t.ts_ms, t.id, g.gpu", -1, &st,
+	    NULL) != SQLITE_OK)
+		return store_sqlite_err(s, err, errlen, "reading ticks");
+	sqlite3_bind_int64(st, 1, from_ms);
+	sqlite3_bind_int64(st, 2, to_ms);
+	sqlite3_bind_int64(st, 3, gpu_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_row row;
+
+		memset(&row, 0, sizeof(row));
+		row.tick_id = sqlite3_column_int64(st, 0);
+		row.ts_ms = sqlite3_column_int64(st, 1);
+		row.span_ms = sqlite3_column_int64(st, 2);
+		row.gpu_id = sqlite3_column_int64(st, 3);
+		row.util_pm = (int)column_opt(st, 4, UTIL_UNKNOWN);
+		row.procs_known = sqlite3_column_type(st, 5) != SQLITE_NULL;
+		if (decode_procs(sqlite3_column_blob(st, 5),
+		    (size_t)sqlite3_column_bytes(st, 5), &raw, &raw_cap,
+		    &n) != 0) {
+			util_err(err, errlen, "%s: a damaged sample at tick "
+			    "%lld", s->path, (long long)row.tick_id);
+			goto out;
+		}
+		if (n > cap) {
+			struct store_row_proc *np = realloc(procs,
+			    n * sizeof(*np));
+
+			if (np == NULL) {
+				util_err(err, errlen, "out of memory");
+				goto out;
+			}
+			procs = np;
+			cap = n;
+		}
+		for (size_t i = 0; i < n; i++) {
+			procs[i].proc_id = raw[i].proc;
+			procs[i].util_pm = raw[i].util_pm;
+			if (mem_at(s, &ml, row.gpu_id, raw[i].proc,
+			    row.tick_id, &procs[i].mem_mib, err, errlen) != 0)
+				goto out;
+		}
+		row.procs = procs;
+		row.nprocs = n;
+		if (fn(ctx, &row) != 0)
+			goto out;	/* fn said why */
+	}
+	if (rc != SQLITE_DONE) {
+		store_sqlite_err(s, err, errlen, "reading ticks");
+		goto out;
+	}
+	ret = 0;
+out:
+	sqlite3_finalize(st);
+	free(raw);
 	free(procs);
 	free(ml.segs);
 	imap_free(&ml.index);

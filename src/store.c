@@ -687,3 +687,100 @@ store_begin_run(struct store *s, int64_t started_ms, int64_t interval_ms,
 		return -1;
 	return 0;
 }
+
+int
+store_backup(struct store *s, const char *out, char *err, size_t errlen)
+{
+	sqlite3 *dst = NULL;
+	sqlite3_backup *b;
+	sqlite3_stmt *st;
+	char *check = NULL;
+	int fd, rc;
+
+	fd = open(out, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	    0640);
+	if (fd < 0) {
+		if (errno == EEXIST)
+			return util_err(err, errlen, "%s: already exists", out);
+		return util_err(err, errlen, "%s: cannot create: %s", out,
+		    strerror(errno));
+	}
+	if (sqlite3_open_v2(out, &dst, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK) {
+		util_err(err, errlen, "%s: cannot open: %s", out,
+		    dst ? sqlite3_errmsg(dst) : "out of memory");
+		goto fail;
+	}
+	sqlite3_busy_timeout(dst, BUSY_TIMEOUT_MS);
+	/*
+	 * One step for all pages: the copy is read in one read transaction,
+	 * a snapshot of the last commit, while a collector keeps writing its
+	 * WAL beside it.
+	 */
+	b = sqlite3_backup_init(dst, "main", s->db, "main");
+	if (b == NULL) {
+		util_err(err, errlen, "%s: cannot start the copy: %s", out,
+		    sqlite3_errmsg(dst));
+		goto fail;
+	}
+	do {
+		rc = sqlite3_backup_step(b, -1);
+		if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+			sqlite3_sleep(50);
+	} while (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED);
+	sqlite3_backup_finish(b);
+	if (rc != SQLITE_DONE) {
+		util_err(err, errlen, "%s: copying %s: %s", out, s->path,
+		    sqlite3_errstr(rc));
+		goto fail;
+	}
+	/* The copy needs no -wal beside it: a rollback journal, and synced. */
+	if (sqlite3_exec(dst, "PRAGMA journal_mode=DELETE", NULL, NULL,
+	    NULL) != SQLITE_OK) {
+		util_err(err, errlen, "%s: %s", out, sqlite3_errmsg(dst));
+		goto fail;
+	}
+	if (sqlite3_prepare_v2(dst, "PRAGMA quick_check", -1, &st, NULL) !=
+	    SQLITE_OK) {
+		util_err(err, errlen, "%s: checking: %s", out,
+		    sqlite3_errmsg(dst));
+		goto fail;
+	}
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		const unsigned char *v = sqlite3_column_text(st, 0);
+
+		check = strdup(v ? (const char *)v : "");
+	}
+	sqlite3_finalize(st);
+	if (check == NULL || strcmp(check, "ok") != 0) {
+		util_err(err, errlen, "%s: the copy fails its check: %s", out,
+		    check ? check : sqlite3_errmsg(dst));
+		goto fail;
+	}
+	free(check);
+	check = NULL;
+	if (sqlite3_close(dst) != SQLITE_OK) {
+		dst = NULL;
+		util_err(err, errlen, "%s: cannot close the copy", out);
+		goto fail;
+	}
+	dst = NULL;
+	if (fsync(fd) != 0) {
+		util_err(err, errlen, "%s: %s", out, strerror(errno));
+		goto fail;
+	}
+	close(fd);
+	if (store_check_file(out, err, errlen) != 0) {
+		unlink(out);
+		return -1;
+	}
+	return 0;
+fail:
+	free(check);
+	if (dst != NULL)
+		sqlite3_close(dst);
+	close(fd);
+	unlink(out);
+	return -1;
+}

@@ -56,6 +56,28 @@ struct store_sink {
 		    const struct rollup_gpu *);
 	int	(*proc)(void *ctx, int64_t gpu_id, int64_t proc_id,
 		    const struct rollup_proc *);
+	/* Optional: raw scans also give each tick with its timestamp. */
+	int	(*gpu_tick)(void *ctx, int64_t ts_ms, int64_t gpu_id,
+		    const struct rollup_gpu *);
+};
+
+/* One process of a raw row. */
+struct store_row_proc {
+	int64_t	proc_id;	/* for store_process */
+	int	util_pm;	/* own utilization, per mille; UTIL_UNKNOWN */
+	int64_t	mem_mib;	/* MIB_UNKNOWN when unknown */
+};
+
+/* One GPU at one tick, as recorded. */
+struct store_row {
+	int64_t			 tick_id;
+	int64_t			 ts_ms;
+	int64_t			 span_ms;
+	int64_t			 gpu_id;
+	int			 util_pm;	/* per mille, or UTIL_UNKNOWN */
+	int			 procs_known;	/* 0: list unreadable */
+	const struct store_row_proc *procs;	/* valid during the callback */
+	size_t			 nprocs;
 };
 
 /* A new database at path, which must not exist; created 0640, no symlinks. */
@@ -123,8 +145,26 @@ int	store_scan_rollups(struct store *, int64_t from_hour_ms,
 int	store_scan_raw(struct store *, int64_t from_ms, int64_t to_ms,
 	    int64_t gpu_id, const struct thresholds *,
 	    const struct store_sink *, char *err, size_t errlen);
+/*
+ * Every raw row with from_ms <= ts < to_ms in time order, decoded as the
+ * raw scan decodes it; gpu_id -1 for every GPU. A nonzero fn stops the
+ * scan and returns -1, with the reason fn wrote into err.
+ */
+int	store_scan_rows(struct store *, int64_t from_ms, int64_t to_ms,
+	    int64_t gpu_id, int (*fn)(void *ctx, const struct store_row *),
+	    void *ctx, char *err, size_t errlen);
 /* The identity recorded for a process key. */
 int	store_process(struct store *, int64_t proc_id, uint32_t *pid,
 	    int64_t *start_ms, struct identity *, char *err, size_t errlen);
+
+/*
+ * A consistent copy of an open database (a live collector's included) into
+ * out, which must not exist: created 0640 without following a symbolic
+ * link, with SQLite's online backup, then switched to a rollback journal
+ * so the copy is one self-contained file, and checked. On failure out is
+ * removed.
+ */
+int	store_backup(struct store *, const char *out, char *err,
+	    size_t errlen);
 
 #endif

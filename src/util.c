@@ -154,6 +154,21 @@ util_format_rfc3339(int64_t ms, char *buf, size_t len)
 	    (long long)(rem / MS_PER_SECOND % 60));
 }
 
+void
+util_format_rfc3339_ms(int64_t ms, char *buf, size_t len)
+{
+	int64_t frac = ms - floor_div(ms, MS_PER_SECOND) * MS_PER_SECOND;
+	char iso[48];
+
+	util_format_rfc3339(ms, iso, sizeof(iso));
+	if (frac != 0 && strlen(iso) == 20) {
+		iso[19] = '\0';
+		snprintf(buf, len, "%s.%03lldZ", iso, (long long)frac);
+	} else {
+		util_strlcpy(buf, iso, len);
+	}
+}
+
 static int
 digits(const char **p, int n, int *out)
 {

@@ -64,3 +64,23 @@ finish() {
 	echo "tests: $T_PASS passed, $T_FAIL failed"
 	[ "$T_FAIL" -eq 0 ]
 }
+
+# A python3 for the format checks: one with jsonschema (Debian's
+# python3-jsonschema, which .ci/run installs) if there is one. Empty when
+# there is no python3 at all.
+PYTHON=""
+for p in /usr/bin/python3 python3; do
+	if "$p" -c 'import jsonschema' >/dev/null 2>&1; then PYTHON=$p; break; fi
+done
+if [ -z "$PYTHON" ] && command -v python3 >/dev/null 2>&1; then
+	PYTHON=python3
+fi
+# check NAME FILE...: one test, tests/cli/check-formats.py NAME holds.
+check() {
+	if [ -z "$PYTHON" ]; then
+		fail "python3 is needed for the format checks"
+		return
+	fi
+	if "$PYTHON" "$HERE/check-formats.py" "$@" >"$TMP/check" 2>&1; then ok
+	else fail "$(head -c 600 "$TMP/check")"; fi
+}

@@ -117,10 +117,10 @@ expect_rc 0
 expect_err "warning: --interval 30s differs from the recorded interval 1s"
 expect_out "~0.02 GPU-hours idle"
 
-t "--format json is not in this build"
-rep --format json
+t "--table with an unknown table"
+rep --format csv --table users
 expect_rc 2
-expect_err "--format json: not available in this build"
+expect_err "--table: unknown table 'users'"
 t "--format xml is unknown"
 rep --format xml
 expect_rc 2

@@ -1,3 +1,5 @@
+#include <stdlib.h>
+
 #include "escape.h"
 #include "harness.h"
 
@@ -31,6 +33,103 @@ static const struct {
 	{ "\n\n\n", 5, "\\n\\n\xe2\x80\xa6", 5 },
 };
 
+/* What a stream escaper writes for in; the caller frees it. */
+static char *
+written(void (*fn)(FILE *, const char *), const char *in)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	fn(f, in);
+	fclose(f);
+	return buf;
+}
+
+static const struct {
+	const char	*in;
+	const char	*out;
+} html_cases[] = {
+	{ "alice", "alice" },
+	{ "", "" },
+	{ "<script>alert(1)</script>", "&lt;script&gt;alert(1)&lt;/script&gt;" },
+	{ "a&b", "a&amp;b" },
+	{ "\"quoted\" 'single'", "&quot;quoted&quot; &#39;single&#39;" },
+	{ "x\" onmouseover=\"y", "x&quot; onmouseover=&quot;y" },
+	{ "new\nline", "new\\nline" },
+	{ "\x1b[31m", "\\x1B[31m" },
+	{ "rtl\xe2\x80\xae", "rtl\\u{202E}" },
+	{ "bad\xff", "bad\\xFF" },
+	{ "caf\xc3\xa9 \xe6\x97\xa5", "caf\xc3\xa9 \xe6\x97\xa5" },
+	{ "back\\slash", "back\\\\slash" },
+	{ "<\x1b>", "&lt;\\x1B&gt;" },
+};
+
+static const struct {
+	const char	*in;
+	const char	*out;
+} csv_cases[] = {
+	{ "alice", "alice" },
+	{ "", "" },
+	{ "a,b", "\"a,b\"" },
+	{ "say \"hi\"", "\"say \"\"hi\"\"\"" },
+	{ "two\nlines", "\"two\nlines\"" },
+	{ "cr\rlf", "\"cr\rlf\"" },
+	{ "=1+2", "'=1+2" },
+	{ "+1", "'+1" },
+	{ "-1", "'-1" },
+	{ "@SUM(A1)", "'@SUM(A1)" },
+	{ "\tx", "'\tx" },
+	{ "\rx", "\"'\rx\"" },
+	{ "=HYPERLINK(\"http://x\",\"y\")",
+	    "\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\"" },
+	{ "a=b", "a=b" },
+	{ "bad\xff", "bad\xef\xbf\xbd" },
+	{ "caf\xc3\xa9", "caf\xc3\xa9" },
+};
+
+static const struct {
+	const char	*in;
+	const char	*out;
+} prom_cases[] = {
+	{ "alice", "alice" },
+	{ "", "" },
+	{ "back\\slash", "back\\\\slash" },
+	{ "q\"uote", "q\\\"uote" },
+	{ "new\nline", "new\\nline" },
+	{ "\\n literal", "\\\\n literal" },
+	{ "tab\there", "tab\there" },
+	{ "bad\xff", "bad\xef\xbf\xbd" },
+	{ "} 1\nfake_metric 2", "} 1\\nfake_metric 2" },
+};
+
+static void
+test_writers(void)
+{
+	char *got;
+
+	for (size_t i = 0; i < sizeof(html_cases) / sizeof(html_cases[0]);
+	    i++) {
+		got = written(escape_html_write, html_cases[i].in);
+		CHECK_STR(got, html_cases[i].out);
+		free(got);
+	}
+	for (size_t i = 0; i < sizeof(csv_cases) / sizeof(csv_cases[0]); i++) {
+		got = written(escape_csv_write, csv_cases[i].in);
+		CHECK_STR(got, csv_cases[i].out);
+		free(got);
+	}
+	for (size_t i = 0; i < sizeof(prom_cases) / sizeof(prom_cases[0]);
+	    i++) {
+		got = written(escape_prom_label_write, prom_cases[i].in);
+		CHECK_STR(got, prom_cases[i].out);
+		free(got);
+	}
+	CHECK(escape_csv_is_formula("=x"));
+	CHECK(!escape_csv_is_formula("x="));
+	CHECK(!escape_csv_is_formula(""));
+}
+
 int
 main(void)
 {
@@ -46,5 +145,6 @@ main(void)
 	/* A small buffer is never overrun and stays terminated. */
 	escape_terminal("\x1b\x1b\x1b\x1b", tiny, sizeof(tiny), 0);
 	CHECK_STR(tiny, "\\x1B");
+	test_writers();
 	HARNESS_DONE();
 }

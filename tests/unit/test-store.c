@@ -247,6 +247,7 @@ test_round_trip(void)
 	    sizeof(err)), 0);
 	CHECK_INT(ts, base + 40000);
 
+	memset(&sink, 0, sizeof(sink));
 	sink.gpu_hour = sum_gpu;
 	sink.proc = sum_proc;
 	sums_init(&raw);
@@ -302,7 +303,7 @@ static void
 test_unknown_memory(void)
 {
 	struct thresholds thr;
-	struct store_sink sink = { NULL, sum_gpu, sum_proc };
+	struct store_sink sink = { NULL, sum_gpu, sum_proc, NULL };
 	struct tick t;
 	struct store *s;
 	struct sums raw;

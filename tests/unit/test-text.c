@@ -57,7 +57,7 @@ static char *
 render(struct store *s, int64_t until, int64_t since, int width)
 {
 	struct report_options o;
-	struct text_options to = { width };
+	struct text_options to = { width, 0 };
 	struct report r;
 	char err[512], *buf = NULL;
 	size_t len = 0;

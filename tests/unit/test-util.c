@@ -21,6 +21,12 @@ test_time(void)
 	CHECK_INT(util_hour_floor(ms), ms - 30 * MS_PER_MINUTE);
 	CHECK_INT(util_parse_rfc3339("2026-11-25T12:30:00.250+02:00", &ms), 0);
 	CHECK_INT(ms, 1795602600250LL);
+	util_format_rfc3339_ms(ms, buf, sizeof(buf));
+	CHECK_STR(buf, "2026-11-25T10:30:00.250Z");
+	util_format_rfc3339_ms(1795602600000LL, buf, sizeof(buf));
+	CHECK_STR(buf, "2026-11-25T10:30:00Z");
+	util_format_rfc3339_ms(-1, buf, sizeof(buf));
+	CHECK_STR(buf, "1969-12-31T23:59:59.999Z");
 	CHECK_INT(util_parse_rfc3339("2026-11-25 10:30:00z", &ms), 0);
 	CHECK_INT(util_parse_rfc3339("2024-02-29T00:00:00Z", &ms), 0);
 	CHECK_INT(util_weekday(ms), 4);		/* a Thursday */

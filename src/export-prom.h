@@ -1,0 +1,55 @@
+/*
+ * The Prometheus textfile for node_exporter's textfile collector. The
+ * collector feeds it every tick it records; it keeps cumulative counters in
+ * memory and rewrites DIR/gua.prom atomically (a temporary file in DIR,
+ * fsync, rename), so a scrape never sees half a file. No timestamps: the
+ * scrape's time is the sample's.
+ *
+ * Per-user series are bounded: the first EXPORT_PROM_TOP_USERS users seen
+ * idle-held (after those seeded from the database, largest first) get
+ * their own series for the life of the process; every later user's time
+ * goes to user="(other)". Membership never changes while running, so every
+ * counter only grows.
+ *
+ * Ownership: export_prom_open allocates, export_prom_close frees. Functions
+ * returning int give 0, or -1 with the reason in err.
+ */
+#ifndef GUA_EXPORT_PROM_H
+#define GUA_EXPORT_PROM_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "classify.h"
+#include "report.h"
+#include "tick.h"
+
+#define EXPORT_PROM_FILE	"gua.prom"
+#define EXPORT_PROM_TOP_USERS	20
+/* The user label of everyone past the top users; no login name has "(". */
+#define EXPORT_PROM_OTHER	"(other)"
+
+struct export_prom;
+
+/* dir must be an existing, writable directory. */
+int	export_prom_open(struct export_prom **, const char *dir,
+	    const char *driver_version, char *err, size_t errlen);
+/*
+ * Optional, before the first tick (the collector's --append): starts the
+ * counters from a report over the database's whole history, built with the
+ * same thresholds the ticks will be classified with.
+ */
+int	export_prom_seed(struct export_prom *, const struct report *,
+	    char *err, size_t errlen);
+/* Adds one recorded tick, classified with thr. -1: out of memory. */
+int	export_prom_add_tick(struct export_prom *, const struct tick *,
+	    const struct thresholds *, char *err, size_t errlen);
+/* Counts a tick that could not be sampled or recorded. */
+void	export_prom_count_error(struct export_prom *);
+/* Rewrites DIR/gua.prom. */
+int	export_prom_write(struct export_prom *, char *err, size_t errlen);
+/* The exposition text, as export_prom_write writes it. */
+int	export_prom_print(const struct export_prom *, FILE *);
+void	export_prom_close(struct export_prom *);
+
+#endif

@@ -1,0 +1,304 @@
+/*
+ * The JSON writer. Every number here comes from struct report and the
+ * derived functions of report.c, so it equals what the text report prints
+ * before rounding.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "json.h"
+#include "report-json.h"
+#include "util.h"
+#include "version.h"
+
+#define RATIO_DECIMALS	6
+
+/* Seconds from milliseconds: whole when exact, else with 3 decimals. */
+static void
+put_seconds(struct json *j, const char *key, int64_t ms)
+{
+	if (ms % 1000 == 0)
+		json_int(j, key, ms / 1000);
+	else
+		json_double(j, key, (double)ms / 1000.0, 3);
+}
+
+/* "KEY": RFC 3339 and "KEY_epoch_seconds": the same instant. */
+static void
+put_time(struct json *j, const char *key, int64_t ms)
+{
+	char buf[48], ekey[64];
+
+	util_format_rfc3339_ms(ms, buf, sizeof(buf));
+	json_string(j, key, buf);
+	snprintf(ekey, sizeof(ekey), "%s_epoch_seconds", key);
+	put_seconds(j, ekey, ms);
+}
+
+static void
+put_hours(struct json *j, const char *key, int64_t ms)
+{
+	json_double(j, key, (double)ms / MS_PER_HOUR, RATIO_DECIMALS);
+}
+
+/* A text that may be unknown: "" is written as null. */
+static void
+put_text(struct json *j, const char *key, const char *s)
+{
+	json_string(j, key, s[0] != '\0' ? s : NULL);
+}
+
+/* The window [start, end]: ticks stamped after start and up to end. */
+static void
+put_window(struct json *j, int64_t start_ms, int64_t end_ms)
+{
+	int64_t end = end_ms - 1 < start_ms ? start_ms : end_ms - 1;
+
+	json_object_begin(j, "window");
+	put_time(j, "start", start_ms);
+	put_time(j, "end", end);
+	put_seconds(j, "duration_seconds", end - start_ms);
+	json_object_end(j);
+}
+
+/* The members every sum of GPU time has. */
+static void
+put_sums(struct json *j, const struct rollup_gpu *r)
+{
+	static const char *const ratio_keys[] = { "active_ratio",
+		"idle_held_ratio", "truly_idle_ratio" };
+	static const char *const hour_keys[] = { "active_gpu_hours",
+		"idle_held_gpu_hours", "truly_idle_gpu_hours",
+		"unknown_gpu_hours" };
+	int known = rollup_gpu_known_ms(r) > 0;
+	double util = report_mean_util(r);
+
+	json_int(j, "samples", rollup_gpu_known_n(r));
+	json_int(j, "unknown_samples", r->n[STATE_UNKNOWN]);
+	for (int s = 0; s < 3; s++) {
+		if (known)
+			json_double(j, ratio_keys[s],
+			    report_share(r, (enum state)s), RATIO_DECIMALS);
+		else
+			json_null(j, ratio_keys[s]);
+	}
+	for (int s = 0; s < STATE_COUNT; s++)
+		put_hours(j, hour_keys[s], r->ms[s]);
+	if (util < 0)
+		json_null(j, "mean_utilization_percent");
+	else
+		json_double(j, "mean_utilization_percent", util, 3);
+}
+
+static void
+put_totals(struct json *j, const struct report *rep)
+{
+	json_object_begin(j, "totals");
+	json_int(j, "gpu_count", (int64_t)rep->ngpus);
+	put_sums(j, &rep->total);
+	json_double(j, "idle_gpu_hours", report_idle_gpu_hours(rep),
+	    RATIO_DECIMALS);
+	json_double(j, "gpus_equivalently_unused", report_gpus_unused(rep),
+	    RATIO_DECIMALS);
+	json_object_end(j);
+}
+
+static void
+put_hosts(struct json *j, const struct report *rep)
+{
+	json_array_begin(j, "hosts");
+	for (size_t i = 0; i < rep->nhosts; i++) {
+		const struct report_host *h = &rep->hosts[i];
+
+		json_object_begin(j, NULL);
+		json_string(j, "hostname", h->hostname);
+		put_text(j, "driver_version", h->driver_version);
+		put_window(j, h->start_ms, h->end_ms);
+		if (h->ngpus > 0)
+			json_double(j, "coverage_ratio",
+			    report_host_coverage(h), RATIO_DECIMALS);
+		else
+			json_null(j, "coverage_ratio");
+		json_int(j, "gpu_count", (int64_t)h->ngpus);
+		json_object_begin(j, "totals");
+		put_sums(j, &h->total);
+		json_object_end(j);
+		json_object_end(j);
+	}
+	json_array_end(j);
+}
+
+static void
+put_gpus(struct json *j, const struct report *rep)
+{
+	json_array_begin(j, "gpus");
+	for (size_t i = 0; i < rep->ngpus; i++) {
+		const struct report_gpu *g = &rep->gpus[i];
+
+		json_object_begin(j, NULL);
+		json_string(j, "host", rep->hosts[g->host].hostname);
+		json_int(j, "index", g->info.index);
+		json_string(j, "uuid", g->info.uuid);
+		put_text(j, "name", g->info.name);
+		put_text(j, "parent_uuid", g->info.parent_uuid);
+		if (g->info.mem_total_mib == MIB_UNKNOWN)
+			json_null(j, "memory_total_mib");
+		else
+			json_int(j, "memory_total_mib", g->info.mem_total_mib);
+		put_sums(j, &g->r);
+		json_object_end(j);
+	}
+	json_array_end(j);
+}
+
+static void
+put_identities(struct json *j, const struct report *rep)
+{
+	json_array_begin(j, "identities");
+	for (size_t i = 0; i < rep->nids; i++) {
+		const struct report_identity *id = &rep->ids[i];
+
+		json_object_begin(j, NULL);
+		json_string(j, "host", rep->hosts[id->host].hostname);
+		/* Grouped as "unknown" when no user could be told. */
+		json_string(j, "user", strcmp(id->name, "unknown") == 0 ?
+		    NULL : id->name);
+		json_int(j, "sessions", id->sessions);
+		put_hours(j, "gpu_hours", id->ms);
+		put_hours(j, "idle_held_gpu_hours", id->idle_ms);
+		if (id->ms > 0)
+			json_double(j, "idle_held_ratio", (double)id->idle_ms /
+			    (double)id->ms, RATIO_DECIMALS);
+		else
+			json_null(j, "idle_held_ratio");
+		json_double(j, "idle_held_gib_hours", (double)id->idle_mib_ms /
+		    1024 / MS_PER_HOUR, RATIO_DECIMALS);
+		json_object_end(j);
+	}
+	json_array_end(j);
+}
+
+static void
+put_sessions(struct json *j, const struct report *rep)
+{
+	json_array_begin(j, "sessions");
+	for (size_t i = 0; i < rep->nsessions; i++) {
+		const struct report_session *s = &rep->sessions[i];
+		const struct report_gpu *g = &rep->gpus[s->gpu];
+
+		json_object_begin(j, NULL);
+		json_string(j, "host", rep->hosts[s->host].hostname);
+		json_int(j, "gpu_index", g->info.index);
+		json_string(j, "gpu_uuid", g->info.uuid);
+		json_int(j, "pid", s->pid);
+		if (s->start_ms > 0)
+			put_time(j, "process_start", s->start_ms);
+		else {
+			json_null(j, "process_start");
+			json_null(j, "process_start_epoch_seconds");
+		}
+		put_text(j, "user", s->who.user);
+		put_text(j, "command", s->who.comm);
+		put_text(j, "command_line", s->who.cmdline);
+		put_text(j, "container", s->who.container);
+		put_text(j, "pod", s->who.pod);
+		put_text(j, "unit", s->who.unit);
+		put_text(j, "slurm_job", s->who.slurm_job);
+		if (s->r.peak_mib == MIB_UNKNOWN)
+			json_null(j, "peak_memory_mib");
+		else
+			json_int(j, "peak_memory_mib", s->r.peak_mib);
+		json_int(j, "samples", s->r.n);
+		put_seconds(j, "present_seconds", s->r.ms);
+		put_seconds(j, "idle_held_seconds", s->r.idle_ms);
+		json_double(j, "idle_held_gib_hours", (double)s->r.idle_mib_ms /
+		    1024 / MS_PER_HOUR, RATIO_DECIMALS);
+		put_time(j, "first_seen", s->r.first_ms);
+		put_time(j, "last_seen", s->r.last_ms);
+		json_bool(j, "alive", s->alive);
+		json_object_end(j);
+	}
+	json_array_end(j);
+}
+
+static void
+put_grid(struct json *j, const char *key, const struct report *rep,
+    enum state s)
+{
+	json_array_begin(j, key);
+	for (int d = 0; d < 7; d++) {
+		json_array_begin(j, NULL);
+		for (int h = 0; h < 24; h++) {
+			const struct rollup_gpu *c = &rep->heat[d][h];
+
+			if (rollup_gpu_known_ms(c) == 0)
+				json_null(j, NULL);
+			else
+				json_double(j, NULL, report_share(c, s),
+				    RATIO_DECIMALS);
+		}
+		json_array_end(j);
+	}
+	json_array_end(j);
+}
+
+static void
+put_timeline(struct json *j, const struct report *rep)
+{
+	json_object_begin(j, "timeline");
+	put_time(j, "start", rep->timeline_start_ms);
+	put_seconds(j, "bucket_seconds", rep->timeline_step_ms);
+	json_array_begin(j, "buckets");
+	for (size_t i = 0; i < rep->ntimeline; i++) {
+		json_object_begin(j, NULL);
+		put_time(j, "start", rep->timeline_start_ms +
+		    (int64_t)i * rep->timeline_step_ms);
+		put_sums(j, &rep->timeline[i]);
+		json_object_end(j);
+	}
+	json_array_end(j);
+	json_object_end(j);
+}
+
+int
+report_json_write(FILE *f, const struct report *rep)
+{
+	struct json j;
+	char gen[64];
+
+	json_init(&j, f, 2);
+	json_object_begin(&j, NULL);
+	json_int(&j, "schema_version", REPORT_JSON_SCHEMA_VERSION);
+	snprintf(gen, sizeof(gen), "gua %s", GUA_VERSION);
+	json_string(&j, "generator", gen);
+	/* One host: its name and driver; several: see hosts[]. */
+	if (rep->nhosts == 1) {
+		json_string(&j, "hostname", rep->hosts[0].hostname);
+		put_text(&j, "driver_version", rep->hosts[0].driver_version);
+	} else {
+		json_null(&j, "hostname");
+		json_null(&j, "driver_version");
+	}
+	put_window(&j, rep->start_ms, rep->end_ms);
+	json_object_begin(&j, "thresholds");
+	json_int(&j, "active_utilization_percent", rep->thr.active_util);
+	json_int(&j, "held_memory_mib", rep->thr.held_mib);
+	json_object_end(&j);
+	if (rep->ngpus > 0)
+		json_double(&j, "coverage_ratio", report_coverage(rep),
+		    RATIO_DECIMALS);
+	else
+		json_null(&j, "coverage_ratio");
+	put_totals(&j, rep);
+	put_hosts(&j, rep);
+	put_gpus(&j, rep);
+	put_identities(&j, rep);
+	put_sessions(&j, rep);
+	json_object_begin(&j, "heatmaps");
+	put_grid(&j, "active", rep, STATE_ACTIVE);
+	put_grid(&j, "idle_held", rep, STATE_IDLE_HELD);
+	json_object_end(&j);
+	put_timeline(&j, rep);
+	json_object_end(&j);
+	return json_finish(&j);
+}

@@ -1,0 +1,400 @@
+"""Checks of gua's file formats for the black-box tests.
+
+Usage: check-formats.py CHECK FILE...  Prints nothing and exits 0 when the
+check holds; prints what differs and exits 1 otherwise. Only the standard
+library, except 'schema', which needs python3-jsonschema.
+"""
+import csv
+import json
+import math
+import re
+import sys
+
+
+def fail(msg):
+    print(msg)
+    sys.exit(1)
+
+
+def near(a, b, tol=1e-6):
+    return a is not None and b is not None and abs(a - b) <= tol
+
+
+def load(path):
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def rows(path):
+    with open(path, newline="", encoding="utf-8") as f:
+        return list(csv.reader(f))
+
+
+def dicts(path):
+    with open(path, newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def check_schema(schema_path, report_path):
+    import jsonschema
+    schema = load(schema_path)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    errors = list(jsonschema.Draft202012Validator(schema).iter_errors(
+        load(report_path)))
+    if errors:
+        fail("; ".join("%s at %s" % (e.message, list(e.path))
+                       for e in errors[:5]))
+
+
+def pct(x):
+    """A ratio as the text report prints it: one decimal."""
+    return "%5.1f%%" % (100 * x)
+
+
+def check_json_text(json_path, text_path):
+    """Every number the text report prints equals the JSON's, rounded."""
+    d = load(json_path)
+    text = open(text_path, encoding="utf-8").read()
+    t = d["totals"]
+    want = []
+    if t["samples"] > 0:
+        want += [
+            "active       \u2588  %s" % pct(t["active_ratio"]),
+            "idle-held    \u2592  %s" % pct(t["idle_held_ratio"]),
+            "truly-idle   \u2591  %s" % pct(t["truly_idle_ratio"]),
+            "(%d samples)" % t["samples"],
+            "~%.2f GPU-hours idle, ~%.2f GPUs equivalently unused" % (
+                t["idle_gpu_hours"], t["gpus_equivalently_unused"]),
+        ]
+    multi = len(d["hosts"]) > 1
+    for g in d["gpus"]:
+        if g["samples"] == 0:
+            continue
+        label = ("%s/GPU-%d" % (g["host"], g["index"]) if multi
+                 else "GPU-%d" % g["index"])
+        want.append("%-8s  active %s  idle-held %s  truly-idle %s" % (
+            label, pct(g["active_ratio"]), pct(g["idle_held_ratio"]),
+            pct(g["truly_idle_ratio"])))
+    for i in d["identities"][:10]:
+        name = i["user"] or "unknown"
+        if multi:
+            name += "@" + i["host"]
+        want.append("  %-20s  %9.2f   %9.2f  %s" % (
+            name[:20], i["gpu_hours"], i["idle_held_gpu_hours"],
+            pct(i["idle_held_ratio"] or 0)))
+    missing = [w for w in want if w not in text]
+    if missing:
+        fail("text lacks: %r" % missing)
+    # The shares add up, and the hours are the shares of the known time.
+    if t["samples"] > 0:
+        s = t["active_ratio"] + t["idle_held_ratio"] + t["truly_idle_ratio"]
+        if not near(s, 1, 3e-6):
+            fail("shares sum to %f" % s)
+        known = (t["active_gpu_hours"] + t["idle_held_gpu_hours"] +
+                 t["truly_idle_gpu_hours"])
+        if not near(t["idle_held_gpu_hours"], known * t["idle_held_ratio"],
+                    1e-5):
+            fail("idle-held hours do not match the share")
+
+
+SUM_KEYS = ["samples", "unknown_samples", "active_gpu_hours",
+            "idle_held_gpu_hours", "truly_idle_gpu_hours",
+            "unknown_gpu_hours"]
+
+
+def check_merged(merged_path, *part_paths):
+    """A merged report's sums equal the sums of its parts."""
+    m = load(merged_path)
+    parts = [load(p) for p in part_paths]
+    if len(m["hosts"]) != len(parts):
+        fail("%d hosts, want %d" % (len(m["hosts"]), len(parts)))
+    if m["hostname"] is not None:
+        fail("a merged report names one host")
+    for k in SUM_KEYS:
+        want = sum(p["totals"][k] for p in parts)
+        if not near(m["totals"][k], want, 1e-5):
+            fail("totals.%s is %s, parts sum to %s" % (k, m["totals"][k],
+                                                       want))
+    if m["totals"]["gpu_count"] != sum(p["totals"]["gpu_count"]
+                                        for p in parts):
+        fail("gpu_count")
+    for key in ("gpus", "identities", "sessions"):
+        if len(m[key]) != sum(len(p[key]) for p in parts):
+            fail("%s: %d, want the parts' %d" % (
+                key, len(m[key]), sum(len(p[key]) for p in parts)))
+    names = [p["hostname"] for p in parts]
+    if [h["hostname"] for h in m["hosts"]] != names:
+        fail("hosts %r, want %r" % (m["hosts"], names))
+    for p in parts:
+        mine = [g for g in m["gpus"] if g["host"] == p["hostname"]]
+        for a, b in zip(mine, p["gpus"]):
+            for k in SUM_KEYS + ["active_ratio", "idle_held_ratio"]:
+                if a[k] != b[k]:
+                    fail("%s GPU %d %s differs" % (p["hostname"], a["index"],
+                                                   k))
+        h = [h for h in m["hosts"] if h["hostname"] == p["hostname"]][0]
+        for k in SUM_KEYS:
+            if not near(h["totals"][k], p["totals"][k]):
+                fail("host %s %s" % (p["hostname"], k))
+    for s in m["sessions"] + m["identities"] + m["gpus"]:
+        if s["host"] not in names:
+            fail("an entry without its host: %r" % s)
+    # The timeline adds up to the totals, whatever its buckets.
+    tl = m["timeline"]["buckets"]
+    for k in ("samples", "idle_held_gpu_hours"):
+        if not near(sum(b[k] for b in tl), m["totals"][k], 1e-4):
+            fail("timeline %s does not add up" % k)
+
+
+def number(cell):
+    return None if cell == "" else float(cell)
+
+
+def check_csv_gpus(csv_path, json_path):
+    """The gpus table has the JSON's numbers."""
+    d = load(json_path)
+    table = dicts(csv_path)
+    if len(table) != len(d["gpus"]):
+        fail("%d rows, want %d" % (len(table), len(d["gpus"])))
+    for r, g in zip(table, d["gpus"]):
+        if r["host"] != g["host"] or int(r["gpu_index"]) != g["index"] \
+                or r["gpu_uuid"] != g["uuid"]:
+            fail("row %r is not GPU %r" % (r, g["uuid"]))
+        for k in SUM_KEYS + ["active_ratio", "idle_held_ratio",
+                             "truly_idle_ratio", "mean_utilization_percent"]:
+            a, b = number(r[k]), g[k]
+            if (a is None) != (b is None) or (a is not None and
+                                              not near(a, b)):
+                fail("GPU %s %s: csv %s, json %s" % (g["uuid"], k, r[k], b))
+
+
+STATES = ["active", "idle_held", "truly_idle", "unknown"]
+
+
+def check_csv_ticks(ticks_path, gpus_path):
+    """The raw rows add up to the per-GPU sums, state by state."""
+    sums = {}
+    count = {}
+    for r in dicts(ticks_path):
+        key = (r["host"], r["gpu_uuid"])
+        sums.setdefault(key, dict.fromkeys(STATES, 0))
+        count.setdefault(key, dict.fromkeys(STATES, 0))
+        sums[key][r["state"]] += int(r["span_ms"])
+        count[key][r["state"]] += 1
+        if not re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{3})?Z$",
+                        r["timestamp"]):
+            fail("timestamp %r" % r["timestamp"])
+        procs = r["processes"].split()
+        if r["process_count"] != "" and len(procs) != int(
+                r["process_count"]):
+            fail("process_count %s, processes %r" % (r["process_count"],
+                                                     r["processes"]))
+        held = sum(int(p.split("/")[2]) for p in procs
+                   if p.split("/")[2] != "?")
+        if r["memory_held_mib"] != "" and held != int(r["memory_held_mib"]):
+            fail("held %s, processes %r" % (r["memory_held_mib"],
+                                            r["processes"]))
+    table = dicts(gpus_path)
+    if len(table) != len(sums):
+        fail("%d GPUs in ticks, %d in gpus" % (len(sums), len(table)))
+    for g in table:
+        key = (g["host"], g["gpu_uuid"])
+        for s in STATES:
+            hours = float(g[s + "_gpu_hours"])
+            if not near(sums[key][s] / 3.6e6, hours):
+                fail("%s %s: ticks %f h, gpus %f h" % (key, s,
+                                                       sums[key][s] / 3.6e6,
+                                                       hours))
+        known = sum(count[key][s] for s in STATES[:3])
+        if known != int(g["samples"]):
+            fail("%s: %d known ticks, %s samples" % (key, known,
+                                                     g["samples"]))
+
+
+FORMULA = ("=", "+", "-", "@", "\t", "\r")
+NUMERIC = {"gpu_index", "pid", "memory_total_mib", "samples",
+           "unknown_samples", "sessions", "peak_memory_mib",
+           "present_seconds", "idle_held_seconds", "span_ms",
+           "utilization_percent", "memory_held_mib", "process_count"}
+
+
+def check_csv_safe(csv_path):
+    """RFC 4180 rows of one width; no text cell a spreadsheet would run."""
+    raw = open(csv_path, "rb").read()
+    if raw and not raw.endswith(b"\r\n"):
+        fail("rows do not end with CRLF")
+    table = rows(csv_path)
+    head = table[0]
+    if head[0] != "host":
+        fail("first column %r, want host" % head[0])
+    for r in table[1:]:
+        if len(r) != len(head):
+            fail("a row of %d cells under %d names: %r" % (len(r), len(head),
+                                                            r))
+        for name, cell in zip(head, r):
+            numeric = (name in NUMERIC or name.endswith("_ratio") or
+                       name.endswith("_hours") or name.endswith("_percent"))
+            if numeric:
+                if cell != "" and not math.isfinite(float(cell)):
+                    fail("%s: %r is not a number" % (name, cell))
+            elif cell.startswith(FORMULA):
+                fail("%s: %r would run as a formula" % (name, cell))
+
+
+def check_csv_cell(csv_path, column, want):
+    """Some row has exactly want in column (after Python's csv reading)."""
+    got = [r[column] for r in dicts(csv_path)]
+    if want not in got:
+        fail("no %s cell is %r: %r" % (column, want, got))
+
+
+class Dom(__import__("html.parser").parser.HTMLParser):
+    """The elements of a page: [tag, attributes, text of its <title>]."""
+
+    def __init__(self):
+        super().__init__()
+        self.elements = []
+        self.stack = []
+        self.text = []
+
+    def handle_starttag(self, tag, attrs):
+        el = [tag, dict(attrs), ""]
+        self.elements.append(el)
+        if tag not in ("meta", "link", "br", "img", "input"):
+            self.stack.append(el)
+
+    def handle_startendtag(self, tag, attrs):
+        self.elements.append([tag, dict(attrs), ""])
+
+    def handle_endtag(self, tag):
+        while self.stack:
+            if self.stack.pop()[0] == tag:
+                break
+
+    def handle_data(self, data):
+        self.text.append(data)
+        # A <title> names the element it is in.
+        if len(self.stack) > 1 and self.stack[-1][0] == "title":
+            self.stack[-2][2] += data
+
+
+def shares_of(elements):
+    return {e[1]["data-state"]: float(e[1]["data-share"]) for e in elements
+            if e[0] == "rect" and "data-state" in e[1]}
+
+
+def check_html(dom_path, json_path, *texts):
+    """The rendered page: no script, nothing remote, the JSON's numbers."""
+    d = load(json_path)
+    dom = Dom()
+    dom.feed(open(dom_path, encoding="utf-8").read())
+    els = dom.elements
+    tags = [e[0] for e in els]
+    for bad in ("script", "img", "iframe", "object", "embed", "link"):
+        if bad in tags:
+            fail("the page has a <%s>" % bad)
+    for e in els:
+        for k, v in e[1].items():
+            if k.startswith("on") or (k in ("src", "href") and v):
+                fail("<%s %s=%r>" % (e[0], k, v))
+    # Elements inside an element with id X: the ones after it until the
+    # next <svg> or <section>.
+    def inside(ident):
+        out, on = [], False
+        for e in els:
+            if e[1].get("id") == ident:
+                on = True
+                continue
+            if on and e[0] in ("svg", "section"):
+                break
+            if on:
+                out.append(e)
+        return out
+    t = d["totals"]
+    if t["samples"] == 0:
+        if "headline-bar" in [e[1].get("id") for e in els]:
+            fail("a bar without samples")
+        return
+    got = shares_of(inside("headline-bar"))
+    for s in ("active", "idle_held", "truly_idle"):
+        if not near(got.get(s), t[s + "_ratio"]):
+            fail("headline %s: %s, json %s" % (s, got.get(s),
+                                               t[s + "_ratio"]))
+    samples = [e for e in els if e[1].get("id") == "samples"]
+    if not samples or int(samples[0][1]["data-samples"]) != t["samples"]:
+        fail("sample count")
+    bars = inside("gpu-bars")
+    groups = [i for i, e in enumerate(bars) if e[0] == "g"]
+    if len(groups) != len(d["gpus"]):
+        fail("%d GPU bars, want %d" % (len(groups), len(d["gpus"])))
+    for n, (i, g) in enumerate(zip(groups, d["gpus"])):
+        e = bars[i]
+        if e[1]["data-uuid"] != g["uuid"] or e[1]["data-host"] != g["host"]:
+            fail("bar %d is %r, want %s" % (n, e[1], g["uuid"]))
+        end = groups[n + 1] if n + 1 < len(groups) else len(bars)
+        got = shares_of(bars[i:end])
+        for s in ("active", "idle_held", "truly_idle"):
+            if g["samples"] and not near(got.get(s), g[s + "_ratio"]):
+                fail("GPU %s %s: %s, json %s" % (g["uuid"], s, got.get(s),
+                                                 g[s + "_ratio"]))
+    cells = [e for e in inside("heatmap-idle-held") if e[0] == "rect"]
+    if len(cells) != 7 * 24:
+        fail("%d heatmap cells" % len(cells))
+    for e in cells:
+        day, hour = int(e[1]["data-day"]), int(e[1]["data-hour"])
+        want = d["heatmaps"]["idle_held"][day][hour]
+        share = e[1]["data-share"]
+        if (want is None) != (share == ""):
+            fail("heatmap %d %d: %r, json %r" % (day, hour, share, want))
+        if want is not None and not near(float(share), want):
+            fail("heatmap %d %d: %s, json %s" % (day, hour, share, want))
+        if not e[2]:
+            fail("a heatmap cell without a title")
+    tl = inside("timeline-svg")
+    rows = [i for i, e in enumerate(tl) if e[0] == "g"]
+    if len(rows) != len(d["gpus"]) + 1:
+        fail("%d timeline rows" % len(rows))
+    first = tl[rows[0]:rows[1] if len(rows) > 1 else len(tl)]
+    buckets = d["timeline"]["buckets"]
+    for i, b in enumerate(buckets):
+        got = {e[1]["data-state"]: float(e[1]["data-share"]) for e in first
+               if e[0] == "rect" and e[1].get("data-bucket") == str(i)
+               and "data-state" in e[1]}
+        for s in ("active", "idle_held", "truly_idle"):
+            want = b[s + "_ratio"]
+            if (want is None) != (s not in got) or (
+                    want is not None and not near(got[s], want)):
+                fail("timeline bucket %d %s: %s, json %s" % (
+                    i, s, got.get(s), want))
+    idle = [s for s in d["sessions"] if s["idle_held_seconds"] > 0][:100]
+    trs = [e for e in els if e[0] == "tr" and "data-idle-held-ms" in e[1]]
+    if len(trs) != len(idle):
+        fail("%d session rows, want %d" % (len(trs), len(idle)))
+    for tr, s in zip(trs, idle):
+        if not near(int(tr[1]["data-idle-held-ms"]) / 1000,
+                    s["idle_held_seconds"], 1e-3):
+            fail("session row %r" % tr[1])
+    text = "".join(dom.text)
+    for want in texts:
+        if want not in text:
+            fail("the page does not show %r" % want)
+
+
+def main():
+    checks = {
+        "schema": check_schema,
+        "json-text": check_json_text,
+        "merged": check_merged,
+        "csv-gpus": check_csv_gpus,
+        "csv-ticks": check_csv_ticks,
+        "csv-safe": check_csv_safe,
+        "csv-cell": check_csv_cell,
+        "html": check_html,
+    }
+    if len(sys.argv) < 2 or sys.argv[1] not in checks:
+        fail("usage: check-formats.py %s FILE..." % "|".join(checks))
+    checks[sys.argv[1]](*sys.argv[2:])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,201 @@
+#!/bin/sh
+# report --format json and csv: valid against the shipped schema, with the
+# numbers the database holds (the text report's, the raw rows'), escaped
+# for their destination; merged reports over several hosts; colour only on
+# a terminal.
+. "$(dirname "$0")/lib.sh"
+TOP=$(cd "$HERE/../.." && pwd)
+SCHEMA=$TOP/docs/gua-report.schema.json
+
+DB=$TMP/demo.db
+GUA_NOW=$NOW "$GUA" demo --db "$DB" >/dev/null 2>&1 || fail "demo failed"
+cp "$DB" "$TMP/pristine.db"
+# out NAME ARGS...: the report with ARGS into $TMP/NAME.
+out() {
+	name=$1
+	shift
+	GUA_NOW=$NOW run "$GUA" report "$@"
+	cp "$TMP/out" "$TMP/$name"
+}
+
+t "python3 with jsonschema is there (apt-get install python3-jsonschema)"
+if [ -n "$PYTHON" ] && "$PYTHON" -c 'import jsonschema' 2>/dev/null; then ok
+else fail "no python3 with jsonschema"; fi
+
+t "the schema file is JSON"
+if [ -n "$PYTHON" ] && "$PYTHON" -m json.tool "$SCHEMA" >/dev/null; then ok
+else fail "docs/gua-report.schema.json does not parse"; fi
+
+for args in "" "--since 7s" "--gpu 1" "--held-mib 10000" "--active-util 1" \
+    "--until 2026-11-24T00:00:00Z" "--since 10s --until 10s"; do
+	t "json ($args): parses, valid, numbers equal the text report's"
+	# shellcheck disable=SC2086
+	out r.json --db "$DB" --format json $args
+	expect_rc 0
+	expect_empty_err
+	if "$PYTHON" -m json.tool "$TMP/r.json" >/dev/null 2>&1; then ok; else
+		fail "not JSON"; fi
+	check schema "$SCHEMA" "$TMP/r.json"
+	# shellcheck disable=SC2086
+	out r.txt --db "$DB" $args
+	check json-text "$TMP/r.json" "$TMP/r.txt"
+done
+
+t "json: the demo's numbers"
+out demo.json --db "$DB" --format json
+expect_out '"schema_version": 1,'
+expect_out '"samples": 90,'
+expect_out '"active_ratio": 0.133333,'
+expect_out '"idle_held_ratio": 0.466667,'
+expect_out '"start": "2026-11-25T10:29:30Z",'
+expect_out '"end_epoch_seconds": 1795602600,'
+expect_out '"process_start": null,'
+expect_out '"user": null,'
+
+t "json: an empty window has nulls, not zeros, for shares"
+out empty.json --db "$DB" --format json --until 2026-11-24T00:00:00Z
+expect_out '"active_ratio": null,'
+expect_out '"coverage_ratio": null,'
+expect_out '"gpus": [],'
+
+t "csv gpus (the default table): the JSON's numbers"
+out gpus.csv --db "$DB" --format csv
+expect_rc 0
+check csv-gpus "$TMP/gpus.csv" "$TMP/demo.json"
+check csv-safe "$TMP/gpus.csv"
+expect_out "host,gpu_index,gpu_uuid,gpu_name,"
+
+t "csv ticks: 90 rows, adding up to the per-GPU sums"
+out ticks.csv --db "$DB" --format csv --table ticks
+expect_rc 0
+if [ "$(wc -l <"$TMP/ticks.csv")" -eq 91 ]; then ok; else
+	fail "$(wc -l <"$TMP/ticks.csv") lines, want 91"; fi
+check csv-ticks "$TMP/ticks.csv" "$TMP/gpus.csv"
+check csv-safe "$TMP/ticks.csv"
+expect_out "5678/bob/8000/idle_held 9999/?/200/idle_held"
+
+t "csv ticks with other thresholds and one GPU add up too"
+out t2.csv --db "$DB" --format csv --table ticks --held-mib 10000 --gpu 1
+out g2.csv --db "$DB" --format csv --held-mib 10000 --gpu 1
+check csv-ticks "$TMP/t2.csv" "$TMP/g2.csv"
+
+for table in identities sessions; do
+	t "csv $table: well formed"
+	out "$table.csv" --db "$DB" --format csv --table "$table"
+	expect_rc 0
+	check csv-safe "$TMP/$table.csv"
+done
+check csv-cell "$TMP/sessions.csv" command_line "jupyter-lab --no-browser"
+
+# Hostile text: a command line with commas, quotes and a newline, a command
+# name that is a formula, a user name starting with @.
+HOSTILE=$TMP/hostile.db
+cp "$DB" "$HOSTILE"
+sqlite3 "$HOSTILE" "UPDATE procs SET cmdline = 'python3 -c \"print(1, 2)\"' ||
+    char(10) || '--name=a,b' , comm = '=HYPERLINK(\"http://x\",\"y\")',
+    user = '@evil' WHERE pid = 5678;
+    UPDATE procs SET comm = '-cmd', user = '+1' WHERE pid = 1234;"
+t "csv: a command line with commas, quotes and a newline survives"
+out hostile.csv --db "$HOSTILE" --format csv --table sessions
+expect_rc 0
+check csv-cell "$TMP/hostile.csv" command_line \
+    "$(printf 'python3 -c "print(1, 2)"\n--name=a,b')"
+t "csv: no cell runs as a formula, numbers stay numbers"
+check csv-safe "$TMP/hostile.csv"
+check csv-cell "$TMP/hostile.csv" command "'=HYPERLINK(\"http://x\",\"y\")"
+check csv-cell "$TMP/hostile.csv" user "'@evil"
+check csv-cell "$TMP/hostile.csv" user "'+1"
+check csv-cell "$TMP/hostile.csv" command "'-cmd"
+out hostile-ids.csv --db "$HOSTILE" --format csv --table identities
+check csv-safe "$TMP/hostile-ids.csv"
+check csv-cell "$TMP/hostile-ids.csv" user "'@evil"
+out hostile-ticks.csv --db "$HOSTILE" --format csv --table ticks
+check csv-safe "$TMP/hostile-ticks.csv"
+t "json: the same text, escaped and valid"
+out hostile.json --db "$HOSTILE" --format json
+check schema "$SCHEMA" "$TMP/hostile.json"
+expect_out '"command_line": "python3 -c \"print(1, 2)\"\n--name=a,b",'
+
+# Several hosts: the demo, and a shorter demo recorded as another host.
+B=$TMP/hostb.db
+GUA_NOW=2026-11-25T10:29:50Z "$GUA" demo --db "$B" --ticks 12 >/dev/null 2>&1
+sqlite3 "$B" "UPDATE meta SET value = 'hostb' WHERE key = 'hostname'"
+A_HOST=$(hostname)
+t "two hosts: the merged report is the sum of its parts"
+out a.json --db "$DB" --format json
+out b.json --db "$B" --format json
+out ab.json --db "$DB" --db "$B" --format json
+expect_rc 0
+expect_empty_err
+check schema "$SCHEMA" "$TMP/ab.json"
+check merged "$TMP/ab.json" "$TMP/a.json" "$TMP/b.json"
+out ab.txt --db "$DB" --db "$B"
+expect_rc 0
+check json-text "$TMP/ab.json" "$TMP/ab.txt"
+t "two hosts: text labels GPUs host/GPU-N and has a host section"
+expect_out "gua — 2 hosts  Window: 0:00:30"
+expect_out "hostb/GPU-1"
+expect_out "$A_HOST/GPU-0"
+expect_out "bob@hostb"
+expect_out "(36 samples, window 0:00:22, coverage 54.5%)"
+expect_out "(126 samples)"
+t "two hosts: every CSV table carries the host"
+out ab-gpus.csv --db "$DB" --db "$B" --format csv
+check csv-gpus "$TMP/ab-gpus.csv" "$TMP/ab.json"
+out ab-ticks.csv --db "$DB" --db "$B" --format csv --table ticks
+check csv-ticks "$TMP/ab-ticks.csv" "$TMP/ab-gpus.csv"
+if [ "$(grep -c '^hostb,' "$TMP/ab-ticks.csv")" -eq 36 ]; then ok; else
+	fail "want 36 rows of hostb"; fi
+t "two hosts: --gpu HOST/ID picks one GPU"
+out one.json --db "$DB" --db "$B" --format json --gpu hostb/1
+expect_rc 0
+expect_out '"gpu_count": 1,'
+expect_out '"hostname": "hostb",'
+t "two hosts: --gpu with an index on both is ambiguous"
+out x --db "$DB" --db "$B" --gpu 1
+expect_rc 2
+expect_err "matches GPUs of 2 hosts; write HOST/1"
+t "two hosts: --gpu of an unknown host"
+out x --db "$DB" --db "$B" --gpu nohost/1
+expect_rc 2
+expect_err "--gpu: no GPU 'nohost/1'"
+t "the same host twice is refused"
+out x --db "$DB" --db "$DB"
+expect_rc 2
+expect_err "two databases of host '$A_HOST'"
+expect_empty_out
+t "one bad database among good ones is refused before any output"
+out x --db "$DB" --db "$TMP/missing.db"
+expect_rc 2
+expect_err "missing.db: no such file"
+expect_empty_out
+
+t "reports never changed the databases"
+expect_same "$DB" "$TMP/pristine.db"
+expect_no_file "$DB-wal"
+
+t "no colour when not a terminal"
+out plain.txt --db "$DB"
+if grep -q "$(printf '\033')" "$TMP/plain.txt"; then
+	fail "escape codes in piped output"; else ok; fi
+if command -v script >/dev/null 2>&1; then
+	t "colour on a terminal"
+	TERM=xterm GUA_NOW=$NOW script -qec "'$GUA' report --db '$DB'" \
+	    /dev/null >"$TMP/tty.txt" 2>&1
+	if grep -q "$(printf '\033')\[32m" "$TMP/tty.txt"; then ok; else
+		fail "no colour on a terminal"; fi
+	t "no colour on a terminal with NO_COLOR"
+	NO_COLOR=1 TERM=xterm GUA_NOW=$NOW script -qec \
+	    "'$GUA' report --db '$DB'" /dev/null >"$TMP/tty.txt" 2>&1
+	if grep -q "$(printf '\033')" "$TMP/tty.txt"; then
+		fail "colour despite NO_COLOR"; else ok; fi
+	t "no colour in a file written with -o, even from a terminal"
+	TERM=xterm GUA_NOW=$NOW script -qec \
+	    "'$GUA' report --db '$DB' -o '$TMP/o.txt'" /dev/null >/dev/null 2>&1
+	if grep -q "$(printf '\033')" "$TMP/o.txt"; then
+		fail "colour in a file"; else ok; fi
+else
+	fail "script (util-linux) is needed for the terminal cases"
+fi
+
+finish

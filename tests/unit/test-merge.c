@@ -1,0 +1,227 @@
+/*
+ * Reports over several hosts, the timeline and the raw rows: each must add
+ * up to the same sums as the report itself.
+ */
+#include "fixture.h"
+#include "harness.h"
+#include "report.h"
+
+#define T0	1795602600000LL		/* 2026-11-25T10:30:00Z */
+#define SEC	1000LL
+
+static struct store *
+host_db(const char *host, int ticks, int64_t step, int64_t end)
+{
+	struct store_meta m;
+	struct store *s;
+	struct tick t;
+	char err[512], name[64];
+
+	memset(&m, 0, sizeof(m));
+	util_strlcpy(m.hostname, host, sizeof(m.hostname));
+	util_strlcpy(m.source, "test", sizeof(m.source));
+	util_strlcpy(m.gua_version, GUA_VERSION, sizeof(m.gua_version));
+	m.interval_ms = step;
+	classify_defaults(&m.rollup);
+	snprintf(name, sizeof(name), "%s.db", host);
+	if (store_create(&s, fixture_path(name), &m, err, sizeof(err)) != 0 ||
+	    store_begin_run(s, 0, step, "test", "550.00", err,
+	    sizeof(err)) != 0) {
+		fprintf(stderr, "%s\n", err);
+		exit(1);
+	}
+	memset(&t, 0, sizeof(t));
+	for (int i = 0; i < ticks; i++) {
+		struct tick_gpu *g0 = fixture_gpu(&t, 0, i % 3 == 0 ? 50 : 1);
+		struct tick_gpu *g1 = fixture_gpu(&t, 1, 0);
+
+		fixture_proc(g0, 100, 1, "alice", 500, -1);
+		if (i % 2)
+			fixture_proc(g1, 200, 1, "bob", 300, -1);
+		fixture_write(s, &t, end - (int64_t)(ticks - 1 - i) * step,
+		    step);
+	}
+	tick_free(&t);
+	return s;
+}
+
+static struct report_options
+options(int64_t until, int64_t since)
+{
+	struct report_options o;
+
+	memset(&o, 0, sizeof(o));
+	o.until_ms = until;
+	o.since_ms = since;
+	o.gpu_id = -1;
+	classify_defaults(&o.thr);
+	return o;
+}
+
+/* The timeline adds up to the totals, and each GPU's to its sums. */
+static void
+check_timeline(const struct report *r)
+{
+	struct rollup_gpu sum;
+	int ok = 1;
+
+	memset(&sum, 0, sizeof(sum));
+	CHECK(r->ntimeline > 0 && r->ntimeline <= REPORT_TIMELINE_MAX);
+	CHECK_INT(r->timeline_start_ms % r->timeline_step_ms, 0);
+	CHECK(r->timeline_start_ms <= r->start_ms);
+	CHECK(r->timeline_start_ms + (int64_t)r->ntimeline *
+	    r->timeline_step_ms >= r->end_ms);
+	for (size_t i = 0; i < r->ntimeline; i++)
+		rollup_gpu_merge(&sum, &r->timeline[i]);
+	CHECK(memcmp(&sum, &r->total, sizeof(sum)) == 0);
+	for (size_t g = 0; g < r->ngpus; g++) {
+		memset(&sum, 0, sizeof(sum));
+		for (size_t i = 0; i < r->ntimeline; i++)
+			rollup_gpu_merge(&sum, &r->gpus[g].timeline[i]);
+		ok &= memcmp(&sum, &r->gpus[g].r, sizeof(sum)) == 0;
+	}
+	CHECK(ok);
+}
+
+static void
+test_timeline_steps(void)
+{
+	struct store *s = host_db("steps", 600, 10 * SEC, T0);
+	struct report_options o;
+	struct report r;
+	char err[512];
+
+	/* 100 s, all raw: 1 s buckets. */
+	o = options(T0, 100 * SEC);
+	CHECK_INT(report_build(s, &o, &r, err, sizeof(err)), 0);
+	CHECK_INT(r.timeline_step_ms, SEC);
+	CHECK_INT(r.ntimeline, 101);
+	check_timeline(&r);
+	report_free(&r);
+	/* 100 min from rollups: no finer than an hour. */
+	o = options(T0, 100 * MS_PER_MINUTE);
+	CHECK_INT(report_build(s, &o, &r, err, sizeof(err)), 0);
+	CHECK(r.used_rollups);
+	CHECK_INT(r.timeline_step_ms, MS_PER_HOUR);
+	CHECK_INT(r.ntimeline, 3);
+	check_timeline(&r);
+	report_free(&r);
+	/* The same window read raw: 1 minute buckets, 101 of them. */
+	o.force_raw = 1;
+	CHECK_INT(report_build(s, &o, &r, err, sizeof(err)), 0);
+	CHECK_INT(r.timeline_step_ms, MS_PER_MINUTE);
+	CHECK_INT(r.ntimeline, 101);
+	check_timeline(&r);
+	report_free(&r);
+	/* A year's window on a short history: the window is the history. */
+	o = options(T0, 365 * MS_PER_DAY);
+	CHECK_INT(report_build(s, &o, &r, err, sizeof(err)), 0);
+	check_timeline(&r);
+	report_free(&r);
+	/* Nothing in the window: no buckets with samples. */
+	o = options(T0 - MS_PER_DAY, MS_PER_HOUR);
+	CHECK_INT(report_build(s, &o, &r, err, sizeof(err)), 0);
+	CHECK_INT(rollup_gpu_known_n(&r.total), 0);
+	report_free(&r);
+	store_close(s);
+}
+
+static int
+count_row(void *ctx, const struct report_row *row)
+{
+	struct rollup_gpu *sum = ctx;
+
+	sum->ms[row->state] += row->span_ms;
+	sum->n[row->state]++;
+	return 0;
+}
+
+static int
+stop_row(void *ctx, const struct report_row *row)
+{
+	(void)ctx;
+	(void)row;
+	return -1;
+}
+
+static void
+test_merge(void)
+{
+	struct store *a = host_db("hosta", 200, 10 * SEC, T0);
+	struct store *b = host_db("hostb", 50, 30 * SEC, T0 - 5 * SEC);
+	struct report_options o = options(T0, 2 * MS_PER_HOUR);
+	struct report ra, rb, m, m2;
+	struct rollup_gpu rows;
+	char err[512];
+	int64_t sum_ms = 0;
+
+	CHECK_INT(report_build(a, &o, &ra, err, sizeof(err)), 0);
+	CHECK_INT(report_build(b, &o, &rb, err, sizeof(err)), 0);
+	CHECK_INT(report_build(a, &o, &m, err, sizeof(err)), 0);
+	CHECK_INT(report_build(b, &o, &m2, err, sizeof(err)), 0);
+	CHECK(ra.timeline_step_ms != rb.timeline_step_ms ||
+	    ra.start_ms != rb.start_ms);
+	CHECK_INT(report_merge(&m, &m2, err, sizeof(err)), 0);
+	CHECK_INT(m2.ngpus, 0);
+	CHECK_INT(m.nhosts, 2);
+	CHECK_STR(m.hosts[0].hostname, "hosta");
+	CHECK_STR(m.hosts[1].hostname, "hostb");
+	CHECK_INT(m.ngpus, 4);
+	CHECK_INT(m.gpus[2].host, 1);
+	CHECK_INT(rollup_gpu_known_n(&m.total), rollup_gpu_known_n(&ra.total) +
+	    rollup_gpu_known_n(&rb.total));
+	for (int s = 0; s < STATE_COUNT; s++)
+		CHECK_INT(m.total.ms[s], ra.total.ms[s] + rb.total.ms[s]);
+	CHECK_INT(m.gpu_window_ms, ra.gpu_window_ms + rb.gpu_window_ms);
+	CHECK_INT(m.start_ms, ra.start_ms < rb.start_ms ? ra.start_ms :
+	    rb.start_ms);
+	CHECK(memcmp(&m.hosts[1].total, &rb.total, sizeof(rb.total)) == 0);
+	CHECK(memcmp(&m.gpus[3].r, &rb.gpus[1].r, sizeof(rb.gpus[1].r)) == 0);
+	CHECK_NEAR(report_host_coverage(&m.hosts[0]), report_coverage(&ra),
+	    1e-12);
+	/* Users are per host: alice and bob on each. */
+	CHECK_INT(m.nids, 4);
+	CHECK_INT(m.nsessions, ra.nsessions + rb.nsessions);
+	for (size_t i = 0; i < m.nids; i++)
+		sum_ms += m.ids[i].idle_ms;
+	for (size_t i = 0; i < ra.nids; i++)
+		sum_ms -= ra.ids[i].idle_ms;
+	for (size_t i = 0; i < rb.nids; i++)
+		sum_ms -= rb.ids[i].idle_ms;
+	CHECK_INT(sum_ms, 0);
+	for (size_t i = 0; i < m.nsessions; i++)
+		CHECK_INT(m.sessions[i].host, m.gpus[m.sessions[i].gpu].host);
+	check_timeline(&m);
+	/* The same host twice is refused. */
+	CHECK_INT(report_build(a, &o, &m2, err, sizeof(err)), 0);
+	CHECK_INT(report_merge(&m, &m2, err, sizeof(err)), -1);
+	CHECK(strstr(err, "two databases of host 'hosta'") != NULL);
+	report_free(&m2);
+
+	/* The raw rows of each host add up to its GPUs' sums. */
+	memset(&rows, 0, sizeof(rows));
+	CHECK_INT(report_rows(b, &m, 1, &o, count_row, &rows, err,
+	    sizeof(err)), 0);
+	for (int s = 0; s < STATE_COUNT; s++) {
+		CHECK_INT(rows.ms[s], rb.total.ms[s]);
+		CHECK_INT(rows.n[s], rb.total.n[s]);
+	}
+	err[0] = '\0';
+	CHECK_INT(report_rows(a, &m, 0, &o, stop_row, NULL, err, sizeof(err)),
+	    -1);
+	CHECK(err[0] != '\0');
+	report_free(&ra);
+	report_free(&rb);
+	report_free(&m);
+	store_close(a);
+	store_close(b);
+}
+
+int
+main(void)
+{
+	(void)fixture_create;	/* this test names its hosts itself */
+	test_timeline_steps();
+	test_merge();
+	HARNESS_DONE();
+}
