@@ -106,6 +106,12 @@ int	store_sqlite_err(struct store *, char *err, size_t errlen,
 	    const char *what);
 /* The prepared statement number which, or NULL with err set. */
 sqlite3_stmt *store_stmt(struct store *, int which, char *err, size_t errlen);
+/*
+ * Opens path read-only without ever changing it or leaving files beside
+ * it: immutable when no writer has it open. A SQLite result code; *db
+ * may be set even on failure (close it).
+ */
+int	store_sqlite_open_ro(const char *path, sqlite3 **db);
 /* Runs SQL with no result rows. */
 int	store_exec(struct store *, const char *sql, char *err, size_t errlen);
 

@@ -267,6 +267,32 @@ sidecar_exists(const char *path, const char *suffix)
 	return lstat(buf, &st) == 0;
 }
 
+int
+store_sqlite_open_ro(const char *path, sqlite3 **db)
+{
+	char *uri;
+	int rc;
+
+	*db = NULL;
+	/*
+	 * Without a -wal or -shm beside it no writer has the file open, and
+	 * a read-only WAL connection would leave those two files behind:
+	 * read it as immutable instead. Otherwise join the writer's WAL.
+	 */
+	if (!sidecar_exists(path, "-wal") && !sidecar_exists(path, "-shm"))
+		uri = path_uri(path, "mode=ro&immutable=1");
+	else
+		uri = path_uri(path, "mode=ro");
+	if (uri == NULL)
+		return SQLITE_NOMEM;
+	rc = sqlite3_open_v2(uri, db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI,
+	    NULL);
+	free(uri);
+	if (rc == SQLITE_OK)
+		sqlite3_busy_timeout(*db, BUSY_TIMEOUT_MS);
+	return rc;
+}
+
 static struct store *
 store_new(const char *path)
 {
@@ -414,13 +440,19 @@ verify_schema(struct store *s, char *err, size_t errlen)
 	return meta_read(s, err, errlen);
 }
 
-/* Pragmas of a writer: WAL so reports never block it, one fsync a commit. */
+/*
+ * Pragmas of a writer: WAL so reports never block it, one fsync a commit.
+ * A tick touches a handful of pages (the last ticks page, its hour, the
+ * process keys), so a small page cache keeps a collector that runs for
+ * months at a few MB without slowing it.
+ */
 static int
 writer_pragmas(struct store *s, char *err, size_t errlen)
 {
 	sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
 	if (store_exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-	    " PRAGMA foreign_keys=OFF;", err, errlen) != 0)
+	    " PRAGMA foreign_keys=OFF; PRAGMA cache_size=-512;", err,
+	    errlen) != 0)
 		return -1;
 	s->writable = 1;
 	return 0;
@@ -486,7 +518,6 @@ store_open_read(struct store **out, const char *path, char *err,
     size_t errlen)
 {
 	struct store *s;
-	char *uri;
 	int rc;
 
 	*out = NULL;
@@ -495,28 +526,16 @@ store_open_read(struct store **out, const char *path, char *err,
 	s = store_new(path);
 	if (s == NULL)
 		return util_err(err, errlen, "out of memory");
-	/*
-	 * Without a -wal or -shm beside it no writer has the file open, and
-	 * a read-only WAL connection would leave those two files behind:
-	 * read it as immutable instead. Otherwise join the writer's WAL.
-	 */
-	if (!sidecar_exists(path, "-wal") && !sidecar_exists(path, "-shm"))
-		uri = path_uri(path, "mode=ro&immutable=1");
-	else
-		uri = path_uri(path, "mode=ro");
-	if (uri == NULL) {
+	rc = store_sqlite_open_ro(path, &s->db);
+	if (rc == SQLITE_NOMEM && s->db == NULL) {
 		store_close(s);
 		return util_err(err, errlen, "out of memory");
 	}
-	rc = sqlite3_open_v2(uri, &s->db, SQLITE_OPEN_READONLY |
-	    SQLITE_OPEN_URI, NULL);
-	free(uri);
 	if (rc != SQLITE_OK) {
 		store_sqlite_err(s, err, errlen, "cannot open");
 		store_close(s);
 		return -1;
 	}
-	sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
 	if (verify_schema(s, err, errlen) != 0) {
 		store_close(s);
 		return -1;
