@@ -302,7 +302,9 @@ write_gpu(struct store *s, const struct tick *t, const struct tick_gpu *g,
 
 		if (resolve_proc(s, p, &proc_id, err, errlen) != 0)
 			return -1;
-		omit = may_omit && imap_get(&s->mem_prev, gpu_id, proc_id,
+		/* Listed twice in a tick (NVML can), it is packed in full. */
+		omit = may_omit && imap_get(&s->mem_cur, gpu_id, proc_id,
+		    &last) != 0 && imap_get(&s->mem_prev, gpu_id, proc_id,
 		    &last) == 0 && last == p->mem_mib;
 		if (imap_put(&s->mem_cur, gpu_id, proc_id, p->mem_mib) != 0 ||
 		    store_pack_proc(&s->tick_buf, proc_id, p->util_pm, !omit,

@@ -451,7 +451,7 @@ writer_pragmas(struct store *s, char *err, size_t errlen)
 {
 	sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
 	if (store_exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-	    " PRAGMA foreign_keys=OFF; PRAGMA cache_size=-512;", err,
+	    " PRAGMA foreign_keys=OFF; PRAGMA cache_size=-256;", err,
 	    errlen) != 0)
 		return -1;
 	s->writable = 1;

@@ -365,11 +365,88 @@ test_unknown_memory(void)
 	tick_free(&t);
 }
 
+/* Sums of a raw scan and of the rollups over [from, to), hours whole. */
+static int
+raw_equals_rollups(struct store *s, int64_t from, int64_t to)
+{
+	struct thresholds thr;
+	struct store_sink sink = { NULL, sum_gpu, sum_proc };
+	struct sums raw, roll;
+	char err[512];
+
+	classify_defaults(&thr);
+	sums_init(&raw);
+	sums_init(&roll);
+	sink.ctx = &raw;
+	if (store_scan_raw(s, from, to, -1, &thr, &sink, err,
+	    sizeof(err)) != 0) {
+		fprintf(stderr, "%s\n", err);
+		return 0;
+	}
+	sink.ctx = &roll;
+	if (store_scan_rollups(s, from, to, -1, &sink, err, sizeof(err)) != 0)
+		return 0;
+	return memcmp(&raw.gpu, &roll.gpu, sizeof(raw.gpu)) == 0 &&
+	    memcmp(&raw.proc, &roll.proc, sizeof(raw.proc)) == 0;
+}
+
+/*
+ * The wall clock steps back, across an hour and within one, and a process
+ * is listed twice in a tick: memory packed only on change must still be
+ * read back right, and the hours reloaded and added to.
+ */
+static void
+test_clock_steps_back(void)
+{
+	static const int64_t at[] = { 0, 10, 20, -10, 5, 30, 40, 15, 50 };
+	int64_t base = 1795600800000LL;		/* 10:00:00 UTC */
+	struct store *s = fixture_create("clock.db", 10000);
+	struct sums raw;
+	struct store_sink sink = { NULL, sum_gpu, sum_proc };
+	struct thresholds thr;
+	struct tick t;
+	char err[512];
+
+	classify_defaults(&thr);
+	memset(&t, 0, sizeof(t));
+	CHECK_INT(store_begin(s, err, sizeof(err)), 0);
+	for (size_t i = 0; i < ARRAY_LEN(at); i++) {
+		struct tick_gpu *g = fixture_gpu(&t, 0, 1);
+
+		fixture_proc(g, 10, 1, "u", 500, 0);
+		if (i >= 5)	/* listed twice, the second time bigger */
+			fixture_proc(g, 10, 1, "u", 700, 0);
+		fixture_proc(g, 20, 1, "v", 300 + (i == 6) * 100, 0);
+		fixture_write(s, &t, base + at[i] * 1000, 10000);
+	}
+	CHECK_INT(store_commit(s, err, sizeof(err)), 0);
+	CHECK(raw_equals_rollups(s, base - MS_PER_HOUR, base + MS_PER_HOUR));
+	CHECK(raw_equals_rollups(s, base - MS_PER_HOUR, base));
+	sums_init(&raw);
+	sink.ctx = &raw;
+	CHECK_INT(store_scan_raw(s, base, base + MS_PER_HOUR, -1, &thr, &sink,
+	    err, sizeof(err)), 0);
+	CHECK_INT(raw.gpu.n[STATE_IDLE_HELD], 8);
+	/* 500 + 300 for four ticks; 500 + 700 + 300 (+100 once) for four. */
+	CHECK_INT(raw.proc.idle_mib_ms, (4 * 800LL + 4 * 1500 + 100) * 10000);
+	CHECK_INT(raw.proc.n, 4 * 2 + 4 * 3);
+	/* A window inside the hour, after the clock stepped back in it. */
+	sums_init(&raw);
+	sink.ctx = &raw;
+	CHECK_INT(store_scan_raw(s, base + 12000, base + 35000, -1, &thr,
+	    &sink, err, sizeof(err)), 0);
+	CHECK_INT(raw.gpu_calls, 3);	/* at 20, 30 and 15 s */
+	CHECK_INT(raw.proc.idle_mib_ms, (800LL + 1500 + 1500) * 10000);
+	store_close(s);
+	tick_free(&t);
+}
+
 int
 main(void)
 {
 	test_bad_files();
 	test_round_trip();
 	test_unknown_memory();
+	test_clock_steps_back();
 	HARNESS_DONE();
 }
