@@ -4,9 +4,11 @@
  *
  * What the old format lacks is decided here:
  * - The interval: the median gap between consecutive tick times, rounded
- *   to a whole second (to 10 ms under 10 s). Spans follow gua's rule: the
- *   time since the previous tick, one interval for the first tick and
- *   after a gap of more than two intervals (the rest is not observed).
+ *   to a whole second (to 10 ms under 10 s).
+ * - Runs: a gap of more than two intervals means the original's collector
+ *   stopped; the tick after it starts a new run. Spans then follow gua's
+ *   rule: the time since the previous tick, one interval for a run's
+ *   first tick (the rest of a gap is not observed).
  * - Process start times: the old rows name a PID only. A PID seen in
  *   consecutive ticks under the same user is one process; one that was
  *   absent for a tick, or comes back under another user, is a new process
@@ -231,8 +233,12 @@ convert(struct import *im, char *err, size_t errlen)
 			util_err(err, errlen, "out of memory");
 			goto fail;
 		}
-		/* gua's spans: the time since the previous tick, but one
-		   interval for the first and after a gap. */
+		/* After a gap the original's collector had stopped: a new
+		   run, whose first tick stands for one interval. */
+		if (im->ticks > 0 && gap > 2 * im->interval_ms &&
+		    store_begin_run(im->st, lt.ts_ms, im->interval_ms, "import",
+		    im->driver, err, errlen) != 0)
+			goto fail;
 		t.span_ms = im->ticks == 0 || gap <= 0 ||
 		    gap > 2 * im->interval_ms ? im->interval_ms : gap;
 		prev_ms = lt.ts_ms;
@@ -371,10 +377,11 @@ import_exec(const struct cmd_entry *c, int argc, char **argv)
 		util_format_rfc3339(im.sv.times[0], first, sizeof(first));
 		util_format_rfc3339(im.sv.times[im.sv.ntimes - 1], last,
 		    sizeof(last));
-		printf("imported %lld ticks (%s to %s, interval %s) of %zu GPUs "
-		    "and %lld processes from %s into %s\n", (long long)im.ticks,
-		    first, last, iv, im.sv.nuuids, (long long)im.processes,
-		    im.old_path, im.new_path);
+		printf("imported %lld ticks (%s to %s, interval %s) of %zu "
+		    "GPU%s and %lld process%s from %s into %s\n",
+		    (long long)im.ticks, first, last, iv, im.sv.nuuids,
+		    im.sv.nuuids == 1 ? "" : "s", (long long)im.processes,
+		    im.processes == 1 ? "" : "es", im.old_path, im.new_path);
 	} else {
 		printf("imported %lld ticks from %s into %s: it had no "
 		    "samples\n", (long long)im.ticks, im.old_path, im.new_path);

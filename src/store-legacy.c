@@ -84,9 +84,9 @@ store_legacy_open(struct store_legacy **out, const char *path, char *err,
 {
 	static const char *const probes[] = {
 		"SELECT hostname, driver_version, last_seen FROM host",
-		"SELECT ts, gpu_uuid, util_pct FROM gpu_sample",
-		"SELECT ts, gpu_uuid, pid, mem_used_mb, loginuid_user "
-		    "FROM proc_sample",
+		"SELECT rowid, ts, gpu_uuid, util_pct FROM gpu_sample",
+		("SELECT rowid, ts, gpu_uuid, pid, mem_used_mb, "
+		    "loginuid_user FROM proc_sample"),
 	};
 	struct store_legacy *l;
 	sqlite3_stmt *st;
@@ -175,12 +175,17 @@ cmp_uuid(const void *a, const void *b)
 /* Adds a UUID to the survey's set unless it is there. */
 static int
 note_uuid(struct store_legacy *l, struct store_legacy_survey *sv,
-    size_t *cap, const char *uuid, char *err, size_t errlen)
+    size_t *cap, size_t *last, const char *uuid, char *err, size_t errlen)
 {
-	/* Rows come GPU after GPU: the same few UUIDs again and again. */
-	for (size_t i = sv->nuuids; i-- > 0;)
-		if (strcmp(sv->uuids[i], uuid) == 0)
+	/* Rows come GPU after GPU: the one after the last, most often. */
+	for (size_t k = 0; k < sv->nuuids; k++) {
+		size_t i = (*last + 1 + k) % sv->nuuids;
+
+		if (strcmp(sv->uuids[i], uuid) == 0) {
+			*last = i;
 			return 0;
+		}
+	}
 	if (strlen(uuid) >= sizeof(sv->uuids[0]))
 		return util_err(err, errlen, "%s: a GPU UUID longer than %zu "
 		    "bytes", l->path, sizeof(sv->uuids[0]) - 1);
@@ -193,6 +198,7 @@ note_uuid(struct store_legacy *l, struct store_legacy_survey *sv,
 		sv->uuids = nu;
 		*cap = ncap;
 	}
+	*last = sv->nuuids;
 	util_strlcpy(sv->uuids[sv->nuuids++], uuid, sizeof(sv->uuids[0]));
 	return 0;
 }
@@ -215,7 +221,7 @@ survey_table(struct store_legacy *l, const char *sql, int want_times,
     char *err, size_t errlen)
 {
 	char prev[64] = "";
-	size_t times_cap = 0;
+	size_t times_cap = 0, last = 0;
 	sqlite3_stmt *st;
 	int rc, first = 1;
 
@@ -226,7 +232,7 @@ survey_table(struct store_legacy *l, const char *sql, int want_times,
 		int64_t ms;
 
 		(*rows)++;
-		if (note_uuid(l, sv, uuid_cap, column_str(st, 1), err,
+		if (note_uuid(l, sv, uuid_cap, &last, column_str(st, 1), err,
 		    errlen) != 0)
 			goto fail;
 		if (!first && strcmp(ts, prev) == 0)
@@ -276,10 +282,12 @@ store_legacy_survey(struct store_legacy *l, struct store_legacy_survey *sv,
 
 	memset(sv, 0, sizeof(sv[0]));
 	l->in_order = 1;
-	if (survey_table(l, "SELECT ts, gpu_uuid FROM gpu_sample", 1, sv,
-	    &uuid_cap, &sv->gpu_rows, err, errlen) != 0 ||
-	    survey_table(l, "SELECT ts, gpu_uuid FROM proc_sample", 0, sv,
-	    &uuid_cap, &sv->proc_rows, err, errlen) != 0) {
+	/* In stored order: an index on (gpu_uuid, ts) covers these columns
+	   and SQLite would rather walk it. */
+	if (survey_table(l, "SELECT ts, gpu_uuid FROM gpu_sample ORDER BY "
+	    "rowid", 1, sv, &uuid_cap, &sv->gpu_rows, err, errlen) != 0 ||
+	    survey_table(l, "SELECT ts, gpu_uuid FROM proc_sample ORDER BY "
+	    "rowid", 0, sv, &uuid_cap, &sv->proc_rows, err, errlen) != 0) {
 		store_legacy_survey_free(sv);
 		return -1;
 	}
@@ -291,7 +299,7 @@ store_legacy_survey(struct store_legacy *l, struct store_legacy_survey *sv,
 	qsort(sv->uuids, sv->nuuids, sizeof(*sv->uuids), cmp_uuid);
 
 	/* Rows in time order are streamed as stored; others are sorted. */
-	order = l->in_order ? "" : " ORDER BY ts";
+	order = l->in_order ? " ORDER BY rowid" : " ORDER BY ts, rowid";
 	snprintf(sql, sizeof(sql), "SELECT ts, gpu_uuid, util_pct FROM "
 	    "gpu_sample%s", order);
 	if (sqlite3_prepare_v2(l->db, sql, -1, &l->gpu_rows, NULL) !=

@@ -168,13 +168,13 @@ if cmp -s "$TMP/out" "$TMP/report"; then ok; else
 	diff -u "$TMP/report" "$TMP/out" >&2
 	fail "the report differs"; fi
 
-t "timestamps without offset or fraction, and a WAL-mode file"
+t "timestamps without offset or fraction, a gap, and a WAL-mode file"
 {
 	echo "$SCHEMA"
 	echo "PRAGMA journal_mode=WAL;"
 	echo "INSERT INTO host VALUES('lab-naive', 'bare', NULL, NULL, NULL);"
-	for k in 0 1 2 3; do
-		s="2026-11-25 09:0$k:00"
+	for m in 0 1 2 3 9; do
+		s="2026-11-25 09:0$m:00"
 		echo "INSERT INTO gpu_sample VALUES('$s', '$A', 0);"
 		echo "INSERT INTO proc_sample VALUES('$s', '$A', 7, 900, 'ann');"
 	done
@@ -182,13 +182,16 @@ t "timestamps without offset or fraction, and a WAL-mode file"
 cp "$TMP/naive.db" "$TMP/naive.copy"
 gua import "$TMP/naive.db" --db "$TMP/naive-new.db"
 expect_rc 0
-expect_out "imported 4 ticks (2026-11-25T09:00:00Z to 2026-11-25T09:03:00Z, interval 1m)"
+expect_out "imported 5 ticks (2026-11-25T09:00:00Z to 2026-11-25T09:09:00Z, interval 1m)"
 expect_same "$TMP/naive.db" "$TMP/naive.copy"
 expect_no_file "$TMP/naive.db-wal"
 expect_no_file "$TMP/naive.db-shm"
 gua report --db "$TMP/naive-new.db" --since 1d
 expect_out "idle-held    ▒  100.0%"
 expect_out "driver unknown"
+# Six minutes without a tick: the one after them counts one minute.
+expect_out "~0.08 GPU-hours idle"
+expect_out "coverage 47.5% of the window observed; 0:05:31"
 
 t "an existing NEW.db is refused and left alone"
 echo precious >"$TMP/taken.db"
