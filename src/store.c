@@ -285,8 +285,8 @@ store_sqlite_open_ro(const char *path, sqlite3 **db)
 		uri = path_uri(path, "mode=ro");
 	if (uri == NULL)
 		return SQLITE_NOMEM;
-	rc = sqlite3_open_v2(uri, db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI,
-	    NULL);
+	rc = sqlite3_open_v2(uri, db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI |
+	    SQLITE_OPEN_NOMUTEX, NULL);
 	free(uri);
 	if (rc == SQLITE_OK)
 		sqlite3_busy_timeout(*db, BUSY_TIMEOUT_MS);
@@ -482,7 +482,7 @@ store_create(struct store **out, const char *path,
 		return util_err(err, errlen, "out of memory");
 	}
 	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK) {
+	    SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		store_sqlite_err(s, err, errlen, "cannot open");
 		goto fail;
 	}
@@ -570,7 +570,7 @@ store_open_append(struct store **out, const char *path, char *err,
 		return util_err(err, errlen, "out of memory");
 	}
 	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK) {
+	    SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		store_sqlite_err(s, err, errlen, "cannot open");
 		goto fail;
 	}
