@@ -173,8 +173,8 @@ cmp_identity(const void *a, const void *b)
 
 /* A session waiting for its identity: sorted by process key. */
 struct pending {
-	int64_t	proc_id;
-	size_t	session;
+	int64_t	proc_id;	/* the process */
+	size_t	session;	/* index into report.sessions */
 };
 
 static int
@@ -187,10 +187,12 @@ cmp_pending(const void *a, const void *b)
 	return x->session < y->session ? -1 : x->session > y->session;
 }
 
+/* Where store_processes' identities go, in process key order. */
 struct fill {
 	struct report		*rep;
-	const struct pending	*v;
-	size_t			 n, k;	/* v[k] is the next to fill */
+	const struct pending	*v;	/* the sessions, sorted */
+	size_t			 n;	/* ... how many */
+	size_t			 k;	/* v[k] is the next to fill */
 };
 
 /* Gives every session of one process its pid and identity. */
