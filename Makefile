@@ -52,7 +52,21 @@ LIBOBJ	:= $(filter-out $(BUILD)/src/main.o,$(OBJ))
 UNIT_SRC := $(wildcard tests/unit/test-*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all check demo fuzz install uninstall clean
+# The benchmark: a workload generator, a runner, and the histories it
+# generates, kept in build/bench and written again only when what writes
+# them changed.
+BENCH_OBJ	:= $(BUILD)/bench/workload.o $(BUILD)/bench/gua-bench-gen.o \
+		   $(BUILD)/bench/gua-bench-run.o
+BENCH_GEN	:= $(BUILD)/bench/gua-bench-gen
+BENCH_RUN	:= $(BUILD)/bench/gua-bench-run
+BENCH_DIR	:= build/bench
+BENCH_WRITES	:= bench/gua-bench-gen.c bench/workload.c bench/workload.h \
+		   $(wildcard src/store*.c src/store*.h) src/tick.c src/tick.h \
+		   src/rollup.c src/classify.c
+BENCH_DBS	:= $(BENCH_DIR)/lab12.db $(BENCH_DIR)/year8.db \
+		   $(BENCH_DIR)/lab12-old.db
+
+.PHONY: all check demo bench fuzz install uninstall clean
 
 all: $(GUA)
 
@@ -68,7 +82,43 @@ $(BUILD)/src/%.o: src/%.c
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/harness.h $(LIBOBJ)
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
-	$(Q)$(CC) $(ALL_CFLAGS) -Isrc $(LDFLAGS) -o $@ $< $(LIBOBJ) $(LDLIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) -Isrc -Ibench $(LDFLAGS) -o $@ $< \
+	    $(filter %.o,$^) $(LDLIBS)
+
+# The report test checks rollups against raw ticks on a generated history.
+$(BUILD)/tests/test-report: $(BUILD)/bench/workload.o
+
+$(BUILD)/bench/%.o: bench/%.c
+	@mkdir -p $(@D)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(ALL_CFLAGS) -Isrc -c -o $@ $<
+
+$(BENCH_GEN): $(BUILD)/bench/gua-bench-gen.o $(BUILD)/bench/workload.o \
+    $(LIBOBJ)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BENCH_RUN): $(BUILD)/bench/gua-bench-run.o
+	@echo "  LD      $@"
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^
+
+$(BENCH_DIR)/lab12.db $(BENCH_DIR)/year8.db: $(BENCH_DIR)/%.db: \
+    $(BENCH_WRITES) | $(BENCH_GEN)
+	@mkdir -p $(@D)
+	@echo "  GEN     $@"
+	$(Q)rm -f $@ $@.tmp
+	$(Q)$(BENCH_GEN) gua $* $@.tmp >/dev/null && mv $@.tmp $@
+
+$(BENCH_DIR)/lab12-old.db: $(BENCH_WRITES) | $(BENCH_GEN)
+	@mkdir -p $(@D)
+	@echo "  GEN     $@ (the old format)"
+	$(Q)rm -f $@ $@.tmp
+	$(Q)$(BENCH_GEN) legacy lab12 $@.tmp >/dev/null && mv $@.tmp $@
+
+bench: $(GUA) $(BENCH_GEN) $(BENCH_RUN) $(BENCH_DBS)
+	@GUA=$(abspath $(GUA)) GEN=$(abspath $(BENCH_GEN)) \
+	    RUN=$(abspath $(BENCH_RUN)) DIR=$(abspath $(BENCH_DIR)) \
+	    sh bench/bench.sh
 
 demo: $(GUA)
 	./$(GUA) demo
@@ -147,4 +197,4 @@ endif
 clean:
 	rm -rf build gua
 
--include $(OBJ:.o=.d) $(UNIT_BIN:=.d)
+-include $(OBJ:.o=.d) $(UNIT_BIN:=.d) $(BENCH_OBJ:.o=.d)

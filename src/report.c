@@ -12,6 +12,41 @@
 #include "report.h"
 #include "util.h"
 
+/* A block of the strings of the sessions' identities. */
+struct report_strings {
+	struct report_strings	*next;
+	size_t			 used, cap;
+	char			 data[];
+};
+
+#define STRINGS_BLOCK	65536
+
+/* A copy of s kept in the report; "" costs nothing. NULL out of memory. */
+static const char *
+keep_string(struct report *rep, const char *s)
+{
+	size_t len = strlen(s);
+	struct report_strings *b = rep->strings;
+	char *p;
+
+	if (len == 0)
+		return "";
+	if (b == NULL || b->cap - b->used < len + 1) {
+		size_t cap = len + 1 > STRINGS_BLOCK ? len + 1 : STRINGS_BLOCK;
+
+		if ((b = malloc(sizeof(*b) + cap)) == NULL)
+			return NULL;
+		b->next = rep->strings;
+		b->used = 0;
+		b->cap = cap;
+		rep->strings = b;
+	}
+	p = b->data + b->used;
+	memcpy(p, s, len + 1);
+	b->used += len + 1;
+	return p;
+}
+
 /* What the store's scans feed while a report is being built. */
 struct build {
 	struct report	*rep;
@@ -223,6 +258,96 @@ cmp_identity(const void *a, const void *b)
 	return x->host < y->host ? -1 : x->host > y->host;
 }
 
+/* A session waiting for its identity: sorted by process key. */
+struct pending {
+	int64_t	proc_id;	/* the process */
+	size_t	session;	/* index into report.sessions */
+};
+
+static int
+cmp_pending(const void *a, const void *b)
+{
+	const struct pending *x = a, *y = b;
+
+	if (x->proc_id != y->proc_id)
+		return x->proc_id < y->proc_id ? -1 : 1;
+	return x->session < y->session ? -1 : x->session > y->session;
+}
+
+/* Where store_processes' identities go, in process key order. */
+struct fill {
+	struct report		*rep;
+	const struct pending	*v;	/* the sessions, sorted */
+	size_t			 n;	/* ... how many */
+	size_t			 k;	/* v[k] is the next to fill */
+};
+
+/* Gives every session of one process its pid and identity. */
+static int
+fill_identity(void *ctx, int64_t proc_id, uint32_t pid, int64_t start_ms,
+    const struct identity *id)
+{
+	struct fill *f = ctx;
+	struct report_who w;
+
+	w.known = id->known;
+	w.uid = id->uid;
+	if ((w.user = keep_string(f->rep, id->user)) == NULL ||
+	    (w.comm = keep_string(f->rep, id->comm)) == NULL ||
+	    (w.cmdline = keep_string(f->rep, id->cmdline)) == NULL ||
+	    (w.container = keep_string(f->rep, id->container)) == NULL ||
+	    (w.pod = keep_string(f->rep, id->pod)) == NULL ||
+	    (w.unit = keep_string(f->rep, id->unit)) == NULL ||
+	    (w.slurm_job = keep_string(f->rep, id->slurm_job)) == NULL)
+		return -1;
+	for (; f->k < f->n && f->v[f->k].proc_id == proc_id; f->k++) {
+		struct report_session *s = &f->rep->sessions[f->v[f->k].session];
+
+		s->pid = pid;
+		s->start_ms = start_ms;
+		s->who = w;
+	}
+	return 0;
+}
+
+/* Reads the identities of every session's process in one pass. */
+static int
+load_identities(struct store *st, struct report *rep, char *err,
+    size_t errlen)
+{
+	struct pending *v;
+	int64_t *ids;
+	size_t nids = 0;
+	struct fill f;
+	int rc;
+
+	if (rep->nsessions == 0)
+		return 0;
+	v = calloc(rep->nsessions, sizeof(*v));
+	ids = calloc(rep->nsessions, sizeof(*ids));
+	if (v == NULL || ids == NULL) {
+		free(v);
+		free(ids);
+		return util_err(err, errlen, "out of memory");
+	}
+	for (size_t i = 0; i < rep->nsessions; i++) {
+		v[i].proc_id = rep->sessions[i].proc_id;
+		v[i].session = i;
+	}
+	qsort(v, rep->nsessions, sizeof(*v), cmp_pending);
+	for (size_t i = 0; i < rep->nsessions; i++)
+		if (nids == 0 || ids[nids - 1] != v[i].proc_id)
+			ids[nids++] = v[i].proc_id;
+	f.rep = rep;
+	f.v = v;
+	f.n = rep->nsessions;
+	f.k = 0;
+	rc = store_processes(st, ids, nids, fill_identity, &f, err, errlen);
+	free(v);
+	free(ids);
+	return rc;
+}
+
 /* Groups the sessions by host and user into rep->ids. */
 static int
 group_identities(struct report *rep)
@@ -387,12 +512,11 @@ report_build(struct store *st, const struct report_options *o,
 		for (size_t g = 0; g < rep->ngpus; g++)
 			if (rep->gpus[g].id == s->gpu_id)
 				s->gpu = g;
-		if (store_process(st, s->proc_id, &s->pid, &s->start_ms,
-		    &s->who, err, errlen) != 0)
-			goto out;
 		s->alive = rep->last_tick_ms != 0 &&
 		    s->r.last_ms == rep->last_tick_ms;
 	}
+	if (load_identities(st, rep, err, errlen) != 0)
+		goto out;
 	if (rep->nsessions > 1)
 		qsort(rep->sessions, rep->nsessions, sizeof(*rep->sessions),
 		    cmp_session);
@@ -417,6 +541,12 @@ report_free(struct report *rep)
 {
 	for (size_t i = 0; i < rep->ngpus; i++)
 		free(rep->gpus[i].timeline);
+	while (rep->strings != NULL) {
+		struct report_strings *next = rep->strings->next;
+
+		free(rep->strings);
+		rep->strings = next;
+	}
 	free(rep->gpus);
 	free(rep->sessions);
 	free(rep->ids);
@@ -535,8 +665,18 @@ report_merge(struct report *dst, struct report *src, char *err,
 		s->gpu += g0;
 		s->host += h0;
 	}
-	/* src's GPUs, and so their timelines, now belong to dst. */
+	/* src's GPUs, and so their timelines, now belong to dst, and so do
+	   the strings its sessions' identities point into. */
 	src->ngpus = 0;
+	if (src->strings != NULL) {
+		struct report_strings *last = src->strings;
+
+		while (last->next != NULL)
+			last = last->next;
+		last->next = dst->strings;
+		dst->strings = src->strings;
+		src->strings = NULL;
+	}
 
 	rollup_gpu_merge(&dst->total, &src->total);
 	for (int d = 0; d < 7; d++)

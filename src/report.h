@@ -47,6 +47,22 @@ struct report_host {
 	struct rollup_gpu	total;		/* its GPUs' sums */
 };
 
+/*
+ * Who ran a session: struct identity's fields, its strings kept once in the
+ * report (a year can hold ten thousand sessions). Never NULL: "" unknown.
+ */
+struct report_who {
+	int		 known;		/* 0: the process was gone from /proc */
+	int64_t		 uid;		/* owner uid, -1 when unknown */
+	const char	*user;		/* login user, else owner, else "uid:N" */
+	const char	*comm;		/* kernel command name */
+	const char	*cmdline;	/* argv joined by spaces, cut */
+	const char	*container;	/* container id, short form */
+	const char	*pod;		/* Kubernetes pod uid */
+	const char	*unit;		/* systemd unit */
+	const char	*slurm_job;	/* Slurm job */
+};
+
 /* A process on a GPU over the window. */
 struct report_session {
 	int64_t			gpu_id;
@@ -55,7 +71,7 @@ struct report_session {
 	int64_t			proc_id;
 	uint32_t		pid;
 	int64_t			start_ms;	/* 0 when unknown */
-	struct identity		who;
+	struct report_who	who;
 	struct rollup_proc	r;
 	int			alive;		/* seen at the window's last tick */
 };
@@ -99,6 +115,8 @@ struct report {
 	size_t			 nsessions;
 	struct report_identity	*ids;		/* by idle-held time, then time */
 	size_t			 nids;
+	struct report_strings	*strings;	/* what the sessions' who
+						   strings point into */
 };
 
 /*

@@ -67,21 +67,36 @@ store_gpus(struct store *s, struct store_gpu **out, size_t *n, char *err,
 	return 0;
 }
 
-int
-store_oldest_tick(struct store *s, int64_t *ts_ms, int64_t *span_ms,
+/*
+ * The earliest (or latest) tick in one hour before before_ms: the hours
+ * row gives the range of ids to look at, so no index on time is needed.
+ */
+static int
+tick_in_hour(struct store *s, int64_t hour_ms, int64_t first, int64_t last,
+    int64_t before_ms, int latest, int64_t *ts_ms, int64_t *span_ms,
     int *found, char *err, size_t errlen)
 {
 	sqlite3_stmt *st;
 	int rc;
 
-	*found = 0;
-	if (sqlite3_prepare_v2(s->db, "SELECT ts_ms, span_ms FROM ticks "
-	    "ORDER BY ts_ms LIMIT 1", -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(s->db, latest ?
+	    "SELECT ts_ms, span_ms FROM ticks WHERE id >= ?1 AND id <= ?2 "
+	    "AND ts_ms >= ?3 AND ts_ms < ?4 ORDER BY ts_ms DESC, id DESC "
+	    "LIMIT 1" :
+	    "SELECT ts_ms, span_ms FROM ticks WHERE id >= ?1 AND id <= ?2 "
+	    "AND ts_ms >= ?3 AND ts_ms < ?4 ORDER BY ts_ms, id LIMIT 1", -1,
+	    &st, NULL) != SQLITE_OK)
 		return store_sqlite_err(s, err, errlen, "reading ticks");
+	sqlite3_bind_int64(st, 1, first);
+	sqlite3_bind_int64(st, 2, last);
+	sqlite3_bind_int64(st, 3, hour_ms);
+	sqlite3_bind_int64(st, 4, before_ms < hour_ms + MS_PER_HOUR ?
+	    before_ms : hour_ms + MS_PER_HOUR);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		*ts_ms = sqlite3_column_int64(st, 0);
-		*span_ms = sqlite3_column_int64(st, 1);
+		if (span_ms != NULL)
+			*span_ms = sqlite3_column_int64(st, 1);
 		*found = 1;
 	}
 	sqlite3_finalize(st);
@@ -90,27 +105,49 @@ store_oldest_tick(struct store *s, int64_t *ts_ms, int64_t *span_ms,
 	return 0;
 }
 
-int
-store_newest_tick(struct store *s, int64_t before_ms, int64_t *ts_ms,
-    int *found, char *err, size_t errlen)
+/* The first (or last) hour with ticks before before_ms that has one. */
+static int
+edge_tick(struct store *s, int64_t before_ms, int latest, int64_t *ts_ms,
+    int64_t *span_ms, int *found, char *err, size_t errlen)
 {
 	sqlite3_stmt *st;
 	int rc;
 
 	*found = 0;
-	if (sqlite3_prepare_v2(s->db, "SELECT max(ts_ms) FROM ticks "
-	    "WHERE ts_ms < ?1", -1, &st, NULL) != SQLITE_OK)
-		return store_sqlite_err(s, err, errlen, "reading ticks");
+	if (sqlite3_prepare_v2(s->db, latest ?
+	    "SELECT hour_ms, first_tick, last_tick FROM hours WHERE "
+	    "hour_ms < ?1 ORDER BY hour_ms DESC" :
+	    "SELECT hour_ms, first_tick, last_tick FROM hours WHERE "
+	    "hour_ms < ?1 ORDER BY hour_ms", -1, &st, NULL) != SQLITE_OK)
+		return store_sqlite_err(s, err, errlen, "reading hours");
 	sqlite3_bind_int64(st, 1, before_ms);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
-		*ts_ms = sqlite3_column_int64(st, 0);
-		*found = 1;
+	while (!*found && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (tick_in_hour(s, sqlite3_column_int64(st, 0),
+		    sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2),
+		    before_ms, latest, ts_ms, span_ms, found, err,
+		    errlen) != 0) {
+			sqlite3_finalize(st);
+			return -1;
+		}
 	}
 	sqlite3_finalize(st);
-	if (rc != SQLITE_ROW)
-		return store_sqlite_err(s, err, errlen, "reading ticks");
+	if (!*found && rc != SQLITE_DONE)
+		return store_sqlite_err(s, err, errlen, "reading hours");
 	return 0;
+}
+
+int
+store_oldest_tick(struct store *s, int64_t *ts_ms, int64_t *span_ms,
+    int *found, char *err, size_t errlen)
+{
+	return edge_tick(s, INT64_MAX, 0, ts_ms, span_ms, found, err, errlen);
+}
+
+int
+store_newest_tick(struct store *s, int64_t before_ms, int64_t *ts_ms,
+    int *found, char *err, size_t errlen)
+{
+	return edge_tick(s, before_ms, 1, ts_ms, NULL, found, err, errlen);
 }
 
 int
@@ -155,268 +192,294 @@ int
 store_scan_rollups(struct store *s, int64_t from_hour_ms, int64_t to_hour_ms,
     int64_t gpu_id, const struct store_sink *sink, char *err, size_t errlen)
 {
+	struct store_hour h;
 	sqlite3_stmt *st;
-	int rc;
+	int rc, urc = 0, ret = -1;
 
 	if (from_hour_ms >= to_hour_ms)
 		return 0;
-	if (sqlite3_prepare_v2(s->db, "SELECT hour_ms, gpu, active_ms, "
-	    "idle_held_ms, truly_idle_ms, unknown_ms, active_n, idle_held_n, "
-	    "truly_idle_n, unknown_n, util_pm_ms, util_ms FROM roll_gpu "
-	    "WHERE hour_ms >= ?1 AND hour_ms < ?2 AND (?3 < 0 OR gpu = ?3)",
-	    -1, &st, NULL) != SQLITE_OK)
-		return store_sqlite_err(s, err, errlen, "reading rollups");
-	sqlite3_bind_int64(st, 1, from_hour_ms);
-	sqlite3_bind_int64(st, 2, to_hour_ms);
-	sqlite3_bind_int64(st, 3, gpu_id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct rollup_gpu r;
-
-		for (int i = 0; i < STATE_COUNT; i++) {
-			r.ms[i] = sqlite3_column_int64(st, 2 + i);
-			r.n[i] = sqlite3_column_int64(st, 6 + i);
-		}
-		r.util_pm_ms = sqlite3_column_int64(st, 10);
-		r.util_ms = sqlite3_column_int64(st, 11);
-		if (sink->gpu_hour(sink->ctx, sqlite3_column_int64(st, 0),
-		    sqlite3_column_int64(st, 1), &r) != 0) {
-			sqlite3_finalize(st);
-			return util_err(err, errlen, "out of memory");
-		}
-	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return store_sqlite_err(s, err, errlen, "reading rollups");
-
-	if (sqlite3_prepare_v2(s->db, "SELECT gpu, proc, sum(ms), sum(n), "
-	    "sum(idle_ms), sum(idle_mib_ms), max(peak_mib), min(first_ms), "
-	    "max(last_ms) FROM roll_proc WHERE hour_ms >= ?1 AND hour_ms < ?2"
-	    " AND (?3 < 0 OR gpu = ?3) GROUP BY gpu, proc", -1, &st,
+	memset(&h, 0, sizeof(h));
+	if (sqlite3_prepare_v2(s->db, "SELECT hour_ms, gpus, procs FROM hours "
+	    "WHERE hour_ms >= ?1 AND hour_ms < ?2 ORDER BY hour_ms", -1, &st,
 	    NULL) != SQLITE_OK)
 		return store_sqlite_err(s, err, errlen, "reading rollups");
 	sqlite3_bind_int64(st, 1, from_hour_ms);
 	sqlite3_bind_int64(st, 2, to_hour_ms);
-	sqlite3_bind_int64(st, 3, gpu_id);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct rollup_proc r;
-
-		r.ms = sqlite3_column_int64(st, 2);
-		r.n = sqlite3_column_int64(st, 3);
-		r.idle_ms = sqlite3_column_int64(st, 4);
-		r.idle_mib_ms = sqlite3_column_int64(st, 5);
-		r.peak_mib = sqlite3_column_int64(st, 6);
-		r.first_ms = sqlite3_column_int64(st, 7);
-		r.last_ms = sqlite3_column_int64(st, 8);
-		if (sink->proc(sink->ctx, sqlite3_column_int64(st, 0),
-		    sqlite3_column_int64(st, 1), &r) != 0) {
-			sqlite3_finalize(st);
-			return util_err(err, errlen, "out of memory");
+		store_hour_clear(&h, sqlite3_column_int64(st, 0));
+		urc = store_unpack_hour(&h, sqlite3_column_blob(st, 1),
+		    (size_t)sqlite3_column_bytes(st, 1),
+		    sqlite3_column_blob(st, 2),
+		    (size_t)sqlite3_column_bytes(st, 2), 0);
+		if (urc == -2)
+			goto nomem;
+		if (urc != 0) {
+			util_err(err, errlen, "%s: damaged hourly rollups at "
+			    "%lld", s->path, (long long)h.hour_ms);
+			goto out;
 		}
+		for (size_t i = 0; i < h.ngpus; i++)
+			if ((gpu_id < 0 || h.gpus[i].gpu == gpu_id) &&
+			    sink->gpu_hour(sink->ctx, h.hour_ms, h.gpus[i].gpu,
+			    &h.gpus[i].r) != 0)
+				goto nomem;
+		for (size_t i = 0; i < h.nprocs; i++)
+			if ((gpu_id < 0 || h.procs[i].gpu == gpu_id) &&
+			    sink->proc(sink->ctx, h.procs[i].gpu,
+			    h.procs[i].proc, &h.procs[i].r) != 0)
+				goto nomem;
 	}
+	if (rc != SQLITE_DONE) {
+		store_sqlite_err(s, err, errlen, "reading rollups");
+		goto out;
+	}
+	ret = 0;
+	goto out;
+nomem:
+	util_err(err, errlen, "out of memory");
+out:
 	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return store_sqlite_err(s, err, errlen, "reading rollups");
-	return 0;
+	store_hour_free(&h);
+	return ret;
 }
 
-/*
- * The memory of one (GPU, process) pair over a run of ticks: the value
- * logged at tick from, valid until the next change at tick to.
- */
-struct mem_segment {
-	int64_t	from, to, mib;
+/* The memory a process had on a GPU at the last tick that listed it. */
+struct mem_seen {
+	int64_t	tick;
+	int64_t	mib;
 };
-
-struct mem_lookup {
-	struct imap		 index;	/* (gpu, proc) -> slot in segs */
-	struct mem_segment	*segs;
-	size_t			 len, cap;
-};
-
-/* A process's memory at a tick, from the change log, cached per segment. */
-static int
-mem_at(struct store *s, struct mem_lookup *ml, int64_t gpu, int64_t proc,
-    int64_t tick, int64_t *mib, char *err, size_t errlen)
-{
-	struct mem_segment *seg;
-	sqlite3_stmt *st;
-	int64_t slot;
-	int rc;
-
-	if (imap_get(&ml->index, gpu, proc, &slot) == 0) {
-		seg = &ml->segs[slot];
-		if (seg->from <= tick && tick < seg->to) {
-			*mib = seg->mib;
-			return 0;
-		}
-	} else {
-		if (ml->len == ml->cap) {
-			size_t ncap = ml->cap ? ml->cap * 2 : 64;
-			struct mem_segment *n = realloc(ml->segs,
-			    ncap * sizeof(*n));
-
-			if (n == NULL)
-				return util_err(err, errlen, "out of memory");
-			ml->segs = n;
-			ml->cap = ncap;
-		}
-		slot = (int64_t)ml->len++;
-		if (imap_put(&ml->index, gpu, proc, slot) != 0)
-			return util_err(err, errlen, "out of memory");
-	}
-	seg = &ml->segs[slot];
-	seg->from = tick;
-	seg->to = INT64_MAX;
-	seg->mib = MIB_UNKNOWN;
-	if ((st = store_stmt(s, STMT_MEM_AT, err, errlen)) == NULL)
-		return -1;
-	sqlite3_bind_int64(st, 1, gpu);
-	sqlite3_bind_int64(st, 2, proc);
-	sqlite3_bind_int64(st, 3, tick);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		seg->from = sqlite3_column_int64(st, 0);
-		seg->mib = column_opt(st, 1, MIB_UNKNOWN);
-	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return store_sqlite_err(s, err, errlen, "reading memory");
-	if ((st = store_stmt(s, STMT_MEM_NEXT, err, errlen)) == NULL)
-		return -1;
-	sqlite3_bind_int64(st, 1, gpu);
-	sqlite3_bind_int64(st, 2, proc);
-	sqlite3_bind_int64(st, 3, tick);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
-		seg->to = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW)
-		return store_sqlite_err(s, err, errlen, "reading memory");
-	*mib = seg->mib;
-	return 0;
-}
-
-/* One decoded process entry of a gpu_ticks row. */
-struct raw_proc {
-	int64_t	proc;
-	int	util_pm;
-	int64_t	mem_mib;
-};
-
-static int
-decode_procs(const unsigned char *b, size_t len, struct raw_proc **v,
-    size_t *cap, size_t *n)
-{
-	size_t off = 0, k;
-	uint64_t proc, util;
-
-	*n = 0;
-	while (off < len) {
-		if ((k = store_varint_get(b + off, len - off, &proc)) == 0)
-			return -1;
-		off += k;
-		if ((k = store_varint_get(b + off, len - off, &util)) == 0 ||
-		    util > 1001 || proc > INT64_MAX)
-			return -1;
-		off += k;
-		if (*n == *cap) {
-			size_t ncap = *cap ? *cap * 2 : 16;
-			struct raw_proc *nv = realloc(*v, ncap * sizeof(**v));
-
-			if (nv == NULL)
-				return -1;
-			*v = nv;
-			*cap = ncap;
-		}
-		(*v)[*n].proc = (int64_t)proc;
-		(*v)[*n].util_pm = util == 0 ? UTIL_UNKNOWN : (int)util - 1;
-		(*n)++;
-	}
-	return 0;
-}
 
 int
-store_scan_raw(struct store *s, int64_t from_ms, int64_t to_ms,
-    int64_t gpu_id, const struct thresholds *thr,
-    const struct store_sink *sink, char *err, size_t errlen)
+store_scan_ticks(struct store *s, int64_t from_ms, int64_t to_ms,
+    int (*fn)(void *ctx, const struct store_tick *), void *ctx, char *err,
+    size_t errlen)
 {
-	struct mem_lookup ml;
-	struct raw_proc *procs = NULL;
-	size_t cap = 0, n;
+	struct store_unpacked u;
+	struct imap slot_of;
+	struct mem_seen *seen = NULL;
+	size_t nseen = 0, seen_cap = 0;
+	int64_t first = 0, last = -1;
 	sqlite3_stmt *st;
 	int rc, ret = -1;
 
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
 	if (from_ms >= to_ms)
 		return 0;
-	memset(&ml, 0, sizeof(ml));
-	if (sqlite3_prepare_v2(s->db, "SELECT t.id, t.ts_ms, t.span_ms, "
-	    "g.gpu, g.util_pm, g.procs FROM ticks t JOIN gpu_ticks g "
-	    "ON g.tick = t.id WHERE t.ts_ms >= ?1 AND t.ts_ms < ?2 AND "
-	    "(?3 < 0 OR g.gpu = ?3) ORDER BY t.ts_ms, t.id, g.gpu", -1, &st,
+	memset(&u, 0, sizeof(u));
+	memset(&slot_of, 0, sizeof(slot_of));
+	/* The ids of the ticks in the hours the window touches: from the
+	   start of the first hour, so omitted memory is always known. */
+	if (sqlite3_prepare_v2(s->db, "SELECT min(first_tick), max(last_tick) "
+	    "FROM hours WHERE hour_ms >= ?1 AND hour_ms <= ?2", -1, &st,
+	    NULL) != SQLITE_OK)
+		return store_sqlite_err(s, err, errlen, "reading hours");
+	sqlite3_bind_int64(st, 1, util_hour_floor(from_ms));
+	sqlite3_bind_int64(st, 2, util_hour_floor(to_ms - 1));
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+		first = sqlite3_column_int64(st, 0);
+		last = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW)
+		return store_sqlite_err(s, err, errlen, "reading hours");
+	if (first > last)
+		return 0;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT id, ts_ms, span_ms, gpus FROM "
+	    "ticks WHERE id >= ?1 AND id <= ?2 ORDER BY id", -1, &st,
 	    NULL) != SQLITE_OK)
 		return store_sqlite_err(s, err, errlen, "reading ticks");
-	sqlite3_bind_int64(st, 1, from_ms);
-	sqlite3_bind_int64(st, 2, to_ms);
-	sqlite3_bind_int64(st, 3, gpu_id);
+	sqlite3_bind_int64(st, 1, first);
+	sqlite3_bind_int64(st, 2, last);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int64_t tick = sqlite3_column_int64(st, 0);
-		int64_t ts = sqlite3_column_int64(st, 1);
-		int64_t span = sqlite3_column_int64(st, 2);
-		int64_t gpu = sqlite3_column_int64(st, 3);
-		int util = (int)column_opt(st, 4, UTIL_UNKNOWN);
-		int known = sqlite3_column_type(st, 5) != SQLITE_NULL;
-		const unsigned char *blob = sqlite3_column_blob(st, 5);
-		size_t blen = (size_t)sqlite3_column_bytes(st, 5);
-		int64_t hour = util_hour_floor(ts), held = 0;
-		int partial = !known;
-		struct rollup_gpu rg;
+		struct store_tick t;
+		int urc;
 
-		if (decode_procs(blob, blen, &procs, &cap, &n) != 0) {
-			util_err(err, errlen, "%s: a damaged sample at tick "
-			    "%lld", s->path, (long long)tick);
-			goto out;
-		}
-		for (size_t i = 0; i < n; i++) {
-			if (mem_at(s, &ml, gpu, procs[i].proc, tick,
-			    &procs[i].mem_mib, err, errlen) != 0)
-				goto out;
-			if (procs[i].mem_mib == MIB_UNKNOWN)
-				partial = 1;
-			else
-				held += procs[i].mem_mib;
-		}
-		memset(&rg, 0, sizeof(rg));
-		rollup_gpu_add(&rg, thr, span, util, held, partial);
-		if (sink->gpu_hour(sink->ctx, hour, gpu, &rg) != 0 ||
-		    (sink->gpu_tick != NULL &&
-		    sink->gpu_tick(sink->ctx, ts, gpu, &rg) != 0)) {
-			util_err(err, errlen, "out of memory");
-			goto out;
-		}
-		for (size_t i = 0; i < n; i++) {
-			struct rollup_proc rp;
+		t.id = sqlite3_column_int64(st, 0);
+		t.ts_ms = sqlite3_column_int64(st, 1);
+		t.span_ms = sqlite3_column_int64(st, 2);
+		urc = store_unpack_tick(sqlite3_column_blob(st, 3),
+		    (size_t)sqlite3_column_bytes(st, 3), &u);
+		if (urc == -2)
+			goto nomem;
+		for (size_t g = 0; urc == 0 && g < u.ngpus; g++) {
+			const struct store_tick_gpu *tg = &u.gpus[g];
 
-			rollup_proc_init(&rp);
-			rollup_proc_add(&rp, thr, ts, span, procs[i].util_pm,
-			    util, procs[i].mem_mib);
-			if (sink->proc(sink->ctx, gpu, procs[i].proc,
-			    &rp) != 0) {
-				util_err(err, errlen, "out of memory");
-				goto out;
+			for (size_t i = 0; i < tg->nprocs; i++) {
+				struct store_tick_proc *p =
+				    &u.procs[tg->first_proc + i];
+				int64_t slot;
+
+				if (imap_get(&slot_of, tg->gpu_id, p->proc_id,
+				    &slot) != 0) {
+					if (p->mem_omitted) {
+						urc = -1;
+						break;
+					}
+					if (nseen == seen_cap) {
+						size_t ncap = seen_cap ?
+						    seen_cap * 2 : 64;
+						struct mem_seen *ns = realloc(
+						    seen, ncap * sizeof(*ns));
+
+						if (ns == NULL)
+							goto nomem;
+						seen = ns;
+						seen_cap = ncap;
+					}
+					slot = (int64_t)nseen++;
+					if (imap_put(&slot_of, tg->gpu_id,
+					    p->proc_id, slot) != 0)
+						goto nomem;
+				} else if (p->mem_omitted) {
+					/* As at the tick just before. */
+					if (seen[slot].tick != t.id - 1) {
+						urc = -1;
+						break;
+					}
+					p->mem_mib = seen[slot].mib;
+				}
+				seen[slot].tick = t.id;
+				seen[slot].mib = p->mem_mib;
 			}
 		}
+		if (urc != 0) {
+			util_err(err, errlen, "%s: a damaged sample at tick "
+			    "%lld", s->path, (long long)t.id);
+			goto out;
+		}
+		if (t.ts_ms < from_ms || t.ts_ms >= to_ms)
+			continue;
+		t.gpus = u.gpus;
+		t.ngpus = u.ngpus;
+		t.procs = u.procs;
+		if (fn(ctx, &t) != 0)
+			goto stopped;
 	}
 	if (rc != SQLITE_DONE) {
 		store_sqlite_err(s, err, errlen, "reading ticks");
 		goto out;
 	}
 	ret = 0;
+	goto out;
+nomem:
+	util_err(err, errlen, "out of memory");
+	goto out;
+stopped:
+	/* fn may have said why; the sinks of raw scans only fail for memory. */
+	if (err != NULL && errlen > 0 && err[0] == '\0')
+		util_err(err, errlen, "out of memory");
 out:
 	sqlite3_finalize(st);
-	free(procs);
-	free(ml.segs);
-	imap_free(&ml.index);
+	free(u.gpus);
+	free(u.procs);
+	free(seen);
+	imap_free(&slot_of);
 	return ret;
+}
+
+/* What store_scan_raw's callback needs besides the tick. */
+struct raw_scan {
+	int64_t			 gpu_id;
+	const struct thresholds	*thr;
+	const struct store_sink	*sink;
+};
+
+/* One raw tick into the sink, classified with the scan's thresholds. */
+static int
+raw_tick(void *ctx, const struct store_tick *t)
+{
+	const struct raw_scan *rs = ctx;
+	int64_t hour = util_hour_floor(t->ts_ms);
+
+	for (size_t g = 0; g < t->ngpus; g++) {
+		const struct store_tick_gpu *tg = &t->gpus[g];
+		const struct store_tick_proc *procs = t->procs + tg->first_proc;
+		struct rollup_gpu rg;
+		int64_t held = 0;
+		int partial = !tg->procs_known;
+
+		if (rs->gpu_id >= 0 && tg->gpu_id != rs->gpu_id)
+			continue;
+		for (size_t i = 0; i < tg->nprocs; i++) {
+			if (procs[i].mem_mib == MIB_UNKNOWN)
+				partial = 1;
+			else
+				held += procs[i].mem_mib;
+		}
+		memset(&rg, 0, sizeof(rg));
+		rollup_gpu_add(&rg, rs->thr, t->span_ms, tg->util_pm, held,
+		    partial);
+		if (rs->sink->gpu_hour(rs->sink->ctx, hour, tg->gpu_id,
+		    &rg) != 0 || (rs->sink->gpu_tick != NULL &&
+		    rs->sink->gpu_tick(rs->sink->ctx, t->ts_ms, tg->gpu_id,
+		    &rg) != 0))
+			return -1;
+		for (size_t i = 0; i < tg->nprocs; i++) {
+			struct rollup_proc rp;
+
+			rollup_proc_init(&rp);
+			rollup_proc_add(&rp, rs->thr, t->ts_ms, t->span_ms,
+			    procs[i].util_pm, tg->util_pm, procs[i].mem_mib);
+			if (rs->sink->proc(rs->sink->ctx, tg->gpu_id,
+			    procs[i].proc_id, &rp) != 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+/* What store_scan_rows hands each decoded tick to. */
+struct row_scan {
+	int64_t		 gpu_id;
+	int		(*fn)(void *, const struct store_row *);
+	void		*ctx;
+	struct store_row_proc *procs;
+	size_t		 cap;
+};
+
+/* One decoded tick as a row per GPU, for writers of raw rows. */
+static int
+row_tick(void *ctx, const struct store_tick *t)
+{
+	struct row_scan *rs = ctx;
+
+	for (size_t g = 0; g < t->ngpus; g++) {
+		const struct store_tick_gpu *tg = &t->gpus[g];
+		const struct store_tick_proc *tp = t->procs + tg->first_proc;
+		struct store_row row;
+
+		if (rs->gpu_id >= 0 && tg->gpu_id != rs->gpu_id)
+			continue;
+		if (tg->nprocs > rs->cap) {
+			struct store_row_proc *np = realloc(rs->procs,
+			    tg->nprocs * sizeof(*np));
+
+			if (np == NULL)
+				return -1;
+			rs->procs = np;
+			rs->cap = tg->nprocs;
+		}
+		for (size_t i = 0; i < tg->nprocs; i++) {
+			rs->procs[i].proc_id = tp[i].proc_id;
+			rs->procs[i].util_pm = tp[i].util_pm;
+			rs->procs[i].mem_mib = tp[i].mem_mib;
+		}
+		memset(&row, 0, sizeof(row));
+		row.tick_id = t->id;
+		row.ts_ms = t->ts_ms;
+		row.span_ms = t->span_ms;
+		row.gpu_id = tg->gpu_id;
+		row.util_pm = tg->util_pm;
+		row.procs_known = tg->procs_known;
+		row.procs = rs->procs;
+		row.nprocs = tg->nprocs;
+		if (rs->fn(rs->ctx, &row) != 0)
+			return -1;
+	}
+	return 0;
 }
 
 int
@@ -424,77 +487,40 @@ store_scan_rows(struct store *s, int64_t from_ms, int64_t to_ms,
     int64_t gpu_id, int (*fn)(void *ctx, const struct store_row *),
     void *ctx, char *err, size_t errlen)
 {
-	struct mem_lookup ml;
-	struct raw_proc *raw = NULL;
-	struct store_row_proc *procs = NULL;
-	size_t raw_cap = 0, cap = 0, n;
-	sqlite3_stmt *st;
-	int rc, ret = -1;
+	struct row_scan rs = { gpu_id, fn, ctx, NULL, 0 };
+	int rc = store_scan_ticks(s, from_ms, to_ms, row_tick, &rs, err, errlen);
 
-	if (from_ms >= to_ms)
-		return 0;
-	memset(&ml, 0, sizeof(ml));
-	if (sqlite3_prepare_v2(s->db, "SELECT t.id, t.ts_ms, t.span_ms, "
-	    "g.gpu, g.util_pm, g.procs FROM ticks t JOIN gpu_ticks g "
-	    "ON g.tick = t.id WHERE t.ts_ms >= ?1 AND t.ts_ms < ?2 AND "
-	    "(?3 < 0 OR g.gpu = ?3) ORDER BY t.ts_ms, t.id, g.gpu", -1, &st,
-	    NULL) != SQLITE_OK)
-		return store_sqlite_err(s, err, errlen, "reading ticks");
-	sqlite3_bind_int64(st, 1, from_ms);
-	sqlite3_bind_int64(st, 2, to_ms);
-	sqlite3_bind_int64(st, 3, gpu_id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct store_row row;
+	free(rs.procs);
+	return rc;
+}
 
-		memset(&row, 0, sizeof(row));
-		row.tick_id = sqlite3_column_int64(st, 0);
-		row.ts_ms = sqlite3_column_int64(st, 1);
-		row.span_ms = sqlite3_column_int64(st, 2);
-		row.gpu_id = sqlite3_column_int64(st, 3);
-		row.util_pm = (int)column_opt(st, 4, UTIL_UNKNOWN);
-		row.procs_known = sqlite3_column_type(st, 5) != SQLITE_NULL;
-		if (decode_procs(sqlite3_column_blob(st, 5),
-		    (size_t)sqlite3_column_bytes(st, 5), &raw, &raw_cap,
-		    &n) != 0) {
-			util_err(err, errlen, "%s: a damaged sample at tick "
-			    "%lld", s->path, (long long)row.tick_id);
-			goto out;
-		}
-		if (n > cap) {
-			struct store_row_proc *np = realloc(procs,
-			    n * sizeof(*np));
+int
+store_scan_raw(struct store *s, int64_t from_ms, int64_t to_ms,
+    int64_t gpu_id, const struct thresholds *thr,
+    const struct store_sink *sink, char *err, size_t errlen)
+{
+	struct raw_scan rs = { gpu_id, thr, sink };
 
-			if (np == NULL) {
-				util_err(err, errlen, "out of memory");
-				goto out;
-			}
-			procs = np;
-			cap = n;
-		}
-		for (size_t i = 0; i < n; i++) {
-			procs[i].proc_id = raw[i].proc;
-			procs[i].util_pm = raw[i].util_pm;
-			if (mem_at(s, &ml, row.gpu_id, raw[i].proc,
-			    row.tick_id, &procs[i].mem_mib, err, errlen) != 0)
-				goto out;
-		}
-		row.procs = procs;
-		row.nprocs = n;
-		if (fn(ctx, &row) != 0)
-			goto out;	/* fn said why */
-	}
-	if (rc != SQLITE_DONE) {
-		store_sqlite_err(s, err, errlen, "reading ticks");
-		goto out;
-	}
-	ret = 0;
-out:
-	sqlite3_finalize(st);
-	free(raw);
-	free(procs);
-	free(ml.segs);
-	imap_free(&ml.index);
-	return ret;
+	return store_scan_ticks(s, from_ms, to_ms, raw_tick, &rs, err, errlen);
+}
+
+/* A procs row from column col on: pid, start_ms, then the identity. */
+static void
+read_identity(sqlite3_stmt *st, int col, uint32_t *pid, int64_t *start_ms,
+    struct identity *who)
+{
+	memset(who, 0, sizeof(*who));
+	*pid = (uint32_t)sqlite3_column_int64(st, col);
+	*start_ms = sqlite3_column_int64(st, col + 1);
+	who->known = sqlite3_column_int(st, col + 2);
+	who->uid = column_opt(st, col + 3, -1);
+	copy_text(who->user, sizeof(who->user), st, col + 4);
+	copy_text(who->comm, sizeof(who->comm), st, col + 5);
+	copy_text(who->cmdline, sizeof(who->cmdline), st, col + 6);
+	copy_text(who->container, sizeof(who->container), st, col + 7);
+	copy_text(who->pod, sizeof(who->pod), st, col + 8);
+	copy_text(who->unit, sizeof(who->unit), st, col + 9);
+	copy_text(who->slurm_job, sizeof(who->slurm_job), st, col + 10);
 }
 
 int
@@ -509,24 +535,67 @@ store_process(struct store *s, int64_t proc_id, uint32_t *pid,
 	memset(who, 0, sizeof(*who));
 	sqlite3_bind_int64(st, 1, proc_id);
 	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*pid = (uint32_t)sqlite3_column_int64(st, 0);
-		*start_ms = sqlite3_column_int64(st, 1);
-		who->known = sqlite3_column_int(st, 2);
-		who->uid = column_opt(st, 3, -1);
-		copy_text(who->user, sizeof(who->user), st, 4);
-		copy_text(who->comm, sizeof(who->comm), st, 5);
-		copy_text(who->cmdline, sizeof(who->cmdline), st, 6);
-		copy_text(who->container, sizeof(who->container), st, 7);
-		copy_text(who->pod, sizeof(who->pod), st, 8);
-		copy_text(who->unit, sizeof(who->unit), st, 9);
-		copy_text(who->slurm_job, sizeof(who->slurm_job), st, 10);
-	}
+	if (rc == SQLITE_ROW)
+		read_identity(st, 0, pid, start_ms, who);
 	sqlite3_reset(st);
 	if (rc == SQLITE_DONE)
 		return util_err(err, errlen, "%s: process %lld is missing",
 		    s->path, (long long)proc_id);
 	if (rc != SQLITE_ROW)
 		return store_sqlite_err(s, err, errlen, "reading a process");
+	return 0;
+}
+
+int
+store_processes(struct store *s, const int64_t *ids, size_t n,
+    int (*fn)(void *ctx, int64_t proc_id, uint32_t pid, int64_t start_ms,
+    const struct identity *), void *ctx, char *err, size_t errlen)
+{
+	struct identity who;
+	sqlite3_stmt *st;
+	uint32_t pid;
+	int64_t start_ms;
+	size_t k = 0;
+	int rc;
+
+	if (n == 0)
+		return 0;
+	/* Scattered keys: one lookup each. */
+	if ((uint64_t)(ids[n - 1] - ids[0]) / 8 > n) {
+		for (size_t i = 0; i < n; i++) {
+			if (store_process(s, ids[i], &pid, &start_ms, &who, err,
+			    errlen) != 0)
+				return -1;
+			if (fn(ctx, ids[i], pid, start_ms, &who) != 0)
+				return util_err(err, errlen, "out of memory");
+		}
+		return 0;
+	}
+	/* Dense keys: one pass over their range. */
+	if (sqlite3_prepare_v2(s->db, "SELECT id, pid, start_ms, known, uid, "
+	    "user, comm, cmdline, container, pod, unit, slurm_job FROM procs "
+	    "WHERE id >= ?1 AND id <= ?2 ORDER BY id", -1, &st,
+	    NULL) != SQLITE_OK)
+		return store_sqlite_err(s, err, errlen, "reading processes");
+	sqlite3_bind_int64(st, 1, ids[0]);
+	sqlite3_bind_int64(st, 2, ids[n - 1]);
+	while (k < n && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(st, 0);
+
+		if (id != ids[k])
+			continue;
+		read_identity(st, 1, &pid, &start_ms, &who);
+		if (fn(ctx, id, pid, start_ms, &who) != 0) {
+			sqlite3_finalize(st);
+			return util_err(err, errlen, "out of memory");
+		}
+		k++;
+	}
+	sqlite3_finalize(st);
+	if (k < n && rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return store_sqlite_err(s, err, errlen, "reading processes");
+	if (k < n)
+		return util_err(err, errlen, "%s: process %lld is missing",
+		    s->path, (long long)ids[k]);
 	return 0;
 }

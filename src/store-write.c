@@ -29,6 +29,14 @@ bind_opt_int(sqlite3_stmt *st, int col, int64_t v, int64_t unknown)
 		sqlite3_bind_int64(st, col, v);
 }
 
+/* Binds a buffer as a blob, an empty one too (never NULL). */
+static void
+bind_buf(sqlite3_stmt *st, int col, const struct store_buf *b)
+{
+	sqlite3_bind_blob(st, col, b->p ? (const void *)b->p : "",
+	    (int)b->len, SQLITE_STATIC);
+}
+
 /* Forgets everything cached: after a rollback, keys may no longer exist. */
 static void
 forget_caches(struct store *s)
@@ -40,18 +48,49 @@ forget_caches(struct store *s)
 	imap_clear(&s->proc_cur);
 	imap_clear(&s->mem_prev);
 	imap_clear(&s->mem_cur);
+	s->prev_valid = 0;
+	store_hour_clear(&s->hour, STORE_NO_HOUR);
 }
 
 int
 store_begin(struct store *s, char *err, size_t errlen)
 {
+	s->broken = 0;
 	return store_exec(s, "BEGIN IMMEDIATE", err, errlen);
+}
+
+/* Writes the hour being added to, which must be loaded. */
+static int
+hour_write(struct store *s, char *err, size_t errlen)
+{
+	struct store_hour *h = &s->hour;
+	sqlite3_stmt *st;
+
+	if (store_pack_hour(&s->hour_gbuf, &s->hour_pbuf, h) != 0)
+		return util_err(err, errlen, "out of memory");
+	if ((st = store_stmt(s, STMT_HOUR_PUT, err, errlen)) == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, h->hour_ms);
+	sqlite3_bind_int64(st, 2, h->first_tick);
+	sqlite3_bind_int64(st, 3, h->last_tick);
+	bind_buf(st, 4, &s->hour_gbuf);
+	bind_buf(st, 5, &s->hour_pbuf);
+	if (step_done(s, st, err, errlen, "writing hourly rollups") != 0)
+		return -1;
+	h->dirty = 0;
+	return 0;
 }
 
 int
 store_commit(struct store *s, char *err, size_t errlen)
 {
-	if (store_exec(s, "COMMIT", err, errlen) != 0) {
+	if (s->broken) {
+		store_rollback(s);
+		return util_err(err, errlen, "%s: a tick of this transaction "
+		    "failed; nothing of it was kept", s->path);
+	}
+	if ((s->hour.dirty && hour_write(s, err, errlen) != 0) ||
+	    store_exec(s, "COMMIT", err, errlen) != 0) {
 		if (!sqlite3_get_autocommit(s->db))
 			store_exec(s, "ROLLBACK", NULL, 0);
 		forget_caches(s);
@@ -65,6 +104,7 @@ store_rollback(struct store *s)
 {
 	if (!sqlite3_get_autocommit(s->db))
 		store_exec(s, "ROLLBACK", NULL, 0);
+	s->broken = 0;
 	forget_caches(s);
 }
 
@@ -197,133 +237,88 @@ resolve_proc(struct store *s, const struct tick_proc *p, int64_t *id,
 	return 0;
 }
 
-/* Logs a process's memory on a GPU when it differs from what was logged. */
+/*
+ * Makes the hour of hour_ms the one being added to: the one in memory, or
+ * the stored row (a collector that resumes, or a clock that stepped back),
+ * or a new one.
+ */
 static int
-log_memory(struct store *s, int64_t gpu, int64_t proc, int64_t tick,
-    int64_t mem_mib, char *err, size_t errlen)
+hour_load(struct store *s, int64_t hour_ms, char *err, size_t errlen)
 {
+	struct store_hour *h = &s->hour;
 	sqlite3_stmt *st;
-	int64_t last;
+	int rc, urc = 0;
 
-	if ((imap_get(&s->mem_cur, gpu, proc, &last) == 0 ||
-	    imap_get(&s->mem_prev, gpu, proc, &last) == 0) && last == mem_mib) {
-		if (imap_put(&s->mem_cur, gpu, proc, mem_mib) != 0)
-			return util_err(err, errlen, "out of memory");
+	if (h->hour_ms == hour_ms)
 		return 0;
+	if (h->dirty && hour_write(s, err, errlen) != 0)
+		return -1;
+	store_hour_clear(h, hour_ms);
+	if ((st = store_stmt(s, STMT_HOUR_GET, err, errlen)) == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, hour_ms);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		h->first_tick = sqlite3_column_int64(st, 0);
+		h->last_tick = sqlite3_column_int64(st, 1);
+		urc = store_unpack_hour(h, sqlite3_column_blob(st, 2),
+		    (size_t)sqlite3_column_bytes(st, 2),
+		    sqlite3_column_blob(st, 3),
+		    (size_t)sqlite3_column_bytes(st, 3), 1);
 	}
-	if ((st = store_stmt(s, STMT_MEM_INSERT, err, errlen)) == NULL)
-		return -1;
-	sqlite3_bind_int64(st, 1, gpu);
-	sqlite3_bind_int64(st, 2, proc);
-	sqlite3_bind_int64(st, 3, tick);
-	bind_opt_int(st, 4, mem_mib, MIB_UNKNOWN);
-	if (step_done(s, st, err, errlen, "logging process memory") != 0)
-		return -1;
-	if (imap_put(&s->mem_cur, gpu, proc, mem_mib) != 0)
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_sqlite_err(s, err, errlen, "reading hourly rollups");
+	if (urc == -2)
 		return util_err(err, errlen, "out of memory");
+	if (urc != 0)
+		return util_err(err, errlen, "%s: damaged hourly rollups at "
+		    "%lld", s->path, (long long)hour_ms);
 	return 0;
 }
 
-static int
-roll_gpu(struct store *s, int64_t hour, int64_t gpu,
-    const struct rollup_gpu *r, char *err, size_t errlen)
-{
-	sqlite3_stmt *st = store_stmt(s, STMT_ROLL_GPU, err, errlen);
-
-	if (st == NULL)
-		return -1;
-	sqlite3_bind_int64(st, 1, hour);
-	sqlite3_bind_int64(st, 2, gpu);
-	for (int i = 0; i < STATE_COUNT; i++) {
-		sqlite3_bind_int64(st, 3 + i, r->ms[i]);
-		sqlite3_bind_int64(st, 7 + i, r->n[i]);
-	}
-	sqlite3_bind_int64(st, 11, r->util_pm_ms);
-	sqlite3_bind_int64(st, 12, r->util_ms);
-	return step_done(s, st, err, errlen, "updating GPU rollups");
-}
-
-static int
-roll_proc(struct store *s, int64_t hour, int64_t gpu, int64_t proc,
-    const struct rollup_proc *r, char *err, size_t errlen)
-{
-	sqlite3_stmt *st = store_stmt(s, STMT_ROLL_PROC, err, errlen);
-
-	if (st == NULL)
-		return -1;
-	sqlite3_bind_int64(st, 1, hour);
-	sqlite3_bind_int64(st, 2, gpu);
-	sqlite3_bind_int64(st, 3, proc);
-	sqlite3_bind_int64(st, 4, r->ms);
-	sqlite3_bind_int64(st, 5, r->n);
-	sqlite3_bind_int64(st, 6, r->idle_ms);
-	sqlite3_bind_int64(st, 7, r->idle_mib_ms);
-	sqlite3_bind_int64(st, 8, r->peak_mib);
-	sqlite3_bind_int64(st, 9, r->first_ms);
-	sqlite3_bind_int64(st, 10, r->last_ms);
-	return step_done(s, st, err, errlen, "updating process rollups");
-}
-
+/*
+ * Packs one GPU of the tick and adds it to the hour. A process's memory
+ * is left out when the previous tick had the same (see store-pack.c).
+ */
 static int
 write_gpu(struct store *s, const struct tick *t, const struct tick_gpu *g,
-    int64_t tick_id, char *err, size_t errlen)
+    int may_omit, char *err, size_t errlen)
 {
 	const struct thresholds *thr = &s->meta.rollup;
-	int64_t gpu_id = 0, hour = util_hour_floor(t->ts_ms), held;
-	struct rollup_gpu rg;
-	sqlite3_stmt *st;
-	size_t len = 0;
+	struct rollup_gpu *rg;
+	int64_t gpu_id = 0, held;
 	int partial;
 
 	if (resolve_gpu(s, g, &gpu_id, err, errlen) != 0)
 		return -1;
-	if (g->nprocs > (SIZE_MAX / 16) - 1)
-		return util_err(err, errlen, "too many processes");
-	if (s->blob_cap < g->nprocs * 16 + 1) {
-		unsigned char *nb = realloc(s->blob, g->nprocs * 16 + 1);
-
-		if (nb == NULL)
-			return util_err(err, errlen, "out of memory");
-		s->blob = nb;
-		s->blob_cap = g->nprocs * 16 + 1;
-	}
+	if (store_pack_gpu(&s->tick_buf, gpu_id, g) != 0)
+		return util_err(err, errlen, "out of memory");
 	for (size_t i = 0; i < g->nprocs; i++) {
 		const struct tick_proc *p = &g->procs[i];
-		struct rollup_proc rp;
-		int64_t proc_id;
+		struct rollup_proc *rp;
+		int64_t proc_id, last;
+		int omit;
 
-		if (resolve_proc(s, p, &proc_id, err, errlen) != 0 ||
-		    log_memory(s, gpu_id, proc_id, tick_id, p->mem_mib, err,
-		    errlen) != 0)
+		if (resolve_proc(s, p, &proc_id, err, errlen) != 0)
 			return -1;
-		len += store_varint_put(s->blob + len, (uint64_t)proc_id);
-		len += store_varint_put(s->blob + len,
-		    p->util_pm == UTIL_UNKNOWN ? 0 : (uint64_t)p->util_pm + 1);
-		rollup_proc_init(&rp);
-		rollup_proc_add(&rp, thr, t->ts_ms, t->span_ms, p->util_pm,
+		/* Listed twice in a tick (NVML can), it is packed in full. */
+		omit = may_omit && imap_get(&s->mem_cur, gpu_id, proc_id,
+		    &last) != 0 && imap_get(&s->mem_prev, gpu_id, proc_id,
+		    &last) == 0 && last == p->mem_mib;
+		if (imap_put(&s->mem_cur, gpu_id, proc_id, p->mem_mib) != 0 ||
+		    store_pack_proc(&s->tick_buf, proc_id, p->util_pm, !omit,
+		    p->mem_mib) != 0 ||
+		    (rp = store_hour_proc(&s->hour, gpu_id, proc_id, 1)) == NULL)
+			return util_err(err, errlen, "out of memory");
+		rollup_proc_add(rp, thr, t->ts_ms, t->span_ms, p->util_pm,
 		    g->util_pm, p->mem_mib);
-		if (roll_proc(s, hour, gpu_id, proc_id, &rp, err, errlen) != 0)
-			return -1;
 	}
-	if ((st = store_stmt(s, STMT_GPU_TICK_INSERT, err, errlen)) == NULL)
-		return -1;
-	sqlite3_bind_int64(st, 1, tick_id);
-	sqlite3_bind_int64(st, 2, gpu_id);
-	bind_opt_int(st, 3, g->util_pm, UTIL_UNKNOWN);
-	bind_opt_int(st, 4, g->util_max_pct, -1);
-	sqlite3_bind_int(st, 5, (int)g->util_src);
-	bind_opt_int(st, 6, g->util_cover_pm, -1);
-	/* NULL: the process list could not be read; empty: no process. */
-	if (g->procs_known)
-		sqlite3_bind_blob(st, 7, s->blob, (int)len, SQLITE_STATIC);
-	else
-		sqlite3_bind_null(st, 7);
-	if (step_done(s, st, err, errlen, "writing a GPU sample") != 0)
-		return -1;
-	memset(&rg, 0, sizeof(rg));
+	if ((rg = store_hour_gpu(&s->hour, gpu_id)) == NULL)
+		return util_err(err, errlen, "out of memory");
 	held = tick_gpu_held_mib(g, &partial);
-	rollup_gpu_add(&rg, thr, t->span_ms, g->util_pm, held, partial);
-	return roll_gpu(s, hour, gpu_id, &rg, err, errlen);
+	rollup_gpu_add(rg, thr, t->span_ms, g->util_pm, held, partial);
+	return 0;
 }
 
 int
@@ -331,9 +326,10 @@ store_write_tick(struct store *s, const struct tick *t, char *err,
     size_t errlen)
 {
 	int own = sqlite3_get_autocommit(s->db);
+	int64_t hour = util_hour_floor(t->ts_ms), tick_id;
+	int may_omit;
 	struct imap swap;
 	sqlite3_stmt *st;
-	int64_t tick_id;
 
 	if (!s->writable || s->run_id == 0)
 		return util_err(err, errlen, "%s: no run started for writing",
@@ -341,21 +337,42 @@ store_write_tick(struct store *s, const struct tick *t, char *err,
 	if (t->span_ms <= 0)
 		return util_err(err, errlen, "tick with a span of %lld ms",
 		    (long long)t->span_ms);
+	if (!own && s->broken)
+		return util_err(err, errlen, "%s: an earlier tick of this "
+		    "transaction failed", s->path);
 	if (own && store_begin(s, err, errlen) != 0)
 		return -1;
+	if (hour_load(s, hour, err, errlen) != 0)
+		goto fail;
+	/* The next id is the previous tick's + 1, so a reader going in id
+	   order has that tick just before this one. */
+	may_omit = s->prev_valid && util_hour_floor(s->prev_ts) == hour &&
+	    s->prev_ts <= t->ts_ms;
+	s->tick_buf.len = 0;
+	for (size_t i = 0; i < t->ngpus; i++)
+		if (write_gpu(s, t, &t->gpus[i], may_omit, err, errlen) != 0)
+			goto fail;
 	if ((st = store_stmt(s, STMT_TICK_INSERT, err, errlen)) == NULL)
 		goto fail;
-	sqlite3_bind_int64(st, 1, t->ts_ms);
-	sqlite3_bind_int64(st, 2, t->span_ms);
-	sqlite3_bind_int64(st, 3, s->run_id);
+	if (s->prev_valid)
+		sqlite3_bind_int64(st, 1, s->prev_id + 1);
+	sqlite3_bind_int64(st, 2, t->ts_ms);
+	sqlite3_bind_int64(st, 3, t->span_ms);
+	sqlite3_bind_int64(st, 4, s->run_id);
+	bind_buf(st, 5, &s->tick_buf);
 	if (step_done(s, st, err, errlen, "writing a tick") != 0)
 		goto fail;
 	tick_id = sqlite3_last_insert_rowid(s->db);
-	for (size_t i = 0; i < t->ngpus; i++)
-		if (write_gpu(s, t, &t->gpus[i], tick_id, err, errlen) != 0)
-			goto fail;
-	if (own && store_commit(s, err, errlen) != 0)
-		return -1;
+	if (s->hour.first_tick == 0 || tick_id < s->hour.first_tick)
+		s->hour.first_tick = tick_id;
+	if (tick_id > s->hour.last_tick)
+		s->hour.last_tick = tick_id;
+	s->hour.dirty = 1;
+	/* The collector's tick carries its rollups in its own transaction;
+	   a bulk writer's hour is written when the hour changes or at commit. */
+	if (own && (hour_write(s, err, errlen) != 0 ||
+	    store_commit(s, err, errlen) != 0))
+		goto fail;
 	/* What this tick saw becomes what the next tick compares against. */
 	swap = s->proc_prev;
 	s->proc_prev = s->proc_cur;
@@ -365,11 +382,16 @@ store_write_tick(struct store *s, const struct tick *t, char *err,
 	s->mem_prev = s->mem_cur;
 	s->mem_cur = swap;
 	imap_clear(&s->mem_cur);
+	s->prev_valid = 1;
+	s->prev_id = tick_id;
+	s->prev_ts = t->ts_ms;
 	s->ticks_written++;
 	return 0;
 fail:
 	if (own && !sqlite3_get_autocommit(s->db))
 		store_exec(s, "ROLLBACK", NULL, 0);
+	if (!own)
+		s->broken = 1;
 	forget_caches(s);
 	return -1;
 }

@@ -18,10 +18,11 @@
 
 /*
  * Integer keys everywhere; a GPU and a process identity are stored once.
- * gpu_ticks.procs packs the processes of a GPU at a tick as varints
- * (process key, own utilization + 1 or 0 when unknown); their memory lives
- * in proc_mem as a change log, written only when it changes. The roll_*
- * tables are hourly sums kept by the writer in the tick's transaction.
+ * A tick is one row whose gpus blob packs every GPU and its processes
+ * (store-pack.c), process memory only when it changed. hours holds the
+ * hourly rollups the writer keeps in the tick's transaction, one row an
+ * hour, and the range of tick ids in that hour: it is also the index by
+ * which raw ticks are found by time.
  */
 static const char schema_sql[] =
     "CREATE TABLE meta("
@@ -60,42 +61,14 @@ static const char schema_sql[] =
     " id INTEGER PRIMARY KEY,"
     " ts_ms INTEGER NOT NULL,"
     " span_ms INTEGER NOT NULL,"
-    " run INTEGER NOT NULL);"
-    "CREATE INDEX ticks_ts ON ticks(ts_ms);"
-    "CREATE TABLE gpu_ticks("
-    " tick INTEGER NOT NULL,"
-    " gpu INTEGER NOT NULL,"
-    " util_pm INTEGER,"
-    " util_max INTEGER,"
-    " util_src INTEGER NOT NULL,"
-    " cover_pm INTEGER,"
-    " procs BLOB,"
-    " PRIMARY KEY(tick, gpu)) WITHOUT ROWID;"
-    "CREATE TABLE proc_mem("
-    " gpu INTEGER NOT NULL,"
-    " proc INTEGER NOT NULL,"
-    " tick INTEGER NOT NULL,"
-    " mem_mib INTEGER,"
-    " PRIMARY KEY(gpu, proc, tick)) WITHOUT ROWID;"
-    "CREATE INDEX proc_mem_tick ON proc_mem(tick);"
-    "CREATE TABLE roll_gpu("
-    " hour_ms INTEGER NOT NULL,"
-    " gpu INTEGER NOT NULL,"
-    " active_ms INTEGER NOT NULL, idle_held_ms INTEGER NOT NULL,"
-    " truly_idle_ms INTEGER NOT NULL, unknown_ms INTEGER NOT NULL,"
-    " active_n INTEGER NOT NULL, idle_held_n INTEGER NOT NULL,"
-    " truly_idle_n INTEGER NOT NULL, unknown_n INTEGER NOT NULL,"
-    " util_pm_ms INTEGER NOT NULL, util_ms INTEGER NOT NULL,"
-    " PRIMARY KEY(hour_ms, gpu)) WITHOUT ROWID;"
-    "CREATE TABLE roll_proc("
-    " hour_ms INTEGER NOT NULL,"
-    " gpu INTEGER NOT NULL,"
-    " proc INTEGER NOT NULL,"
-    " ms INTEGER NOT NULL, n INTEGER NOT NULL,"
-    " idle_ms INTEGER NOT NULL, idle_mib_ms INTEGER NOT NULL,"
-    " peak_mib INTEGER NOT NULL,"
-    " first_ms INTEGER NOT NULL, last_ms INTEGER NOT NULL,"
-    " PRIMARY KEY(hour_ms, gpu, proc)) WITHOUT ROWID;";
+    " run INTEGER NOT NULL,"
+    " gpus BLOB NOT NULL);"
+    "CREATE TABLE hours("
+    " hour_ms INTEGER PRIMARY KEY,"
+    " first_tick INTEGER NOT NULL,"
+    " last_tick INTEGER NOT NULL,"
+    " gpus BLOB NOT NULL,"
+    " procs BLOB NOT NULL);";
 
 int
 store_sqlite_err(struct store *s, char *err, size_t errlen, const char *what)
@@ -105,8 +78,8 @@ store_sqlite_err(struct store *s, char *err, size_t errlen, const char *what)
 }
 
 static const char *const stmt_sql[STMT_COUNT] = {
-	[STMT_TICK_INSERT] = "INSERT INTO ticks(ts_ms, span_ms, run) "
-	    "VALUES(?1, ?2, ?3)",
+	[STMT_TICK_INSERT] = "INSERT INTO ticks(id, ts_ms, span_ms, run, gpus) "
+	    "VALUES(?1, ?2, ?3, ?4, ?5)",
 	[STMT_GPU_FIND] = "SELECT id, idx, name, memory_total_mib FROM gpus "
 	    "WHERE uuid = ?1",
 	[STMT_GPU_INSERT] = "INSERT INTO gpus(uuid, idx, name, "
@@ -118,37 +91,12 @@ static const char *const stmt_sql[STMT_COUNT] = {
 	[STMT_PROC_INSERT] = "INSERT INTO procs(pid, start_ms, known, uid, "
 	    "user, comm, cmdline, container, pod, unit, slurm_job) "
 	    "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-	[STMT_GPU_TICK_INSERT] = "INSERT INTO gpu_ticks(tick, gpu, util_pm, "
-	    "util_max, util_src, cover_pm, procs) "
-	    "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-	[STMT_MEM_INSERT] = "INSERT OR REPLACE INTO proc_mem(gpu, proc, tick, "
-	    "mem_mib) VALUES(?1, ?2, ?3, ?4)",
-	[STMT_ROLL_GPU] = "INSERT INTO roll_gpu VALUES(?1, ?2, ?3, ?4, ?5, ?6,"
-	    " ?7, ?8, ?9, ?10, ?11, ?12) ON CONFLICT(hour_ms, gpu) DO UPDATE "
-	    "SET active_ms = active_ms + excluded.active_ms,"
-	    " idle_held_ms = idle_held_ms + excluded.idle_held_ms,"
-	    " truly_idle_ms = truly_idle_ms + excluded.truly_idle_ms,"
-	    " unknown_ms = unknown_ms + excluded.unknown_ms,"
-	    " active_n = active_n + excluded.active_n,"
-	    " idle_held_n = idle_held_n + excluded.idle_held_n,"
-	    " truly_idle_n = truly_idle_n + excluded.truly_idle_n,"
-	    " unknown_n = unknown_n + excluded.unknown_n,"
-	    " util_pm_ms = util_pm_ms + excluded.util_pm_ms,"
-	    " util_ms = util_ms + excluded.util_ms",
-	[STMT_ROLL_PROC] = "INSERT INTO roll_proc VALUES(?1, ?2, ?3, ?4, ?5, "
-	    "?6, ?7, ?8, ?9, ?10) ON CONFLICT(hour_ms, gpu, proc) DO UPDATE "
-	    "SET ms = ms + excluded.ms, n = n + excluded.n,"
-	    " idle_ms = idle_ms + excluded.idle_ms,"
-	    " idle_mib_ms = idle_mib_ms + excluded.idle_mib_ms,"
-	    " peak_mib = max(peak_mib, excluded.peak_mib),"
-	    " first_ms = min(first_ms, excluded.first_ms),"
-	    " last_ms = max(last_ms, excluded.last_ms)",
+	[STMT_HOUR_GET] = "SELECT first_tick, last_tick, gpus, procs FROM hours "
+	    "WHERE hour_ms = ?1",
+	[STMT_HOUR_PUT] = "INSERT OR REPLACE INTO hours(hour_ms, first_tick, "
+	    "last_tick, gpus, procs) VALUES(?1, ?2, ?3, ?4, ?5)",
 	[STMT_PROC_GET] = "SELECT pid, start_ms, known, uid, user, comm, "
 	    "cmdline, container, pod, unit, slurm_job FROM procs WHERE id = ?1",
-	[STMT_MEM_AT] = "SELECT tick, mem_mib FROM proc_mem WHERE gpu = ?1 AND "
-	    "proc = ?2 AND tick <= ?3 ORDER BY tick DESC LIMIT 1",
-	[STMT_MEM_NEXT] = "SELECT min(tick) FROM proc_mem WHERE gpu = ?1 AND "
-	    "proc = ?2 AND tick > ?3",
 };
 
 sqlite3_stmt *
@@ -319,6 +267,32 @@ sidecar_exists(const char *path, const char *suffix)
 	return lstat(buf, &st) == 0;
 }
 
+int
+store_sqlite_open_ro(const char *path, sqlite3 **db)
+{
+	char *uri;
+	int rc;
+
+	*db = NULL;
+	/*
+	 * Without a -wal or -shm beside it no writer has the file open, and
+	 * a read-only WAL connection would leave those two files behind:
+	 * read it as immutable instead. Otherwise join the writer's WAL.
+	 */
+	if (!sidecar_exists(path, "-wal") && !sidecar_exists(path, "-shm"))
+		uri = path_uri(path, "mode=ro&immutable=1");
+	else
+		uri = path_uri(path, "mode=ro");
+	if (uri == NULL)
+		return SQLITE_NOMEM;
+	rc = sqlite3_open_v2(uri, db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI |
+	    SQLITE_OPEN_NOMUTEX, NULL);
+	free(uri);
+	if (rc == SQLITE_OK)
+		sqlite3_busy_timeout(*db, BUSY_TIMEOUT_MS);
+	return rc;
+}
+
 static struct store *
 store_new(const char *path)
 {
@@ -331,6 +305,7 @@ store_new(const char *path)
 		free(s);
 		return NULL;
 	}
+	s->hour.hour_ms = STORE_NO_HOUR;
 	return s;
 }
 
@@ -465,13 +440,19 @@ verify_schema(struct store *s, char *err, size_t errlen)
 	return meta_read(s, err, errlen);
 }
 
-/* Pragmas of a writer: WAL so reports never block it, one fsync a commit. */
+/*
+ * Pragmas of a writer: WAL so reports never block it, one fsync a commit.
+ * A tick touches a handful of pages (the last ticks page, its hour, the
+ * process keys), so a small page cache keeps a collector that runs for
+ * months at a few MB without slowing it.
+ */
 static int
 writer_pragmas(struct store *s, char *err, size_t errlen)
 {
 	sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
 	if (store_exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-	    " PRAGMA foreign_keys=OFF;", err, errlen) != 0)
+	    " PRAGMA foreign_keys=OFF; PRAGMA cache_size=-256;", err,
+	    errlen) != 0)
 		return -1;
 	s->writable = 1;
 	return 0;
@@ -501,7 +482,7 @@ store_create(struct store **out, const char *path,
 		return util_err(err, errlen, "out of memory");
 	}
 	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK) {
+	    SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		store_sqlite_err(s, err, errlen, "cannot open");
 		goto fail;
 	}
@@ -537,7 +518,6 @@ store_open_read(struct store **out, const char *path, char *err,
     size_t errlen)
 {
 	struct store *s;
-	char *uri;
 	int rc;
 
 	*out = NULL;
@@ -546,28 +526,16 @@ store_open_read(struct store **out, const char *path, char *err,
 	s = store_new(path);
 	if (s == NULL)
 		return util_err(err, errlen, "out of memory");
-	/*
-	 * Without a -wal or -shm beside it no writer has the file open, and
-	 * a read-only WAL connection would leave those two files behind:
-	 * read it as immutable instead. Otherwise join the writer's WAL.
-	 */
-	if (!sidecar_exists(path, "-wal") && !sidecar_exists(path, "-shm"))
-		uri = path_uri(path, "mode=ro&immutable=1");
-	else
-		uri = path_uri(path, "mode=ro");
-	if (uri == NULL) {
+	rc = store_sqlite_open_ro(path, &s->db);
+	if (rc == SQLITE_NOMEM && s->db == NULL) {
 		store_close(s);
 		return util_err(err, errlen, "out of memory");
 	}
-	rc = sqlite3_open_v2(uri, &s->db, SQLITE_OPEN_READONLY |
-	    SQLITE_OPEN_URI, NULL);
-	free(uri);
 	if (rc != SQLITE_OK) {
 		store_sqlite_err(s, err, errlen, "cannot open");
 		store_close(s);
 		return -1;
 	}
-	sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
 	if (verify_schema(s, err, errlen) != 0) {
 		store_close(s);
 		return -1;
@@ -602,7 +570,7 @@ store_open_append(struct store **out, const char *path, char *err,
 		return util_err(err, errlen, "out of memory");
 	}
 	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK) {
+	    SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		store_sqlite_err(s, err, errlen, "cannot open");
 		goto fail;
 	}
@@ -631,8 +599,11 @@ store_close(struct store *s)
 	imap_free(&s->proc_cur);
 	imap_free(&s->mem_prev);
 	imap_free(&s->mem_cur);
+	store_hour_free(&s->hour);
 	free(s->gpus);
-	free(s->blob);
+	free(s->tick_buf.p);
+	free(s->hour_gbuf.p);
+	free(s->hour_pbuf.p);
 	free(s->path);
 	free(s);
 }

@@ -46,9 +46,9 @@ struct store_gpu {
 
 /*
  * What readers feed their sums with. Rollup scans call gpu_hour once per
- * stored (hour, GPU) and proc once per (GPU, process) summed over the
- * hours; raw scans call both once per tick. Nonzero from a callback stops
- * the scan with an error.
+ * stored (hour, GPU) and proc once per stored (hour, GPU, process); raw
+ * scans call both once per tick. The sink adds them up. Nonzero from a
+ * callback stops the scan with an error.
  */
 struct store_sink {
 	void	*ctx;
@@ -78,6 +78,36 @@ struct store_row {
 	int			 procs_known;	/* 0: list unreadable */
 	const struct store_row_proc *procs;	/* valid during the callback */
 	size_t			 nprocs;
+};
+
+/* One process on a GPU at a stored tick (store_scan_ticks). */
+struct store_tick_proc {
+	int64_t	proc_id;	/* key of store_process() */
+	int	util_pm;	/* own SM util, per mille, or UTIL_UNKNOWN */
+	int64_t	mem_mib;	/* or MIB_UNKNOWN */
+	int	mem_omitted;	/* internal: memory as at the tick before */
+};
+
+/* One GPU at a stored tick. */
+struct store_tick_gpu {
+	int64_t	gpu_id;		/* key of store_gpus() */
+	int	util_pm;	/* per mille, or UTIL_UNKNOWN */
+	int	util_max_pct;	/* -1 when unknown */
+	int	util_cover_pm;	/* -1 when not from samples */
+	int	util_src;	/* enum util_source */
+	int	procs_known;	/* 0: the process list could not be read */
+	size_t	first_proc;	/* its processes: procs[first_proc ...] */
+	size_t	nprocs;
+};
+
+/* A stored tick, decoded; valid during the callback only. */
+struct store_tick {
+	int64_t			 id;		/* write order */
+	int64_t			 ts_ms;
+	int64_t			 span_ms;
+	const struct store_tick_gpu *gpus;
+	size_t			 ngpus;
+	const struct store_tick_proc *procs;	/* of all its GPUs */
 };
 
 /* A new database at path, which must not exist; created 0640, no symlinks. */
@@ -146,7 +176,15 @@ int	store_scan_raw(struct store *, int64_t from_ms, int64_t to_ms,
 	    int64_t gpu_id, const struct thresholds *,
 	    const struct store_sink *, char *err, size_t errlen);
 /*
- * Every raw row with from_ms <= ts < to_ms in time order, decoded as the
+ * Every tick with from_ms <= ts < to_ms, decoded, in the order written
+ * (which is time order unless the wall clock stepped back). Nonzero from
+ * fn stops the scan with an error.
+ */
+int	store_scan_ticks(struct store *, int64_t from_ms, int64_t to_ms,
+	    int (*fn)(void *ctx, const struct store_tick *), void *ctx,
+	    char *err, size_t errlen);
+/*
+ * Every raw row with from_ms <= ts < to_ms in the order written, decoded as the
  * raw scan decodes it; gpu_id -1 for every GPU. A nonzero fn stops the
  * scan and returns -1, with the reason fn wrote into err.
  */
@@ -156,6 +194,15 @@ int	store_scan_rows(struct store *, int64_t from_ms, int64_t to_ms,
 /* The identity recorded for a process key. */
 int	store_process(struct store *, int64_t proc_id, uint32_t *pid,
 	    int64_t *start_ms, struct identity *, char *err, size_t errlen);
+/*
+ * The identities of many processes at once: ids sorted ascending, without
+ * repeats; fn is called for each one found, in that order. Much faster
+ * than store_process() in a loop when there are many.
+ */
+int	store_processes(struct store *, const int64_t *ids, size_t n,
+	    int (*fn)(void *ctx, int64_t proc_id, uint32_t pid,
+	    int64_t start_ms, const struct identity *), void *ctx,
+	    char *err, size_t errlen);
 
 /*
  * A consistent copy of an open database (a live collector's included) into

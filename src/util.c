@@ -184,13 +184,18 @@ digits(const char **p, int n, int *out)
 	return 0;
 }
 
-int
-util_parse_rfc3339(const char *s, int64_t *ms)
+/*
+ * The two time formats gua reads. Strict (RFC 3339) needs an offset;
+ * lenient (the original tool's Python isoformat) takes its absence as UTC
+ * and allows an offset with seconds, "+05:30:00".
+ */
+static int
+parse_time(const char *s, int lenient, int64_t *ms)
 {
 	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31,
 		30, 31 };
 	const char *p = s;
-	int y, mo, d, h, mi, sec, frac_ms = 0, off_min = 0;
+	int y, mo, d, h, mi, sec, frac_ms = 0, off_sec = 0;
 
 	if (digits(&p, 4, &y) || *p++ != '-' || digits(&p, 2, &mo) ||
 	    *p++ != '-' || digits(&p, 2, &d))
@@ -217,14 +222,28 @@ util_parse_rfc3339(const char *s, int64_t *ms)
 	if (*p == 'Z' || *p == 'z') {
 		p++;
 	} else if (*p == '+' || *p == '-') {
-		int sign = *p == '-' ? -1 : 1, oh, om;
+		int sign = *p == '-' ? -1 : 1, oh, om, os = 0;
 
 		p++;
 		if (digits(&p, 2, &oh) || *p++ != ':' || digits(&p, 2, &om) ||
 		    oh > 23 || om > 59)
 			return -1;
-		off_min = sign * (oh * 60 + om);
-	} else {
+		if (lenient && *p == ':') {
+			/* Python writes seconds (and microseconds) of odd
+			   offsets; a fraction of a second is dropped. */
+			p++;
+			if (digits(&p, 2, &os) || os > 59)
+				return -1;
+			if (*p == '.') {
+				p++;
+				if (*p < '0' || *p > '9')
+					return -1;
+				while (*p >= '0' && *p <= '9')
+					p++;
+			}
+		}
+		off_sec = sign * (oh * 3600 + om * 60 + os);
+	} else if (!lenient) {
 		return -1;
 	}
 	if (*p != '\0')
@@ -239,8 +258,20 @@ util_parse_rfc3339(const char *s, int64_t *ms)
 	*ms = util_days_from_civil(y, (unsigned)mo, (unsigned)d) * MS_PER_DAY +
 	    (int64_t)h * MS_PER_HOUR + (int64_t)mi * MS_PER_MINUTE +
 	    (int64_t)sec * MS_PER_SECOND + frac_ms -
-	    (int64_t)off_min * MS_PER_MINUTE;
+	    (int64_t)off_sec * MS_PER_SECOND;
 	return 0;
+}
+
+int
+util_parse_rfc3339(const char *s, int64_t *ms)
+{
+	return parse_time(s, 0, ms);
+}
+
+int
+util_parse_iso8601(const char *s, int64_t *ms)
+{
+	return parse_time(s, 1, ms);
 }
 
 int

@@ -45,6 +45,12 @@ void	util_format_rfc3339_ms(int64_t ms, char *buf, size_t len);
  * a Z or +HH:MM / -HH:MM offset; a space may replace the T). Returns 0 or -1.
  */
 int	util_parse_rfc3339(const char *s, int64_t *ms);
+/*
+ * Parses what Python's datetime.isoformat() writes (and SQLite's
+ * "YYYY-MM-DD HH:MM:SS"): as RFC 3339, but a missing offset means UTC and
+ * an offset may carry seconds. Returns 0 or -1.
+ */
+int	util_parse_iso8601(const char *s, int64_t *ms);
 
 /* Days since 1970-01-01 for a proleptic Gregorian date (no time zones). */
 int64_t	util_days_from_civil(int64_t y, unsigned m, unsigned d);

@@ -92,7 +92,7 @@ gua version extra
 expect_rc 2
 expect_err "unexpected argument 'extra'"
 
-for c in doctor daemon start status stop import; do
+for c in doctor daemon start status stop; do
 	t "$c is not in this build"
 	gua "$c"
 	expect_rc 1

@@ -1,6 +1,7 @@
 #include "fixture.h"
 #include "harness.h"
 #include "report.h"
+#include "workload.h"
 
 #define T0	1795602600000LL		/* 2026-11-25T10:30:00Z, a Wednesday */
 #define SEC	1000LL
@@ -266,11 +267,106 @@ test_rollups_equal_raw(void)
 	tick_free(&t);
 }
 
+/*
+ * The same over the benchmark's workload, two days of it: processes that
+ * come and go, PIDs reused, collector restarts, bulk transactions. Every
+ * window starts and ends mid-hour, or on an hour, or one ms off one.
+ */
+static void
+test_generated_history(void)
+{
+	struct workload w;
+	struct workload_state ws;
+	struct store *s;
+	struct tick t;
+	char err[512];
+	int new_run, n = 0, ok = 1, used = 0;
+	int64_t first, last;
+
+	memset(&t, 0, sizeof(t));
+	CHECK_INT(workload_named("small", &w), 0);
+	CHECK_INT(workload_start(&ws, &w), 0);
+	s = fixture_create("generated.db", w.interval_ms);
+	while (workload_next(&ws, &t, &new_run) == 1) {
+		if (new_run || n % 500 == 0) {
+			if (n > 0 && store_commit(s, err, sizeof(err)) != 0)
+				break;
+			if (new_run)
+				store_begin_run(s, t.ts_ms, w.interval_ms, "test",
+				    "1", err, sizeof(err));
+			store_begin(s, err, sizeof(err));
+		}
+		if (store_write_tick(s, &t, err, sizeof(err)) != 0)
+			break;
+		n++;
+	}
+	CHECK_INT(store_commit(s, err, sizeof(err)), 0);
+	/* Two days at a minute, less the two restarts' gaps. */
+	CHECK(n > 2000 && n < workload_ticks(&w));
+	first = ws.first_ms;
+	last = w.end_ms;
+	for (int k = 0; k < 40; k++) {
+		struct report_options o;
+		struct report a, b;
+		int64_t until, since;
+
+		until = first + (int64_t)rnd((unsigned)(last - first +
+		    MS_PER_HOUR));
+		since = MS_PER_HOUR + (int64_t)rnd(20 * MS_PER_HOUR);
+		switch (k % 4) {
+		case 1:		/* the window ends on an hour */
+			until = util_hour_floor(until) - 1;
+			break;
+		case 2:		/* ... and starts on one */
+			until = util_hour_floor(until) - 1;
+			since = since / MS_PER_HOUR * MS_PER_HOUR;
+			break;
+		case 3:		/* one ms past an hour */
+			until = util_hour_floor(until);
+			break;
+		}
+		o = options(until, since);
+		if (k % 5 == 0)
+			report_find_gpu(s, "1", &o.gpu_id, err, sizeof(err));
+		if (report_build(s, &o, &a, err, sizeof(err)) != 0) {
+			fprintf(stderr, "%s\n", err);
+			ok = 0;
+			break;
+		}
+		o.force_raw = 1;
+		if (report_build(s, &o, &b, err, sizeof(err)) != 0) {
+			fprintf(stderr, "%s\n", err);
+			report_free(&a);
+			ok = 0;
+			break;
+		}
+		used += a.used_rollups;
+		if (!same_report(&a, &b) || a.nsessions == 0) {
+			fprintf(stderr, "window until=%lld since=%lld differs\n",
+			    (long long)until, (long long)since);
+			ok = 0;
+		}
+		for (size_t i = 0; i < a.nsessions; i++)
+			if (a.sessions[i].pid != b.sessions[i].pid ||
+			    strcmp(a.sessions[i].who.cmdline,
+			    b.sessions[i].who.cmdline) != 0)
+				ok = 0;
+		report_free(&a);
+		report_free(&b);
+	}
+	CHECK(ok);
+	CHECK(used > 30);
+	store_close(s);
+	workload_end(&ws);
+	tick_free(&t);
+}
+
 int
 main(void)
 {
 	test_hand();
 	test_gap();
 	test_rollups_equal_raw();
+	test_generated_history();
 	HARNESS_DONE();
 }

@@ -4,6 +4,7 @@
 
 #include "fixture.h"
 #include "harness.h"
+#include "store-internal.h"
 
 /* Sums whatever a scan feeds, to compare paths and check totals. */
 struct sums {
@@ -57,6 +58,38 @@ count_rows(const char *path, const char *sql)
 		sqlite3_finalize(st);
 	}
 	sqlite3_close(db);
+	return n;
+}
+
+/* How many process entries of all ticks carry their memory. */
+static int64_t
+memory_entries(const char *path)
+{
+	struct store_unpacked u;
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	int64_t n = 0;
+
+	memset(&u, 0, sizeof(u));
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "SELECT gpus FROM ticks ORDER BY id", -1, &st,
+	    NULL) != SQLITE_OK) {
+		sqlite3_close(db);
+		return -1;
+	}
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		if (store_unpack_tick(sqlite3_column_blob(st, 0),
+		    (size_t)sqlite3_column_bytes(st, 0), &u) != 0) {
+			n = -1;
+			break;
+		}
+		for (size_t i = 0; i < u.nprocs; i++)
+			n += !u.procs[i].mem_omitted;
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	free(u.gpus);
+	free(u.procs);
 	return n;
 }
 
@@ -222,9 +255,9 @@ test_round_trip(void)
 	CHECK_INT(count_rows(path, "SELECT count(*) FROM procs"), 3);
 	CHECK_INT(count_rows(path, "SELECT count(*) FROM procs WHERE pid=4242"),
 	    2);
-	/* Memory is logged only when it changes: carol 1000 then 2000, dave
-	   500, erin 300. */
-	CHECK_INT(count_rows(path, "SELECT count(*) FROM proc_mem"), 4);
+	/* Memory is packed only when it changes within the hour: carol 1000
+	   then 2000, dave 500, erin 300. */
+	CHECK_INT(memory_entries(path), 4);
 	CHECK_INT(count_rows(path, "PRAGMA application_id"),
 	    STORE_APPLICATION_ID);
 	CHECK_INT(count_rows(path, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
@@ -333,11 +366,88 @@ test_unknown_memory(void)
 	tick_free(&t);
 }
 
+/* Sums of a raw scan and of the rollups over [from, to), hours whole. */
+static int
+raw_equals_rollups(struct store *s, int64_t from, int64_t to)
+{
+	struct thresholds thr;
+	struct store_sink sink = { NULL, sum_gpu, sum_proc, NULL };
+	struct sums raw, roll;
+	char err[512];
+
+	classify_defaults(&thr);
+	sums_init(&raw);
+	sums_init(&roll);
+	sink.ctx = &raw;
+	if (store_scan_raw(s, from, to, -1, &thr, &sink, err,
+	    sizeof(err)) != 0) {
+		fprintf(stderr, "%s\n", err);
+		return 0;
+	}
+	sink.ctx = &roll;
+	if (store_scan_rollups(s, from, to, -1, &sink, err, sizeof(err)) != 0)
+		return 0;
+	return memcmp(&raw.gpu, &roll.gpu, sizeof(raw.gpu)) == 0 &&
+	    memcmp(&raw.proc, &roll.proc, sizeof(raw.proc)) == 0;
+}
+
+/*
+ * The wall clock steps back, across an hour and within one, and a process
+ * is listed twice in a tick: memory packed only on change must still be
+ * read back right, and the hours reloaded and added to.
+ */
+static void
+test_clock_steps_back(void)
+{
+	static const int64_t at[] = { 0, 10, 20, -10, 5, 30, 40, 15, 50 };
+	int64_t base = 1795600800000LL;		/* 10:00:00 UTC */
+	struct store *s = fixture_create("clock.db", 10000);
+	struct sums raw;
+	struct store_sink sink = { NULL, sum_gpu, sum_proc, NULL };
+	struct thresholds thr;
+	struct tick t;
+	char err[512];
+
+	classify_defaults(&thr);
+	memset(&t, 0, sizeof(t));
+	CHECK_INT(store_begin(s, err, sizeof(err)), 0);
+	for (size_t i = 0; i < ARRAY_LEN(at); i++) {
+		struct tick_gpu *g = fixture_gpu(&t, 0, 1);
+
+		fixture_proc(g, 10, 1, "u", 500, 0);
+		if (i >= 5)	/* listed twice, the second time bigger */
+			fixture_proc(g, 10, 1, "u", 700, 0);
+		fixture_proc(g, 20, 1, "v", 300 + (i == 6) * 100, 0);
+		fixture_write(s, &t, base + at[i] * 1000, 10000);
+	}
+	CHECK_INT(store_commit(s, err, sizeof(err)), 0);
+	CHECK(raw_equals_rollups(s, base - MS_PER_HOUR, base + MS_PER_HOUR));
+	CHECK(raw_equals_rollups(s, base - MS_PER_HOUR, base));
+	sums_init(&raw);
+	sink.ctx = &raw;
+	CHECK_INT(store_scan_raw(s, base, base + MS_PER_HOUR, -1, &thr, &sink,
+	    err, sizeof(err)), 0);
+	CHECK_INT(raw.gpu.n[STATE_IDLE_HELD], 8);
+	/* 500 + 300 for four ticks; 500 + 700 + 300 (+100 once) for four. */
+	CHECK_INT(raw.proc.idle_mib_ms, (4 * 800LL + 4 * 1500 + 100) * 10000);
+	CHECK_INT(raw.proc.n, 4 * 2 + 4 * 3);
+	/* A window inside the hour, after the clock stepped back in it. */
+	sums_init(&raw);
+	sink.ctx = &raw;
+	CHECK_INT(store_scan_raw(s, base + 12000, base + 35000, -1, &thr,
+	    &sink, err, sizeof(err)), 0);
+	CHECK_INT(raw.gpu_calls, 3);	/* at 20, 30 and 15 s */
+	CHECK_INT(raw.proc.idle_mib_ms, (800LL + 1500 + 1500) * 10000);
+	store_close(s);
+	tick_free(&t);
+}
+
 int
 main(void)
 {
 	test_bad_files();
 	test_round_trip();
 	test_unknown_memory();
+	test_clock_steps_back();
 	HARNESS_DONE();
 }

@@ -37,6 +37,33 @@ test_time(void)
 	CHECK_INT(util_parse_rfc3339("2026-11-25", &ms), -1);
 	CHECK_INT(util_parse_rfc3339("2026-11-25T10:30:00Zjunk", &ms), -1);
 	CHECK_INT(util_parse_rfc3339("", &ms), -1);
+	CHECK_INT(util_parse_rfc3339("2026-11-25T10:30:00+05:30:00", &ms), -1);
+	/* The original tool's timestamps: Python's isoformat(). */
+	CHECK_INT(util_parse_iso8601("2026-11-25T10:30:00.123456+00:00", &ms), 0);
+	CHECK_INT(ms, 1795602600123LL);
+	CHECK_INT(util_parse_iso8601("2026-11-25T10:30:00.999999", &ms), 0);
+	CHECK_INT(ms, 1795602600999LL);
+	CHECK_INT(util_parse_iso8601("2026-11-25T10:30:00", &ms), 0);
+	CHECK_INT(ms, 1795602600000LL);
+	CHECK_INT(util_parse_iso8601("2026-11-25 10:30:00", &ms), 0);
+	CHECK_INT(ms, 1795602600000LL);
+	CHECK_INT(util_parse_iso8601("2026-11-25T16:00:00+05:30", &ms), 0);
+	CHECK_INT(ms, 1795602600000LL);
+	CHECK_INT(util_parse_iso8601("2026-11-25T05:30:00-05:00", &ms), 0);
+	CHECK_INT(ms, 1795602600000LL);
+	CHECK_INT(util_parse_iso8601("2026-11-25T10:30:30+00:00:30", &ms), 0);
+	CHECK_INT(ms, 1795602600000LL);
+	CHECK_INT(util_parse_iso8601("2026-11-25T10:30:30+00:00:30.5", &ms), 0);
+	CHECK_INT(ms, 1795602600000LL);
+	CHECK_INT(util_parse_iso8601("2026-11-25T10:30:00Z", &ms), 0);
+	CHECK_INT(ms, 1795602600000LL);
+	CHECK_INT(util_parse_iso8601("2026-11-25T10:30", &ms), -1);
+	CHECK_INT(util_parse_iso8601("2026-11-25T10:30:00.", &ms), -1);
+	CHECK_INT(util_parse_iso8601("2026-11-25T10:30:00+00", &ms), -1);
+	CHECK_INT(util_parse_iso8601("2026-11-25T10:30:00+00:00:", &ms), -1);
+	CHECK_INT(util_parse_iso8601("2026-11-25T10:30:00 ", &ms), -1);
+	CHECK_INT(util_parse_iso8601("2026-02-30T10:30:00", &ms), -1);
+	CHECK_INT(util_parse_iso8601("", &ms), -1);
 	/* Before the epoch: floor, not truncation. */
 	CHECK_INT(util_hour_floor(-1), -MS_PER_HOUR);
 	CHECK_INT(util_weekday(-1), 3);		/* 1969-12-31, a Wednesday */

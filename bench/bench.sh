@@ -1,0 +1,104 @@
+#!/bin/sh
+# make bench: measures gua on generated histories and prints one table.
+# Every figure is the median of $RUNS runs ($IMPORT_RUNS for import).
+# Timings are reported, never asserted. Run by the Makefile, which builds
+# and caches the histories in $DIR:
+#   lab12.db      12 GPUs x 30 days at 30 s, through gua's write path
+#   year8.db      8 GPUs x 365 days at 30 s
+#   lab12-old.db  lab12 in gpu-usage-audit 1.0's format, memory changing
+#                 every tick (the import's worst case)
+set -eu
+: "${GUA:?}" "${GEN:?}" "${RUN:?}" "${DIR:?}"
+RUNS=${RUNS:-7}
+IMPORT_RUNS=${IMPORT_RUNS:-3}
+SCRATCH=$DIR/scratch
+rm -rf "$SCRATCH"
+mkdir -p "$SCRATCH"
+trap 'rm -rf "$SCRATCH"' EXIT
+
+row() { printf '%-8s  %-36s  %-34s  %s\n' "$1" "$2" "$3" "$4"; }
+mb() { awk -v b="$1" 'BEGIN { printf "%.1f MB", b / 1e6 }'; }
+size() { wc -c <"$1" | tr -d ' '; }
+median() {
+	sort -n | awk '{ v[NR] = $1 } END {
+	    print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+# time_rss WALL_MS RSS_KIB: "12.3 ms, 4.1 MB RSS"
+time_rss() {
+	awk -v t="$1" -v r="$2" 'BEGIN {
+	    if (t >= 1000) printf "%.1f s", t / 1000; else printf "%.1f ms", t
+	    printf ", %.1f MB RSS", r * 1024 / 1e6 }'
+}
+
+cpu=$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo 2>/dev/null | head -n 1)
+load=$(cut -d ' ' -f 1 /proc/loadavg 2>/dev/null || echo '?')
+echo "gua bench: ${cpu:-unknown CPU}, $(nproc 2>/dev/null || echo '?') CPUs" \
+    "(load $load), $("$GEN" about); medians of $RUNS runs (import: $IMPORT_RUNS)."
+echo "Times are wall clock of the whole command, RSS its peak; MB = 10^6 bytes."
+echo
+row workload measurement "median" target
+row -------- ------------------------------------ \
+    ---------------------------------- ----------------
+
+# database WORKLOAD GPU_DAYS DESCRIPTION TARGET
+database() {
+	b=$(size "$DIR/$1.db")
+	row "$1" "database, $3" "$(mb "$b"), $(awk -v b="$b" -v d="$2" \
+	    'BEGIN { printf "%.1f KB/GPU-day", b / d / 1000 }')" "$4"
+}
+
+# report WORKLOAD DB NOW WINDOW TARGET
+report() {
+	set -- "$1" "$2" "$3" "$4" "$5" $("$RUN" "$RUNS" env GUA_NOW="$3" \
+	    "$GUA" report --db "$2" --since "$4")
+	row "$1" "report --since $4" "$(time_rss "$6" "$7")" "$5"
+}
+
+database lab12 360 "12 GPUs x 30 days" "<= 40 MB"
+end=$("$GEN" end lab12)
+report lab12 "$DIR/lab12.db" "$end" 1h ""
+report lab12 "$DIR/lab12.db" "$end" 1d ""
+report lab12 "$DIR/lab12.db" "$end" 30d "<= 50 ms, <= 16 MB"
+report lab12 "$DIR/lab12.db" "$end" 365d ""
+
+database year8 2920 "8 GPUs x 365 days" ""
+end=$("$GEN" end year8)
+report year8 "$DIR/year8.db" "$end" 1h "<= 10 ms"
+report year8 "$DIR/year8.db" "$end" 1d ""
+report year8 "$DIR/year8.db" "$end" 30d ""
+report year8 "$DIR/year8.db" "$end" 365d "<= 100 ms, <= 16 MB"
+
+# The collector's write path, in process: 8 GPUs, 64 processes in all,
+# one transaction per tick with synchronous=FULL, 2000 ticks. (With the
+# NVML collector and its fake library, a second row can time the daemon
+# itself: $RUN reports a command's CPU time as its third figure.)
+: >"$SCRATCH/collector"
+i=0
+while [ $i -lt "$RUNS" ]; do
+	rm -f "$SCRATCH/c.db" "$SCRATCH/c.db-wal" "$SCRATCH/c.db-shm"
+	"$GEN" collector 8 64 2000 "$SCRATCH/c.db" >>"$SCRATCH/collector"
+	i=$((i + 1))
+done
+us=$(awk '{ print $1 }' "$SCRATCH/collector" | median)
+kib=$(awk '{ print $2 }' "$SCRATCH/collector" | median)
+row 8x64 "store write path, 8 GPUs x 64 procs" "$(awk -v u="$us" \
+    -v k="$kib" 'BEGIN { printf "%.2f ms CPU/tick, %.1f MB RSS", u / 1000,
+    k * 1024 / 1e6 }')" "<= 2 ms, <= 4 MB"
+
+set -- $("$RUN" -r "$SCRATCH/demo.db" "$RUNS" "$GUA" demo --db \
+    "$SCRATCH/demo.db")
+row demo "gua demo (30 ticks)" "$(time_rss "$1" "$2")" ""
+set -- $("$RUN" -r "$SCRATCH/demo.db" "$RUNS" "$GUA" demo --ticks 100000 \
+    --db "$SCRATCH/demo.db")
+row demo "gua demo --ticks 100000" "$(time_rss "$1" "$2")" ""
+
+old="$DIR/lab12-old.db"
+row import "old format (input), lab12" "$(mb "$(size "$old")")" ""
+set -- $("$RUN" -r "$SCRATCH/imported.db" "$IMPORT_RUNS" "$GUA" import \
+    "$old" --db "$SCRATCH/imported.db")
+row import "gua import" "$(time_rss "$1" "$2")" "<= 60 s"
+"$GUA" import "$old" --db "$SCRATCH/imported.db" >/dev/null
+row import "database imported" "$(mb "$(size "$SCRATCH/imported.db")")" \
+    "<= 50 MB"
+report import "$SCRATCH/imported.db" "$("$GEN" end lab12 1000)" 30d \
+    "<= 100 ms"

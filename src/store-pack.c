@@ -1,0 +1,368 @@
+/*
+ * The packed formats of the two big tables, as unsigned LEB128 varints.
+ *
+ * ticks.gpus, per GPU of the tick:
+ *   gpu key; flags (bit 0 util known, 1 util_max known, 2 cover known,
+ *   3 process list known, bits 4-7 util_src); util_pm; util_max_pct;
+ *   zigzag(1000 - cover_pm) (so a full cover is one byte); then, with a
+ *   known list, the number of processes and per process:
+ *   proc key << 1 | memory present; own util_pm + 1 (0 unknown);
+ *   memory MiB + 1 (0 unknown) when present.
+ * A process's memory is left out when it is what the same process had on
+ * the same GPU in the tick just before (id - 1) in the same UTC hour, at an
+ * earlier or equal time: so a reader that starts at an hour's first tick
+ * and goes in id order always has it, and steady memory costs nothing.
+ *
+ * hours.gpus, per GPU: gpu key; ms[4]; n[4]; util_pm_ms; util_ms.
+ * hours.procs, per (GPU, process): gpu key; proc key; ms; n; idle_ms;
+ *   idle_mib_ms; peak_mib + 1; first_ms and last_ms after the hour.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "store-internal.h"
+
+int
+store_buf_reserve(struct store_buf *b, size_t more)
+{
+	size_t ncap;
+	unsigned char *np;
+
+	if (more <= b->cap - b->len)
+		return 0;
+	if (more > SIZE_MAX / 2 - b->len)
+		return -1;
+	ncap = b->cap ? b->cap : 256;
+	while (ncap - b->len < more)
+		ncap *= 2;
+	if ((np = realloc(b->p, ncap)) == NULL)
+		return -1;
+	b->p = np;
+	b->cap = ncap;
+	return 0;
+}
+
+/* Appends a varint; the caller reserved STORE_VARINT_MAX bytes. */
+static void
+put(struct store_buf *b, uint64_t v)
+{
+	b->len += store_varint_put(b->p + b->len, v);
+}
+
+static uint64_t
+zigzag(int64_t v)
+{
+	return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+}
+
+static int64_t
+unzigzag(uint64_t v)
+{
+	return (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
+}
+
+int
+store_pack_gpu(struct store_buf *b, int64_t gpu_id, const struct tick_gpu *g)
+{
+	unsigned flags = (unsigned)g->util_src << 4;
+
+	if (store_buf_reserve(b, 6 * STORE_VARINT_MAX) != 0)
+		return -1;
+	if (g->util_pm != UTIL_UNKNOWN)
+		flags |= 1;
+	if (g->util_max_pct >= 0)
+		flags |= 2;
+	if (g->util_cover_pm >= 0)
+		flags |= 4;
+	if (g->procs_known)
+		flags |= 8;
+	put(b, (uint64_t)gpu_id);
+	put(b, flags);
+	if (flags & 1)
+		put(b, (uint64_t)g->util_pm);
+	if (flags & 2)
+		put(b, (uint64_t)g->util_max_pct);
+	if (flags & 4)
+		put(b, zigzag(1000 - (int64_t)g->util_cover_pm));
+	if (flags & 8)
+		put(b, g->nprocs);
+	return 0;
+}
+
+int
+store_pack_proc(struct store_buf *b, int64_t proc_id, int util_pm,
+    int with_mem, int64_t mem_mib)
+{
+	if (store_buf_reserve(b, 3 * STORE_VARINT_MAX) != 0)
+		return -1;
+	put(b, (uint64_t)proc_id << 1 | (with_mem ? 1 : 0));
+	put(b, util_pm == UTIL_UNKNOWN ? 0 : (uint64_t)util_pm + 1);
+	if (with_mem)
+		put(b, mem_mib == MIB_UNKNOWN ? 0 : (uint64_t)mem_mib + 1);
+	return 0;
+}
+
+/* A cursor over a blob; any overrun or oversized value marks it bad. */
+struct cursor {
+	const unsigned char	*p;
+	size_t			 len, off;
+	int			 bad;
+};
+
+static uint64_t
+get(struct cursor *c)
+{
+	uint64_t v = 0;
+
+	for (int shift = 0; shift < 64 && c->off < c->len; shift += 7) {
+		unsigned char b = c->p[c->off++];
+
+		v |= (uint64_t)(b & 0x7f) << shift;
+		if (b < 0x80)
+			return v;
+	}
+	c->bad = 1;
+	return 0;
+}
+
+/* A value that must fit in an int64_t. */
+static int64_t
+get_i64(struct cursor *c)
+{
+	uint64_t v = get(c);
+
+	if (v > INT64_MAX) {
+		c->bad = 1;
+		return 0;
+	}
+	return (int64_t)v;
+}
+
+static int
+get_int(struct cursor *c)
+{
+	uint64_t v = get(c);
+
+	if (v > INT32_MAX) {
+		c->bad = 1;
+		return 0;
+	}
+	return (int)v;
+}
+
+int
+store_unpack_tick(const void *blob, size_t len, struct store_unpacked *u)
+{
+	struct cursor c = { blob, len, 0, 0 };
+
+	u->ngpus = 0;
+	u->nprocs = 0;
+	while (!c.bad && c.off < c.len) {
+		struct store_tick_gpu *g;
+		unsigned flags;
+		uint64_t n;
+
+		if (u->ngpus == u->gpus_cap) {
+			size_t ncap = u->gpus_cap ? u->gpus_cap * 2 : 16;
+			struct store_tick_gpu *ng = realloc(u->gpus,
+			    ncap * sizeof(*ng));
+
+			if (ng == NULL)
+				return -2;
+			u->gpus = ng;
+			u->gpus_cap = ncap;
+		}
+		g = &u->gpus[u->ngpus++];
+		memset(g, 0, sizeof(*g));
+		g->gpu_id = get_i64(&c);
+		flags = (unsigned)get_int(&c);
+		g->util_src = (int)(flags >> 4);
+		g->util_pm = flags & 1 ? get_int(&c) : UTIL_UNKNOWN;
+		g->util_max_pct = flags & 2 ? get_int(&c) : -1;
+		g->util_cover_pm = flags & 4 ?
+		    (int)(1000 - unzigzag(get(&c))) : -1;
+		g->procs_known = (flags & 8) != 0;
+		g->first_proc = u->nprocs;
+		n = g->procs_known ? get(&c) : 0;
+		if (n > len) {
+			c.bad = 1;
+			break;
+		}
+		for (uint64_t i = 0; i < n && !c.bad; i++) {
+			struct store_tick_proc *p;
+			int64_t key;
+			uint64_t util;
+
+			if (u->nprocs == u->procs_cap) {
+				size_t ncap = u->procs_cap ? u->procs_cap * 2 :
+				    64;
+				struct store_tick_proc *np = realloc(u->procs,
+				    ncap * sizeof(*np));
+
+				if (np == NULL)
+					return -2;
+				u->procs = np;
+				u->procs_cap = ncap;
+			}
+			p = &u->procs[u->nprocs++];
+			key = get_i64(&c);
+			p->proc_id = key >> 1;
+			util = get(&c);
+			if (util > (uint64_t)INT32_MAX)
+				c.bad = 1;
+			p->util_pm = util == 0 ? UTIL_UNKNOWN : (int)util - 1;
+			p->mem_mib = MIB_UNKNOWN;
+			p->mem_omitted = !(key & 1);
+			if (key & 1)
+				p->mem_mib = get_i64(&c) - 1;
+		}
+		g->nprocs = u->nprocs - g->first_proc;
+	}
+	return c.bad ? -1 : 0;
+}
+
+int
+store_pack_hour(struct store_buf *gb, struct store_buf *pb,
+    const struct store_hour *h)
+{
+	gb->len = 0;
+	pb->len = 0;
+	if (store_buf_reserve(gb, h->ngpus * 11 * STORE_VARINT_MAX) != 0 ||
+	    store_buf_reserve(pb, h->nprocs * 9 * STORE_VARINT_MAX) != 0)
+		return -1;
+	for (size_t i = 0; i < h->ngpus; i++) {
+		const struct rollup_gpu *r = &h->gpus[i].r;
+
+		put(gb, (uint64_t)h->gpus[i].gpu);
+		for (int k = 0; k < STATE_COUNT; k++)
+			put(gb, (uint64_t)r->ms[k]);
+		for (int k = 0; k < STATE_COUNT; k++)
+			put(gb, (uint64_t)r->n[k]);
+		put(gb, (uint64_t)r->util_pm_ms);
+		put(gb, (uint64_t)r->util_ms);
+	}
+	for (size_t i = 0; i < h->nprocs; i++) {
+		const struct rollup_proc *r = &h->procs[i].r;
+
+		put(pb, (uint64_t)h->procs[i].gpu);
+		put(pb, (uint64_t)h->procs[i].proc);
+		put(pb, (uint64_t)r->ms);
+		put(pb, (uint64_t)r->n);
+		put(pb, (uint64_t)r->idle_ms);
+		put(pb, (uint64_t)r->idle_mib_ms);
+		put(pb, (uint64_t)(r->peak_mib + 1));
+		put(pb, (uint64_t)(r->first_ms - h->hour_ms));
+		put(pb, (uint64_t)(r->last_ms - h->hour_ms));
+	}
+	return 0;
+}
+
+void
+store_hour_clear(struct store_hour *h, int64_t hour_ms)
+{
+	h->hour_ms = hour_ms;
+	h->first_tick = h->last_tick = 0;
+	h->ngpus = 0;
+	h->nprocs = 0;
+	h->dirty = 0;
+	imap_clear(&h->proc_slot);
+}
+
+void
+store_hour_free(struct store_hour *h)
+{
+	free(h->gpus);
+	free(h->procs);
+	imap_free(&h->proc_slot);
+	memset(h, 0, sizeof(*h));
+	h->hour_ms = STORE_NO_HOUR;
+}
+
+struct rollup_gpu *
+store_hour_gpu(struct store_hour *h, int64_t gpu)
+{
+	struct store_hour_gpu *g;
+
+	for (size_t i = 0; i < h->ngpus; i++)
+		if (h->gpus[i].gpu == gpu)
+			return &h->gpus[i].r;
+	if (h->ngpus == h->gpus_cap) {
+		size_t ncap = h->gpus_cap ? h->gpus_cap * 2 : 16;
+
+		if ((g = realloc(h->gpus, ncap * sizeof(*g))) == NULL)
+			return NULL;
+		h->gpus = g;
+		h->gpus_cap = ncap;
+	}
+	g = &h->gpus[h->ngpus++];
+	memset(g, 0, sizeof(*g));
+	g->gpu = gpu;
+	return &g->r;
+}
+
+struct rollup_proc *
+store_hour_proc(struct store_hour *h, int64_t gpu, int64_t proc, int index)
+{
+	struct store_hour_proc *p;
+	int64_t slot;
+
+	if (index && imap_get(&h->proc_slot, gpu, proc, &slot) == 0)
+		return &h->procs[slot].r;
+	if (h->nprocs == h->procs_cap) {
+		size_t ncap = h->procs_cap ? h->procs_cap * 2 : 64;
+
+		if ((p = realloc(h->procs, ncap * sizeof(*p))) == NULL)
+			return NULL;
+		h->procs = p;
+		h->procs_cap = ncap;
+	}
+	if (index && imap_put(&h->proc_slot, gpu, proc,
+	    (int64_t)h->nprocs) != 0)
+		return NULL;
+	p = &h->procs[h->nprocs++];
+	p->gpu = gpu;
+	p->proc = proc;
+	rollup_proc_init(&p->r);
+	return &p->r;
+}
+
+int
+store_unpack_hour(struct store_hour *h, const void *gblob, size_t glen,
+    const void *pblob, size_t plen, int index)
+{
+	struct cursor c = { gblob, glen, 0, 0 };
+
+	while (!c.bad && c.off < c.len) {
+		struct rollup_gpu *r = store_hour_gpu(h, get_i64(&c));
+
+		if (r == NULL)
+			return -2;
+		for (int k = 0; k < STATE_COUNT; k++)
+			r->ms[k] += get_i64(&c);
+		for (int k = 0; k < STATE_COUNT; k++)
+			r->n[k] += get_i64(&c);
+		r->util_pm_ms += get_i64(&c);
+		r->util_ms += get_i64(&c);
+	}
+	if (c.bad)
+		return -1;
+	c.p = pblob;
+	c.len = plen;
+	c.off = 0;
+	while (!c.bad && c.off < c.len) {
+		int64_t gpu = get_i64(&c), proc = get_i64(&c);
+		struct rollup_proc *r = store_hour_proc(h, gpu, proc, index), v;
+
+		if (r == NULL)
+			return -2;
+		v.ms = get_i64(&c);
+		v.n = get_i64(&c);
+		v.idle_ms = get_i64(&c);
+		v.idle_mib_ms = get_i64(&c);
+		v.peak_mib = get_i64(&c) - 1;
+		v.first_ms = h->hour_ms + get_i64(&c);
+		v.last_ms = h->hour_ms + get_i64(&c);
+		rollup_proc_merge(r, &v);
+	}
+	return c.bad ? -1 : 0;
+}
