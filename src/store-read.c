@@ -396,7 +396,9 @@ raw_tick(void *ctx, const struct store_tick *t)
 
 	for (size_t g = 0; g < t->ngpus; g++) {
 		const struct store_tick_gpu *tg = &t->gpus[g];
-		const struct store_tick_proc *procs = t->procs + tg->first_proc;
+		/* A tick whose GPUs have no process has no process array. */
+		const struct store_tick_proc *procs = tg->nprocs > 0 ?
+		    t->procs + tg->first_proc : NULL;
 		struct rollup_gpu rg;
 		int64_t held = 0;
 		int partial = !tg->procs_known;
@@ -448,7 +450,8 @@ row_tick(void *ctx, const struct store_tick *t)
 
 	for (size_t g = 0; g < t->ngpus; g++) {
 		const struct store_tick_gpu *tg = &t->gpus[g];
-		const struct store_tick_proc *tp = t->procs + tg->first_proc;
+		const struct store_tick_proc *tp = tg->nprocs > 0 ?
+		    t->procs + tg->first_proc : NULL;
 		struct store_row row;
 
 		if (rs->gpu_id >= 0 && tg->gpu_id != rs->gpu_id)

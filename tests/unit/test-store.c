@@ -442,10 +442,40 @@ test_clock_steps_back(void)
 	tick_free(&t);
 }
 
+/* GPUs that never had a process: no process array at all (found by fuzzing). */
+static void
+test_no_process_ever(void)
+{
+	struct store *s = fixture_create("empty-gpus.db", 1000);
+	struct store_sink sink = { NULL, sum_gpu, sum_proc, NULL };
+	struct thresholds thr;
+	struct sums raw;
+	struct tick t;
+	char err[512];
+
+	classify_defaults(&thr);
+	memset(&t, 0, sizeof(t));
+	for (int i = 0; i < 3; i++) {
+		fixture_gpu(&t, 0, 0);
+		fixture_gpu(&t, 1, 50);
+		fixture_write(s, &t, 1000 + i * 1000, 1000);
+	}
+	sums_init(&raw);
+	sink.ctx = &raw;
+	CHECK_INT(store_scan_raw(s, 0, 10000, -1, &thr, &sink, err,
+	    sizeof(err)), 0);
+	CHECK_INT(raw.gpu.n[STATE_TRULY_IDLE], 3);
+	CHECK_INT(raw.gpu.n[STATE_ACTIVE], 3);
+	CHECK_INT(raw.proc_calls, 0);
+	store_close(s);
+	tick_free(&t);
+}
+
 int
 main(void)
 {
 	test_bad_files();
+	test_no_process_ever();
 	test_round_trip();
 	test_unknown_memory();
 	test_clock_steps_back();
