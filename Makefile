@@ -47,6 +47,13 @@ LIBOBJ	:= $(filter-out $(BUILD)/src/main.o,$(OBJ))
 UNIT_SRC := $(wildcard tests/unit/test-*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
+# The fake NVML the tests load instead of NVIDIA's, in four symbol sets.
+# Built without sanitizers: an ASan gua dlopens it like any library.
+FAKE_DIR  := $(BUILD)/fake-nvml
+FAKE_LIBS := $(addprefix $(FAKE_DIR)/,libnvidia-ml.so.1 \
+	     libnvidia-ml-no-v3.so.1 libnvidia-ml-r535.so.1 \
+	     libnvidia-ml-old.so.1)
+
 .PHONY: all check demo install uninstall clean
 
 all: $(GUA)
@@ -65,11 +72,21 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/harness.h $(LIBOBJ)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(ALL_CFLAGS) -Isrc $(LDFLAGS) -o $@ $< $(LIBOBJ) $(LDLIBS)
 
+$(FAKE_DIR)/libnvidia-ml-no-v3.so.1: FAKE_DEF := -DFAKE_NO_V3
+$(FAKE_DIR)/libnvidia-ml-r535.so.1: FAKE_DEF := -DFAKE_R535
+$(FAKE_DIR)/libnvidia-ml-old.so.1: FAKE_DEF := -DFAKE_OLD
+$(FAKE_LIBS): $(FAKE_DIR)/%: tests/fake-nvml/fake-nvml.c
+	@mkdir -p $(@D)
+	@echo "  CC      $@"
+	$(Q)$(CC) -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -fPIC -shared \
+	    $(FAKE_DEF) -o $@ $<
+
 demo: $(GUA)
 	./$(GUA) demo
 
-check: $(GUA) $(UNIT_BIN)
-	@GUA=$(abspath $(GUA)) tests/run.sh $(UNIT_BIN)
+check: $(GUA) $(UNIT_BIN) $(FAKE_LIBS)
+	@GUA=$(abspath $(GUA)) FAKE_NVML=$(abspath $(FAKE_DIR)) \
+	    tests/run.sh $(UNIT_BIN)
 
 install: $(GUA)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
