@@ -114,6 +114,35 @@ store_newest_tick(struct store *s, int64_t before_ms, int64_t *ts_ms,
 }
 
 int
+store_summary(struct store *s, struct store_summary *out, char *err,
+    size_t errlen)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	/* count(*) and max(ts_ms) are answered from the ticks_ts index. */
+	if (sqlite3_prepare_v2(s->db, "SELECT (SELECT count(*) FROM ticks), "
+	    "(SELECT max(ts_ms) FROM ticks), r.started_ms, r.interval_ms, "
+	    "(SELECT count(*) FROM ticks WHERE run = r.id) FROM (SELECT 1) "
+	    "LEFT JOIN runs r ON r.id = (SELECT max(id) FROM runs)", -1, &st,
+	    NULL) != SQLITE_OK)
+		return store_sqlite_err(s, err, errlen, "reading ticks");
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		out->ticks = sqlite3_column_int64(st, 0);
+		out->last_tick_ms = sqlite3_column_int64(st, 1);
+		out->run_started_ms = sqlite3_column_int64(st, 2);
+		out->run_interval_ms = sqlite3_column_int64(st, 3);
+		out->run_ticks = sqlite3_column_int64(st, 4);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW)
+		return store_sqlite_err(s, err, errlen, "reading ticks");
+	return 0;
+}
+
+int
 store_run_intervals(struct store *s, int64_t from_ms, int64_t to_ms,
     int64_t **out, size_t *n, char *err, size_t errlen)
 {

@@ -295,6 +295,19 @@ test_round_trip(void)
 	CHECK_INT(count_rows(path, "SELECT count(*) FROM runs"), 2);
 	CHECK_INT(count_rows(path, "SELECT count(*) FROM procs"), 3);
 	CHECK_INT(count_rows(path, "PRAGMA integrity_check") , 0);
+	/* What status shows: the file's ticks and the latest run's. */
+	{
+		struct store_summary sum;
+
+		CHECK_INT(store_open_read(&s, path, err, sizeof(err)), 0);
+		CHECK_INT(store_summary(s, &sum, err, sizeof(err)), 0);
+		CHECK_INT(sum.ticks, 7);
+		CHECK_INT(sum.last_tick_ms, base + 70000);
+		CHECK_INT(sum.run_started_ms, base + 70000);
+		CHECK_INT(sum.run_interval_ms, 10000);
+		CHECK_INT(sum.run_ticks, 1);
+		store_close(s);
+	}
 	tick_free(&t);
 }
 
