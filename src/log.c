@@ -12,25 +12,28 @@
 
 static int	 log_fd = STDERR_FILENO;	/* where lines go */
 static char	*log_path;			/* NULL: stderr */
+static int	 log_captures;			/* stderr is the log file */
 
 static int
-open_path(const char *path, char *err, size_t errlen)
+open_path(const char *path, int *created, char *err, size_t errlen)
 {
-	int created;
+	int dummy;
 
-	return util_open_own(path, O_WRONLY | O_APPEND, 0640, &created, err,
-	    errlen);
+	return util_open_own(path, O_WRONLY | O_APPEND, 0640,
+	    created ? created : &dummy, err, errlen);
 }
 
 int
-log_open(const char *path, char *err, size_t errlen)
+log_open(const char *path, int *created, char *err, size_t errlen)
 {
 	int fd;
 
 	log_close();
+	if (created != NULL)
+		*created = 0;
 	if (path == NULL)
 		return 0;
-	if ((fd = open_path(path, err, errlen)) < 0)
+	if ((fd = open_path(path, created, err, errlen)) < 0)
 		return -1;
 	if ((log_path = strdup(path)) == NULL) {
 		close(fd);
@@ -47,11 +50,22 @@ log_reopen(char *err, size_t errlen)
 
 	if (log_path == NULL)
 		return 0;
-	if ((fd = open_path(log_path, err, errlen)) < 0)
+	if ((fd = open_path(log_path, NULL, err, errlen)) < 0)
 		return -1;
 	close(log_fd);
 	log_fd = fd;
+	if (log_captures)
+		dup2(log_fd, STDERR_FILENO);
 	return 0;
+}
+
+void
+log_capture_stderr(void)
+{
+	if (log_path == NULL)
+		return;
+	dup2(log_fd, STDERR_FILENO);
+	log_captures = 1;
 }
 
 void
@@ -62,6 +76,7 @@ log_close(void)
 	free(log_path);
 	log_path = NULL;
 	log_fd = STDERR_FILENO;
+	log_captures = 0;
 }
 
 static void

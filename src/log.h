@@ -9,12 +9,21 @@
 
 #include <stddef.h>
 
-/* Logs to path (created 0640, appended, never through a link), or to
-   stderr when path is NULL. Returns 0, or -1 with err. */
-int	log_open(const char *path, char *err, size_t errlen);
+/*
+ * Logs to path (created 0640, appended, never through a link), or to
+ * stderr when path is NULL. *created (may be NULL) says whether the file
+ * is new. Returns 0, or -1 with err.
+ */
+int	log_open(const char *path, int *created, char *err, size_t errlen);
 /* Opens the same path again (after rotation); stderr stays stderr. */
 int	log_reopen(char *err, size_t errlen);
 void	log_close(void);
+/*
+ * Points stderr at the log file too (a background collector has no
+ * terminal), so what a library prints, or a sanitizer report, is kept.
+ * Kept across log_reopen.
+ */
+void	log_capture_stderr(void);
 
 void	log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The same with "warning: " in front. */

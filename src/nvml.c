@@ -356,8 +356,9 @@ nvml_load(struct nvml **out, const char *path, const struct nvml_log *log,
 		if (n->dl == NULL) {
 			const char *e = dlerror();
 
-			util_err(err, errlen, "cannot load NVML: %s",
-			    e ? e : path);
+			util_err(err, errlen, "cannot load NVML: %s (the "
+			    "library named by --nvml-library or "
+			    "GUA_NVML_LIBRARY)", e ? e : path);
 			free(n);
 			return -1;
 		}
@@ -374,7 +375,10 @@ nvml_load(struct nvml **out, const char *path, const struct nvml_log *log,
 				path = defaults[i];
 		}
 		if (n->dl == NULL) {
-			util_err(err, errlen, "cannot load NVML: %s", first);
+			util_err(err, errlen, "cannot load NVML: %s; is the "
+			    "NVIDIA driver installed? ('nvidia-smi' should "
+			    "list the GPUs; without a GPU, 'gua demo' shows "
+			    "what gua does)", first);
 			free(n);
 			return -1;
 		}

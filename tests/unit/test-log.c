@@ -30,13 +30,15 @@ main(void)
 	char link[128], err[256], want[64];
 	struct stat st;
 	const char *s;
+	int created;
 
 	if (mkdtemp(dir) == NULL)
 		return 1;
 	snprintf(path, sizeof(path), "%s/gua.log", dir);
 	snprintf(moved, sizeof(moved), "%s/gua.log.1", dir);
 	snprintf(link, sizeof(link), "%s/link.log", dir);
-	CHECK_INT(log_open(path, err, sizeof(err)), 0);
+	CHECK_INT(log_open(path, &created, err, sizeof(err)), 0);
+	CHECK_INT(created, 1);
 	CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0640);
 	log_info("started, %d GPUs", 2);
 	log_warn("a name with\na newline and \033[2J");
@@ -55,13 +57,14 @@ main(void)
 	CHECK(strstr(slurp(moved), "after rotation") == NULL);
 	/* Appends to an existing log, and refuses a link. */
 	log_close();
-	CHECK_INT(log_open(path, err, sizeof(err)), 0);
+	CHECK_INT(log_open(path, &created, err, sizeof(err)), 0);
+	CHECK_INT(created, 0);
 	log_info("appended");
 	s = slurp(path);
 	CHECK(strstr(s, "after rotation") != NULL && strstr(s, "appended"));
 	log_close();
 	CHECK_INT(symlink(path, link), 0);
-	CHECK_INT(log_open(link, err, sizeof(err)), -1);
+	CHECK_INT(log_open(link, NULL, err, sizeof(err)), -1);
 	CHECK(strstr(err, "symbolic link") != NULL);
 	unlink(link);
 	unlink(path);
