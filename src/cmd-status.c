@@ -5,6 +5,7 @@
  * is reported as such and its process is never signalled.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -44,6 +45,27 @@ struct status {
 	int			 have_sum;
 };
 
+/* Whether pid is a live process: a zombie has exited, only nobody has
+   reaped it yet. */
+static int
+alive(pid_t pid)
+{
+	struct identity_stat ps;
+	char path[32], buf[1024];
+	ssize_t n;
+	int fd;
+
+	if (pid <= 0 || (kill(pid, 0) != 0 && errno != EPERM))
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return 1;
+	n = read(fd, buf, sizeof(buf));
+	close(fd);
+	return !(n > 0 && identity_parse_stat(buf, (size_t)n, &ps) == 0 &&
+	    ps.state == 'Z');
+}
+
 /* The start time of a process, from /proc; 0 when it cannot be read. */
 static int64_t
 process_start(pid_t pid)
@@ -76,8 +98,7 @@ gather(const char *pid_file, struct status *s)
 	}
 	if (s->pf.state == PIDFILE_STALE) {
 		s->lsb = LSB_DEAD_PIDFILE;
-		s->pid_alive = s->pf.pid > 0 && (kill(s->pf.pid, 0) == 0 ||
-		    errno == EPERM);
+		s->pid_alive = alive(s->pf.pid);
 		return;
 	}
 	s->lsb = LSB_RUNNING;
