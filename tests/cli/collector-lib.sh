@@ -46,12 +46,11 @@ wait_until() {
 	return 0
 }
 
-# scenario: the fake NVML plays what is on stdin.
-scenario() {
-	cat >"$TMP/scenario"
-	FAKE_NVML_SCENARIO=$TMP/scenario
-	export FAKE_NVML_SCENARIO
-}
+# scenario: the fake NVML plays what is on stdin (also in a pipeline).
+FAKE_NVML_SCENARIO=$TMP/scenario
+export FAKE_NVML_SCENARIO
+: >"$FAKE_NVML_SCENARIO"
+scenario() { cat >"$FAKE_NVML_SCENARIO"; }
 
 # q DB SQL: one query's result.
 q() { sqlite3 "$1" "$2"; }
