@@ -94,7 +94,7 @@ nvmlReturn_t nvmlDeviceGetRunningProcessDetailList(nvmlDevice_t, void *);
 #define MAX_PROCS	64
 #define MAX_SAMPLES	64
 #define MAX_FAULTS	32
-#define MAX_TICKS	4096
+#define MAX_TICKS	100000
 
 enum call {
 	CALL_HANDLE, CALL_UUID, CALL_NAME, CALL_UTIL, CALL_MEMORY,
@@ -148,7 +148,7 @@ struct fake {
 	struct fake_gpu	 gpus[MAX_GPUS];
 	struct fake_fault faults[MAX_FAULTS];	/* every tick */
 	int		 nfaults;
-	struct fake_tick *ticks;		/* MAX_TICKS */
+	struct fake_tick *ticks;		/* last_tick + 1 of them */
 	int		 last_tick;		/* highest defined */
 	/* the clock */
 	int		 now;		/* scenario tick being played */
@@ -319,6 +319,28 @@ default_gpu(int i)
 	g->lost_at = -1;
 }
 
+/* Makes room for ticks 0..k, the new ones empty. */
+static int
+grow_ticks(int k)
+{
+	struct fake_tick *nt;
+
+	if (F->ticks != NULL && k <= F->last_tick)
+		return 0;
+	nt = realloc(F->ticks, (size_t)(k + 1) * sizeof(*nt));
+	if (nt == NULL)
+		return -1;
+	for (int i = F->ticks == NULL ? 0 : F->last_tick + 1; i <= k; i++) {
+		memset(&nt[i], 0, sizeof(nt[i]));
+		for (int g = 0; g < MAX_GPUS; g++)
+			nt[i].mem[g] = -1;
+	}
+	F->ticks = nt;
+	F->last_tick = k;
+	F->ticks[0].defined = 1;
+	return 0;
+}
+
 /* Reads the scenario; 0, or -1 after complaining on stderr. */
 static int
 load(const char *path)
@@ -329,22 +351,15 @@ load(const char *path)
 	long long v, w;
 	FILE *f;
 
-	F->ticks = calloc(MAX_TICKS, sizeof(*F->ticks));
-	if (F->ticks == NULL)
+	if (grow_ticks(0) != 0)
 		return -1;
 	snprintf(F->driver, sizeof(F->driver), "560.35.03");
 	F->ngpus = 1;
 	F->v3_entry = 24;
 	for (int i = 0; i < MAX_GPUS; i++)
 		default_gpu(i);
-	for (int k = 0; k < MAX_TICKS; k++)
-		for (int i = 0; i < MAX_GPUS; i++)
-			F->ticks[k].mem[i] = -1;
-	if (path == NULL || path[0] == '\0') {
-		F->ticks[0].defined = 1;
-		F->last_tick = 0;
+	if (path == NULL || path[0] == '\0')
 		return 0;
-	}
 	if ((f = fopen(path, "re")) == NULL) {
 		complain(path, 0, "%s", strerror(errno));
 		return -1;
@@ -368,6 +383,8 @@ load(const char *path)
 			    MAX_TICKS - 1, &v) != 0)
 				BAD();
 			last = (int)v;
+			if (grow_ticks(last) != 0)
+				BAD();
 			cur = &F->ticks[last];
 			cur->defined = 1;
 		} else if (strcmp(tok[0], "driver") == 0 && ntok == 2) {
@@ -449,8 +466,6 @@ load(const char *path)
 #undef BAD
 	}
 	fclose(f);
-	F->last_tick = last < 0 ? 0 : last;
-	F->ticks[0].defined = 1;
 	return 0;
 }
 
@@ -494,6 +509,17 @@ check(nvmlDevice_t d, enum call c, int *gpu)
 	return NVML_SUCCESS;
 }
 
+/* Forgets the scenario (nvmlShutdown, or a failed nvmlInit). */
+static void
+release(void)
+{
+	if (F->trace != NULL)
+		fclose(F->trace);
+	free(F->ticks);
+	free(F);
+	F = NULL;
+}
+
 static nvmlReturn_t
 do_init(void)
 {
@@ -503,16 +529,22 @@ do_init(void)
 		F->refs++;
 		return NVML_SUCCESS;
 	}
-	if (F == NULL && (F = calloc(1, sizeof(*F))) == NULL)
+	if ((F = calloc(1, sizeof(*F))) == NULL)
 		return NVML_ERROR_UNKNOWN;
-	if (F->ticks == NULL && load(getenv("FAKE_NVML_SCENARIO")) != 0)
+	if (load(getenv("FAKE_NVML_SCENARIO")) != 0) {
+		release();
 		return NVML_ERROR_UNKNOWN;
+	}
 	if ((tr = getenv("FAKE_NVML_TRACE")) != NULL && tr[0] != '\0' &&
 	    F->trace == NULL && (F->trace = fopen(tr, "ae")) != NULL)
 		setvbuf(F->trace, NULL, _IOLBF, 0);
 	trace("nvmlInit", -1, F->init_error);
-	if (F->init_error != 0)
-		return F->init_error;
+	if (F->init_error != 0) {
+		nvmlReturn_t rc = F->init_error;
+
+		release();
+		return rc;
+	}
 	for (int i = 0; i < MAX_GPUS; i++)
 		handles[i].index = i;
 	F->refs = 1;
@@ -546,13 +578,8 @@ nvmlShutdown(void)
 	if (F == NULL || F->refs == 0)
 		return NVML_ERROR_UNINITIALIZED;
 	trace("nvmlShutdown", -1, 0);
-	if (--F->refs == 0) {
-		if (F->trace != NULL)
-			fclose(F->trace);
-		free(F->ticks);
-		free(F);
-		F = NULL;
-	}
+	if (--F->refs == 0)
+		release();
 	return NVML_SUCCESS;
 }
 
