@@ -35,8 +35,6 @@
 #include "version.h"
 
 #define DEFAULT_DB		"/tmp/gua.db"
-#define DEFAULT_PID_FILE	"/tmp/gua.pid"
-#define DEFAULT_LOG_FILE	"/tmp/gua.log"
 #define DEFAULT_INTERVAL_MS	(30 * MS_PER_SECOND)
 
 struct daemon_args {
@@ -47,7 +45,7 @@ struct daemon_args {
 	int64_t		 interval_ms;
 	int		 foreground;
 	int		 append;
-	const char	*nvml_library;		/* option, else environment */
+	const char	*nvml_library;		/* NULL: NVML's usual names */
 };
 
 /* What the running collector holds. */
@@ -116,8 +114,8 @@ parse_args(const struct cmd_entry *c, int argc, char **argv,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *db = DEFAULT_DB, *pid = DEFAULT_PID_FILE;
-	const char *logf = DEFAULT_LOG_FILE, *env;
+	const char *db = DEFAULT_DB, *pid = CMD_DEFAULT_PID_FILE;
+	const char *logf = CMD_DEFAULT_LOG_FILE;
 	int ch;
 
 	memset(a, 0, sizeof(*a));
@@ -169,9 +167,7 @@ parse_args(const struct cmd_entry *c, int argc, char **argv,
 	    (!a->foreground || a->log_given)))
 		return cmd_usage_error(c, "--db, --pid-file and --log-file "
 		    "must be three different files");
-	if (a->nvml_library == NULL && (env = getenv("GUA_NVML_LIBRARY")) !=
-	    NULL && env[0] != '\0')
-		a->nvml_library = env;
+	a->nvml_library = cmd_nvml_library(a->nvml_library);
 	return EXIT_OK;
 }
 

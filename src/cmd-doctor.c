@@ -29,7 +29,6 @@
 #include "util.h"
 
 #define DEFAULT_DB		"/tmp/gua.db"
-#define DEFAULT_PID_FILE	"/tmp/gua.pid"
 #define SMI_TIMEOUT_MS		3000
 #define SMI_OUTPUT_MAX		4096
 #define MAX_CHECKS		16
@@ -396,8 +395,8 @@ doctor_exec(const struct cmd_entry *c, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *db = DEFAULT_DB, *pid_file = DEFAULT_PID_FILE;
-	const char *library = NULL, *env;
+	const char *db = DEFAULT_DB, *pid_file = CMD_DEFAULT_PID_FILE;
+	const char *library = NULL;
 	struct doctor *d;
 	int ch, json = 0, rc;
 
@@ -427,9 +426,7 @@ doctor_exec(const struct cmd_entry *c, int argc, char **argv)
 	if (db[0] == '\0' || pid_file[0] == '\0' ||
 	    (library != NULL && library[0] == '\0'))
 		return cmd_usage_error(c, "empty path");
-	if (library == NULL && (env = getenv("GUA_NVML_LIBRARY")) != NULL &&
-	    env[0] != '\0')
-		library = env;
+	library = cmd_nvml_library(library);
 	if ((d = calloc(1, sizeof(*d))) == NULL)
 		return cmd_fail(c, "out of memory");
 	check_kernel(d);

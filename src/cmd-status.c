@@ -23,7 +23,6 @@
 #include "store.h"
 #include "util.h"
 
-#define DEFAULT_PID_FILE	"/tmp/gua.pid"
 #define STOP_TIMEOUT_MS		(10 * MS_PER_SECOND)
 #define STOP_POLL_MS		20
 
@@ -228,7 +227,7 @@ status_exec(const struct cmd_entry *c, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *pid_file = DEFAULT_PID_FILE;
+	const char *pid_file = CMD_DEFAULT_PID_FILE;
 	struct status s;
 	int ch, json = 0;
 
@@ -308,7 +307,7 @@ stop_exec(const struct cmd_entry *c, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *pid_file = DEFAULT_PID_FILE;
+	const char *pid_file = CMD_DEFAULT_PID_FILE;
 	int64_t timeout = STOP_TIMEOUT_MS, until;
 	struct pidfile_info pf;
 	struct timespec nap = { 0, STOP_POLL_MS * 1000000L };

@@ -174,6 +174,16 @@ cmd_now(const struct cmd_entry *c, int64_t *now_ms)
 	return 0;
 }
 
+const char *
+cmd_nvml_library(const char *option)
+{
+	const char *env = getenv("GUA_NVML_LIBRARY");
+
+	if (option != NULL)
+		return option;
+	return env != NULL && env[0] != '\0' ? env : NULL;
+}
+
 int
 cmd_not_available(const struct cmd_entry *c, int argc, char **argv)
 {

@@ -1,8 +1,7 @@
 /*
  * NVIDIA's NVML, loaded at run time with dlopen: the only module that knows
- * NVML's types, symbols and traps (see doc/NVML notes in nvml.c). Nothing
- * NVIDIA is needed to build gua; without a driver nvml_load fails with a
- * reason.
+ * NVML's types, symbols and traps (nvml.c lists them). Nothing from NVIDIA
+ * is needed to build gua; without a driver nvml_load fails with a reason.
  *
  * Ownership: nvml_load allocates a struct nvml, nvml_close shuts NVML down
  * (when it was initialised) and unloads the library. Functions return 0,
