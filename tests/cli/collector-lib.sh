@@ -11,7 +11,7 @@ unset GUA_NVML_LIBRARY FAKE_NVML_TRACE
 cleanup() {
 	# Collectors are stopped through their PID files, which never
 	# signals anything but the lock holder.
-	for pf in "$TMP"/*.pid; do
+	for pf in "$TMP"/*.pid "$TMP"/*/*.pid; do
 		[ -e "$pf" ] && "$GUA" stop --pid-file "$pf" --timeout 10s \
 		    >/dev/null 2>&1
 	done

@@ -5,6 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$HERE/collector-lib.sh"
 
+umask 022	# file modes are checked exactly
 DB=$TMP/gua.db
 PF=$TMP/gua.pid
 LOG=$TMP/gua.log

@@ -32,6 +32,7 @@ main(void)
 	const char *s;
 	int created;
 
+	umask(022);	/* modes below are checked exactly */
 	if (mkdtemp(dir) == NULL)
 		return 1;
 	snprintf(path, sizeof(path), "%s/gua.log", dir);

@@ -144,6 +144,7 @@ test_lock(void)
 int
 main(void)
 {
+	umask(022);	/* modes below are checked exactly */
 	snprintf(dir, sizeof(dir), "/tmp/gua-test-pidfile-XXXXXX");
 	if (mkdtemp(dir) == NULL)
 		return 1;
