@@ -273,7 +273,8 @@ start BUSYCOL "$GUA" daemon --foreground --nvml-library "$FAKE" \
     --db "$TMP/busy.db" --pid-file "$TMP/busy.pid" --interval 50ms \
     >"$TMP/busy.out" 2>"$TMP/busy.err"
 wait_until lines_at_least "$TMP/busy.out" 2
-start HOLDER sh -c "{ echo 'BEGIN IMMEDIATE;'; echo \"INSERT INTO meta VALUES('x','y');\"; \
+start HOLDER sh -c "{ echo '.timeout 10000'; echo 'BEGIN IMMEDIATE;'; \
+    echo \"INSERT INTO meta VALUES('x','y');\"; \
     while [ ! -e '$TMP/release' ]; do sleep 0.05; done; echo 'COMMIT;'; } | sqlite3 '$TMP/busy.db'"
 t "a locked database: the failed tick is logged once"
 expect_wait has_line "$TMP/busy.err" "warning: tick not recorded: "
