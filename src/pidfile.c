@@ -67,6 +67,14 @@ pidfile_acquire(struct pidfile *pf, const char *path, pid_t *holder,
 		}
 		if (fstat(fd, &a) == 0 && stat(path, &b) == 0 &&
 		    a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
+			/* A stale file's old PID and database are not ours:
+			   empty until pidfile_write. */
+			if (ftruncate(fd, 0) != 0) {
+				util_err(err, errlen, "%s: %s", path,
+				    strerror(errno));
+				close(fd);
+				return -1;
+			}
 			if ((pf->path = strdup(path)) == NULL) {
 				close(fd);
 				if (created)

@@ -111,8 +111,11 @@ test_lock(void)
 	CHECK(fd >= 0 && write(fd, "1\n/x.db\n", 8) == 8);
 	close(fd);
 	CHECK_INT(inspect_elsewhere(path), PIDFILE_STALE * 10);
-	/* ... and taken over by the next collector. */
+	/* ... and taken over by the next collector, emptied at once. */
 	CHECK_INT(pidfile_acquire(&pf, path, &holder, err, sizeof(err)), 0);
+	CHECK_INT(pidfile_inspect(path, &info, err, sizeof(err)), 0);
+	CHECK_INT(info.pid, 0);
+	CHECK_STR(info.db, "");
 	CHECK_INT(pidfile_write(&pf, 4242, "/y.db", err, sizeof(err)), 0);
 	CHECK_INT(pidfile_inspect(path, &info, err, sizeof(err)), 0);
 	CHECK_INT(info.pid, 4242);
