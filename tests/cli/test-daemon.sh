@@ -189,6 +189,39 @@ expect_q "$DB" "SELECT count(*) FROM ticks WHERE span_ms < 1 OR span_ms > 200" 0
 t "the first tick of each run spans one interval"
 expect_q "$DB" "SELECT group_concat(span_ms) FROM ticks WHERE id IN (SELECT min(id) FROM ticks GROUP BY run)" "100,100,100"
 
+t "stop gives up after --timeout when the collector does not exit (1)"
+daemon --append
+expect_rc 0
+CPID=$(sed -n 1p "$PF")
+kill -STOP "$CPID"
+gua stop --pid-file "$PF" --timeout 300ms
+expect_rc 1
+expect_err "the collector (PID $CPID) is still running after 300ms"
+t "... and status still says running"
+gua status --pid-file "$PF"
+expect_rc 0
+kill -CONT "$CPID"
+t "the SIGTERM it got meanwhile stops it once it runs again"
+expect_wait gone "$CPID"
+expect_no_file "$PF"
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null 2>&1; then
+	t "stop by a user who may not signal the collector: 1"
+	daemon --append
+	CPID=$(sed -n 1p "$PF")
+	chmod 755 "$TMP"
+	chmod 644 "$PF"
+	run setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups \
+	    "$GUA" stop --pid-file "$PF"
+	expect_rc 1
+	expect_err "permission denied signalling the collector (PID $CPID)"
+	if kill -0 "$CPID"; then ok; else fail "the collector died"; fi
+	gua stop --pid-file "$PF"
+	expect_rc 0
+else
+	t "stop by a user who may not signal the collector"
+	skip "needs root and setpriv"
+fi
+
 t "a stale PID file naming a live unrelated process: dead (1)"
 start OTHER sleep 1000
 printf '%s\n%s\n' "$OTHER" "$DB" >"$PF"
