@@ -52,6 +52,14 @@ LIBOBJ	:= $(filter-out $(BUILD)/src/main.o,$(OBJ))
 UNIT_SRC := $(wildcard tests/unit/test-*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
+# The fake NVML the tests load instead of NVIDIA's, in four symbol sets.
+# Built without sanitizers: an ASan gua dlopens it like any library.
+FAKE_DIR  := $(BUILD)/fake-nvml
+FAKE_LIBS := $(addprefix $(FAKE_DIR)/,libnvidia-ml.so.1 \
+	     libnvidia-ml-no-v3.so.1 libnvidia-ml-r535.so.1 \
+	     libnvidia-ml-old.so.1)
+
+
 # The benchmark: a workload generator, a runner, and the histories it
 # generates, kept in build/bench and written again only when what writes
 # them changed.
@@ -120,11 +128,21 @@ bench: $(GUA) $(BENCH_GEN) $(BENCH_RUN) $(BENCH_DBS)
 	    RUN=$(abspath $(BENCH_RUN)) DIR=$(abspath $(BENCH_DIR)) \
 	    sh bench/bench.sh
 
+$(FAKE_DIR)/libnvidia-ml-no-v3.so.1: FAKE_DEF := -DFAKE_NO_V3
+$(FAKE_DIR)/libnvidia-ml-r535.so.1: FAKE_DEF := -DFAKE_R535
+$(FAKE_DIR)/libnvidia-ml-old.so.1: FAKE_DEF := -DFAKE_OLD
+$(FAKE_LIBS): $(FAKE_DIR)/%: tests/fake-nvml/fake-nvml.c
+	@mkdir -p $(@D)
+	@echo "  CC      $@"
+	$(Q)$(CC) -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -fPIC -shared \
+	    $(FAKE_DEF) -o $@ $<
+
 demo: $(GUA)
 	./$(GUA) demo
 
-check: $(GUA) $(UNIT_BIN)
-	@GUA=$(abspath $(GUA)) tests/run.sh $(UNIT_BIN)
+check: $(GUA) $(UNIT_BIN) $(FAKE_LIBS)
+	@GUA=$(abspath $(GUA)) FAKE_NVML=$(abspath $(FAKE_DIR)) \
+	    tests/run.sh $(UNIT_BIN)
 
 # libFuzzer targets (clang): each runs a fixed number of iterations from the
 # corpus in tests/fuzz/corpus/NAME; new inputs go to a scratch directory.

@@ -1,23 +1,673 @@
 /*
- * daemon / start: the collector. Not part of this build yet.
+ * daemon / start: the collector. Samples NVML every interval on absolute
+ * monotonic deadlines and writes each tick in one transaction.
+ *
+ * In the background (the default) the command double-forks; the collector
+ * tells the waiting command through a pipe that it runs (after NVML is up
+ * and its first tick is written) or why it could not start, and the
+ * command exits 0 or 1 accordingly. Start-up failures leave no database
+ * and no PID file behind.
  */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "classify.h"
 #include "cmd.h"
+#include "duration.h"
+#include "log.h"
+#include "pidfile.h"
+#include "source.h"
+#include "store.h"
+#include "util.h"
+#include "version.h"
+
+#define DEFAULT_DB		"/tmp/gua.db"
+#define DEFAULT_INTERVAL_MS	(30 * MS_PER_SECOND)
+
+struct daemon_args {
+	char		 db[PATH_MAX];		/* absolute */
+	char		 pid_file[PATH_MAX];	/* absolute */
+	char		 log_file[PATH_MAX];	/* absolute */
+	int		 log_given;		/* --log-file was given */
+	int64_t		 interval_ms;
+	int		 foreground;
+	int		 append;
+	const char	*nvml_library;		/* NULL: NVML's usual names */
+};
+
+/* What the running collector holds. */
+struct collector {
+	const struct daemon_args *a;
+	struct pidfile	 pid;
+	int		 db_lock;	/* flock'ed descriptor of the database */
+	int		 db_created;	/* this run created the database */
+	struct store	*st;
+	void		*src;		/* source context */
+	struct tick	 t;
+	int64_t		 prev_mono;	/* monotonic ms of the last written tick */
+	int64_t		 last_ts;	/* wall ms of the last written tick */
+	int64_t		 ticks;		/* written by this run */
+	int64_t		 failed;	/* consecutive ticks not written */
+};
+
+static volatile sig_atomic_t got_stop;	/* SIGTERM or SIGINT: which one */
+static volatile sig_atomic_t got_hup;
+
+static void
+on_signal(int sig)
+{
+	if (sig == SIGHUP)
+		got_hup = 1;
+	else
+		got_stop = sig;
+}
+
+/* path made absolute against the working directory (the collector
+   leaves it for /). */
+static int
+absolute(const struct cmd_entry *c, const char *option, const char *path,
+    char *out, size_t len)
+{
+	char cwd[PATH_MAX];
+
+	if (path[0] == '\0')
+		return cmd_usage_error(c, "%s: empty path", option);
+	if (path[0] == '/') {
+		if (util_strlcpy(out, path, len) >= len)
+			return cmd_usage_error(c, "%s: path too long", option);
+		return 0;
+	}
+	if (getcwd(cwd, sizeof(cwd)) == NULL)
+		return cmd_usage_error(c, "%s: cannot resolve '%s': %s",
+		    option, path, strerror(errno));
+	if ((size_t)snprintf(out, len, "%s/%s", strcmp(cwd, "/") ? cwd : "",
+	    path) >= len)
+		return cmd_usage_error(c, "%s: path too long", option);
+	return 0;
+}
+
+static int
+parse_args(const struct cmd_entry *c, int argc, char **argv,
+    struct daemon_args *a)
+{
+	static const struct option longopts[] = {
+		{ "db", required_argument, NULL, 'd' },
+		{ "interval", required_argument, NULL, 'i' },
+		{ "pid-file", required_argument, NULL, 'p' },
+		{ "log-file", required_argument, NULL, 'l' },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "append", no_argument, NULL, 'a' },
+		{ "nvml-library", required_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *db = DEFAULT_DB, *pid = CMD_DEFAULT_PID_FILE;
+	const char *logf = CMD_DEFAULT_LOG_FILE;
+	int ch;
+
+	memset(a, 0, sizeof(*a));
+	a->interval_ms = DEFAULT_INTERVAL_MS;
+	while ((ch = cmd_getopt(c, argc, argv, ":h", longopts)) != -1) {
+		switch (ch) {
+		case -3:
+			return -3;
+		case 'd':
+			db = optarg;
+			break;
+		case 'i':
+			if (cmd_duration(c, "--interval", optarg,
+			    &a->interval_ms) != 0)
+				return EXIT_USAGE;
+			break;
+		case 'p':
+			pid = optarg;
+			break;
+		case 'l':
+			logf = optarg;
+			a->log_given = 1;
+			break;
+		case 'f':
+			a->foreground = 1;
+			break;
+		case 'a':
+			a->append = 1;
+			break;
+		case 'n':
+			if (optarg[0] == '\0')
+				return cmd_usage_error(c, "--nvml-library: "
+				    "empty path");
+			a->nvml_library = optarg;
+			break;
+		default:
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc)
+		return cmd_usage_error(c, "unexpected argument '%s'",
+		    argv[optind]);
+	if (absolute(c, "--db", db, a->db, sizeof(a->db)) ||
+	    absolute(c, "--pid-file", pid, a->pid_file, sizeof(a->pid_file)) ||
+	    absolute(c, "--log-file", logf, a->log_file, sizeof(a->log_file)))
+		return EXIT_USAGE;
+	if (strcmp(a->db, a->pid_file) == 0 || strcmp(a->db, a->log_file) == 0 ||
+	    (strcmp(a->pid_file, a->log_file) == 0 &&
+	    (!a->foreground || a->log_given)))
+		return cmd_usage_error(c, "--db, --pid-file and --log-file "
+		    "must be three different files");
+	a->nvml_library = cmd_nvml_library(a->nvml_library);
+	return EXIT_OK;
+}
+
+/*
+ * Start-up failure: a line on stderr (foreground) or through the pipe to
+ * the waiting command (background).
+ */
+static int
+startup_fail(const struct cmd_entry *c, int ready_fd, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int
+startup_fail(const struct cmd_entry *c, int ready_fd, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (ready_fd < 0)
+		return cmd_fail(c, "%s", msg);
+	log_warn("cannot start: %s", msg);
+	if (write(ready_fd, "E", 1) == 1)
+		(void)!write(ready_fd, msg, strlen(msg));
+	return EXIT_FAIL;
+}
+
+static void
+source_log(void *arg, const char *msg)
+{
+	(void)arg;
+	log_info("%s", msg);
+}
+
+/* An exclusive flock on the database: one collector per file. */
+static int
+lock_db(struct collector *co, char *err, size_t errlen)
+{
+	const char *db = co->a->db;
+
+	co->db_lock = open(db, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY |
+	    O_NONBLOCK);
+	if (co->db_lock < 0 && errno == ELOOP)
+		return util_err(err, errlen, "%s: is a symbolic link; refusing "
+		    "to write through it", db);
+	if (co->db_lock < 0)
+		return util_err(err, errlen, "%s: %s", db, strerror(errno));
+	if (flock(co->db_lock, LOCK_EX | LOCK_NB) != 0) {
+		int e = errno;
+
+		close(co->db_lock);
+		co->db_lock = -1;
+		if (e == EWOULDBLOCK)
+			return util_err(err, errlen, "%s: another collector is "
+			    "writing this database", db);
+		return util_err(err, errlen, "%s: cannot lock: %s", db,
+		    strerror(e));
+	}
+	return 0;
+}
+
+/* --append on an existing file: a gua database recorded on this host. */
+static int
+check_append(const char *db, char *err, size_t errlen)
+{
+	struct store *st;
+	char host[256];
+
+	if (store_open_read(&st, db, err, errlen) != 0)
+		return -1;
+	util_hostname(host, sizeof(host));
+	if (strcmp(store_meta(st)->hostname, host) != 0) {
+		util_err(err, errlen, "%s: recorded on host '%s', not on this "
+		    "host ('%s'); refusing to append to it", db,
+		    store_meta(st)->hostname, host);
+		store_close(st);
+		return -1;
+	}
+	store_close(st);
+	return 0;
+}
+
+/* Removes a database this run created, with its sidecars. */
+static void
+remove_db(const char *db)
+{
+	char side[PATH_MAX + 8];
+
+	unlink(db);
+	snprintf(side, sizeof(side), "%s-wal", db);
+	unlink(side);
+	snprintf(side, sizeof(side), "%s-shm", db);
+	unlink(side);
+}
+
+/* One line per tick for --foreground: time, span and each GPU's state. */
+static void
+print_tick(const struct collector *co)
+{
+	const struct tick *t = &co->t;
+	struct thresholds thr;
+	char ts[32], span[32];
+
+	classify_defaults(&thr);
+	util_format_rfc3339(t->ts_ms, ts, sizeof(ts));
+	duration_format(t->span_ms, span, sizeof(span));
+	printf("%s tick %lld span %s:", ts, (long long)co->ticks, span);
+	for (size_t i = 0; i < t->ngpus; i++) {
+		const struct tick_gpu *g = &t->gpus[i];
+		int partial;
+		int64_t held = tick_gpu_held_mib(g, &partial);
+
+		printf("%s GPU%d %s", i ? ";" : "", g->index,
+		    state_name(classify_gpu(&thr, g->util_pm, held, partial)));
+		if (g->util_pm != UTIL_UNKNOWN)
+			printf(" util %d%%", g->util_pm / 10);
+		if (g->procs_known)
+			printf(" held %lld MiB by %zu", (long long)held,
+			    g->nprocs);
+	}
+	putchar('\n');
+	fflush(stdout);
+}
+
+/*
+ * Samples and writes one tick. A failure is logged once per burst and
+ * the next tick tries again; its time becomes part of the next tick's
+ * span (up to the cap) or a gap.
+ */
+static int
+do_tick(struct collector *co, int64_t mono, char *err, size_t errlen)
+{
+	const struct daemon_args *a = co->a;
+	int64_t span, now = util_now_ms();
+
+	tick_reset(&co->t);
+	if (source_nvml.sample(co->src, &co->t, err, errlen) != 0)
+		return -1;
+	span = co->prev_mono < 0 ? a->interval_ms : mono - co->prev_mono;
+	if (span > 2 * a->interval_ms)
+		span = 2 * a->interval_ms;
+	if (span < 1)
+		span = 1;
+	co->t.ts_ms = now > co->last_ts ? now : co->last_ts + 1;
+	co->t.span_ms = span;
+	if (store_write_tick(co->st, &co->t, err, errlen) != 0)
+		return -1;
+	co->prev_mono = mono;
+	co->last_ts = co->t.ts_ms;
+	co->ticks++;
+	return 0;
+}
+
+static void
+tick_logged(struct collector *co, int64_t mono)
+{
+	char err[1024];
+
+	if (do_tick(co, mono, err, sizeof(err)) != 0) {
+		if (co->failed++ == 0)
+			log_warn("tick not recorded: %s; sampling goes on and "
+			    "the next ticks retry (logged again when it "
+			    "recovers)", err);
+		return;
+	}
+	if (co->failed > 0)
+		log_info("ticks recorded again after %lld that were not",
+		    (long long)co->failed);
+	co->failed = 0;
+	if (co->a->foreground)
+		print_tick(co);
+}
+
+/* Sleeps until the monotonic deadline or a signal; signals are blocked
+   except inside ppoll, so none is missed between the check and the wait. */
+static void
+sleep_until(int64_t deadline, const sigset_t *open)
+{
+	int64_t left = deadline - util_mono_ms();
+	struct timespec ts;
+
+	if (left <= 0 || got_stop || got_hup)
+		return;
+	ts.tv_sec = (time_t)(left / 1000);
+	ts.tv_nsec = (long)(left % 1000) * 1000000L;
+	ppoll(NULL, 0, &ts, open);
+}
+
+static void
+run_loop(struct collector *co, const sigset_t *open)
+{
+	int64_t iv = co->a->interval_ms, t0 = co->prev_mono, next;
+	char err[512];
+
+	next = t0 + iv;
+	while (!got_stop) {
+		sleep_until(next, open);
+		if (got_hup) {
+			got_hup = 0;
+			if (log_reopen(err, sizeof(err)) != 0)
+				log_warn("SIGHUP: cannot reopen the log: %s",
+				    err);
+			else
+				log_info("SIGHUP: log reopened");
+		}
+		if (got_stop)
+			break;
+		if (util_mono_ms() < next)
+			continue;
+		tick_logged(co, util_mono_ms());
+		/* The next deadline on the grid after now: an overrun skips
+		   ahead, and the span cap leaves an honest gap. */
+		next = t0 + ((util_mono_ms() - t0) / iv + 1) * iv;
+	}
+}
+
+/* Everything the collector holds, released in the safe order: SQLite
+   before the descriptor whose flock guards the file. */
+static void
+collector_close(struct collector *co, int remove)
+{
+	store_close(co->st);
+	co->st = NULL;
+	if (remove && co->db_created)
+		remove_db(co->a->db);
+	if (co->db_lock >= 0)
+		close(co->db_lock);
+	co->db_lock = -1;
+	if (co->src != NULL)
+		source_nvml.close(co->src);
+	co->src = NULL;
+	tick_free(&co->t);
+	pidfile_release(&co->pid);
+}
+
+/* Opens or creates the database once NVML is up. */
+static int
+open_store(struct collector *co, const struct source_info *info, char *err,
+    size_t errlen)
+{
+	const struct daemon_args *a = co->a;
+	struct store_meta meta;
+	struct stat sb;
+
+	if (co->db_lock >= 0)
+		return store_open_append(&co->st, a->db, err, errlen);
+	memset(&meta, 0, sizeof(meta));
+	util_hostname(meta.hostname, sizeof(meta.hostname));
+	util_strlcpy(meta.source, source_nvml.name, sizeof(meta.source));
+	util_strlcpy(meta.gua_version, GUA_VERSION, sizeof(meta.gua_version));
+	util_strlcpy(meta.driver_version, info->driver_version,
+	    sizeof(meta.driver_version));
+	meta.interval_ms = a->interval_ms;
+	meta.created_ms = util_now_ms();
+	classify_defaults(&meta.rollup);
+	if (store_create(&co->st, a->db, &meta, err, errlen) != 0) {
+		if (lstat(a->db, &sb) == 0)
+			util_err(err, errlen, "%s: database exists; use --append "
+			    "to add to it or choose another --db", a->db);
+		return -1;
+	}
+	co->db_created = 1;
+	if (lock_db(co, err, errlen) != 0) {
+		/* Another collector locked it first: the file is its now. */
+		co->db_created = 0;
+		return -1;
+	}
+	return 0;
+}
+
+/* The collector: start-up, first tick, loop, clean exit. */
+static int
+collect(const struct cmd_entry *c, const struct daemon_args *a, int ready_fd)
+{
+	struct source_config cfg = { a->nvml_library, a->interval_ms,
+		source_log, NULL };
+	struct source_info info;
+	struct collector co;
+	struct sigaction sa;
+	sigset_t block, open;
+	struct stat sb;
+	char err[1024];
+	pid_t holder;
+	int rc = EXIT_FAIL, log_created = 0;
+
+	memset(&co, 0, sizeof(co));
+	co.a = a;
+	co.db_lock = -1;
+	co.prev_mono = -1;
+	co.pid.fd = -1;
+
+	/* Signals wait in the mask until the loop's ppoll opens it. */
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGHUP);
+	sigprocmask(SIG_BLOCK, &block, &open);
+	sigdelset(&open, SIGTERM);
+	sigdelset(&open, SIGINT);
+	sigdelset(&open, SIGHUP);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+
+	if (pidfile_acquire(&co.pid, a->pid_file, &holder, err,
+	    sizeof(err)) != 0)
+		return startup_fail(c, ready_fd, "%s", err);
+	if ((!a->foreground || a->log_given) &&
+	    log_open(a->log_file, &log_created, err, sizeof(err)) != 0) {
+		rc = startup_fail(c, ready_fd, "%s", err);
+		goto out;
+	}
+	if (ready_fd >= 0)
+		log_capture_stderr();
+	if (lstat(a->db, &sb) == 0) {
+		if (!a->append) {
+			rc = startup_fail(c, ready_fd, "%s: database exists; use "
+			    "--append to add to it or choose another --db",
+			    a->db);
+			goto out;
+		}
+		if (lock_db(&co, err, sizeof(err)) != 0 ||
+		    check_append(a->db, err, sizeof(err)) != 0) {
+			rc = startup_fail(c, ready_fd, "%s", err);
+			goto out;
+		}
+	}
+	if (source_nvml.open(&co.src, &cfg, &info, err, sizeof(err)) != 0) {
+		co.src = NULL;
+		rc = startup_fail(c, ready_fd, "%s", err);
+		goto out;
+	}
+	if (open_store(&co, &info, err, sizeof(err)) != 0 ||
+	    store_begin_run(co.st, util_now_ms(), a->interval_ms,
+	    source_nvml.name, info.driver_version, err, sizeof(err)) != 0 ||
+	    pidfile_write(&co.pid, getpid(), a->db, err, sizeof(err)) != 0) {
+		rc = startup_fail(c, ready_fd, "%s", err);
+		goto out;
+	}
+	log_info("collector started: PID %ld, database %s%s, interval %lld ms, "
+	    "%d GPU%s, driver %s, NVML %s", (long)getpid(), a->db,
+	    co.db_created ? " (new)" : " (appending)",
+	    (long long)a->interval_ms, info.ngpus, info.ngpus == 1 ? "" : "s",
+	    info.driver_version[0] ? info.driver_version : "unknown",
+	    a->nvml_library ? a->nvml_library : "libnvidia-ml.so.1");
+	if (geteuid() == 0)
+		log_info("running as root: NVML needs no privileges; a "
+		    "dedicated unprivileged user is recommended");
+	if (do_tick(&co, util_mono_ms(), err, sizeof(err)) != 0) {
+		rc = startup_fail(c, ready_fd, "first tick: %s", err);
+		goto out;
+	}
+	if (a->foreground)
+		print_tick(&co);
+	if (ready_fd >= 0) {
+		(void)!write(ready_fd, "R", 1);
+		close(ready_fd);
+		ready_fd = -1;
+	}
+	run_loop(&co, &open);
+	log_info("stopping on %s: %lld ticks written in this run",
+	    got_stop == SIGINT ? "SIGINT" : "SIGTERM", (long long)co.ticks);
+	collector_close(&co, 0);
+	log_close();
+	return EXIT_OK;
+out:
+	collector_close(&co, 1);
+	log_close();
+	/* The reason went to the terminal; a log made for it alone goes. */
+	if (log_created)
+		unlink(a->log_file);
+	return rc;
+}
+
+/*
+ * The command's side of a background start: wait for the collector's
+ * word through the pipe and turn it into an exit status.
+ */
+static int
+wait_ready(const struct cmd_entry *c, const struct daemon_args *a, int fd,
+    pid_t child)
+{
+	char msg[1100];
+	size_t len = 0;
+	ssize_t n;
+	struct pidfile_info info;
+	char err[256];
+
+	while (len < sizeof(msg) - 1) {
+		n = read(fd, msg + len, sizeof(msg) - 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	msg[len] = '\0';
+	close(fd);
+	waitpid(child, NULL, 0);
+	if (len > 0 && msg[0] == 'R') {
+		if (pidfile_inspect(a->pid_file, &info, err, sizeof(err)) == 0 &&
+		    info.pid > 0)
+			printf("gua: collector running (PID %ld), writing %s; "
+			    "log %s\n", (long)info.pid, a->db, a->log_file);
+		else
+			printf("gua: collector running, writing %s; log %s\n",
+			    a->db, a->log_file);
+		return EXIT_OK;
+	}
+	if (len > 1 && msg[0] == 'E')
+		return cmd_fail(c, "%s", msg + 1);
+	return cmd_fail(c, "the collector exited while starting; see %s",
+	    a->log_file);
+}
+
+static int
+daemon_exec(const struct cmd_entry *c, int argc, char **argv)
+{
+	struct daemon_args a;
+	int pipefd[2], rc, null;
+	pid_t child;
+
+	if ((rc = parse_args(c, argc, argv, &a)) != EXIT_OK)
+		return rc == -3 ? EXIT_OK : rc;
+	if (a.foreground)
+		return collect(c, &a, -1);
+	if (pipe2(pipefd, O_CLOEXEC) != 0)
+		return cmd_fail(c, "cannot create a pipe: %s", strerror(errno));
+	fflush(NULL);
+	if ((child = fork()) < 0) {
+		close(pipefd[0]);
+		close(pipefd[1]);
+		return cmd_fail(c, "cannot fork: %s", strerror(errno));
+	}
+	if (child > 0) {
+		close(pipefd[1]);
+		return wait_ready(c, &a, pipefd[0], child);
+	}
+	/* First child: a new session, then the collector's own fork so it
+	   is no session leader and never gets a terminal back. */
+	close(pipefd[0]);
+	if (setsid() < 0 || (child = fork()) < 0) {
+		rc = EXIT_FAIL;
+		if (write(pipefd[1], "E", 1) == 1)
+			(void)!write(pipefd[1], "cannot detach", 13);
+		_exit(rc);
+	}
+	if (child > 0)
+		_exit(0);
+	/* No terminal from here on: the pipe carries the start-up verdict,
+	   the log everything else (stderr joins it once it is open). */
+	if ((null = open("/dev/null", O_RDWR | O_CLOEXEC)) >= 0) {
+		dup2(null, STDIN_FILENO);
+		dup2(null, STDOUT_FILENO);
+		dup2(null, STDERR_FILENO);
+		close(null);
+	}
+	if (chdir("/") != 0)
+		_exit(EXIT_FAIL);
+	return collect(c, &a, pipefd[1]);
+}
 
 #define DAEMON_USAGE "[--db PATH] [--interval D] [--pid-file PATH] " \
 	"[--log-file PATH] [--foreground] [--append] [--nvml-library PATH]"
+#define DAEMON_HELP \
+	"  --db PATH            database to create (default /tmp/gua.db)\n" \
+	"  --append             add to an existing database recorded on this\n" \
+	"                       host (a missing one is created)\n" \
+	"  --interval D         time between ticks (default 30s)\n" \
+	"  --pid-file PATH      PID file, locked while the collector runs\n" \
+	"                       (default /tmp/gua.pid)\n" \
+	"  --log-file PATH      log (default /tmp/gua.log; with --foreground\n" \
+	"                       the log goes to stderr unless this is given)\n" \
+	"  --foreground         stay attached and print one line per tick on\n" \
+	"                       stdout (for systemd)\n" \
+	"  --nvml-library PATH  the NVML library to load (default\n" \
+	"                       $GUA_NVML_LIBRARY, else libnvidia-ml.so.1)\n" \
+	"\n" \
+	"Returns once the collector runs (NVML is up and the first tick is\n" \
+	"written): exit 0, or 1 with the reason. SIGTERM or SIGINT stop it\n" \
+	"after the tick in progress; SIGHUP reopens the log file.\n"
 
 const struct cmd_entry cmd_daemon_entry = {
 	.name = "daemon",
 	.usage = DAEMON_USAGE,
-	.summary = "Start the collector (not available in this build).",
-	.help = "",
-	.exec = cmd_not_available,
+	.summary = "Start the collector (in the background by default).",
+	.help = DAEMON_HELP,
+	.exec = daemon_exec,
 };
 
 const struct cmd_entry cmd_start_entry = {
 	.name = "start",
 	.usage = DAEMON_USAGE,
 	.summary = "Same as daemon.",
-	.help = "",
-	.exec = cmd_not_available,
+	.help = DAEMON_HELP,
+	.exec = daemon_exec,
 };

@@ -87,7 +87,7 @@ static int
 record(struct store *st, const struct demo_args *a, int64_t now,
     char *err, size_t errlen)
 {
-	struct source_config cfg = { NULL, a->interval_ms };
+	struct source_config cfg = { .interval_ms = a->interval_ms };
 	struct source_info info;
 	struct tick t;
 	void *ctx;

@@ -176,6 +176,16 @@ cmd_now(const struct cmd_entry *c, int64_t *now_ms)
 	return 0;
 }
 
+const char *
+cmd_nvml_library(const char *option)
+{
+	const char *env = getenv("GUA_NVML_LIBRARY");
+
+	if (option != NULL)
+		return option;
+	return env != NULL && env[0] != '\0' ? env : NULL;
+}
+
 int
 cmd_colour(FILE *f)
 {
@@ -186,19 +196,6 @@ cmd_colour(FILE *f)
 	if (term != NULL && strcmp(term, "dumb") == 0)
 		return 0;
 	return isatty(fileno(f));
-}
-
-int
-cmd_not_available(const struct cmd_entry *c, int argc, char **argv)
-{
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-			cmd_print_help(c);
-			return EXIT_OK;
-		}
-	}
-	return cmd_fail(c, "not available in this build of gua %s: this "
-	    "command is not implemented yet", GUA_VERSION);
 }
 
 static int

@@ -9,6 +9,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
+/* The collector's files, shared by daemon, status, stop and doctor. */
+#define CMD_DEFAULT_PID_FILE	"/tmp/gua.pid"
+#define CMD_DEFAULT_LOG_FILE	"/tmp/gua.log"
+
 /* Exit statuses (status follows LSB instead, see cmd-status.c). */
 #define EXIT_OK		0
 #define EXIT_FAIL	1	/* a runtime failure */
@@ -77,7 +81,9 @@ int	cmd_now(const struct cmd_entry *, int64_t *now_ms);
  */
 int	cmd_colour(FILE *f);
 
-/* For commands that a later build provides: says so plainly, exit 1. */
-int	cmd_not_available(const struct cmd_entry *, int argc, char **argv);
+/* The NVML library to load: the option's value, else $GUA_NVML_LIBRARY,
+   else NULL (NVML's usual names). */
+const char *cmd_nvml_library(const char *option);
+
 
 #endif

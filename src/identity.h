@@ -1,7 +1,12 @@
 /*
- * Who is behind a process: read from /proc/PID by identity_read() when the
- * process still exists. Every string here comes from another user and is
- * untrusted: writers escape it for their destination.
+ * Who is behind a process: read from /proc/PID when the process still
+ * exists. Every string here comes from another user and is untrusted:
+ * writers escape it for their destination.
+ *
+ * The parsers are pure functions over a buffer, so they can be tested with
+ * tables and fuzzed. The cache reads a process's identity once for its
+ * life (pid + start time) and forgets processes it no longer sees.
+ * Ownership: identity_cache_new allocates, identity_cache_free releases.
  */
 #ifndef GUA_IDENTITY_H
 #define GUA_IDENTITY_H
@@ -10,6 +15,8 @@
 #include <stdint.h>
 
 #define IDENTITY_CMDLINE_MAX	1024	/* longer command lines are cut */
+/* /proc/PID/loginuid when no login session set it: (uid_t)-1. */
+#define IDENTITY_LOGINUID_UNSET	4294967295LL
 
 struct identity {
 	int	known;		/* 0: the process was gone from /proc */
@@ -22,5 +29,57 @@ struct identity {
 	char	unit[128];	/* systemd unit */
 	char	slurm_job[32];	/* Slurm job ("job_123") */
 };
+
+/* The fields of /proc/PID/stat that gua uses. */
+struct identity_stat {
+	char		comm[64];	/* between the first '(' and the last ')' */
+	char		state;		/* 'R', 'S', 'Z', ... */
+	uint64_t	starttime;	/* field 22: clock ticks after boot */
+};
+
+/*
+ * /proc/PID/stat: "PID (comm) S ppid ...". comm may hold spaces and ')',
+ * so it ends at the last ')'. Returns 0, or -1 when malformed.
+ */
+int	identity_parse_stat(const char *buf, size_t len,
+	    struct identity_stat *out);
+/* The real uid from the "Uid:" line of /proc/PID/status; 0 or -1. */
+int	identity_parse_status_uid(const char *buf, size_t len, int64_t *uid);
+/*
+ * /proc/PID/loginuid: a uid, or -1 in *uid when unset (4294967295).
+ * Returns 0, or -1 when malformed.
+ */
+int	identity_parse_loginuid(const char *buf, size_t len, int64_t *uid);
+/* The "btime" line of /proc/stat (boot time, seconds since the epoch). */
+int	identity_parse_btime(const char *buf, size_t len, int64_t *btime_s);
+/*
+ * /proc/PID/cmdline: NUL-separated arguments joined by spaces, trailing
+ * NULs dropped, cut to fit out on a UTF-8 character boundary.
+ */
+void	identity_parse_cmdline(const char *buf, size_t len, char *out,
+	    size_t outlen);
+/* Start time in ms since the epoch from boot time and clock ticks. */
+int64_t	identity_start_ms(int64_t btime_s, uint64_t starttime, long hz);
+
+struct identity_cache;
+
+/* Reads the boot time once; never fails but for memory. */
+int	identity_cache_new(struct identity_cache **, char *err,
+	    size_t errlen);
+void	identity_cache_free(struct identity_cache *);
+/*
+ * The identity of pid now: /proc/PID/stat is read every time (a reused PID
+ * is a new process), the rest only for a process not seen before. A
+ * process gone from /proc gives known 0, *start_ms 0 and user "".
+ */
+void	identity_lookup(struct identity_cache *, uint32_t pid,
+	    int64_t *start_ms, struct identity *out);
+/*
+ * Ends a tick: forgets the processes not looked up since the previous
+ * call, so the cache holds at most what one tick saw.
+ */
+void	identity_cache_sweep(struct identity_cache *);
+/* Processes the cache holds (for tests). */
+size_t	identity_cache_size(const struct identity_cache *);
 
 #endif

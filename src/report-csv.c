@@ -237,7 +237,7 @@ report_csv_write(FILE *f, const struct report *rep, enum csv_table t)
 {
 	static const char *const tick_names[] = { "host", "timestamp",
 		"span_ms", "gpu_index", "gpu_uuid", "utilization_percent",
-		"state", "memory_held_mib", "process_count", "processes",
+		"utilization_source", "state", "memory_held_mib", "process_count", "processes",
 		NULL };
 
 	switch (t) {
@@ -303,6 +303,7 @@ report_csv_tick_row(FILE *f, const struct report_row *r)
 		cell_empty(f, &first);
 	else
 		cell_double(f, &first, r->util_pm / 10.0, 1);
+	cell_text(f, &first, util_source_name(r->util_src));
 	cell_text(f, &first, state_keys[r->state]);
 	if (r->procs_known)
 		cell_int(f, &first, r->held_mib);

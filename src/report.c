@@ -860,6 +860,7 @@ row_sink(void *ctx, const struct store_row *r)
 	row.ts_ms = r->ts_ms;
 	row.span_ms = r->span_ms;
 	row.util_pm = r->util_pm;
+	row.util_src = (enum util_source)r->util_src;
 	row.procs_known = r->procs_known;
 	row.state = classify_gpu(&w->o->thr, r->util_pm, row.held_mib,
 	    partial);

@@ -152,6 +152,7 @@ struct report_row {
 	int64_t			 ts_ms;
 	int64_t			 span_ms;
 	int			 util_pm;	/* per mille, or UTIL_UNKNOWN */
+	enum util_source	 util_src;	/* where util_pm came from */
 	enum state		 state;
 	int			 procs_known;	/* 0: process list unreadable */
 	int64_t			 held_mib;	/* sum of known process memory */

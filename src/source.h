@@ -13,6 +13,10 @@
 struct source_config {
 	const char	*nvml_library;	/* NVML path, NULL for the default */
 	int64_t		 interval_ms;
+	/* Conditions worth a log line (a GPU lost, a metric unsupported),
+	   told once when they start and once when they end; may be NULL. */
+	void		(*log)(void *arg, const char *msg);
+	void		*log_arg;
 };
 
 /* What a source tells about itself once open. */
@@ -32,5 +36,6 @@ struct source {
 };
 
 extern const struct source source_demo;
+extern const struct source source_nvml;
 
 #endif

@@ -151,6 +151,65 @@ store_newest_tick(struct store *s, int64_t before_ms, int64_t *ts_ms,
 }
 
 int
+store_summary(struct store *s, struct store_summary *out, char *err,
+    size_t errlen)
+{
+	sqlite3_stmt *st;
+	int64_t run = 0, lo, hi;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	/*
+	 * Ticks are never deleted and their keys count up, so the newest key
+	 * is the number of ticks: no scan of a year of packed rows.
+	 */
+	if (sqlite3_prepare_v2(s->db, "SELECT t.id, t.ts_ms, r.id, "
+	    "r.started_ms, r.interval_ms FROM (SELECT 1) LEFT JOIN ticks t ON "
+	    "t.id = (SELECT max(id) FROM ticks) LEFT JOIN runs r ON "
+	    "r.id = (SELECT max(id) FROM runs)", -1, &st, NULL) != SQLITE_OK)
+		return store_sqlite_err(s, err, errlen, "reading ticks");
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		out->ticks = sqlite3_column_int64(st, 0);
+		out->last_tick_ms = sqlite3_column_int64(st, 1);
+		run = sqlite3_column_int64(st, 2);
+		out->run_started_ms = sqlite3_column_int64(st, 3);
+		out->run_interval_ms = sqlite3_column_int64(st, 4);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW)
+		return store_sqlite_err(s, err, errlen, "reading ticks");
+	if (out->ticks == 0 || run == 0)
+		return 0;
+	/* Runs only grow along the keys: find the latest run's first tick by
+	   bisection, a few point lookups. */
+	if (sqlite3_prepare_v2(s->db, "SELECT run FROM ticks WHERE id >= ?1 "
+	    "ORDER BY id LIMIT 1", -1, &st, NULL) != SQLITE_OK)
+		return store_sqlite_err(s, err, errlen, "reading ticks");
+	lo = 1;
+	hi = out->ticks + 1;
+	while (lo < hi) {
+		int64_t mid = lo + (hi - lo) / 2, r = INT64_MAX;
+
+		sqlite3_bind_int64(st, 1, mid);
+		if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+			r = sqlite3_column_int64(st, 0);
+		sqlite3_reset(st);
+		if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+			sqlite3_finalize(st);
+			return store_sqlite_err(s, err, errlen, "reading ticks");
+		}
+		if (r < run)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	sqlite3_finalize(st);
+	out->run_ticks = out->ticks - lo + 1;
+	return 0;
+}
+
+int
 store_run_intervals(struct store *s, int64_t from_ms, int64_t to_ms,
     int64_t **out, size_t *n, char *err, size_t errlen)
 {
@@ -476,6 +535,7 @@ row_tick(void *ctx, const struct store_tick *t)
 		row.span_ms = t->span_ms;
 		row.gpu_id = tg->gpu_id;
 		row.util_pm = tg->util_pm;
+		row.util_src = tg->util_src;
 		row.procs_known = tg->procs_known;
 		row.procs = rs->procs;
 		row.nprocs = tg->nprocs;

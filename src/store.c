@@ -475,9 +475,14 @@ store_create(struct store **out, const char *path,
 		return util_err(err, errlen, "%s: cannot create: %s", path,
 		    strerror(errno));
 	}
+	/*
+	 * Closed before SQLite opens the file: close() drops every fcntl
+	 * lock this process holds on it, SQLite's too, and a writer without
+	 * its shared lock lets the next reader delete its WAL.
+	 */
+	close(fd);
 	s = store_new(path);
 	if (s == NULL) {
-		close(fd);
 		unlink(path);
 		return util_err(err, errlen, "out of memory");
 	}
@@ -503,11 +508,9 @@ store_create(struct store **out, const char *path,
 	    store_exec(s, "COMMIT", err, errlen) ||
 	    writer_pragmas(s, err, errlen))
 		goto fail;
-	close(fd);
 	*out = s;
 	return 0;
 fail:
-	close(fd);
 	store_close(s);
 	unlink(path);
 	return -1;
@@ -564,11 +567,12 @@ store_open_append(struct store **out, const char *path, char *err,
 		close(fd);
 		return -1;
 	}
+	/* Before SQLite opens it, as in store_create: close() would drop
+	   SQLite's locks. */
+	close(fd);
 	s = store_new(path);
-	if (s == NULL) {
-		close(fd);
+	if (s == NULL)
 		return util_err(err, errlen, "out of memory");
-	}
 	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		store_sqlite_err(s, err, errlen, "cannot open");
@@ -578,11 +582,9 @@ store_open_append(struct store **out, const char *path, char *err,
 	if (verify_schema(s, err, errlen) != 0 ||
 	    writer_pragmas(s, err, errlen) != 0)
 		goto fail;
-	close(fd);
 	*out = s;
 	return 0;
 fail:
-	close(fd);
 	store_close(s);
 	return -1;
 }

@@ -75,6 +75,7 @@ struct store_row {
 	int64_t			 span_ms;
 	int64_t			 gpu_id;
 	int			 util_pm;	/* per mille, or UTIL_UNKNOWN */
+	int			 util_src;	/* enum util_source */
 	int			 procs_known;	/* 0: list unreadable */
 	const struct store_row_proc *procs;	/* valid during the callback */
 	size_t			 nprocs;
@@ -160,6 +161,16 @@ int	store_oldest_tick(struct store *, int64_t *ts_ms, int64_t *span_ms,
 /* The newest tick with ts_ms < before_ms; *found 0 when none. */
 int	store_newest_tick(struct store *, int64_t before_ms, int64_t *ts_ms,
 	    int *found, char *err, size_t errlen);
+/* What `gua status` shows of a database. */
+struct store_summary {
+	int64_t	ticks;			/* ticks in the file */
+	int64_t	last_tick_ms;		/* newest tick's time, 0 if none */
+	int64_t	run_started_ms;		/* the latest run, 0 if none */
+	int64_t	run_interval_ms;
+	int64_t	run_ticks;		/* ticks the latest run wrote */
+};
+int	store_summary(struct store *, struct store_summary *, char *err,
+	    size_t errlen);
 /* The distinct intervals of the runs that wrote ticks in [from, to). */
 int	store_run_intervals(struct store *, int64_t from_ms, int64_t to_ms,
 	    int64_t **out, size_t *n, char *err, size_t errlen);

@@ -4,6 +4,25 @@
 #include "classify.h"
 #include "tick.h"
 
+const char *
+util_source_name(enum util_source s)
+{
+	switch (s) {
+	case UTIL_SRC_INSTANT:
+		return "instant";
+	case UTIL_SRC_SAMPLES:
+		return "samples";
+	case UTIL_SRC_SAMPLES_EMPTY:
+		return "samples_empty";
+	case UTIL_SRC_DEMO:
+		return "demo";
+	case UTIL_SRC_IMPORT:
+		return "import";
+	default:
+		return "unknown";
+	}
+}
+
 void
 tick_reset(struct tick *t)
 {

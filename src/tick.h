@@ -56,6 +56,9 @@ struct tick {
 	size_t		 gpus_cap;
 };
 
+/* "instant", "samples", "samples_empty", "demo", "import" or "unknown". */
+const char	*util_source_name(enum util_source);
+
 /* Empties the tick, keeping its memory. */
 void		 tick_reset(struct tick *);
 void		 tick_free(struct tick *);

@@ -1,9 +1,11 @@
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -302,4 +304,46 @@ util_hostname(char *buf, size_t len)
 	if (gethostname(buf, len) != 0 || buf[0] == '\0')
 		util_strlcpy(buf, "unknown", len);
 	buf[len - 1] = '\0';
+}
+
+int
+util_open_own(const char *path, int flags, unsigned mode, int *created,
+    char *err, size_t errlen)
+{
+	struct stat st;
+	int fd;
+
+	*created = 1;
+	fd = open(path, flags | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC |
+	    O_NOCTTY, (mode_t)mode);
+	if (fd < 0 && errno == EEXIST) {
+		*created = 0;
+		fd = open(path, flags | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY |
+		    O_NONBLOCK);
+	}
+	if (fd < 0) {
+		if (errno == ELOOP)
+			return util_err(err, errlen, "%s: is a symbolic link; "
+			    "refusing to follow it", path);
+		return util_err(err, errlen, "%s: %s", path, strerror(errno));
+	}
+	if (fstat(fd, &st) != 0) {
+		util_err(err, errlen, "%s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	/* Another user's file, or a hard link to one, is not ours to write. */
+	if (!S_ISREG(st.st_mode) || st.st_nlink != 1 ||
+	    st.st_uid != geteuid()) {
+		util_err(err, errlen, "%s: %s; refusing to write it", path,
+		    !S_ISREG(st.st_mode) ? "not a regular file" :
+		    st.st_nlink != 1 ? "has other hard links" :
+		    "owned by another user");
+		close(fd);
+		return -1;
+	}
+	/* O_NONBLOCK only guarded the open against a FIFO. */
+	if (!*created)
+		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	return fd;
 }

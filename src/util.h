@@ -64,4 +64,14 @@ int64_t	util_hour_floor(int64_t ms);
 /* This machine's host name, never empty ("unknown" when it cannot be read). */
 void	util_hostname(char *buf, size_t len);
 
+/*
+ * Opens a file the caller is to own (a log, a PID file): created with
+ * O_EXCL and mode when absent, else opened; never through a symbolic
+ * link, and refused unless it is a regular file with one link owned by
+ * this user. flags add to O_CLOEXEC | O_NOFOLLOW (O_WRONLY, O_APPEND ...).
+ * Returns the descriptor (*created says which), or -1 with err.
+ */
+int	util_open_own(const char *path, int flags, unsigned mode, int *created,
+	    char *err, size_t errlen);
+
 #endif

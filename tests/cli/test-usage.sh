@@ -1,6 +1,6 @@
 #!/bin/sh
-# The command line: help, version, unknown commands and options, and the
-# commands a later build provides.
+# The command line: help, version, unknown commands and options, usage
+# errors of every command, and the command a later build provides.
 . "$(dirname "$0")/lib.sh"
 
 t "no command: overview on stderr, exit 2"
@@ -92,13 +92,35 @@ gua version extra
 expect_rc 2
 expect_err "unexpected argument 'extra'"
 
-for c in doctor daemon start status stop; do
-	t "$c is not in this build"
-	gua "$c"
-	expect_rc 1
-	expect_err "gua $c: not available in this build"
-	expect_err_lines 1
-	expect_empty_out
+# status follows LSB: bad usage is 4 ("unknown"), not 2.
+t "status: unknown option is LSB 4"
+gua status --bogus
+expect_rc 4
+expect_err "gua status: unknown option '--bogus'"
+t "status: stray argument is LSB 4"
+gua status extra
+expect_rc 4
+expect_err "unexpected argument 'extra'"
+
+for c in daemon start stop doctor; do
+	t "$c: unknown option"
+	gua "$c" --bogus
+	expect_rc 2
+	expect_err "gua $c: unknown option '--bogus'"
+	expect_err_lines 2
 done
+t "daemon: bad --interval"
+gua daemon --interval 0s
+expect_rc 2
+expect_err "--interval"
+t "stop: bad --timeout"
+gua stop --timeout 1w
+expect_rc 2
+expect_err "--timeout"
+t "daemon: the same file twice"
+gua daemon --db "$TMP/x" --log-file "$TMP/x"
+expect_rc 2
+expect_err "must be three different files"
+expect_no_file "$TMP/x"
 
 finish

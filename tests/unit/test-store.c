@@ -1,6 +1,8 @@
 #include <fcntl.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "fixture.h"
 #include "harness.h"
@@ -471,6 +473,76 @@ test_no_process_ever(void)
 	tick_free(&t);
 }
 
+/*
+ * The sqlite3 shell, another process with a read-write connection, opens
+ * and closes while the writer has the file; returns the ticks it saw, or
+ * -1. (A forked child of this process would share SQLite's lock state.)
+ */
+static int64_t
+read_elsewhere(const char *path)
+{
+	char buf[64] = "";
+	int fds[2];
+	ssize_t n;
+	pid_t child;
+
+	if (pipe(fds) != 0)
+		return -1;
+	if ((child = fork()) == 0) {
+		dup2(fds[1], 1);
+		execlp("sqlite3", "sqlite3", path, "SELECT count(*) FROM ticks",
+		    (char *)NULL);
+		_exit(127);
+	}
+	close(fds[1]);
+	n = read(fds[0], buf, sizeof(buf) - 1);
+	close(fds[0]);
+	waitpid(child, NULL, 0);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	return strtoll(buf, NULL, 10);
+}
+
+/*
+ * close() drops every fcntl lock a process holds on a file, SQLite's
+ * included: a writer that closed a descriptor of its own database made
+ * the next reader believe it was the last connection, checkpoint and
+ * delete the writer's WAL. Both ways of opening a writer are checked.
+ */
+static void
+test_writer_keeps_locks(void)
+{
+	struct tick t;
+	struct store *s;
+	char path[512], wal[600], err[512];
+
+	memset(&t, 0, sizeof(t));
+	for (int append = 0; append < 2; append++) {
+		s = fixture_create(append ? "locks2.db" : "locks1.db", 1000);
+		util_strlcpy(path, store_path(s), sizeof(path));
+		if (append) {
+			store_close(s);
+			CHECK_INT(store_open_append(&s, path, err, sizeof(err)),
+			    0);
+			CHECK_INT(store_begin_run(s, 0, 1000, "test", "1", err,
+			    sizeof(err)), 0);
+		}
+		fixture_gpu(&t, 0, 50);
+		fixture_write(s, &t, 1795600800000LL, 1000);
+		CHECK_INT(read_elsewhere(path), 1);
+		snprintf(wal, sizeof(wal), "%s-wal", path);
+		CHECK(exists(wal));
+		fixture_gpu(&t, 0, 50);
+		fixture_write(s, &t, 1795600801000LL, 1000);
+		CHECK_INT(read_elsewhere(path), 2);
+		CHECK(exists(wal));
+		store_close(s);
+		CHECK_INT(count_rows(path, "SELECT count(*) FROM ticks"), 2);
+	}
+	tick_free(&t);
+}
+
 int
 main(void)
 {
@@ -479,5 +551,6 @@ main(void)
 	test_round_trip();
 	test_unknown_memory();
 	test_clock_steps_back();
+	test_writer_keeps_locks();
 	HARNESS_DONE();
 }

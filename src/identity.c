@@ -1,0 +1,426 @@
+/*
+ * Identity of a process from /proc/PID. Every file of one process is read
+ * through a descriptor of its /proc/PID directory, so all of them describe
+ * the same process even if the PID is reused meanwhile (the reads then
+ * fail with ESRCH instead of describing the newcomer).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "escape.h"
+#include "identity.h"
+#include "imap.h"
+#include "util.h"
+
+#define PROC_STAT_MAX	4096	/* /proc/PID/stat and status: bounded reads */
+#define PWBUF_SIZE	16384	/* getpwuid_r's buffer */
+
+/* Finds the next space-separated field at or after *p; NULL at the end. */
+static const char *
+next_field(const char **p, const char *end, size_t *flen)
+{
+	const char *s = *p, *e;
+
+	while (s < end && *s == ' ')
+		s++;
+	if (s >= end || *s == '\n')
+		return NULL;
+	for (e = s; e < end && *e != ' ' && *e != '\n'; e++)
+		;
+	*flen = (size_t)(e - s);
+	*p = e;
+	return s;
+}
+
+/* A decimal number of flen digits, no sign; 0 or -1. */
+static int
+parse_u64(const char *s, size_t flen, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (flen == 0 || flen > 20)
+		return -1;
+	for (size_t i = 0; i < flen; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		if (v > (UINT64_MAX - (uint64_t)(s[i] - '0')) / 10)
+			return -1;
+		v = v * 10 + (uint64_t)(s[i] - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+int
+identity_parse_stat(const char *buf, size_t len, struct identity_stat *out)
+{
+	const char *end = buf + len, *open, *close = NULL, *p, *f;
+	size_t flen, clen;
+	uint64_t v;
+
+	memset(out, 0, sizeof(*out));
+	open = memchr(buf, '(', len);
+	if (open == NULL)
+		return -1;
+	for (p = open + 1; p < end; p++)
+		if (*p == ')')
+			close = p;
+	if (close == NULL)
+		return -1;
+	clen = (size_t)(close - open - 1);
+	if (clen >= sizeof(out->comm))
+		clen = sizeof(out->comm) - 1;
+	memcpy(out->comm, open + 1, clen);
+	out->comm[clen] = '\0';
+	p = close + 1;
+	/* Field 3 is the state, field 22 the start time. */
+	for (int field = 3; field <= 22; field++) {
+		if ((f = next_field(&p, end, &flen)) == NULL)
+			return -1;
+		if (field == 3) {
+			if (flen != 1)
+				return -1;
+			out->state = f[0];
+		} else if (field == 22) {
+			if (parse_u64(f, flen, &v) != 0)
+				return -1;
+			out->starttime = v;
+		}
+	}
+	return 0;
+}
+
+/* Finds "key" at the start of a line; returns what follows it, or NULL. */
+static const char *
+find_line(const char *buf, size_t len, const char *key, const char **eol)
+{
+	size_t klen = strlen(key);
+	const char *p = buf, *end = buf + len, *nl;
+
+	while (p < end) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if (nl == NULL)
+			nl = end;
+		if ((size_t)(nl - p) >= klen && memcmp(p, key, klen) == 0) {
+			*eol = nl;
+			return p + klen;
+		}
+		p = nl + 1;
+	}
+	return NULL;
+}
+
+int
+identity_parse_status_uid(const char *buf, size_t len, int64_t *uid)
+{
+	const char *p, *eol, *f;
+	size_t flen;
+	uint64_t v;
+
+	if ((p = find_line(buf, len, "Uid:", &eol)) == NULL)
+		return -1;
+	while (p < eol && (*p == '\t' || *p == ' '))
+		p++;
+	for (f = p; p < eol && *p >= '0' && *p <= '9'; p++)
+		;
+	flen = (size_t)(p - f);
+	if (parse_u64(f, flen, &v) != 0 || v > 0xffffffffULL ||
+	    (p < eol && *p != '\t' && *p != ' '))
+		return -1;
+	*uid = (int64_t)v;
+	return 0;
+}
+
+int
+identity_parse_loginuid(const char *buf, size_t len, int64_t *uid)
+{
+	uint64_t v;
+
+	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\0'))
+		len--;
+	if (parse_u64(buf, len, &v) != 0 || v > 0xffffffffULL)
+		return -1;
+	*uid = v == (uint64_t)IDENTITY_LOGINUID_UNSET ? -1 : (int64_t)v;
+	return 0;
+}
+
+int
+identity_parse_btime(const char *buf, size_t len, int64_t *btime_s)
+{
+	const char *p, *eol, *f;
+	uint64_t v;
+
+	if ((p = find_line(buf, len, "btime ", &eol)) == NULL)
+		return -1;
+	for (f = p; p < eol && *p >= '0' && *p <= '9'; p++)
+		;
+	if (p != eol || parse_u64(f, (size_t)(p - f), &v) != 0 ||
+	    v > (uint64_t)INT64_MAX / 1000)
+		return -1;
+	*btime_s = (int64_t)v;
+	return 0;
+}
+
+void
+identity_parse_cmdline(const char *buf, size_t len, char *out, size_t outlen)
+{
+	size_t n = 0, i = 0;
+
+	if (outlen == 0)
+		return;
+	while (len > 0 && buf[len - 1] == '\0')
+		len--;
+	/* Copy whole UTF-8 characters while they fit; a NUL joins as ' '. */
+	while (i < len) {
+		unsigned cp;
+		size_t clen = escape_utf8_decode((const unsigned char *)buf + i,
+		    len - i, &cp);
+
+		if (clen == 0)
+			clen = 1;	/* an invalid byte is kept, alone */
+		if (n + clen > outlen - 1)
+			break;
+		for (size_t k = 0; k < clen; k++)
+			out[n++] = buf[i + k] == '\0' ? ' ' : buf[i + k];
+		i += clen;
+	}
+	out[n] = '\0';
+}
+
+int64_t
+identity_start_ms(int64_t btime_s, uint64_t starttime, long hz)
+{
+	if (hz <= 0)
+		hz = 100;
+	return btime_s * 1000 + (int64_t)(starttime / (uint64_t)hz) * 1000 +
+	    (int64_t)(starttime % (uint64_t)hz) * 1000 / hz;
+}
+
+/* One process the cache knows. */
+struct identity_entry {
+	uint32_t	pid;
+	uint64_t	starttime;	/* with pid, the key */
+	int64_t		start_ms;
+	unsigned	gen;		/* sweep generation it was last seen in */
+	struct identity	id;
+};
+
+struct identity_cache {
+	int64_t			 btime_s;	/* boot time, read once */
+	long			 hz;		/* clock ticks per second */
+	unsigned		 gen;		/* current generation */
+	struct identity_entry	*v;
+	size_t			 len, cap;
+	struct imap		 index;		/* (pid, starttime) -> v index */
+	char			*pwbuf;		/* for getpwuid_r */
+};
+
+/* Reads at most cap bytes of name under dirfd; returns the length or -1. */
+static ssize_t
+read_at(int dirfd, const char *name, char *buf, size_t cap)
+{
+	size_t got = 0;
+	ssize_t n;
+	int fd;
+
+	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+	if (fd < 0)
+		return -1;
+	while (got < cap) {
+		n = read(fd, buf + got, cap - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			close(fd);
+			return -1;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	close(fd);
+	return (ssize_t)got;
+}
+
+int
+identity_cache_new(struct identity_cache **out, char *err, size_t errlen)
+{
+	struct identity_cache *c = calloc(1, sizeof(*c));
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	FILE *f;
+
+	*out = NULL;
+	if (c == NULL || (c->pwbuf = malloc(PWBUF_SIZE)) == NULL) {
+		free(c);
+		return util_err(err, errlen, "out of memory");
+	}
+	c->hz = sysconf(_SC_CLK_TCK);
+	/*
+	 * btime can wobble by a second between reads on some kernels; read
+	 * once so a process keeps one start time for the collector's life.
+	 * Without it start times count from boot, still unique per process.
+	 * /proc/stat's interrupt line can be long: read it line by line.
+	 */
+	if ((f = fopen("/proc/stat", "re")) != NULL) {
+		while ((n = getline(&line, &cap, f)) > 0)
+			if (identity_parse_btime(line, (size_t)n,
+			    &c->btime_s) == 0)
+				break;
+		free(line);
+		fclose(f);
+	}
+	*out = c;
+	return 0;
+}
+
+void
+identity_cache_free(struct identity_cache *c)
+{
+	if (c == NULL)
+		return;
+	imap_free(&c->index);
+	free(c->v);
+	free(c->pwbuf);
+	free(c);
+}
+
+/* User name of uid from the password database, else "uid:N". */
+static void
+user_name(struct identity_cache *c, int64_t uid, char *buf, size_t len)
+{
+	struct passwd pw, *res = NULL;
+
+	if (getpwuid_r((uid_t)uid, &pw, c->pwbuf, PWBUF_SIZE, &res) == 0 &&
+	    res != NULL && res->pw_name != NULL && res->pw_name[0] != '\0')
+		util_strlcpy(buf, res->pw_name, len);
+	else
+		snprintf(buf, len, "uid:%lld", (long long)uid);
+}
+
+/* Reads what does not change over a process's life: uid, user, cmdline. */
+static void
+read_identity(struct identity_cache *c, int dirfd,
+    const struct identity_stat *ps, struct identity *id)
+{
+	char buf[PROC_STAT_MAX];
+	int64_t uid = -1, login = -1;
+	ssize_t n;
+
+	memset(id, 0, sizeof(*id));
+	id->known = 1;
+	id->uid = -1;
+	util_strlcpy(id->comm, ps->comm, sizeof(id->comm));
+	if ((n = read_at(dirfd, "status", buf, sizeof(buf))) > 0 &&
+	    identity_parse_status_uid(buf, (size_t)n, &uid) == 0)
+		id->uid = uid;
+	if ((n = read_at(dirfd, "loginuid", buf, 32)) > 0)
+		identity_parse_loginuid(buf, (size_t)n, &login);
+	if (login >= 0)
+		user_name(c, login, id->user, sizeof(id->user));
+	else if (uid >= 0)
+		user_name(c, uid, id->user, sizeof(id->user));
+	/* One byte more than fits tells the parser the line was cut. */
+	if ((n = read_at(dirfd, "cmdline", buf, IDENTITY_CMDLINE_MAX)) > 0)
+		identity_parse_cmdline(buf, (size_t)n, id->cmdline,
+		    sizeof(id->cmdline));
+}
+
+static void
+gone(int64_t *start_ms, struct identity *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->uid = -1;
+	*start_ms = 0;
+}
+
+void
+identity_lookup(struct identity_cache *c, uint32_t pid, int64_t *start_ms,
+    struct identity *out)
+{
+	struct identity_entry *e, *nv;
+	struct identity_stat ps;
+	char path[32], buf[PROC_STAT_MAX];
+	int64_t at;
+	ssize_t n;
+	int dirfd;
+
+	snprintf(path, sizeof(path), "/proc/%u", pid);
+	dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (dirfd < 0) {
+		gone(start_ms, out);
+		return;
+	}
+	n = read_at(dirfd, "stat", buf, sizeof(buf) - 1);
+	if (n <= 0 || identity_parse_stat(buf, (size_t)n, &ps) != 0) {
+		close(dirfd);
+		gone(start_ms, out);
+		return;
+	}
+	if (imap_get(&c->index, pid, (int64_t)ps.starttime, &at) == 0) {
+		e = &c->v[at];
+	} else {
+		if (c->len == c->cap) {
+			size_t ncap = c->cap ? c->cap * 2 : 16;
+
+			nv = realloc(c->v, ncap * sizeof(*nv));
+			if (nv == NULL) {
+				close(dirfd);
+				gone(start_ms, out);
+				return;
+			}
+			c->v = nv;
+			c->cap = ncap;
+		}
+		if (imap_put(&c->index, pid, (int64_t)ps.starttime,
+		    (int64_t)c->len) != 0) {
+			close(dirfd);
+			gone(start_ms, out);
+			return;
+		}
+		e = &c->v[c->len++];
+		e->pid = pid;
+		e->starttime = ps.starttime;
+		e->start_ms = identity_start_ms(c->btime_s, ps.starttime, c->hz);
+		read_identity(c, dirfd, &ps, &e->id);
+	}
+	close(dirfd);
+	e->gen = c->gen;
+	/* comm can change (prctl); the rest is fixed for a process's life. */
+	util_strlcpy(e->id.comm, ps.comm, sizeof(e->id.comm));
+	*start_ms = e->start_ms;
+	*out = e->id;
+}
+
+void
+identity_cache_sweep(struct identity_cache *c)
+{
+	size_t keep = 0;
+
+	imap_clear(&c->index);
+	for (size_t i = 0; i < c->len; i++) {
+		if (c->v[i].gen != c->gen)
+			continue;
+		if (keep != i)
+			c->v[keep] = c->v[i];
+		/* The map was just emptied, so this only fails to grow: then
+		   the entry is read again next time, which is harmless. */
+		if (imap_put(&c->index, c->v[keep].pid,
+		    (int64_t)c->v[keep].starttime, (int64_t)keep) == 0)
+			keep++;
+	}
+	c->len = keep;
+	c->gen++;
+}
+
+size_t
+identity_cache_size(const struct identity_cache *c)
+{
+	return c->len;
+}

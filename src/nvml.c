@@ -1,0 +1,934 @@
+/*
+ * NVML through dlopen. The declarations below are written by hand with the
+ * layouts of NVIDIA's nvml.h (sizes and offsets as NVIDIA's header has
+ * them on LP64 Linux); no NVIDIA header or library is needed to build.
+ *
+ * Traps handled here:
+ * - symbols come in versions (nvmlInit_v2, ..._v3): resolve newest first
+ *   and fall back, and drop to an older one when a call says the newer
+ *   one is not there (FUNCTION_NOT_FOUND);
+ * - nvmlMemory_v2 needs the version word sizeof | 2 << 24 (0x02000028);
+ *   a plain 2 fails. Its v1 fallback counts driver reservations as used;
+ * - drivers 535.43 to 535.97 write 32-byte entries into the _v3 process
+ *   lists, whose documented entry is 24 bytes. The size is chosen from the
+ *   driver version (and the symbols, the way nvitop does), and every list
+ *   is checked: the buffer is filled with a sentinel, the bytes the driver
+ *   wrote are measured, and entries must hold plausible PIDs. A list that
+ *   fails is unknown, never garbage;
+ * - usedGpuMemory is ULLONG_MAX when NVML cannot tell (WDDM, some MIG).
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "classify.h"
+#include "nvml.h"
+#include "util.h"
+
+/* ---- NVML's declarations, NVIDIA's spelling ---- */
+
+typedef int nvmlReturn_t;
+typedef struct nvmlDevice_st *nvmlDevice_t;
+
+#define NVML_SUCCESS				0
+#define NVML_ERROR_NOT_SUPPORTED		3
+#define NVML_ERROR_INSUFFICIENT_SIZE		7
+#define NVML_ERROR_FUNCTION_NOT_FOUND		13
+#define NVML_ERROR_GPU_IS_LOST			15
+#define NVML_ERROR_RESET_REQUIRED		16
+#define NVML_ERROR_ARGUMENT_VERSION_MISMATCH	25
+#define NVML_ERROR_GPU_NOT_FOUND		28
+
+#define NVML_INIT_FLAG_NO_GPUS			1
+#define NVML_DEVICE_UUID_V2_BUFFER_SIZE		96
+#define NVML_DEVICE_NAME_V2_BUFFER_SIZE		96
+#define NVML_SYSTEM_DRIVER_VERSION_BUFFER_SIZE	80
+
+typedef struct {
+	unsigned int	gpu;		/* percent of time a kernel ran */
+	unsigned int	memory;		/* percent of time memory was busy */
+} nvmlUtilization_t;
+
+typedef struct {
+	unsigned long long total, free, used;	/* used includes reserved */
+} nvmlMemory_t;
+
+typedef struct {
+	unsigned int	   version;	/* nvmlMemory_v2 */
+	unsigned long long total;
+	unsigned long long reserved;
+	unsigned long long free;
+	unsigned long long used;	/* allocated, without reserved */
+} nvmlMemory_v2_t;
+
+#define NVML_STRUCT_VERSION(sz, ver) ((unsigned int)((sz) | ((ver) << 24U)))
+#define nvmlMemory_v2 NVML_STRUCT_VERSION(sizeof(nvmlMemory_v2_t), 2)
+
+_Static_assert(sizeof(nvmlMemory_v2_t) == 40, "nvmlMemory_v2_t layout");
+_Static_assert(nvmlMemory_v2 == 0x02000028, "nvmlMemory_v2 version word");
+_Static_assert(offsetof(nvmlMemory_v2_t, used) == 32, "nvmlMemory_v2_t.used");
+
+/*
+ * Process entries are read at their byte offsets rather than through a
+ * struct, since their size depends on the version and the driver:
+ * pid (unsigned int) at 0 and usedGpuMemory (unsigned long long) at 8 in
+ * all of nvmlProcessInfo_v1_t (16 bytes), nvmlProcessInfo_v2_t (24: plus
+ * gpuInstanceId and computeInstanceId) and the 535 drivers' 32-byte entry
+ * (plus usedGpuCcProtectedMemory).
+ */
+#define PROC_PID_OFF		0
+#define PROC_MEM_OFF		8
+#define PROC_ENTRY_V1		16
+#define PROC_ENTRY_V2		24
+#define PROC_ENTRY_535		32
+#define PROC_ENTRY_MAX		32
+#define NVML_VALUE_NOT_AVAILABLE_ULL	0xFFFFFFFFFFFFFFFFULL
+
+/* ---- gua's side ---- */
+
+/* The process lists NVML keeps per device. */
+enum { LIST_COMPUTE, LIST_GRAPHICS, LIST_MPS, LIST_COUNT };
+static const char *const list_name[LIST_COUNT] = {
+	"ComputeRunningProcesses", "GraphicsRunningProcesses",
+	"MPSComputeRunningProcesses",
+};
+
+typedef nvmlReturn_t (*proc_list_fn)(nvmlDevice_t, unsigned int *, void *);
+
+/* Every NVML entry point gua may call; NULL when the library lacks it. */
+struct nvml_fns {
+	nvmlReturn_t	(*init_with_flags)(unsigned int);
+	nvmlReturn_t	(*init_v2)(void);
+	nvmlReturn_t	(*init_v1)(void);
+	nvmlReturn_t	(*shutdown)(void);
+	const char	*(*error_string)(nvmlReturn_t);
+	nvmlReturn_t	(*driver_version)(char *, unsigned int);
+	nvmlReturn_t	(*count_v2)(unsigned int *);
+	nvmlReturn_t	(*count_v1)(unsigned int *);
+	nvmlReturn_t	(*handle_v2)(unsigned int, nvmlDevice_t *);
+	nvmlReturn_t	(*handle_v1)(unsigned int, nvmlDevice_t *);
+	nvmlReturn_t	(*uuid)(nvmlDevice_t, char *, unsigned int);
+	nvmlReturn_t	(*name)(nvmlDevice_t, char *, unsigned int);
+	nvmlReturn_t	(*memory_v2)(nvmlDevice_t, nvmlMemory_v2_t *);
+	nvmlReturn_t	(*memory_v1)(nvmlDevice_t, nvmlMemory_t *);
+	nvmlReturn_t	(*utilization)(nvmlDevice_t, nvmlUtilization_t *);
+	/* [list][version]: 1 the unversioned symbol, then _v2, _v3 */
+	proc_list_fn	procs[LIST_COUNT][4];
+	/* Only probed: which process-entry size a 535 driver uses. */
+	void		*conf_compute_mem_size_info;
+	void		*running_process_detail_list;
+};
+
+/* The symbol table: a new NVML call is one line here and one field. */
+static const struct {
+	const char	*name;
+	size_t		 off;	/* where its address goes in nvml_fns */
+} symbols[] = {
+#define SYM(n, field)	{ n, offsetof(struct nvml_fns, field) }
+	SYM("nvmlInitWithFlags", init_with_flags),
+	SYM("nvmlInit_v2", init_v2),
+	SYM("nvmlInit", init_v1),
+	SYM("nvmlShutdown", shutdown),
+	SYM("nvmlErrorString", error_string),
+	SYM("nvmlSystemGetDriverVersion", driver_version),
+	SYM("nvmlDeviceGetCount_v2", count_v2),
+	SYM("nvmlDeviceGetCount", count_v1),
+	SYM("nvmlDeviceGetHandleByIndex_v2", handle_v2),
+	SYM("nvmlDeviceGetHandleByIndex", handle_v1),
+	SYM("nvmlDeviceGetUUID", uuid),
+	SYM("nvmlDeviceGetName", name),
+	SYM("nvmlDeviceGetMemoryInfo_v2", memory_v2),
+	SYM("nvmlDeviceGetMemoryInfo", memory_v1),
+	SYM("nvmlDeviceGetUtilizationRates", utilization),
+	SYM("nvmlDeviceGetComputeRunningProcesses_v3", procs[LIST_COMPUTE][3]),
+	SYM("nvmlDeviceGetComputeRunningProcesses_v2", procs[LIST_COMPUTE][2]),
+	SYM("nvmlDeviceGetComputeRunningProcesses", procs[LIST_COMPUTE][1]),
+	SYM("nvmlDeviceGetGraphicsRunningProcesses_v3",
+	    procs[LIST_GRAPHICS][3]),
+	SYM("nvmlDeviceGetGraphicsRunningProcesses_v2",
+	    procs[LIST_GRAPHICS][2]),
+	SYM("nvmlDeviceGetGraphicsRunningProcesses", procs[LIST_GRAPHICS][1]),
+	SYM("nvmlDeviceGetMPSComputeRunningProcesses_v3", procs[LIST_MPS][3]),
+	SYM("nvmlDeviceGetMPSComputeRunningProcesses_v2", procs[LIST_MPS][2]),
+	SYM("nvmlDeviceGetMPSComputeRunningProcesses", procs[LIST_MPS][1]),
+	SYM("nvmlDeviceGetConfComputeMemSizeInfo", conf_compute_mem_size_info),
+	SYM("nvmlDeviceGetRunningProcessDetailList",
+	    running_process_detail_list),
+#undef SYM
+};
+
+/*
+ * What is watched per GPU so a condition is logged once when it starts
+ * and once when it ends, not every tick.
+ */
+enum {
+	M_HANDLE,		/* nvmlDeviceGetHandleByIndex */
+	M_UUID,			/* nvmlDeviceGetUUID */
+	M_DEVICE,		/* the GPU as a whole (lost, needs a reset) */
+	M_UTIL,
+	M_MEMORY,
+	M_LIST,			/* + LIST_*: one per process list */
+	M_COUNT = M_LIST + LIST_COUNT
+};
+
+/* A pseudo return code: a process list whose entries failed the checks. */
+#define RC_BAD_ENTRIES	(-1000)
+
+/* One GPU as gua follows it over the ticks. */
+struct nvml_dev {
+	unsigned	 index;		/* NVML index */
+	nvmlDevice_t	 handle;	/* NULL until NVML gave one */
+	char		 uuid[NVML_DEVICE_UUID_V2_BUFFER_SIZE]; /* "" unknown */
+	char		 name[NVML_DEVICE_NAME_V2_BUFFER_SIZE];
+	int		 last_rc[M_COUNT]; /* outcome at the previous tick */
+};
+
+struct nvml {
+	void		*dl;		/* dlopen handle */
+	char		*path;		/* what was dlopened */
+	struct nvml_fns	 f;
+	struct nvml_log	 log;
+	int		 initialised;	/* nvmlInit succeeded: shut down */
+	char		 driver[NVML_SYSTEM_DRIVER_VERSION_BUFFER_SIZE];
+	int		 list_ver[LIST_COUNT]; /* version in use, 0 none */
+	int		 v3_entry;	/* bytes per _v3 process entry */
+	int		 mem_v1;	/* memory through v1 (includes reserved) */
+	unsigned	 ndevs;		/* GPUs counted at init */
+	unsigned	 last_count;	/* count seen at the previous sample */
+	struct nvml_dev	*devs;
+	uint64_t	 pid_max;	/* PIDs above this are garbage */
+	unsigned char	*buf;		/* process-list buffer */
+	size_t		 buf_cap;
+};
+
+/* Error strings of every code NVML.md lists (nvml.h 13.x), gua's words. */
+static const struct {
+	int		 code;
+	const char	*name;
+	const char	*text;
+} errors[] = {
+	{ 0, "SUCCESS", "success" },
+	{ 1, "UNINITIALIZED", "NVML was not initialised" },
+	{ 2, "INVALID_ARGUMENT", "invalid argument" },
+	{ 3, "NOT_SUPPORTED", "not supported by this GPU or driver" },
+	{ 4, "NO_PERMISSION", "permission denied" },
+	{ 5, "ALREADY_INITIALIZED", "already initialised" },
+	{ 6, "NOT_FOUND", "not found" },
+	{ 7, "INSUFFICIENT_SIZE", "buffer too small" },
+	{ 8, "INSUFFICIENT_POWER", "the GPU's power cables are not "
+	    "attached properly" },
+	{ 9, "DRIVER_NOT_LOADED", "the NVIDIA kernel driver is not loaded" },
+	{ 10, "TIMEOUT", "timed out" },
+	{ 11, "IRQ_ISSUE", "the kernel detected an interrupt problem with "
+	    "the GPU" },
+	{ 12, "LIBRARY_NOT_FOUND", "a library NVML needs was not found" },
+	{ 13, "FUNCTION_NOT_FOUND", "this NVML lacks the function" },
+	{ 14, "CORRUPTED_INFOROM", "the GPU's infoROM is corrupted" },
+	{ 15, "GPU_IS_LOST", "the GPU has fallen off the bus or is otherwise "
+	    "inaccessible" },
+	{ 16, "RESET_REQUIRED", "the GPU needs a reset" },
+	{ 17, "OPERATING_SYSTEM", "the operating system blocked the call "
+	    "(cgroups?)" },
+	{ 18, "LIB_RM_VERSION_MISMATCH", "the NVML library and the kernel "
+	    "driver have different versions" },
+	{ 19, "IN_USE", "the GPU is in use" },
+	{ 20, "MEMORY", "out of memory" },
+	{ 21, "NO_DATA", "no data" },
+	{ 22, "VGPU_ECC_NOT_SUPPORTED", "ECC is not supported on this vGPU" },
+	{ 23, "INSUFFICIENT_RESOURCES", "insufficient resources" },
+	{ 24, "FREQ_NOT_SUPPORTED", "frequency not supported" },
+	{ 25, "ARGUMENT_VERSION_MISMATCH", "this NVML does not know the "
+	    "structure version passed" },
+	{ 26, "DEPRECATED", "deprecated" },
+	{ 27, "NOT_READY", "not ready" },
+	{ 28, "GPU_NOT_FOUND", "GPU not found" },
+	{ 29, "INVALID_STATE", "invalid state" },
+	{ 30, "RESET_TYPE_NOT_SUPPORTED", "reset type not supported" },
+	{ 999, "UNKNOWN", "unknown NVML error" },
+};
+
+const char *
+nvml_strerror(const struct nvml *n, int code, char *buf, size_t len)
+{
+	const char *s;
+
+	for (size_t i = 0; i < ARRAY_LEN(errors); i++) {
+		if (errors[i].code == code) {
+			snprintf(buf, len, "%s (NVML_ERROR_%s)", errors[i].text,
+			    errors[i].name);
+			return buf;
+		}
+	}
+	if (n != NULL && n->f.error_string != NULL &&
+	    (s = n->f.error_string(code)) != NULL && s[0] != '\0')
+		snprintf(buf, len, "NVML error %d: %.120s", code, s);
+	else
+		snprintf(buf, len, "NVML error %d", code);
+	return buf;
+}
+
+/* Sends one line to the log callback. */
+static void
+tell(struct nvml *n, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+tell(struct nvml *n, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	if (n->log.fn == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	n->log.fn(n->log.arg, msg);
+}
+
+int
+nvml_v3_entry_size(const char *v)
+{
+	long long major, minor;
+	char *end;
+
+	errno = 0;
+	major = strtoll(v, &end, 10);
+	if (errno != 0 || end == v || *end != '.')
+		return -1;
+	v = end + 1;
+	minor = strtoll(v, &end, 10);
+	if (errno != 0 || end == v || (*end != '.' && *end != '\0'))
+		return -1;
+	/* nvml.h of 535.43.02, 535.54.03 and 535.86.05 declares the 32-byte
+	   entry for _v3; 535.98 drops _v3; 535.104 is back to 24 bytes. */
+	return major == 535 && minor >= 43 && minor < 98 ? PROC_ENTRY_535 :
+	    PROC_ENTRY_V2;
+}
+
+/* The largest PID the kernel hands out; PIDs above are garbage. */
+static uint64_t
+read_pid_max(void)
+{
+	char buf[32];
+	ssize_t len;
+	long long v;
+	int fd;
+
+	fd = open("/proc/sys/kernel/pid_max", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 4194304;		/* the kernel's PID_MAX_LIMIT */
+	len = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (len <= 0)
+		return 4194304;
+	buf[len] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	if (util_parse_ll(buf, 1, INT32_MAX, &v) != 0)
+		return 4194304;
+	return (uint64_t)v;
+}
+
+int
+nvml_load(struct nvml **out, const char *path, const struct nvml_log *log,
+    char *err, size_t errlen)
+{
+	static const char *const defaults[] = { "libnvidia-ml.so.1",
+		"libnvidia-ml.so" };
+	struct nvml *n;
+	char first[512] = "";
+	const char *missing = NULL;
+
+	*out = NULL;
+	if ((n = calloc(1, sizeof(*n))) == NULL)
+		return util_err(err, errlen, "out of memory");
+	if (log != NULL)
+		n->log = *log;
+	if (path != NULL) {
+		n->dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+		if (n->dl == NULL) {
+			const char *e = dlerror();
+
+			util_err(err, errlen, "cannot load NVML: %s (the "
+			    "library named by --nvml-library or "
+			    "GUA_NVML_LIBRARY)", e ? e : path);
+			free(n);
+			return -1;
+		}
+	} else {
+		for (size_t i = 0; i < ARRAY_LEN(defaults) && !n->dl; i++) {
+			n->dl = dlopen(defaults[i], RTLD_NOW | RTLD_LOCAL);
+			if (n->dl == NULL && i == 0) {
+				const char *e = dlerror();
+
+				util_strlcpy(first, e ? e : defaults[0],
+				    sizeof(first));
+			}
+			if (n->dl != NULL)
+				path = defaults[i];
+		}
+		if (n->dl == NULL) {
+			util_err(err, errlen, "cannot load NVML: %s; is the "
+			    "NVIDIA driver installed? ('nvidia-smi' should "
+			    "list the GPUs; without a GPU, 'gua demo' shows "
+			    "what gua does)", first);
+			free(n);
+			return -1;
+		}
+	}
+	if ((n->path = strdup(path)) == NULL) {
+		nvml_close(n);
+		return util_err(err, errlen, "out of memory");
+	}
+	for (size_t i = 0; i < ARRAY_LEN(symbols); i++) {
+		void *p = dlsym(n->dl, symbols[i].name);
+
+		memcpy((char *)&n->f + symbols[i].off, &p, sizeof(p));
+	}
+	if (!n->f.init_with_flags && !n->f.init_v2 && !n->f.init_v1)
+		missing = "nvmlInit";
+	else if (!n->f.shutdown)
+		missing = "nvmlShutdown";
+	else if (!n->f.count_v2 && !n->f.count_v1)
+		missing = "nvmlDeviceGetCount";
+	else if (!n->f.handle_v2 && !n->f.handle_v1)
+		missing = "nvmlDeviceGetHandleByIndex";
+	else if (!n->f.uuid)
+		missing = "nvmlDeviceGetUUID";
+	else if (!n->f.memory_v2 && !n->f.memory_v1)
+		missing = "nvmlDeviceGetMemoryInfo";
+	else if (!n->f.utilization)
+		missing = "nvmlDeviceGetUtilizationRates";
+	else if (!n->f.procs[LIST_COMPUTE][1] && !n->f.procs[LIST_COMPUTE][2] &&
+	    !n->f.procs[LIST_COMPUTE][3])
+		missing = "nvmlDeviceGetComputeRunningProcesses";
+	if (missing != NULL) {
+		util_err(err, errlen, "%s: not a usable NVML library (it has "
+		    "no %s)", path, missing);
+		nvml_close(n);
+		return -1;
+	}
+	for (int l = 0; l < LIST_COUNT; l++)
+		for (int v = 3; v >= 1 && n->list_ver[l] == 0; v--)
+			if (n->f.procs[l][v] != NULL)
+				n->list_ver[l] = v;
+	n->mem_v1 = n->f.memory_v2 == NULL;
+	n->pid_max = read_pid_max();
+	*out = n;
+	return 0;
+}
+
+const char *
+nvml_library(const struct nvml *n)
+{
+	return n->path;
+}
+
+unsigned
+nvml_gpu_count(const struct nvml *n)
+{
+	return n->ndevs;
+}
+
+const char *
+nvml_driver_version(const struct nvml *n)
+{
+	return n->driver;
+}
+
+/* "GPU 0 (GPU-8f3a…)" for log lines. */
+static void
+dev_label(const struct nvml_dev *d, char *buf, size_t len)
+{
+	if (d->uuid[0] != '\0')
+		snprintf(buf, len, "GPU %u (%s)", d->index, d->uuid);
+	else
+		snprintf(buf, len, "GPU %u", d->index);
+}
+
+/*
+ * Records the outcome of one metric of one GPU and tells the log when it
+ * changed: a condition is logged when it starts and when it ends.
+ */
+static void
+note(struct nvml *n, struct nvml_dev *d, int metric, int rc,
+    const char *what, const char *consequence)
+{
+	char label[128], e[256];
+	int prev = d->last_rc[metric];
+
+	if (rc == prev)
+		return;
+	d->last_rc[metric] = rc;
+	dev_label(d, label, sizeof(label));
+	if (rc == NVML_SUCCESS)
+		tell(n, "%s: %s: answering again", label, what);
+	else if (rc == RC_BAD_ENTRIES)
+		tell(n, "%s: %s: entries fail the sanity checks (PID 0 or "
+		    "above pid_max, or not the size the driver wrote); %s",
+		    label, what, consequence);
+	else
+		tell(n, "%s: %s: %s; %s", label, what,
+		    nvml_strerror(n, rc, e, sizeof(e)), consequence);
+}
+
+/* Asks NVML for a handle and the fixed facts of a GPU. */
+static int
+open_dev(struct nvml *n, struct nvml_dev *d)
+{
+	char buf[NVML_DEVICE_UUID_V2_BUFFER_SIZE];
+	nvmlReturn_t rc;
+
+	if (d->handle == NULL) {
+		rc = n->f.handle_v2 ? n->f.handle_v2(d->index, &d->handle) :
+		    n->f.handle_v1(d->index, &d->handle);
+		note(n, d, M_HANDLE, rc, "nvmlDeviceGetHandleByIndex",
+		    "not sampled until it answers");
+		if (rc != NVML_SUCCESS) {
+			d->handle = NULL;
+			return -1;
+		}
+	}
+	if (d->uuid[0] == '\0') {
+		memset(buf, 0, sizeof(buf));
+		rc = n->f.uuid(d->handle, buf, sizeof(buf));
+		buf[sizeof(buf) - 1] = '\0';
+		if (rc == NVML_SUCCESS && buf[0] == '\0')
+			rc = NVML_ERROR_NOT_SUPPORTED;
+		note(n, d, M_UUID, rc, "nvmlDeviceGetUUID",
+		    "not sampled until it answers");
+		if (rc != NVML_SUCCESS)
+			return -1;
+		util_strlcpy(d->uuid, buf, sizeof(d->uuid));
+		memset(buf, 0, sizeof(buf));
+		if (n->f.name == NULL ||
+		    n->f.name(d->handle, buf, sizeof(buf)) != NVML_SUCCESS)
+			buf[0] = '\0';
+		buf[sizeof(buf) - 1] = '\0';
+		util_strlcpy(d->name, buf, sizeof(d->name));
+	}
+	return 0;
+}
+
+/* The _v3 entry size: the driver version decides, the symbols otherwise. */
+static void
+choose_v3_entry(struct nvml *n)
+{
+	int by_version = nvml_v3_entry_size(n->driver);
+	/* nvitop's test: only the 535.43-535.86 headers declare the
+	   confidential-computing call without the detail-list call. */
+	int by_symbols = n->f.conf_compute_mem_size_info != NULL &&
+	    n->f.running_process_detail_list == NULL ? PROC_ENTRY_535 :
+	    PROC_ENTRY_V2;
+
+	n->v3_entry = by_version > 0 ? by_version : by_symbols;
+	if (n->list_ver[LIST_COMPUTE] == 3 && n->v3_entry == PROC_ENTRY_535)
+		tell(n, "driver %s: reading %d-byte process entries (the "
+		    "535.43-535.97 layout)", n->driver[0] ? n->driver :
+		    "of unknown version", n->v3_entry);
+}
+
+int
+nvml_init(struct nvml *n, char *err, size_t errlen)
+{
+	nvmlReturn_t rc;
+	unsigned count = 0;
+	char e[256];
+	const char *hint = "";
+
+	if (n->f.init_with_flags)
+		rc = n->f.init_with_flags(NVML_INIT_FLAG_NO_GPUS);
+	else if (n->f.init_v2)
+		rc = n->f.init_v2();
+	else
+		rc = n->f.init_v1();
+	if (rc != NVML_SUCCESS) {
+		if (rc == 9)
+			hint = ": is the NVIDIA driver installed and loaded? "
+			    "('nvidia-smi' should list the GPUs)";
+		else if (rc == 18)
+			hint = ": the driver was upgraded without reloading "
+			    "its kernel module; reboot, or reload the nvidia "
+			    "modules";
+		else if (rc == 4)
+			hint = ": run gua as a user allowed to open "
+			    "/dev/nvidia*";
+		return util_err(err, errlen, "NVML (%s) failed to initialise: "
+		    "%s%s", n->path, nvml_strerror(n, rc, e, sizeof(e)),
+		    hint);
+	}
+	n->initialised = 1;
+	if (n->f.driver_version == NULL ||
+	    n->f.driver_version(n->driver, sizeof(n->driver)) != NVML_SUCCESS)
+		n->driver[0] = '\0';
+	n->driver[sizeof(n->driver) - 1] = '\0';
+	rc = n->f.count_v2 ? n->f.count_v2(&count) : n->f.count_v1(&count);
+	if (rc != NVML_SUCCESS)
+		return util_err(err, errlen, "NVML could not count the GPUs: %s",
+		    nvml_strerror(n, rc, e, sizeof(e)));
+	if (count > 4096)
+		return util_err(err, errlen, "NVML counts %u GPUs: not "
+		    "plausible", count);
+	n->ndevs = count;
+	n->last_count = count;
+	if (count > 0 && (n->devs = calloc(count, sizeof(*n->devs))) == NULL)
+		return util_err(err, errlen, "out of memory");
+	for (unsigned i = 0; i < count; i++) {
+		n->devs[i].index = i;
+		open_dev(n, &n->devs[i]);
+	}
+	choose_v3_entry(n);
+	if (n->mem_v1)
+		tell(n, "this NVML has no nvmlDeviceGetMemoryInfo_v2: a GPU's "
+		    "used memory includes driver reservations");
+	return 0;
+}
+
+/* GPU-wide failures: the other calls on that GPU would fail the same way. */
+static int
+is_lost(nvmlReturn_t rc)
+{
+	return rc == NVML_ERROR_GPU_IS_LOST ||
+	    rc == NVML_ERROR_RESET_REQUIRED || rc == NVML_ERROR_GPU_NOT_FOUND;
+}
+
+static void
+read_util(struct nvml *n, struct nvml_dev *d, struct tick_gpu *g,
+    nvmlReturn_t *lost)
+{
+	nvmlUtilization_t u;
+	nvmlReturn_t rc;
+
+	memset(&u, 0, sizeof(u));
+	rc = n->f.utilization(d->handle, &u);
+	if (is_lost(rc)) {
+		*lost = rc;
+		return;
+	}
+	note(n, d, M_UTIL, rc, "utilization", "recorded as unknown");
+	if (rc != NVML_SUCCESS || u.gpu > 100)
+		return;
+	g->util_pm = (int)u.gpu * 10;
+	g->util_max_pct = (int)u.gpu;
+	g->util_src = UTIL_SRC_INSTANT;
+}
+
+/* Memory in MiB; *total_bytes for the plausibility check of processes. */
+static void
+read_memory(struct nvml *n, struct nvml_dev *d, struct tick_gpu *g,
+    unsigned long long *total_bytes, nvmlReturn_t *lost)
+{
+	unsigned long long total = 0, used = 0;
+	nvmlReturn_t rc = NVML_ERROR_FUNCTION_NOT_FOUND;
+	char e[256];
+
+	if (!n->mem_v1) {
+		nvmlMemory_v2_t m;
+
+		memset(&m, 0, sizeof(m));
+		m.version = nvmlMemory_v2;
+		rc = n->f.memory_v2(d->handle, &m);
+		if ((rc == NVML_ERROR_FUNCTION_NOT_FOUND ||
+		    rc == NVML_ERROR_ARGUMENT_VERSION_MISMATCH) &&
+		    n->f.memory_v1 != NULL) {
+			n->mem_v1 = 1;
+			tell(n, "nvmlDeviceGetMemoryInfo_v2: %s; using "
+			    "nvmlDeviceGetMemoryInfo, whose used memory "
+			    "includes driver reservations",
+			    nvml_strerror(n, rc, e, sizeof(e)));
+		} else {
+			total = m.total;
+			used = m.used;
+		}
+	}
+	if (n->mem_v1) {
+		nvmlMemory_t m;
+
+		memset(&m, 0, sizeof(m));
+		rc = n->f.memory_v1(d->handle, &m);
+		total = m.total;
+		used = m.used;
+	}
+	if (is_lost(rc)) {
+		*lost = rc;
+		return;
+	}
+	note(n, d, M_MEMORY, rc, "memory", "recorded as unknown");
+	if (rc != NVML_SUCCESS)
+		return;
+	*total_bytes = total;
+	g->mem_total_mib = (int64_t)(total >> 20);
+	g->mem_used_mib = used > total ? MIB_UNKNOWN : (int64_t)(used >> 20);
+}
+
+static int
+grow_buf(struct nvml *n, size_t entries)
+{
+	size_t need;
+	unsigned char *nb;
+
+	if (entries > SIZE_MAX / PROC_ENTRY_MAX - 1)
+		return -1;
+	need = (entries + 1) * PROC_ENTRY_MAX;
+	if (need <= n->buf_cap)
+		return 0;
+	if ((nb = realloc(n->buf, need)) == NULL)
+		return -1;
+	n->buf = nb;
+	n->buf_cap = need;
+	return 0;
+}
+
+#define SENTINEL	0xA5	/* fills the buffer before NVML writes it */
+#define LIST_TRIES	4	/* INSUFFICIENT_SIZE: grow and retry */
+
+/* Entries plausible at this size: PIDs in range, memory written. */
+static int
+entries_ok(const struct nvml *n, unsigned count, int size)
+{
+	static const unsigned char unwritten[8] = { SENTINEL, SENTINEL,
+		SENTINEL, SENTINEL, SENTINEL, SENTINEL, SENTINEL, SENTINEL };
+
+	for (unsigned i = 0; i < count; i++) {
+		const unsigned char *e = n->buf + (size_t)i * (size_t)size;
+		uint32_t pid;
+
+		memcpy(&pid, e + PROC_PID_OFF, sizeof(pid));
+		if (pid == 0 || pid > n->pid_max ||
+		    memcmp(e + PROC_MEM_OFF, unwritten, 8) == 0)
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * The size of the entries NVML wrote, checked against what it is believed
+ * to be: the sentinel shows where the writing ended. Returns the size to
+ * read the entries with, or -1 when nothing fits.
+ */
+static int
+entry_size(struct nvml *n, int ver, unsigned count, size_t filled)
+{
+	int sizes[2], nsizes = 1;
+	size_t end = filled;
+
+	while (end > 0 && n->buf[end - 1] == SENTINEL)
+		end--;
+	sizes[0] = ver == 3 ? n->v3_entry : ver == 2 ? PROC_ENTRY_V2 :
+	    PROC_ENTRY_V1;
+	/* Only _v3 has two layouts in the wild. */
+	if (ver == 3)
+		sizes[nsizes++] = n->v3_entry == PROC_ENTRY_V2 ?
+		    PROC_ENTRY_535 : PROC_ENTRY_V2;
+	for (int i = 0; i < nsizes; i++) {
+		size_t want = (size_t)count * (size_t)sizes[i];
+
+		/* The last entry's final bytes may be the sentinel's value
+		   (rarely); anything within one field of the end fits. When
+		   the whole buffer was written, the measure says nothing. */
+		if ((end == filled || (end + 8 > want && end <= want)) &&
+		    entries_ok(n, count, sizes[i]))
+			return sizes[i];
+	}
+	return -1;
+}
+
+/*
+ * One process list of one GPU, merged into g by PID (a process can be in
+ * several lists with the same memory; the largest value is kept).
+ * Returns NVML's code, or RC_BAD_ENTRIES; -2 when out of memory.
+ */
+static int
+read_list(struct nvml *n, struct nvml_dev *d, int list, struct tick_gpu *g,
+    unsigned long long total)
+{
+	unsigned count = 0, cap = 0;
+	nvmlReturn_t rc;
+	int ver, size;
+	size_t filled;
+	char e[256];
+
+	for (;;) {
+		int older;
+
+		ver = n->list_ver[list];
+		count = 0;
+		rc = n->f.procs[list][ver](d->handle, &count, NULL);
+		for (older = ver - 1; older >= 1 &&
+		    n->f.procs[list][older] == NULL; older--)
+			;
+		if (rc != NVML_ERROR_FUNCTION_NOT_FOUND || older < 1)
+			break;
+		/* Exported but refused (as _v3 on 535.98): an older one. */
+		n->list_ver[list] = older;
+		tell(n, "nvmlDeviceGet%s%s: %s; using the older call",
+		    list_name[list], ver == 3 ? "_v3" : ver == 2 ? "_v2" : "",
+		    nvml_strerror(n, rc, e, sizeof(e)));
+	}
+	if (rc == NVML_SUCCESS)
+		return NVML_SUCCESS;	/* no process */
+	for (int tries = 0; rc == NVML_ERROR_INSUFFICIENT_SIZE &&
+	    tries < LIST_TRIES; tries++) {
+		/* Room for processes that start between the two calls. */
+		cap = count + count / 2 + 4;
+		if (cap < count || grow_buf(n, cap) != 0)
+			return -2;
+		filled = (size_t)cap * PROC_ENTRY_MAX;
+		memset(n->buf, SENTINEL, filled);
+		count = cap;
+		rc = n->f.procs[list][ver](d->handle, &count, n->buf);
+	}
+	if (rc != NVML_SUCCESS)
+		return rc;
+	if (count > cap)
+		return RC_BAD_ENTRIES;
+	if ((size = entry_size(n, ver, count, (size_t)cap * PROC_ENTRY_MAX)) < 0)
+		return RC_BAD_ENTRIES;
+	if (ver == 3 && size != n->v3_entry) {
+		tell(n, "driver %s writes %d-byte process entries, not %d: "
+		    "reading them so from now on", n->driver[0] ? n->driver :
+		    "of unknown version", size, n->v3_entry);
+		n->v3_entry = size;
+	}
+	for (unsigned i = 0; i < count; i++) {
+		const unsigned char *p = n->buf + (size_t)i * (size_t)size;
+		unsigned long long mem;
+		struct tick_proc *tp = NULL;
+		uint32_t pid;
+		int64_t mib;
+
+		memcpy(&pid, p + PROC_PID_OFF, sizeof(pid));
+		memcpy(&mem, p + PROC_MEM_OFF, sizeof(mem));
+		if (mem == NVML_VALUE_NOT_AVAILABLE_ULL ||
+		    (total != 0 && mem > total))
+			mib = MIB_UNKNOWN;
+		else
+			mib = (int64_t)(mem >> 20);
+		for (size_t k = 0; k < g->nprocs && tp == NULL; k++)
+			if (g->procs[k].pid == pid)
+				tp = &g->procs[k];
+		if (tp == NULL) {
+			if ((tp = tick_add_proc(g)) == NULL)
+				return -2;
+			tp->pid = pid;
+		}
+		if (mib > tp->mem_mib)
+			tp->mem_mib = mib;
+	}
+	return NVML_SUCCESS;
+}
+
+/* Every process list of a GPU; procs_known 0 when one could not be read. */
+static int
+read_procs(struct nvml *n, struct nvml_dev *d, struct tick_gpu *g,
+    unsigned long long total, nvmlReturn_t *lost)
+{
+	char what[96];
+	int rc;
+
+	for (int l = 0; l < LIST_COUNT; l++) {
+		if (n->list_ver[l] == 0)
+			continue;
+		rc = read_list(n, d, l, g, total);
+		if (rc == -2)
+			return -1;
+		if (is_lost(rc)) {
+			*lost = rc;
+			return 0;
+		}
+		snprintf(what, sizeof(what), "nvmlDeviceGet%s", list_name[l]);
+		/* Graphics and MPS lists are often unsupported: no such
+		   processes, then. Without the compute list nothing is known. */
+		if (rc == NVML_ERROR_NOT_SUPPORTED && l != LIST_COMPUTE) {
+			note(n, d, M_LIST + l, rc, what, "treated as empty");
+			continue;
+		}
+		note(n, d, M_LIST + l, rc, what,
+		    "processes recorded as unknown");
+		if (rc != NVML_SUCCESS)
+			g->procs_known = 0;
+	}
+	if (!g->procs_known)
+		g->nprocs = 0;
+	return 0;
+}
+
+/* One GPU into the tick. Returns -1 only when out of memory. */
+static int
+sample_dev(struct nvml *n, struct nvml_dev *d, struct tick *t)
+{
+	unsigned long long total = 0;
+	nvmlReturn_t lost = NVML_SUCCESS;
+	struct tick_gpu *g;
+
+	if (open_dev(n, d) != 0)
+		return 0;
+	if ((g = tick_add_gpu(t)) == NULL)
+		return -1;
+	util_strlcpy(g->uuid, d->uuid, sizeof(g->uuid));
+	util_strlcpy(g->name, d->name, sizeof(g->name));
+	g->index = (int)d->index;
+	read_util(n, d, g, &lost);
+	if (lost == NVML_SUCCESS)
+		read_memory(n, d, g, &total, &lost);
+	if (lost == NVML_SUCCESS && read_procs(n, d, g, total, &lost) != 0)
+		return -1;
+	note(n, d, M_DEVICE, lost, "the GPU", "recorded as unknown until it "
+	    "answers");
+	if (lost != NVML_SUCCESS) {
+		g->util_pm = UTIL_UNKNOWN;
+		g->util_max_pct = -1;
+		g->util_src = UTIL_SRC_NONE;
+		g->mem_total_mib = MIB_UNKNOWN;
+		g->mem_used_mib = MIB_UNKNOWN;
+		g->procs_known = 0;
+		g->nprocs = 0;
+	}
+	return 0;
+}
+
+int
+nvml_sample(struct nvml *n, struct tick *t, char *err, size_t errlen)
+{
+	unsigned count = 0;
+	nvmlReturn_t rc;
+	char e[256];
+
+	/* Once per sample, first: a changed count is worth a line. */
+	rc = n->f.count_v2 ? n->f.count_v2(&count) : n->f.count_v1(&count);
+	if (rc != NVML_SUCCESS)
+		return util_err(err, errlen, "nvmlDeviceGetCount: %s",
+		    nvml_strerror(n, rc, e, sizeof(e)));
+	if (count != n->last_count) {
+		tell(n, "NVML now counts %u GPUs (was %u); gua samples the %u "
+		    "it found at start: restart it to follow the change", count,
+		    n->last_count, n->ndevs);
+		n->last_count = count;
+	}
+	for (unsigned i = 0; i < n->ndevs; i++)
+		if (sample_dev(n, &n->devs[i], t) != 0)
+			return util_err(err, errlen, "out of memory");
+	return 0;
+}
+
+void
+nvml_close(struct nvml *n)
+{
+	if (n == NULL)
+		return;
+	if (n->initialised)
+		n->f.shutdown();
+	if (n->dl != NULL)
+		dlclose(n->dl);
+	free(n->devs);
+	free(n->buf);
+	free(n->path);
+	free(n);
+}

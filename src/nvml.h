@@ -1,0 +1,69 @@
+/*
+ * NVIDIA's NVML, loaded at run time with dlopen: the only module that knows
+ * NVML's types, symbols and traps (nvml.c lists them). Nothing from NVIDIA
+ * is needed to build gua; without a driver nvml_load fails with a reason.
+ *
+ * Ownership: nvml_load allocates a struct nvml, nvml_close shuts NVML down
+ * (when it was initialised) and unloads the library. Functions return 0,
+ * or -1 with a one-line reason in err. Conditions that come and go while
+ * sampling (a GPU lost, a metric not supported) are not failures: they are
+ * told to the log callback once when they start and once when they end.
+ */
+#ifndef GUA_NVML_H
+#define GUA_NVML_H
+
+#include <stddef.h>
+
+#include "tick.h"
+
+/* Where nvml.c sends what the collector should log. */
+struct nvml_log {
+	void	(*fn)(void *arg, const char *msg);
+	void	*arg;
+};
+
+struct nvml;
+
+/*
+ * Loads the library: path when not NULL, else libnvidia-ml.so.1, else
+ * libnvidia-ml.so. Resolves the symbols gua uses, newest version first.
+ * log may be NULL (nothing is told).
+ */
+int	nvml_load(struct nvml **, const char *path, const struct nvml_log *,
+	    char *err, size_t errlen);
+/* The file name the library was loaded from (as given to dlopen). */
+const char *nvml_library(const struct nvml *);
+/*
+ * nvmlInitWithFlags(NO_GPUS), else nvmlInit_v2, else nvmlInit; then reads
+ * the driver version and opens every GPU. err says what to do about the
+ * common failures (driver not loaded, driver upgraded without reboot).
+ */
+int	nvml_init(struct nvml *, char *err, size_t errlen);
+/* GPUs NVML counted at nvml_init. */
+unsigned nvml_gpu_count(const struct nvml *);
+/* The driver version ("560.35.03"), "" when NVML could not tell. */
+const char *nvml_driver_version(const struct nvml *);
+/*
+ * Adds every GPU's reading to the tick: index, UUID, name, memory,
+ * utilization and the processes with their memory (pid and mem_mib only:
+ * their identity is the caller's job). A GPU that cannot be read this
+ * time is added as unknown when its UUID is known, else left out.
+ * Fails only when NVML as a whole fails, or out of memory.
+ */
+int	nvml_sample(struct nvml *, struct tick *, char *err, size_t errlen);
+void	nvml_close(struct nvml *);
+
+/*
+ * A readable message for an NVML return code: gua's own table for the
+ * codes it knows ("the NVIDIA kernel driver is not loaded
+ * (NVML_ERROR_DRIVER_NOT_LOADED)"), else the library's nvmlErrorString
+ * when it has one, else "NVML error N". n may be NULL.
+ */
+const char *nvml_strerror(const struct nvml *, int code, char *buf,
+	    size_t len);
+
+/* Size of one process entry from a driver version: 32 for 535.43 to
+   535.97, 24 otherwise, -1 when the version cannot be parsed. */
+int	nvml_v3_entry_size(const char *driver_version);
+
+#endif

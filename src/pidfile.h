@@ -1,0 +1,54 @@
+/*
+ * The collector's PID file: its PID on line 1, its database on line 2,
+ * and an fcntl write lock held on it for the collector's whole life. The
+ * lock, not the number, says whether a collector runs and which process
+ * it is (F_GETLK names the holder), so a stale file whose number now
+ * belongs to another process is never mistaken for the collector.
+ */
+#ifndef GUA_PIDFILE_H
+#define GUA_PIDFILE_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+struct pidfile {
+	int	 fd;		/* open and locked; -1 when not held */
+	char	*path;
+};
+
+/*
+ * Creates path (0640, O_EXCL, no links) or takes over a stale one, and
+ * locks it. When another process holds it: -1, *holder set to its PID
+ * (0 when it is in another PID namespace), err "already running".
+ * Other failures: -1, *holder -1.
+ */
+int	pidfile_acquire(struct pidfile *, const char *path, pid_t *holder,
+	    char *err, size_t errlen);
+/* Writes "PID\nDB\n" (after the daemon's last fork). */
+int	pidfile_write(struct pidfile *, pid_t pid, const char *db, char *err,
+	    size_t errlen);
+/* Removes the file and drops the lock. */
+void	pidfile_release(struct pidfile *);
+
+enum pidfile_state {
+	PIDFILE_ABSENT,		/* no file: not running */
+	PIDFILE_STALE,		/* a file nobody holds: the collector died */
+	PIDFILE_HELD,		/* a collector holds it */
+};
+
+/* What status and stop read, without changing anything. */
+struct pidfile_info {
+	enum pidfile_state state;
+	pid_t	pid;		/* the number on line 1, 0 if none */
+	pid_t	holder;		/* the lock holder (HELD), 0 if unknown */
+	char	db[4096];	/* line 2, "" if none */
+};
+
+/* Returns 0, or -1 when the file cannot be examined (status 4). */
+int	pidfile_inspect(const char *path, struct pidfile_info *, char *err,
+	    size_t errlen);
+/* Parses a PID file's text; 0, or -1 when line 1 is not a PID. */
+int	pidfile_parse(const char *buf, size_t len, pid_t *pid, char *db,
+	    size_t dblen);
+
+#endif

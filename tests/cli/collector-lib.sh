@@ -1,0 +1,131 @@
+# Helpers for the tests that run the collector against the fake NVML:
+# scenarios, real processes to put in them, polling with a generous bound,
+# and cleanup of everything started. Sourced after lib.sh.
+: "${FAKE_NVML:?set FAKE_NVML to the fake NVML's directory (make check does)}"
+FAKE=$FAKE_NVML/libnvidia-ml.so.1
+T_SKIP=0
+STARTED=""		# PIDs of the processes a test started
+WAIT_S=30		# bound of every wait (generous: sanitizer builds)
+unset GUA_NVML_LIBRARY FAKE_NVML_TRACE
+
+cleanup() {
+	# Collectors are stopped through their PID files, which never
+	# signals anything but the lock holder.
+	for pf in "$TMP"/*.pid "$TMP"/*/*.pid; do
+		[ -e "$pf" ] && "$GUA" stop --pid-file "$pf" --timeout 10s \
+		    >/dev/null 2>&1
+	done
+	for p in $STARTED; do
+		kill -9 "$p" 2>/dev/null
+	done
+	wait 2>/dev/null
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+# skip WHY: a test that cannot run here; said, and not counted as passed.
+skip() { T_SKIP=$((T_SKIP + 1)); echo "SKIP: $T_NAME: $*" >&2; }
+
+# start VAR CMD...: runs CMD in the background, its PID in VAR.
+start() {
+	_var=$1
+	shift
+	"$@" &
+	STARTED="$STARTED $!"
+	eval "$_var=$!"
+}
+
+# wait_until CMD...: polls CMD until it succeeds; 1 after WAIT_S seconds.
+wait_until() {
+	_n=0
+	while ! "$@" 2>/dev/null; do
+		_n=$((_n + 1))
+		[ "$_n" -ge $((WAIT_S * 20)) ] && return 1
+		sleep 0.05
+	done
+	return 0
+}
+
+# scenario: the fake NVML plays what is on stdin (also in a pipeline).
+FAKE_NVML_SCENARIO=$TMP/scenario
+export FAKE_NVML_SCENARIO
+: >"$FAKE_NVML_SCENARIO"
+scenario() { cat >"$FAKE_NVML_SCENARIO"; }
+
+# q DB SQL: one query's result.
+q() { sqlite3 "$1" "$2"; }
+
+lines_at_least() { [ "$(wc -l <"$1")" -ge "$2" ]; }
+has_line() { grep -qF -- "$2" "$1"; }
+ticks_at_least() { [ "$(sqlite3 "$1" 'SELECT count(*) FROM ticks')" -ge "$2" ]; }
+# gone PID: exited (a zombie waiting for a reaper counts as gone).
+gone() {
+	! kill -0 "$1" || [ "$(sed 's/.*) //' "/proc/$1/stat" | cut -d' ' -f1)" = Z ]
+}
+
+# expect_q DB SQL WANT: the query gives WANT.
+expect_q() {
+	_got=$(sqlite3 "$1" "$2" 2>&1)
+	if [ "$_got" = "$3" ]; then ok; else
+		fail "$2: got '$_got', want '$3'"; fi
+}
+# The raw rows of DB, one per GPU per tick, as `gua report --format csv
+# --table ticks` gives them (header dropped). Columns: 1 host, 2 timestamp,
+# 3 span_ms, 4 gpu_index, 5 gpu_uuid, 6 utilization_percent (empty:
+# unknown), 7 utilization_source, 8 state, 9 memory_held_mib, 10
+# process_count (empty: the list could not be read), 11 processes
+# ("PID/USER/MIB/STATE" separated by spaces).
+ticks_csv() {
+	GUA_NOW= "$GUA" report --db "$1" --since 36500d --format csv \
+	    --table ticks | tail -n +2
+}
+# expect_ticks DB AWK WANT: the awk program over those rows prints WANT.
+expect_ticks() {
+	_got=$(ticks_csv "$1" | awk -F, "$2")
+	if [ "$_got" = "$3" ]; then ok; else
+		fail "rows: $2: got '$_got', want '$3'"; fi
+}
+# awk: the largest memory seen of process PID, from the processes column.
+peak_of() {
+	echo '{ n = split($11, e, " "); for (i = 1; i <= n; i++) {
+	    split(e[i], f, "/"); if (f[1] == '"$1"' && f[3] + 0 > m) m = f[3] } }
+	    END { print m + 0 }'
+}
+# awk: the sum over processes of each one's largest memory.
+sum_of_peaks() {
+	echo '{ n = split($11, e, " "); for (i = 1; i <= n; i++) {
+	    split(e[i], f, "/"); if (f[3] + 0 > m[f[1]]) m[f[1]] = f[3] } }
+	    END { for (p in m) s += m[p]; print s + 0 }'
+}
+
+# expect_wait CMD...: the condition comes true within the bound.
+expect_wait() {
+	if wait_until "$@"; then ok; else fail "timed out waiting: $*"; fi
+}
+# expect_count FILE TEXT N: TEXT appears on exactly N lines of FILE.
+expect_count() {
+	_n=$(grep -cF -- "$2" "$1")
+	if [ "$_n" -eq "$3" ]; then ok; else
+		fail "'$2' on $_n lines of $(basename "$1"), want $3"; fi
+}
+
+# The user gua should name for a process: its login user when set, else
+# its owner.
+user_of() {
+	_lu=$(cat "/proc/$1/loginuid" 2>/dev/null || echo 4294967295)
+	if [ "$_lu" = 4294967295 ]; then
+		stat -c %U "/proc/$1"
+	else
+		getent passwd "$_lu" | cut -d: -f1
+	fi
+}
+
+# A real NVIDIA library on this host would make "no driver" tests lie.
+has_real_nvml() {
+	ldconfig -p 2>/dev/null | grep -q 'libnvidia-ml\.so\.1'
+}
+
+finish_collector() {
+	[ "$T_SKIP" -gt 0 ] && echo "($T_SKIP skipped)" >&2
+	finish
+}

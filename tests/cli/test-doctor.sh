@@ -1,0 +1,160 @@
+#!/bin/sh
+# gua doctor: read-only checks; 0 when a collector could run here, 1 when
+# not; never a file created or changed.
+. "$(dirname "$0")/lib.sh"
+. "$HERE/collector-lib.sh"
+
+mkdir "$TMP/empty" "$TMP/bin"
+# doctor DIR [options]: runs doctor with its database and PID file in DIR.
+doctor() {
+	_dir=$1
+	shift
+	gua doctor --db "$_dir/gua.db" --pid-file "$_dir/gua.pid" "$@"
+}
+# Nothing may appear in an empty directory.
+expect_still_empty() {
+	if [ -z "$(ls -A "$1")" ]; then ok; else fail "created: $(ls -A "$1")"; fi
+}
+
+t "this host without NVML: says so and what to do, exit 1, no file"
+if has_real_nvml; then
+	skip "this host has libnvidia-ml.so.1"
+else
+	PATH=$TMP/bin:/usr/bin:/bin doctor "$TMP/empty"
+	expect_rc 1
+	expect_out "fail  nvml load   cannot load NVML: libnvidia-ml.so.1"
+	expect_out "verdict: no: NVML is missing"
+	expect_out "Install the NVIDIA driver"
+	expect_out "gua demo"
+	expect_out "ok    database    $TMP/empty/gua.db: absent; the collector would create it"
+	expect_out "ok    pid file    $TMP/empty/gua.pid: absent"
+	expect_still_empty "$TMP/empty"
+fi
+t "a missing --nvml-library: exit 1, no file"
+doctor "$TMP/empty" --nvml-library "$TMP/nope.so"
+expect_rc 1
+expect_out "cannot load NVML: $TMP/nope.so"
+expect_still_empty "$TMP/empty"
+
+echo "gpus 3" | scenario
+t "with NVML (the fake): a collector could run, exit 0"
+doctor "$TMP/empty" --nvml-library "$FAKE"
+expect_rc 0
+expect_out "ok    nvml load   $FAKE"
+expect_out "ok    nvml init   driver 560.35.03"
+expect_out "ok    gpus        3 GPUs"
+expect_out "info  kernel      $(uname -s) $(uname -r)"
+expect_out "verdict: yes"
+expect_still_empty "$TMP/empty"
+t "GUA_NVML_LIBRARY is honoured"
+GUA_NVML_LIBRARY=$FAKE doctor "$TMP/empty"
+expect_rc 0
+expect_out "ok    gpus        3 GPUs"
+t "--json"
+doctor "$TMP/empty" --nvml-library "$FAKE" --json
+expect_rc 0
+expect_out '"collector_can_run": true'
+expect_out '"gpu_count": 3'
+expect_out '"driver_version": "560.35.03"'
+expect_out '"name": "nvml init"'
+expect_out '"status": "ok"'
+if command -v python3 >/dev/null 2>&1; then
+	t "--json is valid JSON"
+	if python3 -m json.tool "$TMP/out" >/dev/null; then ok; else
+		fail "invalid JSON"; fi
+fi
+t "--json without NVML: false, exit 1"
+doctor "$TMP/empty" --nvml-library "$TMP/nope.so" --json
+expect_rc 1
+expect_out '"collector_can_run": false'
+expect_out '"gpu_count": null'
+
+echo "init_error DRIVER_NOT_LOADED" | scenario
+t "NVML that does not initialise: exit 1"
+doctor "$TMP/empty" --nvml-library "$FAKE"
+expect_rc 1
+expect_out "fail  nvml init   NVML ($FAKE) failed to initialise: the NVIDIA kernel driver is not loaded"
+echo "gpus 0" | scenario
+t "NVML without GPUs: exit 1"
+doctor "$TMP/empty" --nvml-library "$FAKE"
+expect_rc 1
+expect_out "fail  gpus        NVML finds no NVIDIA GPU"
+expect_out "verdict: no: NVML works but finds no GPU"
+echo "gpus 1" | scenario
+
+t "a gua database of this host: fine with --append, untouched"
+mkdir "$TMP/db"
+gua demo --db "$TMP/db/gua.db" >/dev/null 2>&1
+cp "$TMP/db/gua.db" "$TMP/copy.db"
+doctor "$TMP/db" --nvml-library "$FAKE"
+expect_rc 0
+expect_out "warn  database    $TMP/db/gua.db: a gua database from this host; 'gua daemon --append' adds to it"
+expect_same "$TMP/db/gua.db" "$TMP/copy.db"
+t "... and no sidecar file appears"
+if [ "$(ls -A "$TMP/db")" = gua.db ]; then ok; else fail "$(ls -A "$TMP/db")"; fi
+t "a database of another host: the collector would refuse it, exit 1"
+q "$TMP/db/gua.db" "UPDATE meta SET value = 'elsewhere' WHERE key = 'hostname'"
+cp "$TMP/db/gua.db" "$TMP/copy.db"
+doctor "$TMP/db" --nvml-library "$FAKE"
+expect_rc 1
+expect_out "recorded on host 'elsewhere'"
+expect_same "$TMP/db/gua.db" "$TMP/copy.db"
+t "a file that is not a gua database: exit 1, untouched"
+echo "hello" >"$TMP/db/gua.db"
+doctor "$TMP/db" --nvml-library "$FAKE"
+expect_rc 1
+expect_out "not a SQLite file"
+t "a database path in a directory nobody can write: exit 1"
+if [ "$(id -u)" -eq 0 ]; then
+	skip "root can write anywhere"
+else
+	mkdir "$TMP/ro"
+	chmod 555 "$TMP/ro"
+	doctor "$TMP/ro" --nvml-library "$FAKE"
+	expect_rc 1
+	expect_out "is not writable"
+fi
+
+t "a running collector's PID file: reported, still exit 0"
+gua daemon --nvml-library "$FAKE" --db "$TMP/run.db" --pid-file "$TMP/empty/gua.pid" \
+    --log-file "$TMP/run.log" --interval 100ms
+CPID=$(sed -n 1p "$TMP/empty/gua.pid")
+doctor "$TMP/empty" --nvml-library "$FAKE"
+expect_rc 0
+expect_out "warn  pid file    $TMP/empty/gua.pid: a collector is running (PID $CPID, database $TMP/run.db)"
+gua stop --pid-file "$TMP/empty/gua.pid" >/dev/null
+t "a stale PID file: noted"
+printf '1\n/x.db\n' >"$TMP/empty/gua.pid"
+doctor "$TMP/empty" --nvml-library "$FAKE"
+expect_rc 0
+expect_out "info  pid file    $TMP/empty/gua.pid: stale"
+rm -f "$TMP/empty/gua.pid"
+
+t "nvidia-smi -L: its output, run without a shell"
+cat >"$TMP/bin/nvidia-smi" <<'EOF'
+#!/bin/sh
+[ "$1" = "-L" ] && [ $# -eq 1 ] || exit 9
+echo "GPU 0: Fake H100 (UUID: GPU-1111)"
+echo "GPU 1: Fake H100 (UUID: GPU-2222)"
+EOF
+chmod +x "$TMP/bin/nvidia-smi"
+PATH=$TMP/bin:$PATH doctor "$TMP/empty" --nvml-library "$FAKE"
+expect_rc 0
+expect_out "ok    nvidia-smi  GPU 0: Fake H100 (UUID: GPU-1111);GPU 1: Fake H100 (UUID: GPU-2222)"
+t "nvidia-smi -L that fails: its status and words"
+printf '#!/bin/sh\necho "NVIDIA-SMI has failed"\nexit 9\n' >"$TMP/bin/nvidia-smi"
+PATH=$TMP/bin:$PATH doctor "$TMP/empty" --nvml-library "$FAKE"
+expect_out "warn  nvidia-smi  nvidia-smi -L exited with status 9: NVIDIA-SMI has failed"
+t "nvidia-smi -L that hangs: killed after 3 s with its children"
+printf '#!/bin/sh\necho $$ >"%s"\nsleep 60 &\necho $! >>"%s"\nwait\n' \
+    "$TMP/hung" "$TMP/hung" >"$TMP/bin/nvidia-smi"
+PATH=$TMP/bin:$PATH doctor "$TMP/empty" --nvml-library "$FAKE"
+expect_rc 0
+expect_out "warn  nvidia-smi  nvidia-smi -L did not finish within 3 s and was killed"
+for p in $(cat "$TMP/hung"); do
+	STARTED="$STARTED $p"
+	if wait_until gone "$p"; then ok; else fail "PID $p survived"; fi
+done
+expect_still_empty "$TMP/empty"
+
+finish_collector

@@ -1,0 +1,218 @@
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "identity.h"
+
+#define STAT_TAIL " 1 1 1 0 -1 4194560 100 0 0 0 5 3 0 0 20 0 1 0 " \
+	"123456 10000 200 18446744073709551615\n"
+
+static void
+test_stat(void)
+{
+	static const struct {
+		const char	*in;
+		int		 rc;
+		const char	*comm;
+		char		 state;
+		uint64_t	 start;
+	} cases[] = {
+		{ "42 (sleep) S" STAT_TAIL, 0, "sleep", 'S', 123456 },
+		{ "42 (a b) R" STAT_TAIL, 0, "a b", 'R', 123456 },
+		/* comm with ')' and what looks like fields: the last ')' wins */
+		{ "42 (x) S 1 2 (y) Z" STAT_TAIL, 0, "x) S 1 2 (y", 'Z',
+		    123456 },
+		{ "42 ()) Z" STAT_TAIL, 0, ")", 'Z', 123456 },
+		{ "42 () S" STAT_TAIL, 0, "", 'S', 123456 },
+		/* truncated before field 22 */
+		{ "42 (sleep) S 1 1 1 0 -1", -1, NULL, 0, 0 },
+		{ "42 sleep S" STAT_TAIL, -1, NULL, 0, 0 },
+		{ "42 (sleep S" STAT_TAIL, -1, NULL, 0, 0 },
+		{ "", -1, NULL, 0, 0 },
+		/* state must be one character, start a number */
+		{ "42 (sleep) SS" STAT_TAIL, -1, NULL, 0, 0 },
+		{ "42 (s) S 1 1 1 0 -1 4194560 100 0 0 0 5 3 0 0 20 0 1 0 "
+		    "12x4 1\n", -1, NULL, 0, 0 },
+		{ "42 (s) S 1 1 1 0 -1 4194560 100 0 0 0 5 3 0 0 20 0 1 0 "
+		    "99999999999999999999999 1\n", -1, NULL, 0, 0 },
+		/* field 22 last, no newline */
+		{ "42 (s) S 1 1 1 0 -1 4194560 100 0 0 0 5 3 0 0 20 0 1 0 7",
+		    0, "s", 'S', 7 },
+	};
+	struct identity_stat ps;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int rc = identity_parse_stat(cases[i].in, strlen(cases[i].in),
+		    &ps);
+
+		CHECK_INT(rc, cases[i].rc);
+		if (rc != 0 || cases[i].rc != 0)
+			continue;
+		CHECK_STR(ps.comm, cases[i].comm);
+		CHECK_INT(ps.state, cases[i].state);
+		CHECK_INT(ps.starttime, cases[i].start);
+	}
+	/* A very long comm is cut to the field, not overflowed. */
+	{
+		char buf[600];
+
+		memset(buf, 'c', sizeof(buf));
+		memcpy(buf, "1 (", 3);
+		memcpy(buf + 300, ") S 1 1 1 0 -1 1 1 0 0 0 5 3 0 0 20 0 1 0 9",
+		    43);
+		CHECK_INT(identity_parse_stat(buf, 343, &ps), 0);
+		CHECK_INT(strlen(ps.comm), sizeof(ps.comm) - 1);
+		CHECK_INT(ps.starttime, 9);
+	}
+}
+
+static void
+test_status_loginuid_btime(void)
+{
+	static const char status[] = "Name:\tsleep\nUmask:\t0022\n"
+	    "State:\tS (sleeping)\nTgid:\t42\nPid:\t42\nPPid:\t1\n"
+	    "Uid:\t1000\t1001\t1002\t1003\nGid:\t100\t100\t100\t100\n";
+	static const struct {
+		const char	*in;
+		int		 rc;
+		int64_t		 uid;
+	} logins[] = {
+		{ "1000", 0, 1000 },
+		{ "0\n", 0, 0 },
+		{ "4294967295", 0, -1 },
+		{ "4294967296", -1, 0 },
+		{ "", -1, 0 },
+		{ "-1", -1, 0 },
+		{ "12a", -1, 0 },
+	};
+	int64_t v;
+
+	CHECK_INT(identity_parse_status_uid(status, strlen(status), &v), 0);
+	CHECK_INT(v, 1000);
+	CHECK_INT(identity_parse_status_uid("Gid:\t1\n", 7, &v), -1);
+	CHECK_INT(identity_parse_status_uid("Uid:\tx\t1\n", 9, &v), -1);
+	CHECK_INT(identity_parse_status_uid("Uid:\t7", 6, &v), 0);
+	CHECK_INT(v, 7);
+	/* "XUid:" is not the Uid line */
+	CHECK_INT(identity_parse_status_uid("XUid:\t5\n", 8, &v), -1);
+	for (size_t i = 0; i < sizeof(logins) / sizeof(logins[0]); i++) {
+		v = 12345;
+		CHECK_INT(identity_parse_loginuid(logins[i].in,
+		    strlen(logins[i].in), &v), logins[i].rc);
+		if (logins[i].rc == 0)
+			CHECK_INT(v, logins[i].uid);
+	}
+	CHECK_INT(identity_parse_btime("cpu 1 2\nbtime 1764000000\nproc 3\n",
+	    32, &v), 0);
+	CHECK_INT(v, 1764000000);
+	CHECK_INT(identity_parse_btime("btime x\n", 8, &v), -1);
+	CHECK_INT(identity_parse_btime("cpu 1\n", 6, &v), -1);
+	CHECK_INT(identity_start_ms(1000, 250, 100), 1000 * 1000 + 2500);
+	CHECK_INT(identity_start_ms(0, 7, 3), 2333);
+}
+
+static void
+test_cmdline(void)
+{
+	static const struct {
+		const char	*in;
+		size_t		 len;
+		size_t		 outlen;
+		const char	*want;
+	} cases[] = {
+		{ "python3\0train.py\0--epochs\0" "90\0", 29, 64,
+		    "python3 train.py --epochs 90" },
+		{ "sleep\0" "1000", 10, 64, "sleep 1000" },
+		{ "", 0, 64, "" },
+		{ "\0\0\0", 3, 64, "" },
+		/* cut at the buffer: 5 bytes fit */
+		{ "abcdefgh", 8, 6, "abcde" },
+		/* never half a character: "é" is 2 bytes */
+		{ "abcd\xc3\xa9", 6, 6, "abcd" },
+		{ "ab\xe2\x82\xac" "cd", 7, 6, "ab\xe2\x82\xac" },
+		/* invalid bytes are kept one by one (escaped later) */
+		{ "a\xff" "b", 3, 64, "a\xff" "b" },
+		/* an embedded NUL inside is a space, not an end */
+		{ "a\0\0b", 4, 64, "a  b" },
+	};
+	char out[64];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		identity_parse_cmdline(cases[i].in, cases[i].len, out,
+		    cases[i].outlen);
+		CHECK_STR(out, cases[i].want);
+	}
+}
+
+/* The cache against real processes: this one and a child. */
+static void
+test_cache(void)
+{
+	struct identity_cache *c;
+	struct identity id, again;
+	int64_t start, start2;
+	pid_t child;
+	char err[256];
+
+	CHECK_INT(identity_cache_new(&c, err, sizeof(err)), 0);
+	identity_lookup(c, (uint32_t)getpid(), &start, &id);
+	CHECK_INT(id.known, 1);
+	CHECK_INT(id.uid, (int64_t)getuid());
+	CHECK(id.user[0] != '\0');
+	CHECK(strstr(id.cmdline, "test-identity") != NULL);
+	CHECK_STR(id.comm, "test-identity");
+	CHECK(start > 1000000000000LL);	/* after 2001, in ms */
+	identity_lookup(c, (uint32_t)getpid(), &start2, &again);
+	CHECK_INT(start2, start);
+	CHECK_INT(identity_cache_size(c), 1);
+
+	child = fork();
+	if (child == 0) {
+		pause();
+		_exit(0);
+	}
+	identity_lookup(c, (uint32_t)child, &start2, &id);
+	CHECK_INT(id.known, 1);
+	CHECK_INT(identity_cache_size(c), 2);
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+	/* Gone: recorded with what is known, identity unknown. */
+	identity_lookup(c, (uint32_t)child, &start2, &id);
+	CHECK_INT(id.known, 0);
+	CHECK_INT(start2, 0);
+	CHECK_STR(id.user, "");
+	CHECK_INT(id.uid, -1);
+	/* Both were seen this tick; after two sweeps without the child only
+	   this process stays. */
+	identity_cache_sweep(c);
+	CHECK_INT(identity_cache_size(c), 2);
+	identity_lookup(c, (uint32_t)getpid(), &start2, &id);
+	identity_cache_sweep(c);
+	CHECK_INT(identity_cache_size(c), 1);
+	identity_lookup(c, (uint32_t)getpid(), &start2, &id);
+	CHECK_INT(start2, start);
+	CHECK_INT(id.known, 1);
+	identity_cache_sweep(c);
+	identity_cache_sweep(c);
+	CHECK_INT(identity_cache_size(c), 0);
+	/* PID 0 and an impossible PID do not exist in /proc. */
+	identity_lookup(c, 0, &start2, &id);
+	CHECK_INT(id.known, 0);
+	identity_lookup(c, 4294967295U, &start2, &id);
+	CHECK_INT(id.known, 0);
+	identity_cache_free(c);
+}
+
+int
+main(void)
+{
+	test_stat();
+	test_status_loginuid_btime();
+	test_cmdline();
+	test_cache();
+	HARNESS_DONE();
+}

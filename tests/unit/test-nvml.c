@@ -1,0 +1,486 @@
+/*
+ * nvml.c against the fake NVML library (FAKE_NVML: the directory the
+ * Makefile builds it in): every fallback, fault and trap it must survive.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "classify.h"
+#include "harness.h"
+#include "nvml.h"
+
+static char dir[256];
+static char logbuf[8192];
+
+static void
+collect(void *arg, const char *msg)
+{
+	(void)arg;
+	strncat(logbuf, msg, sizeof(logbuf) - strlen(logbuf) - 2);
+	strcat(logbuf, "\n");
+}
+
+static const struct nvml_log logger = { collect, NULL };
+
+/* Writes a scenario and points the fake at it. */
+static void
+scenario(const char *text)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/scenario", dir);
+	f = fopen(path, "w");
+	fputs(text, f);
+	fclose(f);
+	setenv("FAKE_NVML_SCENARIO", path, 1);
+}
+
+static char *
+lib(const char *name)
+{
+	static char path[512];
+	const char *d = getenv("FAKE_NVML");
+
+	snprintf(path, sizeof(path), "%s/%s", d ? d : "FAKE_NVML-unset",
+	    name);
+	return path;
+}
+
+/* Loads and initialises a variant; NULL (and a failed check) if not. */
+static struct nvml *
+open_fake(const char *name)
+{
+	struct nvml *n;
+	char err[512];
+
+	logbuf[0] = '\0';
+	if (nvml_load(&n, lib(name), &logger, err, sizeof(err)) != 0) {
+		CHECK(!"load");
+		fprintf(stderr, "%s\n", err);
+		return NULL;
+	}
+	if (nvml_init(n, err, sizeof(err)) != 0) {
+		CHECK(!"init");
+		fprintf(stderr, "%s\n", err);
+		nvml_close(n);
+		return NULL;
+	}
+	return n;
+}
+
+static int
+sample(struct nvml *n, struct tick *t)
+{
+	char err[256];
+
+	tick_reset(t);
+	return nvml_sample(n, t, err, sizeof(err));
+}
+
+static const struct tick_proc *
+find_proc(const struct tick_gpu *g, uint32_t pid)
+{
+	for (size_t i = 0; i < g->nprocs; i++)
+		if (g->procs[i].pid == pid)
+			return &g->procs[i];
+	return NULL;
+}
+
+static void
+test_strings(void)
+{
+	static const struct {
+		const char	*version;
+		int		 size;
+	} versions[] = {
+		{ "535.43.02", 32 }, { "535.54.03", 32 }, { "535.86.05", 32 },
+		{ "535.97", 32 }, { "535.98", 24 }, { "535.104.05", 24 },
+		{ "535.42.99", 24 }, { "530.41.03", 24 }, { "560.35.03", 24 },
+		{ "", -1 }, { "abc", -1 }, { "535", -1 }, { "535.x", -1 },
+	};
+	char buf[256];
+
+	CHECK_STR(nvml_strerror(NULL, 9, buf, sizeof(buf)),
+	    "the NVIDIA kernel driver is not loaded "
+	    "(NVML_ERROR_DRIVER_NOT_LOADED)");
+	CHECK(strstr(nvml_strerror(NULL, 18, buf, sizeof(buf)),
+	    "LIB_RM_VERSION_MISMATCH") != NULL);
+	CHECK(strstr(nvml_strerror(NULL, 999, buf, sizeof(buf)),
+	    "NVML_ERROR_UNKNOWN") != NULL);
+	for (int code = 0; code <= 30; code++)
+		CHECK(strstr(nvml_strerror(NULL, code, buf, sizeof(buf)),
+		    "(NVML_ERROR_") != NULL);
+	CHECK_STR(nvml_strerror(NULL, 31, buf, sizeof(buf)), "NVML error 31");
+	CHECK_STR(nvml_strerror(NULL, -5, buf, sizeof(buf)), "NVML error -5");
+	for (size_t i = 0; i < sizeof(versions) / sizeof(versions[0]); i++)
+		CHECK_INT(nvml_v3_entry_size(versions[i].version),
+		    versions[i].size);
+}
+
+static void
+test_load_errors(void)
+{
+	struct nvml *n;
+	char err[512], path[512];
+
+	CHECK_INT(nvml_load(&n, "/nonexistent/libnvidia-ml.so.1", NULL, err,
+	    sizeof(err)), -1);
+	CHECK(strstr(err, "cannot load NVML") != NULL);
+	CHECK(strstr(err, "/nonexistent/libnvidia-ml.so.1") != NULL);
+	/* A library without NVML's symbols is refused by name. */
+	snprintf(path, sizeof(path), "%s", "libm.so.6");
+	CHECK_INT(nvml_load(&n, path, NULL, err, sizeof(err)), -1);
+	CHECK(strstr(err, "not a usable NVML library (it has no nvmlInit)") !=
+	    NULL);
+
+	scenario("init_error DRIVER_NOT_LOADED\n");
+	CHECK_INT(nvml_load(&n, lib("libnvidia-ml.so.1"), NULL, err,
+	    sizeof(err)), 0);
+	CHECK_INT(nvml_init(n, err, sizeof(err)), -1);
+	CHECK(strstr(err, "NVML_ERROR_DRIVER_NOT_LOADED") != NULL);
+	CHECK(strstr(err, "nvidia-smi") != NULL);
+	nvml_close(n);
+	scenario("init_error 18\n");
+	CHECK_INT(nvml_load(&n, lib("libnvidia-ml.so.1"), NULL, err,
+	    sizeof(err)), 0);
+	CHECK_INT(nvml_init(n, err, sizeof(err)), -1);
+	CHECK(strstr(err, "NVML_ERROR_LIB_RM_VERSION_MISMATCH") != NULL);
+	CHECK(strstr(err, "reboot") != NULL);
+	nvml_close(n);
+	/* A code gua does not know: the library's own words. */
+	scenario("init_error 31\n");
+	CHECK_INT(nvml_load(&n, lib("libnvidia-ml.so.1"), NULL, err,
+	    sizeof(err)), 0);
+	CHECK_INT(nvml_init(n, err, sizeof(err)), -1);
+	CHECK(strstr(err, "NVML error 31: Fake NVML error string 31") != NULL);
+	nvml_close(n);
+	scenario("gpus 0\n");
+	if ((n = open_fake("libnvidia-ml.so.1")) != NULL) {
+		CHECK_INT(nvml_gpu_count(n), 0);
+		nvml_close(n);
+	}
+}
+
+static void
+test_basic(void)
+{
+	struct tick t;
+	struct nvml *n;
+	const struct tick_gpu *g;
+	const struct tick_proc *p;
+
+	memset(&t, 0, sizeof(t));
+	scenario("gpus 2\n"
+	    "gpu 1 uuid=GPU-second name=Second total=40960\n"
+	    "tick 0\n"
+	    "util 0 80\n"
+	    "proc 0 100 70000\n"
+	    "proc 0 101 1 lists=graphics\n"
+	    "proc 1 100 50 lists=compute,graphics,mps\n"
+	    "tick 1\n"
+	    "util 0 3\n"
+	    "util 1 100\n"
+	    "proc 0 100 na\n"
+	    "proc 0 102 99999999\n");
+	if ((n = open_fake("libnvidia-ml.so.1")) == NULL)
+		return;
+	CHECK_STR(nvml_driver_version(n), "560.35.03");
+	CHECK_INT(nvml_gpu_count(n), 2);
+	CHECK_INT(sample(n, &t), 0);
+	CHECK_INT(t.ngpus, 2);
+	g = &t.gpus[0];
+	CHECK_STR(g->uuid, "GPU-00000000-fake-4000-8000-000000000000");
+	CHECK_STR(g->name, "Fake GPU");
+	CHECK_INT(g->index, 0);
+	CHECK_INT(g->util_pm, 800);
+	CHECK_INT(g->util_max_pct, 80);
+	CHECK_INT(g->util_src, UTIL_SRC_INSTANT);
+	CHECK_INT(g->mem_total_mib, 81920);
+	/* v2: allocated memory, without the 512 MiB reservation */
+	CHECK_INT(g->mem_used_mib, 70001);
+	CHECK_INT(g->procs_known, 1);
+	CHECK_INT(g->nprocs, 2);
+	CHECK((p = find_proc(g, 100)) != NULL && p->mem_mib == 70000);
+	CHECK((p = find_proc(g, 101)) != NULL && p->mem_mib == 1);
+	g = &t.gpus[1];
+	CHECK_STR(g->uuid, "GPU-second");
+	CHECK_STR(g->name, "Second");
+	CHECK_INT(g->mem_total_mib, 40960);
+	/* In three lists, one process. */
+	CHECK_INT(g->nprocs, 1);
+	CHECK_INT(g->util_pm, 0);
+
+	CHECK_INT(sample(n, &t), 0);
+	g = &t.gpus[0];
+	CHECK_INT(g->util_pm, 30);
+	/* NVML_VALUE_NOT_AVAILABLE and more than the card: unknown. */
+	CHECK((p = find_proc(g, 100)) != NULL && p->mem_mib == MIB_UNKNOWN);
+	CHECK((p = find_proc(g, 102)) != NULL && p->mem_mib == MIB_UNKNOWN);
+	CHECK_INT(t.gpus[1].util_pm, 1000);
+	CHECK_INT(t.gpus[1].nprocs, 0);
+	CHECK_INT(t.gpus[1].procs_known, 1);
+	/* Past the last tick, the last one holds. */
+	CHECK_INT(sample(n, &t), 0);
+	CHECK_INT(t.gpus[0].util_pm, 30);
+	CHECK_STR(logbuf, "");
+	nvml_close(n);
+	tick_free(&t);
+}
+
+/* The 535 drivers' 32-byte entries, by version, by symbols, by measure. */
+static void
+test_entry_sizes(void)
+{
+	static const char procs[] = "tick 0\n"
+	    "proc 0 4242 1000\n"
+	    "proc 0 4243 2000\n"
+	    "proc 0 4244 3000\n";
+	char text[512];
+	struct tick t;
+	struct nvml *n;
+
+	memset(&t, 0, sizeof(t));
+	snprintf(text, sizeof(text), "driver 535.54.03\nv3_entry_bytes 32\n%s",
+	    procs);
+	scenario(text);
+	if ((n = open_fake("libnvidia-ml.so.1")) != NULL) {
+		CHECK(strstr(logbuf, "reading 32-byte process entries") !=
+		    NULL);
+		CHECK_INT(sample(n, &t), 0);
+		CHECK_INT(t.gpus[0].nprocs, 3);
+		CHECK(find_proc(&t.gpus[0], 4243) != NULL);
+		CHECK(find_proc(&t.gpus[0], 4244) != NULL &&
+		    find_proc(&t.gpus[0], 4244)->mem_mib == 3000);
+		CHECK(strstr(logbuf, "not 24") == NULL);
+		nvml_close(n);
+	}
+	/* The symbol set of 535.43-535.86 and a version gua cannot parse. */
+	snprintf(text, sizeof(text), "driver custom\nv3_entry_bytes 32\n%s",
+	    procs);
+	scenario(text);
+	if ((n = open_fake("libnvidia-ml-r535.so.1")) != NULL) {
+		CHECK(strstr(logbuf, "reading 32-byte") != NULL);
+		CHECK_INT(sample(n, &t), 0);
+		CHECK(find_proc(&t.gpus[0], 4244) != NULL);
+		nvml_close(n);
+	}
+	/* A driver whose version says 24 but writes 32: measured, fixed. */
+	snprintf(text, sizeof(text), "driver 560.1\nv3_entry_bytes 32\n%s",
+	    procs);
+	scenario(text);
+	if ((n = open_fake("libnvidia-ml.so.1")) != NULL) {
+		CHECK_INT(sample(n, &t), 0);
+		CHECK_INT(t.gpus[0].procs_known, 1);
+		CHECK_INT(t.gpus[0].nprocs, 3);
+		CHECK(find_proc(&t.gpus[0], 4244) != NULL);
+		CHECK(strstr(logbuf, "writes 32-byte process entries, not 24") !=
+		    NULL);
+		nvml_close(n);
+	}
+	/* And the other way round: 535.54 that writes 24. */
+	snprintf(text, sizeof(text), "driver 535.54.03\n%s", procs);
+	scenario(text);
+	if ((n = open_fake("libnvidia-ml.so.1")) != NULL) {
+		CHECK_INT(sample(n, &t), 0);
+		CHECK_INT(t.gpus[0].nprocs, 3);
+		CHECK(find_proc(&t.gpus[0], 4244) != NULL);
+		CHECK(strstr(logbuf, "writes 24-byte process entries, not 32") !=
+		    NULL);
+		nvml_close(n);
+	}
+	/* One process: the measure still tells 24 from 32. */
+	scenario("driver 560.1\nv3_entry_bytes 32\ntick 0\nproc 0 77 5\n");
+	if ((n = open_fake("libnvidia-ml.so.1")) != NULL) {
+		CHECK_INT(sample(n, &t), 0);
+		CHECK(find_proc(&t.gpus[0], 77) != NULL);
+		CHECK(strstr(logbuf, "writes 32-byte") != NULL);
+		nvml_close(n);
+	}
+	/* A PID 0 from NVML: the list is unknown, not garbage. */
+	scenario("tick 0\nproc 0 0 500\nproc 0 12 500\n");
+	if ((n = open_fake("libnvidia-ml.so.1")) != NULL) {
+		CHECK_INT(sample(n, &t), 0);
+		CHECK_INT(t.gpus[0].procs_known, 0);
+		CHECK_INT(t.gpus[0].nprocs, 0);
+		CHECK(strstr(logbuf, "fail the sanity checks") != NULL);
+		nvml_close(n);
+	}
+	tick_free(&t);
+}
+
+static void
+test_old_drivers(void)
+{
+	struct tick t;
+	struct nvml *n;
+	FILE *f;
+	char path[512], line[256];
+	int v2 = 0, v3 = 0;
+
+	memset(&t, 0, sizeof(t));
+	snprintf(path, sizeof(path), "%s/trace", dir);
+	setenv("FAKE_NVML_TRACE", path, 1);
+	scenario("tick 0\nutil 0 50\nproc 0 300 4000\nproc 0 301 5000\n");
+	if ((n = open_fake("libnvidia-ml-no-v3.so.1")) != NULL) {
+		CHECK_INT(sample(n, &t), 0);
+		CHECK_INT(t.gpus[0].nprocs, 2);
+		CHECK(find_proc(&t.gpus[0], 301) != NULL &&
+		    find_proc(&t.gpus[0], 301)->mem_mib == 5000);
+		nvml_close(n);
+	}
+	if ((f = fopen(path, "r")) != NULL) {
+		while (fgets(line, sizeof(line), f) != NULL) {
+			v2 += strstr(line, "ComputeRunningProcesses_v2") != NULL;
+			v3 += strstr(line, "_v3") != NULL;
+		}
+		fclose(f);
+	}
+	CHECK(v2 > 0);
+	CHECK_INT(v3, 0);
+	unlink(path);
+	unsetenv("FAKE_NVML_TRACE");
+
+	/* The legacy ABI: 16-byte entries, v1 memory (reservation counted). */
+	if ((n = open_fake("libnvidia-ml-old.so.1")) != NULL) {
+		CHECK(strstr(logbuf, "no nvmlDeviceGetMemoryInfo_v2") != NULL);
+		CHECK_INT(sample(n, &t), 0);
+		CHECK_INT(t.gpus[0].util_pm, 500);
+		CHECK_INT(t.gpus[0].nprocs, 2);
+		CHECK(find_proc(&t.gpus[0], 300) != NULL &&
+		    find_proc(&t.gpus[0], 300)->mem_mib == 4000);
+		CHECK(find_proc(&t.gpus[0], 301) != NULL);
+		CHECK_INT(t.gpus[0].mem_used_mib, 9000 + 512);
+		nvml_close(n);
+	}
+	tick_free(&t);
+}
+
+static void
+test_faults(void)
+{
+	struct tick t;
+	struct nvml *n;
+	const char *s;
+
+	memset(&t, 0, sizeof(t));
+	/* NOT_SUPPORTED for two ticks, then back: logged twice in all. */
+	scenario("gpus 2\n"
+	    "fault 1 graphics NOT_SUPPORTED\n"
+	    "tick 0\nutil 0 40\nutil 1 40\nproc 1 55 300\n"
+	    "fault 0 util NOT_SUPPORTED\n"
+	    "tick 1\nutil 0 40\nutil 1 40\n"
+	    "fault 0 util 3\nfault 0 memory 3\n"
+	    "tick 2\nutil 0 40\nutil 1 40\n");
+	if ((n = open_fake("libnvidia-ml.so.1")) == NULL)
+		return;
+	CHECK_INT(sample(n, &t), 0);
+	CHECK_INT(t.gpus[0].util_pm, UTIL_UNKNOWN);
+	CHECK_INT(t.gpus[0].util_src, UTIL_SRC_NONE);
+	CHECK_INT(t.gpus[0].mem_total_mib, 81920);
+	CHECK_INT(t.gpus[1].util_pm, 400);
+	/* The graphics list unsupported: empty, processes still known. */
+	CHECK_INT(t.gpus[1].procs_known, 1);
+	CHECK_INT(t.gpus[1].nprocs, 1);
+	CHECK(strstr(logbuf, "GPU 0 (GPU-00000000-fake-4000-8000-000000000000)"
+	    ": utilization: not supported by this GPU or driver "
+	    "(NVML_ERROR_NOT_SUPPORTED); recorded as unknown") != NULL);
+	CHECK(strstr(logbuf, "nvmlDeviceGetGraphicsRunningProcesses: not "
+	    "supported") != NULL && strstr(logbuf, "treated as empty") != NULL);
+	CHECK_INT(sample(n, &t), 0);
+	CHECK_INT(t.gpus[0].util_pm, UTIL_UNKNOWN);
+	CHECK_INT(t.gpus[0].mem_total_mib, MIB_UNKNOWN);
+	CHECK_INT(t.gpus[0].mem_used_mib, MIB_UNKNOWN);
+	CHECK_INT(sample(n, &t), 0);
+	CHECK_INT(t.gpus[0].util_pm, 400);
+	CHECK_INT(t.gpus[0].mem_total_mib, 81920);
+	/* One line when each condition starts, one when it ends. */
+	s = logbuf;
+	CHECK(strstr(s, "utilization: answering again") != NULL);
+	CHECK(strstr(s, "memory: answering again") != NULL);
+	{
+		int lines = 0;
+
+		for (s = logbuf; *s; s++)
+			lines += *s == '\n';
+		CHECK_INT(lines, 5);
+	}
+	nvml_close(n);
+
+	/* GPU 1 lost at tick 1: unknown from then on, GPU 0 unharmed. */
+	scenario("gpus 2\nlost 1 1\n"
+	    "tick 0\nutil 0 90\nutil 1 90\nproc 1 60 1000\n");
+	if ((n = open_fake("libnvidia-ml.so.1")) == NULL)
+		return;
+	CHECK_INT(sample(n, &t), 0);
+	CHECK_INT(t.gpus[1].util_pm, 900);
+	CHECK_INT(t.gpus[1].nprocs, 1);
+	for (int i = 0; i < 3; i++) {
+		CHECK_INT(sample(n, &t), 0);
+		CHECK_INT(t.ngpus, 2);
+		CHECK_INT(t.gpus[0].util_pm, 900);
+		CHECK_STR(t.gpus[1].uuid,
+		    "GPU-00000000-fake-4000-8000-000000000001");
+		CHECK_INT(t.gpus[1].util_pm, UTIL_UNKNOWN);
+		CHECK_INT(t.gpus[1].procs_known, 0);
+		CHECK_INT(t.gpus[1].nprocs, 0);
+		CHECK_INT(t.gpus[1].mem_total_mib, MIB_UNKNOWN);
+	}
+	CHECK_STR(logbuf, "GPU 1 (GPU-00000000-fake-4000-8000-000000000001): "
+	    "the GPU: the GPU has fallen off the bus or is otherwise "
+	    "inaccessible (NVML_ERROR_GPU_IS_LOST); recorded as unknown until "
+	    "it answers\n");
+	nvml_close(n);
+
+	/* INSUFFICIENT_SIZE on the call with a buffer: grown, retried. */
+	scenario("insufficient_size 1\ntick 0\nproc 0 70 100\nproc 0 71 100\n");
+	if ((n = open_fake("libnvidia-ml.so.1")) == NULL)
+		return;
+	CHECK_INT(sample(n, &t), 0);
+	CHECK_INT(t.gpus[0].procs_known, 1);
+	CHECK_INT(t.gpus[0].nprocs, 2);
+	CHECK_STR(logbuf, "");
+	nvml_close(n);
+	/* ... and when it never stops growing: unknown, logged once. */
+	scenario("insufficient_size 1000\ntick 0\nproc 0 70 100\n");
+	if ((n = open_fake("libnvidia-ml.so.1")) == NULL)
+		return;
+	CHECK_INT(sample(n, &t), 0);
+	CHECK_INT(sample(n, &t), 0);
+	CHECK_INT(t.gpus[0].procs_known, 0);
+	CHECK_INT(t.gpus[0].util_pm, 0);
+	CHECK_STR(logbuf, "GPU 0 (GPU-00000000-fake-4000-8000-000000000000): "
+	    "nvmlDeviceGetComputeRunningProcesses: buffer too small "
+	    "(NVML_ERROR_INSUFFICIENT_SIZE); processes recorded as unknown\n");
+	nvml_close(n);
+	tick_free(&t);
+}
+
+int
+main(void)
+{
+	char tmpl[] = "/tmp/gua-test-nvml-XXXXXX";
+	char path[512];
+
+	if (getenv("FAKE_NVML") == NULL) {
+		fprintf(stderr, "FAKE_NVML must name the fake NVML's directory "
+		    "(make check sets it)\n");
+		CHECK(!"FAKE_NVML set");
+		HARNESS_DONE();
+	}
+	if (mkdtemp(tmpl) == NULL)
+		return 1;
+	snprintf(dir, sizeof(dir), "%s", tmpl);
+	test_strings();
+	test_load_errors();
+	test_basic();
+	test_entry_sizes();
+	test_old_drivers();
+	test_faults();
+	snprintf(path, sizeof(path), "%s/scenario", dir);
+	unlink(path);
+	rmdir(dir);
+	HARNESS_DONE();
+}
