@@ -27,8 +27,10 @@
 #include "classify.h"
 #include "cmd.h"
 #include "duration.h"
+#include "export-prom.h"
 #include "log.h"
 #include "pidfile.h"
+#include "report.h"
 #include "source.h"
 #include "store.h"
 #include "util.h"
@@ -46,6 +48,7 @@ struct daemon_args {
 	int		 foreground;
 	int		 append;
 	const char	*nvml_library;		/* NULL: NVML's usual names */
+	char		 textfile_dir[PATH_MAX]; /* absolute; "" for none */
 };
 
 /* What the running collector holds. */
@@ -61,6 +64,8 @@ struct collector {
 	int64_t		 last_ts;	/* wall ms of the last written tick */
 	int64_t		 ticks;		/* written by this run */
 	int64_t		 failed;	/* consecutive ticks not written */
+	struct export_prom *prom;	/* --textfile-dir, or NULL */
+	int64_t		 prom_failed;	/* consecutive textfiles not written */
 };
 
 static volatile sig_atomic_t got_stop;	/* SIGTERM or SIGINT: which one */
@@ -111,11 +116,12 @@ parse_args(const struct cmd_entry *c, int argc, char **argv,
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "append", no_argument, NULL, 'a' },
 		{ "nvml-library", required_argument, NULL, 'n' },
+		{ "textfile-dir", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *db = DEFAULT_DB, *pid = CMD_DEFAULT_PID_FILE;
-	const char *logf = CMD_DEFAULT_LOG_FILE;
+	const char *logf = CMD_DEFAULT_LOG_FILE, *textfile = NULL;
 	int ch;
 
 	memset(a, 0, sizeof(*a));
@@ -151,6 +157,9 @@ parse_args(const struct cmd_entry *c, int argc, char **argv,
 				    "empty path");
 			a->nvml_library = optarg;
 			break;
+		case 't':
+			textfile = optarg;
+			break;
 		default:
 			return EXIT_USAGE;
 		}
@@ -160,7 +169,9 @@ parse_args(const struct cmd_entry *c, int argc, char **argv,
 		    argv[optind]);
 	if (absolute(c, "--db", db, a->db, sizeof(a->db)) ||
 	    absolute(c, "--pid-file", pid, a->pid_file, sizeof(a->pid_file)) ||
-	    absolute(c, "--log-file", logf, a->log_file, sizeof(a->log_file)))
+	    absolute(c, "--log-file", logf, a->log_file, sizeof(a->log_file)) ||
+	    (textfile != NULL && absolute(c, "--textfile-dir", textfile,
+	    a->textfile_dir, sizeof(a->textfile_dir))))
 		return EXIT_USAGE;
 	if (strcmp(a->db, a->pid_file) == 0 || strcmp(a->db, a->log_file) == 0 ||
 	    (strcmp(a->pid_file, a->log_file) == 0 &&
@@ -322,6 +333,40 @@ do_tick(struct collector *co, int64_t mono, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * Adds the tick just recorded (or, recorded 0, counts one that was not)
+ * and rewrites the textfile; a failure is logged once per burst, like
+ * ticks, and never stops the collector.
+ */
+static void
+textfile_write(struct collector *co, int recorded)
+{
+	const struct thresholds *thr;
+	char err[1024];
+	int rc;
+
+	if (co->prom == NULL)
+		return;
+	thr = &store_meta(co->st)->rollup;
+	if (recorded)
+		rc = export_prom_add_tick(co->prom, &co->t, thr, err,
+		    sizeof(err));
+	else {
+		export_prom_count_error(co->prom);
+		rc = 0;
+	}
+	if (rc != 0 || export_prom_write(co->prom, err, sizeof(err)) != 0) {
+		if (co->prom_failed++ == 0)
+			log_warn("textfile not written: %s; the next ticks "
+			    "retry (logged again when it recovers)", err);
+		return;
+	}
+	if (co->prom_failed > 0)
+		log_info("textfile written again after %lld failures",
+		    (long long)co->prom_failed);
+	co->prom_failed = 0;
+}
+
 static void
 tick_logged(struct collector *co, int64_t mono)
 {
@@ -332,8 +377,10 @@ tick_logged(struct collector *co, int64_t mono)
 			log_warn("tick not recorded: %s; sampling goes on and "
 			    "the next ticks retry (logged again when it "
 			    "recovers)", err);
+		textfile_write(co, 0);
 		return;
 	}
+	textfile_write(co, 1);
 	if (co->failed > 0)
 		log_info("ticks recorded again after %lld that were not",
 		    (long long)co->failed);
@@ -400,6 +447,8 @@ collector_close(struct collector *co, int remove)
 	if (co->src != NULL)
 		source_nvml.close(co->src);
 	co->src = NULL;
+	export_prom_close(co->prom);
+	co->prom = NULL;
 	tick_free(&co->t);
 	pidfile_release(&co->pid);
 }
@@ -437,6 +486,35 @@ open_store(struct collector *co, const struct source_info *info, char *err,
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * The Prometheus textfile: its counters start from the database's whole
+ * history when the collector appends, so a restart does not reset them.
+ */
+static int
+open_textfile(struct collector *co, const struct source_info *info,
+    char *err, size_t errlen)
+{
+	struct report_options o;
+	struct report rep;
+	int rc;
+
+	if (export_prom_open(&co->prom, co->a->textfile_dir,
+	    info->driver_version, err, errlen) != 0)
+		return -1;
+	if (co->db_created)
+		return 0;
+	memset(&o, 0, sizeof(o));
+	o.until_ms = util_now_ms();
+	o.since_ms = DURATION_MAX_MS;
+	o.gpu_id = -1;
+	o.thr = store_meta(co->st)->rollup;
+	if (report_build(co->st, &o, &rep, err, errlen) != 0)
+		return -1;
+	rc = export_prom_seed(co->prom, &rep, err, errlen);
+	report_free(&rep);
+	return rc;
 }
 
 /* The collector: start-up, first tick, loop, clean exit. */
@@ -513,6 +591,11 @@ collect(const struct cmd_entry *c, const struct daemon_args *a, int ready_fd)
 		rc = startup_fail(c, ready_fd, "%s", err);
 		goto out;
 	}
+	if (a->textfile_dir[0] != '\0' &&
+	    open_textfile(&co, &info, err, sizeof(err)) != 0) {
+		rc = startup_fail(c, ready_fd, "%s", err);
+		goto out;
+	}
 	log_info("collector started: PID %ld, database %s%s, interval %lld ms, "
 	    "%d GPU%s, driver %s, NVML %s", (long)getpid(), a->db,
 	    co.db_created ? " (new)" : " (appending)",
@@ -528,6 +611,7 @@ collect(const struct cmd_entry *c, const struct daemon_args *a, int ready_fd)
 	}
 	if (a->foreground)
 		print_tick(&co);
+	textfile_write(&co, 1);
 	if (ready_fd >= 0) {
 		(void)!write(ready_fd, "R", 1);
 		close(ready_fd);
@@ -637,7 +721,8 @@ daemon_exec(const struct cmd_entry *c, int argc, char **argv)
 }
 
 #define DAEMON_USAGE "[--db PATH] [--interval D] [--pid-file PATH] " \
-	"[--log-file PATH] [--foreground] [--append] [--nvml-library PATH]"
+	"[--log-file PATH] [--foreground] [--append] [--nvml-library PATH] " \
+	"[--textfile-dir DIR]"
 #define DAEMON_HELP \
 	"  --db PATH            database to create (default /tmp/gua.db)\n" \
 	"  --append             add to an existing database recorded on this\n" \
@@ -651,6 +736,8 @@ daemon_exec(const struct cmd_entry *c, int argc, char **argv)
 	"                       stdout (for systemd)\n" \
 	"  --nvml-library PATH  the NVML library to load (default\n" \
 	"                       $GUA_NVML_LIBRARY, else libnvidia-ml.so.1)\n" \
+	"  --textfile-dir DIR   write DIR/gua.prom every tick for\n" \
+	"                       node_exporter's textfile collector\n" \
 	"\n" \
 	"Returns once the collector runs (NVML is up and the first tick is\n" \
 	"written): exit 0, or 1 with the reason. SIGTERM or SIGINT stop it\n" \
