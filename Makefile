@@ -123,9 +123,10 @@ $(BENCH_DIR)/lab12-old.db: $(BENCH_WRITES) | $(BENCH_GEN)
 	$(Q)rm -f $@ $@.tmp
 	$(Q)$(BENCH_GEN) legacy lab12 $@.tmp >/dev/null && mv $@.tmp $@
 
-bench: $(GUA) $(BENCH_GEN) $(BENCH_RUN) $(BENCH_DBS)
+bench: $(GUA) $(BENCH_GEN) $(BENCH_RUN) $(BENCH_DBS) $(FAKE_LIBS)
 	@GUA=$(abspath $(GUA)) GEN=$(abspath $(BENCH_GEN)) \
 	    RUN=$(abspath $(BENCH_RUN)) DIR=$(abspath $(BENCH_DIR)) \
+	    FAKE=$(abspath $(FAKE_DIR)/libnvidia-ml.so.1) \
 	    sh bench/bench.sh
 
 $(FAKE_DIR)/libnvidia-ml-no-v3.so.1: FAKE_DEF := -DFAKE_NO_V3

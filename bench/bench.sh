@@ -8,7 +8,7 @@
 #   lab12-old.db  lab12 in gpu-usage-audit 1.0's format, memory changing
 #                 every tick (the import's worst case)
 set -eu
-: "${GUA:?}" "${GEN:?}" "${RUN:?}" "${DIR:?}"
+: "${GUA:?}" "${GEN:?}" "${RUN:?}" "${DIR:?}" "${FAKE:?}"
 RUNS=${RUNS:-7}
 IMPORT_RUNS=${IMPORT_RUNS:-3}
 SCRATCH=$DIR/scratch
@@ -69,9 +69,7 @@ report year8 "$DIR/year8.db" "$end" 30d ""
 report year8 "$DIR/year8.db" "$end" 365d "<= 100 ms, <= 16 MB"
 
 # The collector's write path, in process: 8 GPUs, 64 processes in all,
-# one transaction per tick with synchronous=FULL, 2000 ticks. (With the
-# NVML collector and its fake library, a second row can time the daemon
-# itself: $RUN reports a command's CPU time as its third figure.)
+# one transaction per tick with synchronous=FULL, 2000 ticks.
 : >"$SCRATCH/collector"
 i=0
 while [ $i -lt "$RUNS" ]; do
@@ -84,6 +82,58 @@ kib=$(awk '{ print $2 }' "$SCRATCH/collector" | median)
 row 8x64 "store write path, 8 GPUs x 64 procs" "$(awk -v u="$us" \
     -v k="$kib" 'BEGIN { printf "%.2f ms CPU/tick, %.1f MB RSS", u / 1000,
     k * 1024 / 1e6 }')" "<= 2 ms, <= 4 MB"
+
+# The whole collector, `gua daemon --foreground`, against the fake NVML:
+# 8 GPUs with 8 real processes each, a 50 ms interval, for COLLECT_S
+# seconds; its own CPU time (utime + stime) per tick written and its peak
+# RSS (VmHWM), read from /proc before it is stopped.
+COLLECT_S=${COLLECT_S:-10}
+PIDS=""
+g=0
+{
+	echo "gpus 8"
+	echo "tick 0"
+	while [ $g -lt 8 ]; do
+		echo "util $g $((g * 12))"
+		p=0
+		while [ $p -lt 8 ]; do
+			sleep 1000 &
+			PIDS="$PIDS $!"
+			echo "proc $g $! $((1000 + p * 500)) sm=$((p * 5))"
+			p=$((p + 1))
+		done
+		g=$((g + 1))
+	done
+} >"$SCRATCH/scenario"
+trap 'if [ -n "$PIDS" ]; then kill $PIDS 2>/dev/null; fi; rm -rf "$SCRATCH"' EXIT
+hz=$(getconf CLK_TCK)
+: >"$SCRATCH/daemon"
+i=0
+while [ $i -lt "${COLLECT_RUNS:-3}" ]; do
+	rm -f "$SCRATCH"/d.*
+	FAKE_NVML_SCENARIO=$SCRATCH/scenario "$GUA" daemon --foreground \
+	    --nvml-library "$FAKE" --db "$SCRATCH/d.db" \
+	    --pid-file "$SCRATCH/d.pid" --interval 50ms >"$SCRATCH/d.out" \
+	    2>"$SCRATCH/d.err" &
+	d=$!
+	sleep "$COLLECT_S"
+	cpu=$(sed 's/.*) //' "/proc/$d/stat" | awk '{ print $12 + $13 }')
+	hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$d/status")
+	kill -TERM "$d"
+	wait "$d" || true
+	n=$(wc -l <"$SCRATCH/d.out")
+	awk -v c="$cpu" -v hz="$hz" -v n="$n" -v k="$hwm" \
+	    'BEGIN { print c * 1000 / hz / n, k }' >>"$SCRATCH/daemon"
+	i=$((i + 1))
+done
+ms=$(awk '{ print $1 }' "$SCRATCH/daemon" | median)
+kib=$(awk '{ print $2 }' "$SCRATCH/daemon" | median)
+row 8x64 "gua daemon + fake NVML, 8 x 8 procs" "$(awk -v m="$ms" \
+    -v k="$kib" 'BEGIN { printf "%.2f ms CPU/tick, %.1f MB RSS", m,
+    k * 1024 / 1e6 }')" "<= 2 ms, <= 4 MB"
+kill $PIDS 2>/dev/null || true
+wait 2>/dev/null || true
+PIDS=""
 
 set -- $("$RUN" -r "$SCRATCH/demo.db" "$RUNS" "$GUA" demo --db \
     "$SCRATCH/demo.db")

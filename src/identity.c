@@ -3,13 +3,21 @@
  * through a descriptor of its /proc/PID directory, so all of them describe
  * the same process even if the PID is reused meanwhile (the reads then
  * fail with ESRCH instead of describing the newcomer).
+ *
+ * A process already known is watched through a pidfd: polling all of them
+ * once a tick says which have exited, so a tick costs no /proc read for a
+ * process that is still the one the cache knows. Where a pidfd cannot be
+ * had (an old kernel, no descriptor left), /proc/PID/stat is read every
+ * tick instead, as before.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "escape.h"
@@ -207,6 +215,8 @@ struct identity_entry {
 	uint64_t	starttime;	/* with pid, the key */
 	int64_t		start_ms;
 	unsigned	gen;		/* sweep generation it was last seen in */
+	int		pidfd;		/* watches this very process; -1 none */
+	int		exited;		/* its pidfd said so at the last check */
 	struct identity	id;
 };
 
@@ -217,12 +227,18 @@ struct identity_cache {
 	struct identity_entry	*v;
 	size_t			 len, cap;
 	struct imap		 index;		/* (pid, starttime) -> v index */
+	struct imap		 by_pid;	/* (pid, 0) -> newest v index */
+	struct pollfd		*polls;		/* identity_cache_check's array */
+	size_t			 polls_cap;
 	char			*pwbuf;		/* for getpwuid_r */
 };
 
-/* Reads at most cap bytes of name under dirfd; returns the length or -1. */
+/*
+ * Reads at most cap bytes of name under dirfd (AT_FDCWD: name is a path);
+ * returns the length or -1.
+ */
 static ssize_t
-read_at(int dirfd, const char *name, char *buf, size_t cap)
+read_at(int dirfd, const char *name, char *buf, size_t cap, int one_read)
 {
 	size_t got = 0;
 	ssize_t n;
@@ -242,6 +258,10 @@ read_at(int dirfd, const char *name, char *buf, size_t cap)
 		if (n == 0)
 			break;
 		got += (size_t)n;
+		/* stat is produced whole by one read: a short read is its end,
+		   and the read that would return 0 is saved. */
+		if (one_read)
+			break;
 	}
 	close(fd);
 	return (ssize_t)got;
@@ -285,7 +305,12 @@ identity_cache_free(struct identity_cache *c)
 {
 	if (c == NULL)
 		return;
+	for (size_t i = 0; i < c->len; i++)
+		if (c->v[i].pidfd >= 0)
+			close(c->v[i].pidfd);
 	imap_free(&c->index);
+	imap_free(&c->by_pid);
+	free(c->polls);
 	free(c->v);
 	free(c->pwbuf);
 	free(c);
@@ -317,17 +342,17 @@ read_identity(struct identity_cache *c, int dirfd,
 	id->known = 1;
 	id->uid = -1;
 	util_strlcpy(id->comm, ps->comm, sizeof(id->comm));
-	if ((n = read_at(dirfd, "status", buf, sizeof(buf))) > 0 &&
+	if ((n = read_at(dirfd, "status", buf, sizeof(buf), 0)) > 0 &&
 	    identity_parse_status_uid(buf, (size_t)n, &uid) == 0)
 		id->uid = uid;
-	if ((n = read_at(dirfd, "loginuid", buf, 32)) > 0)
+	if ((n = read_at(dirfd, "loginuid", buf, 32, 0)) > 0)
 		identity_parse_loginuid(buf, (size_t)n, &login);
 	if (login >= 0)
 		user_name(c, login, id->user, sizeof(id->user));
 	else if (uid >= 0)
 		user_name(c, uid, id->user, sizeof(id->user));
 	/* One byte more than fits tells the parser the line was cut. */
-	if ((n = read_at(dirfd, "cmdline", buf, IDENTITY_CMDLINE_MAX)) > 0)
+	if ((n = read_at(dirfd, "cmdline", buf, IDENTITY_CMDLINE_MAX, 0)) > 0)
 		identity_parse_cmdline(buf, (size_t)n, id->cmdline,
 		    sizeof(id->cmdline));
 }
@@ -341,6 +366,69 @@ gone(int64_t *start_ms, struct identity *out)
 }
 
 void
+identity_cache_check(struct identity_cache *c)
+{
+	size_t n = 0;
+
+	if (c->len > c->polls_cap) {
+		struct pollfd *np = realloc(c->polls, c->len * sizeof(*np));
+
+		if (np == NULL) {
+			/* Without the check, every process is read again. */
+			for (size_t i = 0; i < c->len; i++)
+				c->v[i].exited = 1;
+			return;
+		}
+		c->polls = np;
+		c->polls_cap = c->len;
+	}
+	for (size_t i = 0; i < c->len; i++) {
+		if (c->v[i].pidfd < 0)
+			continue;
+		c->polls[n].fd = c->v[i].pidfd;
+		c->polls[n].events = POLLIN;
+		c->polls[n].revents = 0;
+		n++;
+	}
+	if (n > 0 && poll(c->polls, (nfds_t)n, 0) < 0) {
+		for (size_t i = 0; i < c->len; i++)
+			c->v[i].exited = 1;
+		return;
+	}
+	n = 0;
+	for (size_t i = 0; i < c->len; i++) {
+		if (c->v[i].pidfd < 0)
+			continue;
+		c->v[i].exited = c->polls[n++].revents != 0;
+	}
+}
+
+/*
+ * A pidfd for the process behind dirfd, or -1. The process is confirmed
+ * to be that one after the pidfd is open: a read through dirfd fails once
+ * its process is gone, so a PID reused in between cannot slip in.
+ */
+static int
+watch(uint32_t pid, int dirfd)
+{
+	char buf[PROC_STAT_MAX];
+	int fd;
+
+#ifdef SYS_pidfd_open
+	fd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
+#else
+	fd = -1;
+#endif
+	if (fd < 0)
+		return -1;
+	if (read_at(dirfd, "stat", buf, sizeof(buf), 1) <= 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+void
 identity_lookup(struct identity_cache *c, uint32_t pid, int64_t *start_ms,
     struct identity *out)
 {
@@ -351,21 +439,46 @@ identity_lookup(struct identity_cache *c, uint32_t pid, int64_t *start_ms,
 	ssize_t n;
 	int dirfd;
 
-	snprintf(path, sizeof(path), "/proc/%u", pid);
-	dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-	if (dirfd < 0) {
-		gone(start_ms, out);
+	/* The process the cache watches under this PID is still alive. */
+	if (imap_get(&c->by_pid, pid, 0, &at) == 0 && c->v[at].pidfd >= 0 &&
+	    !c->v[at].exited) {
+		e = &c->v[at];
+		e->gen = c->gen;
+		*start_ms = e->start_ms;
+		*out = e->id;
 		return;
 	}
-	n = read_at(dirfd, "stat", buf, sizeof(buf) - 1);
+
+	/*
+	 * Every tick reads each process's stat, for its start time (a reused
+	 * PID is a new process) and its comm: one open, one read, one close,
+	 * the whole cost of a process already known.
+	 */
+	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
+	n = read_at(AT_FDCWD, path, buf, sizeof(buf) - 1, 1);
 	if (n <= 0 || identity_parse_stat(buf, (size_t)n, &ps) != 0) {
-		close(dirfd);
 		gone(start_ms, out);
 		return;
 	}
 	if (imap_get(&c->index, pid, (int64_t)ps.starttime, &at) == 0) {
 		e = &c->v[at];
 	} else {
+		/* A new process: its files are read through one handle on its
+		   directory, and its stat again through that handle, so they
+		   all belong to the process whose start time is kept. */
+		snprintf(path, sizeof(path), "/proc/%u", pid);
+		dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
+		    O_NOFOLLOW);
+		if (dirfd < 0) {
+			gone(start_ms, out);
+			return;
+		}
+		n = read_at(dirfd, "stat", buf, sizeof(buf) - 1, 1);
+		if (n <= 0 || identity_parse_stat(buf, (size_t)n, &ps) != 0) {
+			close(dirfd);
+			gone(start_ms, out);
+			return;
+		}
 		if (c->len == c->cap) {
 			size_t ncap = c->cap ? c->cap * 2 : 16;
 
@@ -388,9 +501,17 @@ identity_lookup(struct identity_cache *c, uint32_t pid, int64_t *start_ms,
 		e->pid = pid;
 		e->starttime = ps.starttime;
 		e->start_ms = identity_start_ms(c->btime_s, ps.starttime, c->hz);
+		e->exited = 0;
 		read_identity(c, dirfd, &ps, &e->id);
+		e->pidfd = watch(pid, dirfd);
+		close(dirfd);
+		/* The newest process of a PID is the one looked up by PID. */
+		if (imap_put(&c->by_pid, pid, 0, (int64_t)(e - c->v)) != 0 &&
+		    e->pidfd >= 0) {
+			close(e->pidfd);
+			e->pidfd = -1;
+		}
 	}
-	close(dirfd);
 	e->gen = c->gen;
 	/* comm can change (prctl); the rest is fixed for a process's life. */
 	util_strlcpy(e->id.comm, ps.comm, sizeof(e->id.comm));
@@ -404,16 +525,27 @@ identity_cache_sweep(struct identity_cache *c)
 	size_t keep = 0;
 
 	imap_clear(&c->index);
+	imap_clear(&c->by_pid);
 	for (size_t i = 0; i < c->len; i++) {
-		if (c->v[i].gen != c->gen)
+		struct identity_entry *e = &c->v[i];
+
+		if (e->gen != c->gen) {
+			if (e->pidfd >= 0)
+				close(e->pidfd);
 			continue;
+		}
 		if (keep != i)
-			c->v[keep] = c->v[i];
-		/* The map was just emptied, so this only fails to grow: then
+			c->v[keep] = *e;
+		e = &c->v[keep];
+		/* The maps were just emptied, so these only fail to grow: then
 		   the entry is read again next time, which is harmless. */
-		if (imap_put(&c->index, c->v[keep].pid,
-		    (int64_t)c->v[keep].starttime, (int64_t)keep) == 0)
+		if (imap_put(&c->index, e->pid, (int64_t)e->starttime,
+		    (int64_t)keep) == 0 &&
+		    imap_put(&c->by_pid, e->pid, 0, (int64_t)keep) == 0) {
 			keep++;
+		} else if (e->pidfd >= 0) {
+			close(e->pidfd);
+		}
 	}
 	c->len = keep;
 	c->gen++;

@@ -68,8 +68,14 @@ int	identity_cache_new(struct identity_cache **, char *err,
 	    size_t errlen);
 void	identity_cache_free(struct identity_cache *);
 /*
- * The identity of pid now: /proc/PID/stat is read every time (a reused PID
- * is a new process), the rest only for a process not seen before. A
+ * Starts a tick: asks the pidfds of the known processes, all at once,
+ * which have exited since. Call before the tick's lookups.
+ */
+void	identity_cache_check(struct identity_cache *);
+/*
+ * The identity of pid now. A process the cache watches and that has not
+ * exited costs nothing; otherwise /proc/PID/stat is read (a reused PID is
+ * a new process), and the rest only for a process not seen before. A
  * process gone from /proc gives known 0, *start_ms 0 and user "".
  */
 void	identity_lookup(struct identity_cache *, uint32_t pid,

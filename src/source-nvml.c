@@ -68,6 +68,7 @@ nvml_source_sample(void *ctx, struct tick *t, char *err, size_t errlen)
 
 	if (nvml_sample(s->nvml, t, err, errlen) != 0)
 		return -1;
+	identity_cache_check(s->ids);
 	for (size_t i = 0; i < t->ngpus; i++) {
 		struct tick_gpu *g = &t->gpus[i];
 

@@ -154,7 +154,7 @@ test_cache(void)
 {
 	struct identity_cache *c;
 	struct identity id, again;
-	int64_t start, start2;
+	int64_t start, start2, child_start;
 	pid_t child;
 	char err[256];
 
@@ -175,12 +175,21 @@ test_cache(void)
 		pause();
 		_exit(0);
 	}
-	identity_lookup(c, (uint32_t)child, &start2, &id);
+	identity_lookup(c, (uint32_t)child, &child_start, &id);
 	CHECK_INT(id.known, 1);
+	CHECK(child_start >= start);
+	CHECK_INT(identity_cache_size(c), 2);
+	/* Still there at the next tick's check: answered from the cache. */
+	identity_cache_check(c);
+	identity_lookup(c, (uint32_t)child, &start2, &again);
+	CHECK_INT(again.known, 1);
+	CHECK_INT(start2, child_start);
 	CHECK_INT(identity_cache_size(c), 2);
 	kill(child, SIGKILL);
 	waitpid(child, NULL, 0);
-	/* Gone: recorded with what is known, identity unknown. */
+	/* Gone at the next check: recorded with what is known, identity
+	   unknown. */
+	identity_cache_check(c);
 	identity_lookup(c, (uint32_t)child, &start2, &id);
 	CHECK_INT(id.known, 0);
 	CHECK_INT(start2, 0);
