@@ -166,6 +166,10 @@ sink_proc(void *ctx, int64_t gpu_id, int64_t proc_id,
 	struct report_session *s;
 	int64_t slot;
 
+	/* A process row without its GPU (a damaged file): ignored, as the
+	   GPU rows without their GPU are. */
+	if (imap_get(&b->gpu_slot, gpu_id, 0, &slot) != 0)
+		return 0;
 	if (imap_get(&b->session_slot, gpu_id, proc_id, &slot) != 0) {
 		if (rep->nsessions == b->sessions_cap) {
 			size_t ncap = b->sessions_cap ? b->sessions_cap * 2 : 32;
@@ -447,6 +451,7 @@ report_build(struct store *st, const struct report_options *o,
     struct report *rep, char *err, size_t errlen)
 {
 	struct build b;
+	size_t n;
 	int ret = -1;
 
 	memset(rep, 0, sizeof(*rep));
@@ -506,15 +511,24 @@ report_build(struct store *st, const struct report_options *o,
 	rep->hosts[0].ngpus = rep->ngpus;
 	rep->hosts[0].total = rep->total;
 	rep->gpu_window_ms = report_window_ms(rep) * (int64_t)rep->ngpus;
+	/* Every session points at one of the report's GPUs; one whose GPU
+	   has no sample in the window (only a damaged file has those) goes. */
+	n = 0;
 	for (size_t i = 0; i < rep->nsessions; i++) {
 		struct report_session *s = &rep->sessions[i];
+		size_t g;
 
-		for (size_t g = 0; g < rep->ngpus; g++)
+		for (g = 0; g < rep->ngpus; g++)
 			if (rep->gpus[g].id == s->gpu_id)
-				s->gpu = g;
+				break;
+		if (g == rep->ngpus)
+			continue;
+		s->gpu = g;
 		s->alive = rep->last_tick_ms != 0 &&
 		    s->r.last_ms == rep->last_tick_ms;
+		rep->sessions[n++] = *s;
 	}
+	rep->nsessions = n;
 	if (load_identities(st, rep, err, errlen) != 0)
 		goto out;
 	if (rep->nsessions > 1)

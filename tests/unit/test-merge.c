@@ -2,6 +2,8 @@
  * Reports over several hosts, the timeline and the raw rows: each must add
  * up to the same sums as the report itself.
  */
+#include <sqlite3.h>
+
 #include "fixture.h"
 #include "harness.h"
 #include "report.h"
@@ -217,11 +219,47 @@ test_merge(void)
 	store_close(b);
 }
 
+/*
+ * A damaged file whose GPU keys no longer match its rows: those rows are
+ * ignored, and a merged report never points a session at a GPU it lacks.
+ */
+static void
+test_orphan_rows(void)
+{
+	struct store *a = host_db("whole", 20, 10 * SEC, T0);
+	struct store *b = host_db("orphan", 20, 10 * SEC, T0);
+	struct report_options o = options(T0, MS_PER_HOUR);
+	struct report m, rb;
+	char err[512], path[512];
+	sqlite3 *db;
+
+	util_strlcpy(path, store_path(b), sizeof(path));
+	store_close(b);
+	CHECK_INT(sqlite3_open(path, &db), SQLITE_OK);
+	CHECK_INT(sqlite3_exec(db, "UPDATE gpus SET id = id + 100", NULL, NULL,
+	    NULL), SQLITE_OK);
+	sqlite3_close(db);
+	CHECK_INT(store_open_read(&b, path, err, sizeof(err)), 0);
+	CHECK_INT(report_build(b, &o, &rb, err, sizeof(err)), 0);
+	CHECK_INT(rb.ngpus, 0);
+	CHECK_INT(rb.nsessions, 0);
+	CHECK_INT(rb.nids, 0);
+	CHECK_INT(report_build(a, &o, &m, err, sizeof(err)), 0);
+	CHECK_INT(report_merge(&m, &rb, err, sizeof(err)), 0);
+	CHECK_INT(m.ngpus, 2);
+	for (size_t i = 0; i < m.nsessions; i++)
+		CHECK(m.sessions[i].gpu < m.ngpus);
+	report_free(&m);
+	store_close(a);
+	store_close(b);
+}
+
 int
 main(void)
 {
 	(void)fixture_create;	/* this test names its hosts itself */
 	test_timeline_steps();
 	test_merge();
+	test_orphan_rows();
 	HARNESS_DONE();
 }
