@@ -101,6 +101,8 @@ struct store {
 	struct store_buf	 hour_gbuf, hour_pbuf;
 };
 
+/* SQLite's message for db's last error, in words a user can act on. */
+const char *store_sqlite_reason(sqlite3 *db);
 /* Formats err as "PATH: what: sqlite's message". Returns -1. */
 int	store_sqlite_err(struct store *, char *err, size_t errlen,
 	    const char *what);

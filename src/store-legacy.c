@@ -109,8 +109,13 @@ store_legacy_open(struct store_legacy **out, const char *path, char *err,
 	for (size_t i = 0; i < ARRAY_LEN(probes); i++) {
 		if (sqlite3_prepare_v2(l->db, probes[i], -1, &st, NULL) !=
 		    SQLITE_OK) {
-			util_err(err, errlen, "%s: %s (%s)", path, NOT_LEGACY,
-			    sqlite3_errmsg(l->db));
+			if (sqlite3_extended_errcode(l->db) ==
+			    SQLITE_READONLY_ROLLBACK)
+				util_err(err, errlen, "%s: %s", path,
+				    store_sqlite_reason(l->db));
+			else
+				util_err(err, errlen, "%s: %s (%s)", path,
+				    NOT_LEGACY, sqlite3_errmsg(l->db));
 			store_legacy_close(l);
 			return -1;
 		}

@@ -70,11 +70,24 @@ static const char schema_sql[] =
     " gpus BLOB NOT NULL,"
     " procs BLOB NOT NULL);";
 
+const char *
+store_sqlite_reason(sqlite3 *db)
+{
+	if (db == NULL)
+		return "out of memory";
+	/* A read-only connection cannot roll back what a crash left. */
+	if (sqlite3_extended_errcode(db) == SQLITE_READONLY_ROLLBACK)
+		return "an unfinished transaction left by a crash (a hot "
+		    "journal beside the file): open it once with sqlite3, "
+		    "which rolls it back, then try again";
+	return sqlite3_errmsg(db);
+}
+
 int
 store_sqlite_err(struct store *s, char *err, size_t errlen, const char *what)
 {
 	return util_err(err, errlen, "%s: %s: %s", s->path, what,
-	    s->db ? sqlite3_errmsg(s->db) : "out of memory");
+	    store_sqlite_reason(s->db));
 }
 
 static const char *const stmt_sql[STMT_COUNT] = {
@@ -267,6 +280,21 @@ sidecar_exists(const char *path, const char *suffix)
 	return lstat(buf, &st) == 0;
 }
 
+/* Whether the file's header says WAL (bytes 18 and 19 are 2). */
+static int
+header_says_wal(const char *path)
+{
+	unsigned char h[20];
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	ssize_t n;
+
+	if (fd < 0)
+		return 0;
+	n = pread(fd, h, sizeof(h), 0);
+	close(fd);
+	return n == (ssize_t)sizeof(h) && h[18] == 2 && h[19] == 2;
+}
+
 int
 store_sqlite_open_ro(const char *path, sqlite3 **db)
 {
@@ -275,11 +303,15 @@ store_sqlite_open_ro(const char *path, sqlite3 **db)
 
 	*db = NULL;
 	/*
-	 * Without a -wal or -shm beside it no writer has the file open, and
-	 * a read-only WAL connection would leave those two files behind:
-	 * read it as immutable instead. Otherwise join the writer's WAL.
+	 * A WAL file without a -wal or -shm beside it has no writer, and a
+	 * read-only WAL connection would leave those two files behind: read
+	 * it as immutable instead. Anything else is opened plainly read-only:
+	 * a writer's WAL is joined, and a rollback journal left by a crash
+	 * (which immutable would ignore, reading half a transaction) makes
+	 * the open fail rather than read torn pages.
 	 */
-	if (!sidecar_exists(path, "-wal") && !sidecar_exists(path, "-shm"))
+	if (header_says_wal(path) && !sidecar_exists(path, "-wal") &&
+	    !sidecar_exists(path, "-shm") && !sidecar_exists(path, "-journal"))
 		uri = path_uri(path, "mode=ro&immutable=1");
 	else
 		uri = path_uri(path, "mode=ro");

@@ -60,6 +60,21 @@ expect_same() {
 	if cmp -s "$1" "$2"; then ok; else fail "$1 changed"; fi
 }
 
+# leave_hot_journal DB SQL: runs SQL in an open transaction with a tiny
+# page cache, so pages reach the file, then dies without committing: the
+# file is left with a hot journal, as after a crash or a power loss.
+leave_hot_journal() {
+	"${PYTHON:-python3}" - "$1" "$2" <<'PYEOF'
+import os, sqlite3, sys
+c = sqlite3.connect(sys.argv[1], isolation_level=None)
+c.execute("PRAGMA journal_mode=DELETE")
+c.execute("PRAGMA cache_size=1")
+c.execute("BEGIN")
+c.execute(sys.argv[2])
+os._exit(0)
+PYEOF
+}
+
 finish() {
 	echo "tests: $T_PASS passed, $T_FAIL failed"
 	[ "$T_FAIL" -eq 0 ]

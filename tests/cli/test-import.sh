@@ -238,6 +238,19 @@ expect_err_lines 1
 expect_no_file "$TMP/badts-new.db"
 expect_no_file "$TMP/badts-new.db-wal"
 
+t "an old file a crash left mid-transaction is refused, not read torn"
+cp "$OLD" "$TMP/hot.db"
+leave_hot_journal "$TMP/hot.db" "UPDATE gpu_sample SET ts = 'torn'"
+expect_file "$TMP/hot.db-journal"
+cp "$TMP/hot.db" "$TMP/hot.copy"
+cp "$TMP/hot.db-journal" "$TMP/hot.journal.copy"
+gua import "$TMP/hot.db" --db "$TMP/hot-new.db"
+expect_rc 2
+expect_err "an unfinished transaction left by a crash"
+expect_no_file "$TMP/hot-new.db"
+expect_same "$TMP/hot.db" "$TMP/hot.copy"
+expect_same "$TMP/hot.db-journal" "$TMP/hot.journal.copy"
+
 t "usage errors"
 gua import --db "$TMP/x.db"
 expect_rc 2

@@ -199,6 +199,26 @@ else
 	fail "sqlite3 is needed for the foreign-database cases"
 fi
 
+t "a gua file in rollback mode is read, and one a crash left mid-write refused"
+cp "$DB" "$TMP/rollback.db"
+sqlite3 "$TMP/rollback.db" "PRAGMA journal_mode=DELETE" >/dev/null
+cp "$TMP/rollback.db" "$TMP/rollback.copy"
+GUA_NOW=$NOW run "$GUA" report --db "$TMP/rollback.db"
+expect_rc 0
+expect_out "(90 samples)"
+expect_same "$TMP/rollback.db" "$TMP/rollback.copy"
+expect_no_file "$TMP/rollback.db-journal"
+# Big enough that the dying transaction's pages reach the file.
+"$GUA" demo --db "$TMP/hot.db" --ticks 3000 >/dev/null 2>&1
+leave_hot_journal "$TMP/hot.db" "UPDATE ticks SET span_ms = 12345"
+expect_file "$TMP/hot.db-journal"
+cp "$TMP/hot.db" "$TMP/hot.copy"
+GUA_NOW=$NOW run "$GUA" report --db "$TMP/hot.db"
+expect_rc 2
+expect_err "an unfinished transaction left by a crash"
+expect_empty_out
+expect_same "$TMP/hot.db" "$TMP/hot.copy"
+
 t "the default --db is /tmp/gua.db"
 if [ -e /tmp/gua.db ]; then ok; else
 	gua report
