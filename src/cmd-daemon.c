@@ -61,7 +61,6 @@ struct collector {
 	void		*src;		/* source context */
 	struct tick	 t;
 	int64_t		 prev_mono;	/* monotonic ms of the last written tick */
-	int64_t		 last_ts;	/* wall ms of the last written tick */
 	int64_t		 ticks;		/* written by this run */
 	int64_t		 failed;	/* consecutive ticks not written */
 	struct export_prom *prom;	/* --textfile-dir, or NULL */
@@ -323,12 +322,17 @@ do_tick(struct collector *co, int64_t mono, char *err, size_t errlen)
 		span = 2 * a->interval_ms;
 	if (span < 1)
 		span = 1;
-	co->t.ts_ms = now > co->last_ts ? now : co->last_ts + 1;
+	/*
+	 * The wall clock as it is, even when it stepped back: the span comes
+	 * from the monotonic clock, and the store takes ticks in any order;
+	 * stamping them after the last one instead would pile an hour of
+	 * ticks onto one instant after a one-hour step back.
+	 */
+	co->t.ts_ms = now;
 	co->t.span_ms = span;
 	if (store_write_tick(co->st, &co->t, err, errlen) != 0)
 		return -1;
 	co->prev_mono = mono;
-	co->last_ts = co->t.ts_ms;
 	co->ticks++;
 	return 0;
 }
