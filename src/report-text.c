@@ -191,10 +191,9 @@ write_headline(FILE *f, const struct report *rep, int width)
 	cov = report_coverage(rep);
 	if (cov < 0.9995) {
 		char gap[64];
-		double missing = (1 - cov) * (double)report_window_ms(rep) *
-		    (double)rep->ngpus;
 
-		util_format_elapsed((int64_t)missing, gap, sizeof(gap));
+		util_format_elapsed(report_unobserved_ms(rep), gap,
+		    sizeof(gap));
 		fprintf(f, "  coverage %.1f%% of the window observed; %s of "
 		    "GPU time not observed (collector down or GPU "
 		    "unreadable)\n", 100 * cov, gap);

@@ -748,6 +748,15 @@ report_coverage(const struct report *rep)
 	return coverage(&rep->total, (double)rep->gpu_window_ms);
 }
 
+int64_t
+report_unobserved_ms(const struct report *rep)
+{
+	int64_t missing = rep->gpu_window_ms -
+	    rollup_gpu_known_ms(&rep->total);
+
+	return missing > 0 ? missing : 0;
+}
+
 double
 report_host_coverage(const struct report_host *h)
 {

@@ -176,6 +176,8 @@ int64_t	report_window_ms(const struct report *);
 double	report_share(const struct rollup_gpu *, enum state);
 /* Observed (known-state) GPU time / (window x GPUs), 0..1. */
 double	report_coverage(const struct report *);
+/* GPU time of the window not observed: the complement of the coverage. */
+int64_t	report_unobserved_ms(const struct report *);
 /* The same for one host of the report. */
 double	report_host_coverage(const struct report_host *);
 /* GPU-hours with utilization under the threshold (idle-held + truly idle). */

@@ -179,6 +179,10 @@ test_merge(void)
 	    rb.start_ms);
 	CHECK(memcmp(&m.hosts[1].total, &rb.total, sizeof(rb.total)) == 0);
 	CHECK(memcmp(&m.gpus[3].r, &rb.gpus[1].r, sizeof(rb.gpus[1].r)) == 0);
+	/* Unobserved GPU time adds up over hosts with different windows. */
+	CHECK_INT(report_unobserved_ms(&m), report_unobserved_ms(&ra) +
+	    report_unobserved_ms(&rb));
+	CHECK(report_unobserved_ms(&rb) > 0);
 	CHECK_NEAR(report_host_coverage(&m.hosts[0]), report_coverage(&ra),
 	    1e-12);
 	/* Users are per host: alice and bob on each. */

@@ -160,6 +160,7 @@ test_gap(void)
 	CHECK_INT(report_build(s, &o, &r, err, sizeof(err)), 0);
 	CHECK_INT(report_window_ms(&r), MS_PER_HOUR + 100 * SEC + 1);
 	CHECK_NEAR(report_coverage(&r), 100000.0 / (3700000.0 + 1), 1e-9);
+	CHECK_INT(report_unobserved_ms(&r), MS_PER_HOUR + 1);
 	CHECK_NEAR(report_idle_gpu_hours(&r), 100.0 / 3600, 1e-9);
 	CHECK_NEAR(report_share(&r.total, STATE_TRULY_IDLE), 1.0, 1e-9);
 	report_free(&r);
