@@ -298,6 +298,8 @@ write_grid(FILE *f, const struct report *rep, enum state s)
 			idx = (int)(report_share(c, s) * 9 + 0.5);
 			if (idx < 1)
 				idx = 1;
+			if (idx > 9)
+				idx = 9;
 			line[8 + 2 * h] = heat_scale[idx];
 			end = 8 + 2 * h + 1;
 		}

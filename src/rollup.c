@@ -1,4 +1,5 @@
 #include "rollup.h"
+#include "util.h"
 
 enum state
 rollup_gpu_add(struct rollup_gpu *r, const struct thresholds *t,
@@ -6,11 +7,12 @@ rollup_gpu_add(struct rollup_gpu *r, const struct thresholds *t,
 {
 	enum state s = classify_gpu(t, util_pm, held_mib, held_partial);
 
-	r->ms[s] += span_ms;
+	r->ms[s] = util_sat_add(r->ms[s], span_ms);
 	r->n[s]++;
 	if (util_pm != UTIL_UNKNOWN) {
-		r->util_pm_ms += (int64_t)util_pm * span_ms;
-		r->util_ms += span_ms;
+		r->util_pm_ms = util_sat_add(r->util_pm_ms,
+		    util_sat_mul(util_pm, span_ms));
+		r->util_ms = util_sat_add(r->util_ms, span_ms);
 	}
 	return s;
 }
@@ -26,13 +28,14 @@ rollup_proc_add(struct rollup_proc *r, const struct thresholds *t,
 		r->first_ms = ts_ms;
 	if (r->n == 0 || ts_ms > r->last_ms)
 		r->last_ms = ts_ms;
-	r->ms += span_ms;
+	r->ms = util_sat_add(r->ms, span_ms);
 	r->n++;
 	if (mem_mib != MIB_UNKNOWN && mem_mib > r->peak_mib)
 		r->peak_mib = mem_mib;
 	if (s == STATE_IDLE_HELD) {
-		r->idle_ms += span_ms;
-		r->idle_mib_ms += mem_mib * span_ms;
+		r->idle_ms = util_sat_add(r->idle_ms, span_ms);
+		r->idle_mib_ms = util_sat_add(r->idle_mib_ms,
+		    util_sat_mul(mem_mib, span_ms));
 	}
 	return s;
 }
@@ -41,11 +44,11 @@ void
 rollup_gpu_merge(struct rollup_gpu *d, const struct rollup_gpu *s)
 {
 	for (int i = 0; i < STATE_COUNT; i++) {
-		d->ms[i] += s->ms[i];
-		d->n[i] += s->n[i];
+		d->ms[i] = util_sat_add(d->ms[i], s->ms[i]);
+		d->n[i] = util_sat_add(d->n[i], s->n[i]);
 	}
-	d->util_pm_ms += s->util_pm_ms;
-	d->util_ms += s->util_ms;
+	d->util_pm_ms = util_sat_add(d->util_pm_ms, s->util_pm_ms);
+	d->util_ms = util_sat_add(d->util_ms, s->util_ms);
 }
 
 void
@@ -65,10 +68,10 @@ rollup_proc_merge(struct rollup_proc *d, const struct rollup_proc *s)
 		d->first_ms = s->first_ms;
 	if (d->n == 0 || s->last_ms > d->last_ms)
 		d->last_ms = s->last_ms;
-	d->ms += s->ms;
-	d->n += s->n;
-	d->idle_ms += s->idle_ms;
-	d->idle_mib_ms += s->idle_mib_ms;
+	d->ms = util_sat_add(d->ms, s->ms);
+	d->n = util_sat_add(d->n, s->n);
+	d->idle_ms = util_sat_add(d->idle_ms, s->idle_ms);
+	d->idle_mib_ms = util_sat_add(d->idle_mib_ms, s->idle_mib_ms);
 	if (s->peak_mib > d->peak_mib)
 		d->peak_mib = s->peak_mib;
 }

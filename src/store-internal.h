@@ -62,6 +62,7 @@ struct store_hour {
 		struct rollup_proc	r;
 	}			*procs;
 	size_t			 nprocs, procs_cap;
+	struct imap		 gpu_slot;	/* (gpu, 0) -> index */
 	struct imap		 proc_slot;	/* (gpu, proc) -> index */
 	int			 dirty;		/* not written yet (bulk) */
 };

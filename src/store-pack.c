@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "store-internal.h"
+#include "util.h"
 
 int
 store_buf_reserve(struct store_buf *b, size_t more)
@@ -179,8 +180,19 @@ store_unpack_tick(const void *blob, size_t len, struct store_unpacked *u)
 		g->util_src = (int)(flags >> 4);
 		g->util_pm = flags & 1 ? get_int(&c) : UTIL_UNKNOWN;
 		g->util_max_pct = flags & 2 ? get_int(&c) : -1;
-		g->util_cover_pm = flags & 4 ?
-		    (int)(1000 - unzigzag(get(&c))) : -1;
+		g->util_cover_pm = -1;
+		if (flags & 4) {
+			uint64_t z = get(&c);
+
+			/* 1000 - cover, zigzagged: 0..1000 is 0..2000. */
+			if (z > 2000)
+				c.bad = 1;
+			else
+				g->util_cover_pm = (int)(1000 - unzigzag(z));
+		}
+		if (g->util_pm > 1000 || g->util_max_pct > 100 ||
+		    g->util_cover_pm > 1000 || g->util_cover_pm < -1)
+			c.bad = 1;
 		g->procs_known = (flags & 8) != 0;
 		g->first_proc = u->nprocs;
 		n = g->procs_known ? get(&c) : 0;
@@ -208,7 +220,7 @@ store_unpack_tick(const void *blob, size_t len, struct store_unpacked *u)
 			key = get_i64(&c);
 			p->proc_id = key >> 1;
 			util = get(&c);
-			if (util > (uint64_t)INT32_MAX)
+			if (util > 1001)	/* own util + 1, per mille */
 				c.bad = 1;
 			p->util_pm = util == 0 ? UTIL_UNKNOWN : (int)util - 1;
 			p->mem_mib = MIB_UNKNOWN;
@@ -265,6 +277,7 @@ store_hour_clear(struct store_hour *h, int64_t hour_ms)
 	h->ngpus = 0;
 	h->nprocs = 0;
 	h->dirty = 0;
+	imap_clear(&h->gpu_slot);
 	imap_clear(&h->proc_slot);
 }
 
@@ -273,6 +286,7 @@ store_hour_free(struct store_hour *h)
 {
 	free(h->gpus);
 	free(h->procs);
+	imap_free(&h->gpu_slot);
 	imap_free(&h->proc_slot);
 	memset(h, 0, sizeof(*h));
 	h->hour_ms = STORE_NO_HOUR;
@@ -282,10 +296,11 @@ struct rollup_gpu *
 store_hour_gpu(struct store_hour *h, int64_t gpu)
 {
 	struct store_hour_gpu *g;
+	int64_t slot;
 
-	for (size_t i = 0; i < h->ngpus; i++)
-		if (h->gpus[i].gpu == gpu)
-			return &h->gpus[i].r;
+	/* Indexed: a damaged row with many GPU keys must not go quadratic. */
+	if (imap_get(&h->gpu_slot, gpu, 0, &slot) == 0)
+		return &h->gpus[slot].r;
 	if (h->ngpus == h->gpus_cap) {
 		size_t ncap = h->gpus_cap ? h->gpus_cap * 2 : 16;
 
@@ -294,6 +309,8 @@ store_hour_gpu(struct store_hour *h, int64_t gpu)
 		h->gpus = g;
 		h->gpus_cap = ncap;
 	}
+	if (imap_put(&h->gpu_slot, gpu, 0, (int64_t)h->ngpus) != 0)
+		return NULL;
 	g = &h->gpus[h->ngpus++];
 	memset(g, 0, sizeof(*g));
 	g->gpu = gpu;
@@ -338,11 +355,11 @@ store_unpack_hour(struct store_hour *h, const void *gblob, size_t glen,
 		if (r == NULL)
 			return -2;
 		for (int k = 0; k < STATE_COUNT; k++)
-			r->ms[k] += get_i64(&c);
+			r->ms[k] = util_sat_add(r->ms[k], get_i64(&c));
 		for (int k = 0; k < STATE_COUNT; k++)
-			r->n[k] += get_i64(&c);
-		r->util_pm_ms += get_i64(&c);
-		r->util_ms += get_i64(&c);
+			r->n[k] = util_sat_add(r->n[k], get_i64(&c));
+		r->util_pm_ms = util_sat_add(r->util_pm_ms, get_i64(&c));
+		r->util_ms = util_sat_add(r->util_ms, get_i64(&c));
 	}
 	if (c.bad)
 		return -1;
@@ -360,8 +377,8 @@ store_unpack_hour(struct store_hour *h, const void *gblob, size_t glen,
 		v.idle_ms = get_i64(&c);
 		v.idle_mib_ms = get_i64(&c);
 		v.peak_mib = get_i64(&c) - 1;
-		v.first_ms = h->hour_ms + get_i64(&c);
-		v.last_ms = h->hour_ms + get_i64(&c);
+		v.first_ms = util_sat_add(h->hour_ms, get_i64(&c));
+		v.last_ms = util_sat_add(h->hour_ms, get_i64(&c));
 		rollup_proc_merge(r, &v);
 	}
 	return c.bad ? -1 : 0;

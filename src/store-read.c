@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "duration.h"
 #include "store-internal.h"
 #include "util.h"
 
@@ -411,6 +412,12 @@ store_scan_ticks(struct store *s, int64_t from_ms, int64_t to_ms,
 		}
 		if (t.ts_ms < from_ms || t.ts_ms >= to_ms)
 			continue;
+		/* The writer never stores a span outside 1 ms .. 100 years. */
+		if (t.span_ms <= 0 || t.span_ms > DURATION_MAX_MS) {
+			util_err(err, errlen, "%s: a damaged sample at tick "
+			    "%lld", s->path, (long long)t.id);
+			goto out;
+		}
 		t.gpus = u.gpus;
 		t.ngpus = u.ngpus;
 		t.procs = u.procs;

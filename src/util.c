@@ -46,6 +46,26 @@ util_mono_ms(void)
 	return clock_ms(CLOCK_MONOTONIC);
 }
 
+int64_t
+util_sat_add(int64_t a, int64_t b)
+{
+	int64_t r;
+
+	if (__builtin_add_overflow(a, b, &r))
+		return b > 0 ? INT64_MAX : INT64_MIN;
+	return r;
+}
+
+int64_t
+util_sat_mul(int64_t a, int64_t b)
+{
+	int64_t r;
+
+	if (__builtin_mul_overflow(a, b, &r))
+		return (a > 0) == (b > 0) ? INT64_MAX : INT64_MIN;
+	return r;
+}
+
 size_t
 util_strlcpy(char *dst, const char *src, size_t size)
 {

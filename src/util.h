@@ -24,6 +24,14 @@ int64_t	util_now_ms(void);
 /* CLOCK_MONOTONIC in milliseconds: for spans and deadlines, never for dates. */
 int64_t	util_mono_ms(void);
 
+/*
+ * Sums and products that stop at INT64_MAX / INT64_MIN instead of
+ * overflowing: what real data never reaches, a damaged file cannot use to
+ * make arithmetic undefined.
+ */
+int64_t	util_sat_add(int64_t, int64_t);
+int64_t	util_sat_mul(int64_t, int64_t);
+
 /* Copies at most size-1 bytes and always terminates; returns strlen(src). */
 size_t	util_strlcpy(char *dst, const char *src, size_t size);
 

@@ -543,10 +543,57 @@ test_writer_keeps_locks(void)
 	tick_free(&t);
 }
 
+/* Values no writer stores make a tick damaged, not arithmetic undefined. */
+static void
+test_damaged_values(void)
+{
+	struct store *s = fixture_create("damaged.db", 1000);
+	struct store_sink sink = { NULL, sum_gpu, sum_proc, NULL };
+	struct thresholds thr;
+	struct sums raw;
+	struct tick t;
+	char err[512], path[512];
+	sqlite3 *db;
+
+	classify_defaults(&thr);
+	memset(&t, 0, sizeof(t));
+	for (int i = 0; i < 10; i++) {
+		fixture_proc(fixture_gpu(&t, 0, 1), 7, 1, "u", 500, -1);
+		fixture_write(s, &t, 1000 + i * 1000, 1000);
+	}
+	util_strlcpy(path, store_path(s), sizeof(path));
+	store_close(s);
+	CHECK_INT(sqlite3_open(path, &db), SQLITE_OK);
+	CHECK_INT(sqlite3_exec(db, "UPDATE ticks SET span_ms = -3900 "
+	    "WHERE id = 5", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	CHECK_INT(store_open_read(&s, path, err, sizeof(err)), 0);
+	sums_init(&raw);
+	sink.ctx = &raw;
+	err[0] = '\0';
+	CHECK_INT(store_scan_raw(s, 0, 20000, -1, &thr, &sink, err,
+	    sizeof(err)), -1);
+	CHECK(strstr(err, "damaged") != NULL);
+	/* Up to the damaged tick, everything reads. */
+	sums_init(&raw);
+	CHECK_INT(store_scan_raw(s, 0, 4500, -1, &thr, &sink, err,
+	    sizeof(err)), 0);
+	CHECK_INT(raw.gpu.n[STATE_IDLE_HELD], 4);
+	store_close(s);
+	tick_free(&t);
+	/* Sums that would overflow stop at the largest value instead. */
+	CHECK_INT(util_sat_add(INT64_MAX - 1, 5), INT64_MAX);
+	CHECK_INT(util_sat_add(INT64_MIN + 1, -5), INT64_MIN);
+	CHECK_INT(util_sat_mul(INT64_MAX / 2, 3), INT64_MAX);
+	CHECK_INT(util_sat_mul(-(INT64_MAX / 2), 3), INT64_MIN);
+	CHECK_INT(util_sat_add(40, 2), 42);
+}
+
 int
 main(void)
 {
 	test_bad_files();
+	test_damaged_values();
 	test_no_process_ever();
 	test_round_trip();
 	test_unknown_memory();
