@@ -278,10 +278,10 @@ cmp_gpu(const void *a, const void *b)
 
 /* What the idle series sort by: user name ("(other)" last), GPU index. */
 struct idle_row {
-	const char	*user;
-	int		 other;
-	int		 gpu;
-	int64_t		 ms;
+	const char		*user;
+	int			 other;
+	const struct prom_gpu	*gpu;
+	int64_t			 ms;
 };
 
 static int
@@ -294,7 +294,9 @@ cmp_idle(const void *a, const void *b)
 		return x->other - y->other;
 	if ((c = strcmp(x->user, y->user)) != 0)
 		return c;
-	return x->gpu < y->gpu ? -1 : x->gpu > y->gpu;
+	if (x->gpu->index != y->gpu->index)
+		return x->gpu->index < y->gpu->index ? -1 : 1;
+	return strcmp(x->gpu->uuid, y->gpu->uuid);
 }
 
 int
@@ -363,7 +365,7 @@ export_prom_print(const struct export_prom *p, FILE *f)
 		idle[i].other = e->user == OTHER;
 		idle[i].user = idle[i].other ? EXPORT_PROM_OTHER :
 		    p->users[e->user];
-		idle[i].gpu = p->gpus[e->gpu].index;
+		idle[i].gpu = &p->gpus[e->gpu];
 		idle[i].ms = e->ms;
 	}
 	qsort(idle, p->nidle, sizeof(*idle), cmp_idle);
@@ -371,9 +373,13 @@ export_prom_print(const struct export_prom *p, FILE *f)
 	    "Process time idle-held (holding memory at low utilization), per "
 	    "user and GPU; the first 20 users only, the rest as (other).");
 	for (size_t i = 0; i < p->nidle; i++) {
+		/* The uuid too: two GPUs of a history can share an index (a
+		   card replaced), and a series must be unique. */
 		fputs("gua_process_idle_held_seconds_total{user=\"", f);
 		escape_prom_label_write(f, idle[i].user);
-		fprintf(f, "\",gpu=\"%d\"} ", idle[i].gpu);
+		fprintf(f, "\",gpu=\"%d\",uuid=\"", idle[i].gpu->index);
+		escape_prom_label_write(f, idle[i].gpu->uuid);
+		fputs("\"} ", f);
 		put_seconds(f, idle[i].ms);
 		fputc('\n', f);
 	}

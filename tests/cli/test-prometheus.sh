@@ -92,7 +92,7 @@ expect_same_number "$(metric "$P" gua_gpu_utilization_ratio \
 t "the idle holder's user has its idle-held seconds"
 U=$(user_of "$HOLDER")
 expect_same_number "$(metric "$P" gua_process_idle_held_seconds_total \
-    "user=\"$U\",gpu=\"1\"")" "$(seconds 1 idle_held)"
+    "user=\"$U\",gpu=\"1\",uuid=\"GPU-prom1111\"")" "$(seconds 1 idle_held)"
 before=$(metric "$P" gua_gpu_state_seconds_total \
     'gpu="1",uuid="GPU-prom1111",state="idle_held"')
 

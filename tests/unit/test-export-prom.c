@@ -240,7 +240,7 @@ static const char expected[] =
     "(holding memory at low utilization), per user and GPU; the first 20 "
     "users only, the rest as (other).\n"
     "# TYPE gua_process_idle_held_seconds_total counter\n"
-    "gua_process_idle_held_seconds_total{user=\"bob\",gpu=\"1\"} 40\n"
+    "gua_process_idle_held_seconds_total{user=\"bob\",gpu=\"1\",uuid=\"GPU-test-1\"} 40\n"
     "# HELP gua_last_tick_timestamp_seconds When the latest tick was "
     "recorded, in seconds since the epoch.\n"
     "# TYPE gua_last_tick_timestamp_seconds gauge\n"
@@ -368,10 +368,53 @@ test_top_users(void)
 		    0);
 	}
 	text = printed(p);
-	CHECK(strstr(text, "{user=\"user00\",gpu=\"0\"} 1\n") != NULL);
-	CHECK(strstr(text, "{user=\"user19\",gpu=\"0\"} 1\n") != NULL);
+	CHECK(strstr(text, "{user=\"user00\",gpu=\"0\",uuid=\"GPU-test-0\"} "
+	    "1\n") != NULL);
+	CHECK(strstr(text, "{user=\"user19\",gpu=\"0\",uuid=\"GPU-test-0\"} "
+	    "1\n") != NULL);
 	CHECK(strstr(text, "user20") == NULL);
-	CHECK(strstr(text, "{user=\"(other)\",gpu=\"0\"} 5\n") != NULL);
+	CHECK(strstr(text, "{user=\"(other)\",gpu=\"0\",uuid=\"GPU-test-0\"} "
+	    "5\n") != NULL);
+	CHECK(validate(text) > 0);
+	free(text);
+	export_prom_close(p);
+	tick_free(&t);
+}
+
+/*
+ * Two GPUs of one history with the same index (a card replaced, indexes
+ * shifted after a reboot): their series stay distinct by uuid.
+ */
+static void
+test_shared_index(void)
+{
+	struct export_prom *p;
+	struct thresholds thr;
+	struct tick t;
+	char err[512], *text;
+
+	classify_defaults(&thr);
+	memset(&t, 0, sizeof(t));
+	CHECK_INT(export_prom_open(&p, fixture_path("textfile"), "", err,
+	    sizeof(err)), 0);
+	for (int i = 0; i < 2; i++) {
+		struct tick_gpu *g;
+
+		tick_reset(&t);
+		t.ts_ms = T0 + i * 1000;
+		t.span_ms = 1000;
+		g = fixture_gpu(&t, 0, 0);
+		if (i == 1)
+			util_strlcpy(g->uuid, "GPU-replacement", sizeof(g->uuid));
+		fixture_proc(g, 100, 1, "alice", 500, -1);
+		CHECK_INT(export_prom_add_tick(p, &t, &thr, err, sizeof(err)),
+		    0);
+	}
+	text = printed(p);
+	CHECK(strstr(text, "{user=\"alice\",gpu=\"0\",uuid=\"GPU-test-0\"} "
+	    "1\n") != NULL);
+	CHECK(strstr(text, "{user=\"alice\",gpu=\"0\",uuid=\"GPU-replacement"
+	    "\"} 1\n") != NULL);
 	CHECK(validate(text) > 0);
 	free(text);
 	export_prom_close(p);
@@ -410,7 +453,7 @@ test_seed(void)
 	text = printed(p);
 	CHECK(strstr(text, "{gpu=\"0\",uuid=\"GPU-test-0\",state=\"active\"} "
 	    "70\n") != NULL);
-	CHECK(strstr(text, "{user=\"bob\",gpu=\"1\"} 70\n") != NULL);
+	CHECK(strstr(text, "{user=\"bob\",gpu=\"1\",uuid=\"GPU-test-1\"} 70\n") != NULL);
 	CHECK(strstr(text, "gua_last_tick_timestamp_seconds 1795602660\n") !=
 	    NULL);
 	CHECK(validate(text) > 0);
@@ -451,6 +494,7 @@ main(void)
 	test_validator();
 	test_exposition();
 	test_top_users();
+	test_shared_index();
 	test_seed();
 	HARNESS_DONE();
 }
