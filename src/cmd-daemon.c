@@ -48,6 +48,7 @@ struct daemon_args {
 	int		 foreground;
 	int		 append;
 	const char	*nvml_library;		/* NULL: NVML's usual names */
+	char		 nvml_path[PATH_MAX];	/* a library path made absolute */
 	char		 textfile_dir[PATH_MAX]; /* absolute; "" for none */
 };
 
@@ -177,7 +178,30 @@ parse_args(const struct cmd_entry *c, int argc, char **argv,
 	    (!a->foreground || a->log_given)))
 		return cmd_usage_error(c, "--db, --pid-file and --log-file "
 		    "must be three different files");
+	if (a->textfile_dir[0] != '\0') {
+		char prom[PATH_MAX];
+
+		/* The textfile is replaced every tick: never over one of
+		   the collector's own files. */
+		if ((size_t)snprintf(prom, sizeof(prom), "%s/%s",
+		    a->textfile_dir, EXPORT_PROM_FILE) >= sizeof(prom))
+			return cmd_usage_error(c, "--textfile-dir: path too long");
+		if (strcmp(prom, a->db) == 0 || strcmp(prom, a->pid_file) == 0 ||
+		    strcmp(prom, a->log_file) == 0)
+			return cmd_usage_error(c, "--textfile-dir: %s would "
+			    "replace the collector's own --db, --pid-file or "
+			    "--log-file", prom);
+	}
 	a->nvml_library = cmd_nvml_library(a->nvml_library);
+	/* A library given as a path is found from here, not from / where
+	   the background collector runs; a bare name is for dlopen's
+	   search. */
+	if (a->nvml_library != NULL && strchr(a->nvml_library, '/') != NULL) {
+		if (absolute(c, "--nvml-library", a->nvml_library, a->nvml_path,
+		    sizeof(a->nvml_path)) != 0)
+			return EXIT_USAGE;
+		a->nvml_library = a->nvml_path;
+	}
 	return EXIT_OK;
 }
 

@@ -307,4 +307,29 @@ else
 	expect_no_file "$TMP/d1.log"
 fi
 
+t "a relative --nvml-library works in the background (which runs from /)"
+mkdir "$TMP/lib"
+cp "$FAKE" "$TMP/lib/libnvidia-ml.so.1"
+(cd "$TMP" && "$GUA" daemon --nvml-library lib/libnvidia-ml.so.1 \
+    --db rel.db --pid-file rel.pid --log-file rel.log --interval 100ms) \
+    >"$TMP/out" 2>"$TMP/err"
+RC=$?
+expect_rc 0
+expect_file "$TMP/rel.db"
+gua stop --pid-file "$TMP/rel.pid"
+expect_rc 0
+
+t "--textfile-dir may not replace the collector's own files"
+mkdir "$TMP/tf"
+for f in --db --pid-file --log-file; do
+	rm -f "$TMP/tf/gua.prom"
+	gua daemon --nvml-library "$FAKE" --db "$TMP/c.db" \
+	    --pid-file "$TMP/c.pid" --log-file "$TMP/c.log" \
+	    "$f" "$TMP/tf/gua.prom" --textfile-dir "$TMP/tf"
+	expect_rc 2
+	expect_err "--textfile-dir: $TMP/tf/gua.prom would replace"
+	expect_no_file "$TMP/tf/gua.prom"
+	expect_no_file "$TMP/c.db"
+done
+
 finish_collector
