@@ -1676,8 +1676,8 @@ sample_dev(struct nvml *n, struct nvml_dev *d, struct tick *t)
 		read_memory(n, d, g, &total, &lost);
 	if (lost == NVML_SUCCESS && read_procs(n, d, g, total, &lost) != 0)
 		return -1;
-	if (lost == NVML_SUCCESS && g->procs_known &&
-	    read_putil(n, d, g, &lost) != 0)
+	/* Also without a process list: what it read is not read again. */
+	if (lost == NVML_SUCCESS && read_putil(n, d, g, &lost) != 0)
 		return -1;
 	note(n, d, M_DEVICE, lost, "the GPU", "recorded as unknown until it "
 	    "answers");
