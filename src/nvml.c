@@ -1381,9 +1381,9 @@ cmp_ull(const void *a, const void *b)
  * periods in the tick, and a holder without a sample was idle (0 %). The
  * periods are counted as the card's utilization samples of the same tick
  * (same driver sampling); where the process samples' own spacing (this
- * tick's shortest, else the last known) gives fewer periods for the span,
- * that count is taken, so a busy process is never diluted by periods it
- * could not have been sampled in. Never fewer periods than distinct
+ * tick's shortest, else the last known) shows a coarser cadence (at most
+ * half the periods over the tick's span), that count is taken, so a busy
+ * process is never diluted by periods it could not have been sampled in. Never fewer periods than distinct
  * sample times. Junk is dropped: values above 100 %, PID 0, timestamps
  * not newer than the last read. Without a period count (no card samples,
  * spacing not yet known) processes stay unknown and their card decides.
@@ -1457,7 +1457,9 @@ read_putil(struct nvml *n, struct nvml_dev *d, struct tick_gpu *g,
 		    d->putil_period / 2) / d->putil_period);
 	if (g->util_src == UTIL_SRC_SAMPLES && d->periods > 0)
 		periods = (unsigned)d->periods;
-	if (by_time > 0 && (periods == 0 || by_time < periods))
+	/* A coarser process cadence shows as at most half the periods; a
+	   period more or less is the jitter of two clocks, not a cadence. */
+	if (by_time > 0 && (periods == 0 || 2 * by_time <= periods))
 		periods = by_time;
 	if (periods == 0) {
 		for (size_t k = 0; k < g->nprocs; k++)

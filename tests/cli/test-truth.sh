@@ -4,19 +4,22 @@
 # it within 1 %. Short intervals stand for long ones: the fake lays each
 # tick's samples over the real time since the tick before (see
 # tests/fake-nvml/README.md), so "busy 6 s out of every 30 s" is "busy 6
-# sampling periods out of 30" of each 50 ms tick.
+# sampling periods out of 30" of each 100 ms tick.
 . "$(dirname "$0")/lib.sh"
 . "$HERE/collector-lib.sh"
 
-# collect NAME N [options]: a foreground collector at 50 ms playing the
+# collect NAME N [options]: a foreground collector at 100 ms playing the
 # scenario until it printed N ticks, then stopped. DB is its database.
+# (A tick late by more than two intervals leaves the rest as a gap and
+# reads only the samples of its capped span: 100 ms keeps a loaded
+# machine from making ticks the scenario did not mean.)
 collect() {
 	_name=$1
 	_n=$2
 	shift 2
 	start _fg "$GUA" daemon --foreground --nvml-library "$FAKE" \
 	    --db "$TMP/$_name.db" --pid-file "$TMP/$_name.pid" \
-	    --interval 50ms "$@" >"$TMP/$_name.out" 2>"$TMP/$_name.err"
+	    --interval 100ms "$@" >"$TMP/$_name.out" 2>"$TMP/$_name.err"
 	wait_until printed_or_exited "$TMP/$_name.out" "$_n" "$_fg"
 	kill -TERM "$_fg" 2>/dev/null
 	wait "$_fg"
@@ -275,7 +278,7 @@ proc 0 $P 6000
 EOF
 	start _fg "$GUA" daemon --foreground --nvml-library "$FAKE" \
 	    --db "$TMP/reuse.db" --pid-file "$TMP/reuse.pid" \
-	    --interval 50ms >"$TMP/reuse.out" 2>"$TMP/reuse.err"
+	    --interval 100ms >"$TMP/reuse.out" 2>"$TMP/reuse.err"
 	COL=$_fg
 	wait_until lines_at_least "$TMP/reuse.out" 5
 	# Between two ticks: the collector paused, the first process gone
