@@ -299,6 +299,8 @@ struct nvml_dev {
 	int64_t		 window_us;	/* the tick's span read_util measured,
 					   0 unknown */
 	int		 trim;		/* samples may reach before the window */
+	int		 util_resync;	/* the last samples read failed: trim */
+	int		 putil_resync;	/* ... the last process samples read */
 	unsigned long long util_seen;	/* newest utilization sample, 0 none */
 	unsigned long long putil_seen;	/* newest process sample, 0 none */
 	unsigned long long putil_period; /* spacing of process samples,
@@ -730,6 +732,12 @@ nvml_init(struct nvml *n, char *err, size_t errlen)
 	if (n->mem_v1)
 		tell(n, "this NVML has no nvmlDeviceGetMemoryInfo_v2: a GPU's "
 		    "used memory includes driver reservations");
+	if (n->f.samples == NULL)
+		tell(n, "this NVML has no nvmlDeviceGetSamples: utilization is "
+		    "the instantaneous rate at each tick");
+	if (n->f.proc_util == NULL && n->f.procs_util_info == NULL)
+		tell(n, "this NVML has no per-process utilization: processes "
+		    "follow their GPU's");
 	return 0;
 }
 
@@ -884,7 +892,8 @@ static int
 summarise_samples(struct nvml *n, struct nvml_dev *d, unsigned count,
     int type, struct tick_gpu *g)
 {
-	unsigned long long newest = 0, oldest = 0, from = 0, seen = d->util_seen;
+	unsigned long long newest = 0, oldest = 0, from = 0;
+	unsigned long long seen = d->util_seen;
 	long long sum = 0;
 	int max = 0, used = 0;
 
@@ -896,7 +905,7 @@ summarise_samples(struct nvml *n, struct nvml_dev *d, unsigned count,
 		return -1;
 	if (newest <= seen)
 		return 1;
-	if (d->trim && d->window_us > 0 &&
+	if ((d->trim || d->util_resync) && d->window_us > 0 &&
 	    newest > (unsigned long long)d->window_us)
 		from = newest - (unsigned long long)d->window_us;
 	for (unsigned i = 0; i < count; i++) {
@@ -927,7 +936,7 @@ summarise_samples(struct nvml *n, struct nvml_dev *d, unsigned count,
 		if (used > 1)
 			covered = (newest - oldest) * (unsigned long long)used /
 			    (unsigned long long)(used - 1);
-		else if (seen > 0 && !d->trim)
+		else if (seen > 0 && !d->trim && !d->util_resync)
 			covered = newest - seen;
 		if (covered > 0)
 			g->util_cover_pm = covered >= (unsigned long long)
@@ -970,6 +979,9 @@ read_util(struct nvml *n, struct nvml_dev *d, struct tick_gpu *g,
 			else if (r > 0)
 				rc = NVML_ERROR_NOT_FOUND;
 		}
+		/* What a failed read left in the buffer is not this tick's. */
+		d->util_resync = rc != NVML_SUCCESS &&
+		    rc != NVML_ERROR_NOT_FOUND;
 		if (rc == NVML_ERROR_NOT_FOUND) {
 			/* The buffer runs dry when the GPU idles. */
 			note(n, d, M_SAMPLES, NVML_SUCCESS, "utilization samples",
@@ -1383,10 +1395,12 @@ cmp_ull(const void *a, const void *b)
  * (same driver sampling); where the process samples' own spacing (this
  * tick's shortest, else the last known) shows a coarser cadence (at most
  * half the periods over the tick's span), that count is taken, so a busy
- * process is never diluted by periods it could not have been sampled in. Never fewer periods than distinct
- * sample times. Junk is dropped: values above 100 %, PID 0, timestamps
- * not newer than the last read. Without a period count (no card samples,
- * spacing not yet known) processes stay unknown and their card decides.
+ * process is never diluted by periods it could not have been sampled in.
+ * Never fewer periods than distinct sample times. Junk is dropped: values
+ * above 100 %, PID 0, timestamps not newer than the last read. Without a
+ * period count (no card samples, spacing not yet known) processes stay
+ * unknown and their card decides. After a read that failed, as after the
+ * first, only the samples of the tick's span before the newest count.
  */
 static int
 read_putil(struct nvml *n, struct nvml_dev *d, struct tick_gpu *g,
@@ -1395,7 +1409,7 @@ read_putil(struct nvml *n, struct nvml_dev *d, struct tick_gpu *g,
 	unsigned long long newest = 0, from = 0, seen = d->putil_seen;
 	unsigned long long spacing = 0;
 	unsigned count, used = 0, distinct = 0, periods = 0, by_time = 0;
-	int rc;
+	int rc, trim;
 
 	if (n->f.proc_util == NULL && n->f.procs_util_info == NULL)
 		return 0;
@@ -1409,9 +1423,12 @@ read_putil(struct nvml *n, struct nvml_dev *d, struct tick_gpu *g,
 	if (rc != NVML_SUCCESS && rc != NVML_ERROR_NOT_FOUND) {
 		note(n, d, M_PUTIL, rc, "per-process utilization",
 		    "processes follow their GPU's utilization");
+		d->putil_resync = 1;
 		return 0;
 	}
 	note(n, d, M_PUTIL, NVML_SUCCESS, "per-process utilization", "");
+	trim = d->trim || d->putil_resync;
+	d->putil_resync = 0;
 	if (rc == NVML_ERROR_NOT_FOUND)
 		count = 0;
 	for (unsigned i = 0; i < count; i++) {
@@ -1421,7 +1438,7 @@ read_putil(struct nvml *n, struct nvml_dev *d, struct tick_gpu *g,
 		    p->ts > newest)
 			newest = p->ts;
 	}
-	if (d->trim && d->window_us > 0 &&
+	if (trim && d->window_us > 0 &&
 	    newest > (unsigned long long)d->window_us)
 		from = newest - (unsigned long long)d->window_us;
 	for (unsigned i = 0; i < count; i++) {
@@ -1452,7 +1469,7 @@ read_putil(struct nvml *n, struct nvml_dev *d, struct tick_gpu *g,
 	/* This tick's spacing, else the last one known. */
 	if (spacing > 0)
 		d->putil_period = spacing;
-	if (!d->trim && d->window_us > 0 && d->putil_period > 0)
+	if (!trim && d->window_us > 0 && d->putil_period > 0)
 		by_time = (unsigned)(((unsigned long long)d->window_us +
 		    d->putil_period / 2) / d->putil_period);
 	if (g->util_src == UTIL_SRC_SAMPLES && d->periods > 0)
@@ -1683,8 +1700,11 @@ sample_dev(struct nvml *n, struct nvml_dev *d, struct tick *t)
 		return -1;
 	note(n, d, M_DEVICE, lost, "the GPU", "recorded as unknown until it "
 	    "answers");
-	if (lost != NVML_SUCCESS)
+	if (lost != NVML_SUCCESS) {
 		gpu_unknown(g);
+		/* Samples from the time it was lost are not a tick's. */
+		d->util_resync = d->putil_resync = 1;
+	}
 	return 0;
 }
 

@@ -358,6 +358,10 @@ test_old_drivers(void)
 	/* The legacy ABI: 16-byte entries, v1 memory (reservation counted). */
 	if ((n = open_fake("libnvidia-ml-old.so.1")) != NULL) {
 		CHECK(strstr(logbuf, "no nvmlDeviceGetMemoryInfo_v2") != NULL);
+		CHECK(strstr(logbuf, "this NVML has no nvmlDeviceGetSamples: "
+		    "utilization is the instantaneous rate") != NULL);
+		CHECK(strstr(logbuf, "this NVML has no per-process utilization")
+		    != NULL);
 		CHECK_INT(sample(n, &t), 0);
 		CHECK_INT(t.gpus[0].util_pm, 500);
 		CHECK_INT(t.gpus[0].nprocs, 2);
@@ -564,6 +568,24 @@ test_samples(void)
 		CHECK_INT(sample_later(n, &t), 0);
 		CHECK_INT(t.gpus[0].util_src, UTIL_SRC_INSTANT);
 		CHECK_INT(t.gpus[0].util_pm, 640);
+		nvml_close(n);
+	}
+
+	/* After a read that failed, the samples left from then are not the
+	   next tick's: only its span's count. */
+	scenario("tick 0\nsamples 0 10*10\n"
+	    "tick 1\nutil 0 50\nsamples 0 100*10\nfault 0 samples UNKNOWN\n"
+	    "tick 2\nsamples 0 30*10\n");
+	if ((n = open_fake("libnvidia-ml.so.1")) != NULL) {
+		CHECK_INT(sample_later(n, &t), 0);
+		CHECK_INT(t.gpus[0].util_pm, 100);
+		CHECK_INT(sample_later(n, &t), 0);
+		CHECK_INT(t.gpus[0].util_src, UTIL_SRC_INSTANT);
+		CHECK_INT(t.gpus[0].util_pm, 500);
+		CHECK_INT(sample_later(n, &t), 0);
+		CHECK_INT(t.gpus[0].util_src, UTIL_SRC_SAMPLES);
+		/* 30 %, give or take the one sample two clocks may admit */
+		CHECK(t.gpus[0].util_pm >= 300 && t.gpus[0].util_pm <= 370);
 		nvml_close(n);
 	}
 
