@@ -200,6 +200,213 @@ identity_parse_cmdline(const char *buf, size_t len, char *out, size_t outlen)
 	out[n] = '\0';
 }
 
+/* n hex digits, lower case, at s. */
+static int
+is_hex(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' &&
+		    s[i] <= 'f')))
+			return 0;
+	return 1;
+}
+
+static int
+has_prefix(const char *s, size_t len, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	return len >= n && memcmp(s, prefix, n) == 0;
+}
+
+static int
+has_suffix(const char *s, size_t len, const char *suffix)
+{
+	size_t n = strlen(suffix);
+
+	return len >= n && memcmp(s + len - n, suffix, n) == 0;
+}
+
+#define CONTAINER_ID_LEN	64	/* what runtimes name cgroups with */
+#define CONTAINER_SHORT_LEN	12	/* what `docker ps` shows */
+
+/* A container id in one name (a path component, or a part of one between
+   ':'): "PREFIX-ID[.scope]" of a known runtime, or a bare ID. */
+static int
+container_in(const char *s, size_t len, char *out, size_t outlen)
+{
+	static const char *const prefixes[] = { "docker-", "cri-containerd-",
+		"crio-", "libpod-", "containerd-", "" };
+
+	if (has_suffix(s, len, ".scope"))
+		len -= 6;
+	/* The runtime's monitor, not the container. */
+	if (has_prefix(s, len, "crio-conmon-") ||
+	    has_prefix(s, len, "libpod-conmon-"))
+		return 0;
+	for (size_t i = 0; i < ARRAY_LEN(prefixes); i++) {
+		size_t plen = strlen(prefixes[i]);
+
+		if (len == plen + CONTAINER_ID_LEN &&
+		    has_prefix(s, len, prefixes[i]) &&
+		    is_hex(s + plen, CONTAINER_ID_LEN)) {
+			size_t n = CONTAINER_SHORT_LEN < outlen - 1 ?
+			    CONTAINER_SHORT_LEN : outlen - 1;
+
+			memcpy(out, s + plen, n);
+			out[n] = '\0';
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* The pod UID of "pod<uid>" or "kubepods[-qos]-pod<uid>.slice". */
+static int
+pod_in(const char *s, size_t len, char *out, size_t outlen)
+{
+	const char *p = NULL;
+	size_t n;
+
+	if (has_suffix(s, len, ".slice"))
+		len -= 6;
+	if (has_prefix(s, len, "pod"))
+		p = s + 3;
+	else if (has_prefix(s, len, "kubepods-"))
+		for (size_t i = len; i >= 3 && p == NULL; i--)
+			if (memcmp(s + i - 3, "pod", 3) == 0 && i - 3 > 0 &&
+			    s[i - 4] == '-')
+				p = s + i;
+	if (p == NULL)
+		return 0;
+	n = (size_t)(s + len - p);
+	/* A UUID: 32 hex digits, with its four dashes or underscores. */
+	if (n < 32 || n > 36 || n >= outlen)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (p[i] != '-' && p[i] != '_' && !is_hex(p + i, 1))
+			return 0;
+	for (size_t i = 0; i < n; i++)
+		out[i] = p[i] == '_' ? '-' : p[i];
+	out[n] = '\0';
+	return 1;
+}
+
+/* Slurm's "job_N". */
+static int
+job_in(const char *s, size_t len, char *out, size_t outlen)
+{
+	if (!has_prefix(s, len, "job_") || len == 4 || len > 24 ||
+	    len >= outlen)
+		return 0;
+	for (size_t i = 4; i < len; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
+	memcpy(out, s, len);
+	out[len] = '\0';
+	return 1;
+}
+
+/*
+ * A systemd unit name: a component ending in ".service" or ".scope", of
+ * the characters systemd allows in unit names.
+ */
+static int
+unit_in(const char *s, size_t len, char *out, size_t outlen)
+{
+	if ((!has_suffix(s, len, ".service") || len == 8) &&
+	    (!has_suffix(s, len, ".scope") || len == 6))
+		return 0;
+	if (len >= outlen)
+		return 0;
+	for (size_t i = 0; i < len; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' &&
+		    s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9') ||
+		    strchr(":-_.\\@", s[i]) != NULL) || s[i] == '\0')
+			return 0;
+	memcpy(out, s, len);
+	out[len] = '\0';
+	return 1;
+}
+
+/* The fields one cgroup path tells, innermost component first. */
+static void
+cgroup_path(const char *path, size_t len, struct identity *out)
+{
+	int kube = 0;
+
+	for (size_t i = 0; i + 8 <= len; i++)
+		if (memcmp(path + i, "kubepods", 8) == 0 && (i == 0 ||
+		    path[i - 1] == '/'))
+			kube = 1;
+	while (len > 0) {
+		const char *c;
+		size_t clen, k = len;
+
+		while (k > 0 && path[k - 1] != '/')
+			k--;
+		c = path + k;
+		clen = len - k;
+		len = k > 0 ? k - 1 : 0;
+		if (clen == 0)
+			continue;
+		/* Each part of containerd's "POD.slice:cri-containerd:ID",
+		   last first (a plain component is one part). */
+		for (size_t e = clen; e > 0;) {
+			size_t b = e;
+
+			while (b > 0 && c[b - 1] != ':')
+				b--;
+			if (out->container[0] == '\0')
+				container_in(c + b, e - b, out->container,
+				    sizeof(out->container));
+			if (kube && out->pod[0] == '\0')
+				pod_in(c + b, e - b, out->pod, sizeof(out->pod));
+			e = b > 0 ? b - 1 : 0;
+		}
+		if (out->unit[0] == '\0')
+			unit_in(c, clen, out->unit, sizeof(out->unit));
+		if (out->slurm_job[0] == '\0')
+			job_in(c, clen, out->slurm_job, sizeof(out->slurm_job));
+	}
+}
+
+void
+identity_parse_cgroup(const char *buf, size_t len, struct identity *out)
+{
+	out->container[0] = out->pod[0] = out->unit[0] = '\0';
+	out->slurm_job[0] = '\0';
+	/* Pass 0: the v2 line; 1: name=systemd; 2: the other controllers. */
+	for (int pass = 0; pass < 3; pass++) {
+		const char *p = buf, *end = buf + len;
+
+		while (p < end) {
+			const char *nl = memchr(p, '\n', (size_t)(end - p));
+			const char *c1, *c2;
+			int which;
+
+			if (nl == NULL)
+				nl = end;
+			c1 = memchr(p, ':', (size_t)(nl - p));
+			c2 = c1 ? memchr(c1 + 1, ':', (size_t)(nl - c1 - 1)) :
+			    NULL;
+			if (c2 != NULL) {
+				if (c1 == p + 1 && p[0] == '0' && c2 == c1 + 1)
+					which = 0;
+				else if ((size_t)(c2 - c1 - 1) == 12 &&
+				    memcmp(c1 + 1, "name=systemd", 12) == 0)
+					which = 1;
+				else
+					which = 2;
+				if (which == pass)
+					cgroup_path(c2 + 1, (size_t)(nl - c2 - 1),
+					    out);
+			}
+			p = nl + 1;
+		}
+	}
+}
+
 int64_t
 identity_start_ms(int64_t btime_s, uint64_t starttime, long hz)
 {
@@ -355,6 +562,13 @@ read_identity(struct identity_cache *c, int dirfd,
 	if ((n = read_at(dirfd, "cmdline", buf, IDENTITY_CMDLINE_MAX, 0)) > 0)
 		identity_parse_cmdline(buf, (size_t)n, id->cmdline,
 		    sizeof(id->cmdline));
+	/* A cut last line could hold a cut name: only whole lines count. */
+	if ((n = read_at(dirfd, "cgroup", buf, sizeof(buf), 0)) > 0) {
+		if ((size_t)n == sizeof(buf))
+			while (n > 0 && buf[n - 1] != '\n')
+				n--;
+		identity_parse_cgroup(buf, (size_t)n, id);
+	}
 }
 
 static void

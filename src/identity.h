@@ -58,6 +58,25 @@ int	identity_parse_btime(const char *buf, size_t len, int64_t *btime_s);
  */
 void	identity_parse_cmdline(const char *buf, size_t len, char *out,
 	    size_t outlen);
+/*
+ * /proc/PID/cgroup ("ID:CONTROLLERS:PATH" lines, cgroup v1 or v2) into
+ * out's container, pod, unit and slurm_job (the other fields are left
+ * alone; those four are emptied first):
+ * - container: the short (12 hex) id of a Docker, containerd, CRI-O or
+ *   Podman container: a path component "docker-ID.scope",
+ *   "cri-containerd-ID.scope", "crio-ID.scope", "libpod-ID.scope", or a
+ *   bare 64-hex ID ("/docker/ID", "/kubepods/.../ID"), also after a ':'
+ *   ("...slice:cri-containerd:ID"); conmon scopes are not containers;
+ * - pod: the Kubernetes pod UID of a kubepods path, "pod<uid>" or
+ *   "kubepods-<qos>-pod<uid>.slice" (underscores become dashes);
+ * - unit: the innermost systemd unit, a component ending in ".service"
+ *   or ".scope";
+ * - slurm_job: Slurm's "job_N" component.
+ * The v2 line ("0::") is read first, then v1's name=systemd, then the
+ * others; each field takes the first value found, innermost first.
+ */
+void	identity_parse_cgroup(const char *buf, size_t len,
+	    struct identity *out);
 /* Start time in ms since the epoch from boot time and clock ticks. */
 int64_t	identity_start_ms(int64_t btime_s, uint64_t starttime, long hz);
 

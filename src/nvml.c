@@ -15,7 +15,18 @@
  *   is checked: the buffer is filled with a sentinel, the bytes the driver
  *   wrote are measured, and entries must hold plausible PIDs. A list that
  *   fails is unknown, never garbage;
- * - usedGpuMemory is ULLONG_MAX when NVML cannot tell (WDDM, some MIG).
+ * - usedGpuMemory is ULLONG_MAX when NVML cannot tell (WDDM, some MIG);
+ * - utilization is a point reading unless read from NVML's buffered
+ *   samples; an empty buffer (NOT_FOUND) means no kernel ran. Sample
+ *   timestamps are opaque microseconds, possibly on another clock than
+ *   ours: only durations between them are used, and the largest one seen
+ *   is fed back;
+ * - per-process samples list busy processes only, can be junk (above
+ *   100 %, PID 0, stale timestamps: nvtop #110), and are not supported on
+ *   MIG, where device utilization is not either.
+ *
+ * How a tick's utilization is computed from the samples (read_util,
+ * read_putil) is described above those functions and in the README.
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -26,6 +37,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "classify.h"
@@ -38,7 +50,9 @@ typedef int nvmlReturn_t;
 typedef struct nvmlDevice_st *nvmlDevice_t;
 
 #define NVML_SUCCESS				0
+#define NVML_ERROR_INVALID_ARGUMENT		2
 #define NVML_ERROR_NOT_SUPPORTED		3
+#define NVML_ERROR_NOT_FOUND			6
 #define NVML_ERROR_INSUFFICIENT_SIZE		7
 #define NVML_ERROR_FUNCTION_NOT_FOUND		13
 #define NVML_ERROR_GPU_IS_LOST			15
@@ -83,6 +97,72 @@ _Static_assert(offsetof(nvmlMemory_v2_t, used) == 32, "nvmlMemory_v2_t.used");
  * gpuInstanceId and computeInstanceId) and the 535 drivers' 32-byte entry
  * (plus usedGpuCcProtectedMemory).
  */
+/* nvmlDeviceGetSamples: the sampling type gua asks for, and how the
+   values it returns are typed (nvmlValueType_t). */
+#define NVML_GPU_UTILIZATION_SAMPLES		1
+#define NVML_VALUE_TYPE_DOUBLE			0
+#define NVML_VALUE_TYPE_UNSIGNED_INT		1
+#define NVML_VALUE_TYPE_UNSIGNED_LONG		2
+#define NVML_VALUE_TYPE_UNSIGNED_LONG_LONG	3
+#define NVML_VALUE_TYPE_SIGNED_LONG_LONG	4
+#define NVML_VALUE_TYPE_SIGNED_INT		5
+#define NVML_VALUE_TYPE_UNSIGNED_SHORT		6
+
+typedef union {
+	double		   dVal;
+	int		   siVal;
+	unsigned int	   uiVal;
+	unsigned long	   ulVal;
+	unsigned long long ullVal;
+	signed long long   sllVal;
+	unsigned short	   usVal;
+} nvmlValue_t;
+
+typedef struct {
+	unsigned long long timeStamp;	/* CPU timestamp, µs */
+	nvmlValue_t	   sampleValue;
+} nvmlSample_t;
+
+/* nvmlDeviceGetProcessUtilization's entry. */
+typedef struct {
+	unsigned int	   pid;
+	unsigned long long timeStamp;	/* CPU timestamp, µs */
+	unsigned int	   smUtil, memUtil, encUtil, decUtil;
+} nvmlProcessUtilizationSample_t;
+
+/* nvmlDeviceGetProcessesUtilizationInfo's (550+): timestamp first. */
+typedef struct {
+	unsigned long long timeStamp;
+	unsigned int	   pid, smUtil, memUtil, encUtil, decUtil, jpgUtil,
+			   ofaUtil;
+} nvmlProcessUtilizationInfo_v1_t;
+
+typedef struct {
+	unsigned int	   version;	/* nvmlProcessesUtilizationInfo_v1 */
+	unsigned int	   processSamplesCount; /* in: room; out: entries */
+	unsigned long long lastSeenTimeStamp;
+	nvmlProcessUtilizationInfo_v1_t *procUtilArray;
+} nvmlProcessesUtilizationInfo_v1_t;
+
+#define nvmlProcessesUtilizationInfo_v1 \
+	NVML_STRUCT_VERSION(sizeof(nvmlProcessesUtilizationInfo_v1_t), 1)
+#define NVML_DEVICE_MIG_ENABLE			1
+
+_Static_assert(sizeof(nvmlSample_t) == 16, "nvmlSample_t layout");
+_Static_assert(sizeof(nvmlProcessUtilizationSample_t) == 32 &&
+    offsetof(nvmlProcessUtilizationSample_t, timeStamp) == 8 &&
+    offsetof(nvmlProcessUtilizationSample_t, smUtil) == 16,
+    "nvmlProcessUtilizationSample_t layout");
+_Static_assert(sizeof(nvmlProcessUtilizationInfo_v1_t) == 40 &&
+    offsetof(nvmlProcessUtilizationInfo_v1_t, pid) == 8 &&
+    offsetof(nvmlProcessUtilizationInfo_v1_t, smUtil) == 12,
+    "nvmlProcessUtilizationInfo_v1_t layout");
+_Static_assert(sizeof(nvmlProcessesUtilizationInfo_v1_t) == 24 &&
+    offsetof(nvmlProcessesUtilizationInfo_v1_t, procUtilArray) == 16,
+    "nvmlProcessesUtilizationInfo_v1_t layout");
+_Static_assert(nvmlProcessesUtilizationInfo_v1 == 0x01000018,
+    "nvmlProcessesUtilizationInfo_v1 version word");
+
 #define PROC_PID_OFF		0
 #define PROC_MEM_OFF		8
 #define PROC_ENTRY_V1		16
@@ -119,6 +199,18 @@ struct nvml_fns {
 	nvmlReturn_t	(*memory_v2)(nvmlDevice_t, nvmlMemory_v2_t *);
 	nvmlReturn_t	(*memory_v1)(nvmlDevice_t, nvmlMemory_t *);
 	nvmlReturn_t	(*utilization)(nvmlDevice_t, nvmlUtilization_t *);
+	nvmlReturn_t	(*samples)(nvmlDevice_t, int, unsigned long long,
+			    int *, unsigned int *, nvmlSample_t *);
+	nvmlReturn_t	(*procs_util_info)(nvmlDevice_t,
+			    nvmlProcessesUtilizationInfo_v1_t *);
+	nvmlReturn_t	(*proc_util)(nvmlDevice_t,
+			    nvmlProcessUtilizationSample_t *, unsigned int *,
+			    unsigned long long);
+	nvmlReturn_t	(*mig_mode)(nvmlDevice_t, unsigned int *,
+			    unsigned int *);
+	nvmlReturn_t	(*mig_count)(nvmlDevice_t, unsigned int *);
+	nvmlReturn_t	(*mig_handle)(nvmlDevice_t, unsigned int,
+			    nvmlDevice_t *);
 	/* [list][version]: 1 the unversioned symbol, then _v2, _v3 */
 	proc_list_fn	procs[LIST_COUNT][4];
 	/* Only probed: which process-entry size a 535 driver uses. */
@@ -147,6 +239,12 @@ static const struct {
 	SYM("nvmlDeviceGetMemoryInfo_v2", memory_v2),
 	SYM("nvmlDeviceGetMemoryInfo", memory_v1),
 	SYM("nvmlDeviceGetUtilizationRates", utilization),
+	SYM("nvmlDeviceGetSamples", samples),
+	SYM("nvmlDeviceGetProcessesUtilizationInfo", procs_util_info),
+	SYM("nvmlDeviceGetProcessUtilization", proc_util),
+	SYM("nvmlDeviceGetMigMode", mig_mode),
+	SYM("nvmlDeviceGetMaxMigDeviceCount", mig_count),
+	SYM("nvmlDeviceGetMigDeviceHandleByIndex", mig_handle),
 	SYM("nvmlDeviceGetComputeRunningProcesses_v3", procs[LIST_COMPUTE][3]),
 	SYM("nvmlDeviceGetComputeRunningProcesses_v2", procs[LIST_COMPUTE][2]),
 	SYM("nvmlDeviceGetComputeRunningProcesses", procs[LIST_COMPUTE][1]),
@@ -173,6 +271,9 @@ enum {
 	M_UUID,			/* nvmlDeviceGetUUID */
 	M_DEVICE,		/* the GPU as a whole (lost, needs a reset) */
 	M_UTIL,
+	M_SAMPLES,		/* nvmlDeviceGetSamples */
+	M_PUTIL,		/* per-process utilization */
+	M_MIG,			/* MIG instances */
 	M_MEMORY,
 	M_LIST,			/* + LIST_*: one per process list */
 	M_COUNT = M_LIST + LIST_COUNT
@@ -180,14 +281,41 @@ enum {
 
 /* A pseudo return code: a process list whose entries failed the checks. */
 #define RC_BAD_ENTRIES	(-1000)
+/* ... and utilization samples none of which could be used. */
+#define RC_BAD_SAMPLES	(-1001)
 
-/* One GPU as gua follows it over the ticks. */
+/*
+ * One GPU as gua follows it over the ticks; also one MIG instance of a
+ * GPU in MIG mode (then handle is the MIG handle).
+ */
 struct nvml_dev {
-	unsigned	 index;		/* NVML index */
+	unsigned	 index;		/* NVML index (a MIG instance: its GPU's) */
+	int		 slot;		/* a MIG instance's slot; -1 a GPU */
 	nvmlDevice_t	 handle;	/* NULL until NVML gave one */
 	char		 uuid[NVML_DEVICE_UUID_V2_BUFFER_SIZE]; /* "" unknown */
 	char		 name[NVML_DEVICE_NAME_V2_BUFFER_SIZE];
 	int		 last_rc[M_COUNT]; /* outcome at the previous tick */
+	int64_t		 read_us;	/* monotonic µs of the last read, 0 none */
+	int64_t		 window_us;	/* the tick's span read_util measured,
+					   0 unknown */
+	int		 trim;		/* samples may reach before the window */
+	int		 util_resync;	/* the last samples read failed: trim */
+	int		 putil_resync;	/* ... the last process samples read */
+	unsigned long long util_seen;	/* newest utilization sample, 0 none */
+	unsigned long long putil_seen;	/* newest process sample, 0 none */
+	unsigned long long putil_period; /* spacing of process samples,
+					   µs, as last seen; 0 unknown */
+	int		 periods;	/* utilization samples of this tick */
+	int		 in_mig;	/* MIG mode at the last tick */
+	struct nvml_dev	*mig;		/* its MIG instances, by slot */
+	unsigned	 nmig;		/* slots in mig */
+};
+
+/* A process-utilization sample, from either call's layout. */
+struct psample {
+	unsigned long long ts;
+	uint32_t	 pid;
+	unsigned	 sm;		/* percent */
 };
 
 struct nvml {
@@ -206,6 +334,14 @@ struct nvml {
 	uint64_t	 pid_max;	/* PIDs above this are garbage */
 	unsigned char	*buf;		/* process-list buffer */
 	size_t		 buf_cap;
+	int64_t		 interval_us;	/* the collector's, 0 unknown */
+	int		 putil_legacy;	/* the 550 call refused: the old one */
+	nvmlSample_t	*sbuf;		/* utilization samples */
+	size_t		 sbuf_cap;
+	unsigned char	*ubuf;		/* process samples as NVML wrote them */
+	struct psample	*pbuf;		/* ... and as gua reads them */
+	unsigned long long *tsbuf;	/* their timestamps, sorted */
+	size_t		 ubuf_cap;	/* entries in ubuf, pbuf, tsbuf */
 };
 
 /* Error strings of every code NVML.md lists (nvml.h 13.x), gua's words. */
@@ -443,14 +579,18 @@ nvml_driver_version(const struct nvml *n)
 	return n->driver;
 }
 
-/* "GPU 0 (GPU-8f3a…)" for log lines. */
+/* "GPU 0 (GPU-8f3a…)", "GPU 0 MIG 1 (MIG-c6d4…)" for log lines. */
 static void
 dev_label(const struct nvml_dev *d, char *buf, size_t len)
 {
+	char slot[32] = "";
+
+	if (d->slot >= 0)
+		snprintf(slot, sizeof(slot), " MIG %d", d->slot);
 	if (d->uuid[0] != '\0')
-		snprintf(buf, len, "GPU %u (%s)", d->index, d->uuid);
+		snprintf(buf, len, "GPU %u%s (%s)", d->index, slot, d->uuid);
 	else
-		snprintf(buf, len, "GPU %u", d->index);
+		snprintf(buf, len, "GPU %u%s", d->index, slot);
 }
 
 /*
@@ -474,6 +614,9 @@ note(struct nvml *n, struct nvml_dev *d, int metric, int rc,
 		tell(n, "%s: %s: entries fail the sanity checks (PID 0 or "
 		    "above pid_max, or not the size the driver wrote); %s",
 		    label, what, consequence);
+	else if (rc == RC_BAD_SAMPLES)
+		tell(n, "%s: %s: no usable sample (values above 100 %% or of "
+		    "a type gua does not read); %s", label, what, consequence);
 	else
 		tell(n, "%s: %s: %s; %s", label, what,
 		    nvml_strerror(n, rc, e, sizeof(e)), consequence);
@@ -582,12 +725,19 @@ nvml_init(struct nvml *n, char *err, size_t errlen)
 		return util_err(err, errlen, "out of memory");
 	for (unsigned i = 0; i < count; i++) {
 		n->devs[i].index = i;
+		n->devs[i].slot = -1;
 		open_dev(n, &n->devs[i]);
 	}
 	choose_v3_entry(n);
 	if (n->mem_v1)
 		tell(n, "this NVML has no nvmlDeviceGetMemoryInfo_v2: a GPU's "
 		    "used memory includes driver reservations");
+	if (n->f.samples == NULL)
+		tell(n, "this NVML has no nvmlDeviceGetSamples: utilization is "
+		    "the instantaneous rate at each tick");
+	if (n->f.proc_util == NULL && n->f.procs_util_info == NULL)
+		tell(n, "this NVML has no per-process utilization: processes "
+		    "follow their GPU's");
 	return 0;
 }
 
@@ -599,25 +749,270 @@ is_lost(nvmlReturn_t rc)
 	    rc == NVML_ERROR_RESET_REQUIRED || rc == NVML_ERROR_GPU_NOT_FOUND;
 }
 
+static int64_t
+mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Grows the sample buffers to hold want entries; -1 out of memory. */
+static int
+grow_samples(struct nvml *n, size_t want)
+{
+	nvmlSample_t *ns;
+
+	if (want <= n->sbuf_cap)
+		return 0;
+	if (want > SIZE_MAX / sizeof(*ns) ||
+	    (ns = realloc(n->sbuf, want * sizeof(*ns))) == NULL)
+		return -1;
+	n->sbuf = ns;
+	n->sbuf_cap = want;
+	return 0;
+}
+
+#define SAMPLES_MAX	1000000	/* more samples than that: not plausible */
+#define LIST_TRIES	4	/* INSUFFICIENT_SIZE: grow and retry */
+
+/*
+ * NVML's GPU-utilization samples newer than d->util_seen into n->sbuf.
+ * The size query (samples NULL) answers SUCCESS with the count, as PYNVML
+ * expects, or INSUFFICIENT_SIZE on some drivers: both are taken. Returns
+ * NVML's code (NOT_FOUND: none), -2 out of memory.
+ */
+static int
+fetch_samples(struct nvml *n, struct nvml_dev *d, unsigned *count,
+    int *type)
+{
+	unsigned want = 0, cap = 0;
+	nvmlReturn_t rc;
+
+	*count = 0;
+	rc = n->f.samples(d->handle, NVML_GPU_UTILIZATION_SAMPLES,
+	    d->util_seen, type, &want, NULL);
+	if (rc != NVML_SUCCESS && rc != NVML_ERROR_INSUFFICIENT_SIZE)
+		return rc;
+	for (int tries = 0; tries < LIST_TRIES; tries++) {
+		if (want == 0)
+			return NVML_ERROR_NOT_FOUND;
+		if (want > SAMPLES_MAX)
+			return RC_BAD_SAMPLES;
+		/* Room for the samples taken between the two calls. */
+		cap = want + want / 4 + 16;
+		if (grow_samples(n, cap) != 0)
+			return -2;
+		*count = cap;
+		rc = n->f.samples(d->handle, NVML_GPU_UTILIZATION_SAMPLES,
+		    d->util_seen, type, count, n->sbuf);
+		if (rc != NVML_ERROR_INSUFFICIENT_SIZE)
+			break;
+		want = *count > cap ? *count : cap * 2;
+	}
+	if (rc == NVML_SUCCESS && *count > cap)
+		return RC_BAD_SAMPLES;
+	return rc;
+}
+
+/* A sample's value in percent by its type; -1 unusable (or above 100). */
+static int
+sample_pct(int type, const nvmlValue_t *v)
+{
+	unsigned long long u;
+
+	switch (type) {
+	case NVML_VALUE_TYPE_UNSIGNED_INT:
+		u = v->uiVal;
+		break;
+	case NVML_VALUE_TYPE_UNSIGNED_LONG:
+		u = v->ulVal;
+		break;
+	case NVML_VALUE_TYPE_UNSIGNED_LONG_LONG:
+		u = v->ullVal;
+		break;
+	case NVML_VALUE_TYPE_UNSIGNED_SHORT:
+		u = v->usVal;
+		break;
+	case NVML_VALUE_TYPE_SIGNED_INT:
+		if (v->siVal < 0)
+			return -1;
+		u = (unsigned long long)v->siVal;
+		break;
+	case NVML_VALUE_TYPE_SIGNED_LONG_LONG:
+		if (v->sllVal < 0)
+			return -1;
+		u = (unsigned long long)v->sllVal;
+		break;
+	case NVML_VALUE_TYPE_DOUBLE:
+		if (!(v->dVal >= 0 && v->dVal <= 100))
+			return -1;
+		return (int)(v->dVal + 0.5);
+	default:
+		return -1;
+	}
+	return u > 100 ? -1 : (int)u;
+}
+
+/*
+ * The span of the tick in µs: the time since this GPU was last read (the
+ * collector's interval for the first read), capped at two intervals as
+ * the collector caps spans. d->trim tells whether the samples may reach
+ * further back than that (a first read gets the whole buffer; after a
+ * long pause, what is beyond the cap was not observed): then samples
+ * older than the window before the newest one are left out.
+ */
 static void
+measure_window(struct nvml *n, struct nvml_dev *d)
+{
+	int64_t now = mono_us();
+	int64_t w = d->read_us > 0 ? now - d->read_us : n->interval_us;
+
+	d->trim = d->read_us == 0;
+	if (n->interval_us > 0 && w > 2 * n->interval_us) {
+		w = 2 * n->interval_us;
+		d->trim = 1;
+	}
+	d->window_us = w > 0 ? w : 0;
+	d->read_us = now;
+}
+
+/*
+ * The card's utilization over the tick from its samples in n->sbuf:
+ * their mean (every sample stands for one sampling period), their
+ * largest, and the share of the tick they cover. The samples cover from
+ * one period before the oldest to the newest; a period is the mean
+ * spacing of the samples; a lone sample covers the time since the
+ * newest one of the previous read. Returns 0; 1 when no sample is newer
+ * than those read before (as good as an empty buffer); -1 when no value
+ * is usable.
+ */
+static int
+summarise_samples(struct nvml *n, struct nvml_dev *d, unsigned count,
+    int type, struct tick_gpu *g)
+{
+	unsigned long long newest = 0, oldest = 0, from = 0;
+	unsigned long long seen = d->util_seen;
+	long long sum = 0;
+	int max = 0, used = 0;
+
+	for (unsigned i = 0; i < count; i++)
+		if (n->sbuf[i].timeStamp > newest &&
+		    sample_pct(type, &n->sbuf[i].sampleValue) >= 0)
+			newest = n->sbuf[i].timeStamp;
+	if (newest == 0)
+		return -1;
+	if (newest <= seen)
+		return 1;
+	if ((d->trim || d->util_resync) && d->window_us > 0 &&
+	    newest > (unsigned long long)d->window_us)
+		from = newest - (unsigned long long)d->window_us;
+	for (unsigned i = 0; i < count; i++) {
+		unsigned long long ts = n->sbuf[i].timeStamp;
+		int v = sample_pct(type, &n->sbuf[i].sampleValue);
+
+		/* Stale (not newer than what was read) or before the window. */
+		if (v < 0 || ts <= seen || ts <= from)
+			continue;
+		if (used == 0 || ts < oldest)
+			oldest = ts;
+		sum += v;
+		if (v > max)
+			max = v;
+		used++;
+	}
+	d->util_seen = newest;
+	if (used == 0)
+		return 1;
+	/* The mean in per mille, rounded half up, in integers. */
+	g->util_pm = (int)((sum * 20 + used) / (2 * used));
+	g->util_max_pct = max;
+	g->util_src = UTIL_SRC_SAMPLES;
+	d->periods = used;
+	if (d->window_us > 0) {
+		unsigned long long covered = 0;
+
+		if (used > 1)
+			covered = (newest - oldest) * (unsigned long long)used /
+			    (unsigned long long)(used - 1);
+		else if (seen > 0 && !d->trim && !d->util_resync)
+			covered = newest - seen;
+		if (covered > 0)
+			g->util_cover_pm = covered >= (unsigned long long)
+			    d->window_us ? 1000 : (int)(covered * 1000 /
+			    (unsigned long long)d->window_us);
+	}
+	return 0;
+}
+
+/*
+ * The card's utilization: NVML's buffered samples of the tick when it
+ * keeps them (an empty buffer: no kernel ran, 0 %), else the
+ * instantaneous rate (one sampling period, at most a second, before the
+ * read), else unknown.
+ */
+static int
 read_util(struct nvml *n, struct nvml_dev *d, struct tick_gpu *g,
     nvmlReturn_t *lost)
 {
 	nvmlUtilization_t u;
 	nvmlReturn_t rc;
+	unsigned count;
+	int type = -1;
 
+	measure_window(n, d);
+	d->periods = 0;
+	if (n->f.samples != NULL) {
+		rc = fetch_samples(n, d, &count, &type);
+		if (rc == -2)
+			return -1;
+		if (is_lost(rc)) {
+			*lost = rc;
+			return 0;
+		}
+		if (rc == NVML_SUCCESS) {
+			int r = summarise_samples(n, d, count, type, g);
+
+			if (r < 0)
+				rc = RC_BAD_SAMPLES;
+			else if (r > 0)
+				rc = NVML_ERROR_NOT_FOUND;
+		}
+		/* What a failed read left in the buffer is not this tick's. */
+		d->util_resync = rc != NVML_SUCCESS &&
+		    rc != NVML_ERROR_NOT_FOUND;
+		if (rc == NVML_ERROR_NOT_FOUND) {
+			/* The buffer runs dry when the GPU idles. */
+			note(n, d, M_SAMPLES, NVML_SUCCESS, "utilization samples",
+			    "");
+			note(n, d, M_UTIL, NVML_SUCCESS, "utilization", "");
+			g->util_pm = 0;
+			g->util_max_pct = 0;
+			g->util_cover_pm = 0;
+			g->util_src = UTIL_SRC_SAMPLES_EMPTY;
+			return 0;
+		}
+		note(n, d, M_SAMPLES, rc, "utilization samples",
+		    "using the instantaneous rate");
+		if (rc == NVML_SUCCESS) {
+			note(n, d, M_UTIL, NVML_SUCCESS, "utilization", "");
+			return 0;
+		}
+	}
 	memset(&u, 0, sizeof(u));
 	rc = n->f.utilization(d->handle, &u);
 	if (is_lost(rc)) {
 		*lost = rc;
-		return;
+		return 0;
 	}
 	note(n, d, M_UTIL, rc, "utilization", "recorded as unknown");
 	if (rc != NVML_SUCCESS || u.gpu > 100)
-		return;
+		return 0;
 	g->util_pm = (int)u.gpu * 10;
 	g->util_max_pct = (int)u.gpu;
 	g->util_src = UTIL_SRC_INSTANT;
+	return 0;
 }
 
 /* Memory in MiB; *total_bytes for the plausibility check of processes. */
@@ -687,7 +1082,6 @@ grow_buf(struct nvml *n, size_t entries)
 }
 
 #define SENTINEL	0xA5	/* fills the buffer before NVML writes it */
-#define LIST_TRIES	4	/* INSUFFICIENT_SIZE: grow and retry */
 
 /* Entries plausible at this size: PIDs in range, memory written. */
 static int
@@ -860,6 +1254,409 @@ read_procs(struct nvml *n, struct nvml_dev *d, struct tick_gpu *g,
 	return 0;
 }
 
+/* Grows the process-sample buffers to want entries; -1 out of memory. */
+static int
+grow_psamples(struct nvml *n, size_t want)
+{
+	unsigned char *nu;
+	struct psample *np;
+	unsigned long long *nt;
+
+	if (want <= n->ubuf_cap)
+		return 0;
+	if (want > SIZE_MAX / sizeof(nvmlProcessUtilizationInfo_v1_t))
+		return -1;
+	if ((nu = realloc(n->ubuf, want *
+	    sizeof(nvmlProcessUtilizationInfo_v1_t))) == NULL)
+		return -1;
+	n->ubuf = nu;
+	if ((np = realloc(n->pbuf, want * sizeof(*np))) == NULL)
+		return -1;
+	n->pbuf = np;
+	if ((nt = realloc(n->tsbuf, want * sizeof(*nt))) == NULL)
+		return -1;
+	n->tsbuf = nt;
+	n->ubuf_cap = want;
+	return 0;
+}
+
+/*
+ * One call for process-utilization samples newer than d->putil_seen:
+ * nvmlDeviceGetProcessesUtilizationInfo (550 and later) or the older
+ * nvmlDeviceGetProcessUtilization. buf NULL asks for the count.
+ */
+static nvmlReturn_t
+putil_call(struct nvml *n, struct nvml_dev *d, unsigned *count, void *buf)
+{
+	if (n->f.procs_util_info != NULL && !n->putil_legacy) {
+		nvmlProcessesUtilizationInfo_v1_t info;
+		nvmlReturn_t rc;
+
+		memset(&info, 0, sizeof(info));
+		info.version = nvmlProcessesUtilizationInfo_v1;
+		info.processSamplesCount = buf != NULL ? *count : 0;
+		info.lastSeenTimeStamp = d->putil_seen;
+		info.procUtilArray = buf;
+		rc = n->f.procs_util_info(d->handle, &info);
+		*count = info.processSamplesCount;
+		return rc;
+	}
+	return n->f.proc_util(d->handle, buf, count, d->putil_seen);
+}
+
+/*
+ * The samples into n->pbuf in one layout. Returns NVML's code (NOT_FOUND:
+ * none since the last read), -2 out of memory.
+ */
+static int
+fetch_putil(struct nvml *n, struct nvml_dev *d, unsigned *count)
+{
+	unsigned want = 0, cap = 0;
+	nvmlReturn_t rc;
+	char e[256];
+	int legacy;
+
+	*count = 0;
+	for (;;) {
+		legacy = n->f.procs_util_info == NULL || n->putil_legacy;
+		want = 0;
+		rc = putil_call(n, d, &want, NULL);
+		/* Exported but refused: the older call from now on. */
+		if (!legacy && n->f.proc_util != NULL &&
+		    (rc == NVML_ERROR_FUNCTION_NOT_FOUND ||
+		    rc == NVML_ERROR_ARGUMENT_VERSION_MISMATCH)) {
+			n->putil_legacy = 1;
+			tell(n, "nvmlDeviceGetProcessesUtilizationInfo: %s; using "
+			    "nvmlDeviceGetProcessUtilization",
+			    nvml_strerror(n, rc, e, sizeof(e)));
+			continue;
+		}
+		break;
+	}
+	if (rc == NVML_SUCCESS && want == 0)
+		return NVML_ERROR_NOT_FOUND;
+	if (rc != NVML_SUCCESS && rc != NVML_ERROR_INSUFFICIENT_SIZE)
+		return rc;
+	for (int tries = 0; tries < LIST_TRIES; tries++) {
+		if (want == 0)
+			return NVML_ERROR_NOT_FOUND;
+		if (want > SAMPLES_MAX)
+			return RC_BAD_ENTRIES;
+		cap = want + want / 4 + 16;
+		if (grow_psamples(n, cap) != 0)
+			return -2;
+		*count = cap;
+		rc = putil_call(n, d, count, n->ubuf);
+		if (rc != NVML_ERROR_INSUFFICIENT_SIZE)
+			break;
+		want = *count > cap ? *count : cap * 2;
+	}
+	if (rc != NVML_SUCCESS)
+		return rc;
+	if (*count > cap)
+		return RC_BAD_ENTRIES;
+	for (unsigned i = 0; i < *count; i++) {
+		struct psample *p = &n->pbuf[i];
+
+		if (legacy) {
+			nvmlProcessUtilizationSample_t u;
+
+			memcpy(&u, n->ubuf + (size_t)i * sizeof(u), sizeof(u));
+			p->ts = u.timeStamp;
+			p->pid = u.pid;
+			p->sm = u.smUtil;
+		} else {
+			nvmlProcessUtilizationInfo_v1_t u;
+
+			memcpy(&u, n->ubuf + (size_t)i * sizeof(u), sizeof(u));
+			p->ts = u.timeStamp;
+			p->pid = u.pid;
+			p->sm = u.smUtil;
+		}
+	}
+	return NVML_SUCCESS;
+}
+
+static int
+cmp_ull(const void *a, const void *b)
+{
+	unsigned long long x = *(const unsigned long long *)a;
+	unsigned long long y = *(const unsigned long long *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Each process's own SM utilization over the tick. NVML keeps a sample
+ * per sampling period for each process that was busy in it, so a
+ * process's utilization is the sum of its samples over the number of
+ * periods in the tick, and a holder without a sample was idle (0 %). The
+ * periods are counted as the card's utilization samples of the same tick
+ * (same driver sampling); where the process samples' own spacing (this
+ * tick's shortest, else the last known) shows a coarser cadence (at most
+ * half the periods over the tick's span), that count is taken, so a busy
+ * process is never diluted by periods it could not have been sampled in.
+ * Never fewer periods than distinct sample times. Junk is dropped: values
+ * above 100 %, PID 0, timestamps not newer than the last read. Without a
+ * period count (no card samples, spacing not yet known) processes stay
+ * unknown and their card decides. After a read that failed, as after the
+ * first, only the samples of the tick's span before the newest count.
+ */
+static int
+read_putil(struct nvml *n, struct nvml_dev *d, struct tick_gpu *g,
+    nvmlReturn_t *lost)
+{
+	unsigned long long newest = 0, from = 0, seen = d->putil_seen;
+	unsigned long long spacing = 0;
+	unsigned count, used = 0, distinct = 0, periods = 0, by_time = 0;
+	int rc, trim;
+
+	if (n->f.proc_util == NULL && n->f.procs_util_info == NULL)
+		return 0;
+	rc = fetch_putil(n, d, &count);
+	if (rc == -2)
+		return -1;
+	if (is_lost(rc)) {
+		*lost = rc;
+		return 0;
+	}
+	if (rc != NVML_SUCCESS && rc != NVML_ERROR_NOT_FOUND) {
+		note(n, d, M_PUTIL, rc, "per-process utilization",
+		    "processes follow their GPU's utilization");
+		d->putil_resync = 1;
+		return 0;
+	}
+	note(n, d, M_PUTIL, NVML_SUCCESS, "per-process utilization", "");
+	trim = d->trim || d->putil_resync;
+	d->putil_resync = 0;
+	if (rc == NVML_ERROR_NOT_FOUND)
+		count = 0;
+	for (unsigned i = 0; i < count; i++) {
+		const struct psample *p = &n->pbuf[i];
+
+		if (p->sm <= 100 && p->pid != 0 && p->ts > seen &&
+		    p->ts > newest)
+			newest = p->ts;
+	}
+	if (trim && d->window_us > 0 &&
+	    newest > (unsigned long long)d->window_us)
+		from = newest - (unsigned long long)d->window_us;
+	for (unsigned i = 0; i < count; i++) {
+		const struct psample *p = &n->pbuf[i];
+
+		if (p->sm > 100 || p->pid == 0 || p->ts <= seen ||
+		    p->ts <= from) {
+			n->pbuf[i].sm = UINT32_MAX;	/* dropped */
+			continue;
+		}
+		n->tsbuf[used++] = p->ts;
+	}
+	if (newest > d->putil_seen)
+		d->putil_seen = newest;
+	for (size_t k = 0; k < g->nprocs; k++)
+		g->procs[k].util_pm = 0;
+	if (used == 0)
+		return 0;		/* nobody was busy */
+	qsort(n->tsbuf, used, sizeof(*n->tsbuf), cmp_ull);
+	for (unsigned i = 0; i < used; i++) {
+		if (i > 0 && n->tsbuf[i] == n->tsbuf[i - 1])
+			continue;
+		distinct++;
+		if (i > 0 && (spacing == 0 ||
+		    n->tsbuf[i] - n->tsbuf[i - 1] < spacing))
+			spacing = n->tsbuf[i] - n->tsbuf[i - 1];
+	}
+	/* This tick's spacing, else the last one known. */
+	if (spacing > 0)
+		d->putil_period = spacing;
+	if (!trim && d->window_us > 0 && d->putil_period > 0)
+		by_time = (unsigned)(((unsigned long long)d->window_us +
+		    d->putil_period / 2) / d->putil_period);
+	if (g->util_src == UTIL_SRC_SAMPLES && d->periods > 0)
+		periods = (unsigned)d->periods;
+	/* A coarser process cadence shows as at most half the periods; a
+	   period more or less is the jitter of two clocks, not a cadence. */
+	if (by_time > 0 && (periods == 0 || 2 * by_time <= periods))
+		periods = by_time;
+	if (periods == 0) {
+		for (size_t k = 0; k < g->nprocs; k++)
+			g->procs[k].util_pm = UTIL_UNKNOWN;
+		return 0;
+	}
+	if (periods < distinct)
+		periods = distinct;
+	for (size_t k = 0; k < g->nprocs; k++) {
+		unsigned long long sum = 0;
+
+		for (unsigned i = 0; i < count; i++)
+			if (n->pbuf[i].sm != UINT32_MAX &&
+			    n->pbuf[i].pid == g->procs[k].pid)
+				sum += n->pbuf[i].sm;
+		sum = (sum * 20 + periods) / (2ULL * periods);
+		g->procs[k].util_pm = sum > 1000 ? 1000 : (int)sum;
+	}
+	return 0;
+}
+
+/* Marks a GPU of the tick unknown: lost, or NVML failing on it as a whole. */
+static void
+gpu_unknown(struct tick_gpu *g)
+{
+	g->util_pm = UTIL_UNKNOWN;
+	g->util_max_pct = -1;
+	g->util_cover_pm = -1;
+	g->util_src = UTIL_SRC_NONE;
+	g->mem_total_mib = MIB_UNKNOWN;
+	g->mem_used_mib = MIB_UNKNOWN;
+	g->procs_known = 0;
+	g->nprocs = 0;
+}
+
+/* A GPU or MIG instance into the tick, as unknown; NULL out of memory. */
+static struct tick_gpu *
+add_gpu(struct tick *t, const struct nvml_dev *d, const char *parent)
+{
+	struct tick_gpu *g = tick_add_gpu(t);
+
+	if (g == NULL)
+		return NULL;
+	util_strlcpy(g->uuid, d->uuid, sizeof(g->uuid));
+	util_strlcpy(g->name, d->name, sizeof(g->name));
+	util_strlcpy(g->parent_uuid, parent, sizeof(g->parent_uuid));
+	g->index = (int)d->index;
+	return g;
+}
+
+/*
+ * One MIG instance: memory and processes through its own handle. NVML has
+ * no utilization for MIG instances (device, samples and per-process calls
+ * all say NOT_SUPPORTED), so it is not asked: the card and its
+ * processes are unknown, which the report shows as such, never as idle.
+ */
+static int
+sample_mig_dev(struct nvml *n, struct nvml_dev *parent, struct nvml_dev *m,
+    struct tick *t)
+{
+	unsigned long long total = 0;
+	nvmlReturn_t lost = NVML_SUCCESS;
+	struct tick_gpu *g;
+
+	if ((g = add_gpu(t, m, parent->uuid)) == NULL)
+		return -1;
+	read_memory(n, m, g, &total, &lost);
+	if (lost == NVML_SUCCESS && read_procs(n, m, g, total, &lost) != 0)
+		return -1;
+	if (lost != NVML_SUCCESS)
+		gpu_unknown(g);
+	return 0;
+}
+
+/*
+ * A GPU in MIG mode: its instances, each recorded as a GPU whose parent is
+ * this one (the GPU itself is not, so no time counts twice). Slots are
+ * read again every tick: instances come and go, and NVML may reuse a
+ * handle for another one, so an instance is known by its UUID.
+ */
+static int
+sample_mig(struct nvml *n, struct nvml_dev *d, struct tick *t,
+    nvmlReturn_t *lost)
+{
+	unsigned max = 0, found = 0;
+	nvmlReturn_t rc;
+
+	rc = n->f.mig_count(d->handle, &max);
+	if (rc == NVML_SUCCESS && max > 64)
+		max = 64;
+	if (rc != NVML_SUCCESS) {
+		if (is_lost(rc))
+			*lost = rc;
+		note(n, d, M_MIG, rc, "nvmlDeviceGetMaxMigDeviceCount",
+		    "its MIG instances are not recorded");
+		return 0;
+	}
+	if (max > d->nmig) {
+		struct nvml_dev *nm = realloc(d->mig, max * sizeof(*nm));
+
+		if (nm == NULL)
+			return -1;
+		memset(nm + d->nmig, 0, (max - d->nmig) * sizeof(*nm));
+		d->mig = nm;
+		d->nmig = max;
+	}
+	for (unsigned i = 0; i < max; i++) {
+		struct nvml_dev *m = &d->mig[i];
+		char uuid[NVML_DEVICE_UUID_V2_BUFFER_SIZE];
+		nvmlDevice_t h = NULL;
+
+		rc = n->f.mig_handle(d->handle, i, &h);
+		if (is_lost(rc)) {
+			*lost = rc;
+			return 0;
+		}
+		if (rc != NVML_SUCCESS || h == NULL) {
+			/* NOT_FOUND: an empty slot. */
+			m->uuid[0] = '\0';
+			continue;
+		}
+		memset(uuid, 0, sizeof(uuid));
+		if (n->f.uuid(h, uuid, sizeof(uuid)) != NVML_SUCCESS ||
+		    uuid[sizeof(uuid) - 1] != '\0' || uuid[0] == '\0')
+			continue;
+		if (strcmp(uuid, m->uuid) != 0) {
+			/* Another instance in this slot: start afresh. */
+			memset(m, 0, sizeof(*m));
+			util_strlcpy(m->uuid, uuid, sizeof(m->uuid));
+			if (n->f.name == NULL ||
+			    n->f.name(h, m->name, sizeof(m->name)) !=
+			    NVML_SUCCESS)
+				m->name[0] = '\0';
+			m->name[sizeof(m->name) - 1] = '\0';
+		}
+		m->index = d->index;
+		m->slot = (int)i;
+		m->handle = h;
+		if (sample_mig_dev(n, d, m, t) != 0)
+			return -1;
+		found++;
+	}
+	note(n, d, M_MIG, found > 0 ? NVML_SUCCESS : NVML_ERROR_NOT_FOUND,
+	    "MIG instances", "nothing is recorded for this GPU until one is "
+	    "created");
+	return 0;
+}
+
+/* In MIG mode now? Logs when that changes. */
+static int
+mig_enabled(struct nvml *n, struct nvml_dev *d, nvmlReturn_t *lost)
+{
+	unsigned cur = 0, pending = 0;
+	nvmlReturn_t rc;
+	char label[128];
+	int on;
+
+	if (n->f.mig_mode == NULL || n->f.mig_count == NULL ||
+	    n->f.mig_handle == NULL)
+		return 0;
+	rc = n->f.mig_mode(d->handle, &cur, &pending);
+	if (is_lost(rc)) {
+		*lost = rc;
+		return d->in_mig;
+	}
+	/* NOT_SUPPORTED: a GPU that cannot do MIG. */
+	on = rc == NVML_SUCCESS && cur == NVML_DEVICE_MIG_ENABLE;
+	if (on != d->in_mig) {
+		dev_label(d, label, sizeof(label));
+		if (on)
+			tell(n, "%s: in MIG mode: recording each MIG instance "
+			    "as a GPU (NVML has no utilization for them: their "
+			    "state is unknown)", label);
+		else
+			tell(n, "%s: no longer in MIG mode", label);
+		d->in_mig = on;
+	}
+	return on;
+}
+
 /* One GPU into the tick. Returns -1 only when out of memory. */
 static int
 sample_dev(struct nvml *n, struct nvml_dev *d, struct tick *t)
@@ -870,28 +1667,52 @@ sample_dev(struct nvml *n, struct nvml_dev *d, struct tick *t)
 
 	if (open_dev(n, d) != 0)
 		return 0;
-	if ((g = tick_add_gpu(t)) == NULL)
+	if (mig_enabled(n, d, &lost) && lost == NVML_SUCCESS) {
+		if (sample_mig(n, d, t, &lost) != 0)
+			return -1;
+		note(n, d, M_DEVICE, lost, "the GPU", "recorded as unknown "
+		    "until it answers");
+		return 0;
+	}
+	if (lost != NVML_SUCCESS && d->in_mig) {
+		/* A GPU in MIG mode is lost: its instances are unknown. */
+		note(n, d, M_DEVICE, lost, "the GPU", "recorded as unknown "
+		    "until it answers");
+		for (unsigned i = 0; i < d->nmig; i++) {
+			if (d->mig[i].uuid[0] == '\0')
+				continue;
+			if ((g = add_gpu(t, &d->mig[i], d->uuid)) == NULL)
+				return -1;
+			gpu_unknown(g);
+		}
+		return 0;
+	}
+	if ((g = add_gpu(t, d, "")) == NULL)
 		return -1;
-	util_strlcpy(g->uuid, d->uuid, sizeof(g->uuid));
-	util_strlcpy(g->name, d->name, sizeof(g->name));
-	g->index = (int)d->index;
-	read_util(n, d, g, &lost);
+	if (lost == NVML_SUCCESS && read_util(n, d, g, &lost) != 0)
+		return -1;
 	if (lost == NVML_SUCCESS)
 		read_memory(n, d, g, &total, &lost);
 	if (lost == NVML_SUCCESS && read_procs(n, d, g, total, &lost) != 0)
 		return -1;
+	/* Also without a process list: what it read is not read again. */
+	if (lost == NVML_SUCCESS && read_putil(n, d, g, &lost) != 0)
+		return -1;
 	note(n, d, M_DEVICE, lost, "the GPU", "recorded as unknown until it "
 	    "answers");
 	if (lost != NVML_SUCCESS) {
-		g->util_pm = UTIL_UNKNOWN;
-		g->util_max_pct = -1;
-		g->util_src = UTIL_SRC_NONE;
-		g->mem_total_mib = MIB_UNKNOWN;
-		g->mem_used_mib = MIB_UNKNOWN;
-		g->procs_known = 0;
-		g->nprocs = 0;
+		gpu_unknown(g);
+		/* Samples from the time it was lost are not a tick's. */
+		d->util_resync = d->putil_resync = 1;
 	}
 	return 0;
+}
+
+void
+nvml_set_interval(struct nvml *n, int64_t interval_ms)
+{
+	n->interval_us = interval_ms > 0 && interval_ms < INT64_MAX / 1000 ?
+	    interval_ms * 1000 : 0;
 }
 
 int
@@ -927,8 +1748,14 @@ nvml_close(struct nvml *n)
 		n->f.shutdown();
 	if (n->dl != NULL)
 		dlclose(n->dl);
+	for (unsigned i = 0; n->devs != NULL && i < n->ndevs; i++)
+		free(n->devs[i].mig);
 	free(n->devs);
 	free(n->buf);
+	free(n->sbuf);
+	free(n->ubuf);
+	free(n->pbuf);
+	free(n->tsbuf);
 	free(n->path);
 	free(n);
 }

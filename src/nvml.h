@@ -13,6 +13,7 @@
 #define GUA_NVML_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "tick.h"
 
@@ -39,16 +40,26 @@ const char *nvml_library(const struct nvml *);
  * common failures (driver not loaded, driver upgraded without reboot).
  */
 int	nvml_init(struct nvml *, char *err, size_t errlen);
+/*
+ * The collector's interval: the span of the first tick, and the cap of a
+ * tick's span (two intervals), for utilization samples. Without it the
+ * first tick's samples are not trimmed to one interval and coverage is
+ * unknown for it.
+ */
+void	nvml_set_interval(struct nvml *, int64_t interval_ms);
 /* GPUs NVML counted at nvml_init. */
 unsigned nvml_gpu_count(const struct nvml *);
 /* The driver version ("560.35.03"), "" when NVML could not tell. */
 const char *nvml_driver_version(const struct nvml *);
 /*
  * Adds every GPU's reading to the tick: index, UUID, name, memory,
- * utilization and the processes with their memory (pid and mem_mib only:
- * their identity is the caller's job). A GPU that cannot be read this
- * time is added as unknown when its UUID is known, else left out.
- * Fails only when NVML as a whole fails, or out of memory.
+ * utilization over the tick (from NVML's buffered samples, else the
+ * instantaneous rate) and the processes with their memory and own SM
+ * utilization (pid, mem_mib and util_pm only: their identity is the
+ * caller's job). A GPU in MIG mode is added as its MIG instances, each
+ * with parent_uuid set and utilization unknown. A GPU that cannot be
+ * read this time is added as unknown when its UUID is known, else left
+ * out. Fails only when NVML as a whole fails, or out of memory.
  */
 int	nvml_sample(struct nvml *, struct tick *, char *err, size_t errlen);
 void	nvml_close(struct nvml *);

@@ -158,7 +158,8 @@ write_identities(FILE *f, const struct report *rep)
 {
 	static const char *const names[] = { "host", "user", "sessions",
 		"gpu_hours", "idle_held_gpu_hours", "idle_held_ratio",
-		"idle_held_gib_hours", NULL };
+		"idle_held_gib_hours", "container", "pod", "unit", "slurm_job",
+		NULL };
 
 	header(f, names);
 	for (size_t i = 0; i < rep->nids; i++) {
@@ -181,6 +182,10 @@ write_identities(FILE *f, const struct report *rep)
 			cell_empty(f, &first);
 		cell_double(f, &first, (double)id->idle_mib_ms / 1024 /
 		    MS_PER_HOUR, 6);
+		cell_text(f, &first, id->container);
+		cell_text(f, &first, id->pod);
+		cell_text(f, &first, id->unit);
+		cell_text(f, &first, id->slurm_job);
 		end_row(f);
 	}
 }
@@ -238,6 +243,7 @@ report_csv_write(FILE *f, const struct report *rep, enum csv_table t)
 	static const char *const tick_names[] = { "host", "timestamp",
 		"span_ms", "gpu_index", "gpu_uuid", "utilization_percent",
 		"utilization_source", "state", "memory_held_mib", "process_count", "processes",
+		"utilization_max_percent", "utilization_coverage_percent",
 		NULL };
 
 	switch (t) {
@@ -314,6 +320,14 @@ report_csv_tick_row(FILE *f, const struct report_row *r)
 	else
 		cell_empty(f, &first);
 	processes_cell(f, &first, r);
+	if (r->util_max_pct < 0)
+		cell_empty(f, &first);
+	else
+		cell_int(f, &first, r->util_max_pct);
+	if (r->util_cover_pm < 0)
+		cell_empty(f, &first);
+	else
+		cell_double(f, &first, r->util_cover_pm / 10.0, 1);
 	end_row(f);
 	return ferror(f) ? -1 : 0;
 }

@@ -64,15 +64,34 @@ format_time(int64_t ms, char *buf, size_t len)
 	util_strlcpy(buf, iso, len);
 }
 
-/* "GPU-0", or "host/GPU-0" in a report over several hosts; escaped. */
+/* "GPU-0" ("GPU-0/MIG-c6d4"), or "host/GPU-0" in a report over several
+   hosts; escaped. */
 static void
 gpu_label(FILE *f, const struct report *rep, const struct report_gpu *g)
 {
+	char label[96];
+
 	if (rep->nhosts > 1) {
 		esc(f, rep->hosts[g->host].hostname);
 		fputc('/', f);
 	}
-	fprintf(f, "GPU-%d", g->info.index);
+	esc(f, report_gpu_label(rep, (size_t)(g - rep->gpus), label,
+	    sizeof(label)));
+}
+
+/* " (container 3f2a1b4c5d6e)" after a user, muted; nothing if unknown. */
+static void
+place(FILE *f, const char *container, const char *pod, const char *unit,
+    const char *slurm_job)
+{
+	char buf[256];
+
+	report_place(container, pod, unit, slurm_job, buf, sizeof(buf));
+	if (buf[0] == '\0')
+		return;
+	fputs(" <span class=\"muted\">(", f);
+	esc(f, buf);
+	fputs(")</span>", f);
 }
 
 static void
@@ -294,6 +313,7 @@ write_identities(FILE *f, const struct report *rep)
 
 		fputs("<tr><td>", f);
 		esc(f, id->name);
+		place(f, id->container, id->pod, id->unit, id->slurm_job);
 		fputs("</td>", f);
 		if (rep->nhosts > 1) {
 			fputs("<td>", f);
@@ -480,6 +500,8 @@ write_sessions(FILE *f, const struct report *rep)
 		fprintf(f, "<tr data-idle-held-ms=\"%lld\"><td>",
 		    (long long)s->r.idle_ms);
 		esc(f, s->who.user[0] ? s->who.user : "unknown");
+		place(f, s->who.container, s->who.pod, s->who.unit,
+		    s->who.slurm_job);
 		fprintf(f, "</td><td class=\"n\">%u</td><td><code title=\"",
 		    s->pid);
 		esc(f, s->who.cmdline);

@@ -134,11 +134,14 @@ put_gpus(struct json *j, const struct report *rep)
 	json_array_begin(j, "gpus");
 	for (size_t i = 0; i < rep->ngpus; i++) {
 		const struct report_gpu *g = &rep->gpus[i];
+		char label[96];
 
 		json_object_begin(j, NULL);
 		json_string(j, "host", rep->hosts[g->host].hostname);
 		json_int(j, "index", g->info.index);
 		json_string(j, "uuid", g->info.uuid);
+		json_string(j, "label", report_gpu_label(rep, i, label,
+		    sizeof(label)));
 		put_text(j, "name", g->info.name);
 		put_text(j, "parent_uuid", g->info.parent_uuid);
 		if (g->info.mem_total_mib == MIB_UNKNOWN)
@@ -163,6 +166,11 @@ put_identities(struct json *j, const struct report *rep)
 		/* Grouped as "unknown" when no user could be told. */
 		json_string(j, "user", strcmp(id->name, "unknown") == 0 ?
 		    NULL : id->name);
+		/* Where its processes ran, when they all share it. */
+		put_text(j, "container", id->container);
+		put_text(j, "pod", id->pod);
+		put_text(j, "unit", id->unit);
+		put_text(j, "slurm_job", id->slurm_job);
 		json_int(j, "sessions", id->sessions);
 		put_hours(j, "gpu_hours", id->ms);
 		put_hours(j, "idle_held_gpu_hours", id->idle_ms);

@@ -93,20 +93,65 @@ format_time(int64_t ms, char *buf, size_t len)
 	util_strlcpy(buf, iso, len);
 }
 
-/* "GPU-0", or "host/GPU-0" in a report over several hosts. */
+/* "GPU-0" ("GPU-0/MIG-c6d4"), or "host/GPU-0" in a report over several
+   hosts; escaped. */
 static void
-gpu_label(const struct report *rep, const struct report_gpu *g, char *buf,
-    size_t len)
+gpu_label(const struct report *rep, size_t gpu, char *buf, size_t len)
 {
-	char host[160];
+	char host[160], label[96], safe[96];
 
+	report_gpu_label(rep, gpu, label, sizeof(label));
+	escape_terminal(label, safe, sizeof(safe), 0);
 	if (rep->nhosts <= 1) {
-		snprintf(buf, len, "GPU-%d", g->info.index);
+		util_strlcpy(buf, safe, len);
 		return;
 	}
-	escape_terminal(rep->hosts[g->host].hostname, host, sizeof(host), 32);
-	snprintf(buf, len, "%.150s/GPU-%d", host, g->info.index);
+	escape_terminal(rep->hosts[rep->gpus[gpu].host].hostname, host,
+	    sizeof(host), 32);
+	snprintf(buf, len, "%.150s/%s", host, safe);
 }
+
+/* Columns of escaped text (one per character, as escape_terminal counts). */
+static size_t
+columns(const char *s)
+{
+	char buf[1024];
+
+	return escape_terminal(s, buf, sizeof(buf), 0);
+}
+
+/* The widest GPU label, at least min: MIG instances' are longer. */
+static int
+gpu_label_width(const struct report *rep, int min)
+{
+	char label[256];
+	int w = min;
+
+	if (!report_has_mig(rep))
+		return min;
+	for (size_t i = 0; i < rep->ngpus; i++) {
+		gpu_label(rep, i, label, sizeof(label));
+		if ((int)columns(label) > w)
+			w = (int)columns(label);
+	}
+	return w;
+}
+
+/* "alice", or "alice (container 3f2a1b4c5d6e)" where it ran; raw text. */
+static void
+who_label(const char *user, const char *container, const char *pod,
+    const char *unit, const char *slurm_job, char *buf, size_t len)
+{
+	char place[256];
+
+	report_place(container, pod, unit, slurm_job, place, sizeof(place));
+	if (place[0] != '\0')
+		snprintf(buf, len, "%s (%s)", user, place);
+	else
+		util_strlcpy(buf, user, len);
+}
+
+#define WHO_MAX_COLS	48	/* a user with where it ran: cut beyond */
 
 /* Several hosts: one line each, between the header and §1. */
 static void
@@ -195,8 +240,8 @@ write_headline(FILE *f, const struct report *rep, int width)
 		util_format_elapsed(report_unobserved_ms(rep), gap,
 		    sizeof(gap));
 		fprintf(f, "  coverage %.1f%% of the window observed; %s of "
-		    "GPU time not observed (collector down or GPU "
-		    "unreadable)\n", 100 * cov, gap);
+		    "GPU time not observed (collector down, GPU unreadable "
+		    "or its utilization unknown)\n", 100 * cov, gap);
 	}
 }
 
@@ -215,7 +260,8 @@ write_waste(FILE *f, const struct report *rep)
 static void
 write_per_gpu(FILE *f, const struct report *rep)
 {
-	char label[32];
+	char label[256];
+	int w = gpu_label_width(rep, 8);
 
 	heading(f, "\xc2\xa7" "3 Per-GPU");
 	if (rep->ngpus == 0) {
@@ -225,9 +271,9 @@ write_per_gpu(FILE *f, const struct report *rep)
 	for (size_t i = 0; i < rep->ngpus; i++) {
 		const struct rollup_gpu *r = &rep->gpus[i].r;
 
-		gpu_label(rep, &rep->gpus[i], label, sizeof(label));
-		fprintf(f, "  %-8s  active %5.1f%%  idle-held %5.1f%%  "
-		    "truly-idle %5.1f%%", label,
+		gpu_label(rep, i, label, sizeof(label));
+		fprintf(f, "  %-*s  active %5.1f%%  idle-held %5.1f%%  "
+		    "truly-idle %5.1f%%", w, label,
 		    100 * report_share(r, STATE_ACTIVE),
 		    100 * report_share(r, STATE_IDLE_HELD),
 		    100 * report_share(r, STATE_TRULY_IDLE));
@@ -238,11 +284,30 @@ write_per_gpu(FILE *f, const struct report *rep)
 	}
 }
 
+/* An identity's name as §4 shows it: "user", "user@host" over several
+   hosts, then where its processes ran when they share it. Raw text. */
+static void
+identity_label(const struct report *rep, const struct report_identity *id,
+    char *buf, size_t len)
+{
+	char user[512];
+
+	if (rep->nhosts > 1)
+		snprintf(user, sizeof(user), "%s@%s", id->name,
+		    rep->hosts[id->host].hostname);
+	else
+		util_strlcpy(user, id->name, sizeof(user));
+	who_label(user, id->container, id->pod, id->unit, id->slurm_job, buf,
+	    len);
+}
+
 static void
 write_identities(FILE *f, const struct report *rep)
 {
 	size_t shown = rep->nids < TEXT_TOP_IDENTITIES ? rep->nids :
 	    TEXT_TOP_IDENTITIES;
+	char label[1024];
+	size_t w = 20;
 
 	heading(f, "\xc2\xa7" "4 Top identities (by idle-held GPU-hours)");
 	if (rep->nids == 0) {
@@ -251,22 +316,28 @@ write_identities(FILE *f, const struct report *rep)
 		    "  (no process held a GPU in window)\n", f);
 		return;
 	}
-	fputs("  identity              gpu-hours   idle-held   share  "
-	    "idle GiB\xc2\xb7h\n", f);
+	/* Wider for where the processes ran, when a name says it. */
+	for (size_t i = 0; i < shown; i++) {
+		const struct report_identity *id = &rep->ids[i];
+		size_t c;
+
+		if (!id->container[0] && !id->pod[0] && !id->unit[0] &&
+		    !id->slurm_job[0])
+			continue;
+		identity_label(rep, id, label, sizeof(label));
+		c = columns(label);
+		if (c > w)
+			w = c > WHO_MAX_COLS ? WHO_MAX_COLS : c;
+	}
+	fputs("  ", f);
+	put_cell(f, "identity", w);
+	fputs("  gpu-hours   idle-held   share  idle GiB\xc2\xb7h\n", f);
 	for (size_t i = 0; i < shown; i++) {
 		const struct report_identity *id = &rep->ids[i];
 
 		fputs("  ", f);
-		if (rep->nhosts > 1) {
-			/* Several hosts: "user@host". */
-			char who[512];
-
-			snprintf(who, sizeof(who), "%s@%s", id->name,
-			    rep->hosts[id->host].hostname);
-			put_cell(f, who, 20);
-		} else {
-			put_cell(f, id->name, 20);
-		}
+		identity_label(rep, id, label, sizeof(label));
+		put_cell(f, label, w);
 		fprintf(f, "  %9.2f   %9.2f  %5.1f%%  %10.2f\n",
 		    (double)id->ms / MS_PER_HOUR,
 		    (double)id->idle_ms / MS_PER_HOUR,
@@ -326,16 +397,36 @@ write_heatmaps(FILE *f, const struct report *rep)
 static void
 write_sessions(FILE *f, const struct report *rep)
 {
-	size_t shown = 0;
+	size_t shown = 0, uw = 10;
+	int gw = 6;
+	char who[1024];
 
 	heading(f, "\xc2\xa7" "6 Idle-held sessions (longest first)");
 	if (rollup_gpu_known_n(&rep->total) == 0) {
 		fputs("  (no samples in window)\n", f);
 		return;
 	}
+	/* Columns as wide as the rows shown need: where a process ran goes
+	   beside its user, a MIG instance's label is longer. */
+	for (size_t i = 0; i < rep->nsessions && i < TEXT_TOP_SESSIONS &&
+	    rep->sessions[i].r.idle_ms > 0; i++) {
+		const struct report_session *s = &rep->sessions[i];
+		char label[256];
+		size_t c;
+
+		who_label(s->who.user[0] ? s->who.user : "unknown",
+		    s->who.container, s->who.pod, s->who.unit,
+		    s->who.slurm_job, who, sizeof(who));
+		c = columns(who);
+		if (c > uw)
+			uw = c > WHO_MAX_COLS ? WHO_MAX_COLS : c;
+		gpu_label(rep, s->gpu, label, sizeof(label));
+		if (report_has_mig(rep) && (int)columns(label) > gw)
+			gw = (int)columns(label);
+	}
 	for (size_t i = 0; i < rep->nsessions; i++) {
 		const struct report_session *s = &rep->sessions[i];
-		char label[200], idle[64], first[32], last[32];
+		char label[256], idle[64], first[32], last[32];
 
 		if (s->r.idle_ms == 0)
 			break;	/* sorted: the rest held nothing idle */
@@ -348,19 +439,25 @@ write_sessions(FILE *f, const struct report *rep)
 			fprintf(f, "  (%zu more)\n", more);
 			break;
 		}
-		if (shown++ == 0)
-			fputs("  user          pid  command          gpu     "
-			    "peak MiB   idle-held  first seen (UTC)     "
-			    "last seen (UTC)      alive\n", f);
-		gpu_label(rep, &rep->gpus[s->gpu], label, sizeof(label));
+		if (shown++ == 0) {
+			fputs("  ", f);
+			put_cell(f, "user", uw);
+			fprintf(f, "    pid  command          %-*s  peak MiB   "
+			    "idle-held  first seen (UTC)     last seen (UTC)  "
+			    "    alive\n", gw, "gpu");
+		}
+		gpu_label(rep, s->gpu, label, sizeof(label));
 		util_format_elapsed(s->r.idle_ms, idle, sizeof(idle));
 		format_time(s->r.first_ms, first, sizeof(first));
 		format_time(s->r.last_ms, last, sizeof(last));
 		fputs("  ", f);
-		put_cell(f, s->who.user[0] ? s->who.user : "unknown", 10);
+		who_label(s->who.user[0] ? s->who.user : "unknown",
+		    s->who.container, s->who.pod, s->who.unit,
+		    s->who.slurm_job, who, sizeof(who));
+		put_cell(f, who, uw);
 		fprintf(f, " %6u  ", s->pid);
 		put_cell(f, s->who.comm[0] ? s->who.comm : "?", 15);
-		fprintf(f, "  %-6s  %8lld  %10s  %s  %s  %s\n", label,
+		fprintf(f, "  %-*s  %8lld  %10s  %s  %s  %s\n", gw, label,
 		    (long long)(s->r.peak_mib < 0 ? 0 : s->r.peak_mib), idle,
 		    first, last, s->alive ? "yes" : "no");
 	}

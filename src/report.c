@@ -4,6 +4,7 @@
  * other than the ones the rollups were made with, everything is raw.
  * Reports of several hosts merge into one.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -375,7 +376,20 @@ group_identities(struct report *rep)
 			id = &rep->ids[rep->nids++];
 			id->host = s->host;
 			util_strlcpy(id->name, name, sizeof(id->name));
+			id->container = s->who.container;
+			id->pod = s->who.pod;
+			id->unit = s->who.unit;
+			id->slurm_job = s->who.slurm_job;
 		}
+		/* Kept only while every session has the same. */
+		if (strcmp(id->container, s->who.container) != 0)
+			id->container = "";
+		if (strcmp(id->pod, s->who.pod) != 0)
+			id->pod = "";
+		if (strcmp(id->unit, s->who.unit) != 0)
+			id->unit = "";
+		if (strcmp(id->slurm_job, s->who.slurm_job) != 0)
+			id->slurm_job = "";
 		id->ms += s->r.ms;
 		id->idle_ms += s->r.idle_ms;
 		id->idle_mib_ms += s->r.idle_mib_ms;
@@ -713,6 +727,90 @@ report_merge(struct report *dst, struct report *src, char *err,
 	return 0;
 }
 
+const char *
+report_place(const char *container, const char *pod, const char *unit,
+    const char *slurm_job, char *buf, size_t len)
+{
+	size_t ulen = strlen(unit);
+
+	if (pod[0] != '\0')
+		/* A pod UID is long; its start tells pods apart. */
+		snprintf(buf, len, "pod %.8s%s", pod, strlen(pod) > 8 ?
+		    "\xe2\x80\xa6" : "");
+	else if (container[0] != '\0')
+		snprintf(buf, len, "container %s", container);
+	else if (slurm_job[0] != '\0')
+		snprintf(buf, len, "slurm %s", slurm_job);
+	else if (ulen > 0 && !(strncmp(unit, "session-", 8) == 0 &&
+	    ulen > 6 && strcmp(unit + ulen - 6, ".scope") == 0))
+		snprintf(buf, len, "unit %s", unit);
+	else if (len > 0)
+		buf[0] = '\0';
+	return buf;
+}
+
+/* The part of a MIG instance's UUID that names it: after "MIG-", or for
+   the old "MIG-GPU-<uuid>/GI/CI" form, "GI/CI". */
+static const char *
+mig_name(const char *uuid)
+{
+	const char *slash;
+
+	if (strncasecmp(uuid, "MIG-GPU-", 8) == 0 &&
+	    (slash = strchr(uuid, '/')) != NULL)
+		return slash + 1;
+	return strncasecmp(uuid, "MIG-", 4) == 0 ? uuid + 4 : uuid;
+}
+
+int
+report_has_mig(const struct report *rep)
+{
+	for (size_t i = 0; i < rep->ngpus; i++)
+		if (rep->gpus[i].info.parent_uuid[0] != '\0')
+			return 1;
+	return 0;
+}
+
+const char *
+report_gpu_label(const struct report *rep, size_t gpu, char *buf,
+    size_t len)
+{
+	const struct report_gpu *g = &rep->gpus[gpu];
+	const char *name;
+	size_t n = 4, nlen, o;
+
+	if (g->info.parent_uuid[0] == '\0') {
+		snprintf(buf, len, "GPU-%d", g->info.index);
+		return buf;
+	}
+	name = mig_name(g->info.uuid);
+	nlen = strlen(name);
+	/* Longer while another instance of the same GPU starts the same. */
+	for (size_t i = 0; i < rep->ngpus; i++) {
+		const struct report_gpu *h = &rep->gpus[i];
+
+		if (i == gpu || h->host != g->host ||
+		    strcmp(h->info.parent_uuid, g->info.parent_uuid) != 0)
+			continue;
+		while (n < nlen && strncmp(mig_name(h->info.uuid), name, n) ==
+		    0)
+			n++;
+	}
+	if (n > nlen)
+		n = nlen;
+	snprintf(buf, len, "GPU-%d/MIG-", g->info.index);
+	o = strlen(buf);
+	for (size_t i = 0; i < n && o + 1 < len; i++) {
+		char c = name[i];
+
+		if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+		    (c >= 'A' && c <= 'Z') || c == '-' || c == '/')
+			buf[o++] = c;
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
 int64_t
 report_window_ms(const struct report *rep)
 {
@@ -883,6 +981,8 @@ row_sink(void *ctx, const struct store_row *r)
 	row.ts_ms = r->ts_ms;
 	row.span_ms = r->span_ms;
 	row.util_pm = r->util_pm;
+	row.util_max_pct = r->util_max_pct;
+	row.util_cover_pm = r->util_cover_pm;
 	row.util_src = (enum util_source)r->util_src;
 	row.procs_known = r->procs_known;
 	row.state = classify_gpu(&w->o->thr, r->util_pm, row.held_mib,

@@ -84,6 +84,12 @@ struct report_identity {
 	int64_t	idle_ms;	/* of which idle-held */
 	int64_t	idle_mib_ms;	/* memory x time while idle-held */
 	int64_t	sessions;	/* (process, GPU) pairs */
+	/* Where its processes ran, when all of its sessions share it; ""
+	   otherwise (strings of the report, like the sessions'). */
+	const char *container;
+	const char *pod;
+	const char *unit;
+	const char *slurm_job;
 };
 
 struct report {
@@ -152,6 +158,9 @@ struct report_row {
 	int64_t			 ts_ms;
 	int64_t			 span_ms;
 	int			 util_pm;	/* per mille, or UTIL_UNKNOWN */
+	int			 util_max_pct;	/* highest sample, -1 unknown */
+	int			 util_cover_pm;	/* share of the tick its samples
+						   cover, -1 when not known */
 	enum util_source	 util_src;	/* where util_pm came from */
 	enum state		 state;
 	int			 procs_known;	/* 0: process list unreadable */
@@ -169,6 +178,28 @@ int	report_rows(struct store *st, const struct report *rep, size_t h,
 	    const struct report_options *o,
 	    int (*fn)(void *ctx, const struct report_row *), void *ctx,
 	    char *err, size_t errlen);
+
+/*
+ * Where a process ran, for a reader: "pod 1f2e3d4c…" (a Kubernetes pod),
+ * "container 3f2a1b4c5d6e", "slurm job_4242" or "unit jupyter.service",
+ * the first of those it has; "" when none. A login session's scope
+ * (session-N.scope) says no more than the user and is left out. The text
+ * is untrusted: writers escape it. Returns buf.
+ */
+const char *report_place(const char *container, const char *pod,
+	    const char *unit, const char *slurm_job, char *buf, size_t len);
+/*
+ * A GPU as the text and HTML reports name it, without its host: "GPU-0",
+ * or for a MIG instance "GPU-0/MIG-c6d4": its GPU's index, then the
+ * start of its UUID (as nvidia-smi -L shows it, and --gpu takes it),
+ * four characters or as many as tell it from its GPU's other instances
+ * in the report. Characters other than letters, digits and '-' are left
+ * out of the UUID's part. Returns buf.
+ */
+const char *report_gpu_label(const struct report *, size_t gpu, char *buf,
+	    size_t len);
+/* Is any GPU of the report a MIG instance? */
+int	report_has_mig(const struct report *);
 
 /* Derived numbers, computed in one place so every writer agrees. */
 int64_t	report_window_ms(const struct report *);

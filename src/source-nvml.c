@@ -47,6 +47,7 @@ nvml_source_open(void **ctx, const struct source_config *cfg,
 		    nvml_driver_version(s->nvml) : "unknown");
 		goto fail;
 	}
+	nvml_set_interval(s->nvml, cfg->interval_ms);
 	if (identity_cache_new(&s->ids, err, errlen) != 0)
 		goto fail;
 	memset(info, 0, sizeof(*info));

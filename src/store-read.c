@@ -542,6 +542,8 @@ row_tick(void *ctx, const struct store_tick *t)
 		row.span_ms = t->span_ms;
 		row.gpu_id = tg->gpu_id;
 		row.util_pm = tg->util_pm;
+		row.util_max_pct = tg->util_max_pct;
+		row.util_cover_pm = tg->util_cover_pm;
 		row.util_src = tg->util_src;
 		row.procs_known = tg->procs_known;
 		row.procs = rs->procs;

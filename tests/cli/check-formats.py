@@ -51,6 +51,20 @@ def pct(x):
     return "%5.1f%%" % (100 * x)
 
 
+def place(e):
+    """Where a process ran, as report_place() words it; "" when unknown."""
+    unit = e.get("unit") or ""
+    if e.get("pod"):
+        return "pod " + e["pod"][:8] + ("\u2026" if len(e["pod"]) > 8 else "")
+    if e.get("container"):
+        return "container " + e["container"]
+    if e.get("slurm_job"):
+        return "slurm " + e["slurm_job"]
+    if unit and not (unit.startswith("session-") and unit.endswith(".scope")):
+        return "unit " + unit
+    return ""
+
+
 def check_json_text(json_path, text_path):
     """Every number the text report prints equals the JSON's, rounded."""
     d = load(json_path)
@@ -67,20 +81,32 @@ def check_json_text(json_path, text_path):
                 t["idle_gpu_hours"], t["gpus_equivalently_unused"]),
         ]
     multi = len(d["hosts"]) > 1
-    for g in d["gpus"]:
+    labels = [("%s/%s" % (g["host"], g["label"]) if multi else g["label"])
+              for g in d["gpus"]]
+    # MIG instances' labels are longer: the column widens for them.
+    width = 8
+    if any(g["parent_uuid"] for g in d["gpus"]):
+        width = max([8] + [len(x) for x in labels])
+    for g, label in zip(d["gpus"], labels):
         if g["samples"] == 0:
             continue
-        label = ("%s/GPU-%d" % (g["host"], g["index"]) if multi
-                 else "GPU-%d" % g["index"])
-        want.append("%-8s  active %s  idle-held %s  truly-idle %s" % (
-            label, pct(g["active_ratio"]), pct(g["idle_held_ratio"]),
+        want.append("%-*s  active %s  idle-held %s  truly-idle %s" % (
+            width, label, pct(g["active_ratio"]), pct(g["idle_held_ratio"]),
             pct(g["truly_idle_ratio"])))
+    names = []
     for i in d["identities"][:10]:
         name = i["user"] or "unknown"
         if multi:
             name += "@" + i["host"]
-        want.append("  %-20s  %9.2f   %9.2f  %s" % (
-            name[:20], i["gpu_hours"], i["idle_held_gpu_hours"],
+        where = place(i)
+        names.append(("%s (%s)" % (name, where)) if where else name)
+    # Wider (up to 48) when where the processes ran is said.
+    width = max([20] + [min(len(n), 48) for n, i in
+                        zip(names, d["identities"]) if place(i)])
+    for name, i in zip(names, d["identities"][:10]):
+        cut = name if len(name) <= width else name[:width - 1] + "\u2026"
+        want.append("  %-*s  %9.2f   %9.2f  %s" % (
+            width, cut, i["gpu_hours"], i["idle_held_gpu_hours"],
             pct(i["idle_held_ratio"] or 0)))
     missing = [w for w in want if w not in text]
     if missing:

@@ -11,7 +11,9 @@
  *                  nvmlDeviceGetRunningProcessDetailList
  *   -DFAKE_OLD     only the unversioned legacy calls: nvmlInit,
  *                  nvmlDeviceGetCount, ..., 16-byte process entries, v1
- *                  memory, no MPS list
+ *                  memory, no MPS list, no sample or MIG calls
+ * nvmlDeviceGetProcessesUtilizationInfo (550 and later) is only in the
+ * default variant.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -19,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #ifdef FAKE_OLD
 #define FAKE_NO_V3
@@ -28,7 +31,8 @@
 
 typedef int nvmlReturn_t;
 struct nvmlDevice_st {
-	int	index;
+	int	index;		/* the GPU (a MIG instance's parent) */
+	int	mig;		/* a MIG instance's slot; -1 the GPU itself */
 };
 typedef struct nvmlDevice_st *nvmlDevice_t;
 
@@ -43,15 +47,57 @@ typedef struct {
 	unsigned long long total, reserved, free, used;
 } nvmlMemory_v2_t;
 
+typedef union {
+	double dVal;
+	int siVal;
+	unsigned int uiVal;
+	unsigned long ulVal;
+	unsigned long long ullVal;
+	signed long long sllVal;
+	unsigned short usVal;
+} nvmlValue_t;
+typedef struct {
+	unsigned long long timeStamp;
+	nvmlValue_t sampleValue;
+} nvmlSample_t;
+typedef struct {
+	unsigned int pid;
+	unsigned long long timeStamp;
+	unsigned int smUtil, memUtil, encUtil, decUtil;
+} nvmlProcessUtilizationSample_t;
+typedef struct {
+	unsigned long long timeStamp;
+	unsigned int pid, smUtil, memUtil, encUtil, decUtil, jpgUtil, ofaUtil;
+} nvmlProcessUtilizationInfo_v1_t;
+typedef struct {
+	unsigned int version;
+	unsigned int processSamplesCount;
+	unsigned long long lastSeenTimeStamp;
+	nvmlProcessUtilizationInfo_v1_t *procUtilArray;
+} nvmlProcessesUtilizationInfo_v1_t;
+
+_Static_assert(sizeof(nvmlSample_t) == 16, "nvmlSample_t");
+_Static_assert(sizeof(nvmlProcessUtilizationSample_t) == 32,
+    "nvmlProcessUtilizationSample_t");
+_Static_assert(sizeof(nvmlProcessUtilizationInfo_v1_t) == 40,
+    "nvmlProcessUtilizationInfo_v1_t");
+_Static_assert(sizeof(nvmlProcessesUtilizationInfo_v1_t) == 24,
+    "nvmlProcessesUtilizationInfo_v1_t");
+
 #define NVML_SUCCESS			0
 #define NVML_ERROR_UNINITIALIZED	1
 #define NVML_ERROR_INVALID_ARGUMENT	2
 #define NVML_ERROR_NOT_SUPPORTED	3
+#define NVML_ERROR_NOT_FOUND		6
 #define NVML_ERROR_INSUFFICIENT_SIZE	7
 #define NVML_ERROR_FUNCTION_NOT_FOUND	13
 #define NVML_ERROR_GPU_IS_LOST		15
+#define NVML_ERROR_ARGUMENT_VERSION_MISMATCH 25
 #define NVML_ERROR_UNKNOWN		999
 #define NVML_MEMORY_V2			0x02000028U
+#define NVML_PROCESSES_UTILIZATION_INFO_V1 0x01000018U
+#define NVML_GPU_UTILIZATION_SAMPLES	1
+#define NVML_VALUE_TYPE_UNSIGNED_INT	1
 
 /* Prototypes of what the library exports. */
 nvmlReturn_t nvmlInit(void);
@@ -87,35 +133,61 @@ nvmlReturn_t nvmlDeviceGetMPSComputeRunningProcesses_v3(nvmlDevice_t,
     unsigned int *, void *);
 nvmlReturn_t nvmlDeviceGetConfComputeMemSizeInfo(nvmlDevice_t, void *);
 nvmlReturn_t nvmlDeviceGetRunningProcessDetailList(nvmlDevice_t, void *);
+nvmlReturn_t nvmlDeviceGetSamples(nvmlDevice_t, int, unsigned long long,
+    int *, unsigned int *, nvmlSample_t *);
+nvmlReturn_t nvmlDeviceGetProcessUtilization(nvmlDevice_t,
+    nvmlProcessUtilizationSample_t *, unsigned int *, unsigned long long);
+nvmlReturn_t nvmlDeviceGetProcessesUtilizationInfo(nvmlDevice_t,
+    nvmlProcessesUtilizationInfo_v1_t *);
+nvmlReturn_t nvmlDeviceGetMigMode(nvmlDevice_t, unsigned int *,
+    unsigned int *);
+nvmlReturn_t nvmlDeviceGetMaxMigDeviceCount(nvmlDevice_t, unsigned int *);
+nvmlReturn_t nvmlDeviceGetMigDeviceHandleByIndex(nvmlDevice_t, unsigned int,
+    nvmlDevice_t *);
 
 /* ---- the scenario ---- */
 
 #define MAX_GPUS	16
 #define MAX_PROCS	64
-#define MAX_SAMPLES	64
+#define MAX_RUNS	16	/* runs of one value in a series */
+#define MAX_SERIES	4000	/* sample periods in one series */
 #define MAX_FAULTS	32
 #define MAX_TICKS	100000
+#define MAX_MIG		7	/* MIG slots of a GPU, as on an A100 */
+#define DEFAULT_SAMPLES	10	/* periods of a tick given only by `util` */
 
 enum call {
 	CALL_HANDLE, CALL_UUID, CALL_NAME, CALL_UTIL, CALL_MEMORY,
-	CALL_COMPUTE, CALL_GRAPHICS, CALL_MPS, CALL_COUNT_
+	CALL_COMPUTE, CALL_GRAPHICS, CALL_MPS, CALL_SAMPLES, CALL_PUTIL,
+	CALL_PUTIL_INFO, CALL_MIG, CALL_COUNT_
 };
 static const char *const call_names[CALL_COUNT_] = {
 	"handle", "uuid", "name", "util", "memory", "compute", "graphics",
-	"mps",
+	"mps", "samples", "putil", "putil_info", "mig",
 };
 #define LIST_BIT(c)	(1u << ((c) - CALL_COMPUTE))
+#define IS_LIST(c)	((c) >= CALL_COMPUTE && (c) <= CALL_MPS)
+
+/* Values over a tick's sample periods, as runs: "100*6 0*24". */
+struct series {
+	unsigned char	val[MAX_RUNS];	/* percent */
+	unsigned short	len[MAX_RUNS];	/* periods; 0: every period of the
+					   GPU's series (a lone "sm=PCT") */
+	int		nruns;
+	int		total;		/* periods, 0 when none */
+};
 
 struct fake_proc {
 	unsigned	pid;
 	long long	mib;		/* -1: NVML_VALUE_NOT_AVAILABLE */
-	int		sm;		/* SM util percent, -1 none */
+	struct series	sm;		/* SM util per period; nruns 0: none */
 	unsigned	lists;		/* LIST_BIT()s */
+	int		mig;		/* MIG slot it runs in, -1 none */
 };
 
 struct fake_fault {
 	int		gpu;		/* -1: every GPU */
-	enum call	call;
+	enum call	call;		/* CALL_COUNT_: every process list */
 	int		code;
 };
 
@@ -123,12 +195,22 @@ struct fake_tick {
 	int		 defined;	/* a "tick" line started it */
 	int		 util[MAX_GPUS];
 	long long	 mem[MAX_GPUS];	/* -1: sum of the processes */
-	int		 samples[MAX_GPUS][MAX_SAMPLES];
-	int		 nsamples[MAX_GPUS];
+	struct series	 samples[MAX_GPUS]; /* utilization per period */
+	int		 has_samples[MAX_GPUS]; /* a `samples` line gave them */
+	int		 cover[MAX_GPUS]; /* percent of the tick they cover */
+	int		 junk[MAX_GPUS]; /* add junk process samples */
 	struct fake_proc procs[MAX_GPUS][MAX_PROCS];
 	int		 nprocs[MAX_GPUS];
 	struct fake_fault faults[MAX_FAULTS];
 	int		 nfaults;
+};
+
+/* A MIG instance in a slot of its GPU. */
+struct fake_mig {
+	int		defined;
+	char		uuid[96];
+	char		name[96];
+	long long	total_mib;
 };
 
 struct fake_gpu {
@@ -137,6 +219,15 @@ struct fake_gpu {
 	long long	total_mib;
 	long long	reserved_mib;
 	int		lost_at;	/* tick from which it is lost, -1 never */
+	int		mig_mode;	/* in MIG mode: its instances below */
+	struct fake_mig	mig[MAX_MIG];
+};
+
+/* A sample as the fake generates it, before NVML's layout. */
+struct gen {
+	unsigned long long ts;
+	unsigned	pid;
+	unsigned	value;
 };
 
 struct fake {
@@ -145,6 +236,8 @@ struct fake {
 	int		 ngpus;
 	int		 v3_entry;
 	int		 insufficient;	/* buffer calls still to refuse */
+	int		 size_query_insufficient; /* GetSamples(NULL) answers
+					   INSUFFICIENT_SIZE, not SUCCESS */
 	struct fake_gpu	 gpus[MAX_GPUS];
 	struct fake_fault faults[MAX_FAULTS];	/* every tick */
 	int		 nfaults;
@@ -154,11 +247,28 @@ struct fake {
 	int		 now;		/* scenario tick being played */
 	int		 sampled;	/* a sampling call since the last advance */
 	int		 refs;		/* nvmlInit count */
+	/* monotonic µs when the tick before the previous, the previous and
+	   the current tick began: tick k's samples lie in (begin of k-1,
+	   begin of k] */
+	long long	 t_pp, t_prev, t_cur;
+	long long	 epoch_off;	/* realtime - monotonic, µs */
+	struct gen	*gen;		/* samples of the call being answered */
+	size_t		 ngen, gen_cap;
 	FILE		*trace;
 };
 
 static struct fake *F;
 static struct nvmlDevice_st handles[MAX_GPUS];
+static struct nvmlDevice_st mig_handles[MAX_GPUS][MAX_MIG];
+
+static long long
+clock_us(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
 
 static void
 trace(const char *call, int gpu, nvmlReturn_t rc)
@@ -248,6 +358,32 @@ parse_fault(char **tok, int ntok, struct fake_fault *f)
 	return parse_code(tok[3], &f->code);
 }
 
+/* "PCT" or "PCT*N" appended to s as a run; 0 or -1. */
+static int
+parse_run(const char *w, struct series *s, int lone_ok)
+{
+	char buf[32], *star;
+	long long v, n = 0;
+
+	if (strlen(w) >= sizeof(buf) || s->nruns == MAX_RUNS)
+		return -1;
+	snprintf(buf, sizeof(buf), "%s", w);
+	if ((star = strchr(buf, '*')) != NULL) {
+		*star = '\0';
+		if (parse_int(star + 1, 1, MAX_SERIES, &n) != 0)
+			return -1;
+	} else if (!lone_ok) {
+		n = 1;
+	}
+	if (parse_int(buf, 0, 100, &v) != 0 || s->total + n > MAX_SERIES)
+		return -1;
+	s->val[s->nruns] = (unsigned char)v;
+	s->len[s->nruns] = (unsigned short)n;
+	s->nruns++;
+	s->total += (int)n;
+	return 0;
+}
+
 /* "key=value" among tok[from..]; NULL when absent. */
 static const char *
 option(char **tok, int ntok, int from, const char *key)
@@ -263,7 +399,7 @@ option(char **tok, int ntok, int from, const char *key)
 static int
 parse_proc(char **tok, int ntok, struct fake_tick *t)
 {
-	long long gpu, pid, mib, sm;
+	long long gpu, pid, mib, slot;
 	struct fake_proc *p;
 	const char *v;
 
@@ -277,14 +413,30 @@ parse_proc(char **tok, int ntok, struct fake_tick *t)
 	if (t->nprocs[gpu] == MAX_PROCS)
 		return -1;
 	p = &t->procs[gpu][t->nprocs[gpu]++];
+	memset(p, 0, sizeof(*p));
 	p->pid = (unsigned)pid;
 	p->mib = mib;
-	p->sm = -1;
+	p->mig = -1;
 	p->lists = LIST_BIT(CALL_COMPUTE);
 	if ((v = option(tok, ntok, 4, "sm")) != NULL) {
-		if (parse_int(v, 0, 100, &sm) != 0)
+		char buf[256], *s, *save = NULL;
+
+		/* "90": every period; "100*6,0*24": period by period. */
+		snprintf(buf, sizeof(buf), "%s", v);
+		if (strchr(buf, ',') == NULL && strchr(buf, '*') == NULL) {
+			if (parse_run(buf, &p->sm, 1) != 0)
+				return -1;
+		} else {
+			for (s = strtok_r(buf, ",", &save); s != NULL;
+			    s = strtok_r(NULL, ",", &save))
+				if (parse_run(s, &p->sm, 0) != 0)
+					return -1;
+		}
+	}
+	if ((v = option(tok, ntok, 4, "mig")) != NULL) {
+		if (parse_int(v, 0, MAX_MIG - 1, &slot) != 0)
 			return -1;
-		p->sm = (int)sm;
+		p->mig = (int)slot;
 	}
 	if ((v = option(tok, ntok, 4, "lists")) != NULL) {
 		char buf[64], *s, *save = NULL;
@@ -303,6 +455,59 @@ parse_proc(char **tok, int ntok, struct fake_tick *t)
 				return -1;
 		}
 	}
+	return 0;
+}
+
+/* "samples I V... [cover=PCT]" into tick t. */
+static int
+parse_samples(char **tok, int ntok, struct fake_tick *t)
+{
+	long long gpu, cover = 100;
+	struct series *s;
+
+	if (parse_int(tok[1], 0, MAX_GPUS - 1, &gpu) != 0)
+		return -1;
+	s = &t->samples[gpu];
+	memset(s, 0, sizeof(*s));
+	for (int i = 2; i < ntok; i++) {
+		if (strncmp(tok[i], "cover=", 6) == 0) {
+			if (parse_int(tok[i] + 6, 1, 100, &cover) != 0)
+				return -1;
+		} else if (parse_run(tok[i], s, 0) != 0) {
+			return -1;
+		}
+	}
+	t->has_samples[gpu] = 1;
+	t->cover[gpu] = (int)cover;
+	return 0;
+}
+
+/* "mig I SLOT [uuid=S] [name=S] [total=MIB]": an instance of GPU I. */
+static int
+parse_mig(char **tok, int ntok)
+{
+	long long gpu, slot;
+	struct fake_mig *m;
+	const char *o;
+
+	if (ntok < 3 || parse_int(tok[1], 0, MAX_GPUS - 1, &gpu) != 0 ||
+	    parse_int(tok[2], 0, MAX_MIG - 1, &slot) != 0)
+		return -1;
+	m = &F->gpus[gpu].mig[slot];
+	F->gpus[gpu].mig_mode = 1;
+	m->defined = 1;
+	snprintf(m->uuid, sizeof(m->uuid),
+	    "MIG-%x%x000000-fake-4000-8000-%012lld", (unsigned)gpu & 0xf,
+	    (unsigned)slot, gpu * 10 + slot);
+	snprintf(m->name, sizeof(m->name), "Fake GPU MIG 1g.10gb");
+	m->total_mib = 9984;
+	if ((o = option(tok, ntok, 3, "uuid")) != NULL)
+		snprintf(m->uuid, sizeof(m->uuid), "%s", o);
+	if ((o = option(tok, ntok, 3, "name")) != NULL)
+		snprintf(m->name, sizeof(m->name), "%s", o);
+	if ((o = option(tok, ntok, 3, "total")) != NULL &&
+	    parse_int(o, 1, 1LL << 30, &m->total_mib) != 0)
+		return -1;
 	return 0;
 }
 
@@ -332,8 +537,10 @@ grow_ticks(int k)
 		return -1;
 	for (int i = F->ticks == NULL ? 0 : F->last_tick + 1; i <= k; i++) {
 		memset(&nt[i], 0, sizeof(nt[i]));
-		for (int g = 0; g < MAX_GPUS; g++)
+		for (int g = 0; g < MAX_GPUS; g++) {
 			nt[i].mem[g] = -1;
+			nt[i].cover[g] = 100;
+		}
 	}
 	F->ticks = nt;
 	F->last_tick = k;
@@ -406,6 +613,14 @@ load(const char *path)
 			if (parse_int(tok[1], 0, 1000000, &v) != 0)
 				BAD();
 			F->insufficient = (int)v;
+		} else if (strcmp(tok[0], "samples_size_query") == 0 &&
+		    ntok == 2) {
+			if (strcmp(tok[1], "insufficient_size") == 0)
+				F->size_query_insufficient = 1;
+			else if (strcmp(tok[1], "success") == 0)
+				F->size_query_insufficient = 0;
+			else
+				BAD();
 		} else if (strcmp(tok[0], "lost") == 0 && ntok == 3) {
 			if (parse_int(tok[1], 0, MAX_GPUS - 1, &v) != 0 ||
 			    parse_int(tok[2], 0, MAX_TICKS, &w) != 0)
@@ -426,6 +641,9 @@ load(const char *path)
 			if ((o = option(tok, ntok, 2, "reserved")) != NULL &&
 			    parse_int(o, 0, 1LL << 30,
 			    &F->gpus[v].reserved_mib))
+				BAD();
+		} else if (strcmp(tok[0], "mig") == 0) {
+			if (parse_mig(tok, ntok) != 0)
 				BAD();
 		} else if (strcmp(tok[0], "fault") == 0) {
 			struct fake_fault *fl = cur ? cur->faults : F->faults;
@@ -448,15 +666,12 @@ load(const char *path)
 				BAD();
 			cur->mem[v] = w;
 		} else if (strcmp(tok[0], "samples") == 0 && ntok >= 2) {
-			if (parse_int(tok[1], 0, MAX_GPUS - 1, &v) != 0 ||
-			    ntok - 2 > MAX_SAMPLES)
+			if (parse_samples(tok, ntok, cur) != 0)
 				BAD();
-			for (int i = 2; i < ntok; i++) {
-				if (parse_int(tok[i], 0, 100, &w) != 0)
-					BAD();
-				cur->samples[v][i - 2] = (int)w;
-			}
-			cur->nsamples[v] = ntok - 2;
+		} else if (strcmp(tok[0], "putil_junk") == 0 && ntok == 2) {
+			if (parse_int(tok[1], 0, MAX_GPUS - 1, &v) != 0)
+				BAD();
+			cur->junk[v] = 1;
 		} else if (strcmp(tok[0], "proc") == 0) {
 			if (parse_proc(tok, ntok, cur) != 0)
 				BAD();
@@ -469,18 +684,51 @@ load(const char *path)
 	return 0;
 }
 
-/* The tick block in force now: the last one defined at or before now. */
+/* The tick block in force at tick k: the last one defined at or before. */
 static struct fake_tick *
-now_tick(void)
+block_at(int k)
 {
-	int k = F->now > F->last_tick ? F->last_tick : F->now;
-
+	if (k > F->last_tick)
+		k = F->last_tick;
 	while (k > 0 && !F->ticks[k].defined)
 		k--;
 	return &F->ticks[k];
 }
 
-/* What a call on a GPU returns before doing anything: lost, faults. */
+/* The tick block in force now. */
+static struct fake_tick *
+now_tick(void)
+{
+	return block_at(F->now);
+}
+
+/* Does a fault on call fc hit call c? "util" covers both utilization
+   calls, "putil" both process-utilization calls, "procs" every list. */
+static int
+fault_hits(enum call fc, enum call c)
+{
+	return fc == c || (fc == CALL_COUNT_ && IS_LIST(c)) ||
+	    (fc == CALL_UTIL && c == CALL_SAMPLES) ||
+	    (fc == CALL_PUTIL && c == CALL_PUTIL_INFO);
+}
+
+/* A handle the fake gave out: a GPU, or a MIG instance of one in MIG mode. */
+static int
+valid_handle(nvmlDevice_t d)
+{
+	if (d >= handles && d < handles + F->ngpus)
+		return 1;
+	for (int g = 0; g < F->ngpus; g++)
+		if (d >= mig_handles[g] && d < mig_handles[g] + MAX_MIG)
+			return F->gpus[g].mig_mode &&
+			    F->gpus[g].mig[d->mig].defined;
+	return 0;
+}
+
+/*
+ * What a call on a GPU returns before doing anything: lost, faults. A
+ * MIG instance shares its GPU's faults and loss.
+ */
 static nvmlReturn_t
 check(nvmlDevice_t d, enum call c, int *gpu)
 {
@@ -488,7 +736,7 @@ check(nvmlDevice_t d, enum call c, int *gpu)
 
 	if (F == NULL || F->refs == 0)
 		return NVML_ERROR_UNINITIALIZED;
-	if (d == NULL || d < handles || d >= handles + F->ngpus)
+	if (d == NULL || !valid_handle(d))
 		return NVML_ERROR_INVALID_ARGUMENT;
 	*gpu = d->index;
 	if (c >= CALL_UTIL)
@@ -498,13 +746,11 @@ check(nvmlDevice_t d, enum call c, int *gpu)
 	t = now_tick();
 	for (int i = 0; i < t->nfaults; i++)
 		if ((t->faults[i].gpu < 0 || t->faults[i].gpu == *gpu) &&
-		    (t->faults[i].call == c || (t->faults[i].call ==
-		    CALL_COUNT_ && c >= CALL_COMPUTE)))
+		    fault_hits(t->faults[i].call, c))
 			return t->faults[i].code;
 	for (int i = 0; i < F->nfaults; i++)
 		if ((F->faults[i].gpu < 0 || F->faults[i].gpu == *gpu) &&
-		    (F->faults[i].call == c || (F->faults[i].call ==
-		    CALL_COUNT_ && c >= CALL_COMPUTE)))
+		    fault_hits(F->faults[i].call, c))
 			return F->faults[i].code;
 	return NVML_SUCCESS;
 }
@@ -516,6 +762,7 @@ release(void)
 	if (F->trace != NULL)
 		fclose(F->trace);
 	free(F->ticks);
+	free(F->gen);
 	free(F);
 	F = NULL;
 }
@@ -545,8 +792,16 @@ do_init(void)
 		release();
 		return rc;
 	}
-	for (int i = 0; i < MAX_GPUS; i++)
+	for (int i = 0; i < MAX_GPUS; i++) {
 		handles[i].index = i;
+		handles[i].mig = -1;
+		for (int s = 0; s < MAX_MIG; s++) {
+			mig_handles[i][s].index = i;
+			mig_handles[i][s].mig = s;
+		}
+	}
+	F->t_pp = F->t_prev = F->t_cur = clock_us(CLOCK_MONOTONIC);
+	F->epoch_off = clock_us(CLOCK_REALTIME) - F->t_cur;
 	F->refs = 1;
 	return NVML_SUCCESS;
 }
@@ -614,6 +869,12 @@ count(unsigned int *n, const char *name)
 	if (F->sampled) {
 		F->now++;
 		F->sampled = 0;
+		F->t_pp = F->t_prev;
+		F->t_prev = F->t_cur;
+		F->t_cur = clock_us(CLOCK_MONOTONIC);
+	} else if (F->now == 0) {
+		/* Tick 0 begins when it is first sampled. */
+		F->t_cur = clock_us(CLOCK_MONOTONIC);
 	}
 	*n = (unsigned)F->ngpus;
 	trace(name, -1, 0);
@@ -673,7 +934,12 @@ string_call(nvmlDevice_t d, enum call c, char *buf, unsigned int len,
 
 	rc = check(d, c, &gpu);
 	if (rc == NVML_SUCCESS) {
-		s = c == CALL_UUID ? F->gpus[gpu].uuid : F->gpus[gpu].name;
+		if (d->mig >= 0)
+			s = c == CALL_UUID ? F->gpus[gpu].mig[d->mig].uuid :
+			    F->gpus[gpu].mig[d->mig].name;
+		else
+			s = c == CALL_UUID ? F->gpus[gpu].uuid :
+			    F->gpus[gpu].name;
 		if (buf == NULL || strlen(s) + 1 > len)
 			rc = NVML_ERROR_INSUFFICIENT_SIZE;
 		else
@@ -695,6 +961,13 @@ nvmlDeviceGetName(nvmlDevice_t d, char *buf, unsigned int len)
 	return string_call(d, CALL_NAME, buf, len, "nvmlDeviceGetName");
 }
 
+/* Utilization is not supported on MIG: on an instance or its GPU. */
+static int
+in_mig(nvmlDevice_t d)
+{
+	return d->mig >= 0 || F->gpus[d->index].mig_mode;
+}
+
 nvmlReturn_t
 nvmlDeviceGetUtilizationRates(nvmlDevice_t d, nvmlUtilization_t *u)
 {
@@ -704,6 +977,8 @@ nvmlDeviceGetUtilizationRates(nvmlDevice_t d, nvmlUtilization_t *u)
 	rc = check(d, CALL_UTIL, &gpu);
 	if (rc == NVML_SUCCESS && u == NULL)
 		rc = NVML_ERROR_INVALID_ARGUMENT;
+	if (rc == NVML_SUCCESS && in_mig(d))
+		rc = NVML_ERROR_NOT_SUPPORTED;
 	if (rc == NVML_SUCCESS) {
 		u->gpu = (unsigned)now_tick()->util[gpu];
 		u->memory = u->gpu / 2;
@@ -712,19 +987,35 @@ nvmlDeviceGetUtilizationRates(nvmlDevice_t d, nvmlUtilization_t *u)
 	return rc;
 }
 
-/* Allocated memory of a GPU now, in MiB. */
+/* Does process p show on handle d (a MIG instance shows its own)? */
+static int
+proc_on(const struct fake_proc *p, nvmlDevice_t d)
+{
+	return d->mig < 0 ? (p->mig < 0 || F->gpus[d->index].mig_mode) :
+	    p->mig == d->mig;
+}
+
+/* Allocated memory on a handle now, in MiB. */
 static long long
-used_mib(int gpu)
+used_mib(nvmlDevice_t d)
 {
 	const struct fake_tick *t = now_tick();
+	int gpu = d->index;
 	long long sum = 0;
 
-	if (t->mem[gpu] >= 0)
+	if (t->mem[gpu] >= 0 && d->mig < 0)
 		return t->mem[gpu];
 	for (int i = 0; i < t->nprocs[gpu]; i++)
-		if (t->procs[gpu][i].mib > 0)
+		if (t->procs[gpu][i].mib > 0 && proc_on(&t->procs[gpu][i], d))
 			sum += t->procs[gpu][i].mib;
 	return sum;
+}
+
+static long long
+total_mib(nvmlDevice_t d)
+{
+	return d->mig >= 0 ? F->gpus[d->index].mig[d->mig].total_mib :
+	    F->gpus[d->index].total_mib;
 }
 
 nvmlReturn_t
@@ -740,8 +1031,8 @@ nvmlDeviceGetMemoryInfo(nvmlDevice_t d, nvmlMemory_t *m)
 		const struct fake_gpu *g = &F->gpus[gpu];
 
 		/* v1: used counts the driver's reservation too. */
-		m->total = (unsigned long long)g->total_mib << 20;
-		m->used = (unsigned long long)(used_mib(gpu) +
+		m->total = (unsigned long long)total_mib(d) << 20;
+		m->used = (unsigned long long)(used_mib(d) +
 		    g->reserved_mib) << 20;
 		m->free = m->total > m->used ? m->total - m->used : 0;
 	}
@@ -765,9 +1056,9 @@ nvmlDeviceGetMemoryInfo_v2(nvmlDevice_t d, nvmlMemory_v2_t *m)
 	if (rc == NVML_SUCCESS) {
 		const struct fake_gpu *g = &F->gpus[gpu];
 
-		m->total = (unsigned long long)g->total_mib << 20;
+		m->total = (unsigned long long)total_mib(d) << 20;
 		m->reserved = (unsigned long long)g->reserved_mib << 20;
-		m->used = (unsigned long long)used_mib(gpu) << 20;
+		m->used = (unsigned long long)used_mib(d) << 20;
 		m->free = m->total > m->used + m->reserved ?
 		    m->total - m->used - m->reserved : 0;
 	}
@@ -798,7 +1089,8 @@ proc_list(nvmlDevice_t d, unsigned int *n, void *buf, enum call c,
 	}
 	t = now_tick();
 	for (int i = 0; i < t->nprocs[gpu]; i++)
-		if (t->procs[gpu][i].lists & LIST_BIT(c))
+		if ((t->procs[gpu][i].lists & LIST_BIT(c)) &&
+		    proc_on(&t->procs[gpu][i], d))
 			want++;
 	if (buf != NULL && *n > 0 && F->insufficient > 0) {
 		/* As if processes started between the two calls. */
@@ -816,17 +1108,20 @@ proc_list(nvmlDevice_t d, unsigned int *n, void *buf, enum call c,
 			unsigned long long mem = fp->mib < 0 ?
 			    0xFFFFFFFFFFFFFFFFULL :
 			    (unsigned long long)fp->mib << 20;
-			unsigned int none = 0xFFFFFFFFU;
+			/* MIG: the instance's GPU and compute instance. */
+			unsigned int gi = fp->mig < 0 ? 0xFFFFFFFFU :
+			    (unsigned)fp->mig + 1, ci = fp->mig < 0 ?
+			    0xFFFFFFFFU : 0;
 			unsigned long long cc = 0;
 
-			if (!(fp->lists & LIST_BIT(c)))
+			if (!(fp->lists & LIST_BIT(c)) || !proc_on(fp, d))
 				continue;
 			memcpy(p, &fp->pid, 4);
 			memset(p + 4, 0, 4);	/* padding */
 			memcpy(p + 8, &mem, 8);
 			if (entry >= 24) {
-				memcpy(p + 16, &none, 4);
-				memcpy(p + 20, &none, 4);
+				memcpy(p + 16, &gi, 4);
+				memcpy(p + 20, &ci, 4);
 			}
 			if (entry >= 32)
 				memcpy(p + 24, &cc, 8);
@@ -877,5 +1172,311 @@ nvmlDeviceGetRunningProcessDetailList(nvmlDevice_t d, void *list)
 	(void)d;
 	(void)list;
 	return NVML_ERROR_NOT_SUPPORTED;
+}
+#endif
+
+#ifndef FAKE_OLD
+/* ---- samples: the time model of README.md ---- */
+
+static int
+push(unsigned long long ts, unsigned pid, unsigned value)
+{
+	if (F->ngen == F->gen_cap) {
+		size_t ncap = F->gen_cap ? F->gen_cap * 2 : 256;
+		struct gen *ng = realloc(F->gen, ncap * sizeof(*ng));
+
+		if (ng == NULL)
+			return -1;
+		F->gen = ng;
+		F->gen_cap = ncap;
+	}
+	F->gen[F->ngen].ts = ts;
+	F->gen[F->ngen].pid = pid;
+	F->gen[F->ngen].value = value;
+	F->ngen++;
+	return 0;
+}
+
+/* The utilization series of GPU gpu in block t (none: a dry buffer). */
+static struct series
+gpu_series(const struct fake_tick *t, int gpu)
+{
+	struct series s;
+
+	if (t->has_samples[gpu])
+		return t->samples[gpu];
+	memset(&s, 0, sizeof(s));
+	if (t->util[gpu] > 0) {
+		s.val[0] = (unsigned char)t->util[gpu];
+		s.len[0] = DEFAULT_SAMPLES;
+		s.nruns = 1;
+		s.total = DEFAULT_SAMPLES;
+	}
+	return s;
+}
+
+/*
+ * Pushes series s, of periods periods, laid over the last cover percent of
+ * the window (a, b]: period i (from 0) ends at b - w + (i + 1) w / n. Zero
+ * values are left out when skip_zero (NVML lists busy processes only).
+ * Timestamps newer than last only.
+ */
+static int
+lay(const struct series *s, int periods, int cover, long long a, long long b,
+    long long clock_off, unsigned pid, int skip_zero, unsigned long long last)
+{
+	long long w = (b - a) * cover / 100;
+	int i = 0;
+
+	for (int r = 0; r < s->nruns; r++) {
+		int len = s->len[r] ? s->len[r] : periods;
+
+		for (int k = 0; k < len; k++, i++) {
+			unsigned long long ts = (unsigned long long)(b - w +
+			    (long long)(i + 1) * w / (periods ? periods : 1) +
+			    clock_off);
+
+			if ((skip_zero && s->val[r] == 0) || ts <= last)
+				continue;
+			if (push(ts, pid, s->val[r]) != 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+/* GPU samples are on a boot-time-like clock, process samples on the epoch:
+   two clocks, as NVML.md allows, so gua must not compare them. */
+#define GPU_CLOCK_OFF	1000000000LL
+
+/* The samples of GPU gpu at the previous and the current tick, newer than
+   last, into F->gen: those of the GPU, or (procs) of its processes. */
+static int
+generate(int gpu, int procs, unsigned long long last)
+{
+	F->ngen = 0;
+	for (int k = F->now - 1; k <= F->now; k++) {
+		const struct fake_tick *t;
+		struct series s;
+		long long a = k == F->now ? F->t_prev : F->t_pp;
+		long long b = k == F->now ? F->t_cur : F->t_prev;
+		int periods;
+
+		if (k < 0)
+			continue;
+		t = block_at(k);
+		s = gpu_series(t, gpu);
+		periods = s.total ? s.total : DEFAULT_SAMPLES;
+		if (!procs) {
+			if (lay(&s, s.total, t->cover[gpu], a, b, GPU_CLOCK_OFF,
+			    0, 0, last) != 0)
+				return -1;
+			continue;
+		}
+		for (int i = 0; i < t->nprocs[gpu]; i++) {
+			const struct fake_proc *p = &t->procs[gpu][i];
+			int n = p->sm.total ? p->sm.total : periods;
+
+			if (p->mig < 0 && lay(&p->sm, n, t->cover[gpu], a, b,
+			    F->epoch_off, p->pid, 1, last) != 0)
+				return -1;
+		}
+		/* nvtop #110's junk: beyond 100 %, PID 0, a stale time. */
+		if (k == F->now && t->junk[gpu]) {
+			unsigned pid = t->nprocs[gpu] ? t->procs[gpu][0].pid : 1;
+			unsigned long long now = (unsigned long long)(F->t_cur +
+			    F->epoch_off);
+
+			if (push(now, pid, 37100) != 0 ||
+			    push(now, 0, 50) != 0 || push(1, pid, 100) != 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+nvmlReturn_t
+nvmlDeviceGetSamples(nvmlDevice_t d, int type, unsigned long long last,
+    int *vtype, unsigned int *n, nvmlSample_t *samples)
+{
+	nvmlReturn_t rc;
+	int gpu = -1;
+
+	rc = check(d, CALL_SAMPLES, &gpu);
+	if (rc == NVML_SUCCESS && (n == NULL || vtype == NULL))
+		rc = NVML_ERROR_INVALID_ARGUMENT;
+	if (rc == NVML_SUCCESS && (in_mig(d) ||
+	    type != NVML_GPU_UTILIZATION_SAMPLES))
+		rc = NVML_ERROR_NOT_SUPPORTED;
+	if (rc == NVML_SUCCESS && generate(gpu, 0, last) != 0)
+		rc = NVML_ERROR_UNKNOWN;
+	if (rc == NVML_SUCCESS) {
+		*vtype = NVML_VALUE_TYPE_UNSIGNED_INT;
+		if (F->ngen == 0) {
+			*n = 0;
+			rc = NVML_ERROR_NOT_FOUND;
+		} else if (samples == NULL) {
+			*n = (unsigned)F->ngen;
+			if (F->size_query_insufficient)
+				rc = NVML_ERROR_INSUFFICIENT_SIZE;
+		} else if (*n < F->ngen) {
+			*n = (unsigned)F->ngen;
+			rc = NVML_ERROR_INSUFFICIENT_SIZE;
+		} else {
+			for (size_t i = 0; i < F->ngen; i++) {
+				memset(&samples[i], 0, sizeof(samples[i]));
+				samples[i].timeStamp = F->gen[i].ts;
+				samples[i].sampleValue.uiVal = F->gen[i].value;
+			}
+			*n = (unsigned)F->ngen;
+		}
+	}
+	trace("nvmlDeviceGetSamples", gpu, rc);
+	return rc;
+}
+
+/* The common part of both process-utilization calls: *n as NVML sets it. */
+static nvmlReturn_t
+process_samples(nvmlDevice_t d, enum call c, unsigned long long last,
+    int have_buf, unsigned int *n, int *gpu)
+{
+	nvmlReturn_t rc = check(d, c, gpu);
+
+	if (rc == NVML_SUCCESS && in_mig(d))
+		rc = NVML_ERROR_NOT_SUPPORTED;
+	if (rc == NVML_SUCCESS && generate(*gpu, 1, last) != 0)
+		rc = NVML_ERROR_UNKNOWN;
+	if (rc != NVML_SUCCESS)
+		return rc;
+	if (F->ngen == 0) {
+		*n = 0;
+		return NVML_ERROR_NOT_FOUND;
+	}
+	if (!have_buf || *n < F->ngen) {
+		*n = (unsigned)F->ngen;
+		return NVML_ERROR_INSUFFICIENT_SIZE;
+	}
+	*n = (unsigned)F->ngen;
+	return NVML_SUCCESS;
+}
+
+nvmlReturn_t
+nvmlDeviceGetProcessUtilization(nvmlDevice_t d,
+    nvmlProcessUtilizationSample_t *u, unsigned int *n,
+    unsigned long long last)
+{
+	nvmlReturn_t rc;
+	int gpu = -1;
+
+	if (n == NULL)
+		rc = NVML_ERROR_INVALID_ARGUMENT;
+	else
+		rc = process_samples(d, CALL_PUTIL, last, u != NULL, n, &gpu);
+	if (rc == NVML_SUCCESS) {
+		for (size_t i = 0; i < F->ngen; i++) {
+			memset(&u[i], 0, sizeof(u[i]));
+			u[i].pid = F->gen[i].pid;
+			u[i].timeStamp = F->gen[i].ts;
+			u[i].smUtil = F->gen[i].value;
+			u[i].memUtil = F->gen[i].value / 2;
+		}
+	}
+	trace("nvmlDeviceGetProcessUtilization", gpu, rc);
+	return rc;
+}
+
+#ifndef FAKE_NO_V3
+#ifndef FAKE_R535
+/* Drivers 550 and later. */
+nvmlReturn_t
+nvmlDeviceGetProcessesUtilizationInfo(nvmlDevice_t d,
+    nvmlProcessesUtilizationInfo_v1_t *info)
+{
+	nvmlReturn_t rc;
+	int gpu = -1;
+
+	if (info == NULL)
+		rc = NVML_ERROR_INVALID_ARGUMENT;
+	else if (info->version != NVML_PROCESSES_UTILIZATION_INFO_V1)
+		rc = NVML_ERROR_ARGUMENT_VERSION_MISMATCH;
+	else
+		rc = process_samples(d, CALL_PUTIL_INFO,
+		    info->lastSeenTimeStamp, info->procUtilArray != NULL,
+		    &info->processSamplesCount, &gpu);
+	if (rc == NVML_SUCCESS) {
+		nvmlProcessUtilizationInfo_v1_t *u = info->procUtilArray;
+
+		for (size_t i = 0; i < F->ngen; i++) {
+			memset(&u[i], 0, sizeof(u[i]));
+			u[i].timeStamp = F->gen[i].ts;
+			u[i].pid = F->gen[i].pid;
+			u[i].smUtil = F->gen[i].value;
+			u[i].memUtil = F->gen[i].value / 2;
+		}
+	}
+	trace("nvmlDeviceGetProcessesUtilizationInfo", gpu, rc);
+	return rc;
+}
+#endif
+#endif
+
+/* ---- MIG ---- */
+
+nvmlReturn_t
+nvmlDeviceGetMigMode(nvmlDevice_t d, unsigned int *cur, unsigned int *pend)
+{
+	nvmlReturn_t rc;
+	int gpu = -1;
+
+	rc = check(d, CALL_MIG, &gpu);
+	if (rc == NVML_SUCCESS && (cur == NULL || pend == NULL ||
+	    d->mig >= 0))
+		rc = NVML_ERROR_INVALID_ARGUMENT;
+	/* A GPU that cannot do MIG says so. */
+	if (rc == NVML_SUCCESS && !F->gpus[gpu].mig_mode)
+		rc = NVML_ERROR_NOT_SUPPORTED;
+	if (rc == NVML_SUCCESS)
+		*cur = *pend = 1;
+	trace("nvmlDeviceGetMigMode", gpu, rc);
+	return rc;
+}
+
+nvmlReturn_t
+nvmlDeviceGetMaxMigDeviceCount(nvmlDevice_t d, unsigned int *n)
+{
+	nvmlReturn_t rc;
+	int gpu = -1;
+
+	rc = check(d, CALL_MIG, &gpu);
+	if (rc == NVML_SUCCESS && (n == NULL || d->mig >= 0))
+		rc = NVML_ERROR_INVALID_ARGUMENT;
+	if (rc == NVML_SUCCESS && !F->gpus[gpu].mig_mode)
+		rc = NVML_ERROR_NOT_SUPPORTED;
+	if (rc == NVML_SUCCESS)
+		*n = MAX_MIG;
+	trace("nvmlDeviceGetMaxMigDeviceCount", gpu, rc);
+	return rc;
+}
+
+nvmlReturn_t
+nvmlDeviceGetMigDeviceHandleByIndex(nvmlDevice_t d, unsigned int i,
+    nvmlDevice_t *out)
+{
+	nvmlReturn_t rc;
+	int gpu = -1;
+
+	rc = check(d, CALL_MIG, &gpu);
+	if (rc == NVML_SUCCESS && (out == NULL || d->mig >= 0 ||
+	    i >= MAX_MIG))
+		rc = NVML_ERROR_INVALID_ARGUMENT;
+	if (rc == NVML_SUCCESS && !F->gpus[gpu].mig_mode)
+		rc = NVML_ERROR_NOT_SUPPORTED;
+	/* An empty slot. */
+	if (rc == NVML_SUCCESS && !F->gpus[gpu].mig[i].defined)
+		rc = NVML_ERROR_NOT_FOUND;
+	if (rc == NVML_SUCCESS)
+		*out = &mig_handles[gpu][i];
+	trace("nvmlDeviceGetMigDeviceHandleByIndex", gpu, rc);
+	return rc;
 }
 #endif

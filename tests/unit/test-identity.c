@@ -149,6 +149,119 @@ test_cmdline(void)
 }
 
 /* The cache against real processes: this one and a child. */
+#define ID64	"3f2a1b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708"
+#define ID12	"3f2a1b4c5d6e"
+#define UID_	"1f2e3d4c_5b6a_4789_8abc_def012345678"
+#define UIDD	"1f2e3d4c-5b6a-4789-8abc-def012345678"
+
+static void
+test_cgroup(void)
+{
+	static const struct {
+		const char	*in;
+		const char	*container, *pod, *unit, *job;
+	} cases[] = {
+		/* Docker, cgroupfs driver, cgroup v1 */
+		{ "12:pids:/docker/" ID64 "\n11:memory:/docker/" ID64 "\n"
+		  "1:name=systemd:/docker/" ID64 "\n0::/\n",
+		  ID12, "", "", "" },
+		/* Docker, systemd driver, cgroup v2 */
+		{ "0::/system.slice/docker-" ID64 ".scope\n",
+		  ID12, "", "docker-" ID64 ".scope", "" },
+		/* Kubernetes + containerd, systemd driver, v2 */
+		{ "0::/kubepods.slice/kubepods-burstable.slice/"
+		  "kubepods-burstable-pod" UID_ ".slice/cri-containerd-" ID64
+		  ".scope\n",
+		  ID12, UIDD, "cri-containerd-" ID64 ".scope", "" },
+		/* Kubernetes, cgroupfs driver, v1 */
+		{ "4:memory:/kubepods/besteffort/pod" UIDD "/" ID64 "\n",
+		  ID12, UIDD, "", "" },
+		/* a guaranteed pod: no QoS slice */
+		{ "0::/kubepods.slice/kubepods-pod" UID_ ".slice/cri-containerd-"
+		  ID64 ".scope\n", ID12, UIDD, "cri-containerd-" ID64 ".scope",
+		  "" },
+		/* CRI-O; its conmon scope is not the container */
+		{ "0::/kubepods.slice/kubepods-besteffort.slice/"
+		  "kubepods-besteffort-pod" UID_ ".slice/crio-" ID64 ".scope\n",
+		  ID12, UIDD, "crio-" ID64 ".scope", "" },
+		{ "0::/kubepods.slice/kubepods-besteffort.slice/"
+		  "kubepods-besteffort-pod" UID_ ".slice/crio-conmon-" ID64
+		  ".scope\n", "", UIDD, "crio-conmon-" ID64 ".scope", "" },
+		/* containerd's "slice:prefix:id" form under its own service */
+		{ "1:name=systemd:/system.slice/containerd.service/"
+		  "kubepods-besteffort-pod" UID_ ".slice:cri-containerd:" ID64
+		  "\n", ID12, UIDD, "containerd.service", "" },
+		/* Podman, rootless, v2 */
+		{ "0::/user.slice/user-1000.slice/user@1000.service/user.slice/"
+		  "libpod-" ID64 ".scope/container\n",
+		  ID12, "", "libpod-" ID64 ".scope", "" },
+		/* Slurm, v1 and v2 */
+		{ "7:freezer:/slurm/uid_1000/job_4242/step_0/task_0\n"
+		  "1:name=systemd:/system.slice/slurmd.service\n0::/\n",
+		  "", "", "slurmd.service", "job_4242" },
+		{ "0::/system.slice/slurmstepd.scope/job_4242/step_batch/user/"
+		  "task_0\n", "", "", "slurmstepd.scope", "job_4242" },
+		/* systemd units */
+		{ "0::/user.slice/user-1000.slice/session-3.scope\n",
+		  "", "", "session-3.scope", "" },
+		{ "0::/system.slice/jupyterhub.service\n",
+		  "", "", "jupyterhub.service", "" },
+		{ "0::/system.slice/a.service/payload\n", "", "", "a.service",
+		  "" },
+		/* v2 first, then name=systemd, then the rest */
+		{ "0::/\n1:name=systemd:/system.slice/foo.service\n",
+		  "", "", "foo.service", "" },
+		{ "1:name=systemd:/system.slice/a.service\n"
+		  "0::/system.slice/b.service\n", "", "", "b.service", "" },
+		{ "3:cpu:/system.slice/c.service\n"
+		  "1:name=systemd:/system.slice/a.service\n", "", "",
+		  "a.service", "" },
+		/* no newline at the end */
+		{ "0::/system.slice/docker-" ID64 ".scope", ID12, "",
+		  "docker-" ID64 ".scope", "" },
+		/* nothing, or not quite */
+		{ "", "", "", "", "" },
+		{ "0::/\n", "", "", "", "" },
+		{ "no colons here\n", "", "", "", "" },
+		{ ":::\n::\n0::\n", "", "", "", "" },
+		{ "0::/docker/" "3F2A1B4C5D6E7F8091A2B3C4D5E6F708192A3B4C5D6E7F80"
+		  "91A2B3C4D5E6F708\n", "", "", "", "" },
+		{ "0::/docker/" ID64 "0\n", "", "", "", "" },
+		{ "0::/docker/" "3f2a1b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f80"
+		  "91a2b3c4d5e6f70\n", "", "", "", "" },
+		{ "0::/x/job_\n0::/x/job_12a\n0::/x/.service\n0::/x/.scope\n",
+		  "", "", "", "" },
+		/* "pod" outside kubepods, and a pod UID of the wrong size */
+		{ "0::/podman/pod" UIDD "\n", "", "", "", "" },
+		{ "0::/kubepods/pod1234\n", "", "", "", "" },
+		{ "0::/kubepods/burstable/podzzzzzzzz-5b6a-4789-8abc-def012345678"
+		  "\n", "", "", "", "" },
+	};
+	struct identity id;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memset(&id, 'x', sizeof(id));
+		id.user[0] = 'u';
+		identity_parse_cgroup(cases[i].in, strlen(cases[i].in), &id);
+		CHECK_STR(id.container, cases[i].container);
+		CHECK_STR(id.pod, cases[i].pod);
+		CHECK_STR(id.unit, cases[i].unit);
+		CHECK_STR(id.slurm_job, cases[i].job);
+		/* The other fields are not touched. */
+		CHECK(id.user[0] == 'u' && id.comm[0] == 'x');
+	}
+	/* A long unit name that does not fit is left out. */
+	{
+		char buf[512];
+
+		memset(buf, 'a', sizeof(buf));
+		memcpy(buf, "0::/", 4);
+		memcpy(buf + 400, ".service\n", 9);
+		identity_parse_cgroup(buf, 409, &id);
+		CHECK_STR(id.unit, "");
+	}
+}
+
 static void
 test_cache(void)
 {
@@ -205,6 +318,23 @@ test_cache(void)
 	identity_lookup(c, (uint32_t)getpid(), &start2, &id);
 	CHECK_INT(start2, start);
 	CHECK_INT(id.known, 1);
+	/* The cgroup fields are this process's /proc/self/cgroup's. */
+	{
+		struct identity want;
+		char buf[4096];
+		size_t n = 0;
+		FILE *f = fopen("/proc/self/cgroup", "r");
+
+		if (f != NULL) {
+			n = fread(buf, 1, sizeof(buf), f);
+			fclose(f);
+		}
+		identity_parse_cgroup(buf, n, &want);
+		CHECK_STR(id.container, want.container);
+		CHECK_STR(id.pod, want.pod);
+		CHECK_STR(id.unit, want.unit);
+		CHECK_STR(id.slurm_job, want.slurm_job);
+	}
 	identity_cache_sweep(c);
 	identity_cache_sweep(c);
 	CHECK_INT(identity_cache_size(c), 0);
@@ -222,6 +352,7 @@ main(void)
 	test_stat();
 	test_status_loginuid_btime();
 	test_cmdline();
+	test_cgroup();
 	test_cache();
 	HARNESS_DONE();
 }

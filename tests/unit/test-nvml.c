@@ -80,6 +80,18 @@ sample(struct nvml *n, struct tick *t)
 	return nvml_sample(n, t, err, sizeof(err));
 }
 
+/*
+ * A sample a while after the previous one: the fake lays a tick's samples
+ * over the time since the tick before, which must hold distinct
+ * microsecond timestamps.
+ */
+static int
+sample_later(struct nvml *n, struct tick *t)
+{
+	usleep(20000);
+	return sample(n, t);
+}
+
 static const struct tick_proc *
 find_proc(const struct tick_gpu *g, uint32_t pid)
 {
@@ -197,7 +209,7 @@ test_basic(void)
 	CHECK_INT(g->index, 0);
 	CHECK_INT(g->util_pm, 800);
 	CHECK_INT(g->util_max_pct, 80);
-	CHECK_INT(g->util_src, UTIL_SRC_INSTANT);
+	CHECK_INT(g->util_src, UTIL_SRC_SAMPLES);
 	CHECK_INT(g->mem_total_mib, 81920);
 	/* v2: allocated memory, without the 512 MiB reservation */
 	CHECK_INT(g->mem_used_mib, 70001);
@@ -346,6 +358,10 @@ test_old_drivers(void)
 	/* The legacy ABI: 16-byte entries, v1 memory (reservation counted). */
 	if ((n = open_fake("libnvidia-ml-old.so.1")) != NULL) {
 		CHECK(strstr(logbuf, "no nvmlDeviceGetMemoryInfo_v2") != NULL);
+		CHECK(strstr(logbuf, "this NVML has no nvmlDeviceGetSamples: "
+		    "utilization is the instantaneous rate") != NULL);
+		CHECK(strstr(logbuf, "this NVML has no per-process utilization")
+		    != NULL);
 		CHECK_INT(sample(n, &t), 0);
 		CHECK_INT(t.gpus[0].util_pm, 500);
 		CHECK_INT(t.gpus[0].nprocs, 2);
@@ -405,7 +421,8 @@ test_faults(void)
 
 		for (s = logbuf; *s; s++)
 			lines += *s == '\n';
-		CHECK_INT(lines, 5);
+		/* utilization samples and the rate: both go and come back */
+		CHECK_INT(lines, 7);
 	}
 	nvml_close(n);
 
@@ -458,6 +475,312 @@ test_faults(void)
 	tick_free(&t);
 }
 
+/* Lines of the trace file that contain what. */
+static int
+trace_count(const char *path, const char *what)
+{
+	char line[256];
+	int n = 0;
+	FILE *f = fopen(path, "r");
+
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL)
+		n += strstr(line, what) != NULL;
+	fclose(f);
+	return n;
+}
+
+/* Utilization over the whole tick from NVML's buffered samples. */
+static void
+test_samples(void)
+{
+	struct tick t;
+	struct nvml *n;
+	const struct tick_gpu *g;
+
+	memset(&t, 0, sizeof(t));
+	/* Busy 6 periods out of 30 at 100 %, while the point reading is 0:
+	   20 %, max 100. The next tick reads only its own samples. */
+	scenario("gpus 3\n"
+	    "tick 0\n"
+	    "util 0 0\nsamples 0 100*6 0*24\n"
+	    "util 1 0\n"
+	    "util 2 37\nsamples 2\n"
+	    "tick 1\n"
+	    "util 0 100\nsamples 0 0*9 50\n"
+	    "util 1 0\nsamples 1 33 34 35\n"
+	    "util 2 37\n");
+	if ((n = open_fake("libnvidia-ml.so.1")) == NULL)
+		return;
+	CHECK_INT(sample_later(n, &t), 0);
+	g = &t.gpus[0];
+	CHECK_INT(g->util_src, UTIL_SRC_SAMPLES);
+	CHECK_INT(g->util_pm, 200);
+	CHECK_INT(g->util_max_pct, 100);
+	/* An idle GPU's buffer runs dry: 0 %, recorded as such. */
+	CHECK_INT(t.gpus[1].util_src, UTIL_SRC_SAMPLES_EMPTY);
+	CHECK_INT(t.gpus[1].util_pm, 0);
+	CHECK_INT(t.gpus[1].util_max_pct, 0);
+	CHECK_INT(t.gpus[1].util_cover_pm, 0);
+	/* An empty buffer wins over the point reading. */
+	CHECK_INT(t.gpus[2].util_src, UTIL_SRC_SAMPLES_EMPTY);
+	CHECK_INT(t.gpus[2].util_pm, 0);
+	CHECK_INT(sample_later(n, &t), 0);
+	CHECK_INT(t.gpus[0].util_pm, 50);
+	CHECK_INT(t.gpus[0].util_max_pct, 50);
+	/* Exact integer mean, rounded: (33 + 34 + 35) / 3 = 34.0 %. */
+	CHECK_INT(t.gpus[1].util_pm, 340);
+	CHECK_INT(t.gpus[2].util_src, UTIL_SRC_SAMPLES);
+	CHECK_INT(t.gpus[2].util_pm, 370);
+	CHECK_STR(logbuf, "");
+	nvml_close(n);
+
+	/* A driver whose size query answers INSUFFICIENT_SIZE. */
+	scenario("samples_size_query insufficient_size\n"
+	    "tick 0\nsamples 0 10 20 30 41\n");
+	if ((n = open_fake("libnvidia-ml.so.1")) != NULL) {
+		CHECK_INT(sample_later(n, &t), 0);
+		CHECK_INT(t.gpus[0].util_src, UTIL_SRC_SAMPLES);
+		CHECK_INT(t.gpus[0].util_pm, 253);
+		CHECK_INT(t.gpus[0].util_max_pct, 41);
+		nvml_close(n);
+	}
+
+	/* Samples not supported: the instantaneous rate, logged once. */
+	scenario("fault 0 samples NOT_SUPPORTED\n"
+	    "tick 0\nutil 0 0\nsamples 0 100*6 0*24\n");
+	if ((n = open_fake("libnvidia-ml.so.1")) != NULL) {
+		CHECK_INT(sample_later(n, &t), 0);
+		CHECK_INT(sample_later(n, &t), 0);
+		CHECK_INT(t.gpus[0].util_src, UTIL_SRC_INSTANT);
+		CHECK_INT(t.gpus[0].util_pm, 0);
+		CHECK_INT(t.gpus[0].util_cover_pm, -1);
+		CHECK_STR(logbuf, "GPU 0 (GPU-00000000-fake-4000-8000-"
+		    "000000000000): utilization samples: not supported by this "
+		    "GPU or driver (NVML_ERROR_NOT_SUPPORTED); using the "
+		    "instantaneous rate\n");
+		nvml_close(n);
+	}
+	/* A library without nvmlDeviceGetSamples: the rate too. */
+	scenario("tick 0\nutil 0 64\n");
+	if ((n = open_fake("libnvidia-ml-old.so.1")) != NULL) {
+		CHECK_INT(sample_later(n, &t), 0);
+		CHECK_INT(t.gpus[0].util_src, UTIL_SRC_INSTANT);
+		CHECK_INT(t.gpus[0].util_pm, 640);
+		nvml_close(n);
+	}
+
+	/* After a read that failed, the samples left from then are not the
+	   next tick's: only its span's count. */
+	scenario("tick 0\nsamples 0 10*10\n"
+	    "tick 1\nutil 0 50\nsamples 0 100*10\nfault 0 samples UNKNOWN\n"
+	    "tick 2\nsamples 0 30*10\n");
+	if ((n = open_fake("libnvidia-ml.so.1")) != NULL) {
+		CHECK_INT(sample_later(n, &t), 0);
+		CHECK_INT(t.gpus[0].util_pm, 100);
+		CHECK_INT(sample_later(n, &t), 0);
+		CHECK_INT(t.gpus[0].util_src, UTIL_SRC_INSTANT);
+		CHECK_INT(t.gpus[0].util_pm, 500);
+		CHECK_INT(sample_later(n, &t), 0);
+		CHECK_INT(t.gpus[0].util_src, UTIL_SRC_SAMPLES);
+		/* 30 %, give or take the one sample two clocks may admit */
+		CHECK(t.gpus[0].util_pm >= 300 && t.gpus[0].util_pm <= 370);
+		nvml_close(n);
+	}
+
+	/* Coverage: samples over the last half of each tick. */
+	scenario("tick 0\nsamples 0 80*10 cover=50\n");
+	if ((n = open_fake("libnvidia-ml.so.1")) != NULL) {
+		nvml_set_interval(n, 300);
+		for (int i = 0; i < 3; i++) {
+			CHECK_INT(sample_later(n, &t), 0);
+			usleep(300000);
+		}
+		CHECK_INT(t.gpus[0].util_pm, 800);
+		CHECK(t.gpus[0].util_cover_pm >= 300 &&
+		    t.gpus[0].util_cover_pm <= 700);
+		nvml_close(n);
+	}
+	tick_free(&t);
+}
+
+/* Each process's own SM utilization over the tick. */
+static void
+test_process_util(void)
+{
+	struct tick t;
+	struct nvml *n;
+	const struct tick_proc *p;
+	char path[512];
+
+	memset(&t, 0, sizeof(t));
+	snprintf(path, sizeof(path), "%s/trace", dir);
+	/* A trainer at 90 %, a holder at 0 % (no sample at all), a bursty
+	   one; junk samples beside them change nothing. */
+	scenario("tick 0\n"
+	    "util 0 90\nsamples 0 90*30\n"
+	    "proc 0 100 4000 sm=90\n"
+	    "proc 0 101 12288\n"
+	    "proc 0 102 2000 sm=100*6,0*24\n"
+	    "putil_junk 0\n");
+	setenv("FAKE_NVML_TRACE", path, 1);
+	for (int lib = 0; lib < 2; lib++) {
+		unlink(path);
+		n = open_fake(lib ? "libnvidia-ml-r535.so.1" :
+		    "libnvidia-ml.so.1");
+		if (n == NULL)
+			continue;
+		/* As the collector: the first read keeps one interval. */
+		nvml_set_interval(n, 20);
+		for (int i = 0; i < 3; i++) {
+			CHECK_INT(sample_later(n, &t), 0);
+			CHECK((p = find_proc(&t.gpus[0], 100)) != NULL &&
+			    p->util_pm == 900);
+			CHECK((p = find_proc(&t.gpus[0], 101)) != NULL &&
+			    p->util_pm == 0);
+			CHECK((p = find_proc(&t.gpus[0], 102)) != NULL &&
+			    p->util_pm == 200);
+		}
+		CHECK_STR(logbuf, "");
+		nvml_close(n);
+		/* The 550 call where the library has it, else the old one. */
+		CHECK_INT(trace_count(path,
+		    "nvmlDeviceGetProcessesUtilizationInfo 0 0"), lib ? 0 : 3);
+		CHECK_INT(trace_count(path,
+		    "nvmlDeviceGetProcessUtilization 0 0"), lib ? 3 : 0);
+	}
+	unsetenv("FAKE_NVML_TRACE");
+
+	/* The 550 call refusing its version: the old call from then on. */
+	scenario("fault 0 putil_info ARGUMENT_VERSION_MISMATCH\n"
+	    "tick 0\nutil 0 50\nproc 0 100 4000 sm=50\n");
+	if ((n = open_fake("libnvidia-ml.so.1")) != NULL) {
+		CHECK_INT(sample_later(n, &t), 0);
+		CHECK_INT(sample_later(n, &t), 0);
+		CHECK((p = find_proc(&t.gpus[0], 100)) != NULL &&
+		    p->util_pm == 500);
+		CHECK_STR(logbuf, "nvmlDeviceGetProcessesUtilizationInfo: this "
+		    "NVML does not know the structure version passed "
+		    "(NVML_ERROR_ARGUMENT_VERSION_MISMATCH); using "
+		    "nvmlDeviceGetProcessUtilization\n");
+		nvml_close(n);
+	}
+	/* Not supported: unknown, so the card decides; logged once. */
+	scenario("fault 0 putil NOT_SUPPORTED\n"
+	    "tick 0\nutil 0 50\nproc 0 100 4000 sm=50\n");
+	if ((n = open_fake("libnvidia-ml.so.1")) != NULL) {
+		CHECK_INT(sample_later(n, &t), 0);
+		CHECK_INT(sample_later(n, &t), 0);
+		CHECK((p = find_proc(&t.gpus[0], 100)) != NULL &&
+		    p->util_pm == UTIL_UNKNOWN);
+		CHECK(strstr(logbuf, "per-process utilization: not supported")
+		    != NULL && strstr(logbuf, "processes follow their GPU's "
+		    "utilization") != NULL);
+		CHECK(strchr(logbuf, '\n') == logbuf + strlen(logbuf) - 1);
+		nvml_close(n);
+	}
+	/* Without the card's samples the periods come from the process
+	   samples' spacing and the tick's span; the first read cannot tell
+	   them, so its processes follow the card. */
+	scenario("fault 0 samples NOT_SUPPORTED\n"
+	    "tick 0\nutil 0 50\nproc 0 100 4000 sm=60\nproc 0 101 4000\n");
+	if ((n = open_fake("libnvidia-ml.so.1")) != NULL) {
+		CHECK_INT(sample_later(n, &t), 0);
+		CHECK((p = find_proc(&t.gpus[0], 100)) != NULL &&
+		    p->util_pm == UTIL_UNKNOWN);
+		for (int i = 0; i < 2; i++) {
+			usleep(100000);
+			CHECK_INT(sample_later(n, &t), 0);
+			/* 10 periods, give or take one: two clocks' jitter. */
+			CHECK((p = find_proc(&t.gpus[0], 100)) != NULL &&
+			    p->util_pm >= 545 && p->util_pm <= 667);
+			CHECK((p = find_proc(&t.gpus[0], 101)) != NULL &&
+			    p->util_pm == 0);
+		}
+		nvml_close(n);
+	}
+	tick_free(&t);
+}
+
+/* A GPU in MIG mode is recorded as its instances, utilization unknown. */
+static void
+test_mig(void)
+{
+	struct tick t;
+	struct nvml *n;
+	const struct tick_gpu *g;
+	const struct tick_proc *p;
+	char path[512];
+
+	memset(&t, 0, sizeof(t));
+	snprintf(path, sizeof(path), "%s/trace", dir);
+	unlink(path);
+	setenv("FAKE_NVML_TRACE", path, 1);
+	scenario("gpus 2\n"
+	    "gpu 0 uuid=GPU-parent\n"
+	    "mig 0 1 total=19968\n"
+	    "mig 0 4 uuid=MIG-abcd name=Inst total=20000\n"
+	    "lost 0 2\n"
+	    "tick 0\n"
+	    "proc 0 100 3000 mig=1\n"
+	    "proc 0 101 5000 mig=4 sm=50\n"
+	    "proc 0 102 7000 mig=4\n"
+	    "util 1 70\n"
+	    "proc 1 103 100 sm=70\n");
+	if ((n = open_fake("libnvidia-ml.so.1")) == NULL)
+		return;
+	CHECK_INT(sample_later(n, &t), 0);
+	CHECK_INT(t.ngpus, 3);
+	g = &t.gpus[0];
+	CHECK_STR(g->uuid, "MIG-01000000-fake-4000-8000-000000000001");
+	CHECK_STR(g->parent_uuid, "GPU-parent");
+	CHECK_STR(g->name, "Fake GPU MIG 1g.10gb");
+	CHECK_INT(g->index, 0);
+	CHECK_INT(g->util_pm, UTIL_UNKNOWN);
+	CHECK_INT(g->util_src, UTIL_SRC_NONE);
+	CHECK_INT(g->mem_total_mib, 19968);
+	CHECK_INT(g->mem_used_mib, 3000);
+	CHECK_INT(g->nprocs, 1);
+	CHECK((p = find_proc(g, 100)) != NULL && p->mem_mib == 3000 &&
+	    p->util_pm == UTIL_UNKNOWN);
+	g = &t.gpus[1];
+	CHECK_STR(g->uuid, "MIG-abcd");
+	CHECK_STR(g->parent_uuid, "GPU-parent");
+	CHECK_STR(g->name, "Inst");
+	CHECK_INT(g->mem_used_mib, 12000);
+	CHECK_INT(g->nprocs, 2);
+	CHECK((p = find_proc(g, 101)) != NULL && p->util_pm == UTIL_UNKNOWN);
+	g = &t.gpus[2];
+	CHECK_STR(g->parent_uuid, "");
+	CHECK_INT(g->util_pm, 700);
+	CHECK((p = find_proc(g, 103)) != NULL && p->util_pm == 700);
+	CHECK_INT(sample_later(n, &t), 0);
+	CHECK_INT(t.ngpus, 3);
+	CHECK_STR(logbuf, "GPU 0 (GPU-parent): in MIG mode: recording each MIG "
+	    "instance as a GPU (NVML has no utilization for them: their state "
+	    "is unknown)\n");
+	/* No utilization is asked of a MIG instance or its GPU. */
+	CHECK_INT(trace_count(path, "nvmlDeviceGetSamples 0 "), 0);
+	CHECK_INT(trace_count(path, "nvmlDeviceGetUtilizationRates 0 "), 0);
+	CHECK_INT(trace_count(path, "Utilization 0 "), 0);
+	CHECK_INT(trace_count(path, "nvmlDeviceGetSamples 1 0"), 4);
+	/* Lost: its instances are unknown. */
+	CHECK_INT(sample_later(n, &t), 0);
+	CHECK_INT(t.ngpus, 3);
+	CHECK_STR(t.gpus[0].uuid, "MIG-01000000-fake-4000-8000-000000000001");
+	CHECK_INT(t.gpus[0].mem_used_mib, MIB_UNKNOWN);
+	CHECK_INT(t.gpus[0].procs_known, 0);
+	CHECK_STR(t.gpus[1].uuid, "MIG-abcd");
+	CHECK_INT(t.gpus[1].util_pm, UTIL_UNKNOWN);
+	CHECK(strstr(logbuf, "GPU 0 (GPU-parent): the GPU: the GPU has fallen "
+	    "off the bus") != NULL);
+	nvml_close(n);
+	unsetenv("FAKE_NVML_TRACE");
+	unlink(path);
+	tick_free(&t);
+}
+
 int
 main(void)
 {
@@ -479,6 +802,9 @@ main(void)
 	test_entry_sizes();
 	test_old_drivers();
 	test_faults();
+	test_samples();
+	test_process_util();
+	test_mig();
 	snprintf(path, sizeof(path), "%s/scenario", dir);
 	unlink(path);
 	rmdir(dir);

@@ -1,0 +1,357 @@
+#!/bin/sh
+# The truth of the numbers: the real collector against scenarios of the
+# fake NVML whose ground truth is known, and the report's numbers held to
+# it within 1 %. Short intervals stand for long ones: the fake lays each
+# tick's samples over the real time since the tick before (see
+# tests/fake-nvml/README.md), so "busy 6 s out of every 30 s" is "busy 6
+# sampling periods out of 30" of each 100 ms tick.
+. "$(dirname "$0")/lib.sh"
+. "$HERE/collector-lib.sh"
+
+# collect NAME N [options]: a foreground collector at 100 ms playing the
+# scenario until it printed N ticks, then stopped. DB is its database.
+# (A tick late by more than two intervals leaves the rest as a gap and
+# reads only the samples of its capped span: 100 ms keeps a loaded
+# machine from making ticks the scenario did not mean.)
+collect() {
+	_name=$1
+	_n=$2
+	shift 2
+	start _fg "$GUA" daemon --foreground --nvml-library "$FAKE" \
+	    --db "$TMP/$_name.db" --pid-file "$TMP/$_name.pid" \
+	    --interval 100ms "$@" >"$TMP/$_name.out" 2>"$TMP/$_name.err"
+	wait_until printed_or_exited "$TMP/$_name.out" "$_n" "$_fg"
+	kill -TERM "$_fg" 2>/dev/null
+	wait "$_fg"
+	RC=$?
+	DB=$TMP/$_name.db
+}
+printed_or_exited() { lines_at_least "$1" "$2" || gone "$3"; }
+
+# report NAME [options]: the JSON report of everything DB recorded, up to
+# its last tick, in $TMP/NAME.json (the text report in $TMP/NAME.txt).
+report() {
+	_name=$1
+	shift
+	_last=$(ticks_csv "$DB" | tail -1 | cut -d, -f2)
+	GUA_NOW= "$GUA" report --db "$DB" --since 36500d --until "$_last" \
+	    --format json "$@" >"$TMP/$_name.json" 2>"$TMP/$_name.jerr"
+	GUA_NOW= "$GUA" report --db "$DB" --since 36500d --until "$_last" \
+	    --width 60 "$@" >"$TMP/$_name.txt" 2>>"$TMP/$_name.jerr"
+	J=$TMP/$_name.json
+}
+# py FILE EXPR: a Python expression over the JSON report d, printed.
+py() {
+	"$PYTHON" -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+print(eval(sys.argv[2]))' "$1" "$2"
+}
+# expect_near GOT WANT: within 1 % of WANT (exactly, when WANT is 0).
+expect_near() {
+	if "$PYTHON" -c 'import sys
+g, w = float(sys.argv[1]), float(sys.argv[2])
+sys.exit(not (abs(g - w) <= 0.01 * abs(w) + 1e-9))' "$1" "$2" 2>/dev/null
+	then ok; else fail "got $1, want $2 (within 1 %)"; fi
+}
+expect_eq() {
+	if [ "$1" = "$2" ]; then ok; else fail "got '$1', want '$2'"; fi
+}
+expect_text() {
+	if grep -qF -- "$2" "$1"; then ok; else
+		fail "$(basename "$1") lacks '$2'"; fi
+}
+# ms STATE GPU: the recorded time of GPU (index) in STATE, in seconds,
+# summed over the raw rows: the ground truth of the spans.
+spans() {
+	ticks_csv "$DB" | awk -F, -v g="$2" -v s="$1" \
+	    '$4 == g && (s == "all" || $8 == s) { ms += $3 }
+	    END { printf "%.3f\n", ms / 1000 }'
+}
+
+if [ -z "$PYTHON" ]; then
+	t "python3 for the report's numbers"
+	fail "python3 is needed (.ci/run installs it)"
+	finish_collector
+	exit
+fi
+
+start HOLD sleep 1000
+start TRAIN sleep 1001
+start BURST sleep 1002
+U=$(user_of "$HOLD")
+
+# ---- bursty: a GPU busy 6 s out of every 30 s at 100 % while a process
+# holds memory: 20 % utilization, so active, never idle-held. The point
+# reading happens to fall in the idle part at every tick but one.
+scenario <<EOF
+tick 0
+util 0 0
+samples 0 100*6 0*24
+proc 0 $BURST 8000 sm=100*6,0*24
+tick 1
+util 0 100
+samples 0 0*12 100*6 0*12
+proc 0 $BURST 8000 sm=0*12,100*6,0*12
+tick 2
+util 0 0
+samples 0 0*24 100*6
+proc 0 $BURST 8000 sm=0*24,100*6
+EOF
+collect bursty 20
+report bursty
+t "bursty: every tick from the samples, and active"
+expect_ticks "$DB" '$7 != "samples" { n++ } END { print n + 0 }' 0
+expect_eq "$(py "$J" 'd["totals"]["active_ratio"]')" 1.0
+expect_near "$(py "$J" 'd["totals"]["idle_held_gpu_hours"]')" 0
+t "bursty: 20 % utilization, the maximum 100 %"
+expect_near "$(py "$J" 'd["gpus"][0]["mean_utilization_percent"]')" 20
+expect_ticks "$DB" '$6 != "20.0" { n++ } END { print n + 0 }' 0
+t "bursty: each tick's busiest sample, and how much of it they cover"
+expect_ticks "$DB" '$12 != "100" { n++ } END { print n + 0 }' 0
+expect_ticks "$DB" 'NR > 1 && !($13 + 0 > 0) { n++ } END { print n + 0 }' 0
+t "bursty: the process's own utilization is 20 %: never idle-held"
+expect_near "$(py "$J" 'd["sessions"][0]["idle_held_seconds"]')" 0
+expect_ticks "$DB" '$11 !~ /\/active/ { n++ } END { print n + 0 }' 0
+t "bursty: its GPU-hours are the recorded spans"
+expect_near "$(py "$J" 'd["identities"][0]["gpu_hours"] * 3600')" \
+    "$(spans all 0)"
+
+# The same GPU read by the instantaneous rate alone: the unlucky points
+# make idle-held ticks out of a GPU busy a fifth of the time.
+sed -i '1i fault 0 samples NOT_SUPPORTED' "$FAKE_NVML_SCENARIO"
+collect instant 20
+report instant
+N=$(ticks_csv "$DB" | wc -l)
+t "bursty, point readings only: all but one tick idle-held"
+expect_ticks "$DB" '$7 == "instant" { n++ } END { print n + 0 }' "$N"
+expect_ticks "$DB" '$13 != "\r" { n++ } END { print n + 0 }' 0
+expect_ticks "$DB" '$8 == "idle_held" { n++ } END { print n + 0 }' \
+    $((N - 1))
+expect_near "$(py "$J" 'd["totals"]["idle_held_gpu_hours"] * 3600')" \
+    "$(spans idle_held 0)"
+if [ "$(py "$J" 'd["totals"]["idle_held_ratio"] > 0.8')" = True ]; then ok
+else fail "idle-held share $(py "$J" 'd["totals"]["idle_held_ratio"]')"; fi
+
+# ---- a shared card: a trainer at 90 %, a notebook holding 12 GiB at
+# 0 %. The card is active; the notebook's hours are idle-held.
+scenario <<EOF
+tick 0
+util 0 90
+samples 0 90*30
+proc 0 $TRAIN 30000 sm=90
+proc 0 $HOLD 12288
+EOF
+collect shared 20
+report shared
+T=$(spans all 0)
+t "shared: the card is active throughout, at 90 %"
+expect_eq "$(py "$J" 'd["gpus"][0]["active_ratio"]')" 1.0
+expect_near "$(py "$J" 'd["gpus"][0]["mean_utilization_percent"]')" 90
+t "shared: the notebook's time is idle-held, the trainer's is not"
+expect_near "$(py "$J" '[s["idle_held_seconds"] for s in d["sessions"]
+    if s["pid"] == '"$HOLD"'][0]')" "$T"
+expect_near "$(py "$J" '[s["idle_held_seconds"] for s in d["sessions"]
+    if s["pid"] == '"$TRAIN"'][0]')" 0
+expect_near "$(py "$J" '[s["idle_held_gib_hours"] for s in d["sessions"]
+    if s["pid"] == '"$HOLD"'][0]')" \
+    "$(awk -v t="$T" 'BEGIN { print 12 * t / 3600 }')"
+t "shared: §4, the user's hours: half of them idle-held, 12 GiB of them"
+expect_near "$(py "$J" 'd["identities"][0]["gpu_hours"] * 3600')" \
+    "$(awk -v t="$T" 'BEGIN { print 2 * t }')"
+expect_near "$(py "$J" 'd["identities"][0]["idle_held_gpu_hours"] * 3600')" \
+    "$T"
+expect_near "$(py "$J" 'd["identities"][0]["idle_held_ratio"]')" 0.5
+expect_near "$(py "$J" 'd["identities"][0]["idle_held_gib_hours"]')" \
+    "$(awk -v t="$T" 'BEGIN { print 12 * t / 3600 }')"
+t "shared: the text report says the same"
+expect_text "$TMP/shared.txt" "GPU-0     active 100.0%  idle-held   0.0%"
+expect_text "$TMP/shared.txt" "$(printf '%6u  sleep            GPU-0      12288' "$HOLD")"
+expect_text "$TMP/shared.txt" " 50.0% "
+if grep -qF "$(printf '%6u  sleep' "$TRAIN")" "$TMP/shared.txt"; then
+	fail "the trainer is in §6"; else ok; fi
+
+# ---- a process holding memory with no per-process sample at all (NVML
+# lists busy processes only): idle-held, though its card is busy.
+scenario <<EOF
+tick 0
+util 0 50
+samples 0 50*10
+proc 0 $HOLD 4000
+EOF
+collect nosample 12
+report nosample
+t "no sample at all: idle-held beside an active card"
+expect_eq "$(py "$J" 'd["gpus"][0]["active_ratio"]')" 1.0
+expect_near "$(py "$J" 'd["sessions"][0]["idle_held_seconds"]')" \
+    "$(spans all 0)"
+expect_ticks "$DB" '$11 !~ /\/idle_held/ { n++ } END { print n + 0 }' 0
+# Where NVML cannot tell (unsupported), the card decides: active.
+sed -i '1i fault 0 putil NOT_SUPPORTED' "$FAKE_NVML_SCENARIO"
+collect nosupport 12
+report nosupport
+t "per-process utilization not supported: the card decides"
+expect_near "$(py "$J" 'd["sessions"][0]["idle_held_seconds"]')" 0
+expect_count "$TMP/nosupport.err" "per-process utilization: not supported" 1
+
+# ---- the collector stopped in the middle of the window: a gap, not
+# idle. An idle-held GPU, recorded, stopped for 3 s, recorded again.
+scenario <<EOF
+tick 0
+util 0 0
+proc 0 $HOLD 4000
+EOF
+collect gap 10
+sleep 3
+collect gap 10 --append
+report gap
+SUM=$(spans all 0)
+WIN=$(py "$J" 'd["window"]["duration_seconds"]')
+t "a gap: coverage is the recorded time over the window"
+expect_near "$(py "$J" 'd["coverage_ratio"]')" \
+    "$(awk -v s="$SUM" -v w="$WIN" 'BEGIN { print s / w }')"
+t "a gap: at least the 3 s the collector was stopped is not observed"
+if awk -v s="$SUM" -v w="$WIN" 'BEGIN { exit !(w - s >= 2.9) }'; then ok
+else fail "window $WIN s, observed $SUM s"; fi
+t "a gap: no idle time was added: idle-held is the recorded spans"
+expect_near "$(py "$J" 'd["totals"]["idle_held_gpu_hours"] * 3600')" "$SUM"
+expect_near "$(py "$J" 'd["sessions"][0]["idle_held_seconds"]')" "$SUM"
+t "a gap: §1 states the coverage"
+expect_text "$TMP/gap.txt" "coverage "
+expect_text "$TMP/gap.txt" "of GPU time not observed"
+
+# ---- MIG: a GPU with two instances beside a plain GPU. The instances'
+# memory and processes are recorded, their state unknown: not idle.
+scenario <<EOF
+gpus 2
+gpu 0 uuid=GPU-a100aaaa-0000-4000-8000-000000000000 name=A100
+mig 0 1 total=19968
+mig 0 4 total=39936
+tick 0
+proc 0 $HOLD 3000 mig=1
+proc 0 $TRAIN 5000 mig=4
+util 1 50
+samples 1 50*10
+proc 1 $BURST 2000 sm=50
+EOF
+collect mig 12
+report mig
+t "MIG: two instances of GPU 0, and GPU 1"
+expect_eq "$(py "$J" '[g["label"] for g in d["gpus"]]')" \
+    "['GPU-0/MIG-0100', 'GPU-0/MIG-0400', 'GPU-1']"
+expect_eq "$(py "$J" '[g["parent_uuid"] for g in d["gpus"]]')" \
+    "['GPU-a100aaaa-0000-4000-8000-000000000000', 'GPU-a100aaaa-0000-4000-8000-000000000000', None]"
+expect_eq "$(py "$J" '[g["memory_total_mib"] for g in d["gpus"]]')" \
+    "[19968, 39936, 81920]"
+t "MIG: the instances are unknown throughout, never idle"
+expect_eq "$(py "$J" '[g["samples"] for g in d["gpus"][:2]]')" "[0, 0]"
+expect_near "$(py "$J" 'd["totals"]["idle_held_gpu_hours"]')" 0
+expect_near "$(py "$J" 'sum(s["idle_held_seconds"] for s in d["sessions"])')" 0
+expect_ticks "$DB" '$5 ~ /^MIG-/ && $8 != "unknown" { n++ } END { print n + 0 }' 0
+t "MIG: their processes and memory are recorded"
+expect_ticks "$DB" "$(peak_of "$HOLD")" 3000
+expect_ticks "$DB" "$(peak_of "$TRAIN")" 5000
+t "MIG: coverage is GPU 1's time over three GPUs"
+expect_near "$(py "$J" 'd["coverage_ratio"]')" \
+    "$(awk -v s="$(spans all 1)" -v w="$(py "$J" 'd["window"]["duration_seconds"]')" \
+    'BEGIN { print s / (3 * w) }')"
+t "MIG: the text report labels them and says unknown"
+expect_text "$TMP/mig.txt" "GPU-0/MIG-0100  active   0.0%  idle-held   0.0%  truly-idle   0.0%  unknown throughout"
+expect_text "$TMP/mig.txt" "GPU-1           active 100.0%"
+t "MIG: --gpu takes the label's UUID part"
+GUA_NOW= gua report --db "$DB" --since 36500d --gpu MIG-0400 --format json
+expect_rc 0
+expect_out '"label": "GPU-0/MIG-0400"'
+expect_count "$TMP/mig.err" "in MIG mode: recording each MIG instance" 1
+
+# ---- PID reuse: the same PID, another start time, is another process:
+# two sessions. As root the next PID can be chosen (ns_last_pid).
+t "PID reuse: two processes under one PID are two sessions"
+if [ "$(id -u)" -ne 0 ] || ! [ -w /proc/sys/kernel/ns_last_pid ]; then
+	skip "needs root and a writable /proc/sys/kernel/ns_last_pid"
+else
+	start FIRST sleep 1003
+	P=$FIRST
+	scenario <<EOF
+tick 0
+util 0 0
+proc 0 $P 6000
+EOF
+	start _fg "$GUA" daemon --foreground --nvml-library "$FAKE" \
+	    --db "$TMP/reuse.db" --pid-file "$TMP/reuse.pid" \
+	    --interval 100ms >"$TMP/reuse.out" 2>"$TMP/reuse.err"
+	COL=$_fg
+	wait_until lines_at_least "$TMP/reuse.out" 5
+	# Between two ticks: the collector paused, the first process gone
+	# and another started under its PID.
+	kill -STOP "$COL"
+	kill -9 "$FIRST"
+	wait "$FIRST" 2>/dev/null
+	SECOND=""
+	for try in 1 2 3 4 5 6 7 8 9 10; do
+		echo $((P - 1)) >/proc/sys/kernel/ns_last_pid 2>/dev/null
+		start S sleep 1004
+		if [ "$S" = "$P" ]; then SECOND=$S; break; fi
+		kill -9 "$S"
+		wait "$S" 2>/dev/null
+	done
+	kill -CONT "$COL"
+	B=$(wc -l <"$TMP/reuse.out")
+	wait_until lines_at_least "$TMP/reuse.out" $((B + 5))
+	kill -TERM "$COL"
+	wait "$COL"
+	DB=$TMP/reuse.db
+	if [ -z "$SECOND" ]; then
+		skip "another process took PID $P each time"
+	else
+		report reuse
+		expect_eq "$(py "$J" 'len([s for s in d["sessions"] if s["pid"] == '"$P"'])')" 2
+		expect_eq "$(py "$J" 'len(set(s["process_start"] for s in d["sessions"]))')" 2
+		t "PID reuse: the first is no longer alive, the second is"
+		expect_eq "$(py "$J" 'sorted(s["alive"] for s in d["sessions"])')" \
+		    "[False, True]"
+		t "PID reuse: their idle-held time adds up to the recorded spans"
+		expect_near "$(py "$J" 'sum(s["idle_held_seconds"] for s in d["sessions"])')" \
+		    "$(spans all 0)"
+		t "PID reuse: §6 lists both"
+		expect_eq "$(grep -c "$(printf '%6u  sleep' "$P")" "$TMP/reuse.txt")" 2
+	fi
+fi
+
+# ---- identity from the process's cgroup: a process moved into a cgroup
+# named as a container runtime, Kubernetes, Slurm and systemd name theirs.
+t "identity from /proc/PID/cgroup: container, pod, unit, Slurm job"
+ID64=3f2a1b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708
+POD=1f2e3d4c_5b6a_4789_8abc_def012345678
+CG=""
+V2=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/self/mounts)
+if [ "$(id -u)" -eq 0 ] && [ -n "$V2" ] && [ -w "$V2" ]; then
+	CG=$V2/gua-test.$$/kubepods-burstable-pod$POD.slice/job_4242/docker-$ID64.scope
+	mkdir -p "$CG" 2>/dev/null || CG=""
+fi
+start BOXED sleep 1005
+if [ -n "$CG" ] && echo "$BOXED" >"$CG/cgroup.procs" 2>/dev/null; then
+	scenario <<EOF
+tick 0
+util 0 0
+proc 0 $BOXED 7000
+EOF
+	collect cgroup 6
+	report cgroup
+	expect_eq "$(py "$J" '[(s["container"], s["pod"], s["unit"], s["slurm_job"]) for s in d["sessions"]]')" \
+	    "[('3f2a1b4c5d6e', '1f2e3d4c-5b6a-4789-8abc-def012345678', 'docker-$ID64.scope', 'job_4242')]"
+	expect_eq "$(py "$J" '[(i["container"], i["slurm_job"]) for i in d["identities"]]')" \
+	    "[('3f2a1b4c5d6e', 'job_4242')]"
+	t "identity from the cgroup: beside the user in §4 and §6"
+	expect_text "$TMP/cgroup.txt" "$U (pod 1f2e3d4c…)"
+	GUA_NOW= gua report --db "$DB" --since 36500d --format csv --table sessions
+	expect_out "3f2a1b4c5d6e,1f2e3d4c-5b6a-4789-8abc-def012345678,docker-$ID64.scope,job_4242"
+	kill -9 "$BOXED"
+	wait "$BOXED" 2>/dev/null
+	rmdir "$CG" "${CG%/*}" "${CG%/*/*}" "$V2/gua-test.$$" 2>/dev/null
+else
+	[ -n "$CG" ] && rmdir "$CG" "${CG%/*}" "${CG%/*/*}" "$V2/gua-test.$$" \
+	    2>/dev/null
+	skip "needs root and a writable cgroup2 hierarchy"
+fi
+
+finish_collector
