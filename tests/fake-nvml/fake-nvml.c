@@ -90,8 +90,8 @@ nvmlReturn_t nvmlDeviceGetRunningProcessDetailList(nvmlDevice_t, void *);
 
 /* ---- the scenario ---- */
 
-#define MAX_GPUS	16
-#define MAX_PROCS	64
+#define MAX_GPUS	64
+#define MAX_PROCS	4096	/* per GPU per tick, allocated as needed */
 #define MAX_SAMPLES	64
 #define MAX_FAULTS	32
 #define MAX_TICKS	100000
@@ -125,8 +125,9 @@ struct fake_tick {
 	long long	 mem[MAX_GPUS];	/* -1: sum of the processes */
 	int		 samples[MAX_GPUS][MAX_SAMPLES];
 	int		 nsamples[MAX_GPUS];
-	struct fake_proc procs[MAX_GPUS][MAX_PROCS];
+	struct fake_proc *procs[MAX_GPUS];	/* nprocs of procs_cap */
 	int		 nprocs[MAX_GPUS];
+	int		 procs_cap[MAX_GPUS];
 	struct fake_fault faults[MAX_FAULTS];
 	int		 nfaults;
 };
@@ -150,6 +151,7 @@ struct fake {
 	int		 nfaults;
 	struct fake_tick *ticks;		/* last_tick + 1 of them */
 	int		 last_tick;		/* highest defined */
+	int		 loop;		/* after the last tick, play again */
 	/* the clock */
 	int		 now;		/* scenario tick being played */
 	int		 sampled;	/* a sampling call since the last advance */
@@ -276,6 +278,16 @@ parse_proc(char **tok, int ntok, struct fake_tick *t)
 		return -1;
 	if (t->nprocs[gpu] == MAX_PROCS)
 		return -1;
+	if (t->nprocs[gpu] == t->procs_cap[gpu]) {
+		int ncap = t->procs_cap[gpu] ? t->procs_cap[gpu] * 2 : 8;
+		struct fake_proc *np = realloc(t->procs[gpu],
+		    (size_t)ncap * sizeof(*np));
+
+		if (np == NULL)
+			return -1;
+		t->procs[gpu] = np;
+		t->procs_cap[gpu] = ncap;
+	}
 	p = &t->procs[gpu][t->nprocs[gpu]++];
 	p->pid = (unsigned)pid;
 	p->mib = mib;
@@ -387,6 +399,8 @@ load(const char *path)
 				BAD();
 			cur = &F->ticks[last];
 			cur->defined = 1;
+		} else if (strcmp(tok[0], "loop") == 0 && ntok == 1) {
+			F->loop = 1;
 		} else if (strcmp(tok[0], "driver") == 0 && ntok == 2) {
 			snprintf(F->driver, sizeof(F->driver), "%s", tok[1]);
 		} else if (strcmp(tok[0], "init_error") == 0 && ntok == 2) {
@@ -475,6 +489,9 @@ now_tick(void)
 {
 	int k = F->now > F->last_tick ? F->last_tick : F->now;
 
+	if (F->loop)
+		k = F->now % (F->last_tick + 1);
+
 	while (k > 0 && !F->ticks[k].defined)
 		k--;
 	return &F->ticks[k];
@@ -515,6 +532,9 @@ release(void)
 {
 	if (F->trace != NULL)
 		fclose(F->trace);
+	for (int k = 0; F->ticks != NULL && k <= F->last_tick; k++)
+		for (int g = 0; g < MAX_GPUS; g++)
+			free(F->ticks[k].procs[g]);
 	free(F->ticks);
 	free(F);
 	F = NULL;
