@@ -262,6 +262,10 @@ check_append(const char *db, char *err, size_t errlen)
 
 	if (store_open_read(&st, db, err, errlen) != 0)
 		return -1;
+	if (store_check_writable(db, err, errlen) != 0) {
+		store_close(st);
+		return -1;
+	}
 	util_hostname(host, sizeof(host));
 	if (strcmp(store_meta(st)->hostname, host) != 0) {
 		util_err(err, errlen, "%s: recorded on host '%s', not on this "

@@ -256,8 +256,14 @@ path_uri(const char *path, const char *query)
 	return u;
 }
 
-/* The files SQLite opens beside a database in WAL mode. */
-static const char *const wal_sidecars[] = { "-wal", "-shm" };
+/*
+ * The files SQLite may open beside a database: its WAL and the WAL's
+ * shared-memory index, and a rollback journal, which it checks for (and
+ * would roll back) even before it finds the WAL.
+ */
+#define SIDECARS	3
+#define SIDE_JOURNAL	2
+static const char *const sidecars[SIDECARS] = { "-wal", "-shm", "-journal" };
 
 static int
 sidecar_exists(const char *path, const char *suffix)
@@ -272,12 +278,12 @@ sidecar_exists(const char *path, const char *suffix)
 }
 
 /*
- * Checks what SQLite would open beside a database before a reader joins
- * its WAL. SQLite refuses a symbolic link there but follows a hard link,
- * and a reader writes to -shm: a -shm planted as a link to another file
- * would be overwritten. So each sidecar present must be a regular file
- * with one link, owned by the database's owner. SQLite names them after
- * the database's real path.
+ * Checks what SQLite would open beside a database before a reader opens
+ * it. SQLite refuses a symbolic link there but follows a hard link, a
+ * reader writes to -shm, and a FIFO would hang it: a -shm planted as a
+ * link to another file would be overwritten. So each one present must be
+ * a regular file with one link, owned by the database's owner. SQLite
+ * names them after the database's real path.
  */
 int
 store_check_sidecars(const char *path, char *err, size_t errlen)
@@ -287,8 +293,8 @@ store_check_sidecars(const char *path, char *err, size_t errlen)
 
 	if (realpath(path, real) == NULL || stat(real, &db) != 0)
 		return util_err(err, errlen, "%s: %s", path, strerror(errno));
-	for (size_t i = 0; i < ARRAY_LEN(wal_sidecars); i++) {
-		snprintf(side, sizeof(side), "%s%s", real, wal_sidecars[i]);
+	for (size_t i = 0; i < SIDECARS; i++) {
+		snprintf(side, sizeof(side), "%s%s", real, sidecars[i]);
 		if (lstat(side, &st) != 0) {
 			if (errno == ENOENT)
 				continue;
@@ -308,25 +314,28 @@ store_check_sidecars(const char *path, char *err, size_t errlen)
 }
 
 /*
- * Makes the -wal and -shm beside a database the writer's own before
- * SQLite opens them: created here (exclusively, no link followed, with
- * the database's mode) when absent, else checked to be this user's
- * regular files with one link. SQLite then never creates them through a
- * name another user planted. made[i] is set for each one created here.
+ * Makes the files beside a database the writer's own before SQLite
+ * opens them: created here (exclusively, no link followed, with the
+ * database's mode) when absent, else checked to be this user's regular
+ * files with one link. SQLite then never opens a name another user
+ * planted. made[i] is set for each one created here; an empty -journal
+ * made here goes once the database is open (unclaim_journal).
  */
 static int
-claim_sidecars(const char *path, mode_t mode, int made[2], char *err,
-    size_t errlen)
+claim_sidecars(const char *path, mode_t mode, int made[SIDECARS],
+    char *err, size_t errlen)
 {
 	char side[PATH_MAX + 16];
 	int fd;
 
-	for (size_t i = 0; i < ARRAY_LEN(wal_sidecars); i++) {
+	for (size_t i = 0; i < SIDECARS; i++)
 		made[i] = 0;
+	for (size_t i = 0; i < SIDECARS; i++) {
 		if ((size_t)snprintf(side, sizeof(side), "%s%s", path,
-		    wal_sidecars[i]) >= sizeof(side))
+		    sidecars[i]) >= sizeof(side))
 			return util_err(err, errlen, "%s: path too long", path);
-		fd = util_open_own(side, O_RDWR, 0600, &made[i], err, errlen);
+		fd = util_open_own(side, O_RDONLY, 0600, &made[i], err,
+		    errlen);
 		if (fd < 0)
 			return -1;
 		if (made[i])
@@ -336,18 +345,35 @@ claim_sidecars(const char *path, mode_t mode, int made[2], char *err,
 	return 0;
 }
 
-/* Removes the sidecars claim_sidecars created, if SQLite left them. */
+/* Removes the files claim_sidecars created, if SQLite left them. */
 static void
-unclaim_sidecars(const char *path, const int made[2])
+unclaim_sidecars(const char *path, const int made[SIDECARS])
 {
 	char side[PATH_MAX + 16];
 
-	for (size_t i = 0; i < ARRAY_LEN(wal_sidecars); i++) {
+	for (size_t i = 0; i < SIDECARS; i++) {
 		if (!made[i])
 			continue;
-		snprintf(side, sizeof(side), "%s%s", path, wal_sidecars[i]);
+		snprintf(side, sizeof(side), "%s%s", path, sidecars[i]);
 		unlink(side);
 	}
+}
+
+/*
+ * Once SQLite has the database open in WAL mode it never looks for a
+ * journal again: the empty one claimed for the opening can go.
+ */
+static void
+unclaim_journal(const char *path, const int made[SIDECARS])
+{
+	char side[PATH_MAX + 16];
+	struct stat st;
+
+	if (!made[SIDE_JOURNAL])
+		return;
+	snprintf(side, sizeof(side), "%s%s", path, sidecars[SIDE_JOURNAL]);
+	if (lstat(side, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0)
+		unlink(side);
 }
 
 int
@@ -558,7 +584,7 @@ build_new(const char *tmp, const struct store_meta *meta, mode_t mode,
 {
 	struct store *s;
 	char sql[128];
-	int made[2] = { 0, 0 }, rc = -1;
+	int made[SIDECARS], rc = -1;
 
 	if (claim_sidecars(tmp, mode, made, err, errlen) != 0) {
 		unclaim_sidecars(tmp, made);
@@ -747,12 +773,32 @@ check_writable(int fd, const char *path, struct stat *st, char *err,
 }
 
 int
+store_check_writable(const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+	int fd, rc;
+
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK |
+	    O_NOCTTY);
+	if (fd < 0) {
+		if (errno == ELOOP)
+			return util_err(err, errlen, "%s: is a symbolic link; "
+			    "refusing to write through it", path);
+		return util_err(err, errlen, "%s: %s", path, strerror(errno));
+	}
+	rc = check_writable(fd, path, &st, err, errlen) != 0 ||
+	    check_header(fd, path, err, errlen) != 0 ? -1 : 0;
+	close(fd);
+	return rc;
+}
+
+int
 store_open_append(struct store **out, const char *path, char *err,
     size_t errlen)
 {
 	struct store *s;
 	struct stat st;
-	int fd, made[2] = { 0, 0 };
+	int fd, made[SIDECARS];
 
 	*out = NULL;
 	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK |
@@ -789,6 +835,7 @@ store_open_append(struct store **out, const char *path, char *err,
 	if (verify_schema(s, err, errlen) != 0 ||
 	    writer_pragmas(s, err, errlen) != 0)
 		goto fail;
+	unclaim_journal(path, made);
 	*out = s;
 	return 0;
 fail:
@@ -912,6 +959,11 @@ store_backup(struct store *s, const char *out, char *err, size_t errlen)
 	sqlite3_backup *b;
 	int fd, rc;
 
+	/* Files beside a new OUT are not ours: SQLite would remove them. */
+	for (size_t i = 0; i < SIDECARS; i++)
+		if (sidecar_exists(out, sidecars[i]))
+			return util_err(err, errlen, "%s%s: already exists",
+			    out, sidecars[i]);
 	fd = open(out, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 	    0640);
 	if (fd < 0) {

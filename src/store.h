@@ -142,6 +142,12 @@ const char *store_path(const struct store *);
  * database this gua can read. Used before opening and by doctor.
  */
 int	store_check_file(const char *path, char *err, size_t errlen);
+/*
+ * Checks, changing nothing, that a writer (--append) would write path:
+ * a gua database that is this user's own regular file with one link and
+ * write permission for its owner.
+ */
+int	store_check_writable(const char *path, char *err, size_t errlen);
 
 /* Records the start of a collector run and makes it the current one. */
 int	store_begin_run(struct store *, int64_t started_ms, int64_t interval_ms,
