@@ -74,7 +74,7 @@ BENCH_WRITES	:= bench/gua-bench-gen.c bench/workload.c bench/workload.h \
 BENCH_DBS	:= $(BENCH_DIR)/lab12.db $(BENCH_DIR)/year8.db \
 		   $(BENCH_DIR)/lab12-old.db
 
-.PHONY: all check demo bench fuzz install uninstall clean
+.PHONY: all check torture demo bench fuzz install uninstall clean
 
 all: $(GUA)
 
@@ -144,6 +144,12 @@ demo: $(GUA)
 check: $(GUA) $(UNIT_BIN) $(FAKE_LIBS)
 	@GUA=$(abspath $(GUA)) FAKE_NVML=$(abspath $(FAKE_DIR)) \
 	    tests/run.sh $(UNIT_BIN)
+
+# The long tests (minutes): 100 kill -9 of the collector, 100000 ticks of
+# soak, the collector under valgrind. Run by .ci/run, not by make check.
+torture: $(GUA) $(FAKE_LIBS)
+	@GUA=$(abspath $(GUA)) FAKE_NVML=$(abspath $(FAKE_DIR)) \
+	    TEST_DIR=tests/torture tests/run.sh
 
 # libFuzzer targets (clang): each runs a fixed number of iterations from the
 # corpus in tests/fuzz/corpus/NAME; new inputs go to a scratch directory.
