@@ -423,7 +423,12 @@ written(struct collector *co)
 		if (co->a->foreground)
 			print_tick(co, pending(co, i));
 	}
-	co->pend_first = (co->pend_first + co->npend) % PENDING_MAX;
+	/* The ring is empty: its first slot serves the next tick, so one
+	   tick's memory is reused, and what a burst took is released. */
+	if (co->npend > 1 || co->pend_first != 0)
+		for (size_t i = 1; i < PENDING_MAX; i++)
+			tick_free(&co->pend[i]);
+	co->pend_first = 0;
 	co->npend = 0;
 }
 
