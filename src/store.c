@@ -361,18 +361,18 @@ unclaim_sidecars(const char *path, const int made[SIDECARS])
 
 /*
  * Once SQLite has the database open in WAL mode it never looks for a
- * journal again: the empty one claimed for the opening can go.
+ * journal again: the empty one claimed for the opening can go, and so can
+ * one a writer killed while opening left behind.
  */
 static void
-unclaim_journal(const char *path, const int made[SIDECARS])
+unclaim_journal(const char *path)
 {
 	char side[PATH_MAX + 16];
 	struct stat st;
 
-	if (!made[SIDE_JOURNAL])
-		return;
 	snprintf(side, sizeof(side), "%s%s", path, sidecars[SIDE_JOURNAL]);
-	if (lstat(side, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0)
+	if (lstat(side, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0 &&
+	    st.st_uid == geteuid())
 		unlink(side);
 }
 
@@ -835,7 +835,7 @@ store_open_append(struct store **out, const char *path, char *err,
 	if (verify_schema(s, err, errlen) != 0 ||
 	    writer_pragmas(s, err, errlen) != 0)
 		goto fail;
-	unclaim_journal(path, made);
+	unclaim_journal(path);
 	*out = s;
 	return 0;
 fail:
