@@ -74,7 +74,7 @@ BENCH_WRITES	:= bench/gua-bench-gen.c bench/workload.c bench/workload.h \
 BENCH_DBS	:= $(BENCH_DIR)/lab12.db $(BENCH_DIR)/year8.db \
 		   $(BENCH_DIR)/lab12-old.db
 
-.PHONY: all check demo bench fuzz install uninstall clean
+.PHONY: all check torture demo bench fuzz install uninstall clean
 
 all: $(GUA)
 
@@ -145,8 +145,16 @@ check: $(GUA) $(UNIT_BIN) $(FAKE_LIBS)
 	@GUA=$(abspath $(GUA)) FAKE_NVML=$(abspath $(FAKE_DIR)) \
 	    tests/run.sh $(UNIT_BIN)
 
+# The long tests (minutes): 100 kill -9 of the collector, 100000 ticks of
+# soak, the collector under valgrind. Run by .ci/run, not by make check.
+torture: $(GUA) $(FAKE_LIBS)
+	@GUA=$(abspath $(GUA)) FAKE_NVML=$(abspath $(FAKE_DIR)) \
+	    TEST_DIR=tests/torture tests/run.sh
+
 # libFuzzer targets (clang): each runs a fixed number of iterations from the
 # corpus in tests/fuzz/corpus/NAME; new inputs go to a scratch directory.
+# The /proc parsers, cheap and fed by other users' processes, run 20 times
+# as many.
 FUZZ_CC		?= clang
 FUZZ_RUNS	?= 50000
 FUZZ_BUILD	:= build/fuzz
@@ -172,8 +180,9 @@ $(FUZZ_BUILD)/fuzz-%: tests/fuzz/fuzz-%.c $(FUZZ_OBJ)
 fuzz: $(FUZZ_BIN)
 	@for f in $(FUZZ_BIN); do \
 		name=$${f##*/fuzz-}; scratch=$$(mktemp -d); \
-		echo "fuzz $$name: $(FUZZ_RUNS) runs"; \
-		$$f -runs=$(FUZZ_RUNS) -max_len=65536 -timeout=10 \
+		runs=$(FUZZ_RUNS); case $$name in proc|cgroup) runs=$$((runs * 20));; esac; \
+		echo "fuzz $$name: $$runs runs"; \
+		$$f -runs=$$runs -max_len=65536 -timeout=10 \
 		    -print_final_stats=1 $$scratch $(CURDIR)/tests/fuzz/corpus/$$name \
 		    >$$scratch.log 2>&1 || { tail -40 $$scratch.log; \
 		    rm -rf $$scratch $$scratch.log; exit 1; }; \

@@ -83,12 +83,53 @@ row 8x64 "store write path, 8 GPUs x 64 procs" "$(awk -v u="$us" \
     -v k="$kib" 'BEGIN { printf "%.2f ms CPU/tick, %.1f MB RSS", u / 1000,
     k * 1024 / 1e6 }')" "<= 2 ms, <= 4 MB"
 
-# The whole collector, `gua daemon --foreground`, against the fake NVML:
-# 8 GPUs with 8 real processes each, a 50 ms interval, for COLLECT_S
-# seconds; its own CPU time (utime + stime) per tick written and its peak
-# RSS (VmHWM), read from /proc before it is stopped.
+# The whole collector, `gua daemon --foreground`, against the fake NVML
+# playing $SCRATCH/scenario at INTERVAL for COLLECT_S seconds; its own
+# CPU time (utime + stime) per tick written and its peak RSS (VmHWM),
+# read from /proc before it is stopped.
+# collect_row WORKLOAD DESCRIPTION INTERVAL TARGET
 COLLECT_S=${COLLECT_S:-10}
 PIDS=""
+trap 'if [ -n "$PIDS" ]; then kill $PIDS 2>/dev/null; fi; rm -rf "$SCRATCH"' EXIT
+hz=$(getconf CLK_TCK)
+collect_row() {
+	: >"$SCRATCH/daemon"
+	i=0
+	while [ $i -lt "${COLLECT_RUNS:-3}" ]; do
+		rm -f "$SCRATCH"/d.*
+		FAKE_NVML_SCENARIO=$SCRATCH/scenario "$GUA" daemon \
+		    --foreground --nvml-library "$FAKE" --db "$SCRATCH/d.db" \
+		    --pid-file "$SCRATCH/d.pid" --interval "$3" \
+		    >"$SCRATCH/d.out" 2>"$SCRATCH/d.err" &
+		d=$!
+		sleep "$COLLECT_S"
+		cpu=$(sed 's/.*) //' "/proc/$d/stat" | awk '{ print $12 + $13 }')
+		hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$d/status")
+		kill -TERM "$d"
+		wait "$d" || true
+		n=$(wc -l <"$SCRATCH/d.out")
+		awk -v c="$cpu" -v hz="$hz" -v n="$n" -v k="$hwm" \
+		    'BEGIN { print c * 1000 / hz / n, k }' >>"$SCRATCH/daemon"
+		i=$((i + 1))
+	done
+	ms=$(awk '{ print $1 }' "$SCRATCH/daemon" | median)
+	kib=$(awk '{ print $2 }' "$SCRATCH/daemon" | median)
+	row "$1" "$2" "$(awk -v m="$ms" -v k="$kib" 'BEGIN {
+	    printf "%.2f ms CPU/tick, %.1f MB RSS", m, k * 1024 / 1e6 }')" "$4"
+}
+# sleeper: a real process for a scenario, its PID in $P.
+sleeper() {
+	sleep 1000 &
+	P=$!
+	PIDS="$PIDS $P"
+}
+stop_sleepers() {
+	kill $PIDS 2>/dev/null || true
+	wait 2>/dev/null || true
+	PIDS=""
+}
+
+# 8 GPUs with 8 real processes each, at 50 ms.
 g=0
 {
 	echo "gpus 8"
@@ -97,43 +138,51 @@ g=0
 		echo "util $g $((g * 12))"
 		p=0
 		while [ $p -lt 8 ]; do
-			sleep 1000 &
-			PIDS="$PIDS $!"
-			echo "proc $g $! $((1000 + p * 500)) sm=$((p * 5))"
+			sleeper
+			echo "proc $g $P $((1000 + p * 500)) sm=$((p * 5))"
 			p=$((p + 1))
 		done
 		g=$((g + 1))
 	done
 } >"$SCRATCH/scenario"
-trap 'if [ -n "$PIDS" ]; then kill $PIDS 2>/dev/null; fi; rm -rf "$SCRATCH"' EXIT
-hz=$(getconf CLK_TCK)
-: >"$SCRATCH/daemon"
-i=0
-while [ $i -lt "${COLLECT_RUNS:-3}" ]; do
-	rm -f "$SCRATCH"/d.*
-	FAKE_NVML_SCENARIO=$SCRATCH/scenario "$GUA" daemon --foreground \
-	    --nvml-library "$FAKE" --db "$SCRATCH/d.db" \
-	    --pid-file "$SCRATCH/d.pid" --interval 50ms >"$SCRATCH/d.out" \
-	    2>"$SCRATCH/d.err" &
-	d=$!
-	sleep "$COLLECT_S"
-	cpu=$(sed 's/.*) //' "/proc/$d/stat" | awk '{ print $12 + $13 }')
-	hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$d/status")
-	kill -TERM "$d"
-	wait "$d" || true
-	n=$(wc -l <"$SCRATCH/d.out")
-	awk -v c="$cpu" -v hz="$hz" -v n="$n" -v k="$hwm" \
-	    'BEGIN { print c * 1000 / hz / n, k }' >>"$SCRATCH/daemon"
-	i=$((i + 1))
-done
-ms=$(awk '{ print $1 }' "$SCRATCH/daemon" | median)
-kib=$(awk '{ print $2 }' "$SCRATCH/daemon" | median)
-row 8x64 "gua daemon + fake NVML, 8 x 8 procs" "$(awk -v m="$ms" \
-    -v k="$kib" 'BEGIN { printf "%.2f ms CPU/tick, %.1f MB RSS", m,
-    k * 1024 / 1e6 }')" "<= 2 ms, <= 4 MB"
-kill $PIDS 2>/dev/null || true
-wait 2>/dev/null || true
-PIDS=""
+collect_row 8x64 "gua daemon + fake NVML, 8 x 8 procs" 50ms "<= 2 ms, <= 4 MB"
+stop_sleepers
+
+# Scale: one GPU with 1000 real processes; 64 GPUs with one each; one
+# process whose command line is over 1 MiB (its identity is read once,
+# the first 1023 bytes kept).
+{
+	echo "tick 0"
+	echo "util 0 30"
+	p=0
+	while [ $p -lt 1000 ]; do
+		sleeper
+		echo "proc 0 $P 100"
+		p=$((p + 1))
+	done
+} >"$SCRATCH/scenario"
+collect_row 1x1000 "gua daemon, 1 GPU x 1000 procs" 200ms ""
+stop_sleepers
+{
+	echo "gpus 64"
+	echo "tick 0"
+	g=0
+	while [ $g -lt 64 ]; do
+		sleeper
+		echo "util $g $g"
+		echo "proc $g $P 2000"
+		g=$((g + 1))
+	done
+} >"$SCRATCH/scenario"
+collect_row 64x1 "gua daemon, 64 GPUs x 1 proc" 50ms ""
+stop_sleepers
+zeros=$(head -c 120000 /dev/zero | tr '\0' 0)
+sleep 1000 $zeros $zeros $zeros $zeros $zeros $zeros $zeros $zeros $zeros &
+P=$!
+PIDS=$P
+printf 'tick 0\nutil 0 5\nproc 0 %s 5000\n' "$P" >"$SCRATCH/scenario"
+collect_row 1MiB "gua daemon, a 1 MiB command line" 50ms ""
+stop_sleepers
 
 set -- $("$RUN" -r "$SCRATCH/demo.db" "$RUNS" "$GUA" demo --db \
     "$SCRATCH/demo.db")

@@ -38,6 +38,15 @@
 
 #define DEFAULT_DB		"/tmp/gua.db"
 #define DEFAULT_INTERVAL_MS	(30 * MS_PER_SECOND)
+/*
+ * Ticks sampled but not yet written wait in memory, at most this many:
+ * a database locked by another process, or a full disk, delays them, and
+ * the next write that succeeds takes them all in one transaction. Past
+ * that the oldest give way (a gap).
+ */
+#define PENDING_MAX		64
+/* The longest a write waits for another process's lock. */
+#define BUSY_MAX_MS		5000
 
 struct daemon_args {
 	char		 db[PATH_MAX];		/* absolute */
@@ -60,8 +69,11 @@ struct collector {
 	int		 db_created;	/* this run created the database */
 	struct store	*st;
 	void		*src;		/* source context */
-	struct tick	 t;
-	int64_t		 prev_mono;	/* monotonic ms of the last written tick */
+	struct tick	 pend[PENDING_MAX]; /* a ring of ticks to write */
+	size_t		 pend_first;	/* the oldest of them */
+	size_t		 npend;		/* how many */
+	int64_t		 dropped;	/* gave way in the current burst */
+	int64_t		 prev_mono;	/* monotonic ms of the last sampled tick */
 	int64_t		 ticks;		/* written by this run */
 	int64_t		 failed;	/* consecutive ticks not written */
 	struct export_prom *prom;	/* --textfile-dir, or NULL */
@@ -273,6 +285,10 @@ check_append(const char *db, char *err, size_t errlen)
 
 	if (store_open_read(&st, db, err, errlen) != 0)
 		return -1;
+	if (store_check_writable(db, err, errlen) != 0) {
+		store_close(st);
+		return -1;
+	}
 	util_hostname(host, sizeof(host));
 	if (strcmp(store_meta(st)->hostname, host) != 0) {
 		util_err(err, errlen, "%s: recorded on host '%s', not on this "
@@ -298,11 +314,20 @@ remove_db(const char *db)
 	unlink(side);
 }
 
-/* One line per tick for --foreground: time, span and each GPU's state. */
-static void
-print_tick(const struct collector *co)
+/* The i-th oldest tick waiting to be written. */
+static struct tick *
+pending(struct collector *co, size_t i)
 {
-	const struct tick *t = &co->t;
+	return &co->pend[(co->pend_first + i) % PENDING_MAX];
+}
+
+/*
+ * One line per tick for --foreground: time, span and each GPU's state,
+ * printed once the tick is committed.
+ */
+static void
+print_tick(const struct collector *co, const struct tick *t)
+{
 	struct thresholds thr;
 	char ts[32], span[32];
 
@@ -328,18 +353,25 @@ print_tick(const struct collector *co)
 }
 
 /*
- * Samples and writes one tick. A failure is logged once per burst and
- * the next tick tries again; its time becomes part of the next tick's
- * span (up to the cap) or a gap.
+ * Samples one tick into the ring of ticks to write. Its span is the time
+ * since the previous tick sampled (up to the cap), so ticks that wait
+ * keep their own time.
  */
 static int
-do_tick(struct collector *co, int64_t mono, char *err, size_t errlen)
+sample_tick(struct collector *co, int64_t mono, char *err, size_t errlen)
 {
 	const struct daemon_args *a = co->a;
 	int64_t span, now = util_now_ms();
+	struct tick *t;
 
-	tick_reset(&co->t);
-	if (source_nvml.sample(co->src, &co->t, err, errlen) != 0)
+	if (co->npend == PENDING_MAX) {
+		co->pend_first = (co->pend_first + 1) % PENDING_MAX;
+		co->npend--;
+		co->dropped++;
+	}
+	t = pending(co, co->npend);
+	tick_reset(t);
+	if (source_nvml.sample(co->src, t, err, errlen) != 0)
 		return -1;
 	span = co->prev_mono < 0 ? a->interval_ms : mono - co->prev_mono;
 	if (span > 2 * a->interval_ms)
@@ -352,37 +384,51 @@ do_tick(struct collector *co, int64_t mono, char *err, size_t errlen)
 	 * stamping them after the last one instead would pile an hour of
 	 * ticks onto one instant after a one-hour step back.
 	 */
-	co->t.ts_ms = now;
-	co->t.span_ms = span;
-	if (store_write_tick(co->st, &co->t, err, errlen) != 0)
-		return -1;
+	t->ts_ms = now;
+	t->span_ms = span;
 	co->prev_mono = mono;
-	co->ticks++;
+	co->npend++;
 	return 0;
 }
 
+/* Writes every waiting tick, in one transaction when there are several. */
+static int
+write_pending(struct collector *co, char *err, size_t errlen)
+{
+	if (co->npend == 1)
+		return store_write_tick(co->st, pending(co, 0), err, errlen);
+	if (store_begin(co->st, err, errlen) != 0)
+		return -1;
+	for (size_t i = 0; i < co->npend; i++) {
+		if (store_write_tick(co->st, pending(co, i), err,
+		    errlen) != 0) {
+			store_rollback(co->st);
+			return -1;
+		}
+	}
+	return store_commit(co->st, err, errlen);
+}
+
 /*
- * Adds the tick just recorded (or, recorded 0, counts one that was not)
+ * Adds the n ticks just recorded (or, n 0, counts a tick that was not)
  * and rewrites the textfile; a failure is logged once per burst, like
  * ticks, and never stops the collector.
  */
 static void
-textfile_write(struct collector *co, int recorded)
+textfile_write(struct collector *co, size_t n)
 {
 	const struct thresholds *thr;
 	char err[1024];
-	int rc;
+	int rc = 0;
 
 	if (co->prom == NULL)
 		return;
 	thr = &store_meta(co->st)->rollup;
-	if (recorded)
-		rc = export_prom_add_tick(co->prom, &co->t, thr, err,
-		    sizeof(err));
-	else {
+	if (n == 0)
 		export_prom_count_error(co->prom);
-		rc = 0;
-	}
+	for (size_t i = 0; i < n && rc == 0; i++)
+		rc = export_prom_add_tick(co->prom, pending(co, i), thr, err,
+		    sizeof(err));
 	if (rc != 0 || export_prom_write(co->prom, err, sizeof(err)) != 0) {
 		if (co->prom_failed++ == 0)
 			log_warn("textfile not written: %s; the next ticks "
@@ -395,26 +441,68 @@ textfile_write(struct collector *co, int recorded)
 	co->prom_failed = 0;
 }
 
+/* The waiting ticks were committed: count, export and print them. */
+static void
+written(struct collector *co)
+{
+	textfile_write(co, co->npend);
+	for (size_t i = 0; i < co->npend; i++) {
+		co->ticks++;
+		if (co->a->foreground)
+			print_tick(co, pending(co, i));
+	}
+	/* The ring is empty: its first slot serves the next tick, so one
+	   tick's memory is reused, and what a burst took is released. */
+	if (co->npend > 1 || co->pend_first != 0)
+		for (size_t i = 1; i < PENDING_MAX; i++)
+			tick_free(&co->pend[i]);
+	co->pend_first = 0;
+	co->npend = 0;
+}
+
+/*
+ * Samples a tick and writes it with any that wait: 0, or -1 when it could
+ * not be sampled, -2 when the ticks could not be written (they wait).
+ * What was written is counted, added to the textfile and printed.
+ */
+static int
+record(struct collector *co, int64_t mono, char *err, size_t errlen)
+{
+	if (sample_tick(co, mono, err, errlen) != 0)
+		return -1;
+	if (write_pending(co, err, errlen) != 0)
+		return -2;
+	written(co);
+	return 0;
+}
+
 static void
 tick_logged(struct collector *co, int64_t mono)
 {
 	char err[1024];
+	int rc;
 
-	if (do_tick(co, mono, err, sizeof(err)) != 0) {
+	if ((rc = record(co, mono, err, sizeof(err))) != 0) {
 		if (co->failed++ == 0)
-			log_warn("tick not recorded: %s; sampling goes on and "
-			    "the next ticks retry (logged again when it "
-			    "recovers)", err);
+			log_warn("tick not %s: %s; sampling goes on and "
+			    "the next ticks retry%s (logged again when it "
+			    "recovers)", rc == -1 ? "sampled" : "recorded",
+			    err, rc == -1 ? "" : ", the ticks not written "
+			    "waiting in memory");
 		textfile_write(co, 0);
 		return;
 	}
-	textfile_write(co, 1);
-	if (co->failed > 0)
-		log_info("ticks recorded again after %lld that were not",
-		    (long long)co->failed);
+	if (co->failed > 0) {
+		if (co->dropped > 0)
+			log_info("ticks recorded again after %lld that were "
+			    "not; %lld waited too long and were dropped",
+			    (long long)co->failed, (long long)co->dropped);
+		else
+			log_info("ticks recorded again after %lld that were "
+			    "not; none was lost", (long long)co->failed);
+	}
 	co->failed = 0;
-	if (co->a->foreground)
-		print_tick(co);
+	co->dropped = 0;
 }
 
 /* Sleeps until the monotonic deadline or a signal; signals are blocked
@@ -477,7 +565,8 @@ collector_close(struct collector *co, int remove)
 	co->src = NULL;
 	export_prom_close(co->prom);
 	co->prom = NULL;
-	tick_free(&co->t);
+	for (size_t i = 0; i < PENDING_MAX; i++)
+		tick_free(&co->pend[i]);
 	pidfile_release(&co->pid);
 }
 
@@ -583,6 +672,9 @@ collect(const struct cmd_entry *c, const struct daemon_args *a, int ready_fd)
 	sigaction(SIGHUP, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
+	/* A file size limit (RLIMIT_FSIZE) reached is a failed write, logged
+	   and retried like a full disk, not a reason to die. */
+	sigaction(SIGXFSZ, &sa, NULL);
 
 	if (pidfile_acquire(&co.pid, a->pid_file, &holder, err,
 	    sizeof(err)) != 0)
@@ -633,19 +725,33 @@ collect(const struct cmd_entry *c, const struct daemon_args *a, int ready_fd)
 	if (geteuid() == 0)
 		log_info("running as root: NVML needs no privileges; a "
 		    "dedicated unprivileged user is recommended");
-	if (do_tick(&co, util_mono_ms(), err, sizeof(err)) != 0) {
+	if (record(&co, util_mono_ms(), err, sizeof(err)) != 0) {
 		rc = startup_fail(c, ready_fd, "first tick: %s", err);
 		goto out;
 	}
-	if (a->foreground)
-		print_tick(&co);
-	textfile_write(&co, 1);
+	/*
+	 * From now on a lock held by another process delays a write by at
+	 * most half an interval: the tick then waits in memory and sampling
+	 * keeps its pace, where SQLite's usual 5 s would stall it.
+	 */
+	store_set_busy_timeout(co.st, (int)(a->interval_ms / 2 < 1 ? 1 :
+	    a->interval_ms / 2 > BUSY_MAX_MS ? BUSY_MAX_MS :
+	    a->interval_ms / 2));
 	if (ready_fd >= 0) {
 		(void)!write(ready_fd, "R", 1);
 		close(ready_fd);
 		ready_fd = -1;
 	}
 	run_loop(&co, &open);
+	if (co.npend > 0) {
+		/* A last try for the ticks still waiting, with patience. */
+		store_set_busy_timeout(co.st, BUSY_MAX_MS);
+		if (write_pending(&co, err, sizeof(err)) == 0)
+			written(&co);
+		else
+			log_warn("%zu ticks were never written: %s", co.npend,
+			    err);
+	}
 	log_info("stopping on %s: %lld ticks written in this run",
 	    got_stop == SIGINT ? "SIGINT" : "SIGTERM", (long long)co.ticks);
 	collector_close(&co, 0);

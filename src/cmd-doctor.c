@@ -289,7 +289,11 @@ check_db(struct doctor *d, const char *db)
 		return;
 	}
 	util_hostname(host, sizeof(host));
-	if (strcmp(store_meta(st)->hostname, host) != 0) {
+	if (store_check_writable(db, err, sizeof(err)) != 0) {
+		add(d, "database", LEVEL_FAIL, "%s; the collector would refuse "
+		    "it: choose another --db", err);
+		d->blocked = 1;
+	} else if (strcmp(store_meta(st)->hostname, host) != 0) {
 		add(d, "database", LEVEL_FAIL, "%s: a gua database recorded on "
 		    "host '%s', not this one; the collector would refuse it: "
 		    "choose another --db", db, store_meta(st)->hostname);

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -437,6 +438,8 @@ struct identity_cache {
 	struct imap		 by_pid;	/* (pid, 0) -> newest v index */
 	struct pollfd		*polls;		/* identity_cache_check's array */
 	size_t			 polls_cap;
+	size_t			 npidfds;	/* pidfds open now */
+	size_t			 max_pidfds;	/* at most: half the fd limit */
 	char			*pwbuf;		/* for getpwuid_r */
 };
 
@@ -480,6 +483,7 @@ identity_cache_new(struct identity_cache **out, char *err, size_t errlen)
 	struct identity_cache *c = calloc(1, sizeof(*c));
 	char *line = NULL;
 	size_t cap = 0;
+	struct rlimit rl;
 	ssize_t n;
 	FILE *f;
 
@@ -489,6 +493,14 @@ identity_cache_new(struct identity_cache **out, char *err, size_t errlen)
 		return util_err(err, errlen, "out of memory");
 	}
 	c->hz = sysconf(_SC_CLK_TCK);
+	/*
+	 * A pidfd per watched process must never use up the descriptors
+	 * the store, the log and the /proc reads need: past half the limit,
+	 * processes are read from /proc every tick instead.
+	 */
+	c->max_pidfds = 512;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+		c->max_pidfds = (size_t)rl.rlim_cur / 2;
 	/*
 	 * btime can wobble by a second between reads on some kernels; read
 	 * once so a process keeps one start time for the collector's life.
@@ -558,8 +570,11 @@ read_identity(struct identity_cache *c, int dirfd,
 		user_name(c, login, id->user, sizeof(id->user));
 	else if (uid >= 0)
 		user_name(c, uid, id->user, sizeof(id->user));
-	/* One byte more than fits tells the parser the line was cut. */
-	if ((n = read_at(dirfd, "cmdline", buf, IDENTITY_CMDLINE_MAX, 0)) > 0)
+	/* Three bytes more than fits: a character that straddles the cut
+	   arrives whole, so the parser cuts before it instead of keeping
+	   its first bytes as if they were invalid text. */
+	if ((n = read_at(dirfd, "cmdline", buf, IDENTITY_CMDLINE_MAX + 3,
+	    0)) > 0)
 		identity_parse_cmdline(buf, (size_t)n, id->cmdline,
 		    sizeof(id->cmdline));
 	/* A cut last line could hold a cut name: only whole lines count. */
@@ -623,11 +638,13 @@ identity_cache_check(struct identity_cache *c)
  * its process is gone, so a PID reused in between cannot slip in.
  */
 static int
-watch(uint32_t pid, int dirfd)
+watch(struct identity_cache *c, uint32_t pid, int dirfd)
 {
 	char buf[PROC_STAT_MAX];
 	int fd;
 
+	if (c->npidfds >= c->max_pidfds)
+		return -1;
 #ifdef SYS_pidfd_open
 	fd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
 #else
@@ -639,7 +656,19 @@ watch(uint32_t pid, int dirfd)
 		close(fd);
 		return -1;
 	}
+	c->npidfds++;
 	return fd;
+}
+
+/* Closes an entry's pidfd, if it has one. */
+static void
+unwatch(struct identity_cache *c, struct identity_entry *e)
+{
+	if (e->pidfd < 0)
+		return;
+	close(e->pidfd);
+	e->pidfd = -1;
+	c->npidfds--;
 }
 
 void
@@ -717,14 +746,11 @@ identity_lookup(struct identity_cache *c, uint32_t pid, int64_t *start_ms,
 		e->start_ms = identity_start_ms(c->btime_s, ps.starttime, c->hz);
 		e->exited = 0;
 		read_identity(c, dirfd, &ps, &e->id);
-		e->pidfd = watch(pid, dirfd);
+		e->pidfd = watch(c, pid, dirfd);
 		close(dirfd);
 		/* The newest process of a PID is the one looked up by PID. */
-		if (imap_put(&c->by_pid, pid, 0, (int64_t)(e - c->v)) != 0 &&
-		    e->pidfd >= 0) {
-			close(e->pidfd);
-			e->pidfd = -1;
-		}
+		if (imap_put(&c->by_pid, pid, 0, (int64_t)(e - c->v)) != 0)
+			unwatch(c, e);
 	}
 	e->gen = c->gen;
 	/* comm can change (prctl); the rest is fixed for a process's life. */
@@ -744,8 +770,7 @@ identity_cache_sweep(struct identity_cache *c)
 		struct identity_entry *e = &c->v[i];
 
 		if (e->gen != c->gen) {
-			if (e->pidfd >= 0)
-				close(e->pidfd);
+			unwatch(c, e);
 			continue;
 		}
 		if (keep != i)
@@ -757,8 +782,8 @@ identity_cache_sweep(struct identity_cache *c)
 		    (int64_t)keep) == 0 &&
 		    imap_put(&c->by_pid, e->pid, 0, (int64_t)keep) == 0) {
 			keep++;
-		} else if (e->pidfd >= 0) {
-			close(e->pidfd);
+		} else {
+			unwatch(c, e);
 		}
 	}
 	c->len = keep;

@@ -115,6 +115,12 @@ sqlite3_stmt *store_stmt(struct store *, int which, char *err, size_t errlen);
  * may be set even on failure (close it).
  */
 int	store_sqlite_open_ro(const char *path, sqlite3 **db);
+/*
+ * Before a reader opens path: the -wal and -shm beside it, if any, are
+ * regular files with one link owned by the database's owner (SQLite
+ * writes -shm even for a reader, through a hard link too). 0 or -1.
+ */
+int	store_check_sidecars(const char *path, char *err, size_t errlen);
 /* Runs SQL with no result rows. */
 int	store_exec(struct store *, const char *sql, char *err, size_t errlen);
 

@@ -92,7 +92,8 @@ store_legacy_open(struct store_legacy **out, const char *path, char *err,
 	sqlite3_stmt *st;
 
 	*out = NULL;
-	if (check_file(path, err, errlen) != 0)
+	if (check_file(path, err, errlen) != 0 ||
+	    store_check_sidecars(path, err, errlen) != 0)
 		return -1;
 	if ((l = calloc(1, sizeof(*l))) == NULL ||
 	    (l->path = strdup(path)) == NULL) {

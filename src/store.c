@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -268,10 +269,19 @@ path_uri(const char *path, const char *query)
 	return u;
 }
 
+/*
+ * The files SQLite may open beside a database: its WAL and the WAL's
+ * shared-memory index, and a rollback journal, which it checks for (and
+ * would roll back) even before it finds the WAL.
+ */
+#define SIDECARS	3
+#define SIDE_JOURNAL	2
+static const char *const sidecars[SIDECARS] = { "-wal", "-shm", "-journal" };
+
 static int
 sidecar_exists(const char *path, const char *suffix)
 {
-	char buf[4096];
+	char buf[PATH_MAX + 16];
 	struct stat st;
 
 	if ((size_t)snprintf(buf, sizeof(buf), "%s%s", path, suffix) >=
@@ -293,6 +303,105 @@ header_says_wal(const char *path)
 	n = pread(fd, h, sizeof(h), 0);
 	close(fd);
 	return n == (ssize_t)sizeof(h) && h[18] == 2 && h[19] == 2;
+}
+
+/*
+ * Checks what SQLite would open beside a database before a reader opens
+ * it. SQLite refuses a symbolic link there but follows a hard link, a
+ * reader writes to -shm, and a FIFO would hang it: a -shm planted as a
+ * link to another file would be overwritten. So each one present must be
+ * a regular file with one link, owned by the database's owner. SQLite
+ * names them after the database's real path.
+ */
+int
+store_check_sidecars(const char *path, char *err, size_t errlen)
+{
+	char real[PATH_MAX], side[PATH_MAX + 16];
+	struct stat db, st;
+
+	if (realpath(path, real) == NULL || stat(real, &db) != 0)
+		return util_err(err, errlen, "%s: %s", path, strerror(errno));
+	for (size_t i = 0; i < SIDECARS; i++) {
+		snprintf(side, sizeof(side), "%s%s", real, sidecars[i]);
+		if (lstat(side, &st) != 0) {
+			if (errno == ENOENT)
+				continue;
+			return util_err(err, errlen, "%s: %s", side,
+			    strerror(errno));
+		}
+		if (S_ISLNK(st.st_mode) || !S_ISREG(st.st_mode) ||
+		    st.st_nlink != 1 || st.st_uid != db.st_uid)
+			return util_err(err, errlen, "%s: %s; refusing to open "
+			    "the database beside it", side,
+			    S_ISLNK(st.st_mode) ? "is a symbolic link" :
+			    !S_ISREG(st.st_mode) ? "not a regular file" :
+			    st.st_nlink != 1 ? "has other hard links" :
+			    "not owned by the database's owner");
+	}
+	return 0;
+}
+
+/*
+ * Makes the files beside a database the writer's own before SQLite
+ * opens them: created here (exclusively, no link followed, with the
+ * database's mode) when absent, else checked to be this user's regular
+ * files with one link. SQLite then never opens a name another user
+ * planted. made[i] is set for each one created here; an empty -journal
+ * made here goes once the database is open (unclaim_journal).
+ */
+static int
+claim_sidecars(const char *path, mode_t mode, int made[SIDECARS],
+    char *err, size_t errlen)
+{
+	char side[PATH_MAX + 16];
+	int fd;
+
+	for (size_t i = 0; i < SIDECARS; i++)
+		made[i] = 0;
+	for (size_t i = 0; i < SIDECARS; i++) {
+		if ((size_t)snprintf(side, sizeof(side), "%s%s", path,
+		    sidecars[i]) >= sizeof(side))
+			return util_err(err, errlen, "%s: path too long", path);
+		fd = util_open_own(side, O_RDONLY, 0600, &made[i], err,
+		    errlen);
+		if (fd < 0)
+			return -1;
+		if (made[i])
+			(void)fchmod(fd, mode & 0666);
+		close(fd);
+	}
+	return 0;
+}
+
+/* Removes the files claim_sidecars created, if SQLite left them. */
+static void
+unclaim_sidecars(const char *path, const int made[SIDECARS])
+{
+	char side[PATH_MAX + 16];
+
+	for (size_t i = 0; i < SIDECARS; i++) {
+		if (!made[i])
+			continue;
+		snprintf(side, sizeof(side), "%s%s", path, sidecars[i]);
+		unlink(side);
+	}
+}
+
+/*
+ * Once SQLite has the database open in WAL mode it never looks for a
+ * journal again: the empty one claimed for the opening can go, and so can
+ * one a writer killed while opening left behind.
+ */
+static void
+unclaim_journal(const char *path)
+{
+	char side[PATH_MAX + 16];
+	struct stat st;
+
+	snprintf(side, sizeof(side), "%s%s", path, sidecars[SIDE_JOURNAL]);
+	if (lstat(side, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0 &&
+	    st.st_uid == geteuid())
+		unlink(side);
 }
 
 int
@@ -490,62 +599,151 @@ writer_pragmas(struct store *s, char *err, size_t errlen)
 	return 0;
 }
 
+void
+store_set_busy_timeout(struct store *s, int ms)
+{
+	sqlite3_busy_timeout(s->db, ms);
+}
+
+/*
+ * Writes the schema, meta and marks into a new file at tmp, and leaves it
+ * in WAL mode and checkpointed, closed. Nobody knows tmp yet, so it needs
+ * no journal file: a failure just removes it.
+ */
+static int
+build_new(const char *tmp, const struct store_meta *meta, mode_t mode,
+    char *err, size_t errlen)
+{
+	struct store *s;
+	char sql[128];
+	int made[SIDECARS], rc = -1;
+
+	if (claim_sidecars(tmp, mode, made, err, errlen) != 0) {
+		unclaim_sidecars(tmp, made);
+		return -1;
+	}
+	if ((s = store_new(tmp)) == NULL) {
+		unclaim_sidecars(tmp, made);
+		return util_err(err, errlen, "out of memory");
+	}
+	if (sqlite3_open_v2(tmp, &s->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		store_sqlite_err(s, err, errlen, "cannot open");
+		goto out;
+	}
+	s->meta = *meta;
+	/*
+	 * The schema goes in before WAL is turned on, so the application id
+	 * and version are in the main file's header: readers can then
+	 * recognise the file without opening it.
+	 */
+	snprintf(sql, sizeof(sql), "PRAGMA application_id=%d; "
+	    "PRAGMA user_version=%d;", STORE_APPLICATION_ID,
+	    STORE_SCHEMA_VERSION);
+	if (store_exec(s, "PRAGMA journal_mode=MEMORY", err, errlen) ||
+	    store_exec(s, "BEGIN", err, errlen) ||
+	    store_exec(s, schema_sql, err, errlen) ||
+	    meta_write(s, err, errlen) ||
+	    store_exec(s, sql, err, errlen) ||
+	    store_exec(s, "COMMIT", err, errlen) ||
+	    store_exec(s, "PRAGMA journal_mode=WAL", err, errlen))
+		goto out;
+	rc = 0;
+out:
+	store_close(s);
+	unclaim_sidecars(tmp, made);
+	return rc;
+}
+
+/* Gives tmp the name path, which must not exist (not even as a link). */
+static int
+publish(const char *tmp, const char *path, char *err, size_t errlen)
+{
+	char dir[PATH_MAX], *slash;
+	int fd;
+
+	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) != 0) {
+		/* Filesystems without RENAME_NOREPLACE: a hard link fails on
+		   an existing name as well. */
+		if ((errno != EINVAL && errno != ENOSYS) ||
+		    link(tmp, path) != 0) {
+			if (errno == EEXIST)
+				return util_err(err, errlen, "%s: already "
+				    "exists", path);
+			return util_err(err, errlen, "%s: cannot create: %s",
+			    path, strerror(errno));
+		}
+		unlink(tmp);
+	}
+	/* The new name survives a power loss once its directory is synced. */
+	util_strlcpy(dir, path, sizeof(dir));
+	if ((slash = strrchr(dir, '/')) == NULL)
+		util_strlcpy(dir, ".", sizeof(dir));
+	else if (slash == dir)
+		dir[1] = '\0';
+	else
+		*slash = '\0';
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+		(void)fsync(fd);
+		close(fd);
+	}
+	return 0;
+}
+
+/*
+ * A new database appears whole or not at all: it is built under a
+ * temporary name beside path and then given its name, so a crash or a
+ * kill -9 while creating never leaves an unfinished database that
+ * --append would refuse.
+ */
 int
 store_create(struct store **out, const char *path,
     const struct store_meta *meta, char *err, size_t errlen)
 {
-	struct store *s;
-	char sql[128];
+	size_t len = strlen(path);
+	struct stat st;
+	mode_t mask;
+	char *tmp;
 	int fd;
 
 	*out = NULL;
-	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-	    0640);
-	if (fd < 0) {
-		if (errno == EEXIST)
-			return util_err(err, errlen, "%s: already exists", path);
-		return util_err(err, errlen, "%s: cannot create: %s", path,
+	if (lstat(path, &st) == 0)
+		return util_err(err, errlen, "%s: already exists", path);
+	if (len == 0 || len + 16 > PATH_MAX)
+		return util_err(err, errlen, "%s: cannot create: path too "
+		    "long", path);
+	if ((tmp = malloc(len + 16)) == NULL)
+		return util_err(err, errlen, "out of memory");
+	snprintf(tmp, len + 16, "%s.new.XXXXXX", path);
+	if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0) {
+		util_err(err, errlen, "%s: cannot create: %s", path,
 		    strerror(errno));
+		free(tmp);
+		return -1;
 	}
+	mask = umask(0);
+	umask(mask);
+	(void)fchmod(fd, 0640 & ~mask);
 	/*
 	 * Closed before SQLite opens the file: close() drops every fcntl
 	 * lock this process holds on it, SQLite's too, and a writer without
 	 * its shared lock lets the next reader delete its WAL.
 	 */
 	close(fd);
-	s = store_new(path);
-	if (s == NULL) {
+	if (build_new(tmp, meta, 0640 & ~mask, err, errlen) != 0 ||
+	    publish(tmp, path, err, errlen) != 0) {
+		unlink(tmp);
+		free(tmp);
+		return -1;
+	}
+	free(tmp);
+	if (store_open_append(out, path, err, errlen) != 0) {
 		unlink(path);
-		return util_err(err, errlen, "out of memory");
+		return -1;
 	}
-	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-		store_sqlite_err(s, err, errlen, "cannot open");
-		goto fail;
-	}
-	s->meta = *meta;
-	s->meta.schema_version = STORE_SCHEMA_VERSION;
-	/*
-	 * The schema goes in with a rollback journal, so the application id
-	 * and version are in the main file's header before WAL is turned on:
-	 * readers can then recognise the file without opening it.
-	 */
-	snprintf(sql, sizeof(sql), "PRAGMA application_id=%d; "
-	    "PRAGMA user_version=%d;", STORE_APPLICATION_ID,
-	    STORE_SCHEMA_VERSION);
-	if (store_exec(s, "BEGIN", err, errlen) ||
-	    store_exec(s, schema_sql, err, errlen) ||
-	    meta_write(s, err, errlen) ||
-	    store_exec(s, sql, err, errlen) ||
-	    store_exec(s, "COMMIT", err, errlen) ||
-	    writer_pragmas(s, err, errlen))
-		goto fail;
-	*out = s;
+	(*out)->meta = *meta;
+	(*out)->meta.schema_version = STORE_SCHEMA_VERSION;
 	return 0;
-fail:
-	store_close(s);
-	unlink(path);
-	return -1;
 }
 
 int
@@ -556,7 +754,8 @@ store_open_read(struct store **out, const char *path, char *err,
 	int rc;
 
 	*out = NULL;
-	if (store_check_file(path, err, errlen) != 0)
+	if (store_check_file(path, err, errlen) != 0 ||
+	    store_check_sidecars(path, err, errlen) != 0)
 		return -1;
 	s = store_new(path);
 	if (s == NULL)
@@ -579,15 +778,39 @@ store_open_read(struct store **out, const char *path, char *err,
 	return 0;
 }
 
-int
-store_open_append(struct store **out, const char *path, char *err,
+/*
+ * The file a writer may write: this user's own regular file with one
+ * link and write permission for its owner (root included), so a link
+ * planted by another user, or a file made read-only, is never written.
+ */
+static int
+check_writable(int fd, const char *path, struct stat *st, char *err,
     size_t errlen)
 {
-	struct store *s;
-	int fd;
+	if (fstat(fd, st) != 0)
+		return util_err(err, errlen, "%s: %s", path, strerror(errno));
+	if (!S_ISREG(st->st_mode))
+		return 0;	/* check_header says what it is */
+	if (st->st_nlink != 1)
+		return util_err(err, errlen, "%s: has other hard links; "
+		    "refusing to write it", path);
+	if (st->st_uid != geteuid())
+		return util_err(err, errlen, "%s: owned by another user; "
+		    "refusing to write it", path);
+	if (!(st->st_mode & S_IWUSR))
+		return util_err(err, errlen, "%s: read-only (mode %04o); "
+		    "refusing to write it", path, (unsigned)(st->st_mode &
+		    07777));
+	return 0;
+}
 
-	*out = NULL;
-	fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK |
+int
+store_check_writable(const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+	int fd, rc;
+
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK |
 	    O_NOCTTY);
 	if (fd < 0) {
 		if (errno == ELOOP)
@@ -595,16 +818,46 @@ store_open_append(struct store **out, const char *path, char *err,
 			    "refusing to write through it", path);
 		return util_err(err, errlen, "%s: %s", path, strerror(errno));
 	}
-	if (check_header(fd, path, err, errlen) != 0) {
+	rc = check_writable(fd, path, &st, err, errlen) != 0 ||
+	    check_header(fd, path, err, errlen) != 0 ? -1 : 0;
+	close(fd);
+	return rc;
+}
+
+int
+store_open_append(struct store **out, const char *path, char *err,
+    size_t errlen)
+{
+	struct store *s;
+	struct stat st;
+	int fd, made[SIDECARS];
+
+	*out = NULL;
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK |
+	    O_NOCTTY);
+	if (fd < 0) {
+		if (errno == ELOOP)
+			return util_err(err, errlen, "%s: is a symbolic link; "
+			    "refusing to write through it", path);
+		return util_err(err, errlen, "%s: %s", path, strerror(errno));
+	}
+	if (check_writable(fd, path, &st, err, errlen) != 0 ||
+	    check_header(fd, path, err, errlen) != 0) {
 		close(fd);
 		return -1;
 	}
 	/* Before SQLite opens it, as in store_create: close() would drop
 	   SQLite's locks. */
 	close(fd);
+	if (claim_sidecars(path, st.st_mode, made, err, errlen) != 0) {
+		unclaim_sidecars(path, made);
+		return -1;
+	}
 	s = store_new(path);
-	if (s == NULL)
+	if (s == NULL) {
+		unclaim_sidecars(path, made);
 		return util_err(err, errlen, "out of memory");
+	}
 	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		store_sqlite_err(s, err, errlen, "cannot open");
@@ -614,10 +867,12 @@ store_open_append(struct store **out, const char *path, char *err,
 	if (verify_schema(s, err, errlen) != 0 ||
 	    writer_pragmas(s, err, errlen) != 0)
 		goto fail;
+	unclaim_journal(path);
 	*out = s;
 	return 0;
 fail:
 	store_close(s);
+	unclaim_sidecars(path, made);
 	return -1;
 }
 
@@ -693,15 +948,54 @@ store_begin_run(struct store *s, int64_t started_ms, int64_t interval_ms,
 	return 0;
 }
 
+/* A check of a closed file with SQLite, reading it as immutable. */
+static int
+quick_check(const char *path, char *err, size_t errlen)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	char *uri = path_uri(path, "mode=ro&immutable=1");
+	int rc = -1;
+
+	if (uri == NULL)
+		return util_err(err, errlen, "out of memory");
+	if (sqlite3_open_v2(uri, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI |
+	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "PRAGMA quick_check", -1, &st, NULL) !=
+	    SQLITE_OK) {
+		util_err(err, errlen, "%s: checking: %s", path,
+		    db ? sqlite3_errmsg(db) : "out of memory");
+		goto out;
+	}
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0) &&
+	    strcmp((const char *)sqlite3_column_text(st, 0), "ok") == 0)
+		rc = 0;
+	else
+		util_err(err, errlen, "%s: the copy fails its check: %s", path,
+		    sqlite3_column_text(st, 0) ?
+		    (const char *)sqlite3_column_text(st, 0) :
+		    sqlite3_errmsg(db));
+out:
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	free(uri);
+	return rc;
+}
+
 int
 store_backup(struct store *s, const char *out, char *err, size_t errlen)
 {
+	static const unsigned char legacy[2] = { 1, 1 };
+	unsigned char mode[2];
 	sqlite3 *dst = NULL;
 	sqlite3_backup *b;
-	sqlite3_stmt *st;
-	char *check = NULL;
 	int fd, rc;
 
+	/* Files beside a new OUT are not ours: SQLite would remove them. */
+	for (size_t i = 0; i < SIDECARS; i++)
+		if (sidecar_exists(out, sidecars[i]))
+			return util_err(err, errlen, "%s%s: already exists",
+			    out, sidecars[i]);
 	fd = open(out, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 	    0640);
 	if (fd < 0) {
@@ -717,6 +1011,16 @@ store_backup(struct store *s, const char *out, char *err, size_t errlen)
 		goto fail;
 	}
 	sqlite3_busy_timeout(dst, BUSY_TIMEOUT_MS);
+	/*
+	 * No journal: the copy is new and removed if anything fails, and
+	 * SQLite then opens no file beside it, where a planted link could
+	 * make it write elsewhere.
+	 */
+	if (sqlite3_exec(dst, "PRAGMA journal_mode=OFF", NULL, NULL, NULL) !=
+	    SQLITE_OK) {
+		util_err(err, errlen, "%s: %s", out, sqlite3_errmsg(dst));
+		goto fail;
+	}
 	/*
 	 * One step for all pages: the copy is read in one read transaction,
 	 * a snapshot of the last commit, while a collector keeps writing its
@@ -739,53 +1043,40 @@ store_backup(struct store *s, const char *out, char *err, size_t errlen)
 		    sqlite3_errstr(rc));
 		goto fail;
 	}
-	/* The copy needs no -wal beside it: a rollback journal, and synced. */
-	if (sqlite3_exec(dst, "PRAGMA journal_mode=DELETE", NULL, NULL,
-	    NULL) != SQLITE_OK) {
-		util_err(err, errlen, "%s: %s", out, sqlite3_errmsg(dst));
-		goto fail;
-	}
-	if (sqlite3_prepare_v2(dst, "PRAGMA quick_check", -1, &st, NULL) !=
-	    SQLITE_OK) {
-		util_err(err, errlen, "%s: checking: %s", out,
-		    sqlite3_errmsg(dst));
-		goto fail;
-	}
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		const unsigned char *v = sqlite3_column_text(st, 0);
-
-		check = strdup(v ? (const char *)v : "");
-	}
-	sqlite3_finalize(st);
-	if (check == NULL || strcmp(check, "ok") != 0) {
-		util_err(err, errlen, "%s: the copy fails its check: %s", out,
-		    check ? check : sqlite3_errmsg(dst));
-		goto fail;
-	}
-	free(check);
-	check = NULL;
 	if (sqlite3_close(dst) != SQLITE_OK) {
 		dst = NULL;
 		util_err(err, errlen, "%s: cannot close the copy", out);
 		goto fail;
 	}
 	dst = NULL;
-	if (fsync(fd) != 0) {
-		util_err(err, errlen, "%s: %s", out, strerror(errno));
+	/*
+	 * The pages came from a WAL database, whose header says so (bytes
+	 * 18 and 19 are 2). The copy is one self-contained file: mark it as
+	 * a rollback-journal database (1), which is all that PRAGMA
+	 * journal_mode=DELETE would change once its WAL, which it never had,
+	 * was gone.
+	 */
+	errno = 0;
+	if (pread(fd, mode, 2, 18) != 2 || mode[0] < 1 || mode[0] > 2 ||
+	    mode[1] < 1 || mode[1] > 2 || pwrite(fd, legacy, 2, 18) != 2 ||
+	    fsync(fd) != 0) {
+		util_err(err, errlen, "%s: cannot finish the copy: %s", out,
+		    errno ? strerror(errno) : "unexpected header");
 		goto fail;
 	}
 	close(fd);
-	if (store_check_file(out, err, errlen) != 0) {
+	fd = -1;
+	if (quick_check(out, err, errlen) != 0 ||
+	    store_check_file(out, err, errlen) != 0) {
 		unlink(out);
 		return -1;
 	}
 	return 0;
 fail:
-	free(check);
 	if (dst != NULL)
 		sqlite3_close(dst);
-	close(fd);
+	if (fd >= 0)
+		close(fd);
 	unlink(out);
 	return -1;
 }

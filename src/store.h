@@ -113,16 +113,28 @@ struct store_tick {
 	const struct store_tick_proc *procs;	/* of all its GPUs */
 };
 
-/* A new database at path, which must not exist; created 0640, no symlinks. */
+/*
+ * A new database at path, which must not exist; created 0640 under a
+ * temporary name and then renamed, so it appears complete or not at all.
+ * No symbolic link is followed, here or for the files beside it.
+ */
 int	store_create(struct store **, const char *path,
 	    const struct store_meta *, char *err, size_t errlen);
 /* An existing gua database for reading only; never changes the file. */
 int	store_open_read(struct store **, const char *path, char *err,
 	    size_t errlen);
-/* An existing gua database to append to (the collector's --append). */
+/*
+ * An existing gua database to append to (the collector's --append): this
+ * user's own regular file with one link and owner write permission.
+ */
 int	store_open_append(struct store **, const char *path, char *err,
 	    size_t errlen);
 void	store_close(struct store *);
+/*
+ * How long a writer waits for a lock another process holds on the file
+ * before a write fails (SQLITE_BUSY); 5 s unless set.
+ */
+void	store_set_busy_timeout(struct store *, int ms);
 
 const struct store_meta *store_meta(const struct store *);
 const char *store_path(const struct store *);
@@ -132,6 +144,12 @@ const char *store_path(const struct store *);
  * database this gua can read. Used before opening and by doctor.
  */
 int	store_check_file(const char *path, char *err, size_t errlen);
+/*
+ * Checks, changing nothing, that a writer (--append) would write path:
+ * a gua database that is this user's own regular file with one link and
+ * write permission for its owner.
+ */
+int	store_check_writable(const char *path, char *err, size_t errlen);
 
 /* Records the start of a collector run and makes it the current one. */
 int	store_begin_run(struct store *, int64_t started_ms, int64_t interval_ms,

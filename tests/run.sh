@@ -1,7 +1,8 @@
 #!/bin/sh
 # Runs every unit test binary given as an argument, then every black-box
-# test in tests/cli/, and adds up their "tests: N passed, N failed" lines.
-# Needs GUA: the gua binary under test.
+# test in tests/cli/ (or in $TEST_DIR: tests/torture for make torture), and
+# adds up their "tests: N passed, N failed" lines. Needs GUA: the gua
+# binary under test.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 passed=0
@@ -34,7 +35,7 @@ for t in "$@"; do
 	grep -v '^tests: ' "$out" >&2
 	tally "$(basename "$t")" "$out" "$rc"
 done
-for t in "$top"/tests/cli/test-*.sh; do
+for t in "$top"/${TEST_DIR:-tests/cli}/test-*.sh; do
 	[ -e "$t" ] || continue
 	sh "$t" >"$out" 2>&1
 	rc=$?

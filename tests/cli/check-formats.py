@@ -406,6 +406,124 @@ def check_html(dom_path, json_path, *texts):
             fail("the page does not show %r" % want)
 
 
+def utf8_cut(raw, limit):
+    """The collector's cut of a command line: NULs as spaces, trailing
+    NULs dropped, whole characters (an invalid byte alone) up to limit
+    bytes."""
+    raw = raw.rstrip(b"\0")
+    out, i = bytearray(), 0
+    while i < len(raw):
+        n = 1
+        for k in (1, 2, 3, 4):
+            try:
+                if len(raw[i:i + k].decode("utf-8")) == 1:
+                    n = k
+                    break
+            except UnicodeDecodeError:
+                continue
+        if len(out) + n > limit:
+            break
+        out += raw[i:i + n].replace(b"\0", b" ")
+        i += n
+    return bytes(out)
+
+
+def untrusted(dir_):
+    """What a hostile process is, from the files the test saved."""
+    def raw(name):
+        return open("%s/%s" % (dir_, name), "rb").read()
+    comm = raw("comm.raw").rstrip(b"\n")
+    cmdline = utf8_cut(raw("cmdline.raw"), int(raw("cmdline.max")) - 1)
+    return comm, cmdline, raw("user.raw")
+
+
+def text_of(b):
+    """As JSON, CSV and HTML carry bytes: invalid UTF-8 as U+FFFD."""
+    return b.decode("utf-8", "replace")
+
+
+def check_untrusted(fmt, dir_, path):
+    """The hostile process's name, command line and user, in one format:
+    carried exactly where the format can (JSON, CSV), escaped where it
+    must be, and never a raw control character, escape sequence or
+    invalid byte where it could act (terminal, HTML)."""
+    comm, cmdline, user = untrusted(dir_)
+    data = open(path, "rb").read()
+    if fmt in ("text", "html"):
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as e:
+            fail("invalid UTF-8 in the output: %s" % e)
+        for c in text:
+            if (ord(c) < 32 and c != "\n") or 0x7f <= ord(c) < 0xa0 or \
+                    c in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069":
+                fail("a raw control character U+%04X in the output" % ord(c))
+    if fmt == "text":
+        for want in ("\\x1B]0;\\x07\\n=",):
+            if want not in text:
+                fail("the name is not shown escaped (%r)" % want)
+        if user and "\\x1B[31m" not in text:
+            fail("the user is not shown escaped")
+    elif fmt == "json":
+        d = json.loads(data.decode("utf-8"))
+        ss = [s for s in d["sessions"] if s["command"] == text_of(comm) and
+              (not user or s["user"] == text_of(user))]
+        if not ss:
+            fail("no session has command %r (user %r): %r" % (
+                text_of(comm), text_of(user),
+                [(s["command"], s["user"]) for s in d["sessions"]]))
+        if ss[0]["command_line"] != text_of(cmdline):
+            fail("command_line %r, want %r" % (ss[0]["command_line"][:80],
+                                               text_of(cmdline)[:80]))
+        if user and ss[0]["user"] != text_of(user):
+            fail("user %r, want %r" % (ss[0]["user"], text_of(user)))
+    elif fmt == "csv":
+        def cell(b):
+            t = text_of(b)
+            return "'" + t if t.startswith(FORMULA) else t
+        table = dicts(path)
+        # The identities table has users only.
+        ss = [r for r in table if r.get("command", cell(comm)) ==
+              cell(comm) and (not user or r["user"] == cell(user))]
+        if not ss:
+            fail("no row has command %r (user %r)" % (cell(comm),
+                                                    cell(user)))
+        if "command_line" in ss[0] and ss[0]["command_line"] != cell(cmdline):
+            fail("command_line %r, want %r" % (ss[0]["command_line"][:80],
+                                               cell(cmdline)[:80]))
+        if user and ss[0]["user"] != cell(user):
+            fail("user %r, want %r" % (ss[0]["user"], cell(user)))
+        check_csv_safe(path)
+    elif fmt == "html":
+        if "<script" in text or "\x1b" in text:
+            fail("raw markup or escape in the page")
+        dom = Dom()
+        dom.feed(text)
+        shown = "".join(dom.text) + "".join(
+            v or "" for e in dom.elements for v in e[1].values())
+        if "<script>alert(1)</script>" not in shown:
+            fail("the command line's markup is not shown as text")
+        if "\\x1B]0;" not in shown:
+            fail("the name is not shown escaped")
+    elif fmt == "prom":
+        lines = data.decode("utf-8").split("\n")
+        label = re.compile(r'user="((?:[^"\\\n]|\\[\\"n])*)"')
+        found = []
+        for ln in lines:
+            if ln.startswith("gua_process_idle_held_seconds_total{"):
+                m = label.search(ln)
+                if not m:
+                    fail("a sample line that does not parse: %r" % ln)
+                found.append(re.sub(r'\\(.)', lambda x: "\n" if x.group(1)
+                                    == "n" else x.group(1), m.group(1)))
+        if user and text_of(user) not in found:
+            fail("no user label decodes to %r: %r" % (text_of(user), found))
+        if not found:
+            fail("no idle-held user in the textfile")
+    else:
+        fail("unknown format %r" % fmt)
+
+
 def main():
     checks = {
         "schema": check_schema,
@@ -416,6 +534,7 @@ def main():
         "csv-safe": check_csv_safe,
         "csv-cell": check_csv_cell,
         "html": check_html,
+        "untrusted": check_untrusted,
     }
     if len(sys.argv) < 2 or sys.argv[1] not in checks:
         fail("usage: check-formats.py %s FILE..." % "|".join(checks))

@@ -55,6 +55,8 @@ scenario() { cat >"$FAKE_NVML_SCENARIO"; }
 # q DB SQL: one query's result.
 q() { sqlite3 "$1" "$2"; }
 
+# comm_is PID NAME: the process is now named NAME (it has exec'd).
+comm_is() { [ "$(cat "/proc/$1/comm" 2>/dev/null)" = "$2" ]; }
 lines_at_least() { [ "$(wc -l <"$1")" -ge "$2" ]; }
 has_line() { grep -qF -- "$2" "$1"; }
 ticks_at_least() { [ "$(sqlite3 "$1" 'SELECT count(*) FROM ticks')" -ge "$2" ]; }

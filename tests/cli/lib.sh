@@ -99,3 +99,80 @@ check() {
 	if "$PYTHON" "$HERE/check-formats.py" "$@" >"$TMP/check" 2>&1; then ok
 	else fail "$(head -c 600 "$TMP/check")"; fi
 }
+
+# make_original_db FILE: a small database of the original tool, one tick.
+make_original_db() {
+	sqlite3 "$1" "CREATE TABLE host(hostname TEXT NOT NULL,
+	    env_kind TEXT NOT NULL, driver_version TEXT, first_seen DATETIME,
+	    last_seen DATETIME); CREATE TABLE gpu_sample(ts DATETIME NOT NULL,
+	    gpu_uuid TEXT NOT NULL, util_pct INTEGER NOT NULL);
+	    CREATE TABLE proc_sample(ts DATETIME NOT NULL,
+	    gpu_uuid TEXT NOT NULL, pid INTEGER NOT NULL,
+	    mem_used_mb INTEGER NOT NULL, loginuid_user TEXT);
+	    INSERT INTO host VALUES('h', 'bare', '560', '2026-11-25T09:00:00',
+	    '2026-11-25T09:01:00');
+	    INSERT INTO gpu_sample VALUES('2026-11-25T09:00:00', 'GPU-a', 5);"
+}
+
+# ---- Bad databases, for the tests of every command that takes one.
+# make_bad_dbs GOOD DIR: in DIR, one of each kind of file a command must
+# refuse as a database, made from GOOD (a gua database), with a copy of
+# each regular file as NAME.orig in DIR.orig and the listing in DIR.ls.
+BAD_DBS="missing.db dir.db empty.db random.db truncated.db header.db
+fifo.db other.db original.db newer.db readonly.db"
+make_bad_dbs() {
+	mkdir -p "$2" "$2.orig"
+	mkdir "$2/dir.db"
+	: >"$2/empty.db"
+	head -c 8192 /dev/urandom >"$2/random.db"
+	head -c 3000 "$1" >"$2/truncated.db"
+	printf 'SQLite format 3\000' >"$2/header.db"
+	mkfifo "$2/fifo.db"
+	sqlite3 "$2/other.db" "CREATE TABLE notes(x); INSERT INTO notes VALUES('hi');"
+	sqlite3 "$2/original.db" "CREATE TABLE host(hostname TEXT NOT NULL,
+	    env_kind TEXT NOT NULL, driver_version TEXT, first_seen DATETIME,
+	    last_seen DATETIME); CREATE TABLE gpu_sample(ts DATETIME NOT NULL,
+	    gpu_uuid TEXT NOT NULL, util_pct INTEGER NOT NULL);"
+	cp "$1" "$2/newer.db"
+	sqlite3 "$2/newer.db" "PRAGMA user_version=7"
+	cp "$1" "$2/readonly.db"
+	chmod 0444 "$2/readonly.db"
+	for _f in "$2"/*.db; do
+		[ -f "$_f" ] && cp -p "$_f" "$2.orig/"
+	done
+	bad_listing "$2" >"$2.ls"
+}
+# The names, sizes and times in DIR and DIR/dir.db, and theirs: a file
+# made and removed again still changes the directory's time.
+bad_listing() {
+	ls -lA --time-style=full-iso "$1" "$1/dir.db"
+	ls -ld --time-style=full-iso "$1" "$1/dir.db"
+}
+# bad_db_says NAME: what a command that reads NAME as a gua database says
+# about it (after "PATH: ").
+bad_db_says() {
+	case $1 in
+	missing.db) echo "no such file" ;;
+	dir.db) echo "is a directory" ;;
+	empty.db) echo "empty file, not a gua database" ;;
+	random.db | header.db) echo "not a SQLite file" ;;
+	truncated.db) echo "" ;;	# SQLite's own word for it
+	fifo.db) echo "not a regular file" ;;
+	other.db) echo "a SQLite file, but not a gua database" ;;
+	original.db) echo "a SQLite file, but not a gua database (a gpu-usage-audit 1.0" ;;
+	newer.db) echo "written by a newer gua (schema 7" ;;
+	readonly.db) echo "read-only (mode 0444); refusing to write it" ;;
+	esac
+}
+# expect_untouched DIR NAME: NAME is byte for byte as make_bad_dbs made
+# it, and nothing appeared or changed in DIR (no -wal, -shm, -journal).
+expect_untouched() {
+	if [ -f "$1/$2" ] && ! cmp -s "$1/$2" "$1.orig/$2"; then
+		fail "$2 changed"
+	elif ! bad_listing "$1" | cmp -s - "$1.ls"; then
+		fail "$1 changed: $(bad_listing "$1" | diff "$1.ls" - |
+		    grep '^[<>]' | head -3 | tr '\n' ' ')"
+	else
+		ok
+	fi
+}

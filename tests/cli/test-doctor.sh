@@ -105,15 +105,30 @@ doctor "$TMP/db" --nvml-library "$FAKE"
 expect_rc 1
 expect_out "not a SQLite file"
 t "a database path in a directory nobody can write: exit 1"
+# Root writes where permissions say no, but not on a read-only mount;
+# where root may not mount, the directory is tried as nobody.
+mkdir "$TMP/ro"
+chmod 555 "$TMP/ro"
+as=""
 if [ "$(id -u)" -eq 0 ]; then
-	skip "root can write anywhere"
-else
-	mkdir "$TMP/ro"
-	chmod 555 "$TMP/ro"
-	doctor "$TMP/ro" --nvml-library "$FAKE"
-	expect_rc 1
-	expect_out "is not writable"
+	if mount -t tmpfs -o ro,size=64k tmpfs "$TMP/ro" 2>/dev/null; then
+		trap 'umount "$TMP/ro" 2>/dev/null; cleanup' EXIT
+	elif command -v setpriv >/dev/null 2>&1 && id nobody >/dev/null 2>&1
+	then
+		chmod 755 "$TMP"
+		as="setpriv --reuid=nobody --regid=$(id -g nobody) --clear-groups"
+	fi
 fi
+if [ "$(id -u)" -eq 0 ] && [ -z "$as" ] && ! mountpoint -q "$TMP/ro"; then
+	skip "root, and neither a read-only mount nor setpriv to try as nobody"
+else
+	run $as "$GUA" doctor --db "$TMP/ro/gua.db" --pid-file "$TMP/ro/gua.pid" \
+	    --nvml-library "$FAKE"
+	expect_rc 1
+	expect_out "$TMP/ro/gua.db: absent, and its directory $TMP/ro is not writable"
+	expect_still_empty "$TMP/ro"
+fi
+if mountpoint -q "$TMP/ro"; then umount "$TMP/ro"; fi
 
 t "a running collector's PID file: reported, still exit 0"
 gua daemon --nvml-library "$FAKE" --db "$TMP/run.db" --pid-file "$TMP/empty/gua.pid" \

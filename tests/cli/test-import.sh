@@ -214,19 +214,10 @@ bad_old() {
 	expect_no_file "$TMP/never.db"
 	expect_no_file "$TMP/never.db-wal"
 }
-bad_old missing.db "missing.db: no such file"
-head -c 4096 /dev/urandom >"$TMP/random.db"
-bad_old random.db "not a SQLite file, not a gpu-usage-audit 1.0 database"
-: >"$TMP/empty.db"
-bad_old empty.db "not a SQLite file"
-mkdir "$TMP/dir.db"
-bad_old dir.db "is a directory"
-sqlite3 "$TMP/other.db" "CREATE TABLE notes(x); INSERT INTO notes VALUES(1);"
-bad_old other.db "not a gpu-usage-audit 1.0 database (no such table: host)"
+# Missing, empty, random, a directory, another program's or a gua
+# database as OLD.db, and every kind as NEW.db: test-baddb.sh.
 sqlite3 "$TMP/nocol.db" "$(echo "$SCHEMA" | sed 's/util_pct/util/')"
 bad_old nocol.db "(no such column: util_pct)"
-GUA_NOW= run "$GUA" demo --db "$TMP/gua.db"
-bad_old gua.db "already a gua database; there is nothing to import"
 
 t "an unreadable timestamp fails the import and leaves no file"
 cp "$OLD" "$TMP/badts.db"

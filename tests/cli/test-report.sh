@@ -1,6 +1,5 @@
 #!/bin/sh
-# gua report: windows, filters, thresholds, output files, and every kind
-# of bad --db, which must be refused without touching the file.
+# gua report: windows, filters, thresholds, output files.
 . "$(dirname "$0")/lib.sh"
 
 DB=$TMP/demo.db
@@ -152,52 +151,7 @@ expect_same "$DB" "$TMP/pristine.db"
 expect_no_file "$DB-wal"
 expect_no_file "$DB-shm"
 
-t "a read-only database can be reported"
-cp "$DB" "$TMP/ro.db"
-chmod 0444 "$TMP/ro.db"
-GUA_NOW=$NOW run "$GUA" report --db "$TMP/ro.db"
-expect_rc 0
-expect_out "(90 samples)"
-
-# Every bad database: one line and a hint, exit 2, the file untouched.
-bad_db() {	# name, what stderr must say
-	t "bad --db: $1"
-	if [ -e "$TMP/$1" ]; then cp -R "$TMP/$1" "$TMP/$1.copy"; fi
-	GUA_NOW=$NOW run "$GUA" report --db "$TMP/$1"
-	expect_rc 2
-	expect_err "gua report: $TMP/$1: $2"
-	expect_err_lines 2
-	expect_empty_out
-	if [ -f "$TMP/$1" ]; then expect_same "$TMP/$1" "$TMP/$1.copy"; fi
-	expect_no_file "$TMP/$1-wal"
-	expect_no_file "$TMP/$1-shm"
-}
-bad_db missing.db "no such file"
-mkdir "$TMP/dir.db"
-bad_db dir.db "is a directory"
-: >"$TMP/empty.db"
-bad_db empty.db "empty file"
-head -c 8192 /dev/urandom >"$TMP/random.db"
-bad_db random.db "not a SQLite file"
-head -c 3000 "$DB" >"$TMP/truncated.db"
-bad_db truncated.db ""
-printf 'SQLite format 3\000' >"$TMP/header.db"
-bad_db header.db "not a SQLite file"
-if command -v sqlite3 >/dev/null 2>&1; then
-	sqlite3 "$TMP/other.db" "CREATE TABLE notes(x); INSERT INTO notes VALUES('hi');"
-	bad_db other.db "a SQLite file, but not a gua database"
-	sqlite3 "$TMP/original.db" "CREATE TABLE host(hostname TEXT NOT NULL,
-	    env_kind TEXT NOT NULL, driver_version TEXT, first_seen DATETIME,
-	    last_seen DATETIME); CREATE TABLE gpu_sample(ts DATETIME NOT NULL,
-	    gpu_uuid TEXT NOT NULL, util_pct INTEGER NOT NULL);"
-	bad_db original.db "a SQLite file, but not a gua database (a gpu-usage-audit 1.0"
-	expect_err "converted with 'gua import'"
-	cp "$DB" "$TMP/newer.db"
-	sqlite3 "$TMP/newer.db" "PRAGMA user_version=7"
-	bad_db newer.db "written by a newer gua (schema 7"
-else
-	fail "sqlite3 is needed for the foreign-database cases"
-fi
+# Every kind of bad --db, for report and the other commands: test-baddb.sh.
 
 t "a gua file in rollback mode is read, and one a crash left mid-write refused"
 cp "$DB" "$TMP/rollback.db"

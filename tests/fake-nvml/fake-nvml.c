@@ -147,8 +147,8 @@ nvmlReturn_t nvmlDeviceGetMigDeviceHandleByIndex(nvmlDevice_t, unsigned int,
 
 /* ---- the scenario ---- */
 
-#define MAX_GPUS	16
-#define MAX_PROCS	64
+#define MAX_GPUS	64
+#define MAX_PROCS	4096	/* per GPU per tick, allocated as needed */
 #define MAX_RUNS	16	/* runs of one value in a series */
 #define MAX_SERIES	4000	/* sample periods in one series */
 #define MAX_FAULTS	32
@@ -199,8 +199,9 @@ struct fake_tick {
 	int		 has_samples[MAX_GPUS]; /* a `samples` line gave them */
 	int		 cover[MAX_GPUS]; /* percent of the tick they cover */
 	int		 junk[MAX_GPUS]; /* add junk process samples */
-	struct fake_proc procs[MAX_GPUS][MAX_PROCS];
+	struct fake_proc *procs[MAX_GPUS];	/* nprocs of procs_cap */
 	int		 nprocs[MAX_GPUS];
+	int		 procs_cap[MAX_GPUS];
 	struct fake_fault faults[MAX_FAULTS];
 	int		 nfaults;
 };
@@ -243,6 +244,7 @@ struct fake {
 	int		 nfaults;
 	struct fake_tick *ticks;		/* last_tick + 1 of them */
 	int		 last_tick;		/* highest defined */
+	int		 loop;		/* after the last tick, play again */
 	/* the clock */
 	int		 now;		/* scenario tick being played */
 	int		 sampled;	/* a sampling call since the last advance */
@@ -412,6 +414,16 @@ parse_proc(char **tok, int ntok, struct fake_tick *t)
 		return -1;
 	if (t->nprocs[gpu] == MAX_PROCS)
 		return -1;
+	if (t->nprocs[gpu] == t->procs_cap[gpu]) {
+		int ncap = t->procs_cap[gpu] ? t->procs_cap[gpu] * 2 : 8;
+		struct fake_proc *np = realloc(t->procs[gpu],
+		    (size_t)ncap * sizeof(*np));
+
+		if (np == NULL)
+			return -1;
+		t->procs[gpu] = np;
+		t->procs_cap[gpu] = ncap;
+	}
 	p = &t->procs[gpu][t->nprocs[gpu]++];
 	memset(p, 0, sizeof(*p));
 	p->pid = (unsigned)pid;
@@ -594,6 +606,8 @@ load(const char *path)
 				BAD();
 			cur = &F->ticks[last];
 			cur->defined = 1;
+		} else if (strcmp(tok[0], "loop") == 0 && ntok == 1) {
+			F->loop = 1;
 		} else if (strcmp(tok[0], "driver") == 0 && ntok == 2) {
 			snprintf(F->driver, sizeof(F->driver), "%s", tok[1]);
 		} else if (strcmp(tok[0], "init_error") == 0 && ntok == 2) {
@@ -688,7 +702,9 @@ load(const char *path)
 static struct fake_tick *
 block_at(int k)
 {
-	if (k > F->last_tick)
+	if (F->loop)
+		k %= F->last_tick + 1;
+	else if (k > F->last_tick)
 		k = F->last_tick;
 	while (k > 0 && !F->ticks[k].defined)
 		k--;
@@ -761,6 +777,9 @@ release(void)
 {
 	if (F->trace != NULL)
 		fclose(F->trace);
+	for (int k = 0; F->ticks != NULL && k <= F->last_tick; k++)
+		for (int g = 0; g < MAX_GPUS; g++)
+			free(F->ticks[k].procs[g]);
 	free(F->ticks);
 	free(F->gen);
 	free(F);

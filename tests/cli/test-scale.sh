@@ -1,0 +1,108 @@
+#!/bin/sh
+# Scale: 64 GPUs, one of them with 1000 real processes, another with a
+# process whose command line is over 1 MiB, recorded by a collector whose
+# descriptor limit is 256 (so most of the 1000 cannot have a pidfd).
+# Every tick must have every GPU, every process with its identity, and
+# the long command line cut exactly: the first IDENTITY_CMDLINE_MAX - 1
+# bytes or less, on a UTF-8 character boundary.
+. "$(dirname "$0")/lib.sh"
+. "$HERE/collector-lib.sh"
+
+S=$TMP/scale
+mkdir -p "$S"
+# 1000 processes for GPU 0.
+PROCS=""
+i=0
+while [ $i -lt 1000 ]; do
+	sleep 1000 &
+	PROCS="$PROCS $!"
+	i=$((i + 1))
+done
+STARTED="$STARTED $PROCS"
+# A command line of 1 MiB and more: argv[0] is "x" and then 4-byte
+# characters, one of which straddles the cut at byte 1023 (bytes 1021 to
+# 1024), then 1000 and nine arguments of 120000 zeros (sleep adds them:
+# 0 s more).
+ARGV0=x$(i=0; while [ $i -lt 300 ]; do printf '\360\237\230\200'; i=$((i + 1)); done)
+ZEROS=$(head -c 120000 /dev/zero | tr '\0' 0)
+start LONG "${PYTHON:-python3}" -c 'import os, sys
+os.execv(sys.argv[1], sys.argv[2:])' "$(command -v sleep)" "$ARGV0" 1000 \
+    "$ZEROS" "$ZEROS" "$ZEROS" "$ZEROS" "$ZEROS" "$ZEROS" "$ZEROS" "$ZEROS" \
+    "$ZEROS"
+wait_until comm_is "$LONG" sleep
+t "the long process's command line is over 1 MiB"
+n=$(wc -c <"/proc/$LONG/cmdline")
+if [ "$n" -gt 1048576 ]; then ok; else fail "only $n bytes"; fi
+
+{
+	echo "gpus 64"
+	echo "tick 0"
+	g=0
+	while [ $g -lt 64 ]; do
+		echo "util $g $g"
+		g=$((g + 1))
+	done
+	for p in $PROCS; do echo "proc 0 $p 10"; done
+	echo "proc 1 $LONG 20000"
+} | scenario
+start COL prlimit --nofile=256 "$GUA" daemon --foreground \
+    --nvml-library "$FAKE" --db "$S/gua.db" --pid-file "$S/gua.pid" \
+    --interval 200ms >"$S/fg.out" 2>"$S/fg.err"
+wait_until lines_at_least "$S/fg.out" 4
+FDS=$(ls "/proc/$COL/fd" | wc -l)
+kill -TERM "$COL"
+wait "$COL"
+RC=$?
+t "the collector ran and stopped cleanly"
+expect_rc 0
+t "pidfds take at most half of its 256 descriptors, the rest stay free"
+if [ "$FDS" -le $((128 + 16)) ]; then ok; else fail "$FDS descriptors"; fi
+expect_count "$S/fg.err" "not recorded" 0
+expect_count "$S/fg.err" "not sampled" 0
+N=$(wc -l <"$S/fg.out")
+
+t "every tick has all 64 GPUs, each once, each with its utilization"
+expect_ticks "$S/gua.db" 'END { print NR }' $((64 * N))
+expect_ticks "$S/gua.db" '$6 + 0 == $4 && !seen[$2 "/" $4]++ { n++ }
+    END { print n }' $((64 * N))
+expect_ticks "$S/gua.db" '{ u[$5] = 1 } END { for (k in u) n++; print n }' 64
+t "GPU 0: all 1000 processes at every tick, each with its user"
+expect_ticks "$S/gua.db" '$4 == 0 && $10 == 1000 { n++ } END { print n }' "$N"
+expect_ticks "$S/gua.db" '$4 == 0 { k = split($11, e, " ");
+    for (i = 1; i <= k; i++) { split(e[i], f, "/"); if (f[2] != "") n++ } }
+    END { print n }' $((1000 * N))
+t "the 1000 PIDs are the processes started"
+ticks_csv "$S/gua.db" | awk -F, '$4 == 0 { k = split($11, e, " ");
+    for (i = 1; i <= k; i++) { split(e[i], f, "/"); print f[1] }; exit }' |
+    sort -n >"$S/pids.got"
+echo $PROCS | tr ' ' '\n' | sort -n >"$S/pids.want"
+if cmp -s "$S/pids.got" "$S/pids.want"; then ok; else
+	fail "$(diff "$S/pids.want" "$S/pids.got" | head -3 | tr '\n' ' ')"; fi
+
+t "the long command line: the first bytes up to the limit, cut before a character"
+printf sleep >"$S/comm.raw"
+cp "/proc/$LONG/cmdline" "$S/cmdline.raw"
+sed -n 's/^#define IDENTITY_CMDLINE_MAX[^0-9]*\([0-9]*\).*/\1/p' \
+    "$HERE/../../src/identity.h" >"$S/cmdline.max"
+: >"$S/user.raw"
+GUA_NOW= run "$GUA" report --db "$S/gua.db" --since 1d --format json \
+    --gpu 1
+expect_rc 0
+cp "$TMP/out" "$S/report.json"
+check untrusted json "$S" "$S/report.json"
+# x and 255 whole characters: 1021 bytes, the 256th would end at 1024.
+"$PYTHON" -c 'import json, sys
+s = [x for x in json.load(open(sys.argv[1]))["sessions"] if x["pid"] ==
+     int(sys.argv[2])][0]["command_line"].encode()
+sys.exit(0 if len(s) == 1021 and s == b"x" + "\U0001F600".encode() * 255
+         else 1)' "$S/report.json" "$LONG" >/dev/null 2>&1 && ok ||
+    fail "the stored command line is not x and 255 characters (1021 bytes)"
+
+t "the report lists 64 GPUs"
+GUA_NOW= run "$GUA" report --db "$S/gua.db" --since 1d
+expect_rc 0
+if [ "$(grep -c '^  GPU-[0-9]* ' "$TMP/out")" -eq 64 ]; then ok; else
+	fail "$(grep -c '^  GPU-[0-9]* ' "$TMP/out") GPUs in §3"; fi
+
+kill $PROCS 2>/dev/null
+finish_collector
