@@ -8,6 +8,7 @@
  * command exits 0 or 1 accordingly. Start-up failures leave no database
  * and no PID file behind.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -322,6 +323,29 @@ pending(struct collector *co, size_t i)
 }
 
 /*
+ * "/MIG-" and the first characters of a MIG instance's UUID, enough to
+ * tell the instances of one GPU apart; only safe characters reach the
+ * terminal.
+ */
+static void
+print_mig_name(const char *uuid)
+{
+	const char *name = uuid;
+	int n = 0;
+
+	if (strncmp(name, "MIG-GPU-", 8) == 0 && strchr(name, '/') != NULL)
+		name = strchr(name, '/') + 1;
+	else if (strncmp(name, "MIG-", 4) == 0)
+		name += 4;
+	fputs("/MIG-", stdout);
+	for (; *name != '\0' && n < 8; name++)
+		if (isalnum((unsigned char)*name)) {
+			putchar(*name);
+			n++;
+		}
+}
+
+/*
  * One line per tick for --foreground: time, span and each GPU's state,
  * printed once the tick is committed.
  */
@@ -340,7 +364,10 @@ print_tick(const struct collector *co, const struct tick *t)
 		int partial;
 		int64_t held = tick_gpu_held_mib(g, &partial);
 
-		printf("%s GPU%d %s", i ? ";" : "", g->index,
+		printf("%s GPU%d", i ? ";" : "", g->index);
+		if (g->parent_uuid[0] != '\0')
+			print_mig_name(g->uuid);
+		printf(" %s",
 		    state_name(classify_gpu(&thr, g->util_pm, held, partial)));
 		if (g->util_pm != UTIL_UNKNOWN)
 			printf(" util %d%%", g->util_pm / 10);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cmd.h"
 #include "duration.h"
@@ -231,7 +232,12 @@ resolve_gpu(const struct cmd_entry *c, const struct report_args *a,
 		return EXIT_OK;
 	}
 	host[0] = '\0';
-	if ((slash = strchr(spec, '/')) != NULL) {
+	/* A slash after "GPU-N" is a MIG label's ("GPU-0/MIG-c6d4"). */
+	if ((slash = strchr(spec, '/')) != NULL &&
+	    strncasecmp(slash, "/MIG-", 5) == 0 &&
+	    strncasecmp(spec, "GPU-", 4) == 0)
+		slash = NULL;
+	if (slash != NULL) {
 		if ((size_t)(slash - spec) >= sizeof(host))
 			return cmd_usage_error(c, "--gpu: host name too long");
 		memcpy(host, spec, (size_t)(slash - spec));
@@ -246,7 +252,9 @@ resolve_gpu(const struct cmd_entry *c, const struct report_args *a,
 		if (report_find_gpu(src->st[i], spec, &src->gpu_id[i], err,
 		    sizeof(err)) != 0) {
 			/* Ambiguous within a database is an error anywhere. */
-			if (strstr(err, " matches ") != NULL || host[0] != '\0')
+			if (strstr(err, " matches ") != NULL ||
+			    strstr(err, " split into ") != NULL ||
+			    host[0] != '\0')
 				return cmd_usage_error(c, "%s", err);
 			continue;
 		}

@@ -195,14 +195,52 @@ sink_proc(void *ctx, int64_t gpu_id, int64_t proc_id,
 	return 0;
 }
 
+/* The part of a MIG instance's UUID that names it: after "MIG-", or for
+   the old "MIG-GPU-<uuid>/GI/CI" form, "GI/CI". */
+static const char *
+mig_name(const char *uuid)
+{
+	const char *slash;
+
+	if (strncasecmp(uuid, "MIG-GPU-", 8) == 0 &&
+	    (slash = strchr(uuid, '/')) != NULL)
+		return slash + 1;
+	return strncasecmp(uuid, "MIG-", 4) == 0 ? uuid + 4 : uuid;
+}
+
+/*
+ * A MIG instance as the report labels it, "GPU-0/MIG-c6d4": the part
+ * after "/MIG-", with *index set; NULL for any other form.
+ */
+static const char *
+mig_label(const char *spec, long long *index)
+{
+	const char *slash = strchr(spec, '/');
+	char num[16];
+	size_t n;
+
+	if (strncasecmp(spec, "GPU-", 4) != 0 || slash == NULL ||
+	    strncasecmp(slash, "/MIG-", 5) != 0)
+		return NULL;
+	n = (size_t)(slash - spec - 4);
+	if (n == 0 || n >= sizeof(num) || slash[5] == '\0')
+		return NULL;
+	memcpy(num, spec + 4, n);
+	num[n] = '\0';
+	if (util_parse_ll(num, 0, 1000000, index) != 0)
+		return NULL;
+	return slash + 5;
+}
+
 int
 report_find_gpu(struct store *st, const char *spec, int64_t *gpu_id,
     char *err, size_t errlen)
 {
 	struct store_gpu *g;
-	size_t n, hits = 0, len = strlen(spec);
+	size_t n, hits = 0, migs = 0, len = strlen(spec);
 	long long index;
 	int by_index = util_parse_ll(spec, 0, 1000000, &index) == 0;
+	const char *mig = mig_label(spec, &index);
 
 	if (len == 0)
 		return util_err(err, errlen, "--gpu: empty GPU (give an index "
@@ -210,8 +248,19 @@ report_find_gpu(struct store *st, const char *spec, int64_t *gpu_id,
 	if (store_gpus(st, &g, &n, err, errlen) != 0)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
-		if (by_index ? g[i].index == index :
-		    strncasecmp(g[i].uuid, spec, len) == 0) {
+		int match;
+
+		if (mig != NULL)
+			match = g[i].index == index &&
+			    g[i].parent_uuid[0] != '\0' &&
+			    strncasecmp(mig_name(g[i].uuid), mig,
+			    strlen(mig)) == 0;
+		else if (by_index)
+			match = g[i].index == index;
+		else
+			match = strncasecmp(g[i].uuid, spec, len) == 0;
+		if (match) {
+			migs += g[i].parent_uuid[0] != '\0';
 			/* An exact UUID wins over longer ones it prefixes. */
 			if (!by_index && strlen(g[i].uuid) == len) {
 				hits = 1;
@@ -226,6 +275,11 @@ report_find_gpu(struct store *st, const char *spec, int64_t *gpu_id,
 	if (hits == 0)
 		return util_err(err, errlen, "--gpu: no GPU '%s' in %s", spec,
 		    store_path(st));
+	if (hits > 1 && by_index && migs == hits)
+		return util_err(err, errlen, "--gpu: GPU %s is split into %zu "
+		    "MIG instances in %s; name one as the report does "
+		    "(GPU-%s/MIG-...) or by its UUID", spec, hits,
+		    store_path(st), spec);
 	if (hits > 1)
 		return util_err(err, errlen, "--gpu: '%s' matches %zu GPUs in "
 		    "%s; give more of the UUID", spec, hits, store_path(st));
@@ -749,18 +803,6 @@ report_place(const char *container, const char *pod, const char *unit,
 	return buf;
 }
 
-/* The part of a MIG instance's UUID that names it: after "MIG-", or for
-   the old "MIG-GPU-<uuid>/GI/CI" form, "GI/CI". */
-static const char *
-mig_name(const char *uuid)
-{
-	const char *slash;
-
-	if (strncasecmp(uuid, "MIG-GPU-", 8) == 0 &&
-	    (slash = strchr(uuid, '/')) != NULL)
-		return slash + 1;
-	return strncasecmp(uuid, "MIG-", 4) == 0 ? uuid + 4 : uuid;
-}
 
 int
 report_has_mig(const struct report *rep)

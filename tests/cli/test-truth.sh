@@ -261,7 +261,27 @@ t "MIG: --gpu takes the label's UUID part"
 GUA_NOW= gua report --db "$DB" --since 36500d --gpu MIG-0400 --format json
 expect_rc 0
 expect_out '"label": "GPU-0/MIG-0400"'
+t "MIG: --gpu takes the whole label, in any case, with several databases too"
+GUA_NOW= gua report --db "$DB" --since 36500d --gpu gpu-0/mig-04 --format json
+expect_rc 0
+expect_out '"label": "GPU-0/MIG-0400"'
+expect_no_out '"label": "GPU-0/MIG-0100"'
+cp "$DB" "$TMP/mig-copy.db"
+GUA_NOW= gua report --db "$TMP/mig.db" --db "$TMP/mig-copy.db" \
+    --since 36500d --gpu GPU-0/MIG-0100 --format json
+expect_rc 2
+expect_err "matches GPUs of 2 hosts; write HOST/GPU-0/MIG-0100"
+t "MIG: --gpu with the index of a split GPU names the way out"
+GUA_NOW= gua report --db "$DB" --since 36500d --gpu 0
+expect_rc 2
+expect_err "--gpu: GPU 0 is split into 2 MIG instances in $DB; name one as the report does (GPU-0/MIG-...) or by its UUID"
+GUA_NOW= gua report --db "$DB" --since 36500d --gpu GPU-0/MIG-0900
+expect_rc 2
+expect_err "--gpu: no GPU 'GPU-0/MIG-0900'"
 expect_count "$TMP/mig.err" "in MIG mode: recording each MIG instance" 1
+# --foreground names each instance, not GPU0 three times.
+expect_text "$TMP/mig.out" "GPU0/MIG-01000000 "
+expect_text "$TMP/mig.out" "; GPU0/MIG-04000000 "
 
 # ---- PID reuse: the same PID, another start time, is another process:
 # two sessions. As root the next PID can be chosen (ns_last_pid).
