@@ -11,7 +11,6 @@
 #include "cmd.h"
 #include "store.h"
 
-#define DEFAULT_DB	"/tmp/gua.db"
 
 static int
 backup_exec(const struct cmd_entry *c, int argc, char **argv)
@@ -21,7 +20,7 @@ backup_exec(const struct cmd_entry *c, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *db = DEFAULT_DB, *out;
+	const char *db = CMD_DEFAULT_DB, *out;
 	struct store *st;
 	char err[512];
 	int ch;

@@ -37,7 +37,6 @@
 #include "util.h"
 #include "version.h"
 
-#define DEFAULT_DB		"/tmp/gua.db"
 #define DEFAULT_INTERVAL_MS	(30 * MS_PER_SECOND)
 /*
  * Ticks sampled but not yet written wait in memory, at most this many:
@@ -133,7 +132,7 @@ parse_args(const struct cmd_entry *c, int argc, char **argv,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *db = DEFAULT_DB, *pid = CMD_DEFAULT_PID_FILE;
+	const char *db = CMD_DEFAULT_DB, *pid = CMD_DEFAULT_PID_FILE;
 	const char *logf = CMD_DEFAULT_LOG_FILE, *textfile = NULL;
 	int ch;
 

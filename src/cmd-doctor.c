@@ -28,7 +28,6 @@
 #include "store.h"
 #include "util.h"
 
-#define DEFAULT_DB		"/tmp/gua.db"
 #define SMI_TIMEOUT_MS		3000
 #define SMI_OUTPUT_MAX		4096
 #define MAX_CHECKS		16
@@ -399,7 +398,7 @@ doctor_exec(const struct cmd_entry *c, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *db = DEFAULT_DB, *pid_file = CMD_DEFAULT_PID_FILE;
+	const char *db = CMD_DEFAULT_DB, *pid_file = CMD_DEFAULT_PID_FILE;
 	const char *library = NULL;
 	struct doctor *d;
 	int ch, json = 0, rc;

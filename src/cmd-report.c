@@ -19,7 +19,6 @@
 #include "store.h"
 #include "util.h"
 
-#define DEFAULT_DB	"/tmp/gua.db"
 #define MAX_DBS		1024	/* --db given more often is refused */
 
 enum format { FORMAT_TEXT, FORMAT_JSON, FORMAT_CSV, FORMAT_HTML };
@@ -161,7 +160,7 @@ parse_args(const struct cmd_entry *c, int argc, char **argv,
 	if (a->output != NULL && a->output[0] == '\0')
 		return cmd_usage_error(c, "-o: empty file name");
 	if (a->ndbs == 0)
-		a->dbs[a->ndbs++] = DEFAULT_DB;
+		a->dbs[a->ndbs++] = CMD_DEFAULT_DB;
 	if (cmd_now(c, &now) != 0)
 		return EXIT_USAGE;
 	a->ro.until_ms = now;

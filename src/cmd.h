@@ -9,7 +9,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-/* The collector's files, shared by daemon, status, stop and doctor. */
+/* The collector's files, the defaults of every command that takes them. */
+#define CMD_DEFAULT_DB		"/tmp/gua.db"
 #define CMD_DEFAULT_PID_FILE	"/tmp/gua.pid"
 #define CMD_DEFAULT_LOG_FILE	"/tmp/gua.log"
 
