@@ -911,11 +911,38 @@ report_idle_gpu_hours(const struct report *rep)
 	    rep->total.ms[STATE_TRULY_IDLE]) / MS_PER_HOUR;
 }
 
+/*
+ * Idle GPU-time over the time each host was watched (the longest any of
+ * its GPUs spent in ticks, unknown time included). The idle share times
+ * the number of GPUs would count a GPU lost, or unknown (a MIG
+ * instance), as idle all along; this counts it only while it was seen
+ * idle, and equals that product when every GPU was seen all along.
+ */
 double
 report_gpus_unused(const struct report *rep)
 {
-	return (report_share(&rep->total, STATE_IDLE_HELD) +
-	    report_share(&rep->total, STATE_TRULY_IDLE)) * (double)rep->ngpus;
+	double sum = 0;
+
+	for (size_t h = 0; h < rep->nhosts; h++) {
+		const struct rollup_gpu *t = &rep->hosts[h].total;
+		int64_t watched = 0;
+
+		for (size_t i = 0; i < rep->ngpus; i++) {
+			const struct rollup_gpu *r = &rep->gpus[i].r;
+			int64_t ms = 0;
+
+			if (rep->gpus[i].host != h)
+				continue;
+			for (int st = 0; st < STATE_COUNT; st++)
+				ms = util_sat_add(ms, r->ms[st]);
+			if (ms > watched)
+				watched = ms;
+		}
+		if (watched > 0)
+			sum += (double)util_sat_add(t->ms[STATE_IDLE_HELD],
+			    t->ms[STATE_TRULY_IDLE]) / (double)watched;
+	}
+	return sum;
 }
 
 double

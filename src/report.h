@@ -213,7 +213,10 @@ int64_t	report_unobserved_ms(const struct report *);
 double	report_host_coverage(const struct report_host *);
 /* GPU-hours with utilization under the threshold (idle-held + truly idle). */
 double	report_idle_gpu_hours(const struct report *);
-/* Idle share x number of GPUs: how many cards sat unused on average. */
+/*
+ * How many cards sat unused on average while gua watched: idle GPU-time
+ * over the time watched, summed over hosts. Unknown time is not idle.
+ */
 double	report_gpus_unused(const struct report *);
 /* Mean utilization in percent over the known time, or -1. */
 double	report_mean_util(const struct rollup_gpu *);

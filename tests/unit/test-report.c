@@ -168,6 +168,40 @@ test_gap(void)
 	tick_free(&t);
 }
 
+/*
+ * GPUs equivalently unused counts a card only while it was seen idle: GPU
+ * 0 idle all along, GPU 1 idle for 2 ticks and then lost, GPU 2 (a MIG
+ * instance, say) never with a utilization. Idle share x 3 GPUs would say
+ * 3; it is 120 s idle over 100 s watched.
+ */
+static void
+test_unused_not_unknown(void)
+{
+	struct store *s = fixture_create("unused.db", 10 * SEC);
+	struct report_options o;
+	struct report r;
+	struct tick t;
+	char err[512];
+
+	memset(&t, 0, sizeof(t));
+	for (int i = 0; i < 10; i++) {
+		fixture_gpu(&t, 0, 0);
+		if (i < 2)
+			fixture_gpu(&t, 1, 3);
+		fixture_gpu(&t, 2, -1);
+		fixture_write(s, &t, T0 + i * 10 * SEC, 10 * SEC);
+	}
+	o = options(T0 + 90 * SEC, MS_PER_HOUR);
+	CHECK_INT(report_build(s, &o, &r, err, sizeof(err)), 0);
+	CHECK_INT(r.ngpus, 3);
+	CHECK_NEAR(report_share(&r.total, STATE_TRULY_IDLE), 1.0, 1e-9);
+	CHECK_NEAR(report_gpus_unused(&r), 1.2, 1e-9);
+	CHECK_NEAR(report_idle_gpu_hours(&r), 120.0 / 3600, 1e-9);
+	report_free(&r);
+	store_close(s);
+	tick_free(&t);
+}
+
 static unsigned long long rng = 88172645463325252ULL;
 
 static unsigned
@@ -367,6 +401,7 @@ main(void)
 {
 	test_hand();
 	test_gap();
+	test_unused_not_unknown();
 	test_rollups_equal_raw();
 	test_generated_history();
 	HARNESS_DONE();
