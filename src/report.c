@@ -232,6 +232,25 @@ mig_label(const char *spec, long long *index)
 	return slash + 5;
 }
 
+/*
+ * Whether spec is a label "GPU-N" (any case) as the report prints it: N
+ * in decimal without leading zeros, at most 4 digits, so that a UUID
+ * prefix such as "GPU-00000000" is never read as one. *index is N.
+ */
+static int
+gpu_label_index(const char *spec, long long *index)
+{
+	size_t n;
+
+	if (strncasecmp(spec, "GPU-", 4) != 0)
+		return 0;
+	spec += 4;
+	n = strspn(spec, "0123456789");
+	if (n == 0 || n > 4 || spec[n] != '\0' || (spec[0] == '0' && n > 1))
+		return 0;
+	return util_parse_ll(spec, 0, 9999, index) == 0;
+}
+
 int
 report_find_gpu(struct store *st, const char *spec, int64_t *gpu_id,
     char *err, size_t errlen)
@@ -247,6 +266,14 @@ report_find_gpu(struct store *st, const char *spec, int64_t *gpu_id,
 		    "or a UUID)");
 	if (store_gpus(st, &g, &n, err, errlen) != 0)
 		return -1;
+	/*
+	 * "GPU-3", the report's label, is index 3, not a prefix of the UUIDs
+	 * starting "GPU-3" (real ones are "GPU-" and hex); only when no GPU
+	 * has that index is it read as a UUID prefix.
+	 */
+	if (mig == NULL && !by_index && gpu_label_index(spec, &index))
+		for (size_t i = 0; i < n && !by_index; i++)
+			by_index = g[i].index == index;
 	for (size_t i = 0; i < n; i++) {
 		int match;
 
@@ -276,10 +303,10 @@ report_find_gpu(struct store *st, const char *spec, int64_t *gpu_id,
 		return util_err(err, errlen, "--gpu: no GPU '%s' in %s", spec,
 		    store_path(st));
 	if (hits > 1 && by_index && migs == hits)
-		return util_err(err, errlen, "--gpu: GPU %s is split into %zu "
-		    "MIG instances in %s; name one as the report does "
-		    "(GPU-%s/MIG-...) or by its UUID", spec, hits,
-		    store_path(st), spec);
+		return util_err(err, errlen, "--gpu: GPU %lld is split into "
+		    "%zu MIG instances in %s; name one as the report does "
+		    "(GPU-%lld/MIG-...) or by its UUID", index, hits,
+		    store_path(st), index);
 	if (hits > 1)
 		return util_err(err, errlen, "--gpu: '%s' matches %zu GPUs in "
 		    "%s; give more of the UUID", spec, hits, store_path(st));

@@ -126,8 +126,9 @@ struct report {
 };
 
 /*
- * Resolves --gpu: a number is an index, anything else a UUID or a unique
- * UUID prefix (case-insensitive). Returns 0 with *gpu_id, or -1.
+ * Resolves --gpu: a number or a label ("GPU-3", "GPU-0/MIG-c6d4") is an
+ * index, anything else a UUID or a unique UUID prefix (case-insensitive).
+ * Returns 0 with *gpu_id, or -1.
  */
 int	report_find_gpu(struct store *, const char *spec, int64_t *gpu_id,
 	    char *err, size_t errlen);

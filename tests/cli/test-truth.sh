@@ -275,6 +275,22 @@ t "MIG: --gpu with the index of a split GPU names the way out"
 GUA_NOW= gua report --db "$DB" --since 36500d --gpu 0
 expect_rc 2
 expect_err "--gpu: GPU 0 is split into 2 MIG instances in $DB; name one as the report does (GPU-0/MIG-...) or by its UUID"
+t "--gpu takes a GPU's label GPU-N: the index, not a UUID prefix"
+GUA_NOW= gua report --db "$DB" --since 36500d --gpu GPU-1 --format json
+expect_rc 0
+expect_out '"label": "GPU-1"'
+expect_no_out '"label": "GPU-0/MIG-0400"'
+GUA_NOW= gua report --db "$DB" --since 36500d --gpu gpu-0
+expect_rc 2
+expect_err "--gpu: GPU 0 is split into 2 MIG instances"
+# GPU 1's UUID is GPU-00000000-fake-…: a prefix, never an index.
+GUA_NOW= gua report --db "$DB" --since 36500d --gpu GPU-00000000 --format json
+expect_rc 0
+expect_out '"label": "GPU-1"'
+# No GPU 7: GPU-7 is a UUID prefix, and matches none.
+GUA_NOW= gua report --db "$DB" --since 36500d --gpu GPU-7
+expect_rc 2
+expect_err "--gpu: no GPU 'GPU-7'"
 GUA_NOW= gua report --db "$DB" --since 36500d --gpu GPU-0/MIG-0900
 expect_rc 2
 expect_err "--gpu: no GPU 'GPU-0/MIG-0900'"
