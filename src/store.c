@@ -329,6 +329,9 @@ store_check_sidecars(const char *path, char *err, size_t errlen)
 			return util_err(err, errlen, "%s: %s", side,
 			    strerror(errno));
 		}
+		/* An empty journal is never hot: SQLite reads nothing of it. */
+		if (i == SIDE_JOURNAL && S_ISREG(st.st_mode) && st.st_size == 0)
+			continue;
 		if (S_ISLNK(st.st_mode) || !S_ISREG(st.st_mode) ||
 		    st.st_nlink != 1 || st.st_uid != db.st_uid)
 			return util_err(err, errlen, "%s: %s; refusing to open "
@@ -404,13 +407,35 @@ unclaim_journal(const char *path)
 		unlink(side);
 }
 
+/* Whether a -journal beside the file could be hot: present, not empty. */
+static int
+journal_may_be_hot(const char *path)
+{
+	char buf[PATH_MAX + 16];
+	struct stat st;
+
+	if ((size_t)snprintf(buf, sizeof(buf), "%s-journal", path) >=
+	    sizeof(buf))
+		return 1;
+	if (lstat(buf, &st) != 0)
+		return errno != ENOENT;
+	return !S_ISREG(st.st_mode) || st.st_size > 0;
+}
+
 int
 store_sqlite_open_ro(const char *path, sqlite3 **db)
 {
+	char real[PATH_MAX];
 	char *uri;
 	int rc;
 
 	*db = NULL;
+	/*
+	 * SQLite names the files beside a database after its real path, so
+	 * through a symbolic link they are looked for there.
+	 */
+	if (realpath(path, real) == NULL)
+		util_strlcpy(real, path, sizeof(real));
 	/*
 	 * A WAL file without a -wal or -shm beside it has no writer, and a
 	 * read-only WAL connection would leave those two files behind: read
@@ -419,11 +444,11 @@ store_sqlite_open_ro(const char *path, sqlite3 **db)
 	 * (which immutable would ignore, reading half a transaction) makes
 	 * the open fail rather than read torn pages.
 	 */
-	if (header_says_wal(path) && !sidecar_exists(path, "-wal") &&
-	    !sidecar_exists(path, "-shm") && !sidecar_exists(path, "-journal"))
-		uri = path_uri(path, "mode=ro&immutable=1");
+	if (header_says_wal(real) && !sidecar_exists(real, "-wal") &&
+	    !sidecar_exists(real, "-shm") && !journal_may_be_hot(real))
+		uri = path_uri(real, "mode=ro&immutable=1");
 	else
-		uri = path_uri(path, "mode=ro");
+		uri = path_uri(real, "mode=ro");
 	if (uri == NULL)
 		return SQLITE_NOMEM;
 	rc = sqlite3_open_v2(uri, db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI |

@@ -46,6 +46,12 @@ expect_count "$C/fg.err" "warning: " 0
 t "a report reads meanwhile"
 GUA_NOW= run "$GUA" report --db "$C/gua.db" --since 1d
 expect_rc 0
+t "... also through a symbolic link: the writer's WAL is read, not ignored"
+n=$(ticks_csv "$C/gua.db" | wc -l)
+ln -s gua.db "$C/link.db"
+m=$(ticks_csv "$C/link.db" | wc -l)
+if [ "$n" -gt 0 ] && [ "$m" -ge "$n" ]; then ok; else
+	fail "$m rows through the link, $n before directly"; fi
 
 t "a foreign writer holds the write lock: logged once, sampling goes on"
 hold writer "BEGIN IMMEDIATE; INSERT INTO meta VALUES('foreign', 'x');"

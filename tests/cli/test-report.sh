@@ -173,6 +173,22 @@ expect_err "an unfinished transaction left by a crash"
 expect_empty_out
 expect_same "$TMP/hot.db" "$TMP/hot.copy"
 
+t "an empty -journal is never hot: read as before, nothing left beside it"
+: >"$DB-journal"
+GUA_NOW=$NOW run "$GUA" report --db "$DB"
+expect_rc 0
+expect_out "(90 samples)"
+expect_same "$DB" "$TMP/pristine.db"
+expect_no_file "$DB-wal"
+expect_no_file "$DB-shm"
+rm -f "$DB-journal"
+
+t "through a symbolic link, the files beside the real database count"
+ln -s "$TMP/hot.db" "$TMP/hot-link.db"
+GUA_NOW=$NOW run "$GUA" report --db "$TMP/hot-link.db"
+expect_rc 2
+expect_err "an unfinished transaction left by a crash"
+
 t "the default --db is /tmp/gua.db"
 if [ -e /tmp/gua.db ]; then ok; else
 	gua report
