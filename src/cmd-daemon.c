@@ -185,8 +185,9 @@ parse_args(const struct cmd_entry *c, int argc, char **argv,
 	    (textfile != NULL && absolute(c, "--textfile-dir", textfile,
 	    a->textfile_dir, sizeof(a->textfile_dir))))
 		return EXIT_USAGE;
-	if (strcmp(a->db, a->pid_file) == 0 || strcmp(a->db, a->log_file) == 0 ||
-	    (strcmp(a->pid_file, a->log_file) == 0 &&
+	if (util_same_file(a->db, a->pid_file) ||
+	    util_same_file(a->db, a->log_file) ||
+	    (util_same_file(a->pid_file, a->log_file) &&
 	    (!a->foreground || a->log_given)))
 		return cmd_usage_error(c, "--db, --pid-file and --log-file "
 		    "must be three different files");
@@ -198,8 +199,9 @@ parse_args(const struct cmd_entry *c, int argc, char **argv,
 		if ((size_t)snprintf(prom, sizeof(prom), "%s/%s",
 		    a->textfile_dir, EXPORT_PROM_FILE) >= sizeof(prom))
 			return cmd_usage_error(c, "--textfile-dir: path too long");
-		if (strcmp(prom, a->db) == 0 || strcmp(prom, a->pid_file) == 0 ||
-		    strcmp(prom, a->log_file) == 0)
+		if (util_same_file(prom, a->db) ||
+		    util_same_file(prom, a->pid_file) ||
+		    util_same_file(prom, a->log_file))
 			return cmd_usage_error(c, "--textfile-dir: %s would "
 			    "replace the collector's own --db, --pid-file or "
 			    "--log-file", prom);

@@ -367,3 +367,42 @@ util_open_own(const char *path, int flags, unsigned mode, int *created,
 		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
 	return fd;
 }
+
+/* The directory part of path into dir ("." or "/" when it has none). */
+static const char *
+split_dir(const char *path, char *dir, size_t len)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (slash == NULL) {
+		util_strlcpy(dir, ".", len);
+		return path;
+	}
+	if (slash == path)
+		util_strlcpy(dir, "/", len);
+	else if ((size_t)(slash - path) < len) {
+		memcpy(dir, path, (size_t)(slash - path));
+		dir[slash - path] = '\0';
+	} else
+		dir[0] = '\0';
+	return slash + 1;
+}
+
+int
+util_same_file(const char *a, const char *b)
+{
+	char da[PATH_MAX], db[PATH_MAX];
+	const char *na, *nb;
+	struct stat sa, sb;
+
+	if (strcmp(a, b) == 0)
+		return 1;
+	if (stat(a, &sa) == 0 && stat(b, &sb) == 0)
+		return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+	na = split_dir(a, da, sizeof(da));
+	nb = split_dir(b, db, sizeof(db));
+	if (strcmp(na, nb) != 0 || da[0] == '\0' || db[0] == '\0' ||
+	    stat(da, &sa) != 0 || stat(db, &sb) != 0)
+		return 0;
+	return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}

@@ -73,6 +73,14 @@ int64_t	util_hour_floor(int64_t ms);
 void	util_hostname(char *buf, size_t len);
 
 /*
+ * Whether two paths name one file, existing or not: the same inode when
+ * both exist, else the same directory (by device and inode) and the same
+ * last component. Strings alone miss "d/./f", "d//f" and a linked
+ * directory.
+ */
+int	util_same_file(const char *a, const char *b);
+
+/*
  * Opens a file the caller is to own (a log, a PID file): created with
  * O_EXCL and mode when absent, else opened; never through a symbolic
  * link, and refused unless it is a regular file with one link owned by

@@ -331,5 +331,14 @@ for f in --db --pid-file --log-file; do
 	expect_no_file "$TMP/tf/gua.prom"
 	expect_no_file "$TMP/c.db"
 done
+t "... however the directory is written: a trailing slash, ./, .., a link"
+ln -s tf "$TMP/tf-link"
+for dir in "$TMP/tf/" "$TMP/tf/." "$TMP/tf/../tf" "$TMP/tf-link"; do
+	gua daemon --nvml-library "$FAKE" --db "$TMP/tf/gua.prom" \
+	    --pid-file "$TMP/c.pid" --log-file "$TMP/c.log" --textfile-dir "$dir"
+	expect_rc 2
+	expect_err "gua.prom would replace the collector's own"
+	expect_no_file "$TMP/tf/gua.prom"
+done
 
 finish_collector

@@ -122,5 +122,9 @@ gua daemon --db "$TMP/x" --log-file "$TMP/x"
 expect_rc 2
 expect_err "must be three different files"
 expect_no_file "$TMP/x"
+gua daemon --db "$TMP/x" --pid-file "$TMP/./x"
+expect_rc 2
+expect_err "must be three different files"
+expect_no_file "$TMP/x"
 
 finish

@@ -1,4 +1,9 @@
+#include <limits.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "harness.h"
 #include "imap.h"
@@ -130,11 +135,58 @@ test_imap(void)
 	imap_free(&m);
 }
 
+/* Paths that differ as strings but name one file, existing or not. */
+static void
+test_same_file(void)
+{
+	char dir[] = "/tmp/gua-test-same-XXXXXX", a[PATH_MAX], b[PATH_MAX];
+	char lnk[PATH_MAX];
+	FILE *f;
+
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(a, sizeof(a), "%s/sub", dir);
+	CHECK_INT(mkdir(a, 0700), 0);
+	snprintf(lnk, sizeof(lnk), "%s/link", dir);
+	CHECK_INT(symlink("sub", lnk), 0);
+	/* Not yet existing. */
+	snprintf(a, sizeof(a), "%s/sub/f.db", dir);
+	snprintf(b, sizeof(b), "%s/sub/./f.db", dir);
+	CHECK(util_same_file(a, b));
+	snprintf(b, sizeof(b), "%s//sub//f.db", dir);
+	CHECK(util_same_file(a, b));
+	snprintf(b, sizeof(b), "%s/link/f.db", dir);
+	CHECK(util_same_file(a, b));
+	snprintf(b, sizeof(b), "%s/sub/../sub/f.db", dir);
+	CHECK(util_same_file(a, b));
+	snprintf(b, sizeof(b), "%s/sub/g.db", dir);
+	CHECK(!util_same_file(a, b));
+	snprintf(b, sizeof(b), "%s/f.db", dir);
+	CHECK(!util_same_file(a, b));
+	snprintf(b, sizeof(b), "%s/nowhere/f.db", dir);
+	CHECK(!util_same_file(a, b));
+	/* Existing: a hard link is the same file too. */
+	CHECK((f = fopen(a, "w")) != NULL);
+	if (f != NULL)
+		fclose(f);
+	snprintf(b, sizeof(b), "%s/hard.db", dir);
+	CHECK_INT(link(a, b), 0);
+	CHECK(util_same_file(a, b));
+	unlink(b);
+	snprintf(b, sizeof(b), "%s/link/f.db", dir);
+	CHECK(util_same_file(a, b));
+	unlink(a);
+	unlink(lnk);
+	snprintf(a, sizeof(a), "%s/sub", dir);
+	rmdir(a);
+	rmdir(dir);
+}
+
 int
 main(void)
 {
 	test_time();
 	test_numbers();
 	test_imap();
+	test_same_file();
 	HARNESS_DONE();
 }
