@@ -13,6 +13,9 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -39,12 +42,16 @@
 
 #define DEFAULT_INTERVAL_MS	(30 * MS_PER_SECOND)
 /*
- * Ticks sampled but not yet written wait in memory, at most this many:
- * a database locked by another process, or a full disk, delays them, and
+ * Ticks sampled but not yet written wait in memory, at most this many
+ * and this many bytes (a tick of 1000 processes takes 1.5 MB): a
+ * database locked by another process, or a full disk, delays them, and
  * the next write that succeeds takes them all in one transaction. Past
- * that the oldest give way (a gap).
+ * that the oldest give way (a gap). The ring has one slot more, for the
+ * tick being sampled while as many wait.
  */
 #define PENDING_MAX		64
+#define PENDING_BYTES		(8 * 1024 * 1024)
+#define RING_SLOTS		(PENDING_MAX + 1)
 /* The longest a write waits for another process's lock. */
 #define BUSY_MAX_MS		5000
 
@@ -69,13 +76,14 @@ struct collector {
 	int		 db_created;	/* this run created the database */
 	struct store	*st;
 	void		*src;		/* source context */
-	struct tick	 pend[PENDING_MAX]; /* a ring of ticks to write */
+	struct tick	 pend[RING_SLOTS]; /* a ring of ticks to write */
 	size_t		 pend_first;	/* the oldest of them */
 	size_t		 npend;		/* how many */
 	int64_t		 dropped;	/* gave way in the current burst */
 	int64_t		 prev_mono;	/* monotonic ms of the last sampled tick */
 	int64_t		 ticks;		/* written by this run */
 	int64_t		 failed;	/* consecutive ticks not written */
+	int64_t		 unsampled;	/* ... of them not even sampled */
 	struct export_prom *prom;	/* --textfile-dir, or NULL */
 	int64_t		 prom_failed;	/* consecutive textfiles not written */
 };
@@ -320,7 +328,7 @@ remove_db(const char *db)
 static struct tick *
 pending(struct collector *co, size_t i)
 {
-	return &co->pend[(co->pend_first + i) % PENDING_MAX];
+	return &co->pend[(co->pend_first + i) % RING_SLOTS];
 }
 
 /*
@@ -380,27 +388,55 @@ print_tick(const struct collector *co, const struct tick *t)
 	fflush(stdout);
 }
 
+/* The memory a tick holds. */
+static size_t
+tick_bytes(const struct tick *t)
+{
+	size_t n = t->gpus_cap * sizeof(struct tick_gpu);
+
+	for (size_t i = 0; i < t->gpus_cap; i++)
+		n += t->gpus[i].procs_cap * sizeof(struct tick_proc);
+	return n;
+}
+
+/* The oldest waiting tick gives way, and its memory goes with it. */
+static void
+drop_oldest(struct collector *co)
+{
+	tick_free(pending(co, 0));
+	co->pend_first = (co->pend_first + 1) % RING_SLOTS;
+	co->npend--;
+	co->dropped++;
+}
+
 /*
- * Samples one tick into the ring of ticks to write. Its span is the time
- * since the previous tick sampled (up to the cap), so ticks that wait
- * keep their own time.
+ * Samples one tick into the ring of ticks to write; once it is sampled,
+ * the oldest waiting ticks give way if there are too many. Its span is
+ * the time since the previous tick sampled (up to the cap), so ticks that
+ * wait keep their own time. A tick that could not be sampled is a gap.
  */
 static int
 sample_tick(struct collector *co, int64_t mono, char *err, size_t errlen)
 {
 	const struct daemon_args *a = co->a;
 	int64_t span, now = util_now_ms();
+	size_t bytes = 0;
 	struct tick *t;
 
-	if (co->npend == PENDING_MAX) {
-		co->pend_first = (co->pend_first + 1) % PENDING_MAX;
-		co->npend--;
-		co->dropped++;
-	}
 	t = pending(co, co->npend);
 	tick_reset(t);
-	if (source_nvml.sample(co->src, t, err, errlen) != 0)
+	if (source_nvml.sample(co->src, t, err, errlen) != 0) {
+		co->prev_mono = mono;
 		return -1;
+	}
+	for (size_t i = 0; i <= co->npend; i++)
+		bytes += tick_bytes(pending(co, i));
+	while (co->npend > 0 && (co->npend >= PENDING_MAX ||
+	    bytes > PENDING_BYTES)) {
+		bytes -= tick_bytes(pending(co, 0));
+		drop_oldest(co);
+	}
+	t = pending(co, co->npend);
 	span = co->prev_mono < 0 ? a->interval_ms : mono - co->prev_mono;
 	if (span > 2 * a->interval_ms)
 		span = 2 * a->interval_ms;
@@ -480,10 +516,15 @@ written(struct collector *co)
 			print_tick(co, pending(co, i));
 	}
 	/* The ring is empty: its first slot serves the next tick, so one
-	   tick's memory is reused, and what a burst took is released. */
-	if (co->npend > 1 || co->pend_first != 0)
-		for (size_t i = 1; i < PENDING_MAX; i++)
+	   tick's memory is reused, and what a burst took is released (to
+	   the system, not only to malloc's free lists). */
+	if (co->npend > 1 || co->pend_first != 0) {
+		for (size_t i = 1; i < RING_SLOTS; i++)
 			tick_free(&co->pend[i]);
+#ifdef __GLIBC__
+		malloc_trim(0);
+#endif
+	}
 	co->pend_first = 0;
 	co->npend = 0;
 }
@@ -511,6 +552,7 @@ tick_logged(struct collector *co, int64_t mono)
 	int rc;
 
 	if ((rc = record(co, mono, err, sizeof(err))) != 0) {
+		co->unsampled += rc == -1;
 		if (co->failed++ == 0)
 			log_warn("tick not %s: %s; sampling goes on and "
 			    "the next ticks retry%s (logged again when it "
@@ -521,15 +563,18 @@ tick_logged(struct collector *co, int64_t mono)
 		return;
 	}
 	if (co->failed > 0) {
-		if (co->dropped > 0)
+		if (co->dropped + co->unsampled > 0)
 			log_info("ticks recorded again after %lld that were "
-			    "not; %lld waited too long and were dropped",
-			    (long long)co->failed, (long long)co->dropped);
+			    "not; %lld could not be sampled and %lld waited "
+			    "too long and were dropped (gaps in the record)",
+			    (long long)co->failed, (long long)co->unsampled,
+			    (long long)co->dropped);
 		else
 			log_info("ticks recorded again after %lld that were "
 			    "not; none was lost", (long long)co->failed);
 	}
 	co->failed = 0;
+	co->unsampled = 0;
 	co->dropped = 0;
 }
 
@@ -593,7 +638,7 @@ collector_close(struct collector *co, int remove)
 	co->src = NULL;
 	export_prom_close(co->prom);
 	co->prom = NULL;
-	for (size_t i = 0; i < PENDING_MAX; i++)
+	for (size_t i = 0; i < RING_SLOTS; i++)
 		tick_free(&co->pend[i]);
 	pidfile_release(&co->pid);
 }

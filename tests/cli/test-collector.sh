@@ -298,4 +298,44 @@ t "after the failure, spans stay capped at two intervals"
 expect_q "$TMP/busy.db" "SELECT count(*) FROM ticks WHERE span_ms > 100" 0
 expect_q "$TMP/busy.db" "PRAGMA integrity_check" ok
 
+# ---- a tick that cannot be sampled is a gap: the next tick's span does
+# not stretch over it, and the recovery line says a tick is missing.
+scenario <<EOF
+tick 0
+util 0 60
+tick 4
+fault * count UNKNOWN
+tick 5
+util 0 60
+EOF
+rm -f "$TMP/gap".*
+start GAPCOL "$GUA" daemon --foreground --nvml-library "$FAKE" \
+    --db "$TMP/gap.db" --pid-file "$TMP/gap.pid" --interval 100ms \
+    >"$TMP/gap.out" 2>"$TMP/gap.err"
+wait_until lines_at_least "$TMP/gap.out" 8
+kill -TERM "$GAPCOL"
+wait "$GAPCOL"
+RC=$?
+t "a tick NVML could not count: logged, then a gap, not lost time claimed"
+expect_rc 0
+expect_count "$TMP/gap.err" "warning: tick not sampled: nvmlDeviceGetCount: " 1
+expect_count "$TMP/gap.err" "1 could not be sampled and 0 waited too long" 1
+expect_count "$TMP/gap.err" "none was lost" 0
+# The tick after the failure spans about one interval, not the two
+# since the tick before it.
+ticks_csv "$TMP/gap.db" >"$TMP/gap.rows"
+"$PYTHON" - "$TMP/gap.rows" >"$TMP/gap.check" <<'PYEOF'
+import csv, datetime, sys
+rows = list(csv.reader(open(sys.argv[1])))
+def ms(s):
+    return datetime.datetime.fromisoformat(s.replace("Z", "+00:00")).timestamp() * 1000
+ts = [ms(r[1]) for r in rows]
+spans = [int(r[2]) for r in rows]
+gaps = [(ts[i] - ts[i - 1], spans[i]) for i in range(1, len(ts))]
+wide = max(gaps)
+print("ok" if wide[0] > 150 and wide[1] <= wide[0] - 50 else "bad %s" % (gaps,))
+PYEOF
+if [ "$(cat "$TMP/gap.check")" = ok ]; then ok; else
+	fail "$(cat "$TMP/gap.check")"; fi
+
 finish_collector

@@ -104,5 +104,39 @@ expect_rc 0
 if [ "$(grep -c '^  GPU-[0-9]* ' "$TMP/out")" -eq 64 ]; then ok; else
 	fail "$(grep -c '^  GPU-[0-9]* ' "$TMP/out") GPUs in §3"; fi
 
+# Ticks that wait for a locked database hold their processes: 1000 of
+# them are 1.5 MB a tick. What waits is bounded in bytes (8 MiB) as well
+# as in ticks (64), and released once they are written.
+vm() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
+start COL "$GUA" daemon --foreground --nvml-library "$FAKE" \
+    --db "$S/burst.db" --pid-file "$S/burst.pid" --interval 50ms \
+    >"$S/burst.out" 2>"$S/burst.err"
+wait_until lines_at_least "$S/burst.out" 10
+BEFORE=$(vm "$COL" VmRSS)
+start HOLDER sh -c "{ echo '.timeout 10000'; echo 'BEGIN IMMEDIATE;'; \
+    echo \"INSERT INTO meta VALUES('x','y');\"; \
+    while [ ! -e '$S/release' ]; do sleep 0.05; done; echo 'ROLLBACK;'; } |
+    sqlite3 '$S/burst.db'"
+wait_until has_line "$S/burst.err" "warning: tick not recorded: "
+# 80 ticks wait and give way: 120 MB if nothing bounded them.
+sleep 4
+touch "$S/release"
+wait_until gone "$HOLDER"
+wait_until has_line "$S/burst.err" "ticks recorded again after "
+n=$(wc -l <"$S/burst.out")
+wait_until lines_at_least "$S/burst.out" $((n + 10))
+PEAK=$(vm "$COL" VmHWM)
+AFTER=$(vm "$COL" VmRSS)
+kill -TERM "$COL"
+wait "$COL"
+echo "burst: RSS $BEFORE kB before, peak $PEAK kB, $AFTER kB after"
+t "a burst of waiting ticks: memory bounded, and released after"
+expect_count "$S/burst.err" "waited too long and were dropped" 1
+if [ "$PEAK" -le $((BEFORE + 16384)) ]; then ok; else
+	fail "peak $PEAK kB, $BEFORE kB before the burst"; fi
+if [ "$AFTER" -le $((BEFORE + 4096)) ]; then ok; else
+	fail "$AFTER kB after the burst, $BEFORE kB before"; fi
+expect_q "$S/burst.db" "PRAGMA integrity_check" ok
+
 kill $PROCS 2>/dev/null
 finish_collector

@@ -159,11 +159,11 @@ nvmlReturn_t nvmlDeviceGetMigDeviceHandleByIndex(nvmlDevice_t, unsigned int,
 enum call {
 	CALL_HANDLE, CALL_UUID, CALL_NAME, CALL_UTIL, CALL_MEMORY,
 	CALL_COMPUTE, CALL_GRAPHICS, CALL_MPS, CALL_SAMPLES, CALL_PUTIL,
-	CALL_PUTIL_INFO, CALL_MIG, CALL_COUNT_
+	CALL_PUTIL_INFO, CALL_MIG, CALL_DEVCOUNT, CALL_COUNT_
 };
 static const char *const call_names[CALL_COUNT_] = {
 	"handle", "uuid", "name", "util", "memory", "compute", "graphics",
-	"mps", "samples", "putil", "putil_info", "mig",
+	"mps", "samples", "putil", "putil_info", "mig", "count",
 };
 #define LIST_BIT(c)	(1u << ((c) - CALL_COMPUTE))
 #define IS_LIST(c)	((c) >= CALL_COMPUTE && (c) <= CALL_MPS)
@@ -894,6 +894,19 @@ count(unsigned int *n, const char *name)
 	} else if (F->now == 0) {
 		/* Tick 0 begins when it is first sampled. */
 		F->t_cur = clock_us(CLOCK_MONOTONIC);
+	}
+	/* A failed count is the tick's sample: the next count goes on. */
+	for (int i = 0; i < 2; i++) {
+		const struct fake_tick *t = now_tick();
+		const struct fake_fault *f = i ? F->faults : t->faults;
+		int nf = i ? F->nfaults : t->nfaults;
+
+		for (int k = 0; k < nf; k++)
+			if (f[k].call == CALL_DEVCOUNT) {
+				F->sampled = 1;
+				trace(name, -1, f[k].code);
+				return f[k].code;
+			}
 	}
 	*n = (unsigned)F->ngpus;
 	trace(name, -1, 0);
