@@ -186,9 +186,19 @@ escape_csv_write(FILE *f, const char *in)
 	if (escape_csv_is_formula(in))
 		fputc('\'', f);
 	while (i < len) {
+		unsigned cp;
+		size_t n = escape_utf8_decode(s + i, len - i, &cp);
+		char piece[16];
+
 		if (s[i] == '"') {
 			fputs("\"\"", f);
 			i++;
+		} else if (n > 0 && cp != '\t' && cp != '\n' && cp != '\\' &&
+		    (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0) ||
+		    is_bidi_control(cp))) {
+			/* Never raw escape sequences: a CSV gets printed. */
+			i += visible_piece(s + i, len - i, piece);
+			fputs(piece, f);
 		} else {
 			i += put_valid(f, s + i, len - i);
 		}

@@ -37,8 +37,11 @@ void	escape_html_write(FILE *, const char *);
  * One CSV text cell (RFC 4180): quoted when it holds a comma, a quote, CR
  * or LF, with quotes doubled. A cell a spreadsheet would run as a formula
  * (starting with = + - @ TAB or CR) gets a leading single quote. Invalid
- * UTF-8 becomes U+FFFD. Numbers are written by the caller, not through
- * this, so they stay numbers.
+ * UTF-8 becomes U+FFFD. Control characters but TAB and LF (CR, ESC, BEL
+ * ...), DEL, C1 controls and bidirectional overrides become the text
+ * report's visible escapes (\r, \x1B, \u{202E}): a CSV gets printed on
+ * terminals, where they would run. Backslashes stay as they are. Numbers
+ * are written by the caller, not through this, so they stay numbers.
  */
 void	escape_csv_write(FILE *, const char *);
 /* Nonzero when a spreadsheet would take the cell for a formula. */

@@ -442,11 +442,34 @@ def text_of(b):
     return b.decode("utf-8", "replace")
 
 
+BIDI = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+
+
+def csv_visible(t):
+    """A CSV cell's text: controls but TAB and LF, DEL, C1 controls and
+    bidirectional overrides as the text report's visible escapes."""
+    out = []
+    for c in t:
+        o = ord(c)
+        if c in "\t\n" or c == "\\":
+            out.append(c)
+        elif c == "\r":
+            out.append("\\r")
+        elif o < 32 or o == 0x7f:
+            out.append("\\x%02X" % o)
+        elif 0x80 <= o < 0xa0 or c in BIDI:
+            out.append("\\u{%X}" % o)
+        else:
+            out.append(c)
+    return "".join(out)
+
+
 def check_untrusted(fmt, dir_, path):
     """The hostile process's name, command line and user, in one format:
-    carried exactly where the format can (JSON, CSV), escaped where it
-    must be, and never a raw control character, escape sequence or
-    invalid byte where it could act (terminal, HTML)."""
+    carried exactly where the format can (JSON; CSV but for control
+    characters, shown as visible escapes), escaped where it must be, and
+    never a raw control character, escape sequence or invalid byte where
+    it could act (terminal, HTML, CSV)."""
     comm, cmdline, user = untrusted(dir_)
     data = open(path, "rb").read()
     if fmt in ("text", "html"):
@@ -480,7 +503,13 @@ def check_untrusted(fmt, dir_, path):
     elif fmt == "csv":
         def cell(b):
             t = text_of(b)
-            return "'" + t if t.startswith(FORMULA) else t
+            return csv_visible("'" + t if t.startswith(FORMULA) else t)
+        raw = data.decode("utf-8")
+        for i, c in enumerate(raw):
+            if ((ord(c) < 32 and c not in "\t\n\r") or
+                    (c == "\r" and raw[i + 1:i + 2] != "\n") or
+                    0x7f <= ord(c) < 0xa0 or c in BIDI):
+                fail("a raw control character U+%04X in the CSV" % ord(c))
         table = dicts(path)
         # The identities table has users only.
         ss = [r for r in table if r.get("command", cell(comm)) ==
