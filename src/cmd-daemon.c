@@ -664,9 +664,11 @@ open_store(struct collector *co, const struct source_info *info, char *err,
 	meta.created_ms = util_now_ms();
 	classify_defaults(&meta.rollup);
 	if (store_create(&co->st, a->db, &meta, err, errlen) != 0) {
+		/* It was absent a moment ago: another collector made it. */
 		if (lstat(a->db, &sb) == 0)
-			util_err(err, errlen, "%s: database exists; use --append "
-			    "to add to it or choose another --db", a->db);
+			util_err(err, errlen, "%s: created meanwhile by another "
+			    "process (another gua daemon starting?); not "
+			    "started", a->db);
 		return -1;
 	}
 	co->db_created = 1;
@@ -760,10 +762,11 @@ collect(const struct cmd_entry *c, const struct daemon_args *a, int ready_fd)
 	if (ready_fd >= 0)
 		log_capture_stderr();
 	if (lstat(a->db, &sb) == 0) {
-		if (!a->append) {
-			rc = startup_fail(c, ready_fd, "%s: database exists; use "
-			    "--append to add to it or choose another --db",
-			    a->db);
+		if (S_ISDIR(sb.st_mode) || !a->append) {
+			rc = startup_fail(c, ready_fd, "%s: %s", a->db,
+			    S_ISDIR(sb.st_mode) ? "is a directory" :
+			    "database exists; use --append to add to it or "
+			    "choose another --db");
 			goto out;
 		}
 		if (lock_db(&co, err, sizeof(err)) != 0 ||

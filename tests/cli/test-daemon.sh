@@ -119,6 +119,37 @@ expect_same "$DB" "$TMP/copy.db"
 expect_no_file "$PF"
 expect_no_file "$LOG"
 
+t "a directory as --db is called one, with or without --append"
+mkdir "$TMP/dir.db"
+for opt in --foreground --append; do
+	gua daemon --nvml-library "$FAKE" --db "$TMP/dir.db" \
+	    --pid-file "$TMP/dir.pid" --log-file "$TMP/dir.log" $opt
+	expect_rc 1
+	expect_err "$TMP/dir.db: is a directory"
+	expect_no_file "$TMP/dir.pid"
+done
+
+t "three --append starts on one new file: one runs, none is told to --append"
+RACERS=""
+for i in 1 2 3; do
+	"$GUA" daemon --nvml-library "$FAKE" --db "$TMP/race.db" --append \
+	    --pid-file "$TMP/race$i.pid" --log-file "$TMP/race$i.log" \
+	    >"$TMP/race$i.out" 2>"$TMP/race$i.err" &
+	RACERS="$RACERS $!"
+done
+wait $RACERS
+n=0
+for i in 1 2 3; do
+	[ -s "$TMP/race$i.err" ] || n=$((n + 1))
+done
+if [ "$n" -eq 1 ]; then ok; else fail "$n of 3 started"; fi
+if cat "$TMP"/race?.err | grep -q -- "use --append"; then
+	fail "$(cat "$TMP"/race?.err)"; else ok; fi
+for i in 1 2 3; do
+	[ -e "$TMP/race$i.pid" ] && gua stop --pid-file "$TMP/race$i.pid"
+done
+expect_q "$TMP/race.db" "PRAGMA integrity_check" ok
+
 t "--append to a database of another host is refused, untouched"
 cp "$DB" "$TMP/foreign.db"
 q "$TMP/foreign.db" "UPDATE meta SET value = 'elsewhere' WHERE key = 'hostname'"

@@ -91,7 +91,8 @@ for kind in $KINDS; do
 	t "a planted database ($kind): a new one is refused"
 	daemon --db "$H/gua.db" --pid-file "$H/gua.pid" --log-file "$H/gua.log"
 	expect_rc 1
-	expect_err "$H/gua.db: database exists"
+	if [ "$kind" = dir ]; then expect_err "$H/gua.db: is a directory"
+	else expect_err "$H/gua.db: database exists"; fi
 	expect_victims
 	t "a planted database ($kind): --append refuses it too"
 	daemon --append --db "$H/gua.db" --pid-file "$H/gua.pid" \
