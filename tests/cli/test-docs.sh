@@ -23,6 +23,19 @@ for c in $(cat "$TMP/commands"); do
 		fail "$c missing"; fi
 done
 
+# Each variable and file is an entry of its own (.TP), not run into the
+# paragraph before it.
+if command -v groff >/dev/null 2>&1; then
+	groff -man -Tutf8 "$TOP/doc/gua.1" 2>/dev/null | sed 's/\x1b\[[0-9;]*m//g;
+	    s/.\x08//g' >"$TMP/man.txt"
+	for item in NO_COLOR GUA_NVML_LIBRARY GUA_NOW /tmp/gua.db /tmp/gua.pid \
+	    /tmp/gua.log /usr/lib/systemd/system/gua.service; do
+		t "gua.1: $item is an entry of its own"
+		if grep -q "^ *$item\$" "$TMP/man.txt"; then ok; else
+			fail "$item runs into the paragraph before it"; fi
+	done
+fi
+
 t "README shows the two contract commands first"
 head -5 "$TOP/README.md" >"$TMP/head"
 if grep -q '^make demo' "$TMP/head" && grep -q '^make check' "$TMP/head"
