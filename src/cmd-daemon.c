@@ -828,8 +828,9 @@ collect(const struct cmd_entry *c, const struct daemon_args *a, int ready_fd)
 			log_warn("%zu ticks were never written: %s", co.npend,
 			    err);
 	}
-	log_info("stopping on %s: %lld ticks written in this run",
-	    got_stop == SIGINT ? "SIGINT" : "SIGTERM", (long long)co.ticks);
+	log_info("stopping on %s: %lld tick%s written in this run",
+	    got_stop == SIGINT ? "SIGINT" : "SIGTERM", (long long)co.ticks,
+	    co.ticks == 1 ? "" : "s");
 	collector_close(&co, 0);
 	log_close();
 	return EXIT_OK;

@@ -249,9 +249,11 @@ help_exec(const struct cmd_entry *c, int argc, char **argv)
 	if (optind + 1 < argc)
 		return cmd_usage_error(c, "unexpected argument '%s'",
 		    argv[optind + 1]);
-	if ((target = cmd_find(argv[optind])) == NULL)
-		return cmd_usage_error(c, "unknown command '%s'",
-		    argv[optind]);
+	if ((target = cmd_find(argv[optind])) == NULL) {
+		cmd_fail(c, "unknown command '%s'", argv[optind]);
+		fputs("Try 'gua help' for the list of commands.\n", stderr);
+		return EXIT_USAGE;
+	}
 	cmd_print_help(target);
 	return EXIT_OK;
 }

@@ -1670,13 +1670,13 @@ sample_dev(struct nvml *n, struct nvml_dev *d, struct tick *t)
 	if (mig_enabled(n, d, &lost) && lost == NVML_SUCCESS) {
 		if (sample_mig(n, d, t, &lost) != 0)
 			return -1;
-		note(n, d, M_DEVICE, lost, "the GPU", "recorded as unknown "
+		note(n, d, M_DEVICE, lost, "every call", "recorded as unknown "
 		    "until it answers");
 		return 0;
 	}
 	if (lost != NVML_SUCCESS && d->in_mig) {
 		/* A GPU in MIG mode is lost: its instances are unknown. */
-		note(n, d, M_DEVICE, lost, "the GPU", "recorded as unknown "
+		note(n, d, M_DEVICE, lost, "every call", "recorded as unknown "
 		    "until it answers");
 		for (unsigned i = 0; i < d->nmig; i++) {
 			if (d->mig[i].uuid[0] == '\0')
@@ -1698,7 +1698,7 @@ sample_dev(struct nvml *n, struct nvml_dev *d, struct tick *t)
 	/* Also without a process list: what it read is not read again. */
 	if (lost == NVML_SUCCESS && read_putil(n, d, g, &lost) != 0)
 		return -1;
-	note(n, d, M_DEVICE, lost, "the GPU", "recorded as unknown until it "
+	note(n, d, M_DEVICE, lost, "every call", "recorded as unknown until it "
 	    "answers");
 	if (lost != NVML_SUCCESS) {
 		gpu_unknown(g);

@@ -149,7 +149,7 @@ proc 1 $ROOT1 1000
 EOF
 run_fg lost "$FAKE" 6
 t "GPU lost: logged once"
-expect_count "$ERR" "GPU 1 (GPU-00000000-fake-4000-8000-000000000001): the GPU: the GPU has fallen off the bus or is otherwise inaccessible (NVML_ERROR_GPU_IS_LOST); recorded as unknown until it answers" 1
+expect_count "$ERR" "GPU 1 (GPU-00000000-fake-4000-8000-000000000001): every call: the GPU has fallen off the bus or is otherwise inaccessible (NVML_ERROR_GPU_IS_LOST); recorded as unknown until it answers" 1
 t "GPU lost: known before tick 2, unknown after; GPU 0 unharmed"
 N=$(q "$DB" "SELECT count(*) FROM ticks")
 expect_ticks "$DB" '$4 == 1 && n < 3 { printf "%s%s", n++ ? "," : "",

@@ -64,6 +64,8 @@ t "help for an unknown command"
 gua help nope
 expect_rc 2
 expect_err "unknown command 'nope'"
+expect_err "Try 'gua help' for the list of commands."
+expect_err_lines 2
 
 t "unknown long option"
 gua report --bogus

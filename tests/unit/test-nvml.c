@@ -446,7 +446,7 @@ test_faults(void)
 		CHECK_INT(t.gpus[1].mem_total_mib, MIB_UNKNOWN);
 	}
 	CHECK_STR(logbuf, "GPU 1 (GPU-00000000-fake-4000-8000-000000000001): "
-	    "the GPU: the GPU has fallen off the bus or is otherwise "
+	    "every call: the GPU has fallen off the bus or is otherwise "
 	    "inaccessible (NVML_ERROR_GPU_IS_LOST); recorded as unknown until "
 	    "it answers\n");
 	nvml_close(n);
@@ -773,7 +773,7 @@ test_mig(void)
 	CHECK_INT(t.gpus[0].procs_known, 0);
 	CHECK_STR(t.gpus[1].uuid, "MIG-abcd");
 	CHECK_INT(t.gpus[1].util_pm, UTIL_UNKNOWN);
-	CHECK(strstr(logbuf, "GPU 0 (GPU-parent): the GPU: the GPU has fallen "
+	CHECK(strstr(logbuf, "GPU 0 (GPU-parent): every call: the GPU has fallen "
 	    "off the bus") != NULL);
 	nvml_close(n);
 	unsetenv("FAKE_NVML_TRACE");
