@@ -500,8 +500,9 @@ scan_window(struct store *st, const struct report_options *o,
 	/* The window is min(--since, age of the oldest sample). */
 	if (found && oldest_ts - oldest_span > rep->start_ms)
 		rep->start_ms = oldest_ts - oldest_span;
-	if (rep->start_ms > rep->end_ms)
-		rep->start_ms = rep->end_ms;
+	/* History that starts after --until: an empty window at --until. */
+	if (rep->start_ms > rep->end_ms - 1)
+		rep->start_ms = rep->end_ms - 1;
 	if (store_newest_tick(st, rep->end_ms, &rep->last_tick_ms, &found, err,
 	    errlen) != 0)
 		return -1;

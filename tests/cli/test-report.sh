@@ -38,6 +38,12 @@ rep --until 2026-11-24T00:00:00Z
 expect_rc 0
 expect_out "(no samples in window)"
 expect_no_out "samples)"
+t "... and the empty window is at --until, not a millisecond after"
+rep --until 2026-11-24T01:30:00+01:00 --format json
+expect_rc 0
+expect_out '"start": "2026-11-24T00:30:00Z"'
+expect_out '"end": "2026-11-24T00:30:00Z"'
+expect_out '"duration_seconds": 0'
 
 t "--gpu by index"
 rep --gpu 1
