@@ -46,6 +46,10 @@ backup_exec(const struct cmd_entry *c, int argc, char **argv)
 		    argv[optind + 1]);
 	if (out[0] == '\0')
 		return cmd_usage_error(c, "OUT: empty path");
+	/* "-" reads as standard output, where a database cannot go. */
+	if (strcmp(out, "-") == 0)
+		return cmd_usage_error(c, "OUT: a copy is a database file, not "
+		    "for standard output; name a file (./- for one called -)");
 	if (store_open_read(&st, db, err, sizeof(err)) != 0)
 		return cmd_usage_error(c, "%s", err);
 	if (store_backup(st, out, err, sizeof(err)) != 0) {

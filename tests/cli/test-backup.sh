@@ -62,6 +62,12 @@ t "backup without OUT"
 gua backup --db "$DB"
 expect_rc 2
 expect_err "missing OUT"
+t "backup to - is refused, not a file named -"
+(cd "$TMP" && run "$GUA" backup --db "$DB" - && echo "$RC" >"$TMP/rc")
+RC=$(cat "$TMP/rc")
+expect_rc 2
+expect_err "OUT: a copy is a database file, not for standard output"
+expect_no_file "$TMP/-"
 
 # A writer in WAL mode: the demo commits 20000 ticks (60000 samples) per
 # transaction, so a consistent copy holds a multiple of 60000 samples.
