@@ -106,8 +106,9 @@ gpu_label(const struct report *rep, size_t gpu, char *buf, size_t len)
 		util_strlcpy(buf, safe, len);
 		return;
 	}
+	/* Cut as the Hosts section cuts it, so the columns stay narrow. */
 	escape_terminal(rep->hosts[rep->gpus[gpu].host].hostname, host,
-	    sizeof(host), 32);
+	    sizeof(host), 20);
 	snprintf(buf, len, "%.150s/%s", host, safe);
 }
 
@@ -120,19 +121,40 @@ columns(const char *s)
 	return escape_terminal(s, buf, sizeof(buf), 0);
 }
 
-/* The widest GPU label, at least min: MIG instances' are longer. */
+/* Columns of text already escaped: one per character. */
+static int
+escaped_cols(const char *s)
+{
+	int n = 0;
+
+	for (; *s != '\0'; s++)
+		n += ((unsigned char)*s & 0xc0) != 0x80;
+	return n;
+}
+
+/* An escaped GPU label padded to cols columns (printf pads bytes). */
+static void
+put_label(FILE *f, const char *label, int cols)
+{
+	fputs(label, f);
+	for (int n = escaped_cols(label); n < cols; n++)
+		fputc(' ', f);
+}
+
+/* The widest GPU label, at least min: MIG instances' and several
+   hosts' are longer. */
 static int
 gpu_label_width(const struct report *rep, int min)
 {
 	char label[256];
 	int w = min;
 
-	if (!report_has_mig(rep))
+	if (!report_has_mig(rep) && rep->nhosts <= 1)
 		return min;
 	for (size_t i = 0; i < rep->ngpus; i++) {
 		gpu_label(rep, i, label, sizeof(label));
-		if ((int)columns(label) > w)
-			w = (int)columns(label);
+		if (escaped_cols(label) > w)
+			w = escaped_cols(label);
 	}
 	return w;
 }
@@ -272,8 +294,10 @@ write_per_gpu(FILE *f, const struct report *rep)
 		const struct rollup_gpu *r = &rep->gpus[i].r;
 
 		gpu_label(rep, i, label, sizeof(label));
-		fprintf(f, "  %-*s  active %5.1f%%  idle-held %5.1f%%  "
-		    "truly-idle %5.1f%%", w, label,
+		fputs("  ", f);
+		put_label(f, label, w);
+		fprintf(f, "  active %5.1f%%  idle-held %5.1f%%  "
+		    "truly-idle %5.1f%%",
 		    100 * report_share(r, STATE_ACTIVE),
 		    100 * report_share(r, STATE_IDLE_HELD),
 		    100 * report_share(r, STATE_TRULY_IDLE));
@@ -407,7 +431,7 @@ write_sessions(FILE *f, const struct report *rep)
 		return;
 	}
 	/* Columns as wide as the rows shown need: where a process ran goes
-	   beside its user, a MIG instance's label is longer. */
+	   beside its user, a MIG instance's label and a host's are longer. */
 	for (size_t i = 0; i < rep->nsessions && i < TEXT_TOP_SESSIONS &&
 	    rep->sessions[i].r.idle_ms > 0; i++) {
 		const struct report_session *s = &rep->sessions[i];
@@ -421,8 +445,8 @@ write_sessions(FILE *f, const struct report *rep)
 		if (c > uw)
 			uw = c > WHO_MAX_COLS ? WHO_MAX_COLS : c;
 		gpu_label(rep, s->gpu, label, sizeof(label));
-		if (report_has_mig(rep) && (int)columns(label) > gw)
-			gw = (int)columns(label);
+		if (escaped_cols(label) > gw)
+			gw = escaped_cols(label);
 	}
 	for (size_t i = 0; i < rep->nsessions; i++) {
 		const struct report_session *s = &rep->sessions[i];
@@ -457,8 +481,9 @@ write_sessions(FILE *f, const struct report *rep)
 		put_cell(f, who, uw);
 		fprintf(f, " %6u  ", s->pid);
 		put_cell(f, s->who.comm[0] ? s->who.comm : "?", 15);
-		fprintf(f, "  %-*s  %8lld  %10s  %s  %s  %s\n", gw, label,
-		    (long long)(s->r.peak_mib < 0 ? 0 : s->r.peak_mib), idle,
+		fputs("  ", f);
+		put_label(f, label, gw);
+		fprintf(f, "  %8lld  %10s  %s  %s  %s\n", (long long)(s->r.peak_mib < 0 ? 0 : s->r.peak_mib), idle,
 		    first, last, s->alive ? "yes" : "no");
 	}
 	if (shown == 0)

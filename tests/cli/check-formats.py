@@ -81,11 +81,15 @@ def check_json_text(json_path, text_path):
                 t["idle_gpu_hours"], t["gpus_equivalently_unused"]),
         ]
     multi = len(d["hosts"]) > 1
-    labels = [("%s/%s" % (g["host"], g["label"]) if multi else g["label"])
-              for g in d["gpus"]]
-    # MIG instances' labels are longer: the column widens for them.
+
+    def host(h):    # cut to 20 columns, as the text report cuts it
+        return h if len(h) <= 20 else h[:19] + "\u2026"
+    labels = [("%s/%s" % (host(g["host"]), g["label"]) if multi
+               else g["label"]) for g in d["gpus"]]
+    # MIG instances' and several hosts' labels are longer: the column
+    # widens for them.
     width = 8
-    if any(g["parent_uuid"] for g in d["gpus"]):
+    if multi or any(g["parent_uuid"] for g in d["gpus"]):
         width = max([8] + [len(x) for x in labels])
     for g, label in zip(d["gpus"], labels):
         if g["samples"] == 0:

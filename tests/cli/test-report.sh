@@ -195,6 +195,24 @@ GUA_NOW=$NOW run "$GUA" report --db "$TMP/hot-link.db"
 expect_rc 2
 expect_err "an unfinished transaction left by a crash"
 
+t "several hosts, one with a long name: §3 and §6 stay in columns"
+cp "$DB" "$TMP/longhost.db"
+sqlite3 "$TMP/longhost.db" "UPDATE meta SET value = 'a-host-name-of-twenty-six' WHERE key = 'hostname'"
+GUA_NOW=$NOW run "$GUA" report --db "$DB" --db "$TMP/longhost.db"
+expect_rc 0
+expect_out "a-host-name-of-twen…/GPU-0  active"
+# Every §3 row has "active" at one column, every §6 row its memory.
+sed -n '/§3/,/§4/p' "$TMP/out" | grep 'active' |
+    "$PYTHON" -c 'import sys
+print("\n".join(str(l.index(" active ")) for l in sys.stdin))' | sort -u >"$TMP/cols"
+if [ "$(wc -l <"$TMP/cols")" -eq 1 ]; then ok; else
+	fail "§3 columns at $(tr '\n' ' ' <"$TMP/cols")"; fi
+sed -n '/§6/,$p' "$TMP/out" | grep 'GPU-' |
+    "$PYTHON" -c 'import sys
+print("\n".join(str(l.index(" 0:")) for l in sys.stdin))' | sort -u >"$TMP/cols"
+if [ "$(wc -l <"$TMP/cols")" -eq 1 ]; then ok; else
+	fail "§6 columns at $(tr '\n' ' ' <"$TMP/cols")"; fi
+
 t "the default --db is /tmp/gua.db"
 if [ -e /tmp/gua.db ]; then ok; else
 	gua report
