@@ -105,8 +105,7 @@ collect_row() {
 		sleep "$COLLECT_S"
 		cpu=$(sed 's/.*) //' "/proc/$d/stat" | awk '{ print $12 + $13 }')
 		hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$d/status")
-		priv=$(awk '/^Private_(Clean|Dirty):/ { k += $2 } END {
-		    print k + 0 }' "/proc/$d/smaps_rollup" 2>/dev/null)
+		priv=$(awk '/^RssAnon:/ { print $2 }' "/proc/$d/status")
 		kill -TERM "$d"
 		wait "$d" || true
 		n=$(wc -l <"$SCRATCH/d.out")
@@ -148,9 +147,10 @@ g=0
 	done
 } >"$SCRATCH/scenario"
 collect_row 8x64 "gua daemon + fake NVML, 8 x 8 procs" 50ms "<= 2 ms, <= 4 MB"
-# Most of that RSS is shared libraries' pages (libc, libsqlite3, libm):
-# what the collector alone holds is its private memory.
-row 8x64 "  of which private to the collector" "$(awk '{ print $3 }' \
+# Most of that RSS is the pages of the shared libraries it maps (libc,
+# libsqlite3, libm): what the collector itself holds is its anonymous
+# memory (heap, stack, written data).
+row 8x64 "  of which its own (anonymous) memory" "$(awk '{ print $3 }' \
     "$SCRATCH/daemon" | median | awk '{ printf "%.1f MB", $1 * 1024 / 1e6 }')" ""
 stop_sleepers
 
