@@ -829,10 +829,13 @@ check_writable(int fd, const char *path, struct stat *st, char *err,
 	return 0;
 }
 
-int
-store_check_writable(const char *path, char *err, size_t errlen)
+/*
+ * Checks, without following a link, that an existing file is a database
+ * this writer may write (check_writable) and a gua one; its stat in *st.
+ */
+static int
+check_existing(const char *path, struct stat *st, char *err, size_t errlen)
 {
-	struct stat st;
 	int fd, rc;
 
 	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK |
@@ -843,10 +846,18 @@ store_check_writable(const char *path, char *err, size_t errlen)
 			    "refusing to write through it", path);
 		return util_err(err, errlen, "%s: %s", path, strerror(errno));
 	}
-	rc = check_writable(fd, path, &st, err, errlen) != 0 ||
+	rc = check_writable(fd, path, st, err, errlen) != 0 ||
 	    check_header(fd, path, err, errlen) != 0 ? -1 : 0;
 	close(fd);
 	return rc;
+}
+
+int
+store_check_writable(const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+
+	return check_existing(path, &st, err, errlen);
 }
 
 int
@@ -855,25 +866,13 @@ store_open_append(struct store **out, const char *path, char *err,
 {
 	struct store *s;
 	struct stat st;
-	int fd, made[SIDECARS];
+	int made[SIDECARS];
 
 	*out = NULL;
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK |
-	    O_NOCTTY);
-	if (fd < 0) {
-		if (errno == ELOOP)
-			return util_err(err, errlen, "%s: is a symbolic link; "
-			    "refusing to write through it", path);
-		return util_err(err, errlen, "%s: %s", path, strerror(errno));
-	}
-	if (check_writable(fd, path, &st, err, errlen) != 0 ||
-	    check_header(fd, path, err, errlen) != 0) {
-		close(fd);
+	/* Its descriptor is closed before SQLite opens the file, as in
+	   store_create: a close() later would drop SQLite's locks. */
+	if (check_existing(path, &st, err, errlen) != 0)
 		return -1;
-	}
-	/* Before SQLite opens it, as in store_create: close() would drop
-	   SQLite's locks. */
-	close(fd);
 	if (claim_sidecars(path, st.st_mode, made, err, errlen) != 0) {
 		unclaim_sidecars(path, made);
 		return -1;
