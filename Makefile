@@ -143,7 +143,7 @@ demo: $(GUA)
 
 check: $(GUA) $(UNIT_BIN) $(FAKE_LIBS)
 	@GUA=$(abspath $(GUA)) FAKE_NVML=$(abspath $(FAKE_DIR)) \
-	    tests/run.sh $(UNIT_BIN)
+	    GUA_SANITIZED=$(SANITIZE) tests/run.sh $(UNIT_BIN)
 
 # The long tests (minutes): 100 kill -9 of the collector, 100000 ticks of
 # soak, the collector under valgrind. Run by .ci/run, not by make check.

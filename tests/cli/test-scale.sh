@@ -132,10 +132,15 @@ wait "$COL"
 echo "burst: RSS $BEFORE kB before, peak $PEAK kB, $AFTER kB after"
 t "a burst of waiting ticks: memory bounded, and released after"
 expect_count "$S/burst.err" "waited too long and were dropped" 1
-if [ "$PEAK" -le $((BEFORE + 16384)) ]; then ok; else
-	fail "peak $PEAK kB, $BEFORE kB before the burst"; fi
-if [ "$AFTER" -le $((BEFORE + 4096)) ]; then ok; else
-	fail "$AFTER kB after the burst, $BEFORE kB before"; fi
+if [ "${GUA_SANITIZED:-}" = 1 ]; then
+	# ASan's quarantine keeps freed memory: measured in the plain build.
+	skip "memory under AddressSanitizer"
+else
+	if [ "$PEAK" -le $((BEFORE + 16384)) ]; then ok; else
+		fail "peak $PEAK kB, $BEFORE kB before the burst"; fi
+	if [ "$AFTER" -le $((BEFORE + 4096)) ]; then ok; else
+		fail "$AFTER kB after the burst, $BEFORE kB before"; fi
+fi
 expect_q "$S/burst.db" "PRAGMA integrity_check" ok
 
 kill $PROCS 2>/dev/null
