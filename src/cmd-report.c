@@ -217,6 +217,7 @@ resolve_gpu(const struct cmd_entry *c, const struct report_args *a,
 	const char *spec = a->gpu, *slash;
 	char err[512], host[256];
 	size_t hits = 0;
+	int rc;
 
 	for (size_t i = 0; i < src->n; i++) {
 		src->gpu_id[i] = -1;
@@ -248,15 +249,13 @@ resolve_gpu(const struct cmd_entry *c, const struct report_args *a,
 		if (host[0] != '\0' && strcmp(host,
 		    store_meta(src->st[i])->hostname) != 0)
 			continue;
-		if (report_find_gpu(src->st[i], spec, &src->gpu_id[i], err,
-		    sizeof(err)) != 0) {
-			/* Ambiguous within a database is an error anywhere. */
-			if (strstr(err, " matches ") != NULL ||
-			    strstr(err, " split into ") != NULL ||
-			    host[0] != '\0')
-				return cmd_usage_error(c, "%s", err);
+		rc = report_find_gpu(src->st[i], spec, &src->gpu_id[i], err,
+		    sizeof(err));
+		/* Ambiguous within a database is an error anywhere. */
+		if (rc == REPORT_GPU_AMBIGUOUS || (rc != 0 && host[0] != '\0'))
+			return cmd_usage_error(c, "%s", err);
+		if (rc != 0)
 			continue;
-		}
 		src->used[i] = 1;
 		hits++;
 	}

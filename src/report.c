@@ -303,14 +303,14 @@ report_find_gpu(struct store *st, const char *spec, int64_t *gpu_id,
 		return util_err(err, errlen, "--gpu: no GPU '%s' in %s", spec,
 		    store_path(st));
 	if (hits > 1 && by_index && migs == hits)
-		return util_err(err, errlen, "--gpu: GPU %lld is split into "
-		    "%zu MIG instances in %s; name one as the report does "
+		util_err(err, errlen, "--gpu: GPU %lld is split into %zu MIG "
+		    "instances in %s; name one as the report does "
 		    "(GPU-%lld/MIG-...) or by its UUID", index, hits,
 		    store_path(st), index);
-	if (hits > 1)
-		return util_err(err, errlen, "--gpu: '%s' matches %zu GPUs in "
-		    "%s; give more of the UUID", spec, hits, store_path(st));
-	return 0;
+	else if (hits > 1)
+		util_err(err, errlen, "--gpu: '%s' matches %zu GPUs in %s; "
+		    "give more of the UUID", spec, hits, store_path(st));
+	return hits > 1 ? REPORT_GPU_AMBIGUOUS : 0;
 }
 
 static int

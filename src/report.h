@@ -128,8 +128,10 @@ struct report {
 /*
  * Resolves --gpu: a number or a label ("GPU-3", "GPU-0/MIG-c6d4") is an
  * index, anything else a UUID or a unique UUID prefix (case-insensitive).
- * Returns 0 with *gpu_id, or -1.
+ * Returns 0 with *gpu_id, REPORT_GPU_AMBIGUOUS when it names several, or
+ * -1 (none, or the database could not be read).
  */
+#define REPORT_GPU_AMBIGUOUS	(-2)
 int	report_find_gpu(struct store *, const char *spec, int64_t *gpu_id,
 	    char *err, size_t errlen);
 int	report_build(struct store *, const struct report_options *,

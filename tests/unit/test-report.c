@@ -124,7 +124,7 @@ test_hand(void)
 	CHECK_INT(report_find_gpu(s, "gpu-test-0", &o.gpu_id, err,
 	    sizeof(err)), 0);
 	CHECK_INT(report_find_gpu(s, "GPU-test", &o.gpu_id, err, sizeof(err)),
-	    -1);
+	    REPORT_GPU_AMBIGUOUS);
 	CHECK(strstr(err, "matches 2 GPUs") != NULL);
 	CHECK_INT(report_find_gpu(s, "7", &o.gpu_id, err, sizeof(err)), -1);
 	CHECK(strstr(err, "no GPU '7'") != NULL);
