@@ -593,15 +593,21 @@ sleep_until(int64_t deadline, const sigset_t *open)
 	ppoll(NULL, 0, &ts, open);
 }
 
+/*
+ * Ticks on the grid; between them the source is polled (per-process
+ * utilization, about once a second), never delaying a tick.
+ */
 static void
 run_loop(struct collector *co, const sigset_t *open)
 {
-	int64_t iv = co->a->interval_ms, t0 = co->prev_mono, next;
+	int64_t iv = co->a->interval_ms, t0 = co->prev_mono, next, poll, now;
+	int64_t every = source_poll_ms(iv);
 	char err[512];
 
 	next = t0 + iv;
+	poll = t0 + every;
 	while (!got_stop) {
-		sleep_until(next, open);
+		sleep_until(poll < next ? poll : next, open);
 		if (got_hup) {
 			got_hup = 0;
 			if (log_reopen(err, sizeof(err)) != 0)
@@ -612,12 +618,20 @@ run_loop(struct collector *co, const sigset_t *open)
 		}
 		if (got_stop)
 			break;
-		if (util_mono_ms() < next)
+		now = util_mono_ms();
+		if (now < next) {
+			if (now >= poll) {
+				if (source_nvml.poll != NULL)
+					source_nvml.poll(co->src);
+				poll = util_mono_ms() + every;
+			}
 			continue;
-		tick_logged(co, util_mono_ms());
+		}
+		tick_logged(co, now);
 		/* The next deadline on the grid after now: an overrun skips
 		   ahead, and the span cap leaves an honest gap. */
 		next = t0 + ((util_mono_ms() - t0) / iv + 1) * iv;
+		poll = util_mono_ms() + every;
 	}
 }
 

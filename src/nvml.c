@@ -23,7 +23,10 @@
  *   is fed back;
  * - per-process samples list busy processes only, can be junk (above
  *   100 %, PID 0, stale timestamps: nvtop #110), and are not supported on
- *   MIG, where device utilization is not either.
+ *   MIG, where device utilization is not either. How many entries a read
+ *   returns per process is not documented: putil.h says how gua is right
+ *   under each behaviour, which needs them read about once a second
+ *   (nvml_poll) and not only at ticks.
  *
  * How a tick's utilization is computed from the samples (read_util,
  * read_putil) is described above those functions and in the README.
@@ -41,7 +44,9 @@
 #include <unistd.h>
 
 #include "classify.h"
+#include "grow.h"
 #include "nvml.h"
+#include "putil.h"
 #include "util.h"
 
 /* ---- NVML's declarations, NVIDIA's spelling ---- */
@@ -303,19 +308,11 @@ struct nvml_dev {
 	int		 putil_resync;	/* ... the last process samples read */
 	unsigned long long util_seen;	/* newest utilization sample, 0 none */
 	unsigned long long putil_seen;	/* newest process sample, 0 none */
-	unsigned long long putil_period; /* spacing of process samples,
-					   µs, as last seen; 0 unknown */
+	struct putil	 pu;		/* this tick's reads of them */
 	int		 periods;	/* utilization samples of this tick */
 	int		 in_mig;	/* MIG mode at the last tick */
 	struct nvml_dev	*mig;		/* its MIG instances, by slot */
 	unsigned	 nmig;		/* slots in mig */
-};
-
-/* A process-utilization sample, from either call's layout. */
-struct psample {
-	unsigned long long ts;
-	uint32_t	 pid;
-	unsigned	 sm;		/* percent */
 };
 
 struct nvml {
@@ -339,9 +336,9 @@ struct nvml {
 	nvmlSample_t	*sbuf;		/* utilization samples */
 	size_t		 sbuf_cap;
 	unsigned char	*ubuf;		/* process samples as NVML wrote them */
-	struct psample	*pbuf;		/* ... and as gua reads them */
-	unsigned long long *tsbuf;	/* their timestamps, sorted */
-	size_t		 ubuf_cap;	/* entries in ubuf, pbuf, tsbuf */
+	size_t		 ubuf_cap;	/* entries in ubuf */
+	struct putil_entry *pbuf;	/* ... and those gua keeps */
+	size_t		 pbuf_cap;
 };
 
 /* Error strings of every code NVML.md lists (nvml.h 13.x), gua's words. */
@@ -749,15 +746,6 @@ is_lost(nvmlReturn_t rc)
 	    rc == NVML_ERROR_RESET_REQUIRED || rc == NVML_ERROR_GPU_NOT_FOUND;
 }
 
-static int64_t
-mono_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 /* Grows the sample buffers to hold want entries; -1 out of memory. */
 static int
 grow_samples(struct nvml *n, size_t want)
@@ -864,9 +852,8 @@ sample_pct(int type, const nvmlValue_t *v)
  * older than the window before the newest one are left out.
  */
 static void
-measure_window(struct nvml *n, struct nvml_dev *d)
+measure_window(struct nvml *n, struct nvml_dev *d, int64_t now)
 {
-	int64_t now = mono_us();
 	int64_t w = d->read_us > 0 ? now - d->read_us : n->interval_us;
 
 	d->trim = d->read_us == 0;
@@ -954,14 +941,14 @@ summarise_samples(struct nvml *n, struct nvml_dev *d, unsigned count,
  */
 static int
 read_util(struct nvml *n, struct nvml_dev *d, struct tick_gpu *g,
-    nvmlReturn_t *lost)
+    int64_t now_us, nvmlReturn_t *lost)
 {
 	nvmlUtilization_t u;
 	nvmlReturn_t rc;
 	unsigned count;
 	int type = -1;
 
-	measure_window(n, d);
+	measure_window(n, d, now_us);
 	d->periods = 0;
 	if (n->f.samples != NULL) {
 		rc = fetch_samples(n, d, &count, &type);
@@ -1254,32 +1241,6 @@ read_procs(struct nvml *n, struct nvml_dev *d, struct tick_gpu *g,
 	return 0;
 }
 
-/* Grows the process-sample buffers to want entries; -1 out of memory. */
-static int
-grow_psamples(struct nvml *n, size_t want)
-{
-	unsigned char *nu;
-	struct psample *np;
-	unsigned long long *nt;
-
-	if (want <= n->ubuf_cap)
-		return 0;
-	if (want > SIZE_MAX / sizeof(nvmlProcessUtilizationInfo_v1_t))
-		return -1;
-	if ((nu = realloc(n->ubuf, want *
-	    sizeof(nvmlProcessUtilizationInfo_v1_t))) == NULL)
-		return -1;
-	n->ubuf = nu;
-	if ((np = realloc(n->pbuf, want * sizeof(*np))) == NULL)
-		return -1;
-	n->pbuf = np;
-	if ((nt = realloc(n->tsbuf, want * sizeof(*nt))) == NULL)
-		return -1;
-	n->tsbuf = nt;
-	n->ubuf_cap = want;
-	return 0;
-}
-
 /*
  * One call for process-utilization samples newer than d->putil_seen:
  * nvmlDeviceGetProcessesUtilizationInfo (550 and later) or the older
@@ -1304,25 +1265,38 @@ putil_call(struct nvml *n, struct nvml_dev *d, unsigned *count, void *buf)
 	return n->f.proc_util(d->handle, buf, count, d->putil_seen);
 }
 
+/* Size of one entry in the layout of the call in use. */
+static size_t
+putil_entry_size(const struct nvml *n)
+{
+	return n->f.procs_util_info != NULL && !n->putil_legacy ?
+	    sizeof(nvmlProcessUtilizationInfo_v1_t) :
+	    sizeof(nvmlProcessUtilizationSample_t);
+}
+
 /*
- * The samples into n->pbuf in one layout. Returns NVML's code (NOT_FOUND:
- * none since the last read), -2 out of memory.
+ * The samples into n->ubuf, count of them. A read a second must be cheap:
+ * the buffer from the last read is offered at once, and only a driver
+ * that wants more is asked for its count (answered with INSUFFICIENT_SIZE
+ * and the count, or SUCCESS and 100 whatever the load: NVML.md). Returns
+ * NVML's code (NOT_FOUND: none since the last read), -2 out of memory.
  */
 static int
 fetch_putil(struct nvml *n, struct nvml_dev *d, unsigned *count)
 {
-	unsigned want = 0, cap = 0;
+	size_t cap = 0;
+	unsigned want = 0;
 	nvmlReturn_t rc;
 	char e[256];
-	int legacy;
 
 	*count = 0;
-	for (;;) {
-		legacy = n->f.procs_util_info == NULL || n->putil_legacy;
-		want = 0;
-		rc = putil_call(n, d, &want, NULL);
+	for (int tries = 0; tries < LIST_TRIES; tries++) {
+		cap = n->ubuf_cap / putil_entry_size(n);
+		want = (unsigned)cap;
+		rc = putil_call(n, d, &want, cap > 0 ? n->ubuf : NULL);
 		/* Exported but refused: the older call from now on. */
-		if (!legacy && n->f.proc_util != NULL &&
+		if (n->f.procs_util_info != NULL && !n->putil_legacy &&
+		    n->f.proc_util != NULL &&
 		    (rc == NVML_ERROR_FUNCTION_NOT_FOUND ||
 		    rc == NVML_ERROR_ARGUMENT_VERSION_MISMATCH)) {
 			n->putil_legacy = 1;
@@ -1331,171 +1305,177 @@ fetch_putil(struct nvml *n, struct nvml_dev *d, unsigned *count)
 			    nvml_strerror(n, rc, e, sizeof(e)));
 			continue;
 		}
-		break;
-	}
-	if (rc == NVML_SUCCESS && want == 0)
-		return NVML_ERROR_NOT_FOUND;
-	if (rc != NVML_SUCCESS && rc != NVML_ERROR_INSUFFICIENT_SIZE)
-		return rc;
-	for (int tries = 0; tries < LIST_TRIES; tries++) {
-		if (want == 0)
-			return NVML_ERROR_NOT_FOUND;
-		if (want > SAMPLES_MAX)
-			return RC_BAD_ENTRIES;
-		cap = want + want / 4 + 16;
-		if (grow_psamples(n, cap) != 0)
-			return -2;
-		*count = cap;
-		rc = putil_call(n, d, count, n->ubuf);
+		if (rc == NVML_SUCCESS && cap == 0)
+			rc = want > 0 ? NVML_ERROR_INSUFFICIENT_SIZE :
+			    NVML_ERROR_NOT_FOUND;
 		if (rc != NVML_ERROR_INSUFFICIENT_SIZE)
 			break;
-		want = *count > cap ? *count : cap * 2;
+		if (want > SAMPLES_MAX)
+			return RC_BAD_ENTRIES;
+		if (want <= cap)
+			want = (unsigned)(cap * 2);
+		want += want / 4 + 16;
+		if (want > SAMPLES_MAX)
+			want = SAMPLES_MAX;
+		if (grow((void **)&n->ubuf, &n->ubuf_cap,
+		    (size_t)want * putil_entry_size(n), 1) != 0)
+			return -2;
 	}
 	if (rc != NVML_SUCCESS)
 		return rc;
-	if (*count > cap)
+	if (want > cap)
 		return RC_BAD_ENTRIES;
-	for (unsigned i = 0; i < *count; i++) {
-		struct psample *p = &n->pbuf[i];
-
-		if (legacy) {
-			nvmlProcessUtilizationSample_t u;
-
-			memcpy(&u, n->ubuf + (size_t)i * sizeof(u), sizeof(u));
-			p->ts = u.timeStamp;
-			p->pid = u.pid;
-			p->sm = u.smUtil;
-		} else {
-			nvmlProcessUtilizationInfo_v1_t u;
-
-			memcpy(&u, n->ubuf + (size_t)i * sizeof(u), sizeof(u));
-			p->ts = u.timeStamp;
-			p->pid = u.pid;
-			p->sm = u.smUtil;
-		}
-	}
+	*count = want;
 	return NVML_SUCCESS;
 }
 
-static int
-cmp_ull(const void *a, const void *b)
+/* Entry i of n->ubuf, from either layout. */
+static struct putil_entry
+putil_entry_at(const struct nvml *n, unsigned i)
 {
-	unsigned long long x = *(const unsigned long long *)a;
-	unsigned long long y = *(const unsigned long long *)b;
+	struct putil_entry p;
 
-	return x < y ? -1 : x > y;
+	if (n->f.procs_util_info != NULL && !n->putil_legacy) {
+		nvmlProcessUtilizationInfo_v1_t u;
+
+		memcpy(&u, n->ubuf + (size_t)i * sizeof(u), sizeof(u));
+		p.ts = u.timeStamp;
+		p.pid = u.pid;
+		p.sm = u.smUtil;
+	} else {
+		nvmlProcessUtilizationSample_t u;
+
+		memcpy(&u, n->ubuf + (size_t)i * sizeof(u), sizeof(u));
+		p.ts = u.timeStamp;
+		p.pid = u.pid;
+		p.sm = u.smUtil;
+	}
+	return p;
 }
 
 /*
- * Each process's own SM utilization over the tick. NVML keeps a sample
- * per sampling period for each process that was busy in it, so a
- * process's utilization is the sum of its samples over the number of
- * periods in the tick, and a holder without a sample was idle (0 %). The
- * periods are counted as the card's utilization samples of the same tick
- * (same driver sampling); where the process samples' own spacing (this
- * tick's shortest, else the last known) shows a coarser cadence (at most
- * half the periods over the tick's span), that count is taken, so a busy
- * process is never diluted by periods it could not have been sampled in.
- * Never fewer periods than distinct sample times. Junk is dropped: values
- * above 100 %, PID 0, timestamps not newer than the last read. Without a
- * period count (no card samples, spacing not yet known) processes stay
- * unknown and their card decides. After a read that failed, as after the
- * first, only the samples of the tick's span before the newest count.
+ * One read of the process samples newer than the last read's newest, into
+ * d->pu (putil.h adds them up). Junk is dropped: values above 100 %, PID
+ * 0, timestamps not newer than the last read. After a first read, or one
+ * that failed, only the samples of one window before the newest count:
+ * the rest is older than what the tick stands for. Returns NVML's code
+ * (NOT_FOUND: nobody was busy, a read like any other), -2 out of memory.
  */
 static int
-read_putil(struct nvml *n, struct nvml_dev *d, struct tick_gpu *g,
-    nvmlReturn_t *lost)
+putil_read_once(struct nvml *n, struct nvml_dev *d, int64_t now_us)
 {
 	unsigned long long newest = 0, from = 0, seen = d->putil_seen;
-	unsigned long long spacing = 0;
-	unsigned count, used = 0, distinct = 0, periods = 0, by_time = 0;
-	int rc, trim;
+	int64_t window = d->window_us > 0 ? d->window_us : n->interval_us;
+	unsigned count = 0;
+	size_t used = 0;
+	int rc;
 
-	if (n->f.proc_util == NULL && n->f.procs_util_info == NULL)
-		return 0;
 	rc = fetch_putil(n, d, &count);
 	if (rc == -2)
-		return -1;
-	if (is_lost(rc)) {
-		*lost = rc;
-		return 0;
-	}
+		return -2;
 	if (rc != NVML_SUCCESS && rc != NVML_ERROR_NOT_FOUND) {
-		note(n, d, M_PUTIL, rc, "per-process utilization",
-		    "processes follow their GPU's utilization");
 		d->putil_resync = 1;
-		return 0;
+		return rc;
 	}
-	note(n, d, M_PUTIL, NVML_SUCCESS, "per-process utilization", "");
-	trim = d->trim || d->putil_resync;
-	d->putil_resync = 0;
-	if (rc == NVML_ERROR_NOT_FOUND)
-		count = 0;
+	if (grow((void **)&n->pbuf, &n->pbuf_cap, count, sizeof(*n->pbuf))
+	    != 0)
+		return -2;
 	for (unsigned i = 0; i < count; i++) {
-		const struct psample *p = &n->pbuf[i];
+		struct putil_entry p = putil_entry_at(n, i);
 
-		if (p->sm <= 100 && p->pid != 0 && p->ts > seen &&
-		    p->ts > newest)
-			newest = p->ts;
+		if (p.sm <= 100 && p.pid != 0 && p.ts > seen && p.ts > newest)
+			newest = p.ts;
 	}
-	if (trim && d->window_us > 0 &&
-	    newest > (unsigned long long)d->window_us)
-		from = newest - (unsigned long long)d->window_us;
+	if ((seen == 0 || d->putil_resync) && window > 0 &&
+	    newest > (unsigned long long)window)
+		from = newest - (unsigned long long)window;
 	for (unsigned i = 0; i < count; i++) {
-		const struct psample *p = &n->pbuf[i];
+		struct putil_entry p = putil_entry_at(n, i);
 
-		if (p->sm > 100 || p->pid == 0 || p->ts <= seen ||
-		    p->ts <= from) {
-			n->pbuf[i].sm = UINT32_MAX;	/* dropped */
+		if (p.sm > 100 || p.pid == 0 || p.ts <= seen || p.ts <= from)
 			continue;
-		}
-		n->tsbuf[used++] = p->ts;
+		n->pbuf[used++] = p;
 	}
 	if (newest > d->putil_seen)
 		d->putil_seen = newest;
-	for (size_t k = 0; k < g->nprocs; k++)
-		g->procs[k].util_pm = 0;
-	if (used == 0)
-		return 0;		/* nobody was busy */
-	qsort(n->tsbuf, used, sizeof(*n->tsbuf), cmp_ull);
-	for (unsigned i = 0; i < used; i++) {
-		if (i > 0 && n->tsbuf[i] == n->tsbuf[i - 1])
-			continue;
-		distinct++;
-		if (i > 0 && (spacing == 0 ||
-		    n->tsbuf[i] - n->tsbuf[i - 1] < spacing))
-			spacing = n->tsbuf[i] - n->tsbuf[i - 1];
-	}
-	/* This tick's spacing, else the last one known. */
-	if (spacing > 0)
-		d->putil_period = spacing;
-	if (!trim && d->window_us > 0 && d->putil_period > 0)
-		by_time = (unsigned)(((unsigned long long)d->window_us +
-		    d->putil_period / 2) / d->putil_period);
-	if (g->util_src == UTIL_SRC_SAMPLES && d->periods > 0)
-		periods = (unsigned)d->periods;
-	/* A coarser process cadence shows as at most half the periods; a
-	   period more or less is the jitter of two clocks, not a cadence. */
-	if (by_time > 0 && (periods == 0 || 2 * by_time <= periods))
-		periods = by_time;
-	if (periods == 0) {
-		for (size_t k = 0; k < g->nprocs; k++)
-			g->procs[k].util_pm = UTIL_UNKNOWN;
+	d->putil_resync = 0;
+	if (putil_read(&d->pu, now_us, n->pbuf, used) != 0)
+		return -2;
+	return rc;
+}
+
+/*
+ * Each process's own SM utilization over the tick: a last read, then
+ * what this tick's reads add up to (putil.h). A process without an entry
+ * was idle: 0 %. When the reads cannot tell yet (the first tick of a
+ * driver that gives an entry per read; per period, no period count),
+ * processes stay unknown and their card decides. A read that fails makes
+ * the tick's processes unknown, told once.
+ */
+static int
+read_putil(struct nvml *n, struct nvml_dev *d, struct tick_gpu *g,
+    int64_t now_us, nvmlReturn_t *lost)
+{
+	int rc, card;
+
+	if (n->f.proc_util == NULL && n->f.procs_util_info == NULL)
+		return 0;
+	if (g->util_src == UTIL_SRC_SAMPLES && d->periods > 0 &&
+	    d->window_us > 0)
+		putil_hint_period(&d->pu,
+		    (unsigned long long)d->window_us / (unsigned)d->periods);
+	rc = putil_read_once(n, d, now_us);
+	if (rc == -2)
+		return -1;
+	if (is_lost(rc))
+		*lost = rc;
+	if (rc != NVML_SUCCESS && rc != NVML_ERROR_NOT_FOUND) {
+		if (!is_lost(rc))
+			note(n, d, M_PUTIL, rc, "per-process utilization",
+			    "processes follow their GPU's utilization");
+		putil_next_tick(&d->pu);
 		return 0;
 	}
-	if (periods < distinct)
-		periods = distinct;
+	note(n, d, M_PUTIL, NVML_SUCCESS, "per-process utilization", "");
+	card = g->util_src == UTIL_SRC_SAMPLES ? d->periods : 0;
 	for (size_t k = 0; k < g->nprocs; k++) {
-		unsigned long long sum = 0;
+		int v = putil_result(&d->pu, g->procs[k].pid, d->window_us, card);
 
-		for (unsigned i = 0; i < count; i++)
-			if (n->pbuf[i].sm != UINT32_MAX &&
-			    n->pbuf[i].pid == g->procs[k].pid)
-				sum += n->pbuf[i].sm;
-		sum = (sum * 20 + periods) / (2ULL * periods);
-		g->procs[k].util_pm = sum > 1000 ? 1000 : (int)sum;
+		g->procs[k].util_pm = v < 0 ? UTIL_UNKNOWN : v;
 	}
+	putil_next_tick(&d->pu);
 	return 0;
+}
+
+void
+nvml_poll(struct nvml *n, int64_t now_us)
+{
+	if (!n->initialised ||
+	    (n->f.proc_util == NULL && n->f.procs_util_info == NULL))
+		return;
+	for (unsigned i = 0; i < n->ndevs; i++) {
+		struct nvml_dev *d = &n->devs[i];
+
+		/* Not a GPU in MIG mode (no per-process utilization), not
+		   one that failed at the last tick: the tick tells. */
+		if (d->handle == NULL || d->in_mig ||
+		    d->last_rc[M_DEVICE] != NVML_SUCCESS ||
+		    d->last_rc[M_PUTIL] != NVML_SUCCESS)
+			continue;
+		(void)putil_read_once(n, d, now_us);
+	}
+}
+
+int
+nvml_putil_behaviour(const struct nvml *n, unsigned index, int *most)
+{
+	const struct nvml_dev *d;
+
+	if (index >= n->ndevs)
+		return -1;
+	d = &n->devs[index];
+	*most = d->pu.most_entries;
+	return d->pu.per_period;
 }
 
 /* Marks a GPU of the tick unknown: lost, or NVML failing on it as a whole. */
@@ -1659,7 +1639,8 @@ mig_enabled(struct nvml *n, struct nvml_dev *d, nvmlReturn_t *lost)
 
 /* One GPU into the tick. Returns -1 only when out of memory. */
 static int
-sample_dev(struct nvml *n, struct nvml_dev *d, struct tick *t)
+sample_dev(struct nvml *n, struct nvml_dev *d, struct tick *t,
+    int64_t now_us)
 {
 	unsigned long long total = 0;
 	nvmlReturn_t lost = NVML_SUCCESS;
@@ -1689,14 +1670,14 @@ sample_dev(struct nvml *n, struct nvml_dev *d, struct tick *t)
 	}
 	if ((g = add_gpu(t, d, "")) == NULL)
 		return -1;
-	if (lost == NVML_SUCCESS && read_util(n, d, g, &lost) != 0)
+	if (lost == NVML_SUCCESS && read_util(n, d, g, now_us, &lost) != 0)
 		return -1;
 	if (lost == NVML_SUCCESS)
 		read_memory(n, d, g, &total, &lost);
 	if (lost == NVML_SUCCESS && read_procs(n, d, g, total, &lost) != 0)
 		return -1;
 	/* Also without a process list: what it read is not read again. */
-	if (lost == NVML_SUCCESS && read_putil(n, d, g, &lost) != 0)
+	if (lost == NVML_SUCCESS && read_putil(n, d, g, now_us, &lost) != 0)
 		return -1;
 	note(n, d, M_DEVICE, lost, "every call", "recorded as unknown until it "
 	    "answers");
@@ -1716,7 +1697,8 @@ nvml_set_interval(struct nvml *n, int64_t interval_ms)
 }
 
 int
-nvml_sample(struct nvml *n, struct tick *t, char *err, size_t errlen)
+nvml_sample(struct nvml *n, struct tick *t, int64_t now_us, char *err,
+    size_t errlen)
 {
 	unsigned count = 0;
 	nvmlReturn_t rc;
@@ -1734,7 +1716,7 @@ nvml_sample(struct nvml *n, struct tick *t, char *err, size_t errlen)
 		n->last_count = count;
 	}
 	for (unsigned i = 0; i < n->ndevs; i++)
-		if (sample_dev(n, &n->devs[i], t) != 0)
+		if (sample_dev(n, &n->devs[i], t, now_us) != 0)
 			return util_err(err, errlen, "out of memory");
 	return 0;
 }
@@ -1748,14 +1730,15 @@ nvml_close(struct nvml *n)
 		n->f.shutdown();
 	if (n->dl != NULL)
 		dlclose(n->dl);
-	for (unsigned i = 0; n->devs != NULL && i < n->ndevs; i++)
+	for (unsigned i = 0; n->devs != NULL && i < n->ndevs; i++) {
 		free(n->devs[i].mig);
+		putil_free(&n->devs[i].pu);
+	}
 	free(n->devs);
 	free(n->buf);
 	free(n->sbuf);
 	free(n->ubuf);
 	free(n->pbuf);
-	free(n->tsbuf);
 	free(n->path);
 	free(n);
 }

@@ -52,7 +52,8 @@ unsigned nvml_gpu_count(const struct nvml *);
 /* The driver version ("560.35.03"), "" when NVML could not tell. */
 const char *nvml_driver_version(const struct nvml *);
 /*
- * Adds every GPU's reading to the tick: index, UUID, name, memory,
+ * Adds every GPU's reading to the tick, read at now_us (CLOCK_MONOTONIC,
+ * µs; the caller's clock, so a test can play hours): index, UUID, name, memory,
  * utilization over the tick (from NVML's buffered samples, else the
  * instantaneous rate) and the processes with their memory and own SM
  * utilization (pid, mem_mib and util_pm only: their identity is the
@@ -61,7 +62,21 @@ const char *nvml_driver_version(const struct nvml *);
  * read this time is added as unknown when its UUID is known, else left
  * out. Fails only when NVML as a whole fails, or out of memory.
  */
-int	nvml_sample(struct nvml *, struct tick *, char *err, size_t errlen);
+int	nvml_sample(struct nvml *, struct tick *, int64_t now_us, char *err,
+	    size_t errlen);
+/*
+ * Reads per-process utilization between ticks, at now_us: about once a
+ * second, so that a driver giving one entry per process per read is read
+ * often enough (putil.h). Failures are left for the tick to tell.
+ */
+void	nvml_poll(struct nvml *, int64_t now_us);
+/*
+ * What GPU index's reads showed so far: 1 when the driver gives an entry
+ * per sampling period, 0 when one per process per read (or nothing was
+ * busy yet), -1 no such GPU; *most is the most entries one process had in
+ * one read.
+ */
+int	nvml_putil_behaviour(const struct nvml *, unsigned index, int *most);
 void	nvml_close(struct nvml *);
 
 /*

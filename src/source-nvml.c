@@ -67,7 +67,7 @@ nvml_source_sample(void *ctx, struct tick *t, char *err, size_t errlen)
 {
 	struct nvml_source *s = ctx;
 
-	if (nvml_sample(s->nvml, t, err, errlen) != 0)
+	if (nvml_sample(s->nvml, t, util_mono_us(), err, errlen) != 0)
 		return -1;
 	identity_cache_check(s->ids);
 	for (size_t i = 0; i < t->ngpus; i++) {
@@ -81,9 +81,26 @@ nvml_source_sample(void *ctx, struct tick *t, char *err, size_t errlen)
 	return 0;
 }
 
+static void
+nvml_source_poll(void *ctx)
+{
+	struct nvml_source *s = ctx;
+
+	nvml_poll(s->nvml, util_mono_us());
+}
+
+int64_t
+source_poll_ms(int64_t interval_ms)
+{
+	int64_t p = interval_ms / 10;
+
+	return p > 1000 ? 1000 : p < 1 ? 1 : p;
+}
+
 const struct source source_nvml = {
 	.name = "nvml",
 	.open = nvml_source_open,
 	.sample = nvml_source_sample,
+	.poll = nvml_source_poll,
 	.close = nvml_source_close,
 };

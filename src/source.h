@@ -32,8 +32,16 @@ struct source {
 			    struct source_info *, char *err, size_t errlen);
 	int		(*sample)(void *ctx, struct tick *, char *err,
 			    size_t errlen);
+	/* Between ticks, several times a tick and at most once a second
+	   (source_poll_ms): what must be read more often than ticks come,
+	   NVML's per-process utilization. NULL: nothing to read. */
+	void		(*poll)(void *ctx);
 	void		(*close)(void *ctx);
 };
+
+/* How often a collector at interval_ms polls its source between ticks:
+   ten times a tick, at most once a second. */
+int64_t	source_poll_ms(int64_t interval_ms);
 
 extern const struct source source_demo;
 extern const struct source source_nvml;

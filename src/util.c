@@ -47,6 +47,15 @@ util_mono_ms(void)
 }
 
 int64_t
+util_mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int64_t
 util_sat_add(int64_t a, int64_t b)
 {
 	int64_t r;

@@ -23,6 +23,8 @@ int	util_err(char *err, size_t errlen, const char *fmt, ...)
 int64_t	util_now_ms(void);
 /* CLOCK_MONOTONIC in milliseconds: for spans and deadlines, never for dates. */
 int64_t	util_mono_ms(void);
+/* The same in microseconds. */
+int64_t	util_mono_us(void);
 
 /*
  * Sums and products that stop at INT64_MAX / INT64_MIN instead of

@@ -181,6 +181,9 @@ struct fake_proc {
 	unsigned	pid;
 	long long	mib;		/* -1: NVML_VALUE_NOT_AVAILABLE */
 	struct series	sm;		/* SM util per period; nruns 0: none */
+	long long	burst_on_us;	/* timeline: busy this long ... */
+	long long	burst_cycle_us;	/* ... at the start of each cycle;
+					   0: no burst pattern */
 	unsigned	lists;		/* LIST_BIT()s */
 	int		mig;		/* MIG slot it runs in, -1 none */
 };
@@ -229,6 +232,16 @@ struct gen {
 	unsigned long long ts;
 	unsigned	pid;
 	unsigned	value;
+	/* one entry per read (latest, mean): its periods so far */
+	unsigned long long sum;
+	int		busy;
+};
+
+/* What one read of per-process utilization returns (README.md). */
+enum putil_mode {
+	PUTIL_PERIODS,		/* an entry per busy sampling period */
+	PUTIL_LATEST,		/* once per read: the latest period's value */
+	PUTIL_MEAN,		/* once per read: the mean since lastSeen */
 };
 
 struct fake {
@@ -245,6 +258,12 @@ struct fake {
 	struct fake_tick *ticks;		/* last_tick + 1 of them */
 	int		 last_tick;		/* highest defined */
 	int		 loop;		/* after the last tick, play again */
+	enum putil_mode	 putil_mode;
+	/* the timeline: sampling periods of this length from t_origin,
+	   played as real time passes; 0: samples laid over tick windows */
+	long long	 period_us;
+	long long	 t_origin;
+	int		 started;	/* tick 0 was sampled */
 	/* the clock */
 	int		 now;		/* scenario tick being played */
 	int		 sampled;	/* a sampling call since the last advance */
@@ -256,6 +275,8 @@ struct fake {
 	long long	 epoch_off;	/* realtime - monotonic, µs */
 	struct gen	*gen;		/* samples of the call being answered */
 	size_t		 ngen, gen_cap;
+	long		*slot;		/* timeline: a process's entry in gen */
+	int		 slot_cap;
 	FILE		*trace;
 };
 
@@ -263,11 +284,32 @@ static struct fake *F;
 static struct nvmlDevice_st handles[MAX_GPUS];
 static struct nvmlDevice_st mig_handles[MAX_GPUS][MAX_MIG];
 
+/* FAKE_NVML_CLOCK=manual: the clock stands still but for
+   fake_nvml_set_clock_us(), so a test plays hours in no time. */
+static int vclock_on = -1;
+static long long vclock_us = 1000000;
+
+void fake_nvml_set_clock_us(long long);
+
+void
+fake_nvml_set_clock_us(long long us)
+{
+	vclock_us = us;
+}
+
 static long long
 clock_us(clockid_t id)
 {
 	struct timespec ts;
 
+	if (vclock_on < 0) {
+		const char *c = getenv("FAKE_NVML_CLOCK");
+
+		vclock_on = c != NULL && strcmp(c, "manual") == 0;
+	}
+	if (vclock_on)
+		return id == CLOCK_REALTIME ? 1700000000000000LL + vclock_us :
+		    vclock_us;
 	clock_gettime(id, &ts);
 	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
@@ -445,6 +487,21 @@ parse_proc(char **tok, int ntok, struct fake_tick *t)
 					return -1;
 		}
 	}
+	if ((v = option(tok, ntok, 4, "burst")) != NULL) {
+		long long on, cycle;
+		char buf[64], *slash;
+
+		/* "200/400": busy 200 ms at the start of every 400 ms. */
+		snprintf(buf, sizeof(buf), "%s", v);
+		if ((slash = strchr(buf, '/')) == NULL)
+			return -1;
+		*slash = '\0';
+		if (parse_int(buf, 1, 86400000, &on) != 0 ||
+		    parse_int(slash + 1, on, 86400000, &cycle) != 0)
+			return -1;
+		p->burst_on_us = on * 1000;
+		p->burst_cycle_us = cycle * 1000;
+	}
 	if ((v = option(tok, ntok, 4, "mig")) != NULL) {
 		if (parse_int(v, 0, MAX_MIG - 1, &slot) != 0)
 			return -1;
@@ -608,6 +665,24 @@ load(const char *path)
 			cur->defined = 1;
 		} else if (strcmp(tok[0], "loop") == 0 && ntok == 1) {
 			F->loop = 1;
+		} else if (strcmp(tok[0], "putil_mode") == 0 && ntok == 2) {
+			if (strcmp(tok[1], "periods") == 0)
+				F->putil_mode = PUTIL_PERIODS;
+			else if (strcmp(tok[1], "latest") == 0)
+				F->putil_mode = PUTIL_LATEST;
+			else if (strcmp(tok[1], "mean") == 0)
+				F->putil_mode = PUTIL_MEAN;
+			else
+				BAD();
+			/* One entry per read only makes sense as time
+			   passes: the timeline, 100 ms periods unless told. */
+			if (F->putil_mode != PUTIL_PERIODS && F->period_us == 0)
+				F->period_us = 100000;
+		} else if (strcmp(tok[0], "process_period_us") == 0 &&
+		    ntok == 2) {
+			if (parse_int(tok[1], 1000, 10000000, &v) != 0)
+				BAD();
+			F->period_us = v;
 		} else if (strcmp(tok[0], "driver") == 0 && ntok == 2) {
 			snprintf(F->driver, sizeof(F->driver), "%s", tok[1]);
 		} else if (strcmp(tok[0], "init_error") == 0 && ntok == 2) {
@@ -782,6 +857,7 @@ release(void)
 			free(F->ticks[k].procs[g]);
 	free(F->ticks);
 	free(F->gen);
+	free(F->slot);
 	free(F);
 	F = NULL;
 }
@@ -820,6 +896,7 @@ do_init(void)
 		}
 	}
 	F->t_pp = F->t_prev = F->t_cur = clock_us(CLOCK_MONOTONIC);
+	F->t_origin = F->t_cur;
 	F->epoch_off = clock_us(CLOCK_REALTIME) - F->t_cur;
 	F->refs = 1;
 	return NVML_SUCCESS;
@@ -894,6 +971,7 @@ count(unsigned int *n, const char *name)
 	} else if (F->now == 0) {
 		/* Tick 0 begins when it is first sampled. */
 		F->t_cur = clock_us(CLOCK_MONOTONIC);
+		F->started = 1;
 	}
 	/* A failed count is the tick's sample: the next count goes on. */
 	for (int i = 0; i < 2; i++) {
@@ -1327,6 +1405,197 @@ generate(int gpu, int procs, unsigned long long last)
 	return 0;
 }
 
+/* ---- the timeline: samples that appear as real time passes ---- */
+
+/* Busy time of a burst pattern in [0, x): whole cycles, then the rest. */
+static long long
+busy_until(long long x, long long on, long long cycle)
+{
+	long long rest = x % cycle;
+
+	return x / cycle * on + (rest < on ? rest : on);
+}
+
+/* Value of series s at period j (from the origin), cyclic. */
+static unsigned
+series_at(const struct series *s, long long j)
+{
+	long long k;
+
+	if (s->total == 0)
+		return s->nruns ? s->val[0] : 0;	/* a lone "PCT" */
+	k = j % s->total;
+	for (int r = 0; r < s->nruns; r++) {
+		if (k < s->len[r])
+			return s->val[r];
+		k -= s->len[r];
+	}
+	return 0;
+}
+
+/* Process p's SM utilization in period j: its series, or its share of
+   the period spent in a burst. */
+static unsigned
+proc_value(const struct fake_proc *p, long long j)
+{
+	long long P = F->period_us, a = j * P;
+	unsigned pct = p->sm.nruns ? series_at(&p->sm, j) : 100;
+
+	if (p->burst_cycle_us == 0)
+		return p->sm.nruns ? pct : 0;
+	return (unsigned)((long long)pct * (busy_until(a + P, p->burst_on_us,
+	    p->burst_cycle_us) - busy_until(a, p->burst_on_us,
+	    p->burst_cycle_us)) / P);
+}
+
+/* The block that plays in a period ending at monotonic time e: tick k's
+   block plays from the start of tick k-1 to its own start. */
+static const struct fake_tick *
+block_ending(long long e)
+{
+	if (!F->started)
+		return block_at(0);
+	if (e > F->t_cur)
+		return block_at(F->now + 1);
+	if (e > F->t_prev || F->now == 0)
+		return block_at(F->now);
+	return block_at(F->now - 1);
+}
+
+/* Makes room for n entries in F->slot; -1 out of memory. */
+static int
+grow_slots(int n)
+{
+	long *ns;
+
+	if (n <= F->slot_cap)
+		return 0;
+	if ((ns = realloc(F->slot, (size_t)n * sizeof(*ns))) == NULL)
+		return -1;
+	F->slot = ns;
+	F->slot_cap = n;
+	return 0;
+}
+
+/* The entry of pid among F->gen[from..]; NULL when none yet. */
+static struct gen *
+gen_of(size_t from, unsigned pid)
+{
+	for (size_t i = from; i < F->ngen; i++)
+		if (F->gen[i].pid == pid)
+			return &F->gen[i];
+	return NULL;
+}
+
+/*
+ * The timeline's samples of GPU gpu newer than last, up to now, into
+ * F->gen: period j covers [origin + jP, origin + (j+1)P) and is stamped
+ * at its end. The buffer reaches back to the start of the previous tick.
+ * GPU samples come one per period; process samples as F->putil_mode says.
+ */
+static int
+timeline(int gpu, int procs, unsigned long long last)
+{
+	long long P = F->period_us, now = clock_us(CLOCK_MONOTONIC);
+	long long off = procs ? F->epoch_off : GPU_CLOCK_OFF;
+	long long lo = F->t_prev, first, final, nper;
+	const struct fake_tick *seg = NULL;
+
+	F->ngen = 0;
+	if (last > 0 && (long long)last - off > lo)
+		lo = (long long)last - off;
+	if (lo < F->t_origin)
+		lo = F->t_origin;
+	first = (lo - F->t_origin) / P;
+	final = (now - F->t_origin) / P - 1;
+	if (final < first)
+		return 0;
+	nper = final - first + 1;
+	for (long long j = first; j <= final; j++) {
+		long long e = F->t_origin + (j + 1) * P;
+		unsigned long long ts = (unsigned long long)(e + off);
+		const struct fake_tick *t = block_ending(e);
+
+		if (!procs) {
+			struct series sr = gpu_series(t, gpu);
+			unsigned v = sr.nruns ? series_at(&sr, j) : 0;
+
+			if (sr.nruns && push(ts, 0, v) != 0)
+				return -1;
+			continue;
+		}
+		/* A process keeps its entry across a block boundary; within a
+		   block, F->slot[i] remembers where process i's entry is. */
+		if (t != seg && F->putil_mode != PUTIL_PERIODS) {
+			seg = t;
+			if (grow_slots(t->nprocs[gpu]) != 0)
+				return -1;
+			for (int i = 0; i < t->nprocs[gpu]; i++) {
+				struct gen *g = gen_of(0, t->procs[gpu][i].pid);
+
+				F->slot[i] = g ? (long)(g - F->gen) : -1;
+			}
+		}
+		for (int i = 0; i < t->nprocs[gpu]; i++) {
+			const struct fake_proc *p = &t->procs[gpu][i];
+			unsigned v = proc_value(p, j);
+			struct gen *g;
+
+			if (p->mig >= 0)
+				continue;
+			if (F->putil_mode == PUTIL_PERIODS) {
+				if (v > 0 && push(ts, p->pid, v) != 0)
+					return -1;
+				continue;
+			}
+			if (F->slot[i] < 0) {
+				if (push(ts, p->pid, 0) != 0)
+					return -1;
+				F->slot[i] = (long)F->ngen - 1;
+				F->gen[F->ngen - 1].sum = 0;
+				F->gen[F->ngen - 1].busy = 0;
+			}
+			g = &F->gen[F->slot[i]];
+			g->ts = ts;
+			g->value = v;
+			g->sum += v;
+			g->busy |= v > 0;
+		}
+	}
+	if (!procs || F->putil_mode == PUTIL_PERIODS)
+		return 0;
+	/* One entry per process that was busy since last: the latest
+	   period's value, or the mean over every period since last. */
+	{
+		size_t k = 0;
+		unsigned long long newest = (unsigned long long)(F->t_origin +
+		    (final + 1) * P + off);
+
+		for (size_t i = 0; i < F->ngen; i++) {
+			struct gen g = F->gen[i];
+
+			if (!g.busy)
+				continue;
+			if (F->putil_mode == PUTIL_MEAN)
+				g.value = (unsigned)((g.sum + (unsigned long long)
+				    nper / 2) / (unsigned long long)nper);
+			g.ts = newest;
+			F->gen[k++] = g;
+		}
+		F->ngen = k;
+	}
+	return 0;
+}
+
+/* The samples a call is answered with, in the scenario's time model. */
+static int
+samples_for(int gpu, int procs, unsigned long long last)
+{
+	if (F->period_us > 0)
+		return timeline(gpu, procs, last);
+	return generate(gpu, procs, last);
+}
+
 nvmlReturn_t
 nvmlDeviceGetSamples(nvmlDevice_t d, int type, unsigned long long last,
     int *vtype, unsigned int *n, nvmlSample_t *samples)
@@ -1340,7 +1609,7 @@ nvmlDeviceGetSamples(nvmlDevice_t d, int type, unsigned long long last,
 	if (rc == NVML_SUCCESS && (in_mig(d) ||
 	    type != NVML_GPU_UTILIZATION_SAMPLES))
 		rc = NVML_ERROR_NOT_SUPPORTED;
-	if (rc == NVML_SUCCESS && generate(gpu, 0, last) != 0)
+	if (rc == NVML_SUCCESS && samples_for(gpu, 0, last) != 0)
 		rc = NVML_ERROR_UNKNOWN;
 	if (rc == NVML_SUCCESS) {
 		*vtype = NVML_VALUE_TYPE_UNSIGNED_INT;
@@ -1376,7 +1645,7 @@ process_samples(nvmlDevice_t d, enum call c, unsigned long long last,
 
 	if (rc == NVML_SUCCESS && in_mig(d))
 		rc = NVML_ERROR_NOT_SUPPORTED;
-	if (rc == NVML_SUCCESS && generate(*gpu, 1, last) != 0)
+	if (rc == NVML_SUCCESS && samples_for(*gpu, 1, last) != 0)
 		rc = NVML_ERROR_UNKNOWN;
 	if (rc != NVML_SUCCESS)
 		return rc;

@@ -10,6 +10,7 @@
 #include "classify.h"
 #include "harness.h"
 #include "nvml.h"
+#include "util.h"
 
 static char dir[256];
 static char logbuf[8192];
@@ -77,7 +78,7 @@ sample(struct nvml *n, struct tick *t)
 	char err[256];
 
 	tick_reset(t);
-	return nvml_sample(n, t, err, sizeof(err));
+	return nvml_sample(n, t, util_mono_us(), err, sizeof(err));
 }
 
 /*

@@ -1,0 +1,317 @@
+/*
+ * Per-process utilization: putil.c's sums, then nvml.c against the fake
+ * NVML on a manual clock (FAKE_NVML_CLOCK=manual), which plays hours of
+ * a driver in no time and never depends on how loaded this machine is.
+ * Every acceptance case runs under each of the three behaviours a driver
+ * may show (an entry per sampling period, the latest period once per
+ * read, the mean since the last read once per read) at the collector's
+ * intervals of 1 s, 5 s, 30 s and 5 min, with the collector's own poll
+ * cadence (source_poll_ms).
+ */
+#include <dlfcn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "classify.h"
+#include "harness.h"
+#include "nvml.h"
+#include "putil.h"
+#include "source.h"
+#include "tick.h"
+#include "util.h"
+
+/* ---- putil.c alone ---- */
+
+static void
+test_sums(void)
+{
+	struct putil p;
+	struct putil_entry e[8];
+
+	/* One entry per read: time-weighted means of the reads. The first
+	   read has no span: it is one point. */
+	memset(&p, 0, sizeof(p));
+	e[0] = (struct putil_entry){ 100, 7, 80 };
+	CHECK_INT(putil_read(&p, 1000000, e, 1), 0);
+	CHECK_INT(putil_result(&p, 7, 1000000, 0), 800);
+	putil_next_tick(&p);
+	e[0] = (struct putil_entry){ 200, 7, 80 };
+	CHECK_INT(putil_read(&p, 2000000, e, 1), 0);	/* 1 s at 80 */
+	CHECK_INT(putil_read(&p, 5000000, e, 0), 0);	/* 3 s at 0 */
+	CHECK_INT(putil_result(&p, 7, 4000000, 0), 200);
+	CHECK_INT(putil_result(&p, 8, 4000000, 0), 0);	/* never busy */
+	CHECK_INT(p.per_period, 0);
+	CHECK_INT(p.most_entries, 1);
+	putil_next_tick(&p);
+
+	/* Two entries of one process in a read: a sample per period, for
+	   good; sum over the periods of the tick (the card's 10 here). */
+	e[0] = (struct putil_entry){ 300, 7, 50 };
+	e[1] = (struct putil_entry){ 400, 7, 50 };
+	e[2] = (struct putil_entry){ 400, 9, 100 };
+	CHECK_INT(putil_read(&p, 6000000, e, 3), 0);
+	CHECK_INT(p.per_period, 1);
+	CHECK_INT(p.most_entries, 2);
+	CHECK_INT(putil_result(&p, 7, 1000000, 10), 100);
+	CHECK_INT(putil_result(&p, 9, 1000000, 10), 100);
+	putil_next_tick(&p);
+	/* Without the card's count the spacing (100 µs) and the window
+	   tell: 1000 µs is 10 periods. */
+	e[0] = (struct putil_entry){ 500, 7, 100 };
+	e[1] = (struct putil_entry){ 600, 7, 100 };
+	CHECK_INT(putil_read(&p, 7000000, e, 2), 0);
+	CHECK_INT(putil_result(&p, 7, 1000, 0), 200);
+	putil_next_tick(&p);
+	/* Nothing at all this tick: everyone idle. */
+	CHECK_INT(putil_read(&p, 8000000, e, 0), 0);
+	CHECK_INT(putil_result(&p, 7, 1000, 0), 0);
+	putil_free(&p);
+
+	/* Reads faster than the sampling period (1 s here): an empty read
+	   soon after the newest entry tells nothing, its span goes with the
+	   next read; one late enough is idle. */
+	memset(&p, 0, sizeof(p));
+	e[0] = (struct putil_entry){ 1000000, 7, 60 };
+	CHECK_INT(putil_read(&p, 10000000, e, 1), 0);
+	putil_next_tick(&p);
+	e[0] = (struct putil_entry){ 2000000, 7, 60 };
+	CHECK_INT(putil_read(&p, 11000000, e, 1), 0);	/* spacing: 1 s */
+	CHECK_INT(putil_read(&p, 11300000, e, 0), 0);	/* too early */
+	CHECK_INT(putil_read(&p, 11600000, e, 0), 0);	/* too early */
+	e[0] = (struct putil_entry){ 3000000, 7, 60 };
+	CHECK_INT(putil_read(&p, 12000000, e, 1), 0);	/* 1 s at 60 % */
+	CHECK_INT(putil_result(&p, 7, 2000000, 0), 600);
+	CHECK_INT(putil_read(&p, 12300000, e, 0), 0);	/* too early */
+	CHECK_INT(putil_read(&p, 13000000, e, 0), 0);	/* 1 s idle */
+	CHECK_INT(putil_result(&p, 7, 3000000, 0), 400);
+	CHECK_INT(p.per_period, 0);
+	putil_free(&p);
+}
+
+/* ---- nvml.c and the fake, on a manual clock ---- */
+
+static char dir[256];
+static void (*set_clock)(long long);
+
+static void
+scenario(const char *text)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/scenario", dir);
+	f = fopen(path, "w");
+	fputs(text, f);
+	fclose(f);
+	setenv("FAKE_NVML_SCENARIO", path, 1);
+}
+
+static const char *const modes[] = { "periods", "latest", "mean" };
+
+enum { P_TRAIN, P_LIGHT, P_HOLDER, P_BURST, P_MINUTE, NPROC };
+static const unsigned pids[NPROC] = { 101, 102, 103, 104, 105 };
+
+/* What one run saw per process: ticks known, their sum, the extremes. */
+struct seen {
+	int	known, ticks;
+	long	sum;		/* per mille */
+	int	lo, hi;
+};
+
+static const struct tick_proc *
+find_proc(const struct tick_gpu *g, unsigned pid)
+{
+	for (size_t i = 0; i < g->nprocs; i++)
+		if (g->procs[i].pid == pid)
+			return &g->procs[i];
+	return NULL;
+}
+
+/*
+ * Plays the collector for total_us at interval_us: a sample at each tick
+ * and nvml_poll at the collector's cadence between them. The first tick
+ * is left out of what is seen (it stands for the time before gua).
+ */
+static int
+play(const char *mode, long long interval_us, long long total_us,
+    struct seen *seen)
+{
+	long long every = source_poll_ms(interval_us / 1000) * 1000;
+	long long now = 1000000, start;
+	struct nvml *n = NULL;
+	struct tick t;
+	char err[512], text[1024];
+	int ok = 0;
+	void *h;
+
+	snprintf(text, sizeof(text),
+	    "putil_mode %s\n"
+	    "process_period_us 166667\n"	/* a sixth of a second */
+	    "tick 0\n"
+	    "util 0 90\n"
+	    "proc 0 101 30000 sm=85\n"		/* a steady trainer */
+	    "proc 0 102 8000 sm=20\n"		/* steady and light */
+	    "proc 0 103 12288\n"		/* holds 12 GiB at 0 % */
+	    "proc 0 104 8000 burst=200/400\n"	/* 200 ms bursts, 50 % */
+	    "proc 0 105 8000 burst=5000/60000\n",	/* 5 s a minute */
+	    mode);
+	scenario(text);
+	memset(&t, 0, sizeof(t));
+	memset(seen, 0, NPROC * sizeof(*seen));
+	for (int i = 0; i < NPROC; i++)
+		seen[i].lo = 1001;
+	snprintf(text, sizeof(text), "%s/libnvidia-ml.so.1",
+	    getenv("FAKE_NVML"));
+	set_clock(now);
+	if (nvml_load(&n, text, NULL, err, sizeof(err)) != 0 ||
+	    nvml_init(n, err, sizeof(err)) != 0) {
+		fprintf(stderr, "%s\n", err);
+		goto out;
+	}
+	/* The fake's clock lives in the library nvml_load opened. */
+	if ((h = dlopen(text, RTLD_NOW | RTLD_NOLOAD)) == NULL)
+		goto out;
+	set_clock = (void (*)(long long))dlsym(h, "fake_nvml_set_clock_us");
+	dlclose(h);
+	if (set_clock == NULL)
+		goto out;
+	nvml_set_interval(n, interval_us / 1000);
+	for (start = now; now - start <= total_us; now += interval_us) {
+		const struct tick_gpu *g;
+
+		set_clock(now);
+		tick_reset(&t);
+		if (nvml_sample(n, &t, now, err, sizeof(err)) != 0 ||
+		    t.ngpus != 1)
+			goto out;
+		g = &t.gpus[0];
+		for (int i = 0; now > start && i < NPROC; i++) {
+			const struct tick_proc *p = find_proc(g, pids[i]);
+
+			if (p == NULL)
+				goto out;
+			seen[i].ticks++;
+			if (p->util_pm == UTIL_UNKNOWN)
+				continue;
+			seen[i].known++;
+			seen[i].sum += p->util_pm;
+			if (p->util_pm < seen[i].lo)
+				seen[i].lo = p->util_pm;
+			if (p->util_pm > seen[i].hi)
+				seen[i].hi = p->util_pm;
+		}
+		for (long long p = now + every; p < now + interval_us;
+		    p += every) {
+			set_clock(p);
+			nvml_poll(n, p);
+		}
+	}
+	ok = 1;
+out:
+	nvml_close(n);
+	tick_free(&t);
+	return ok;
+}
+
+/* Mean utilization in percent over the ticks that knew it. */
+static double
+mean(const struct seen *s)
+{
+	return s->known ? s->sum / 10.0 / s->known : -1;
+}
+
+static void
+test_behaviours(void)
+{
+	static const long long intervals[] = {
+		1000000, 5000000, 30000000, 300000000
+	};
+	void *h;
+
+	/* The symbol exists before any load: the library holds it. */
+	setenv("FAKE_NVML_CLOCK", "manual", 1);
+	{
+		char path[512];
+
+		snprintf(path, sizeof(path), "%s/libnvidia-ml.so.1",
+		    getenv("FAKE_NVML"));
+		h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+		CHECK(h != NULL);
+		if (h == NULL)
+			return;
+		set_clock = (void (*)(long long))dlsym(h,
+		    "fake_nvml_set_clock_us");
+		CHECK(set_clock != NULL);
+	}
+	for (size_t m = 0; set_clock != NULL && m < ARRAY_LEN(modes); m++) {
+		for (size_t k = 0; k < ARRAY_LEN(intervals); k++) {
+			long long iv = intervals[k];
+			struct seen s[NPROC];
+			/* 40 minutes, and at least 8 ticks after the first. */
+			long long total = iv * 8 > 2400000000LL ? iv * 8 :
+			    2400000000LL;
+			int ok = play(modes[m], iv, total, s);
+
+			fprintf(stderr, "%-7s %4llds: train %.1f%% [%d,%d] "
+			    "light %.1f%% [%d,%d] holder %.1f%% burst %.1f%% "
+			    "[%d,%d] minute %.1f%% (%d/%d ticks known)\n",
+			    modes[m], iv / 1000000, mean(&s[P_TRAIN]),
+			    s[P_TRAIN].lo, s[P_TRAIN].hi, mean(&s[P_LIGHT]),
+			    s[P_LIGHT].lo, s[P_LIGHT].hi, mean(&s[P_HOLDER]),
+			    mean(&s[P_BURST]), s[P_BURST].lo, s[P_BURST].hi,
+			    mean(&s[P_MINUTE]), s[P_MINUTE].known,
+			    s[P_MINUTE].ticks);
+			CHECK(ok);
+			if (!ok)
+				continue;
+			/* Every tick known after the first. */
+			for (int i = 0; i < NPROC; i++)
+				CHECK_INT(s[i].known, s[i].ticks);
+			/* Steady 85 % and 20 %: never idle-held. */
+			CHECK(s[P_TRAIN].lo >= 800 && s[P_TRAIN].hi <= 900);
+			CHECK(s[P_LIGHT].lo >= 150 && s[P_LIGHT].hi <= 250);
+			/* The 0 % holder of 12 GiB: idle-held throughout. */
+			CHECK_INT(s[P_HOLDER].hi, 0);
+			/* Bursts of 200 ms at 50 % duty: 50 ± 5 % over the
+			   session; at 30 s never idle-held, and each tick
+			   50 ± 5 % but for the latest-period reading, where
+			   a read is one point (README says how close). */
+			CHECK_NEAR(mean(&s[P_BURST]), 50, 5);
+			if (iv == 30000000) {
+				CHECK(s[P_BURST].lo >= 100);
+				if (strcmp(modes[m], "latest") != 0)
+					CHECK(s[P_BURST].lo >= 450 &&
+					    s[P_BURST].hi <= 550);
+			}
+			/* Busy the first 5 s of every minute: 8 ± 3 %. */
+			CHECK_NEAR(mean(&s[P_MINUTE]), 8, 3);
+		}
+	}
+	dlclose(h);
+	unsetenv("FAKE_NVML_CLOCK");
+}
+
+int
+main(void)
+{
+	char tmpl[] = "/tmp/gua-test-putil-XXXXXX";
+	char path[512];
+
+	test_sums();
+	if (getenv("FAKE_NVML") == NULL) {
+		fprintf(stderr, "FAKE_NVML must name the fake NVML's directory "
+		    "(make check sets it)\n");
+		CHECK(!"FAKE_NVML set");
+		HARNESS_DONE();
+	}
+	if (mkdtemp(tmpl) == NULL)
+		return 1;
+	snprintf(dir, sizeof(dir), "%s", tmpl);
+	test_behaviours();
+	snprintf(path, sizeof(path), "%s/scenario", dir);
+	unlink(path);
+	rmdir(dir);
+	HARNESS_DONE();
+}
