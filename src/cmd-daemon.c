@@ -8,7 +8,6 @@
  * command exits 0 or 1 accordingly. Start-up failures leave no database
  * and no PID file behind.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -31,7 +30,9 @@
 #include "classify.h"
 #include "cmd.h"
 #include "duration.h"
+#include "escape.h"
 #include "export-prom.h"
+#include "label.h"
 #include "log.h"
 #include "pidfile.h"
 #include "report.h"
@@ -331,38 +332,43 @@ pending(struct collector *co, size_t i)
 	return &co->pend[(co->pend_first + i) % RING_SLOTS];
 }
 
-/*
- * "/MIG-" and the first characters of a MIG instance's UUID, enough to
- * tell the instances of one GPU apart; only safe characters reach the
- * terminal.
- */
-static void
-print_mig_name(const char *uuid)
+/* GPU i of the tick as the reports label it. */
+static char *
+tick_label(const struct tick *t, size_t i, char *buf, size_t len)
 {
-	const char *name = uuid;
-	int n = 0;
+	const struct tick_gpu *g = &t->gpus[i];
+	size_t chars = 0;
 
-	if (strncmp(name, "MIG-GPU-", 8) == 0 && strchr(name, '/') != NULL)
-		name = strchr(name, '/') + 1;
-	else if (strncmp(name, "MIG-", 4) == 0)
-		name += 4;
-	fputs("/MIG-", stdout);
-	for (; *name != '\0' && n < 8; name++)
-		if (isalnum((unsigned char)*name)) {
-			putchar(*name);
-			n++;
-		}
+	for (size_t k = 0; g->parent_uuid[0] != '\0' && k < t->ngpus; k++)
+		if (k != i && strcmp(t->gpus[k].parent_uuid,
+		    g->parent_uuid) == 0)
+			chars = label_mig_chars(g->uuid, t->gpus[k].uuid,
+			    chars);
+	return label_gpu(buf, len, g->index, g->uuid, g->parent_uuid, chars);
+}
+
+/* " 12288 MiB", " ? MiB" when unknown. */
+static void
+print_mib(int64_t mib)
+{
+	if (mib == MIB_UNKNOWN)
+		fputs(" ? MiB", stdout);
+	else
+		printf(" %lld MiB", (long long)mib);
 }
 
 /*
- * One line per tick for --foreground: time, span and each GPU's state,
- * printed once the tick is committed.
+ * One line per tick for --foreground, printed once the tick is committed:
+ * time, span, and each GPU with its state, utilization, memory held, and
+ * every process on it: PID, user, memory, its own SM utilization and its
+ * state, the evidence behind an idle-held GPU. Labels as in the reports;
+ * user names escaped for the terminal.
  */
 static void
 print_tick(const struct collector *co, const struct tick *t)
 {
 	struct thresholds thr;
-	char ts[32], span[32];
+	char ts[32], span[32], label[64], user[160];
 
 	classify_defaults(&thr);
 	util_format_rfc3339(t->ts_ms, ts, sizeof(ts));
@@ -373,16 +379,31 @@ print_tick(const struct collector *co, const struct tick *t)
 		int partial;
 		int64_t held = tick_gpu_held_mib(g, &partial);
 
-		printf("%s GPU%d", i ? ";" : "", g->index);
-		if (g->parent_uuid[0] != '\0')
-			print_mig_name(g->uuid);
-		printf(" %s",
+		printf("%s %s %s", i ? ";" : "",
+		    tick_label(t, i, label, sizeof(label)),
 		    state_name(classify_gpu(&thr, g->util_pm, held, partial)));
 		if (g->util_pm != UTIL_UNKNOWN)
 			printf(" util %d%%", g->util_pm / 10);
-		if (g->procs_known)
-			printf(" held %lld MiB by %zu", (long long)held,
-			    g->nprocs);
+		if (!g->procs_known)
+			continue;
+		/* Memory some holders did not tell: at least what others did. */
+		fputs(partial ? " held >=" : " held", stdout);
+		print_mib(partial && held == 0 ? MIB_UNKNOWN : held);
+		printf(" by %zu", g->nprocs);
+		for (size_t k = 0; k < g->nprocs; k++) {
+			const struct tick_proc *p = &g->procs[k];
+
+			escape_terminal(p->id.user[0] ? p->id.user : "?", user,
+			    sizeof(user), 32);
+			printf("%s%u %s", k ? ", " : " [", p->pid, user);
+			print_mib(p->mem_mib);
+			if (p->util_pm != UTIL_UNKNOWN)
+				printf(" sm %d%%", p->util_pm / 10);
+			printf(" %s", state_name(classify_process(&thr,
+			    p->util_pm, g->util_pm, p->mem_mib)));
+		}
+		if (g->nprocs > 0)
+			putchar(']');
 	}
 	putchar('\n');
 	fflush(stdout);

@@ -264,7 +264,7 @@ run_fg old "$FAKE_NVML/libnvidia-ml-old.so.1" 3
 pids_right "the legacy ABI (16-byte entries)"
 expect_count "$ERR" "this NVML has no nvmlDeviceGetMemoryInfo_v2: a GPU's used memory includes driver reservations" 1
 t "the legacy ABI: the tick line of --foreground"
-if grep -qF -- "GPU0 idle-held util 5% held 6000 MiB by 3" "$TMP/old.out"
+if grep -qF -- "GPU-0 idle-held util 5% held 6000 MiB by 3 [" "$TMP/old.out"
 then ok; else fail "old.out: $(head -1 "$TMP/old.out")"; fi
 
 # ---- a write that fails (the database locked by someone else): logged

@@ -291,7 +291,8 @@ RC=$?
 expect_rc 0
 expect_out_file() { if grep -qF -- "$2" "$1"; then ok; else
 	fail "$(basename "$1") lacks '$2'"; fi; }
-expect_out_file "$TMP/fg.out" " tick 1 span 50ms: GPU0 active util 85% held 6000 MiB by 1; GPU1 truly-idle util 1% held 0 MiB by 0"
+expect_out_file "$TMP/fg.out" " tick 1 span 50ms: GPU-0 active util 85% held 6000 MiB by 1 ["
+expect_out_file "$TMP/fg.out" " root 6000 MiB sm 0% idle-held]; GPU-1 truly-idle util 1% held 0 MiB by 0"
 expect_out_file "$TMP/fg.err" "collector started: PID $FG"
 expect_out_file "$TMP/fg.err" "stopping on SIGINT"
 expect_no_file "$PF"

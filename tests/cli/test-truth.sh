@@ -295,9 +295,9 @@ GUA_NOW= gua report --db "$DB" --since 36500d --gpu GPU-0/MIG-0900
 expect_rc 2
 expect_err "--gpu: no GPU 'GPU-0/MIG-0900'"
 expect_count "$TMP/mig.err" "in MIG mode: recording each MIG instance" 1
-# --foreground names each instance, not GPU0 three times.
-expect_text "$TMP/mig.out" "GPU0/MIG-01000000 "
-expect_text "$TMP/mig.out" "; GPU0/MIG-04000000 "
+# --foreground names each instance as the reports do.
+expect_text "$TMP/mig.out" "GPU-0/MIG-0100 "
+expect_text "$TMP/mig.out" "; GPU-0/MIG-0400 "
 
 # ---- PID reuse: the same PID, another start time, is another process:
 # two sessions. As root the next PID can be chosen (ns_last_pid).
