@@ -42,6 +42,24 @@ struct check {
 	char		 detail[1024];
 };
 
+/*
+ * Per-process utilization is read a few times, as the collector reads it,
+ * to tell which behaviour the driver shows (putil.h): the raw entries of
+ * each read are kept for --json, the GPU smoke test's evidence.
+ */
+#define PUTIL_READS	4
+#define PUTIL_GAP_MS	500
+#define PUTIL_GPUS	8	/* GPUs read at most */
+#define PUTIL_RAW	64	/* entries kept per GPU and read */
+
+struct putil_log {
+	unsigned	   gpu;
+	int		   read;
+	int		   rc;		/* NVML's code */
+	size_t		   n;
+	struct putil_entry e[PUTIL_RAW];
+};
+
 struct doctor {
 	struct check	 checks[MAX_CHECKS];
 	size_t		 n;
@@ -51,6 +69,12 @@ struct doctor {
 	char		 driver[80];
 	char		 smi_output[SMI_OUTPUT_MAX];
 	int		 smi_status;	/* exit status, -1 not run/killed */
+	const char	*putil;		/* "per_period", "per_read",
+					   "unknown", "unsupported"; NULL
+					   when not read */
+	int		 putil_most;	/* most entries of a PID in a read */
+	struct putil_log plog[PUTIL_READS * PUTIL_GPUS];
+	size_t		 nplog;
 };
 
 static void
@@ -215,6 +239,62 @@ check_smi(struct doctor *d)
 		    "status %d: %s", d->smi_status, lines);
 }
 
+/* Reads every GPU's per-process utilization PUTIL_READS times. */
+static void
+check_putil(struct doctor *d, struct nvml *n)
+{
+	unsigned ngpus = d->gpus > PUTIL_GPUS ? PUTIL_GPUS : (unsigned)d->gpus;
+	int answered = 0, entries = 0, per_period = 0;
+	char e[256];
+	int last_rc = 0;
+
+	for (int r = 0; r < PUTIL_READS; r++) {
+		if (r > 0)
+			poll(NULL, 0, PUTIL_GAP_MS);
+		for (unsigned g = 0; g < ngpus; g++) {
+			struct putil_log *l = &d->plog[d->nplog++];
+
+			l->gpu = g;
+			l->read = r;
+			l->rc = nvml_putil_probe(n, g, util_mono_us(), l->e,
+			    PUTIL_RAW, &l->n);
+			if (l->rc == 0 || l->rc == 6 /* NOT_FOUND */)
+				answered = 1;
+			else
+				last_rc = l->rc;
+			entries += (int)l->n;
+		}
+	}
+	for (unsigned g = 0; g < ngpus; g++) {
+		int most = 0;
+
+		if (nvml_putil_behaviour(n, g, &most) == 1)
+			per_period = 1;
+		if (most > d->putil_most)
+			d->putil_most = most;
+	}
+	if (!answered) {
+		d->putil = "unsupported";
+		add(d, "proc util", LEVEL_INFO, "not available (%s): "
+		    "processes follow their GPU's utilization",
+		    nvml_strerror(n, last_rc, e, sizeof(e)));
+	} else if (entries == 0) {
+		d->putil = "unknown";
+		add(d, "proc util", LEVEL_INFO, "no process was busy in %d "
+		    "reads: run gua doctor while a CUDA job computes to see "
+		    "how this driver reports it", PUTIL_READS);
+	} else if (per_period) {
+		d->putil = "per_period";
+		add(d, "proc util", LEVEL_OK, "an entry per sampling period "
+		    "(up to %d per process in a read)", d->putil_most);
+	} else {
+		d->putil = "per_read";
+		add(d, "proc util", LEVEL_OK, "one entry per busy process "
+		    "per read (%d at most): gua reads it every second",
+		    d->putil_most);
+	}
+}
+
 static void
 check_nvml(struct doctor *d, const char *library)
 {
@@ -243,6 +323,8 @@ check_nvml(struct doctor *d, const char *library)
 		add(d, "gpus", LEVEL_OK, "%ld GPU%s", d->gpus,
 		    d->gpus == 1 ? "" : "s");
 	d->nvml_ok = d->gpus > 0;
+	if (d->nvml_ok)
+		check_putil(d, n);
 	nvml_close(n);
 }
 
@@ -374,6 +456,34 @@ print_json(const struct doctor *d, const char *db, const char *pid_file)
 	json_string(&j, "driver_version", d->driver[0] ? d->driver : NULL);
 	json_string(&j, "nvidia_smi_output", d->smi_status >= 0 &&
 	    d->smi_status != 127 ? d->smi_output : NULL);
+	if (d->putil != NULL) {
+		json_object_begin(&j, "process_utilization");
+		json_string(&j, "behaviour", d->putil);
+		json_int(&j, "most_entries_per_process_per_read",
+		    d->putil_most);
+		json_array_begin(&j, "reads");
+		for (size_t i = 0; i < d->nplog; i++) {
+			const struct putil_log *l = &d->plog[i];
+
+			json_object_begin(&j, NULL);
+			json_int(&j, "gpu", l->gpu);
+			json_int(&j, "read", l->read);
+			json_int(&j, "nvml_return", l->rc);
+			json_array_begin(&j, "entries");
+			for (size_t k = 0; k < l->n; k++) {
+				json_object_begin(&j, NULL);
+				json_int(&j, "pid", l->e[k].pid);
+				json_int(&j, "timestamp_us",
+				    (int64_t)l->e[k].ts);
+				json_int(&j, "sm_percent", l->e[k].sm);
+				json_object_end(&j);
+			}
+			json_array_end(&j);
+			json_object_end(&j);
+		}
+		json_array_end(&j);
+		json_object_end(&j);
+	}
 	json_array_begin(&j, "checks");
 	for (size_t i = 0; i < d->n; i++) {
 		json_object_begin(&j, NULL);

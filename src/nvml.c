@@ -61,6 +61,7 @@ typedef struct nvmlDevice_st *nvmlDevice_t;
 #define NVML_ERROR_INSUFFICIENT_SIZE		7
 #define NVML_ERROR_FUNCTION_NOT_FOUND		13
 #define NVML_ERROR_GPU_IS_LOST			15
+#define NVML_ERROR_MEMORY			20
 #define NVML_ERROR_RESET_REQUIRED		16
 #define NVML_ERROR_ARGUMENT_VERSION_MISMATCH	25
 #define NVML_ERROR_GPU_NOT_FOUND		28
@@ -336,7 +337,8 @@ struct nvml {
 	nvmlSample_t	*sbuf;		/* utilization samples */
 	size_t		 sbuf_cap;
 	unsigned char	*ubuf;		/* process samples as NVML wrote them */
-	size_t		 ubuf_cap;	/* entries in ubuf */
+	size_t		 ubuf_cap;	/* bytes in ubuf */
+	unsigned	 ucount;	/* entries the last read wrote there */
 	struct putil_entry *pbuf;	/* ... and those gua keeps */
 	size_t		 pbuf_cap;
 };
@@ -1371,6 +1373,7 @@ putil_read_once(struct nvml *n, struct nvml_dev *d, int64_t now_us)
 	int rc;
 
 	rc = fetch_putil(n, d, &count);
+	n->ucount = count;
 	if (rc == -2)
 		return -2;
 	if (rc != NVML_SUCCESS && rc != NVML_ERROR_NOT_FOUND) {
@@ -1464,6 +1467,26 @@ nvml_poll(struct nvml *n, int64_t now_us)
 			continue;
 		(void)putil_read_once(n, d, now_us);
 	}
+}
+
+int
+nvml_putil_probe(struct nvml *n, unsigned index, int64_t now_us,
+    struct putil_entry *raw, size_t max, size_t *count)
+{
+	struct nvml_dev *d;
+	int rc;
+
+	*count = 0;
+	if (index >= n->ndevs || n->devs[index].handle == NULL)
+		return NVML_ERROR_INVALID_ARGUMENT;
+	if (n->f.proc_util == NULL && n->f.procs_util_info == NULL)
+		return NVML_ERROR_FUNCTION_NOT_FOUND;
+	d = &n->devs[index];
+	n->ucount = 0;
+	rc = putil_read_once(n, d, now_us);
+	for (unsigned i = 0; rc != -2 && i < n->ucount && *count < max; i++)
+		raw[(*count)++] = putil_entry_at(n, i);
+	return rc == -2 ? NVML_ERROR_MEMORY : rc;
 }
 
 int

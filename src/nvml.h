@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "putil.h"
 #include "tick.h"
 
 /* Where nvml.c sends what the collector should log. */
@@ -70,6 +71,14 @@ int	nvml_sample(struct nvml *, struct tick *, int64_t now_us, char *err,
  * often enough (putil.h). Failures are left for the tick to tell.
  */
 void	nvml_poll(struct nvml *, int64_t now_us);
+/*
+ * One read of GPU index's per-process utilization, as nvml_poll reads it,
+ * for gua doctor and the GPU smoke test: up to max of the entries exactly
+ * as the driver wrote them (junk included) into raw, *count of them.
+ * Returns NVML's code (NOT_FOUND: none since the last read).
+ */
+int	nvml_putil_probe(struct nvml *, unsigned index, int64_t now_us,
+	    struct putil_entry *raw, size_t max, size_t *count);
 /*
  * What GPU index's reads showed so far: 1 when the driver gives an entry
  * per sampling period, 0 when one per process per read (or nothing was

@@ -50,6 +50,40 @@ t "GUA_NVML_LIBRARY is honoured"
 GUA_NVML_LIBRARY=$FAKE doctor "$TMP/empty"
 expect_rc 0
 expect_out "ok    gpus        3 GPUs"
+t "an idle GPU: which per-process behaviour the driver shows cannot be told"
+doctor "$TMP/empty" --nvml-library "$FAKE"
+expect_out "info  proc util   no process was busy in 4 reads: run gua doctor while a CUDA job computes"
+# The three behaviours the fake plays, told apart by reading a few times.
+start SLEEP sleep 1000
+for mode in periods latest mean; do
+	scenario <<EOF
+putil_mode $mode
+process_period_us 100000
+tick 0
+util 0 85
+proc 0 $SLEEP 6000 sm=85
+proc 0 1 6000
+EOF
+	t "per-process utilization as a driver gives it: $mode"
+	doctor "$TMP/empty" --nvml-library "$FAKE"
+	expect_rc 0
+	case $mode in
+	periods) expect_out "ok    proc util   an entry per sampling period (up to " ;;
+	*) expect_out "ok    proc util   one entry per busy process per read (1 at most): gua reads it every second" ;;
+	esac
+	doctor "$TMP/empty" --nvml-library "$FAKE" --json
+	t "--json: the behaviour and the raw entries of each read ($mode)"
+	want=per_read
+	[ "$mode" = periods ] && want=per_period
+	expect_eq "$(py "$TMP/out" 'd["process_utilization"]["behaviour"]')" "$want"
+	expect_eq "$(py "$TMP/out" 'len(d["process_utilization"]["reads"])')" 4
+	expect_eq "$(py "$TMP/out" 'sorted({e["pid"] for r in d["process_utilization"]["reads"] for e in r["entries"]})')" "[$SLEEP]"
+	expect_eq "$(py "$TMP/out" '{e["sm_percent"] for r in d["process_utilization"]["reads"] for e in r["entries"]}')" "{85}"
+	expect_still_empty "$TMP/empty"
+done
+kill "$SLEEP"
+echo "gpus 3" | scenario
+
 t "--json"
 doctor "$TMP/empty" --nvml-library "$FAKE" --json
 expect_rc 0

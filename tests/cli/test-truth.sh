@@ -40,26 +40,6 @@ report() {
 	    --width 60 "$@" >"$TMP/$_name.txt" 2>>"$TMP/$_name.jerr"
 	J=$TMP/$_name.json
 }
-# py FILE EXPR: a Python expression over the JSON report d, printed.
-py() {
-	"$PYTHON" -c 'import json, sys
-d = json.load(open(sys.argv[1]))
-print(eval(sys.argv[2]))' "$1" "$2"
-}
-# expect_near GOT WANT: within 1 % of WANT (exactly, when WANT is 0).
-expect_near() {
-	if "$PYTHON" -c 'import sys
-g, w = float(sys.argv[1]), float(sys.argv[2])
-sys.exit(not (abs(g - w) <= 0.01 * abs(w) + 1e-9))' "$1" "$2" 2>/dev/null
-	then ok; else fail "got $1, want $2 (within 1 %)"; fi
-}
-expect_eq() {
-	if [ "$1" = "$2" ]; then ok; else fail "got '$1', want '$2'"; fi
-}
-expect_text() {
-	if grep -qF -- "$2" "$1"; then ok; else
-		fail "$(basename "$1") lacks '$2'"; fi
-}
 # ms STATE GPU: the recorded time of GPU (index) in STATE, in seconds,
 # summed over the raw rows: the ground truth of the spans.
 spans() {
