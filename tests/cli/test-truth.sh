@@ -8,7 +8,8 @@
 . "$(dirname "$0")/lib.sh"
 . "$HERE/collector-lib.sh"
 
-# collect NAME N [options]: a foreground collector at 100 ms playing the
+# collect NAME N [options]: a foreground collector at 100 ms (or
+# $INTERVAL) playing the
 # scenario until it printed N ticks, then stopped. DB is its database.
 # (A tick late by more than two intervals leaves the rest as a gap and
 # reads only the samples of its capped span: 100 ms keeps a loaded
@@ -19,7 +20,8 @@ collect() {
 	shift 2
 	start _fg "$GUA" daemon --foreground --nvml-library "$FAKE" \
 	    --db "$TMP/$_name.db" --pid-file "$TMP/$_name.pid" \
-	    --interval 100ms "$@" >"$TMP/$_name.out" 2>"$TMP/$_name.err"
+	    --interval "${INTERVAL:-100ms}" "$@" >"$TMP/$_name.out" \
+	    2>"$TMP/$_name.err"
 	wait_until printed_or_exited "$TMP/$_name.out" "$_n" "$_fg"
 	kill -TERM "$_fg" 2>/dev/null
 	wait "$_fg"
@@ -369,5 +371,66 @@ else
 	    2>/dev/null
 	skip "needs root and a writable cgroup2 hierarchy"
 fi
+
+# ---- each process's own utilization under each behaviour a driver may
+# show (tests/fake-nvml/README.md, putil_mode), read by the real collector
+# between its ticks: a 300 ms tick stands for 30 s, a 10 ms sampling
+# period for a sixth of a second. tests/unit/test-putil.c holds the same
+# cases to their exact bounds on a manual clock, at 1 s to 5 min; here,
+# in real time, a loaded machine moves the reads, so only what no timing
+# can change is held exactly.
+start TRAIN2 sleep 1006
+start LIGHT sleep 1007
+start HOLD2 sleep 1008
+start BURSTY sleep 1009
+start MINUTE sleep 1010
+# sm_of FILE PID: the process's SM % at each tick --foreground printed.
+sm_of() {
+	sed -n "s/.*[[, ]$2 [^],]* sm \([0-9]*\)%.*/\1/p" "$1"
+}
+for mode in periods latest mean; do
+	scenario <<EOF
+putil_mode $mode
+process_period_us 10000
+tick 0
+util 0 90
+proc 0 $TRAIN2 30000 sm=85
+proc 0 $LIGHT 8000 sm=20
+proc 0 $HOLD2 12288
+proc 0 $BURSTY 8000 burst=20/40
+proc 0 $MINUTE 8000 burst=50/600
+EOF
+	INTERVAL=300ms collect "putil-$mode" 21
+	report "putil-$mode"
+	O=$TMP/putil-$mode.out
+	tail -n +2 "$O" >"$O.rest"	# the first tick is one point
+	t "$mode: the steady 85 % and 20 % processes read so at every tick"
+	expect_eq "$(sm_of "$O.rest" "$TRAIN2" | sort -u)" 85
+	expect_eq "$(sm_of "$O.rest" "$LIGHT" | sort -u)" 20
+	t "$mode: the 0 % holder of 12 GiB is idle-held at every tick"
+	expect_eq "$(sm_of "$O.rest" "$HOLD2" | sort -u)" 0
+	expect_eq "$(grep -c "$HOLD2 root 12288 MiB sm 0% idle-held" "$O.rest")" \
+	    "$(wc -l <"$O.rest")"
+	# (Busy 8 % of the time is idle-held in some ticks, as it should.)
+	t "$mode: in the report, the holder is idle-held, the steady ones never"
+	held=$(py "$J" 'sorted(s["pid"] for s in d["sessions"] if s["idle_held_seconds"] > 0 and s["pid"] != '"$MINUTE"')')
+	if [ "$mode" = latest ]; then	# a read is one point: see README
+		held=$(echo "$held" | sed "s/, $BURSTY//")
+	fi
+	expect_eq "$held" "[$HOLD2]"
+	t "$mode: 20 ms bursts at 50 % duty read 50 % over the session"
+	m=$(sm_of "$O.rest" "$BURSTY" | awk '{ s += $1 } END { print s / NR }')
+	if awk -v m="$m" 'BEGIN { exit !(m >= 40 && m <= 60) }'; then ok
+	else fail "mean $m %"; fi
+	if [ "$mode" != latest ]; then
+		t "$mode: ... and every tick of them reads 50 % or so"
+		expect_eq "$(sm_of "$O.rest" "$BURSTY" | awk '$1 < 35 || $1 > 65')" ""
+	fi
+	t "$mode: busy 50 ms of every 600 ms reads 8 % over the session"
+	m=$(sm_of "$O.rest" "$MINUTE" | awk '{ s += $1 } END { print s / NR }')
+	if awk -v m="$m" 'BEGIN { exit !(m >= 4 && m <= 13) }'; then ok
+	else fail "mean $m %"; fi
+done
+kill "$TRAIN2" "$LIGHT" "$HOLD2" "$BURSTY" "$MINUTE"
 
 finish_collector

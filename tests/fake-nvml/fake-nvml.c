@@ -896,7 +896,9 @@ do_init(void)
 		}
 	}
 	F->t_pp = F->t_prev = F->t_cur = clock_us(CLOCK_MONOTONIC);
-	F->t_origin = F->t_cur;
+	/* The timeline starts a second before: a driver holds samples
+	   from before gua asks, played by block 0. */
+	F->t_origin = F->t_cur - 1000000;
 	F->epoch_off = clock_us(CLOCK_REALTIME) - F->t_cur;
 	F->refs = 1;
 	return NVML_SUCCESS;
@@ -1498,7 +1500,8 @@ timeline(int gpu, int procs, unsigned long long last)
 {
 	long long P = F->period_us, now = clock_us(CLOCK_MONOTONIC);
 	long long off = procs ? F->epoch_off : GPU_CLOCK_OFF;
-	long long lo = F->t_prev, first, final, nper;
+	long long lo = F->started ? F->t_prev : F->t_origin, first, final;
+	long long nper;
 	const struct fake_tick *seg = NULL;
 
 	F->ngen = 0;
