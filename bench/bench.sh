@@ -152,6 +152,38 @@ collect_row 8x64 "gua daemon + fake NVML, 8 x 8 procs" 50ms "<= 2 ms, <= 4 MB"
 # memory (heap, stack, written data).
 row 8x64 "  of which its own (anonymous) memory" "$(awk '{ print $3 }' \
     "$SCRATCH/daemon" | median | awk '{ printf "%.1f MB", $1 * 1024 / 1e6 }')" ""
+
+# The same 64 processes at the default 30 s interval, NVML giving a
+# per-process entry per sampling period of 1/6 s (the most entries of the
+# three behaviours the fake plays): the CPU time (schedstat, ns) from the
+# collector's first tick line to its second, the 30 reads of per-process
+# utilization between ticks and one tick. Two runs: a minute.
+sed -i '1i putil_mode periods\nprocess_period_us 166667' "$SCRATCH/scenario"
+lines_at_least() { [ "$(wc -l <"$1" 2>/dev/null || echo 0)" -ge "$2" ]; }
+: >"$SCRATCH/daemon30"
+i=0
+while [ $i -lt "${COLLECT30_RUNS:-2}" ]; do
+	rm -f "$SCRATCH"/d.*
+	FAKE_NVML_SCENARIO=$SCRATCH/scenario "$GUA" daemon --foreground \
+	    --nvml-library "$FAKE" --db "$SCRATCH/d.db" \
+	    --pid-file "$SCRATCH/d.pid" --interval 30s \
+	    >"$SCRATCH/d.out" 2>"$SCRATCH/d.err" &
+	d=$!
+	w=0
+	while ! lines_at_least "$SCRATCH/d.out" 1 && [ $w -lt 400 ]; do
+		sleep 0.05; w=$((w + 1)); done
+	c0=$(cut -d ' ' -f 1 "/proc/$d/schedstat")
+	w=0
+	while ! lines_at_least "$SCRATCH/d.out" 2 && [ $w -lt 1000 ]; do
+		sleep 0.05; w=$((w + 1)); done
+	c1=$(cut -d ' ' -f 1 "/proc/$d/schedstat")
+	kill -TERM "$d"
+	wait "$d" || true
+	echo $((c1 - c0)) >>"$SCRATCH/daemon30"
+	i=$((i + 1))
+done
+row 8x64 "gua daemon at 30 s: a tick + 30 reads" "$(median <"$SCRATCH/daemon30" |
+    awk '{ printf "%.2f ms CPU/tick", $1 / 1e6 }')" "<= 1 ms over a tick"
 stop_sleepers
 
 # Scale: one GPU with 1000 real processes; 64 GPUs with one each; one

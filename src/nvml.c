@@ -310,6 +310,7 @@ struct nvml_dev {
 	unsigned long long util_seen;	/* newest utilization sample, 0 none */
 	unsigned long long putil_seen;	/* newest process sample, 0 none */
 	struct putil	 pu;		/* this tick's reads of them */
+	int		 had_procs;	/* processes at the last tick */
 	int		 periods;	/* utilization samples of this tick */
 	int		 in_mig;	/* MIG mode at the last tick */
 	struct nvml_dev	*mig;		/* its MIG instances, by slot */
@@ -1441,6 +1442,7 @@ read_putil(struct nvml *n, struct nvml_dev *d, struct tick_gpu *g,
 	}
 	note(n, d, M_PUTIL, NVML_SUCCESS, "per-process utilization", "");
 	card = g->util_src == UTIL_SRC_SAMPLES ? d->periods : 0;
+	d->had_procs = g->nprocs > 0 || !g->procs_known;
 	for (size_t k = 0; k < g->nprocs; k++) {
 		int v = putil_result(&d->pu, g->procs[k].pid, d->window_us, card);
 
@@ -1460,8 +1462,10 @@ nvml_poll(struct nvml *n, int64_t now_us)
 		struct nvml_dev *d = &n->devs[i];
 
 		/* Not a GPU in MIG mode (no per-process utilization), not
-		   one that failed at the last tick: the tick tells. */
-		if (d->handle == NULL || d->in_mig ||
+		   one that failed at the last tick (the tick tells), not one
+		   nobody held then: a process that comes is read from the
+		   next tick on, its first read covering the time before. */
+		if (d->handle == NULL || d->in_mig || !d->had_procs ||
 		    d->last_rc[M_DEVICE] != NVML_SUCCESS ||
 		    d->last_rc[M_PUTIL] != NVML_SUCCESS)
 			continue;
