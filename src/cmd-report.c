@@ -156,7 +156,7 @@ parse_args(const struct cmd_entry *c, int argc, char **argv,
 	a->csv = CSV_GPUS;
 	if (a->table != NULL && report_csv_table(a->table, &a->csv) != 0)
 		return cmd_usage_error(c, "--table: unknown table '%s' (gpus, "
-		    "identities, sessions or ticks)", a->table);
+		    "identities, sessions, ticks or processes)", a->table);
 	if (a->output != NULL && a->output[0] == '\0')
 		return cmd_usage_error(c, "-o: empty file name");
 	if (a->ndbs == 0)
@@ -268,11 +268,17 @@ resolve_gpu(const struct cmd_entry *c, const struct report_args *a,
 	return EXIT_OK;
 }
 
-/* The CSV ticks table's rows, straight from each database. */
+/* The CSV ticks and processes tables' rows, straight from each database. */
 static int
 tick_row(void *ctx, const struct report_row *r)
 {
 	return report_csv_tick_row(ctx, r);
+}
+
+static int
+process_rows(void *ctx, const struct report_row *r)
+{
+	return report_csv_process_rows(ctx, r);
 }
 
 static int
@@ -291,7 +297,7 @@ write_report(FILE *f, const struct report_args *a, struct sources *src,
 	case FORMAT_CSV:
 		if (report_csv_write(f, rep, a->csv) != 0)
 			return -1;
-		if (a->csv != CSV_TICKS)
+		if (a->csv != CSV_TICKS && a->csv != CSV_PROCESSES)
 			return 0;
 		for (size_t i = 0; i < src->n; i++) {
 			struct report_options o = a->ro;
@@ -299,7 +305,8 @@ write_report(FILE *f, const struct report_args *a, struct sources *src,
 			if (!src->used[i])
 				continue;
 			o.gpu_id = src->gpu_id[i];
-			if (report_rows(src->st[i], rep, h++, &o, tick_row, f,
+			if (report_rows(src->st[i], rep, h++, &o,
+			    a->csv == CSV_TICKS ? tick_row : process_rows, f,
 			    err, errlen) != 0)
 				return -1;
 		}
@@ -428,7 +435,8 @@ const struct cmd_entry cmd_report_entry = {
 	    "  --held-mib M       held when processes hold > M MiB (default 100)\n"
 	    "  --format F         text (default), json, csv or html\n"
 	    "  --table T          the CSV table: gpus (default), identities,\n"
-	    "                     sessions or ticks (every GPU at every tick)\n"
+	    "                     sessions, ticks (every GPU at every tick) or\n"
+	    "                     processes (every process at every tick)\n"
 	    "  -o, --output FILE  write to FILE (replaced atomically)\n"
 	    "\n"
 	    "Exit status: 0 success, 1 runtime failure, 2 bad usage or a --db\n"

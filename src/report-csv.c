@@ -15,6 +15,7 @@ static const char *const table_names[] = {
 	[CSV_IDENTITIES] = "identities",
 	[CSV_SESSIONS] = "sessions",
 	[CSV_TICKS] = "ticks",
+	[CSV_PROCESSES] = "processes",
 };
 
 /* State names as in the JSON and the Prometheus textfile. */
@@ -69,6 +70,16 @@ cell_double(FILE *f, int *first, double v, int decimals)
 {
 	sep(f, first);
 	fprintf(f, "%.*f", decimals, v == 0 ? 0.0 : v);
+}
+
+/* A percentage that may be unknown (< 0): an empty cell then. */
+static void
+cell_percent(FILE *f, int *first, double pct)
+{
+	if (pct < 0)
+		cell_empty(f, first);
+	else
+		cell_double(f, first, pct, 1);
 }
 
 /* Milliseconds as seconds, exactly. */
@@ -159,7 +170,7 @@ write_identities(FILE *f, const struct report *rep)
 	static const char *const names[] = { "host", "user", "sessions",
 		"gpu_hours", "idle_held_gpu_hours", "idle_held_ratio",
 		"idle_held_gib_hours", "container", "pod", "unit", "slurm_job",
-		NULL };
+		"mean_sm_utilization_percent", NULL };
 
 	header(f, names);
 	for (size_t i = 0; i < rep->nids; i++) {
@@ -186,6 +197,7 @@ write_identities(FILE *f, const struct report *rep)
 		cell_text(f, &first, id->pod);
 		cell_text(f, &first, id->unit);
 		cell_text(f, &first, id->slurm_job);
+		cell_percent(f, &first, report_identity_util(id));
 		end_row(f);
 	}
 }
@@ -198,7 +210,7 @@ write_sessions(FILE *f, const struct report *rep)
 		"container", "pod", "unit", "slurm_job", "peak_memory_mib",
 		"samples", "present_seconds", "idle_held_seconds",
 		"idle_held_gib_hours", "first_seen", "last_seen", "alive",
-		NULL };
+		"mean_sm_utilization_percent", NULL };
 
 	header(f, names);
 	for (size_t i = 0; i < rep->nsessions; i++) {
@@ -233,6 +245,7 @@ write_sessions(FILE *f, const struct report *rep)
 		cell_time(f, &first, s->r.first_ms);
 		cell_time(f, &first, s->r.last_ms);
 		cell_text(f, &first, s->alive ? "true" : "false");
+		cell_percent(f, &first, report_session_util(s));
 		end_row(f);
 	}
 }
@@ -245,6 +258,9 @@ report_csv_write(FILE *f, const struct report *rep, enum csv_table t)
 		"utilization_source", "state", "memory_held_mib", "process_count", "processes",
 		"utilization_max_percent", "utilization_coverage_percent",
 		NULL };
+	static const char *const process_names[] = { "host", "timestamp",
+		"span_ms", "gpu_index", "gpu_uuid", "pid", "user", "command",
+		"memory_mib", "sm_utilization_percent", "state", NULL };
 
 	switch (t) {
 	case CSV_GPUS:
@@ -258,6 +274,9 @@ report_csv_write(FILE *f, const struct report *rep, enum csv_table t)
 		break;
 	case CSV_TICKS:
 		header(f, tick_names);
+		break;
+	case CSV_PROCESSES:
+		header(f, process_names);
 		break;
 	}
 	fflush(f);
@@ -329,5 +348,32 @@ report_csv_tick_row(FILE *f, const struct report_row *r)
 	else
 		cell_double(f, &first, r->util_cover_pm / 10.0, 1);
 	end_row(f);
+	return ferror(f) ? -1 : 0;
+}
+
+int
+report_csv_process_rows(FILE *f, const struct report_row *r)
+{
+	for (size_t i = 0; i < r->nprocs; i++) {
+		const struct report_row_proc *p = &r->procs[i];
+		int first = 1;
+
+		cell_text(f, &first, r->host);
+		cell_time(f, &first, r->ts_ms);
+		cell_int(f, &first, r->span_ms);
+		cell_int(f, &first, r->gpu->index);
+		cell_text(f, &first, r->gpu->uuid);
+		cell_int(f, &first, p->pid);
+		cell_text(f, &first, p->who->user);
+		cell_text(f, &first, p->who->comm);
+		if (p->mem_mib == MIB_UNKNOWN)
+			cell_empty(f, &first);
+		else
+			cell_int(f, &first, p->mem_mib);
+		cell_percent(f, &first, p->util_pm == UTIL_UNKNOWN ? -1 :
+		    p->util_pm / 10.0);
+		cell_text(f, &first, state_keys[p->state]);
+		end_row(f);
+	}
 	return ferror(f) ? -1 : 0;
 }

@@ -287,6 +287,16 @@ write_gpus(FILE *f, const struct report *rep)
 	fputs("</svg>\n</section>\n", f);
 }
 
+/* A process's own SM utilization: "3.2%", or "-" when unknown. */
+static void
+sm_cell(FILE *f, double pct)
+{
+	if (pct < 0)
+		fputs("<td class=\"n\">-</td>", f);
+	else
+		fprintf(f, "<td class=\"n\">%.1f%%</td>", pct);
+}
+
 static void
 write_identities(FILE *f, const struct report *rep)
 {
@@ -307,7 +317,7 @@ write_identities(FILE *f, const struct report *rep)
 		fputs("<th>host</th>", f);
 	fputs("<th class=\"n\">GPU-hours</th><th class=\"n\">idle-held</th>"
 	    "<th class=\"n\">share</th><th class=\"n\">idle GiB\xc2\xb7h</th>"
-	    "</tr>\n", f);
+	    "<th class=\"n\">SM %</th></tr>\n", f);
 	for (size_t i = 0; i < shown; i++) {
 		const struct report_identity *id = &rep->ids[i];
 
@@ -321,11 +331,13 @@ write_identities(FILE *f, const struct report *rep)
 			fputs("</td>", f);
 		}
 		fprintf(f, "<td class=\"n\">%.2f</td><td class=\"n\">%.2f</td>"
-		    "<td class=\"n\">%.1f%%</td><td class=\"n\">%.2f</td>"
-		    "</tr>\n", (double)id->ms / MS_PER_HOUR,
+		    "<td class=\"n\">%.1f%%</td><td class=\"n\">%.2f</td>",
+		    (double)id->ms / MS_PER_HOUR,
 		    (double)id->idle_ms / MS_PER_HOUR,
 		    id->ms ? 100.0 * (double)id->idle_ms / (double)id->ms : 0,
 		    (double)id->idle_mib_ms / 1024 / MS_PER_HOUR);
+		sm_cell(f, report_identity_util(id));
+		fputs("</tr>\n", f);
 	}
 	fputs("</table>\n", f);
 	if (rep->nids > shown)
@@ -492,8 +504,9 @@ write_sessions(FILE *f, const struct report *rep)
 			fputs("<table id=\"sessions-table\">\n<tr><th>user</th>"
 			    "<th class=\"n\">pid</th><th>command</th><th>gpu"
 			    "</th><th class=\"n\">peak MiB</th><th class=\"n\">"
-			    "idle-held</th><th>first seen (UTC)</th><th>last "
-			    "seen (UTC)</th><th>alive</th></tr>\n", f);
+			    "idle-held</th><th class=\"n\">SM %</th><th>first "
+			    "seen (UTC)</th><th>last seen (UTC)</th><th>alive"
+			    "</th></tr>\n", f);
 		util_format_elapsed(s->r.idle_ms, idle, sizeof(idle));
 		format_time(s->r.first_ms, first, sizeof(first));
 		format_time(s->r.last_ms, last, sizeof(last));
@@ -510,9 +523,11 @@ write_sessions(FILE *f, const struct report *rep)
 		fputs("</code></td><td>", f);
 		gpu_label(f, rep, &rep->gpus[s->gpu]);
 		fprintf(f, "</td><td class=\"n\">%lld</td><td class=\"n\">%s"
-		    "</td><td>%s</td><td>%s</td><td>%s</td></tr>\n",
-		    (long long)(s->r.peak_mib < 0 ? 0 : s->r.peak_mib), idle,
-		    first, last, s->alive ? "yes" : "no");
+		    "</td>", (long long)(s->r.peak_mib < 0 ? 0 : s->r.peak_mib),
+		    idle);
+		sm_cell(f, report_session_util(s));
+		fprintf(f, "<td>%s</td><td>%s</td><td>%s</td></tr>\n", first,
+		    last, s->alive ? "yes" : "no");
 	}
 	if (shown == 0)
 		fputs("<p>(no process held memory idle in window)</p>\n", f);

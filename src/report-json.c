@@ -48,6 +48,17 @@ put_text(struct json *j, const char *key, const char *s)
 	json_string(j, key, s[0] != '\0' ? s : NULL);
 }
 
+/* A process's own SM utilization (report_session_util): one decimal,
+   as NVML gives no finer; null when unknown. */
+static void
+put_sm_util(struct json *j, double pct)
+{
+	if (pct < 0)
+		json_null(j, "mean_sm_utilization_percent");
+	else
+		json_double(j, "mean_sm_utilization_percent", pct, 1);
+}
+
 /* The window [start, end]: ticks stamped after start and up to end. */
 static void
 put_window(struct json *j, int64_t start_ms, int64_t end_ms)
@@ -181,6 +192,7 @@ put_identities(struct json *j, const struct report *rep)
 			json_null(j, "idle_held_ratio");
 		json_double(j, "idle_held_gib_hours", (double)id->idle_mib_ms /
 		    1024 / MS_PER_HOUR, RATIO_DECIMALS);
+		put_sm_util(j, report_identity_util(id));
 		json_object_end(j);
 	}
 	json_array_end(j);
@@ -221,6 +233,7 @@ put_sessions(struct json *j, const struct report *rep)
 		put_seconds(j, "idle_held_seconds", s->r.idle_ms);
 		json_double(j, "idle_held_gib_hours", (double)s->r.idle_mib_ms /
 		    1024 / MS_PER_HOUR, RATIO_DECIMALS);
+		put_sm_util(j, report_session_util(s));
 		put_time(j, "first_seen", s->r.first_ms);
 		put_time(j, "last_seen", s->r.last_ms);
 		json_bool(j, "alive", s->alive);

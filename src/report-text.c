@@ -175,6 +175,16 @@ who_label(const char *user, const char *container, const char *pod,
 
 #define WHO_MAX_COLS	48	/* a user with where it ran: cut beyond */
 
+/* A process's own SM utilization as a 6-column cell: "  3.2%", "-". */
+static void
+format_sm(double pct, char *buf, size_t len)
+{
+	if (pct < 0)
+		snprintf(buf, len, "%6s", "-");
+	else
+		snprintf(buf, len, "%5.1f%%", pct);
+}
+
 /* Several hosts: one line each, between the header and §1. */
 static void
 write_hosts(FILE *f, const struct report *rep)
@@ -355,18 +365,21 @@ write_identities(FILE *f, const struct report *rep)
 	}
 	fputs("  ", f);
 	put_cell(f, "identity", w);
-	fputs("  gpu-hours   idle-held   share  idle GiB\xc2\xb7h\n", f);
+	fputs("  gpu-hours   idle-held   share  idle GiB\xc2\xb7h    SM %\n",
+	    f);
 	for (size_t i = 0; i < shown; i++) {
 		const struct report_identity *id = &rep->ids[i];
+		char sm[16];
 
 		fputs("  ", f);
 		identity_label(rep, id, label, sizeof(label));
 		put_cell(f, label, w);
-		fprintf(f, "  %9.2f   %9.2f  %5.1f%%  %10.2f\n",
+		format_sm(report_identity_util(id), sm, sizeof(sm));
+		fprintf(f, "  %9.2f   %9.2f  %5.1f%%  %10.2f  %s\n",
 		    (double)id->ms / MS_PER_HOUR,
 		    (double)id->idle_ms / MS_PER_HOUR,
 		    id->ms ? 100.0 * (double)id->idle_ms / (double)id->ms : 0,
-		    (double)id->idle_mib_ms / 1024 / MS_PER_HOUR);
+		    (double)id->idle_mib_ms / 1024 / MS_PER_HOUR, sm);
 	}
 	if (rep->nids > shown)
 		fprintf(f, "  (%zu more)\n", rep->nids - shown);
@@ -450,7 +463,7 @@ write_sessions(FILE *f, const struct report *rep)
 	}
 	for (size_t i = 0; i < rep->nsessions; i++) {
 		const struct report_session *s = &rep->sessions[i];
-		char label[256], idle[64], first[32], last[32];
+		char label[256], idle[64], first[32], last[32], sm[16];
 
 		if (s->r.idle_ms == 0)
 			break;	/* sorted: the rest held nothing idle */
@@ -467,10 +480,11 @@ write_sessions(FILE *f, const struct report *rep)
 			fputs("  ", f);
 			put_cell(f, "user", uw);
 			fprintf(f, "    pid  command          %-*s  peak MiB   "
-			    "idle-held  first seen (UTC)     last seen (UTC)  "
-			    "    alive\n", gw, "gpu");
+			    "idle-held    SM %%  first seen (UTC)     last seen "
+			    "(UTC)      alive\n", gw, "gpu");
 		}
 		gpu_label(rep, s->gpu, label, sizeof(label));
+		format_sm(report_session_util(s), sm, sizeof(sm));
 		util_format_elapsed(s->r.idle_ms, idle, sizeof(idle));
 		format_time(s->r.first_ms, first, sizeof(first));
 		format_time(s->r.last_ms, last, sizeof(last));
@@ -483,8 +497,9 @@ write_sessions(FILE *f, const struct report *rep)
 		put_cell(f, s->who.comm[0] ? s->who.comm : "?", 15);
 		fputs("  ", f);
 		put_label(f, label, gw);
-		fprintf(f, "  %8lld  %10s  %s  %s  %s\n", (long long)(s->r.peak_mib < 0 ? 0 : s->r.peak_mib), idle,
-		    first, last, s->alive ? "yes" : "no");
+		fprintf(f, "  %8lld  %10s  %s  %s  %s  %s\n",
+		    (long long)(s->r.peak_mib < 0 ? 0 : s->r.peak_mib), idle,
+		    sm, first, last, s->alive ? "yes" : "no");
 	}
 	if (shown == 0)
 		fputs("  (no process held memory idle in window)\n", f);

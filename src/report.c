@@ -474,6 +474,10 @@ group_identities(struct report *rep)
 		id->ms += s->r.ms;
 		id->idle_ms += s->r.idle_ms;
 		id->idle_mib_ms += s->r.idle_mib_ms;
+		id->util_pm_ms = util_sat_add(id->util_pm_ms, s->r.util_pm_ms);
+		id->util_ms = util_sat_add(id->util_ms, s->r.util_ms);
+		id->util_lost_ms = util_sat_add(id->util_lost_ms,
+		    s->r.util_lost_ms);
 		id->sessions++;
 	}
 	if (rep->nids > 1)
@@ -979,6 +983,20 @@ report_mean_util(const struct rollup_gpu *r)
 	if (r->util_ms <= 0)
 		return -1;
 	return (double)r->util_pm_ms / (double)r->util_ms / 10.0;
+}
+
+double
+report_session_util(const struct report_session *s)
+{
+	return rollup_proc_mean_util(&s->r);
+}
+
+double
+report_identity_util(const struct report_identity *id)
+{
+	if (id->util_lost_ms > 0 || id->util_ms <= 0)
+		return -1;
+	return (double)id->util_pm_ms / (double)id->util_ms / 10.0;
 }
 
 /* What report_rows keeps between rows. */

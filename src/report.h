@@ -84,6 +84,10 @@ struct report_identity {
 	int64_t	idle_ms;	/* of which idle-held */
 	int64_t	idle_mib_ms;	/* memory x time while idle-held */
 	int64_t	sessions;	/* (process, GPU) pairs */
+	/* Its processes' own utilization, summed as struct rollup_proc. */
+	int64_t	util_pm_ms;
+	int64_t	util_ms;
+	int64_t	util_lost_ms;
 	/* Where its processes ran, when all of its sessions share it; ""
 	   otherwise (strings of the report, like the sessions'). */
 	const char *container;
@@ -223,5 +227,13 @@ double	report_idle_gpu_hours(const struct report *);
 double	report_gpus_unused(const struct report *);
 /* Mean utilization in percent over the known time, or -1. */
 double	report_mean_util(const struct rollup_gpu *);
+/*
+ * A session's or an identity's own SM utilization in percent: the mean
+ * of its processes' own utilization, weighted by tick span, over the
+ * ticks where NVML gave it; -1 when none did, or when the database's
+ * older rollups did not keep it (rollup_proc_mean_util).
+ */
+double	report_session_util(const struct report_session *);
+double	report_identity_util(const struct report_identity *);
 
 #endif

@@ -32,6 +32,11 @@ rollup_proc_add(struct rollup_proc *r, const struct thresholds *t,
 	r->n++;
 	if (mem_mib != MIB_UNKNOWN && mem_mib > r->peak_mib)
 		r->peak_mib = mem_mib;
+	if (proc_util_pm != UTIL_UNKNOWN) {
+		r->util_pm_ms = util_sat_add(r->util_pm_ms,
+		    util_sat_mul(proc_util_pm, span_ms));
+		r->util_ms = util_sat_add(r->util_ms, span_ms);
+	}
 	if (s == STATE_IDLE_HELD) {
 		r->idle_ms = util_sat_add(r->idle_ms, span_ms);
 		r->idle_mib_ms = util_sat_add(r->idle_mib_ms,
@@ -57,6 +62,7 @@ rollup_proc_init(struct rollup_proc *r)
 	r->ms = r->n = r->idle_ms = r->idle_mib_ms = 0;
 	r->peak_mib = MIB_UNKNOWN;
 	r->first_ms = r->last_ms = 0;
+	r->util_pm_ms = r->util_ms = r->util_lost_ms = 0;
 }
 
 void
@@ -74,6 +80,17 @@ rollup_proc_merge(struct rollup_proc *d, const struct rollup_proc *s)
 	d->idle_mib_ms = util_sat_add(d->idle_mib_ms, s->idle_mib_ms);
 	if (s->peak_mib > d->peak_mib)
 		d->peak_mib = s->peak_mib;
+	d->util_pm_ms = util_sat_add(d->util_pm_ms, s->util_pm_ms);
+	d->util_ms = util_sat_add(d->util_ms, s->util_ms);
+	d->util_lost_ms = util_sat_add(d->util_lost_ms, s->util_lost_ms);
+}
+
+double
+rollup_proc_mean_util(const struct rollup_proc *r)
+{
+	if (r->util_lost_ms > 0 || r->util_ms <= 0)
+		return -1;
+	return (double)r->util_pm_ms / (double)r->util_ms / 10.0;
 }
 
 int64_t

@@ -27,6 +27,10 @@ struct rollup_proc {
 	int64_t	peak_mib;	/* largest memory seen, MIB_UNKNOWN if none */
 	int64_t	first_ms;	/* timestamp of the first tick seen */
 	int64_t	last_ms;	/* timestamp of the last tick seen */
+	int64_t	util_pm_ms;	/* sum of its own util (per mille) x span */
+	int64_t	util_ms;	/* time whose own utilization is known */
+	int64_t	util_lost_ms;	/* time from rollups that did not keep its
+				   own utilization (schema 1's) */
 };
 
 /* Adds one tick of a card; returns its state. */
@@ -42,6 +46,13 @@ void		rollup_gpu_merge(struct rollup_gpu *, const struct rollup_gpu *);
 void		rollup_proc_init(struct rollup_proc *);
 void		rollup_proc_merge(struct rollup_proc *,
 		    const struct rollup_proc *);
+
+/*
+ * A process's own mean utilization in percent, time-weighted over the
+ * time it was known; -1 when never known, or when part of the sums was
+ * not kept.
+ */
+double		rollup_proc_mean_util(const struct rollup_proc *);
 
 /* Observed time with a known state (everything but STATE_UNKNOWN). */
 int64_t		rollup_gpu_known_ms(const struct rollup_gpu *);

@@ -14,14 +14,22 @@
  * and goes in id order always has it, and steady memory costs nothing.
  *
  * hours.gpus, per GPU: gpu key; ms[4]; n[4]; util_pm_ms; util_ms.
- * hours.procs, per (GPU, process): gpu key; proc key; ms; n; idle_ms;
- *   idle_mib_ms; peak_mib + 1; first_ms and last_ms after the hour.
+ * hours.procs: 0 and 2 (no GPU has key 0: this marks the format of
+ *   schema 2), then per (GPU, process): gpu key; proc key; ms; n;
+ *   idle_ms; idle_mib_ms; peak_mib + 1; first_ms and last_ms after the
+ *   hour; its own util_pm_ms, util_ms and util_lost_ms. Schema 1 wrote
+ *   the records without the mark and without the last three; such rows
+ *   are still read, all their time counted as util_lost_ms (and so is
+ *   that part of an hour a gua of schema 1 began).
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "store-internal.h"
 #include "util.h"
+
+/* The version of hours.procs' records after their mark. */
+#define HOUR_PROCS_FORMAT	2
 
 int
 store_buf_reserve(struct store_buf *b, size_t more)
@@ -240,7 +248,7 @@ store_pack_hour(struct store_buf *gb, struct store_buf *pb,
 	gb->len = 0;
 	pb->len = 0;
 	if (store_buf_reserve(gb, h->ngpus * 11 * STORE_VARINT_MAX) != 0 ||
-	    store_buf_reserve(pb, h->nprocs * 9 * STORE_VARINT_MAX) != 0)
+	    store_buf_reserve(pb, (h->nprocs * 12 + 2) * STORE_VARINT_MAX) != 0)
 		return -1;
 	for (size_t i = 0; i < h->ngpus; i++) {
 		const struct rollup_gpu *r = &h->gpus[i].r;
@@ -253,6 +261,8 @@ store_pack_hour(struct store_buf *gb, struct store_buf *pb,
 		put(gb, (uint64_t)r->util_pm_ms);
 		put(gb, (uint64_t)r->util_ms);
 	}
+	put(pb, 0);
+	put(pb, HOUR_PROCS_FORMAT);
 	for (size_t i = 0; i < h->nprocs; i++) {
 		const struct rollup_proc *r = &h->procs[i].r;
 
@@ -265,6 +275,9 @@ store_pack_hour(struct store_buf *gb, struct store_buf *pb,
 		put(pb, (uint64_t)(r->peak_mib + 1));
 		put(pb, (uint64_t)(r->first_ms - h->hour_ms));
 		put(pb, (uint64_t)(r->last_ms - h->hour_ms));
+		put(pb, (uint64_t)r->util_pm_ms);
+		put(pb, (uint64_t)r->util_ms);
+		put(pb, (uint64_t)r->util_lost_ms);
 	}
 	return 0;
 }
@@ -348,6 +361,7 @@ store_unpack_hour(struct store_hour *h, const void *gblob, size_t glen,
     const void *pblob, size_t plen, int index)
 {
 	struct cursor c = { gblob, glen, 0, 0 };
+	int own_util = 0;
 
 	while (!c.bad && c.off < c.len) {
 		struct rollup_gpu *r = store_hour_gpu(h, get_i64(&c));
@@ -366,6 +380,13 @@ store_unpack_hour(struct store_hour *h, const void *gblob, size_t glen,
 	c.p = pblob;
 	c.len = plen;
 	c.off = 0;
+	/* The mark of schema 2's records; without it, schema 1's. */
+	if (plen > 0 && c.p[0] == 0) {
+		c.off = 1;
+		if (get(&c) != HOUR_PROCS_FORMAT)
+			return -1;
+		own_util = 1;
+	}
 	while (!c.bad && c.off < c.len) {
 		int64_t gpu = get_i64(&c), proc = get_i64(&c);
 		struct rollup_proc *r = store_hour_proc(h, gpu, proc, index), v;
@@ -379,6 +400,14 @@ store_unpack_hour(struct store_hour *h, const void *gblob, size_t glen,
 		v.peak_mib = get_i64(&c) - 1;
 		v.first_ms = util_sat_add(h->hour_ms, get_i64(&c));
 		v.last_ms = util_sat_add(h->hour_ms, get_i64(&c));
+		if (own_util) {
+			v.util_pm_ms = get_i64(&c);
+			v.util_ms = get_i64(&c);
+			v.util_lost_ms = get_i64(&c);
+		} else {
+			v.util_pm_ms = v.util_ms = 0;
+			v.util_lost_ms = v.ms;
+		}
 		rollup_proc_merge(r, &v);
 	}
 	return c.bad ? -1 : 0;

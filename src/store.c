@@ -602,8 +602,10 @@ verify_schema(struct store *s, char *err, size_t errlen)
 		return util_err(err, errlen, "%s: written by a newer gua "
 		    "(schema %lld; this gua reads up to %d): upgrade gua",
 		    s->path, (long long)version, STORE_SCHEMA_VERSION);
-	s->meta.schema_version = (int)version;
-	return meta_read(s, err, errlen);
+	if (meta_read(s, err, errlen) != 0)
+		return -1;
+	s->meta.schema_version = (int)version;	/* meta_read clears it */
+	return 0;
 }
 
 /*
@@ -946,6 +948,20 @@ store_begin_run(struct store *s, int64_t started_ms, int64_t interval_ms,
 	sqlite3_stmt *st;
 	int rc;
 
+	/*
+	 * A file of an older schema gets this schema's rows from here on
+	 * (its old rows stay as they are, and readable): a gua that could
+	 * not read the new ones must refuse it.
+	 */
+	if (s->meta.schema_version < STORE_SCHEMA_VERSION) {
+		char sql[64];
+
+		snprintf(sql, sizeof(sql), "PRAGMA user_version=%d",
+		    STORE_SCHEMA_VERSION);
+		if (store_exec(s, sql, err, errlen) != 0)
+			return -1;
+		s->meta.schema_version = STORE_SCHEMA_VERSION;
+	}
 	if (sqlite3_prepare_v2(s->db, "INSERT INTO runs(started_ms, "
 	    "interval_ms, source, driver_version, gua_version, hostname) "
 	    "VALUES(?1, ?2, ?3, ?4, ?5, ?6)", -1, &st, NULL) != SQLITE_OK)

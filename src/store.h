@@ -18,7 +18,11 @@
 #include "rollup.h"
 #include "tick.h"
 
-#define STORE_SCHEMA_VERSION	1
+/*
+ * 2: the hourly rollups keep each process's own utilization. A file of
+ * schema 1 is read as it is, and written on as schema 2 (store-pack.c).
+ */
+#define STORE_SCHEMA_VERSION	2
 /* PRAGMA application_id of every gua database: "GUA1". */
 #define STORE_APPLICATION_ID	0x47554131
 

@@ -51,6 +51,11 @@ def pct(x):
     return "%5.1f%%" % (100 * x)
 
 
+def sm(x):
+    """An own SM utilization as the text report prints it: "-" unknown."""
+    return "%6s" % "-" if x is None else "%5.1f%%" % x
+
+
 def place(e):
     """Where a process ran, as report_place() words it; "" when unknown."""
     unit = e.get("unit") or ""
@@ -107,11 +112,24 @@ def check_json_text(json_path, text_path):
     # Wider (up to 48) when where the processes ran is said.
     width = max([20] + [min(len(n), 48) for n, i in
                         zip(names, d["identities"]) if place(i)])
+    lines = text.splitlines()
     for name, i in zip(names, d["identities"][:10]):
         cut = name if len(name) <= width else name[:width - 1] + "\u2026"
-        want.append("  %-*s  %9.2f   %9.2f  %s" % (
+        row = "  %-*s  %9.2f   %9.2f  %s" % (
             width, cut, i["gpu_hours"], i["idle_held_gpu_hours"],
-            pct(i["idle_held_ratio"] or 0)))
+            pct(i["idle_held_ratio"] or 0))
+        want.append(row)
+        # Its own SM utilization ends the row.
+        if not any(x.startswith(row) and x.endswith("  " + sm(
+                i["mean_sm_utilization_percent"])) for x in lines):
+            fail("no \u00a74 row %r ending in SM %r" % (
+                row, sm(i["mean_sm_utilization_percent"])))
+    # \u00a76: each session shown has its SM % just before its first seen.
+    for s in [s for s in d["sessions"] if s["idle_held_seconds"] > 0][:10]:
+        first = s["first_seen"][:19].replace("T", " ")
+        cell = "%s  %s" % (sm(s["mean_sm_utilization_percent"]), first)
+        if not any((" %6u  " % s["pid"]) in x and cell in x for x in lines):
+            fail("no \u00a76 row of pid %d with %r" % (s["pid"], cell))
     missing = [w for w in want if w not in text]
     if missing:
         fail("text lacks: %r" % missing)
@@ -241,11 +259,57 @@ def check_csv_ticks(ticks_path, gpus_path):
                                                      g["samples"]))
 
 
+def check_csv_processes(processes_path, ticks_path, json_path):
+    """The processes table: the ticks table's processes, one per row, and
+    the evidence of the sessions' numbers (where a PID is one session)."""
+    procs = dicts(processes_path)
+    by_tick = {}
+    for r in procs:
+        if r["state"] not in STATES:
+            fail("state %r" % r["state"])
+        key = (r["host"], r["timestamp"], r["gpu_uuid"])
+        by_tick.setdefault(key, []).append("%s/%s/%s/%s" % (
+            r["pid"], r["user"] or "?", r["memory_mib"] or "?", r["state"]))
+    for t in dicts(ticks_path):
+        key = (t["host"], t["timestamp"], t["gpu_uuid"])
+        if by_tick.pop(key, []) != t["processes"].split():
+            fail("%r: processes %r in the ticks table" % (key,
+                                                         t["processes"]))
+    if by_tick:
+        fail("rows of no tick: %r" % list(by_tick)[:3])
+    d = load(json_path)
+    keys = [(s["host"], s["gpu_uuid"], s["pid"]) for s in d["sessions"]]
+    for s in d["sessions"]:
+        key = (s["host"], s["gpu_uuid"], s["pid"])
+        if keys.count(key) > 1:
+            continue    # a PID reused: the table does not tell them apart
+        rows_ = [r for r in procs if (r["host"], r["gpu_uuid"],
+                                      int(r["pid"])) == key]
+        if len(rows_) != s["samples"]:
+            fail("%r: %d rows, %d samples" % (key, len(rows_), s["samples"]))
+        idle = sum(int(r["span_ms"]) for r in rows_
+                   if r["state"] == "idle_held")
+        if not near(idle / 1000, s["idle_held_seconds"], 1e-3):
+            fail("%r: idle-held %d ms, json %s s" % (
+                key, idle, s["idle_held_seconds"]))
+        known = [(float(r["sm_utilization_percent"]), int(r["span_ms"]))
+                 for r in rows_ if r["sm_utilization_percent"] != ""]
+        want = s["mean_sm_utilization_percent"]
+        if not known:
+            if want is not None:
+                fail("%r: no utilization known, json %s" % (key, want))
+            continue
+        mean = sum(u * ms for u, ms in known) / sum(ms for _, ms in known)
+        if want is None or abs(mean - want) > 0.05 + 1e-9:
+            fail("%r: mean of the rows %.4f, json %s" % (key, mean, want))
+
+
 FORMULA = ("=", "+", "-", "@", "\t", "\r")
 NUMERIC = {"gpu_index", "pid", "memory_total_mib", "samples",
            "unknown_samples", "sessions", "peak_memory_mib",
            "present_seconds", "idle_held_seconds", "span_ms",
-           "utilization_percent", "memory_held_mib", "process_count"}
+           "utilization_percent", "memory_held_mib", "process_count",
+           "memory_mib"}
 
 
 def check_csv_safe(csv_path):
@@ -564,6 +628,7 @@ def main():
         "merged": check_merged,
         "csv-gpus": check_csv_gpus,
         "csv-ticks": check_csv_ticks,
+        "csv-processes": check_csv_processes,
         "csv-safe": check_csv_safe,
         "csv-cell": check_csv_cell,
         "html": check_html,

@@ -29,8 +29,10 @@ expect_no_file "$TMP/copy.db-journal"
 t "the copy passes SQLite's integrity check and keeps the schema marks"
 if [ "$(sqlite3 "$TMP/copy.db" 'PRAGMA integrity_check')" = ok ]; then ok
 else fail "integrity_check"; fi
+SCHEMA=$(sed -n 's/^#define STORE_SCHEMA_VERSION[^0-9]*\([0-9]*\).*/\1/p' \
+    "$HERE/../../src/store.h")
 if [ "$(sqlite3 "$TMP/copy.db" 'PRAGMA application_id; PRAGMA user_version' |
-    tr '\n' ' ')" = "1196769585 1 " ]; then ok; else
+    tr '\n' ' ')" = "1196769585 $SCHEMA " ]; then ok; else
 	fail "application_id / user_version lost"; fi
 
 t "backup never overwrites"

@@ -74,6 +74,25 @@ check csv-ticks "$TMP/ticks.csv" "$TMP/gpus.csv"
 check csv-safe "$TMP/ticks.csv"
 expect_out "5678/bob/8000/idle_held 9999/?/200/idle_held"
 
+t "csv processes: a row per process per tick, the ticks table's processes"
+out processes.csv --db "$DB" --format csv --table processes
+expect_rc 0
+expect_empty_err
+expect_out "host,timestamp,span_ms,gpu_index,gpu_uuid,pid,user,command,memory_mib,sm_utilization_percent,state"
+# alice 24 ticks of 30 on GPU-0, bob and an unknown process all 30 on GPU-1.
+if [ "$(wc -l <"$TMP/processes.csv")" -eq 85 ]; then ok; else
+	fail "$(wc -l <"$TMP/processes.csv") lines, want 85"; fi
+check csv-safe "$TMP/processes.csv"
+check csv-processes "$TMP/processes.csv" "$TMP/ticks.csv" "$TMP/demo.json"
+# The demo gives no process its own utilization: empty, not 0.
+expect_out ",2026-11-25T10:30:00Z,1000,1,GPU-1,5678,bob,jupyter-lab,8000,,idle_held"
+expect_out ",2026-11-25T10:30:00Z,1000,1,GPU-1,9999,,,200,,idle_held"
+expect_out ",2026-11-25T10:29:31Z,1000,0,GPU-0,1234,alice,python3,70000,,active"
+expect_no_out ",0.0,"
+t "json: the sessions' own utilization is unknown in the demo"
+n=$(grep -cF '"mean_sm_utilization_percent": null' "$TMP/demo.json")
+if [ "$n" -eq 6 ]; then ok; else fail "$n nulls, want 6 (3 sessions, 3 users)"; fi
+
 t "csv ticks with other thresholds and one GPU add up too"
 out t2.csv --db "$DB" --format csv --table ticks --held-mib 10000 --gpu 1
 out g2.csv --db "$DB" --format csv --held-mib 10000 --gpu 1
@@ -84,7 +103,20 @@ for table in identities sessions; do
 	out "$table.csv" --db "$DB" --format csv --table "$table"
 	expect_rc 0
 	check csv-safe "$TMP/$table.csv"
+	# The demo gives no process its own utilization: unknown, empty.
+	if [ "$(awk -F, 'NR > 1 && $NF != "\r" { n++ } END { print n + 0 }' \
+	    "$TMP/$table.csv")" -eq 0 ]; then ok; else
+		fail "a known mean_sm_utilization_percent in $table.csv"; fi
+	expect_out "mean_sm_utilization_percent"
 done
+t "csv processes: one GPU, other thresholds"
+out p1.csv --db "$DB" --format csv --table processes --gpu 0 --active-util 90
+expect_rc 0
+if [ "$(wc -l <"$TMP/p1.csv")" -eq 25 ]; then ok; else
+	fail "$(wc -l <"$TMP/p1.csv") lines, want 25"; fi
+expect_no_out ",GPU-1,"
+# GPU-0 at 80 % is not active at 90 %: alice holds it idle.
+expect_no_out ",active"
 check csv-cell "$TMP/sessions.csv" command_line "jupyter-lab --no-browser"
 
 # Hostile text: a command line with commas, quotes and a newline, a command
@@ -111,6 +143,10 @@ check csv-safe "$TMP/hostile-ids.csv"
 check csv-cell "$TMP/hostile-ids.csv" user "'@evil"
 out hostile-ticks.csv --db "$HOSTILE" --format csv --table ticks
 check csv-safe "$TMP/hostile-ticks.csv"
+out hostile-procs.csv --db "$HOSTILE" --format csv --table processes
+check csv-safe "$TMP/hostile-procs.csv"
+check csv-cell "$TMP/hostile-procs.csv" command "'=HYPERLINK(\"http://x\",\"y\")"
+check csv-cell "$TMP/hostile-procs.csv" user "'@evil"
 t "json: the same text, escaped and valid"
 out hostile.json --db "$HOSTILE" --format json
 check schema "$SCHEMA" "$TMP/hostile.json"

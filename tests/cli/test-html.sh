@@ -83,6 +83,12 @@ if [ -n "$CHROMIUM" ]; then
 		fail "the headline's idle-held share is not in the DOM"; fi
 fi
 
+t "html demo: §4 and §6 have an SM % column, '-' where it is unknown"
+if [ "$(grep -c '<th class="n">SM %</th>' "$TMP/demo.html")" -eq 2 ]; then ok
+else fail "$(grep -c '<th class="n">SM %</th>' "$TMP/demo.html") SM % headers"; fi
+if grep -qF '<td class="n">8000</td><td class="n">0:00:30</td><td class="n">-</td><td>2026-11-25 10:29:31</td>' \
+    "$TMP/demo.html"; then ok; else fail "no SM % cell in bob's row"; fi
+
 page since --db "$DB" --since 7s --gpu 0
 check html "$TMP/since.dom" "$TMP/since.json"
 

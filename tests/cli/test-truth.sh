@@ -42,6 +42,40 @@ report() {
 	    --width 60 "$@" >"$TMP/$_name.txt" 2>>"$TMP/$_name.jerr"
 	J=$TMP/$_name.json
 }
+# procs_csv: the processes table of everything DB recorded (header
+# dropped), as report reads it. Columns: 1 host, 2 timestamp, 3 span_ms,
+# 4 gpu_index, 5 gpu_uuid, 6 pid, 7 user, 8 command, 9 memory_mib,
+# 10 sm_utilization_percent, 11 state (ending with the row's CR).
+procs_csv() {
+	_last=$(ticks_csv "$DB" | tail -1 | cut -d, -f2)
+	GUA_NOW= "$GUA" report --db "$DB" --since 36500d --until "$_last" \
+	    --format csv --table processes | tail -n +2
+}
+# expect_procs AWK WANT: the awk program over those rows prints WANT.
+expect_procs() {
+	_got=$(procs_csv | awk -F, "$1")
+	if [ "$_got" = "$2" ]; then ok; else
+		fail "processes: $1: got '$_got', want '$2'"; fi
+}
+# tables NAME: the ticks, processes and sessions tables of the report's
+# window in $TMP/NAME-*.csv, and the processes table checked against the
+# ticks table and the JSON report $J.
+tables() {
+	_last=$(ticks_csv "$DB" | tail -1 | cut -d, -f2)
+	for _t in ticks processes sessions; do
+		GUA_NOW= "$GUA" report --db "$DB" --since 36500d \
+		    --until "$_last" --format csv --table "$_t" \
+		    >"$TMP/$1-$_t.csv"
+	done
+	check csv-processes "$TMP/$1-processes.csv" "$TMP/$1-ticks.csv" "$J"
+}
+# csv_of NAME PID COLUMN: COLUMN of process PID in the sessions table.
+csv_of() {
+	"$PYTHON" -c 'import csv, sys
+for r in csv.DictReader(open(sys.argv[1], newline="")):
+    if r["pid"] == sys.argv[2]:
+        print(r[sys.argv[3]])' "$TMP/$1-sessions.csv" "$2" "$3"
+}
 # ms STATE GPU: the recorded time of GPU (index) in STATE, in seconds,
 # summed over the raw rows: the ground truth of the spans.
 spans() {
@@ -151,6 +185,73 @@ expect_text "$TMP/shared.txt" "$(printf '%6u  sleep            GPU-0      12288'
 expect_text "$TMP/shared.txt" " 50.0% "
 if grep -qF "$(printf '%6u  sleep' "$TRAIN")" "$TMP/shared.txt"; then
 	fail "the trainer is in §6"; else ok; fi
+t "shared: the trainer's own SM utilization is 90 %, the notebook's 0 %"
+expect_near "$(py "$J" '[s["mean_sm_utilization_percent"] for s in d["sessions"]
+    if s["pid"] == '"$TRAIN"'][0]')" 90
+expect_eq "$(py "$J" '[s["mean_sm_utilization_percent"] for s in d["sessions"]
+    if s["pid"] == '"$HOLD"'][0]')" 0.0
+expect_near "$(py "$J" 'd["identities"][0]["mean_sm_utilization_percent"]')" 45
+tables shared
+expect_near "$(csv_of shared "$TRAIN" mean_sm_utilization_percent)" 90
+expect_eq "$(csv_of shared "$HOLD" mean_sm_utilization_percent)" 0.0
+t "shared: §6 shows the notebook at 0.0 %"
+if grep -F "$(printf '%6u  sleep' "$HOLD")" "$TMP/shared.txt" |
+    grep -qE ' +[0-9]+:[0-9]{2}:[0-9]{2}    0\.0%  [0-9]{4}-'; then ok
+else fail "§6: $(grep -F "$(printf '%6u  sleep' "$HOLD")" "$TMP/shared.txt")"; fi
+t "shared: the HTML sessions table shows it too"
+GUA_NOW= "$GUA" report --db "$DB" --since 36500d --format html \
+    -o "$TMP/shared.html"
+if grep -F "<td class=\"n\">$HOLD</td>" "$TMP/shared.html" |
+    grep -qF '<td class="n">0.0%</td>'; then ok
+else fail "no 0.0% in the notebook's row of shared.html"; fi
+t "shared: the processes table, tick by tick: 90 % active, 0 % idle-held"
+N=$(ticks_csv "$DB" | wc -l)
+expect_procs '$6 == '"$TRAIN"' && $10 == "90.0" && $11 == "active\r" { n++ }
+    END { print n + 0 }' "$N"
+expect_procs '$6 == '"$HOLD"' && $10 == "0.0" && $11 == "idle_held\r" &&
+    $9 == 12288 { n++ } END { print n + 0 }' "$N"
+expect_procs 'END { print NR }' $((2 * N))
+
+# ---- a trainer that dips: 90 % for two ticks, then 4 % and 0 % (no
+# sample) while it keeps its 30 GiB. Idle-held half its ticks, yet its
+# mean is no 0 %, no 90 % and no mean of its idle ticks alone: the
+# span-weighted mean of every tick, about 46 %.
+scenario <<EOF
+loop
+tick 0
+util 0 90
+samples 0 90*10
+proc 0 $TRAIN 30000 sm=90
+tick 1
+util 0 90
+samples 0 90*10
+proc 0 $TRAIN 30000 sm=90
+tick 2
+util 0 4
+samples 0 4*10
+proc 0 $TRAIN 30000 sm=4
+tick 3
+util 0 0
+proc 0 $TRAIN 30000
+EOF
+collect dips 20
+report dips
+tables dips
+t "dips: tick by tick 90, 90, 4, 0 %: active, active, idle-held, idle-held"
+expect_procs 'BEGIN { split("90.0/active 90.0/active 4.0/idle_held 0.0/idle_held", p, " ") }
+    $10 "/" $11 != p[(NR - 1) % 4 + 1] "\r" { n++ } END { print n + 0 }' 0
+expect_procs 'END { print (NR >= 20) }' 1
+t "dips: §6 lists it with its mean over every tick (about 46 %), not 0 %"
+M=$(py "$J" 'd["sessions"][0]["mean_sm_utilization_percent"]')
+if awk -v m="$M" 'BEGIN { exit !(m > 30 && m < 62) }'; then ok
+else fail "mean $M %, want about 46 %"; fi
+expect_eq "$(csv_of dips "$TRAIN" mean_sm_utilization_percent)" "$M"
+if grep -F "$(printf '%6u  sleep' "$TRAIN")" "$TMP/dips.txt" |
+    grep -qF "$(printf '%5.1f%%  ' "$M")"; then ok
+else fail "§6 lacks $M %: $(grep -F sleep "$TMP/dips.txt")"; fi
+expect_near "$(py "$J" 'd["sessions"][0]["idle_held_seconds"]')" \
+    "$(procs_csv | awk -F, '$11 == "idle_held\r" { ms += $3 }
+    END { printf "%.3f\n", ms / 1000 }')"
 
 # ---- a process holding memory with no per-process sample at all (NVML
 # lists busy processes only): idle-held, though its card is busy.

@@ -112,6 +112,11 @@ for pass in 1 2; do
 	expect_rc 0
 	cp "$TMP/out" "$U/identities.csv"
 	check untrusted csv "$U" "$U/identities.csv"
+	t "CSV processes$D: the same, tick by tick"
+	rep --format csv --table processes
+	expect_rc 0
+	cp "$TMP/out" "$U/processes.csv"
+	check untrusted csv "$U" "$U/processes.csv"
 	t "HTML report$D: shown as text, no markup or escape acts"
 	rep --format html
 	expect_rc 0

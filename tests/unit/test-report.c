@@ -202,6 +202,80 @@ test_unused_not_unknown(void)
 	tick_free(&t);
 }
 
+/*
+ * A process's own SM utilization over its session: weighted by the tick
+ * spans, over the ticks where it was known. dana's process: 90 % for
+ * 10 s, 2 % for 30 s, unknown for 10 s, 0 % for 10 s: 960 / 50 = 19.2 %
+ * (unweighted it would be 30.7 %, and 16.0 % with the unknown tick as 0).
+ * Its card is busy all along, so it is idle-held for 40 s of it. erin
+ * holds memory at 0 % throughout; frank's own utilization is never known.
+ * The ticks lie in three hours, the middle one read from the rollups.
+ */
+static void
+test_own_util(void)
+{
+	struct store *s = fixture_create("own.db", 10 * SEC);
+	int64_t h0 = util_hour_floor(T0) - 2 * MS_PER_HOUR;
+	static const struct {
+		int64_t	at, span;
+		int	dana;
+	} ticks[] = {
+		{ 10 * MS_PER_MINUTE, 10 * SEC, 90 },
+		{ MS_PER_HOUR + 10 * MS_PER_MINUTE, 30 * SEC, 2 },
+		{ MS_PER_HOUR + 20 * MS_PER_MINUTE, 10 * SEC, -1 },
+		{ 2 * MS_PER_HOUR + 5 * MS_PER_MINUTE, 10 * SEC, 0 },
+	};
+	struct report_options o;
+	struct report r;
+	struct tick t;
+	char err[512];
+
+	memset(&t, 0, sizeof(t));
+	for (size_t i = 0; i < ARRAY_LEN(ticks); i++) {
+		struct tick_gpu *g = fixture_gpu(&t, 0, 50);
+
+		fixture_proc(g, 100, 1, "dana", 4000, ticks[i].dana);
+		fixture_proc(g, 200, 1, "erin", 12288, 0);
+		fixture_proc(g, 300, 1, "frank", 2000, -1);
+		fixture_write(s, &t, h0 + ticks[i].at, ticks[i].span);
+	}
+	for (int raw = 0; raw < 2; raw++) {
+		o = options(h0 + 2 * MS_PER_HOUR + 30 * MS_PER_MINUTE,
+		    3 * MS_PER_HOUR);
+		o.force_raw = raw;
+		CHECK_INT(report_build(s, &o, &r, err, sizeof(err)), 0);
+		CHECK_INT(r.used_rollups, !raw);
+		CHECK_INT(r.nsessions, 3);
+		/* By idle-held time: erin 60 s, dana 40 s, frank 0. */
+		CHECK_INT(r.sessions[0].pid, 200);
+		CHECK_NEAR(report_session_util(&r.sessions[0]), 0.0, 1e-9);
+		CHECK_INT(r.sessions[1].pid, 100);
+		CHECK_INT(r.sessions[1].r.idle_ms, 40 * SEC);
+		CHECK_INT(r.sessions[1].r.util_ms, 50 * SEC);
+		CHECK_NEAR(report_session_util(&r.sessions[1]), 19.2, 1e-9);
+		CHECK_INT(r.sessions[2].pid, 300);
+		CHECK_INT(r.sessions[2].r.idle_ms, 0);
+		CHECK(report_session_util(&r.sessions[2]) < 0);
+		/* The identities: one process each. */
+		CHECK_INT(r.nids, 3);
+		CHECK_STR(r.ids[1].name, "dana");
+		CHECK_NEAR(report_identity_util(&r.ids[1]), 19.2, 1e-9);
+		CHECK_STR(r.ids[2].name, "frank");
+		CHECK(report_identity_util(&r.ids[2]) < 0);
+		report_free(&r);
+	}
+	/* A window of dana's last two ticks: the unknown one and 0 %. */
+	o = options(h0 + 2 * MS_PER_HOUR + 30 * MS_PER_MINUTE,
+	    MS_PER_HOUR + 15 * MS_PER_MINUTE);
+	CHECK_INT(report_build(s, &o, &r, err, sizeof(err)), 0);
+	CHECK_INT(r.sessions[1].pid, 100);
+	CHECK_INT(r.sessions[1].r.util_ms, 10 * SEC);
+	CHECK_NEAR(report_session_util(&r.sessions[1]), 0.0, 1e-9);
+	report_free(&r);
+	store_close(s);
+	tick_free(&t);
+}
+
 static unsigned long long rng = 88172645463325252ULL;
 
 static unsigned
@@ -402,6 +476,7 @@ main(void)
 	test_hand();
 	test_gap();
 	test_unused_not_unknown();
+	test_own_util();
 	test_rollups_equal_raw();
 	test_generated_history();
 	HARNESS_DONE();

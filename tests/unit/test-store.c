@@ -309,6 +309,12 @@ test_round_trip(void)
 	CHECK_INT(roll.proc.ms, raw.proc.ms);
 	CHECK_INT(roll.proc.first_ms, base);
 	CHECK_INT(roll.proc.last_ms, base + 50000);
+	/* Own utilization: known for dave's two ticks only, at 0. */
+	CHECK_INT(raw.proc.util_ms, 20000);
+	CHECK_INT(raw.proc.util_pm_ms, 0);
+	CHECK_INT(roll.proc.util_ms, raw.proc.util_ms);
+	CHECK_INT(roll.proc.util_pm_ms, raw.proc.util_pm_ms);
+	CHECK_INT(roll.proc.util_lost_ms, 0);
 
 	/* A window in the middle: memory comes from the change log. */
 	sums_init(&raw);
@@ -331,6 +337,148 @@ test_round_trip(void)
 	CHECK_INT(count_rows(path, "SELECT count(*) FROM runs"), 2);
 	CHECK_INT(count_rows(path, "SELECT count(*) FROM procs"), 3);
 	CHECK_INT(count_rows(path, "PRAGMA integrity_check") , 0);
+	tick_free(&t);
+}
+
+/* Rewrites every hour's procs blob as schema 1 wrote it. */
+static void
+make_schema1(const char *path)
+{
+	struct store_hour h;
+	struct store_buf b;
+	sqlite3 *db;
+	sqlite3_stmt *st, *up;
+
+	memset(&h, 0, sizeof(h));
+	memset(&b, 0, sizeof(b));
+	sqlite3_open(path, &db);
+	sqlite3_prepare_v2(db, "SELECT hour_ms, gpus, procs FROM hours", -1,
+	    &st, NULL);
+	sqlite3_prepare_v2(db, "UPDATE hours SET procs = ?1 WHERE hour_ms = "
+	    "?2", -1, &up, NULL);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		store_hour_clear(&h, sqlite3_column_int64(st, 0));
+		CHECK_INT(store_unpack_hour(&h, sqlite3_column_blob(st, 1),
+		    (size_t)sqlite3_column_bytes(st, 1),
+		    sqlite3_column_blob(st, 2),
+		    (size_t)sqlite3_column_bytes(st, 2), 0), 0);
+		b.len = 0;
+		store_buf_reserve(&b, h.nprocs * 9 * STORE_VARINT_MAX);
+		for (size_t i = 0; i < h.nprocs; i++) {
+			const struct rollup_proc *r = &h.procs[i].r;
+			int64_t v[9] = { h.procs[i].gpu, h.procs[i].proc,
+				r->ms, r->n, r->idle_ms, r->idle_mib_ms,
+				r->peak_mib + 1, r->first_ms - h.hour_ms,
+				r->last_ms - h.hour_ms };
+
+			for (int k = 0; k < 9; k++)
+				b.len += store_varint_put(b.p + b.len,
+				    (uint64_t)v[k]);
+		}
+		sqlite3_bind_blob(up, 1, b.p, (int)b.len, SQLITE_STATIC);
+		sqlite3_bind_int64(up, 2, h.hour_ms);
+		CHECK_INT(sqlite3_step(up), SQLITE_DONE);
+		sqlite3_reset(up);
+	}
+	sqlite3_finalize(st);
+	sqlite3_finalize(up);
+	sqlite3_exec(db, "PRAGMA user_version=1", NULL, NULL, NULL);
+	sqlite3_close(db);
+	store_hour_free(&h);
+	free(b.p);
+}
+
+/* The rollups of hour, summed. */
+static struct sums
+hour_sums(struct store *s, int64_t hour)
+{
+	struct store_sink sink;
+	struct sums r;
+	char err[512];
+
+	memset(&sink, 0, sizeof(sink));
+	sink.gpu_hour = sum_gpu;
+	sink.proc = sum_proc;
+	sums_init(&r);
+	sink.ctx = &r;
+	CHECK_INT(store_scan_rollups(s, hour, hour + MS_PER_HOUR, -1, &sink,
+	    err, sizeof(err)), 0);
+	return r;
+}
+
+/*
+ * A file of schema 1, whose hourly rollups did not keep the processes'
+ * own utilization: read as it is, that time marked lost, never taken as
+ * 0 %; written on, it becomes schema 2 and its old rows stay as read.
+ */
+static void
+test_schema1(void)
+{
+	struct thresholds thr;
+	struct store_sink sink;
+	struct store *s;
+	struct sums raw, roll;
+	struct tick t;
+	char err[512], path[512];
+	int64_t base = 1795600800000LL;		/* 10:00:00 UTC */
+
+	classify_defaults(&thr);
+	memset(&t, 0, sizeof(t));
+	s = fixture_create("schema1.db", 10000);
+	util_strlcpy(path, store_path(s), sizeof(path));
+	for (int i = 0; i < 2; i++) {
+		fixture_proc(fixture_gpu(&t, 0, 50), 4242, 1000, "carol", 1000,
+		    40);
+		fixture_write(s, &t, base + i * 10000, 10000);
+	}
+	store_close(s);
+	make_schema1(path);
+
+	CHECK_INT(store_open_read(&s, path, err, sizeof(err)), 0);
+	CHECK_INT(store_meta(s)->schema_version, 1);
+	roll = hour_sums(s, base);
+	CHECK_INT(roll.proc.ms, 20000);
+	CHECK_INT(roll.proc.n, 2);
+	CHECK_INT(roll.proc.peak_mib, 1000);
+	CHECK_INT(roll.proc.util_ms, 0);
+	CHECK_INT(roll.proc.util_lost_ms, 20000);
+	CHECK(rollup_proc_mean_util(&roll.proc) < 0);
+	/* The raw ticks have it. */
+	memset(&sink, 0, sizeof(sink));
+	sink.gpu_hour = sum_gpu;
+	sink.proc = sum_proc;
+	sums_init(&raw);
+	sink.ctx = &raw;
+	CHECK_INT(store_scan_raw(s, base, base + MS_PER_HOUR, -1, &thr, &sink,
+	    err, sizeof(err)), 0);
+	CHECK_NEAR(rollup_proc_mean_util(&raw.proc), 40.0, 1e-9);
+	store_close(s);
+	CHECK_INT(count_rows(path, "PRAGMA user_version"), 1);
+
+	/* Written on: schema 2, the old part of the hour still lost. */
+	CHECK_INT(store_open_append(&s, path, err, sizeof(err)), 0);
+	CHECK_INT(store_begin_run(s, base + 20000, 10000, "test", "999.99",
+	    err, sizeof(err)), 0);
+	fixture_proc(fixture_gpu(&t, 0, 50), 4242, 1000, "carol", 1000, 60);
+	fixture_write(s, &t, base + 20000, 10000);
+	fixture_proc(fixture_gpu(&t, 0, 50), 4242, 1000, "carol", 1000, 60);
+	fixture_write(s, &t, base + MS_PER_HOUR, 10000);
+	store_close(s);
+	CHECK_INT(count_rows(path, "PRAGMA user_version"), 2);
+	CHECK_INT(store_open_read(&s, path, err, sizeof(err)), 0);
+	CHECK_INT(store_meta(s)->schema_version, 2);
+	roll = hour_sums(s, base);
+	CHECK_INT(roll.proc.ms, 30000);
+	CHECK_INT(roll.proc.n, 3);
+	CHECK_INT(roll.proc.util_ms, 10000);
+	CHECK_INT(roll.proc.util_pm_ms, 600LL * 10000);
+	CHECK_INT(roll.proc.util_lost_ms, 20000);
+	CHECK(rollup_proc_mean_util(&roll.proc) < 0);
+	/* The next hour was all written by this schema. */
+	roll = hour_sums(s, base + MS_PER_HOUR);
+	CHECK_INT(roll.proc.util_lost_ms, 0);
+	CHECK_NEAR(rollup_proc_mean_util(&roll.proc), 60.0, 1e-9);
+	store_close(s);
 	tick_free(&t);
 }
 
@@ -596,6 +744,7 @@ main(void)
 	test_damaged_values();
 	test_no_process_ever();
 	test_round_trip();
+	test_schema1();
 	test_unknown_memory();
 	test_clock_steps_back();
 	test_writer_keeps_locks();

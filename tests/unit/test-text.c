@@ -105,8 +105,9 @@ test_layout(void)
 	CHECK(strstr(out, "Window: 0:00:04\n") != NULL);
 	CHECK(strstr(out, "  GPU-0     active  25.0%  idle-held  75.0%  "
 	    "truly-idle   0.0%\n") != NULL);
+	/* Its own utilization was never known: "-", not 0. */
 	CHECK(strstr(out, "  mallory                    0.00        0.00   "
-	    "75.0%        0.00\n") != NULL);
+	    "75.0%        0.00       -\n") != NULL);
 	/* Wednesday, 10 h: the active share 25 % draws ':' ... */
 	CHECK(strstr(out, "  Wed                       :\n") != NULL);
 	/* ... and no raw control byte from the name reaches the terminal. */
