@@ -527,6 +527,11 @@ EOF
 		t "$mode: ... and every tick of them reads 50 % or so"
 		expect_eq "$(sm_of "$O.rest" "$BURSTY" | awk '$1 < 35 || $1 > 65')" ""
 	fi
+	t "$mode: the report's session means say the same"
+	expect_eq "$(py "$J" '[[s["mean_sm_utilization_percent"] for s in d["sessions"] if s["pid"] == p][0] for p in ('"$TRAIN2, $LIGHT, $HOLD2"')]')" "[85.0, 20.0, 0.0]"
+	m=$(py "$J" '[s["mean_sm_utilization_percent"] for s in d["sessions"] if s["pid"] == '"$BURSTY"'][0]')
+	if awk -v m="$m" 'BEGIN { exit !(m >= 40 && m <= 60) }'; then ok
+	else fail "session mean $m %"; fi
 	t "$mode: busy 50 ms of every 600 ms reads 8 % over the session"
 	m=$(sm_of "$O.rest" "$MINUTE" | awk '{ s += $1 } END { print s / NR }')
 	if awk -v m="$m" 'BEGIN { exit !(m >= 4 && m <= 13) }'; then ok
