@@ -74,7 +74,7 @@ BENCH_WRITES	:= bench/gua-bench-gen.c bench/workload.c bench/workload.h \
 BENCH_DBS	:= $(BENCH_DIR)/lab12.db $(BENCH_DIR)/year8.db \
 		   $(BENCH_DIR)/lab12-old.db
 
-.PHONY: all check torture demo bench fuzz install uninstall clean
+.PHONY: all check torture demo bench fuzz install uninstall installcheck clean
 
 all: $(GUA)
 
@@ -141,9 +141,12 @@ $(FAKE_LIBS): $(FAKE_DIR)/%: tests/fake-nvml/fake-nvml.c
 demo: $(GUA)
 	./$(GUA) demo
 
+# T=NAME runs one test file: a unit test (T=test-store) or a CLI test
+# (T=test-daemon). A test whose tool is missing is skipped and counted;
+# with CI=true a skip fails.
 check: $(GUA) $(UNIT_BIN) $(FAKE_LIBS)
 	@GUA=$(abspath $(GUA)) FAKE_NVML=$(abspath $(FAKE_DIR)) \
-	    GUA_SANITIZED=$(SANITIZE) tests/run.sh $(UNIT_BIN)
+	    GUA_SANITIZED=$(SANITIZE) T=$(T) CI=$(CI) tests/run.sh $(UNIT_BIN)
 
 # The long tests (minutes): 100 kill -9 of the collector, 100000 ticks of
 # soak, the collector under valgrind. Run by .ci/run, not by make check.
@@ -221,6 +224,11 @@ ifneq ($(SYSTEMDUNITDIR),)
 	rm -f $(DESTDIR)$(SYSTEMDUNITDIR)/gua.service \
 	    $(DESTDIR)$(SYSTEMDUNITDIR)/gpu-usage-audit.service
 endif
+
+# make install into a scratch DESTDIR puts exactly the listed files in
+# place and make uninstall removes them (tests/installcheck.sh).
+installcheck: $(GUA)
+	@sh tests/installcheck.sh
 
 clean:
 	rm -rf build gua

@@ -5,12 +5,10 @@
 TOP=$(cd "$HERE/../.." && pwd)
 
 t "gua.1 renders without warnings"
-if command -v groff >/dev/null 2>&1; then
+if need groff groff-base; then
 	run groff -man -Tutf8 -ww -z "$TOP/doc/gua.1"
 	expect_rc 0
 	expect_empty_err
-else
-	fail "groff is needed to check the man page (apt-get install groff-base)"
 fi
 
 "$GUA" help | sed -n 's/^  \([a-z]*\) .*/\1/p' >"$TMP/commands"
@@ -25,7 +23,8 @@ done
 
 # Each variable and file is an entry of its own (.TP), not run into the
 # paragraph before it.
-if command -v groff >/dev/null 2>&1; then
+t "gua.1: the environment and files are entries of their own"
+if need groff groff-base; then
 	groff -man -Tutf8 "$TOP/doc/gua.1" 2>/dev/null | sed 's/\x1b\[[0-9;]*m//g;
 	    s/.\x08//g' >"$TMP/man.txt"
 	for item in NO_COLOR GUA_NVML_LIBRARY GUA_NOW /tmp/gua.db /tmp/gua.pid \

@@ -116,9 +116,8 @@ expect_no_file "$TMP/x.db"
 
 # node_exporter reads the textfile: the gua families reach /metrics.
 t "node_exporter scrapes the gua families"
-if ! command -v prometheus-node-exporter >/dev/null 2>&1 ||
-    ! command -v curl >/dev/null 2>&1; then
-	fail "needs prometheus-node-exporter and curl (.ci/run installs them)"
+if ! need prometheus-node-exporter prometheus-node-exporter ||
+    ! need curl curl; then
 	finish_collector
 	exit
 fi

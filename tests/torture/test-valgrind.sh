@@ -8,11 +8,10 @@
 HERE=$(cd "$(dirname "$0")/../cli" && pwd)
 . "$HERE/collector-lib.sh"
 
-if ! command -v valgrind >/dev/null 2>&1; then
-	t "valgrind is needed (Debian: valgrind)"
-	fail "valgrind not found"
+t "the collector under valgrind"
+if ! need valgrind valgrind; then
 	finish
-	exit 1
+	exit
 fi
 V=$TMP/vg
 mkdir "$V"
