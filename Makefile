@@ -150,9 +150,18 @@ check: $(GUA) $(UNIT_BIN) $(FAKE_LIBS)
 
 # The long tests (minutes): 100 kill -9 of the collector, 100000 ticks of
 # soak, the collector under valgrind. Run by .ci/run, not by make check.
-torture: $(GUA) $(FAKE_LIBS)
+torture: $(GUA) $(FAKE_LIBS) $(BUILD)/failmalloc.so
 	@GUA=$(abspath $(GUA)) FAKE_NVML=$(abspath $(FAKE_DIR)) \
+	    FAILMALLOC=$(abspath $(BUILD)/failmalloc.so) T=$(T) CI=$(CI) \
 	    TEST_DIR=tests/torture tests/run.sh
+
+# The failing-malloc run's shim (tests/torture/test-malloc.sh): the Nth
+# allocation of a process fails.
+$(BUILD)/failmalloc.so: tests/torture/failmalloc.c
+	@mkdir -p $(@D)
+	@echo "  CC      $@"
+	$(Q)$(CC) -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -fPIC -shared \
+	    -o $@ $< -ldl
 
 # libFuzzer targets (clang): each runs a fixed number of iterations from the
 # corpus in tests/fuzz/corpus/NAME; new inputs go to a scratch directory.
