@@ -45,6 +45,16 @@ render() {
 	return $rc
 }
 
+# check_page DOM JSON TEXT...: the DOM Chromium built holds the JSON's
+# numbers and each TEXT (check-formats.py html); skipped without Chromium.
+check_page() {
+	if [ -z "$CHROMIUM" ]; then
+		skip "needs chromium (apt-get install chromium)" chromium
+		return
+	fi
+	check html "$@"
+}
+
 # page NAME JSON_ARGS... : the HTML and the JSON of the same report, the
 # page rendered and checked against the JSON.
 page() {
@@ -80,7 +90,7 @@ page() {
 }
 
 page demo --db "$DB"
-check html "$TMP/demo.dom" "$TMP/demo.json" "13.3%" "46.7%" "40.0%" \
+check_page "$TMP/demo.dom" "$TMP/demo.json" "13.3%" "46.7%" "40.0%" \
     "jupyter-lab" "GPU-1"
 if [ -n "$CHROMIUM" ]; then
 	if grep -q 'data-share="0.466667"' "$TMP/demo.dom"; then ok; else
@@ -94,10 +104,10 @@ if grep -qF '<td class="n">8000</td><td class="n">0:00:30</td><td class="n">-</t
     "$TMP/demo.html"; then ok; else fail "no SM % cell in bob's row"; fi
 
 page since --db "$DB" --since 7s --gpu 0
-check html "$TMP/since.dom" "$TMP/since.json"
+check_page "$TMP/since.dom" "$TMP/since.json"
 
 page hostile --db "$HOSTILE"
-check html "$TMP/hostile.dom" "$TMP/hostile.json" \
+check_page "$TMP/hostile.dom" "$TMP/hostile.json" \
     "<script>alert(1)</script>" '"><img src=x onerror=alert(2)>' \
     "<b>bold</b>"
 t "html hostile: the raw page escapes them"
@@ -106,10 +116,10 @@ if grep -q '&lt;script&gt;alert(1)&lt;/script&gt;' "$TMP/hostile.html" &&
 then ok; else fail "not escaped"; fi
 
 page hosts --db "$DB" --db "$B"
-check html "$TMP/hosts.dom" "$TMP/hosts.json" "host<b>/GPU-1" "2 hosts"
+check_page "$TMP/hosts.dom" "$TMP/hosts.json" "host<b>/GPU-1" "2 hosts"
 
 page empty --db "$DB" --until 2026-11-24T00:00:00Z
-check html "$TMP/empty.dom" "$TMP/empty.json" "(no samples in window)"
+check_page "$TMP/empty.dom" "$TMP/empty.json" "(no samples in window)"
 
 if [ -n "${GUA_KEEP_SCREENSHOT:-}" ] && [ -f "$TMP/demo.png" ]; then
 	cp "$TMP/demo.png" "$GUA_KEEP_SCREENSHOT"
