@@ -175,6 +175,10 @@ FUZZ_CFLAGS	:= -std=c11 -D_GNU_SOURCE -g -O1 $(WARN) $(SQLITE_CFLAGS) \
 FUZZ_OBJ	:= $(filter-out $(FUZZ_BUILD)/src/main.o,\
 		   $(SRC:src/%.c=$(FUZZ_BUILD)/src/%.o))
 FUZZ_SRC	:= $(wildcard tests/fuzz/fuzz-*.c)
+# FUZZ_TARGETS=proc (names, without fuzz-) runs only those.
+ifneq ($(FUZZ_TARGETS),)
+FUZZ_SRC	:= $(FUZZ_TARGETS:%=tests/fuzz/fuzz-%.c)
+endif
 FUZZ_BIN	:= $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
 
 $(FUZZ_BUILD)/src/%.o: src/%.c
