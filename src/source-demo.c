@@ -61,7 +61,7 @@ demo_proc(struct tick_gpu *g, uint32_t pid, const char *user,
 		return -1;
 	p->pid = pid;
 	p->mem_mib = mib;
-	if (user != NULL) {
+	if (user != NULL && comm != NULL && cmdline != NULL) {
 		p->id.known = 1;
 		util_strlcpy(p->id.user, user, sizeof(p->id.user));
 		util_strlcpy(p->id.comm, comm, sizeof(p->id.comm));

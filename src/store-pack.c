@@ -61,7 +61,8 @@ put(struct store_buf *b, uint64_t v)
 static uint64_t
 zigzag(int64_t v)
 {
-	return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+	/* All ones for a negative v: no right shift of a signed value. */
+	return ((uint64_t)v << 1) ^ (v < 0 ? UINT64_MAX : 0);
 }
 
 static int64_t
