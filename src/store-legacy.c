@@ -297,12 +297,15 @@ store_legacy_survey(struct store_legacy *l, struct store_legacy_survey *sv,
 		store_legacy_survey_free(sv);
 		return -1;
 	}
-	qsort(sv->times, sv->ntimes, sizeof(*sv->times), cmp_i64);
+	/* Empty tables leave both arrays NULL, which qsort may not take. */
+	if (sv->ntimes > 1)
+		qsort(sv->times, sv->ntimes, sizeof(*sv->times), cmp_i64);
 	for (size_t i = 0; i < sv->ntimes; i++)
 		if (n == 0 || sv->times[n - 1] != sv->times[i])
 			sv->times[n++] = sv->times[i];
 	sv->ntimes = n;
-	qsort(sv->uuids, sv->nuuids, sizeof(*sv->uuids), cmp_uuid);
+	if (sv->nuuids > 1)
+		qsort(sv->uuids, sv->nuuids, sizeof(*sv->uuids), cmp_uuid);
 
 	/* Rows in time order are streamed as stored; others are sorted. */
 	order = l->in_order ? " ORDER BY rowid" : " ORDER BY ts, rowid";
