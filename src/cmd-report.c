@@ -20,6 +20,7 @@
 #include "util.h"
 
 #define MAX_DBS		1024	/* --db given more often is refused */
+#define HELD_MIB_MAX	(1LL << 40)	/* --held-mib: more than any GPU */
 
 enum format { FORMAT_TEXT, FORMAT_JSON, FORMAT_CSV, FORMAT_HTML };
 
@@ -63,7 +64,7 @@ parse_args(const struct cmd_entry *c, int argc, char **argv,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *until = NULL, *format = "text";
+	const char *until = NULL, *since = NULL, *format = "text";
 	int64_t now;
 	long long v;
 	int ch;
@@ -87,9 +88,7 @@ parse_args(const struct cmd_entry *c, int argc, char **argv,
 			a->dbs[a->ndbs++] = optarg;
 			break;
 		case 's':
-			if (cmd_duration(c, "--since", optarg,
-			    &a->ro.since_ms) != 0)
-				return EXIT_USAGE;
+			since = optarg;
 			break;
 		case 'u':
 			until = optarg;
@@ -118,10 +117,10 @@ parse_args(const struct cmd_entry *c, int argc, char **argv,
 			a->ro.thr.active_util = (int)v;
 			break;
 		case 'M':
-			if (util_parse_ll(optarg, 0, 1LL << 40, &v) != 0)
+			if (util_parse_ll(optarg, 0, HELD_MIB_MAX, &v) != 0)
 				return cmd_usage_error(c, "--held-mib: '%s' is "
-				    "not a whole number of MiB (0 or more)",
-				    optarg);
+				    "not a whole number of MiB from 0 to %lld",
+				    optarg, HELD_MIB_MAX);
 			a->ro.thr.held_mib = v;
 			break;
 		case 'f':
@@ -176,6 +175,24 @@ parse_args(const struct cmd_entry *c, int argc, char **argv,
 			return cmd_usage_error(c, "--until: '%s' is neither a "
 			    "duration ago (like 2h) nor an RFC 3339 time (like "
 			    "2026-11-25T08:00:00Z)", until);
+	}
+	if (since != NULL) {
+		int64_t at;
+		char derr[256];
+
+		/* A length back from --until, or the time it starts at. */
+		if (duration_parse(since, &a->ro.since_ms, derr,
+		    sizeof(derr)) == 0)
+			;
+		else if (util_parse_rfc3339(since, &at) == 0) {
+			if (at > a->ro.until_ms)
+				return cmd_usage_error(c, "--since: %s is after "
+				    "the window's end (--until, or now)", since);
+			a->ro.since_ms = a->ro.until_ms + 1 - at;
+		} else
+			return cmd_usage_error(c, "--since: '%s' is neither a "
+			    "duration (like 7d) nor an RFC 3339 time (like "
+			    "2026-11-25T08:00:00Z)", since);
 	}
 	return EXIT_OK;
 }
@@ -405,15 +422,18 @@ out:
 
 const struct cmd_entry cmd_report_entry = {
 	.name = "report",
-	.usage = "[--db PATH]... [--since D] [--until D|TIME] [--interval D] "
+	.usage = "[--db PATH]... [--since D|TIME] [--until D|TIME] "
+	    "[--interval D] "
 	    "[--width N] [--gpu ID] [--active-util P] [--held-mib M] "
 	    "[--format text|json|csv|html] [--table T] [-o FILE]",
+	.repeatable = "d",
 	.summary = "Report GPU time as active, idle-held and truly idle.",
 	.help =
 	    "  --db PATH          database to read (default /tmp/gua.db); give\n"
 	    "                     it again for one report over several hosts\n"
-	    "  --since D          window length, e.g. 1h, 7d, 365d (default 1h);\n"
-	    "                     never longer than the recorded history\n"
+	    "  --since D|TIME     window length, e.g. 1h, 7d, 365d (default 1h),\n"
+	    "                     or its start as an RFC 3339 time; never\n"
+	    "                     longer than the recorded history\n"
 	    "  --until D|TIME     window end: a duration ago (2h) or an RFC 3339\n"
 	    "                     time (2026-11-25T08:00:00Z); default now\n"
 	    "  --interval D       accepted for compatibility; GPU-hours always\n"

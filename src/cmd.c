@@ -112,17 +112,57 @@ cmd_warn(const struct cmd_entry *c, const char *fmt, ...)
 	va_end(ap);
 }
 
+/*
+ * Whether option ch takes a value; its name ("--gpu", or "-o" for a short
+ * option alone) in name.
+ */
+static int
+takes_value(int ch, const char *shortopts, const struct option *longopts,
+    char *name, size_t len)
+{
+	const char *p;
+
+	for (; longopts->name != NULL; longopts++)
+		if (longopts->flag == NULL && longopts->val == ch) {
+			snprintf(name, len, "--%s", longopts->name);
+			return longopts->has_arg == required_argument;
+		}
+	snprintf(name, len, "-%c", ch);
+	p = ch > 0 && ch != ':' ? strchr(shortopts, ch) : NULL;
+	return p != NULL && p[1] == ':';
+}
+
 int
 cmd_getopt(const struct cmd_entry *c, int argc, char **argv,
     const char *shortopts, const struct option *longopts)
 {
+	/* The options of this parse that took a value already. */
+	static unsigned char seen[256];
+	char name[64];
 	int ch;
 
+	if (optind == 0)
+		memset(seen, 0, sizeof(seen));
 	opterr = 0;
 	ch = getopt_long(argc, argv, shortopts, longopts, NULL);
 	if (ch == 'h') {
 		cmd_print_help(c);
 		return -3;
+	}
+	/*
+	 * "--gpu 0 --gpu 1" would otherwise mean the last one, silently:
+	 * an option of one value is refused the second time, unless the
+	 * command takes it repeatedly (report's --db).
+	 */
+	if (ch > 0 && ch < 256 && ch != '?' && ch != ':' &&
+	    takes_value(ch, shortopts, longopts, name, sizeof(name)) &&
+	    (c->repeatable == NULL || strchr(c->repeatable, ch) == NULL)) {
+		if (seen[ch]) {
+			cmd_usage_error(c, "option '%s' given twice; it takes "
+			    "one value", name);
+			return -2;
+		}
+		seen[ch] = 1;
 	}
 	if (ch == '?' || ch == ':') {
 		char text[64];

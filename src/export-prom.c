@@ -216,7 +216,10 @@ export_prom_add_tick(struct export_prom *p, const struct tick *t,
 		    t->span_ms;
 		pg->seen = 1;
 		pg->util_pm = g->util_pm;
-		pg->held_mib = g->procs_known ? held : MIB_UNKNOWN;
+		/* Processes none of whose memory is known hold an unknown
+		   amount, not 0. */
+		pg->held_mib = !g->procs_known || (partial && held == 0 &&
+		    g->nprocs > 0) ? MIB_UNKNOWN : held;
 		for (size_t j = 0; j < g->nprocs; j++) {
 			const struct tick_proc *pr = &g->procs[j];
 

@@ -311,7 +311,7 @@ report_csv_tick_row(FILE *f, const struct report_row *r)
 		cell_double(f, &first, r->util_pm / 10.0, 1);
 	cell_text(f, &first, util_source_name(r->util_src));
 	cell_text(f, &first, state_keys[r->state]);
-	if (r->procs_known)
+	if (r->procs_known && r->held_mib != MIB_UNKNOWN)
 		cell_int(f, &first, r->held_mib);
 	else
 		cell_empty(f, &first);

@@ -483,8 +483,12 @@ write_sessions(FILE *f, const struct report *rep)
 		put_cell(f, s->who.comm[0] ? s->who.comm : "?", 15);
 		fputs("  ", f);
 		put_label(f, label, gw);
-		fprintf(f, "  %8lld  %10s  %s  %s  %s\n", (long long)(s->r.peak_mib < 0 ? 0 : s->r.peak_mib), idle,
-		    first, last, s->alive ? "yes" : "no");
+		if (s->r.peak_mib == MIB_UNKNOWN)
+			fprintf(f, "  %8s", "unknown");
+		else
+			fprintf(f, "  %8lld", (long long)s->r.peak_mib);
+		fprintf(f, "  %10s  %s  %s  %s\n", idle, first, last,
+		    s->alive ? "yes" : "no");
 	}
 	if (shown == 0)
 		fputs("  (no process held memory idle in window)\n", f);

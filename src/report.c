@@ -1035,7 +1035,7 @@ row_sink(void *ctx, const struct store_row *r)
 {
 	struct rows *w = ctx;
 	struct report_row row;
-	int partial = !r->procs_known;
+	int partial = !r->procs_known, known = 0;
 
 	memset(&row, 0, sizeof(row));
 	for (size_t i = 0; i < w->ngpus && row.gpu == NULL; i++)
@@ -1071,8 +1071,10 @@ row_sink(void *ctx, const struct store_row *r)
 		    p->mem_mib);
 		if (p->mem_mib == MIB_UNKNOWN)
 			partial = 1;
-		else
-			row.held_mib += p->mem_mib;
+		else {
+			row.held_mib = util_sat_add(row.held_mib, p->mem_mib);
+			known = 1;
+		}
 	}
 	row.host = w->host;
 	row.ts_ms = r->ts_ms;
@@ -1084,6 +1086,8 @@ row_sink(void *ctx, const struct store_row *r)
 	row.procs_known = r->procs_known;
 	row.state = classify_gpu(&w->o->thr, r->util_pm, row.held_mib,
 	    partial);
+	if (r->nprocs > 0 && !known)
+		row.held_mib = MIB_UNKNOWN;
 	row.procs = w->procs;
 	row.nprocs = r->nprocs;
 	if (w->fn(w->ctx, &row) != 0)

@@ -167,7 +167,10 @@ struct report_row {
 	enum util_source	 util_src;	/* where util_pm came from */
 	enum state		 state;
 	int			 procs_known;	/* 0: process list unreadable */
-	int64_t			 held_mib;	/* sum of known process memory */
+	int64_t			 held_mib;	/* sum of known process memory;
+						   MIB_UNKNOWN when processes
+						   hold memory and none of it
+						   is known */
 	const struct report_row_proc *procs;
 	size_t			 nprocs;
 };

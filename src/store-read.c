@@ -475,7 +475,7 @@ raw_tick(void *ctx, const struct store_tick *t)
 			if (procs[i].mem_mib == MIB_UNKNOWN)
 				partial = 1;
 			else
-				held += procs[i].mem_mib;
+				held = util_sat_add(held, procs[i].mem_mib);
 		}
 		memset(&rg, 0, sizeof(rg));
 		rollup_gpu_add(&rg, rs->thr, t->span_ms, tg->util_pm, held,

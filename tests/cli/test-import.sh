@@ -253,15 +253,22 @@ t "process memory no GPU has is unknown, with a warning"
 		echo "INSERT INTO proc_sample VALUES('$(ts $k)', '$A', 10, 1125899906842624, 'big');"
 		echo "INSERT INTO proc_sample VALUES('$(ts $k)', '$A', 11, 9223372036854775807, 'max');"
 		echo "INSERT INTO proc_sample VALUES('$(ts $k)', '$A', 12, 4000, 'sane');"
+		echo "INSERT INTO gpu_sample VALUES('$(ts $k)', '$B', 50);"
+		echo "INSERT INTO proc_sample VALUES('$(ts $k)', '$B', 13, 9223372036854775807, 'max');"
 	done
 } | sqlite3 "$TMP/absurd.db"
 gua import "$TMP/absurd.db" --db "$TMP/absurd-new.db"
 expect_rc 0
-expect_err "4 process rows had more than 1048576 MiB (1 TiB) of GPU memory, which no GPU has; recorded as unknown"
+expect_err "6 process rows had more than 1048576 MiB (1 TiB) of GPU memory, which no GPU has; recorded as unknown"
 expect_err_lines 1
 gua report --db "$TMP/absurd-new.db" --since 1d --format csv --table ticks
 expect_rc 0
 expect_out "10/big/?/unknown 11/max/?/unknown 12/sane/4000/idle_held"
+# Held memory: what is known of it (4000 MiB at least) on A; on B, where
+# no process's memory is known, unknown (an empty cell), not 0.
+if [ "$(awk -F, -v g="$A" '$5 == g { print $9 }' "$TMP/out" | sort -u)" = 4000 ] &&
+    [ "$(awk -F, -v g="$B" '$5 == g { print "[" $9 "]" }' "$TMP/out" | sort -u)" = "[]" ]
+then ok; else fail "memory_held_mib: $(cut -d, -f5,9 "$TMP/out" | tr '\n' ' ')"; fi
 gua report --db "$TMP/absurd-new.db" --since 1d --format json
 expect_rc 0
 expect_out '"user": "big"'

@@ -512,6 +512,18 @@ test_control_chars(void)
 	CHECK(strstr(text, "driver_version=\"560\\\\x1B[5m\"") != NULL);
 	CHECK(strstr(text, "user=\"\\\\x1B[2Jmallory\"") != NULL);
 	free(text);
+
+	/* A GPU whose processes' memory is all unknown holds an unknown
+	   amount: no gauge, never 0. */
+	tick_reset(&t);
+	t.ts_ms = T0 + 10000;
+	t.span_ms = 10000;
+	g = fixture_gpu(&t, 0, 0);
+	fixture_proc(g, 100, 1, "alice", MIB_UNKNOWN, -1);
+	CHECK_INT(export_prom_add_tick(p, &t, &thr, err, sizeof(err)), 0);
+	text = printed(p);
+	CHECK(strstr(text, "gua_gpu_memory_held_bytes{") == NULL);
+	free(text);
 	export_prom_close(p);
 	tick_free(&t);
 }
