@@ -265,7 +265,7 @@ run_demo(const struct cmd_entry *c, const struct demo_args *a,
 		if (a->db != NULL && strstr(err, "already exists") != NULL)
 			return cmd_usage_error(c, "%s (the demo writes a new "
 			    "database; choose another --db)", err);
-		return cmd_fail(c, "%s", err);
+		return cmd_db_error(c, rc, err);
 	}
 	if (record(st, a, now, err, sizeof(err)) != 0) {
 		store_close(st);

@@ -336,8 +336,9 @@ import_exec(const struct cmd_entry *c, int argc, char **argv)
 	memset(&im, 0, sizeof(im));
 	if ((rc = parse_args(c, argc, argv, &im)) != EXIT_OK)
 		return rc == -3 ? EXIT_OK : rc;
-	if (store_legacy_open(&im.old, im.old_path, err, sizeof(err)) != 0)
-		return cmd_usage_error(c, "%s", err);
+	if ((rc = store_legacy_open(&im.old, im.old_path, err,
+	    sizeof(err))) != 0)
+		return cmd_db_error(c, rc, err);
 
 	memset(&meta, 0, sizeof(meta));
 	if (store_legacy_host(im.old, meta.hostname, sizeof(meta.hostname),
@@ -364,13 +365,14 @@ import_exec(const struct cmd_entry *c, int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
-	if (store_create(&im.st, im.new_path, &meta, err, sizeof(err)) != 0) {
+	if ((rc = store_create(&im.st, im.new_path, &meta, err,
+	    sizeof(err))) != 0) {
 		store_legacy_survey_free(&im.sv);
 		store_legacy_close(im.old);
 		if (strstr(err, "already exists") != NULL)
 			return cmd_usage_error(c, "%s (import writes a new "
 			    "database; choose another --db)", err);
-		return cmd_fail(c, "%s", err);
+		return cmd_db_error(c, rc, err);
 	}
 	rc = convert(&im, err, sizeof(err));
 	store_close(im.st);
@@ -422,8 +424,9 @@ const struct cmd_entry cmd_import_entry = {
 	    "The interval is inferred from the timestamps. A PID that vanishes\n"
 	    "for a tick or changes user starts a new process. If the import\n"
 	    "fails or is interrupted, NEW.db is removed.\n"
-	    "Exit status: 0 success, 1 runtime failure, 2 bad usage, an OLD.db\n"
-	    "that is missing or not a gpu-usage-audit 1.0 database, or an\n"
-	    "existing NEW.db.\n",
+	    "Exit status: 0 success, 1 runtime failure (an OLD.db that cannot\n"
+	    "be read as it is among them), 2 bad usage, an OLD.db that is\n"
+	    "missing or not a gpu-usage-audit 1.0 database, or an existing\n"
+	    "NEW.db.\n",
 	.exec = import_exec,
 };

@@ -2,6 +2,7 @@
  * report: a one-shot read of the database for a window. Never writes the
  * database; safe while the collector writes.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -334,19 +335,29 @@ write_output(const struct cmd_entry *c, const struct report_args *a,
 	char err[512];
 
 	err[0] = '\0';
+	/* A failed write says why: errno of the write that failed. */
+	errno = 0;
 	if (a->output == NULL) {
-		if (write_report(stdout, a, src, rep, err, sizeof(err)) != 0)
-			return cmd_fail(c, "%s", err[0] ? err : "cannot write "
-			    "the report to standard output");
+		if (write_report(stdout, a, src, rep, err, sizeof(err)) != 0) {
+			int e = errno;
+
+			if (err[0] != '\0')
+				return cmd_fail(c, "%s", err);
+			return cmd_fail(c, "cannot write the report to standard "
+			    "output%s%s", e ? ": " : "", e ? strerror(e) : "");
+		}
 		return EXIT_OK;
 	}
 	if (outfile_open(&of, a->output, 0666, err, sizeof(err)) != 0)
 		return cmd_fail(c, "%s", err);
 	if (write_report(of.fp, a, src, rep, err, sizeof(err)) != 0) {
+		int e = errno;
+
 		outfile_abort(&of);
 		if (err[0] != '\0')
 			return cmd_fail(c, "%s", err);
-		return cmd_fail(c, "%s: cannot write", a->output);
+		return cmd_fail(c, "%s: cannot write%s%s", a->output,
+		    e ? ": " : "", e ? strerror(e) : "");
 	}
 	if (outfile_commit(&of, err, sizeof(err)) != 0)
 		return cmd_fail(c, "%s", err);
@@ -399,9 +410,9 @@ report_exec(const struct cmd_entry *c, int argc, char **argv)
 		return rc == -3 ? EXIT_OK : rc;
 	memset(&src, 0, sizeof(src));
 	for (size_t i = 0; i < a.ndbs; i++) {
-		if (store_open_read(&src.st[i], a.dbs[i], err,
-		    sizeof(err)) != 0) {
-			rc = cmd_usage_error(c, "%s", err);
+		if ((rc = store_open_read(&src.st[i], a.dbs[i], err,
+		    sizeof(err))) != 0) {
+			rc = cmd_db_error(c, rc, err);
 			goto out;
 		}
 		src.n++;
@@ -451,7 +462,8 @@ const struct cmd_entry cmd_report_entry = {
 	    "                     sessions or ticks (every GPU at every tick)\n"
 	    "  -o, --output FILE  write to FILE (replaced atomically)\n"
 	    "\n"
-	    "Exit status: 0 success, 1 runtime failure, 2 bad usage or a --db\n"
-	    "that is missing, not a gua database, or from a newer gua.\n",
+	    "Exit status: 0 success, 1 runtime failure (a damaged or unreadable\n"
+	    "database among them), 2 bad usage or a --db that is missing, not a\n"
+	    "gua database, or from a newer gua.\n",
 	.exec = report_exec,
 };

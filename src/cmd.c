@@ -1,3 +1,4 @@
+#include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -8,6 +9,7 @@
 #include "cmd.h"
 #include "duration.h"
 #include "escape.h"
+#include "store.h"
 #include "util.h"
 #include "version.h"
 
@@ -100,6 +102,14 @@ cmd_fail(const struct cmd_entry *c, const char *fmt, ...)
 	vmessage(c, "", fmt, ap);
 	va_end(ap);
 	return EXIT_FAIL;
+}
+
+int
+cmd_db_error(const struct cmd_entry *c, int rc, const char *err)
+{
+	if (rc == STORE_NOT_GUA)
+		return cmd_usage_error(c, "%s", err);
+	return cmd_fail(c, "%s", err);
 }
 
 void
@@ -306,6 +316,25 @@ const struct cmd_entry cmd_help_entry = {
 	.exec = help_exec,
 };
 
+/*
+ * What a command printed must have reached its standard output: "gua help
+ * > /dev/full" fails. A command that failed already said why.
+ */
+static int
+flushed(const struct cmd_entry *c, int rc)
+{
+	int failed;
+
+	errno = 0;
+	failed = fflush(stdout) != 0 || ferror(stdout);
+	if (!failed || rc != EXIT_OK)
+		return rc;
+	fprintf(stderr, "gua%s%s: write error%s%s\n", c ? " " : "",
+	    c ? c->name : "", errno ? ": " : "", errno ? strerror(errno) : "");
+	/* status's 1 would mean "dead, PID file left" (LSB): 4, unknown. */
+	return c == &cmd_status_entry ? 4 : EXIT_FAIL;
+}
+
 int
 cmd_main(int argc, char **argv)
 {
@@ -316,9 +345,11 @@ cmd_main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0)
-		return cmd_version_entry.exec(&cmd_version_entry, 1, argv + 1);
+		return flushed(&cmd_version_entry, cmd_version_entry.exec(
+		    &cmd_version_entry, 1, argv + 1));
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
-		return cmd_help_entry.exec(&cmd_help_entry, 1, argv + 1);
+		return flushed(&cmd_help_entry, cmd_help_entry.exec(
+		    &cmd_help_entry, 1, argv + 1));
 	if ((c = cmd_find(argv[1])) == NULL) {
 		char safe[256];
 
@@ -328,5 +359,5 @@ cmd_main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	optind = 0;	/* GNU: reinitialise for this argv */
-	return c->exec(c, argc - 1, argv + 1);
+	return flushed(c, c->exec(c, argc - 1, argv + 1));
 }

@@ -67,6 +67,11 @@ int	cmd_usage_error(const struct cmd_entry *, const char *fmt, ...)
 /* "gua NAME: message" on stderr; returns EXIT_FAIL. */
 int	cmd_fail(const struct cmd_entry *, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
+/*
+ * A database refused by the store (store.h): bad usage (exit 2) for
+ * STORE_NOT_GUA, a runtime failure (exit 1) otherwise. Returns the status.
+ */
+int	cmd_db_error(const struct cmd_entry *, int rc, const char *err);
 /* "gua NAME: warning: message" on stderr. */
 void	cmd_warn(const struct cmd_entry *, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));

@@ -412,9 +412,13 @@ export_prom_write(struct export_prom *p, char *err, size_t errlen)
 	/* 0644: node_exporter runs as another user and must read it. */
 	if (outfile_open(&of, p->path, 0644, err, errlen) != 0)
 		return -1;
+	errno = 0;
 	if (export_prom_print(p, of.fp) != 0) {
+		int e = errno;
+
 		outfile_abort(&of);
-		return util_err(err, errlen, "%s: cannot write", p->path);
+		return util_err(err, errlen, "%s: cannot write%s%s", p->path,
+		    e ? ": " : "", e ? strerror(e) : "");
 	}
 	return outfile_commit(&of, err, errlen);
 }

@@ -172,6 +172,46 @@ gua doctor --json --json --db "$TMP/none.db" --nvml-library /x.so
 expect_rc 1
 expect_out '"collector_can_run": false'
 
+# What a command prints must reach its output: a full device fails it.
+for args in "help" "version" "--version" "--help" "help report" \
+    "report --help" "demo --help"; do
+	t "gua $args > /dev/full: exit 1, write error, the reason"
+	"$GUA" $args >/dev/full 2>"$TMP/err"
+	RC=$?
+	expect_rc 1
+	expect_err "write error: No space left on device"
+	expect_err_lines 1
+done
+
+# A path SQLite cannot open is refused up front, naming the limit, by
+# every command that takes a database (and doctor does not say "yes").
+long=$TMP/$(printf '%0500d' 0).db
+for c in report daemon demo backup doctor; do
+	t "$c: a --db path over SQLite's limit is refused, naming the limit"
+	case $c in
+	backup) gua backup --db "$long" "$TMP/copy.db" ;;
+	doctor) gua doctor --db "$long" --nvml-library /x.so ;;
+	*) gua "$c" --db "$long" ;;
+	esac
+	if [ $c = doctor ]; then
+		expect_rc 1
+		expect_out "fail  database"
+		expect_out "path too long"
+		expect_out "at most 480 bytes"
+		expect_no_out "absent; the collector would create it"
+	else
+		expect_rc 2
+		expect_err "path too long"
+		expect_err "SQLite opens a database by a path of at most 480 bytes"
+		expect_err_lines 2
+	fi
+done
+t "import: a NEW.db path over SQLite's limit is refused, naming the limit"
+make_original_db "$TMP/old.db"
+gua import "$TMP/old.db" --db "$long"
+expect_rc 2
+expect_err "at most 480 bytes"
+
 t "daemon: the same file twice"
 gua daemon --db "$TMP/x" --log-file "$TMP/x"
 expect_rc 2
