@@ -117,12 +117,13 @@ write_gpus(FILE *f, const struct report *rep)
 		"active_ratio", "idle_held_ratio", "truly_idle_ratio",
 		"active_gpu_hours", "idle_held_gpu_hours",
 		"truly_idle_gpu_hours", "unknown_gpu_hours",
-		"mean_utilization_percent", NULL };
+		"mean_utilization_percent", "gpu_label", NULL };
 
 	header(f, names);
 	for (size_t i = 0; i < rep->ngpus; i++) {
 		const struct report_gpu *g = &rep->gpus[i];
 		double util = report_mean_util(&g->r);
+		char label[96];
 		int first = 1;
 
 		cell_text(f, &first, rep->hosts[g->host].hostname);
@@ -149,6 +150,8 @@ write_gpus(FILE *f, const struct report *rep)
 			cell_empty(f, &first);
 		else
 			cell_double(f, &first, util, 3);
+		cell_text(f, &first, report_gpu_label(rep, i, label,
+		    sizeof(label)));
 		end_row(f);
 	}
 }
@@ -198,12 +201,13 @@ write_sessions(FILE *f, const struct report *rep)
 		"container", "pod", "unit", "slurm_job", "peak_memory_mib",
 		"samples", "present_seconds", "idle_held_seconds",
 		"idle_held_gib_hours", "first_seen", "last_seen", "alive",
-		NULL };
+		"gpu_label", NULL };
 
 	header(f, names);
 	for (size_t i = 0; i < rep->nsessions; i++) {
 		const struct report_session *s = &rep->sessions[i];
 		const struct report_gpu *g = &rep->gpus[s->gpu];
+		char label[96];
 		int first = 1;
 
 		cell_text(f, &first, rep->hosts[s->host].hostname);
@@ -233,6 +237,8 @@ write_sessions(FILE *f, const struct report *rep)
 		cell_time(f, &first, s->r.first_ms);
 		cell_time(f, &first, s->r.last_ms);
 		cell_text(f, &first, s->alive ? "true" : "false");
+		cell_text(f, &first, report_gpu_label(rep, s->gpu, label,
+		    sizeof(label)));
 		end_row(f);
 	}
 }

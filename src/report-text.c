@@ -141,16 +141,14 @@ put_label(FILE *f, const char *label, int cols)
 		fputc(' ', f);
 }
 
-/* The widest GPU label, at least min: MIG instances' and several
-   hosts' are longer. */
+/* The widest GPU label, at least min: MIG instances', replaced cards'
+   (GPU-10#2) and several hosts' are longer. */
 static int
 gpu_label_width(const struct report *rep, int min)
 {
 	char label[256];
 	int w = min;
 
-	if (!report_has_mig(rep) && rep->nhosts <= 1)
-		return min;
 	for (size_t i = 0; i < rep->ngpus; i++) {
 		gpu_label(rep, i, label, sizeof(label));
 		if (escaped_cols(label) > w)

@@ -74,8 +74,8 @@ store_gpus(struct store *s, struct store_gpu **out, size_t *n, char *err,
  */
 static int
 tick_in_hour(struct store *s, int64_t hour_ms, int64_t first, int64_t last,
-    int64_t before_ms, int latest, int64_t *ts_ms, int64_t *span_ms,
-    int *found, char *err, size_t errlen)
+    int64_t from_ms, int64_t before_ms, int latest, int64_t *ts_ms,
+    int64_t *span_ms, int *found, char *err, size_t errlen)
 {
 	sqlite3_stmt *st;
 	int rc;
@@ -90,7 +90,7 @@ tick_in_hour(struct store *s, int64_t hour_ms, int64_t first, int64_t last,
 		return store_sqlite_err(s, err, errlen, "reading ticks");
 	sqlite3_bind_int64(st, 1, first);
 	sqlite3_bind_int64(st, 2, last);
-	sqlite3_bind_int64(st, 3, hour_ms);
+	sqlite3_bind_int64(st, 3, from_ms > hour_ms ? from_ms : hour_ms);
 	sqlite3_bind_int64(st, 4, before_ms < hour_ms + MS_PER_HOUR ?
 	    before_ms : hour_ms + MS_PER_HOUR);
 	rc = sqlite3_step(st);
@@ -106,10 +106,10 @@ tick_in_hour(struct store *s, int64_t hour_ms, int64_t first, int64_t last,
 	return 0;
 }
 
-/* The first (or last) hour with ticks before before_ms that has one. */
+/* The first (or last) tick with from_ms <= ts < before_ms, hour by hour. */
 static int
-edge_tick(struct store *s, int64_t before_ms, int latest, int64_t *ts_ms,
-    int64_t *span_ms, int *found, char *err, size_t errlen)
+edge_tick(struct store *s, int64_t from_ms, int64_t before_ms, int latest,
+    int64_t *ts_ms, int64_t *span_ms, int *found, char *err, size_t errlen)
 {
 	sqlite3_stmt *st;
 	int rc;
@@ -117,15 +117,18 @@ edge_tick(struct store *s, int64_t before_ms, int latest, int64_t *ts_ms,
 	*found = 0;
 	if (sqlite3_prepare_v2(s->db, latest ?
 	    "SELECT hour_ms, first_tick, last_tick FROM hours WHERE "
-	    "hour_ms < ?1 ORDER BY hour_ms DESC" :
+	    "hour_ms < ?1 AND hour_ms >= ?2 ORDER BY hour_ms DESC" :
 	    "SELECT hour_ms, first_tick, last_tick FROM hours WHERE "
-	    "hour_ms < ?1 ORDER BY hour_ms", -1, &st, NULL) != SQLITE_OK)
+	    "hour_ms < ?1 AND hour_ms >= ?2 ORDER BY hour_ms", -1, &st,
+	    NULL) != SQLITE_OK)
 		return store_sqlite_err(s, err, errlen, "reading hours");
 	sqlite3_bind_int64(st, 1, before_ms);
+	sqlite3_bind_int64(st, 2, from_ms == INT64_MIN ? INT64_MIN :
+	    util_hour_floor(from_ms));
 	while (!*found && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (tick_in_hour(s, sqlite3_column_int64(st, 0),
 		    sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2),
-		    before_ms, latest, ts_ms, span_ms, found, err,
+		    from_ms, before_ms, latest, ts_ms, span_ms, found, err,
 		    errlen) != 0) {
 			sqlite3_finalize(st);
 			return -1;
@@ -141,14 +144,24 @@ int
 store_oldest_tick(struct store *s, int64_t *ts_ms, int64_t *span_ms,
     int *found, char *err, size_t errlen)
 {
-	return edge_tick(s, INT64_MAX, 0, ts_ms, span_ms, found, err, errlen);
+	return edge_tick(s, INT64_MIN, INT64_MAX, 0, ts_ms, span_ms, found, err,
+	    errlen);
+}
+
+int
+store_first_tick(struct store *s, int64_t from_ms, int64_t before_ms,
+    int64_t *ts_ms, int *found, char *err, size_t errlen)
+{
+	return edge_tick(s, from_ms, before_ms, 0, ts_ms, NULL, found, err,
+	    errlen);
 }
 
 int
 store_newest_tick(struct store *s, int64_t before_ms, int64_t *ts_ms,
     int *found, char *err, size_t errlen)
 {
-	return edge_tick(s, before_ms, 1, ts_ms, NULL, found, err, errlen);
+	return edge_tick(s, INT64_MIN, before_ms, 1, ts_ms, NULL, found, err,
+	    errlen);
 }
 
 int

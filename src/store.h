@@ -208,6 +208,9 @@ int	store_gpus(struct store *, struct store_gpu **out, size_t *n,
  */
 int	store_oldest_tick(struct store *, int64_t *ts_ms, int64_t *span_ms,
 	    int *found, char *err, size_t errlen);
+/* The oldest tick with from_ms <= ts_ms < before_ms; *found 0 when none. */
+int	store_first_tick(struct store *, int64_t from_ms, int64_t before_ms,
+	    int64_t *ts_ms, int *found, char *err, size_t errlen);
 /* The newest tick with ts_ms < before_ms; *found 0 when none. */
 int	store_newest_tick(struct store *, int64_t before_ms, int64_t *ts_ms,
 	    int *found, char *err, size_t errlen);
