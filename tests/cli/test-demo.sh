@@ -80,7 +80,7 @@ while [ -z "$(ls -A "$TMP/t4")" ] && [ $n -lt 600 ]; do
 	n=$((n + 1))
 done
 kill -TERM $pid
-wait $pid
+wait $pid 2>/dev/null
 RC=$?
 expect_rc 143
 empty_dir "$TMP/t4"
