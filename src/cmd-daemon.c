@@ -834,17 +834,17 @@ collect(const struct cmd_entry *c, const struct daemon_args *a, int ready_fd)
 			    "refusing to write through it", a->db);
 			goto out;
 		}
-		if (S_ISDIR(sb.st_mode)) {
-			rc = startup_fail_usage(c, ready_fd, "%s: is a "
-			    "directory, not a database file", a->db);
+		/* No gua database at all: bad usage, as for every command. */
+		if (!S_ISREG(sb.st_mode)) {
+			rc = startup_fail_usage(c, ready_fd, "%s: %s", a->db,
+			    S_ISDIR(sb.st_mode) ? "is a directory, not a "
+			    "database file" : "not a regular file");
 			goto out;
 		}
 		if (!a->append) {
-			rc = startup_fail(c, ready_fd, "%s: %s", a->db,
-			    S_ISREG(sb.st_mode) ? "database exists; use "
-			    "--append to add to it or choose another --db" :
-			    "exists and is not a regular file; choose another "
-			    "--db");
+			rc = startup_fail(c, ready_fd, "%s: database exists; use "
+			    "--append to add to it or choose another --db",
+			    a->db);
 			goto out;
 		}
 		if (lock_db(&co, err, sizeof(err)) != 0) {

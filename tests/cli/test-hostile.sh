@@ -96,7 +96,7 @@ for kind in $KINDS; do
 		expect_rc 1
 		expect_err "$H/gua.db: is a symbolic link; refusing to write through it" ;;
 	hardlink) expect_rc 1; expect_err "$H/gua.db: database exists" ;;
-	fifo) expect_rc 1; expect_err "$H/gua.db: exists and is not a regular file" ;;
+	fifo) expect_rc 2; expect_err "$H/gua.db: not a regular file" ;;
 	dir) expect_rc 2; expect_err "$H/gua.db: is a directory" ;;
 	esac
 	if [ "$kind" != hardlink ] && grep -q "use --append" "$TMP/err"; then
