@@ -50,8 +50,8 @@ backup_exec(const struct cmd_entry *c, int argc, char **argv)
 	if (strcmp(out, "-") == 0)
 		return cmd_usage_error(c, "OUT: a copy is a database file, not "
 		    "for standard output; name a file (./- for one called -)");
-	if (store_open_read(&st, db, err, sizeof(err)) != 0)
-		return cmd_usage_error(c, "%s", err);
+	if ((ch = store_open_read(&st, db, err, sizeof(err))) != 0)
+		return cmd_db_error(c, ch, err);
 	if (store_backup(st, out, err, sizeof(err)) != 0) {
 		store_close(st);
 		if (strstr(err, "already exists") != NULL)

@@ -194,6 +194,13 @@ parse_args(const struct cmd_entry *c, int argc, char **argv,
 	    (textfile != NULL && absolute(c, "--textfile-dir", textfile,
 	    a->textfile_dir, sizeof(a->textfile_dir))))
 		return EXIT_USAGE;
+	{
+		char err[512];
+
+		/* SQLite could not open it, nor would it say why. */
+		if (store_check_path(a->db, err, sizeof(err)) != 0)
+			return cmd_usage_error(c, "--db %s", err);
+	}
 	if (util_same_file(a->db, a->pid_file) ||
 	    util_same_file(a->db, a->log_file) ||
 	    (util_same_file(a->pid_file, a->log_file) &&
@@ -230,27 +237,70 @@ parse_args(const struct cmd_entry *c, int argc, char **argv,
 
 /*
  * Start-up failure: a line on stderr (foreground) or through the pipe to
- * the waiting command (background).
+ * the waiting command (background), "E" and the reason, or "U" and the
+ * reason for bad usage (a --db that is no gua database).
  */
 static int
 startup_fail(const struct cmd_entry *c, int ready_fd, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+static int
+startup_fail_usage(const struct cmd_entry *c, int ready_fd, const char *fmt,
+    ...) __attribute__((format(printf, 3, 4)));
+
+static int
+startup_failv(const struct cmd_entry *c, int ready_fd, int usage,
+    const char *fmt, va_list ap)
+{
+	char msg[1024];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (ready_fd < 0)
+		return usage ? cmd_usage_error(c, "%s", msg) :
+		    cmd_fail(c, "%s", msg);
+	log_warn("cannot start: %s", msg);
+	if (write(ready_fd, usage ? "U" : "E", 1) == 1)
+		(void)!write(ready_fd, msg, strlen(msg));
+	return usage ? EXIT_USAGE : EXIT_FAIL;
+}
 
 static int
 startup_fail(const struct cmd_entry *c, int ready_fd, const char *fmt, ...)
 {
-	char msg[1024];
 	va_list ap;
+	int rc;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	rc = startup_failv(c, ready_fd, 0, fmt, ap);
 	va_end(ap);
-	if (ready_fd < 0)
-		return cmd_fail(c, "%s", msg);
-	log_warn("cannot start: %s", msg);
-	if (write(ready_fd, "E", 1) == 1)
-		(void)!write(ready_fd, msg, strlen(msg));
-	return EXIT_FAIL;
+	return rc;
+}
+
+static int
+startup_fail_usage(const struct cmd_entry *c, int ready_fd, const char *fmt,
+    ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = startup_failv(c, ready_fd, 1, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+static int
+startup_usage(const struct cmd_entry *c, int ready_fd, const char *msg)
+{
+	return startup_fail_usage(c, ready_fd, "%s", msg);
+}
+
+/* A database refused: bad usage for STORE_NOT_GUA, as cmd_db_error. */
+static int
+startup_db_fail(const struct cmd_entry *c, int ready_fd, int rc,
+    const char *err)
+{
+	return rc == STORE_NOT_GUA ? startup_usage(c, ready_fd, err) :
+	    startup_fail(c, ready_fd, "%s", err);
 }
 
 static void
@@ -287,24 +337,37 @@ lock_db(struct collector *co, char *err, size_t errlen)
 	return 0;
 }
 
-/* --append on an existing file: a gua database recorded on this host. */
+/*
+ * --append on an existing file: a gua database recorded on this host,
+ * without damage where the collector would carry on. 0, -1, or
+ * STORE_NOT_GUA for a file that is no gua database.
+ */
 static int
 check_append(const char *db, char *err, size_t errlen)
 {
 	struct store *st;
 	char host[256];
+	int rc;
 
-	if (store_open_read(&st, db, err, errlen) != 0)
-		return -1;
-	if (store_check_writable(db, err, errlen) != 0) {
+	if ((rc = store_open_read(&st, db, err, errlen)) != 0)
+		return rc;
+	if ((rc = store_check_writable(db, err, errlen)) != 0) {
 		store_close(st);
-		return -1;
+		return rc;
 	}
 	util_hostname(host, sizeof(host));
 	if (strcmp(store_meta(st)->hostname, host) != 0) {
 		util_err(err, errlen, "%s: recorded on host '%s', not on this "
 		    "host ('%s'); refusing to append to it", db,
 		    store_meta(st)->hostname, host);
+		store_close(st);
+		return -1;
+	}
+	/* Ticks added to a damaged file would be as hard to read. */
+	if (store_check_damage(st, err, errlen) != 0) {
+		size_t len = strlen(err);
+
+		snprintf(err + len, errlen - len, "; refusing to append");
 		store_close(st);
 		return -1;
 	}
@@ -797,16 +860,34 @@ collect(const struct cmd_entry *c, const struct daemon_args *a, int ready_fd)
 	if (ready_fd >= 0)
 		log_capture_stderr();
 	if (lstat(a->db, &sb) == 0) {
-		if (S_ISDIR(sb.st_mode) || !a->append) {
-			rc = startup_fail(c, ready_fd, "%s: %s", a->db,
-			    S_ISDIR(sb.st_mode) ? "is a directory" :
-			    "database exists; use --append to add to it or "
-			    "choose another --db");
+		int e;
+
+		/* A link planted at the path is never written through, with
+		   --append or without. */
+		if (S_ISLNK(sb.st_mode)) {
+			rc = startup_fail(c, ready_fd, "%s: is a symbolic link; "
+			    "refusing to write through it", a->db);
 			goto out;
 		}
-		if (lock_db(&co, err, sizeof(err)) != 0 ||
-		    check_append(a->db, err, sizeof(err)) != 0) {
+		/* No gua database at all: bad usage, as for every command. */
+		if (!S_ISREG(sb.st_mode)) {
+			rc = startup_fail_usage(c, ready_fd, "%s: %s", a->db,
+			    S_ISDIR(sb.st_mode) ? "is a directory, not a "
+			    "database file" : "not a regular file");
+			goto out;
+		}
+		if (!a->append) {
+			rc = startup_fail(c, ready_fd, "%s: database exists; use "
+			    "--append to add to it or choose another --db",
+			    a->db);
+			goto out;
+		}
+		if (lock_db(&co, err, sizeof(err)) != 0) {
 			rc = startup_fail(c, ready_fd, "%s", err);
+			goto out;
+		}
+		if ((e = check_append(a->db, err, sizeof(err))) != 0) {
+			rc = startup_db_fail(c, ready_fd, e, err);
 			goto out;
 		}
 	}
@@ -915,6 +996,8 @@ wait_ready(const struct cmd_entry *c, const struct daemon_args *a, int fd,
 	}
 	if (len > 1 && msg[0] == 'E')
 		return cmd_fail(c, "%s", msg + 1);
+	if (len > 1 && msg[0] == 'U')
+		return cmd_usage_error(c, "%s", msg + 1);
 	return cmd_fail(c, "the collector exited while starting; see %s",
 	    a->log_file);
 }
@@ -986,8 +1069,9 @@ daemon_exec(const struct cmd_entry *c, int argc, char **argv)
 	"                       node_exporter's textfile collector\n" \
 	"\n" \
 	"Returns once the collector runs (NVML is up and the first tick is\n" \
-	"written): exit 0, or 1 with the reason. SIGTERM or SIGINT stop it\n" \
-	"after the tick in progress; SIGHUP reopens the log file.\n"
+	"written): exit 0, or 1 with the reason (2 for bad usage, or a --db\n" \
+	"that is no gua database). SIGTERM or SIGINT stop it after the tick\n" \
+	"in progress; SIGHUP reopens the log file.\n"
 
 const struct cmd_entry cmd_daemon_entry = {
 	.name = "daemon",

@@ -337,6 +337,13 @@ check_db(struct doctor *d, const char *db)
 	struct stat sb;
 	char *slash;
 
+	/* SQLite would not open it: never "absent, would be created". */
+	if (store_check_path(db, err, sizeof(err)) != 0) {
+		add(d, "database", LEVEL_FAIL, "%s; the collector would refuse "
+		    "it: choose a shorter --db", err);
+		d->blocked = 1;
+		return;
+	}
 	if (lstat(db, &sb) != 0) {
 		util_strlcpy(dir, db, sizeof(dir));
 		slash = strrchr(dir, '/');
@@ -378,6 +385,10 @@ check_db(struct doctor *d, const char *db)
 		add(d, "database", LEVEL_FAIL, "%s: a gua database recorded on "
 		    "host '%s', not this one; the collector would refuse it: "
 		    "choose another --db", db, store_meta(st)->hostname);
+		d->blocked = 1;
+	} else if (store_check_damage(st, err, sizeof(err)) != 0) {
+		add(d, "database", LEVEL_FAIL, "%s; the collector would refuse "
+		    "to append to it", err);
 		d->blocked = 1;
 	} else {
 		add(d, "database", LEVEL_WARN, "%s: a gua database from this "

@@ -16,6 +16,10 @@
  * - Per-process utilization: unknown, so each process follows its GPU's,
  *   as the original's report did.
  * - GPU indexes: by UUID order, the order of the original's report.
+ * - Process memory above IMPORT_MEM_MAX_MIB is no GPU's: the old file does
+ *   not know its GPUs' totals, against which the collector judges it, so
+ *   it is unknown past a bound no GPU reaches (a damaged or hand-made
+ *   row), counted in a warning.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -36,6 +40,7 @@
 
 #define IMPORT_BATCH	2880	/* ticks per transaction */
 #define DEFAULT_INTERVAL_MS	(30 * MS_PER_SECOND)
+#define IMPORT_MEM_MAX_MIB	(1LL << 20)	/* 1 TiB for one process */
 
 static volatile sig_atomic_t interrupted;
 
@@ -65,6 +70,7 @@ struct import {
 	struct pid_seen		*pids;
 	size_t			 npids, pids_cap;
 	int64_t			 ticks, processes, orphans;
+	int64_t			 absurd;	/* rows of impossible memory */
 };
 
 static int
@@ -151,8 +157,8 @@ add_gpu(struct import *im, struct tick *t, const char *uuid)
 	if (g == NULL)
 		return NULL;
 	util_strlcpy(g->uuid, uuid, sizeof(g->uuid));
-	hit = bsearch(uuid, im->sv.uuids, im->sv.nuuids, sizeof(*hit),
-	    cmp_uuid);
+	hit = im->sv.nuuids == 0 ? NULL : bsearch(uuid, im->sv.uuids,
+	    im->sv.nuuids, sizeof(*hit), cmp_uuid);
 	g->index = hit ? (int)(hit - im->sv.uuids) : (int)im->sv.nuuids;
 	g->util_src = UTIL_SRC_IMPORT;
 	return g;
@@ -196,6 +202,11 @@ convert_tick(struct import *im, const struct store_legacy_tick *lt,
 			im->orphans++;
 		p->pid = lp->pid;
 		p->mem_mib = lp->mem_mib;
+		if (p->mem_mib != MIB_UNKNOWN && p->mem_mib >
+		    IMPORT_MEM_MAX_MIB) {
+			p->mem_mib = MIB_UNKNOWN;
+			im->absurd++;
+		}
 		if (process_of(im, lp, k, lt->ts_ms, &p->start_ms) != 0)
 			return -1;
 		if (lp->user_known) {
@@ -325,8 +336,9 @@ import_exec(const struct cmd_entry *c, int argc, char **argv)
 	memset(&im, 0, sizeof(im));
 	if ((rc = parse_args(c, argc, argv, &im)) != EXIT_OK)
 		return rc == -3 ? EXIT_OK : rc;
-	if (store_legacy_open(&im.old, im.old_path, err, sizeof(err)) != 0)
-		return cmd_usage_error(c, "%s", err);
+	if ((rc = store_legacy_open(&im.old, im.old_path, err,
+	    sizeof(err))) != 0)
+		return cmd_db_error(c, rc, err);
 
 	memset(&meta, 0, sizeof(meta));
 	if (store_legacy_host(im.old, meta.hostname, sizeof(meta.hostname),
@@ -353,13 +365,14 @@ import_exec(const struct cmd_entry *c, int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
-	if (store_create(&im.st, im.new_path, &meta, err, sizeof(err)) != 0) {
+	if ((rc = store_create(&im.st, im.new_path, &meta, err,
+	    sizeof(err))) != 0) {
 		store_legacy_survey_free(&im.sv);
 		store_legacy_close(im.old);
 		if (strstr(err, "already exists") != NULL)
 			return cmd_usage_error(c, "%s (import writes a new "
 			    "database; choose another --db)", err);
-		return cmd_fail(c, "%s", err);
+		return cmd_db_error(c, rc, err);
 	}
 	rc = convert(&im, err, sizeof(err));
 	store_close(im.st);
@@ -390,6 +403,10 @@ import_exec(const struct cmd_entry *c, int argc, char **argv)
 		cmd_warn(c, "%lld process rows had no GPU row at their time; "
 		    "those GPUs count as unknown at those ticks",
 		    (long long)im.orphans);
+	if (im.absurd > 0)
+		cmd_warn(c, "%lld process rows had more than %lld MiB (1 TiB) "
+		    "of GPU memory, which no GPU has; recorded as unknown",
+		    (long long)im.absurd, IMPORT_MEM_MAX_MIB);
 	store_legacy_survey_free(&im.sv);
 	return EXIT_OK;
 }
@@ -407,8 +424,9 @@ const struct cmd_entry cmd_import_entry = {
 	    "The interval is inferred from the timestamps. A PID that vanishes\n"
 	    "for a tick or changes user starts a new process. If the import\n"
 	    "fails or is interrupted, NEW.db is removed.\n"
-	    "Exit status: 0 success, 1 runtime failure, 2 bad usage, an OLD.db\n"
-	    "that is missing or not a gpu-usage-audit 1.0 database, or an\n"
-	    "existing NEW.db.\n",
+	    "Exit status: 0 success, 1 runtime failure (an OLD.db that cannot\n"
+	    "be read as it is among them), 2 bad usage, an OLD.db that is\n"
+	    "missing or not a gpu-usage-audit 1.0 database, or an existing\n"
+	    "NEW.db.\n",
 	.exec = import_exec,
 };

@@ -2,6 +2,7 @@
  * report: a one-shot read of the database for a window. Never writes the
  * database; safe while the collector writes.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@
 #include "util.h"
 
 #define MAX_DBS		1024	/* --db given more often is refused */
+#define HELD_MIB_MAX	(1LL << 40)	/* --held-mib: more than any GPU */
 
 enum format { FORMAT_TEXT, FORMAT_JSON, FORMAT_CSV, FORMAT_HTML };
 
@@ -63,7 +65,7 @@ parse_args(const struct cmd_entry *c, int argc, char **argv,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *until = NULL, *format = "text";
+	const char *until = NULL, *since = NULL, *format = "text";
 	int64_t now;
 	long long v;
 	int ch;
@@ -87,9 +89,7 @@ parse_args(const struct cmd_entry *c, int argc, char **argv,
 			a->dbs[a->ndbs++] = optarg;
 			break;
 		case 's':
-			if (cmd_duration(c, "--since", optarg,
-			    &a->ro.since_ms) != 0)
-				return EXIT_USAGE;
+			since = optarg;
 			break;
 		case 'u':
 			until = optarg;
@@ -118,10 +118,10 @@ parse_args(const struct cmd_entry *c, int argc, char **argv,
 			a->ro.thr.active_util = (int)v;
 			break;
 		case 'M':
-			if (util_parse_ll(optarg, 0, 1LL << 40, &v) != 0)
+			if (util_parse_ll(optarg, 0, HELD_MIB_MAX, &v) != 0)
 				return cmd_usage_error(c, "--held-mib: '%s' is "
-				    "not a whole number of MiB (0 or more)",
-				    optarg);
+				    "not a whole number of MiB from 0 to %lld",
+				    optarg, HELD_MIB_MAX);
 			a->ro.thr.held_mib = v;
 			break;
 		case 'f':
@@ -176,6 +176,24 @@ parse_args(const struct cmd_entry *c, int argc, char **argv,
 			return cmd_usage_error(c, "--until: '%s' is neither a "
 			    "duration ago (like 2h) nor an RFC 3339 time (like "
 			    "2026-11-25T08:00:00Z)", until);
+	}
+	if (since != NULL) {
+		int64_t at;
+		char derr[256];
+
+		/* A length back from --until, or the time it starts at. */
+		if (duration_parse(since, &a->ro.since_ms, derr,
+		    sizeof(derr)) == 0)
+			;
+		else if (util_parse_rfc3339(since, &at) == 0) {
+			if (at > a->ro.until_ms)
+				return cmd_usage_error(c, "--since: %s is after "
+				    "the window's end (--until, or now)", since);
+			a->ro.since_ms = a->ro.until_ms + 1 - at;
+		} else
+			return cmd_usage_error(c, "--since: '%s' is neither a "
+			    "duration (like 7d) nor an RFC 3339 time (like "
+			    "2026-11-25T08:00:00Z)", since);
 	}
 	return EXIT_OK;
 }
@@ -324,19 +342,29 @@ write_output(const struct cmd_entry *c, const struct report_args *a,
 	char err[512];
 
 	err[0] = '\0';
+	/* A failed write says why: errno of the write that failed. */
+	errno = 0;
 	if (a->output == NULL) {
-		if (write_report(stdout, a, src, rep, err, sizeof(err)) != 0)
-			return cmd_fail(c, "%s", err[0] ? err : "cannot write "
-			    "the report to standard output");
+		if (write_report(stdout, a, src, rep, err, sizeof(err)) != 0) {
+			int e = errno;
+
+			if (err[0] != '\0')
+				return cmd_fail(c, "%s", err);
+			return cmd_fail(c, "cannot write the report to standard "
+			    "output%s%s", e ? ": " : "", e ? strerror(e) : "");
+		}
 		return EXIT_OK;
 	}
 	if (outfile_open(&of, a->output, 0666, err, sizeof(err)) != 0)
 		return cmd_fail(c, "%s", err);
 	if (write_report(of.fp, a, src, rep, err, sizeof(err)) != 0) {
+		int e = errno;
+
 		outfile_abort(&of);
 		if (err[0] != '\0')
 			return cmd_fail(c, "%s", err);
-		return cmd_fail(c, "%s: cannot write", a->output);
+		return cmd_fail(c, "%s: cannot write%s%s", a->output,
+		    e ? ": " : "", e ? strerror(e) : "");
 	}
 	if (outfile_commit(&of, err, sizeof(err)) != 0)
 		return cmd_fail(c, "%s", err);
@@ -389,9 +417,9 @@ report_exec(const struct cmd_entry *c, int argc, char **argv)
 		return rc == -3 ? EXIT_OK : rc;
 	memset(&src, 0, sizeof(src));
 	for (size_t i = 0; i < a.ndbs; i++) {
-		if (store_open_read(&src.st[i], a.dbs[i], err,
-		    sizeof(err)) != 0) {
-			rc = cmd_usage_error(c, "%s", err);
+		if ((rc = store_open_read(&src.st[i], a.dbs[i], err,
+		    sizeof(err))) != 0) {
+			rc = cmd_db_error(c, rc, err);
 			goto out;
 		}
 		src.n++;
@@ -412,24 +440,28 @@ out:
 
 const struct cmd_entry cmd_report_entry = {
 	.name = "report",
-	.usage = "[--db PATH]... [--since D] [--until D|TIME] [--interval D] "
+	.usage = "[--db PATH]... [--since D|TIME] [--until D|TIME] "
+	    "[--interval D] "
 	    "[--width N] [--gpu ID] [--active-util P] [--held-mib M] "
 	    "[--format text|json|csv|html] [--table T] [-o FILE]",
+	.repeatable = "d",
 	.summary = "Report GPU time as active, idle-held and truly idle.",
 	.help =
 	    "  --db PATH          database to read (default /tmp/gua.db); give\n"
 	    "                     it again for one report over several hosts\n"
-	    "  --since D          window length, e.g. 1h, 7d, 365d (default 1h);\n"
-	    "                     never longer than the recorded history\n"
+	    "  --since D|TIME     window length, e.g. 1h, 7d, 365d (default 1h),\n"
+	    "                     or its start as an RFC 3339 time; never\n"
+	    "                     longer than the recorded history\n"
 	    "  --until D|TIME     window end: a duration ago (2h) or an RFC 3339\n"
 	    "                     time (2026-11-25T08:00:00Z); default now\n"
 	    "  --interval D       accepted for compatibility; GPU-hours always\n"
 	    "                     come from the recorded tick spans, and a\n"
 	    "                     mismatch with the recorded interval warns\n"
 	    "  --width N          width of the headline bar, 10-1000 (default 60)\n"
-	    "  --gpu ID           one GPU: its index, its label (GPU-3,\n"
-	    "                     GPU-0/MIG-c6d4) or (a prefix of) its UUID;\n"
-	    "                     HOST/ID with several databases\n"
+	    "  --gpu ID           one GPU: its index, its label (GPU-3, GPU-3#2\n"
+	    "                     for a card that replaced it, GPU-0/MIG-c6d4)\n"
+	    "                     or (a prefix of) its UUID; HOST/ID with\n"
+	    "                     several databases\n"
 	    "  --active-util P    active when utilization >= P percent (default\n"
 	    "                     10); other values read raw ticks, slower\n"
 	    "  --held-mib M       held when processes hold > M MiB (default 100)\n"
@@ -439,7 +471,8 @@ const struct cmd_entry cmd_report_entry = {
 	    "                     processes (every process at every tick)\n"
 	    "  -o, --output FILE  write to FILE (replaced atomically)\n"
 	    "\n"
-	    "Exit status: 0 success, 1 runtime failure, 2 bad usage or a --db\n"
-	    "that is missing, not a gua database, or from a newer gua.\n",
+	    "Exit status: 0 success, 1 runtime failure (a damaged or unreadable\n"
+	    "database among them), 2 bad usage or a --db that is missing, not a\n"
+	    "gua database, or from a newer gua.\n",
 	.exec = report_exec,
 };

@@ -1,3 +1,4 @@
+#include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -8,6 +9,7 @@
 #include "cmd.h"
 #include "duration.h"
 #include "escape.h"
+#include "store.h"
 #include "util.h"
 #include "version.h"
 
@@ -102,6 +104,14 @@ cmd_fail(const struct cmd_entry *c, const char *fmt, ...)
 	return EXIT_FAIL;
 }
 
+int
+cmd_db_error(const struct cmd_entry *c, int rc, const char *err)
+{
+	if (rc == STORE_NOT_GUA)
+		return cmd_usage_error(c, "%s", err);
+	return cmd_fail(c, "%s", err);
+}
+
 void
 cmd_warn(const struct cmd_entry *c, const char *fmt, ...)
 {
@@ -112,17 +122,57 @@ cmd_warn(const struct cmd_entry *c, const char *fmt, ...)
 	va_end(ap);
 }
 
+/*
+ * Whether option ch takes a value; its name ("--gpu", or "-o" for a short
+ * option alone) in name.
+ */
+static int
+takes_value(int ch, const char *shortopts, const struct option *longopts,
+    char *name, size_t len)
+{
+	const char *p;
+
+	for (; longopts->name != NULL; longopts++)
+		if (longopts->flag == NULL && longopts->val == ch) {
+			snprintf(name, len, "--%s", longopts->name);
+			return longopts->has_arg == required_argument;
+		}
+	snprintf(name, len, "-%c", ch);
+	p = ch > 0 && ch != ':' ? strchr(shortopts, ch) : NULL;
+	return p != NULL && p[1] == ':';
+}
+
 int
 cmd_getopt(const struct cmd_entry *c, int argc, char **argv,
     const char *shortopts, const struct option *longopts)
 {
+	/* The options of this parse that took a value already. */
+	static unsigned char seen[256];
+	char name[64];
 	int ch;
 
+	if (optind == 0)
+		memset(seen, 0, sizeof(seen));
 	opterr = 0;
 	ch = getopt_long(argc, argv, shortopts, longopts, NULL);
 	if (ch == 'h') {
 		cmd_print_help(c);
 		return -3;
+	}
+	/*
+	 * "--gpu 0 --gpu 1" would otherwise mean the last one, silently:
+	 * an option of one value is refused the second time, unless the
+	 * command takes it repeatedly (report's --db).
+	 */
+	if (ch > 0 && ch < 256 && ch != '?' && ch != ':' &&
+	    takes_value(ch, shortopts, longopts, name, sizeof(name)) &&
+	    (c->repeatable == NULL || strchr(c->repeatable, ch) == NULL)) {
+		if (seen[ch]) {
+			cmd_usage_error(c, "option '%s' given twice; it takes "
+			    "one value", name);
+			return -2;
+		}
+		seen[ch] = 1;
 	}
 	if (ch == '?' || ch == ':') {
 		char text[64];
@@ -266,6 +316,25 @@ const struct cmd_entry cmd_help_entry = {
 	.exec = help_exec,
 };
 
+/*
+ * What a command printed must have reached its standard output: "gua help
+ * > /dev/full" fails. A command that failed already said why.
+ */
+static int
+flushed(const struct cmd_entry *c, int rc)
+{
+	int failed;
+
+	errno = 0;
+	failed = fflush(stdout) != 0 || ferror(stdout);
+	if (!failed || rc != EXIT_OK)
+		return rc;
+	fprintf(stderr, "gua%s%s: write error%s%s\n", c ? " " : "",
+	    c ? c->name : "", errno ? ": " : "", errno ? strerror(errno) : "");
+	/* status's 1 would mean "dead, PID file left" (LSB): 4, unknown. */
+	return c == &cmd_status_entry ? 4 : EXIT_FAIL;
+}
+
 int
 cmd_main(int argc, char **argv)
 {
@@ -276,9 +345,11 @@ cmd_main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0)
-		return cmd_version_entry.exec(&cmd_version_entry, 1, argv + 1);
+		return flushed(&cmd_version_entry, cmd_version_entry.exec(
+		    &cmd_version_entry, 1, argv + 1));
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
-		return cmd_help_entry.exec(&cmd_help_entry, 1, argv + 1);
+		return flushed(&cmd_help_entry, cmd_help_entry.exec(
+		    &cmd_help_entry, 1, argv + 1));
 	if ((c = cmd_find(argv[1])) == NULL) {
 		char safe[256];
 
@@ -288,5 +359,5 @@ cmd_main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	optind = 0;	/* GNU: reinitialise for this argv */
-	return c->exec(c, argc - 1, argv + 1);
+	return flushed(c, c->exec(c, argc - 1, argv + 1));
 }

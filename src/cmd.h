@@ -25,6 +25,9 @@ struct cmd_entry {
 	const char	*usage;		/* options, after "gua NAME " */
 	const char	*summary;	/* one line for "gua help" */
 	const char	*help;		/* the options, one per line */
+	const char	*repeatable;	/* option characters that may be
+					   given more than once; others
+					   that take a value may not */
 	int		(*exec)(const struct cmd_entry *, int argc,
 			    char **argv);
 };
@@ -50,8 +53,9 @@ void	cmd_print_help(const struct cmd_entry *);
 /*
  * Option parsing with getopt_long, silent, so every error is ours: returns
  * the option character like getopt_long, or -2 after printing an unknown or
- * incomplete option (the caller returns EXIT_USAGE). "-h"/"--help" print
- * the help and return -3 (the caller returns EXIT_OK).
+ * incomplete option, or an option that takes one value given twice (the
+ * caller returns EXIT_USAGE). "-h"/"--help" print the help and return -3
+ * (the caller returns EXIT_OK). A parse starts with optind 0.
  */
 struct option;
 int	cmd_getopt(const struct cmd_entry *, int argc, char **argv,
@@ -63,6 +67,11 @@ int	cmd_usage_error(const struct cmd_entry *, const char *fmt, ...)
 /* "gua NAME: message" on stderr; returns EXIT_FAIL. */
 int	cmd_fail(const struct cmd_entry *, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
+/*
+ * A database refused by the store (store.h): bad usage (exit 2) for
+ * STORE_NOT_GUA, a runtime failure (exit 1) otherwise. Returns the status.
+ */
+int	cmd_db_error(const struct cmd_entry *, int rc, const char *err);
 /* "gua NAME: warning: message" on stderr. */
 void	cmd_warn(const struct cmd_entry *, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));

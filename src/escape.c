@@ -212,6 +212,8 @@ escape_prom_label_write(FILE *f, const char *in)
 {
 	const unsigned char *s = (const unsigned char *)in;
 	size_t len = strlen(in), i = 0;
+	char piece[16];
+	unsigned cp;
 
 	while (i < len) {
 		if (s[i] == '\\') {
@@ -223,6 +225,19 @@ escape_prom_label_write(FILE *f, const char *in)
 		} else if (s[i] == '\n') {
 			fputs("\\n", f);
 			i++;
+		} else if (escape_utf8_decode(s + i, len - i, &cp) > 0 &&
+		    (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0) ||
+		    is_bidi_control(cp))) {
+			/* Shown as the text report shows it, \x1B, its
+			   backslash escaped as the format wants: the value
+			   reads "\x1B", and nothing raw reaches a terminal
+			   that prints the file or a graph's legend. */
+			i += visible_piece(s + i, len - i, piece);
+			for (const char *q = piece; *q != '\0'; q++) {
+				if (*q == '\\')
+					fputc('\\', f);
+				fputc(*q, f);
+			}
 		} else {
 			i += put_valid(f, s + i, len - i);
 		}

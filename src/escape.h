@@ -50,7 +50,10 @@ int	escape_csv_is_formula(const char *);
 /*
  * A Prometheus label value, without its quotes: backslash, double quote
  * and line feed escaped as the exposition format requires; invalid UTF-8
- * becomes U+FFFD.
+ * becomes U+FFFD. Other control characters (TAB, ESC, ...), DEL, C1
+ * controls and bidirectional overrides become the text report's visible
+ * escapes with their backslash escaped: ESC is written \\x1B, so the
+ * label's value reads \x1B.
  */
 void	escape_prom_label_write(FILE *, const char *);
 

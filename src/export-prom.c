@@ -216,7 +216,10 @@ export_prom_add_tick(struct export_prom *p, const struct tick *t,
 		    t->span_ms;
 		pg->seen = 1;
 		pg->util_pm = g->util_pm;
-		pg->held_mib = g->procs_known ? held : MIB_UNKNOWN;
+		/* Processes none of whose memory is known hold an unknown
+		   amount, not 0. */
+		pg->held_mib = !g->procs_known || (partial && held == 0 &&
+		    g->nprocs > 0) ? MIB_UNKNOWN : held;
 		for (size_t j = 0; j < g->nprocs; j++) {
 			const struct tick_proc *pr = &g->procs[j];
 
@@ -409,9 +412,13 @@ export_prom_write(struct export_prom *p, char *err, size_t errlen)
 	/* 0644: node_exporter runs as another user and must read it. */
 	if (outfile_open(&of, p->path, 0644, err, errlen) != 0)
 		return -1;
+	errno = 0;
 	if (export_prom_print(p, of.fp) != 0) {
+		int e = errno;
+
 		outfile_abort(&of);
-		return util_err(err, errlen, "%s: cannot write", p->path);
+		return util_err(err, errlen, "%s: cannot write%s%s", p->path,
+		    e ? ": " : "", e ? strerror(e) : "");
 	}
 	return outfile_commit(&of, err, errlen);
 }

@@ -128,12 +128,13 @@ write_gpus(FILE *f, const struct report *rep)
 		"active_ratio", "idle_held_ratio", "truly_idle_ratio",
 		"active_gpu_hours", "idle_held_gpu_hours",
 		"truly_idle_gpu_hours", "unknown_gpu_hours",
-		"mean_utilization_percent", NULL };
+		"mean_utilization_percent", "gpu_label", NULL };
 
 	header(f, names);
 	for (size_t i = 0; i < rep->ngpus; i++) {
 		const struct report_gpu *g = &rep->gpus[i];
 		double util = report_mean_util(&g->r);
+		char label[96];
 		int first = 1;
 
 		cell_text(f, &first, rep->hosts[g->host].hostname);
@@ -160,6 +161,8 @@ write_gpus(FILE *f, const struct report *rep)
 			cell_empty(f, &first);
 		else
 			cell_double(f, &first, util, 3);
+		cell_text(f, &first, report_gpu_label(rep, i, label,
+		    sizeof(label)));
 		end_row(f);
 	}
 }
@@ -210,12 +213,13 @@ write_sessions(FILE *f, const struct report *rep)
 		"container", "pod", "unit", "slurm_job", "peak_memory_mib",
 		"samples", "present_seconds", "idle_held_seconds",
 		"idle_held_gib_hours", "first_seen", "last_seen", "alive",
-		"mean_sm_utilization_percent", NULL };
+		"mean_sm_utilization_percent", "gpu_label", NULL };
 
 	header(f, names);
 	for (size_t i = 0; i < rep->nsessions; i++) {
 		const struct report_session *s = &rep->sessions[i];
 		const struct report_gpu *g = &rep->gpus[s->gpu];
+		char label[96];
 		int first = 1;
 
 		cell_text(f, &first, rep->hosts[s->host].hostname);
@@ -246,6 +250,8 @@ write_sessions(FILE *f, const struct report *rep)
 		cell_time(f, &first, s->r.last_ms);
 		cell_text(f, &first, s->alive ? "true" : "false");
 		cell_percent(f, &first, report_session_util(s));
+		cell_text(f, &first, report_gpu_label(rep, s->gpu, label,
+		    sizeof(label)));
 		end_row(f);
 	}
 }
@@ -330,7 +336,7 @@ report_csv_tick_row(FILE *f, const struct report_row *r)
 		cell_double(f, &first, r->util_pm / 10.0, 1);
 	cell_text(f, &first, util_source_name(r->util_src));
 	cell_text(f, &first, state_keys[r->state]);
-	if (r->procs_known)
+	if (r->procs_known && r->held_mib != MIB_UNKNOWN)
 		cell_int(f, &first, r->held_mib);
 	else
 		cell_empty(f, &first);

@@ -522,9 +522,12 @@ write_sessions(FILE *f, const struct report *rep)
 		esc(f, s->who.comm[0] ? s->who.comm : "?");
 		fputs("</code></td><td>", f);
 		gpu_label(f, rep, &rep->gpus[s->gpu]);
-		fprintf(f, "</td><td class=\"n\">%lld</td><td class=\"n\">%s"
-		    "</td>", (long long)(s->r.peak_mib < 0 ? 0 : s->r.peak_mib),
-		    idle);
+		if (s->r.peak_mib == MIB_UNKNOWN)
+			fputs("</td><td class=\"n\">unknown", f);
+		else
+			fprintf(f, "</td><td class=\"n\">%lld",
+			    (long long)s->r.peak_mib);
+		fprintf(f, "</td><td class=\"n\">%s</td>", idle);
 		sm_cell(f, report_session_util(s));
 		fprintf(f, "<td>%s</td><td>%s</td><td>%s</td></tr>\n", first,
 		    last, s->alive ? "yes" : "no");

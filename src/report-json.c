@@ -205,11 +205,14 @@ put_sessions(struct json *j, const struct report *rep)
 	for (size_t i = 0; i < rep->nsessions; i++) {
 		const struct report_session *s = &rep->sessions[i];
 		const struct report_gpu *g = &rep->gpus[s->gpu];
+		char label[96];
 
 		json_object_begin(j, NULL);
 		json_string(j, "host", rep->hosts[s->host].hostname);
 		json_int(j, "gpu_index", g->info.index);
 		json_string(j, "gpu_uuid", g->info.uuid);
+		json_string(j, "gpu_label", report_gpu_label(rep, s->gpu, label,
+		    sizeof(label)));
 		json_int(j, "pid", s->pid);
 		if (s->start_ms > 0)
 			put_time(j, "process_start", s->start_ms);

@@ -141,16 +141,14 @@ put_label(FILE *f, const char *label, int cols)
 		fputc(' ', f);
 }
 
-/* The widest GPU label, at least min: MIG instances' and several
-   hosts' are longer. */
+/* The widest GPU label, at least min: MIG instances', replaced cards'
+   (GPU-10#2) and several hosts' are longer. */
 static int
 gpu_label_width(const struct report *rep, int min)
 {
 	char label[256];
 	int w = min;
 
-	if (!report_has_mig(rep) && rep->nhosts <= 1)
-		return min;
 	for (size_t i = 0; i < rep->ngpus; i++) {
 		gpu_label(rep, i, label, sizeof(label));
 		if (escaped_cols(label) > w)
@@ -497,9 +495,12 @@ write_sessions(FILE *f, const struct report *rep)
 		put_cell(f, s->who.comm[0] ? s->who.comm : "?", 15);
 		fputs("  ", f);
 		put_label(f, label, gw);
-		fprintf(f, "  %8lld  %10s  %s  %s  %s  %s\n",
-		    (long long)(s->r.peak_mib < 0 ? 0 : s->r.peak_mib), idle,
-		    sm, first, last, s->alive ? "yes" : "no");
+		if (s->r.peak_mib == MIB_UNKNOWN)
+			fprintf(f, "  %8s", "unknown");
+		else
+			fprintf(f, "  %8lld", (long long)s->r.peak_mib);
+		fprintf(f, "  %10s  %s  %s  %s  %s\n", idle, sm, first, last,
+		    s->alive ? "yes" : "no");
 	}
 	if (shown == 0)
 		fputs("  (no process held memory idle in window)\n", f);

@@ -48,12 +48,26 @@ keep_string(struct report *rep, const char *s)
 	return p;
 }
 
+/*
+ * When a GPU was seen in the window: to the tick from raw ticks, to the
+ * hour from rollups (report_build reads the edge hours raw after).
+ */
+struct seen {
+	int64_t	first_ms;	/* first raw tick, INT64_MAX when none */
+	int64_t	first_span_ms;	/* ... its span */
+	int64_t	last_ms;	/* last raw tick, INT64_MIN when none */
+	int64_t	first_hour;	/* first rollup hour, INT64_MAX when none */
+	int64_t	last_hour;	/* last rollup hour, INT64_MIN when none */
+};
+
 /* What the store's scans feed while a report is being built. */
 struct build {
 	struct report	*rep;
 	struct store_gpu *all;		/* every GPU in the database */
 	size_t		 nall;
 	struct rollup_gpu *gpu_sums;	/* parallel to all */
+	struct seen	*seen;		/* parallel to all */
+	int		 in_rollups;	/* a rollup scan feeds gpu_hour */
 	struct imap	 gpu_slot;	/* gpu id -> index in all */
 	struct imap	 session_slot;	/* (gpu, proc) -> index in sessions */
 	size_t		 sessions_cap;
@@ -134,6 +148,14 @@ sink_gpu_hour(void *ctx, int64_t hour_ms, int64_t gpu_id,
 
 	if (imap_get(&b->gpu_slot, gpu_id, 0, &slot) != 0)
 		return 0;	/* a GPU row without its GPU: ignore */
+	if (b->in_rollups) {
+		struct seen *w = &b->seen[slot];
+
+		if (hour_ms < w->first_hour)
+			w->first_hour = hour_ms;
+		if (hour_ms > w->last_hour)
+			w->last_hour = hour_ms;
+	}
 	rollup_gpu_merge(&b->gpu_sums[slot], r);
 	rollup_gpu_merge(&b->rep->total, r);
 	rollup_gpu_merge(&b->rep->heat[util_weekday(hour_ms)]
@@ -144,6 +166,23 @@ sink_gpu_hour(void *ctx, int64_t hour_ms, int64_t gpu_id,
 	return 0;
 }
 
+/* A raw tick of a GPU: when it was seen. */
+static void
+seen_tick(struct build *b, int64_t slot, int64_t ts_ms,
+    const struct rollup_gpu *r)
+{
+	struct seen *w = &b->seen[slot];
+
+	if (ts_ms < w->first_ms) {
+		w->first_ms = ts_ms;
+		w->first_span_ms = 0;
+		for (int s = 0; s < STATE_COUNT; s++)
+			w->first_span_ms += r->ms[s];
+	}
+	if (ts_ms > w->last_ms)
+		w->last_ms = ts_ms;
+}
+
 static int
 sink_gpu_tick(void *ctx, int64_t ts_ms, int64_t gpu_id,
     const struct rollup_gpu *r)
@@ -151,10 +190,46 @@ sink_gpu_tick(void *ctx, int64_t ts_ms, int64_t gpu_id,
 	struct build *b = ctx;
 	int64_t slot;
 
-	if (b->rep->timeline_step_ms >= MS_PER_HOUR ||
-	    imap_get(&b->gpu_slot, gpu_id, 0, &slot) != 0)
+	if (imap_get(&b->gpu_slot, gpu_id, 0, &slot) != 0)
 		return 0;
-	timeline_add(b, slot, ts_ms, r);
+	seen_tick(b, slot, ts_ms, r);
+	if (b->rep->timeline_step_ms < MS_PER_HOUR)
+		timeline_add(b, slot, ts_ms, r);
+	return 0;
+}
+
+/* The sink of the edge hours read again raw: only when GPUs were seen. */
+static int
+seen_only_hour(void *ctx, int64_t hour_ms, int64_t gpu_id,
+    const struct rollup_gpu *r)
+{
+	(void)ctx;
+	(void)hour_ms;
+	(void)gpu_id;
+	(void)r;
+	return 0;
+}
+
+static int
+seen_only_proc(void *ctx, int64_t gpu_id, int64_t proc_id,
+    const struct rollup_proc *r)
+{
+	(void)ctx;
+	(void)gpu_id;
+	(void)proc_id;
+	(void)r;
+	return 0;
+}
+
+static int
+seen_only_tick(void *ctx, int64_t ts_ms, int64_t gpu_id,
+    const struct rollup_gpu *r)
+{
+	struct build *b = ctx;
+	int64_t slot;
+
+	if (imap_get(&b->gpu_slot, gpu_id, 0, &slot) == 0)
+		seen_tick(b, slot, ts_ms, r);
 	return 0;
 }
 
@@ -208,47 +283,102 @@ mig_name(const char *uuid)
 	return strncasecmp(uuid, "MIG-", 4) == 0 ? uuid + 4 : uuid;
 }
 
+/* The card a GPU row is: its own UUID, or a MIG instance's parent's. */
+static const char *
+card_of(const struct store_gpu *g)
+{
+	return g->parent_uuid[0] != '\0' ? g->parent_uuid : g->uuid;
+}
+
 /*
- * A MIG instance as the report labels it, "GPU-0/MIG-c6d4": the part
- * after "/MIG-", with *index set; NULL for any other form.
+ * Numbers every GPU row of a database by its card's place among the
+ * cards that held its index, in the order the database first saw them
+ * (by key): card[i] for all[i], 1 for the first. The labels GPU-0 and
+ * GPU-0#2 come from it, and --gpu reads them back the same way.
+ */
+static int
+number_cards(const struct store_gpu *all, size_t n, int *card)
+{
+	int64_t *first = calloc(n + 1, sizeof(*first));
+
+	if (first == NULL)
+		return -1;
+	/* The key of the first row of each row's card. */
+	for (size_t i = 0; i < n; i++) {
+		first[i] = all[i].id;
+		for (size_t j = 0; j < n; j++)
+			if (all[j].id < first[i] && strcmp(card_of(&all[j]),
+			    card_of(&all[i])) == 0)
+				first[i] = all[j].id;
+	}
+	for (size_t i = 0; i < n; i++) {
+		card[i] = 1;
+		for (size_t j = 0; j < n; j++)
+			if (all[j].index == all[i].index &&
+			    first[j] == all[j].id && first[j] < first[i])
+				card[i]++;
+	}
+	free(first);
+	return 0;
+}
+
+/*
+ * The part of a label before any "/MIG-": "N", or "N#K" for the K-th card
+ * that held index N. N in decimal without leading zeros, at most 4
+ * digits, so that a UUID prefix such as "GPU-00000000" is never read as
+ * one. 1 with *index and *card.
+ */
+static int
+label_number(const char *s, size_t len, long long *index, long long *card)
+{
+	char num[16];
+	const char *hash = memchr(s, '#', len);
+	size_t n = hash ? (size_t)(hash - s) : len;
+
+	*card = 1;
+	if (n == 0 || n > 4 || (s[0] == '0' && n > 1) ||
+	    strspn(s, "0123456789") < n)
+		return 0;
+	memcpy(num, s, n);
+	num[n] = '\0';
+	if (util_parse_ll(num, 0, 9999, index) != 0)
+		return 0;
+	if (hash == NULL)
+		return 1;
+	n = len - n - 1;
+	if (n == 0 || n > 4 || hash[1] == '0' || strspn(hash + 1,
+	    "0123456789") < n)
+		return 0;
+	memcpy(num, hash + 1, n);
+	num[n] = '\0';
+	return util_parse_ll(num, 1, 9999, card) == 0;
+}
+
+/*
+ * A MIG instance as the report labels it, "GPU-0/MIG-c6d4" (or
+ * "GPU-0#2/MIG-c6d4"): the part after "/MIG-", with *index and *card
+ * set; NULL for any other form.
  */
 static const char *
-mig_label(const char *spec, long long *index)
+mig_label(const char *spec, long long *index, long long *card)
 {
 	const char *slash = strchr(spec, '/');
-	char num[16];
-	size_t n;
 
 	if (strncasecmp(spec, "GPU-", 4) != 0 || slash == NULL ||
-	    strncasecmp(slash, "/MIG-", 5) != 0)
-		return NULL;
-	n = (size_t)(slash - spec - 4);
-	if (n == 0 || n >= sizeof(num) || slash[5] == '\0')
-		return NULL;
-	memcpy(num, spec + 4, n);
-	num[n] = '\0';
-	if (util_parse_ll(num, 0, 1000000, index) != 0)
+	    strncasecmp(slash, "/MIG-", 5) != 0 || slash[5] == '\0' ||
+	    !label_number(spec + 4, (size_t)(slash - spec - 4), index, card))
 		return NULL;
 	return slash + 5;
 }
 
-/*
- * Whether spec is a label "GPU-N" (any case) as the report prints it: N
- * in decimal without leading zeros, at most 4 digits, so that a UUID
- * prefix such as "GPU-00000000" is never read as one. *index is N.
- */
+/* Whether spec is a label "GPU-N" or "GPU-N#K" (any case) as the report
+   prints it; *index is N, *card K (1 when absent). */
 static int
-gpu_label_index(const char *spec, long long *index)
+gpu_label_index(const char *spec, long long *index, long long *card)
 {
-	size_t n;
-
 	if (strncasecmp(spec, "GPU-", 4) != 0)
 		return 0;
-	spec += 4;
-	n = strspn(spec, "0123456789");
-	if (n == 0 || n > 4 || spec[n] != '\0' || (spec[0] == '0' && n > 1))
-		return 0;
-	return util_parse_ll(spec, 0, 9999, index) == 0;
+	return label_number(spec + 4, strlen(spec + 4), index, card);
 }
 
 int
@@ -257,39 +387,49 @@ report_find_gpu(struct store *st, const char *spec, int64_t *gpu_id,
 {
 	struct store_gpu *g;
 	size_t n, hits = 0, migs = 0, len = strlen(spec);
-	long long index;
-	int by_index = util_parse_ll(spec, 0, 1000000, &index) == 0;
-	const char *mig = mig_label(spec, &index);
+	long long index = 0, want = 1;
+	int numeric = util_parse_ll(spec, 0, 1000000, &index) == 0;
+	int label = 0, *card;
+	const char *mig = mig_label(spec, &index, &want);
+	char cardtext[16] = "";
 
 	if (len == 0)
 		return util_err(err, errlen, "--gpu: empty GPU (give an index "
 		    "or a UUID)");
 	if (store_gpus(st, &g, &n, err, errlen) != 0)
 		return -1;
+	if ((card = calloc(n + 1, sizeof(*card))) == NULL ||
+	    number_cards(g, n, card) != 0) {
+		free(card);
+		free(g);
+		return util_err(err, errlen, "out of memory");
+	}
 	/*
 	 * "GPU-3", the report's label, is index 3, not a prefix of the UUIDs
 	 * starting "GPU-3" (real ones are "GPU-" and hex); only when no GPU
 	 * has that index is it read as a UUID prefix.
 	 */
-	if (mig == NULL && !by_index && gpu_label_index(spec, &index))
-		for (size_t i = 0; i < n && !by_index; i++)
-			by_index = g[i].index == index;
+	if (mig == NULL && !numeric && gpu_label_index(spec, &index, &want))
+		for (size_t i = 0; i < n && !label; i++)
+			label = g[i].index == index;
 	for (size_t i = 0; i < n; i++) {
 		int match;
 
 		if (mig != NULL)
-			match = g[i].index == index &&
+			match = g[i].index == index && card[i] == want &&
 			    g[i].parent_uuid[0] != '\0' &&
 			    strncasecmp(mig_name(g[i].uuid), mig,
 			    strlen(mig)) == 0;
-		else if (by_index)
+		else if (label)
+			match = g[i].index == index && card[i] == want;
+		else if (numeric)
 			match = g[i].index == index;
 		else
 			match = strncasecmp(g[i].uuid, spec, len) == 0;
 		if (match) {
 			migs += g[i].parent_uuid[0] != '\0';
 			/* An exact UUID wins over longer ones it prefixes. */
-			if (!by_index && strlen(g[i].uuid) == len) {
+			if (!label && !numeric && strlen(g[i].uuid) == len) {
 				hits = 1;
 				*gpu_id = g[i].id;
 				break;
@@ -298,19 +438,40 @@ report_find_gpu(struct store *st, const char *spec, int64_t *gpu_id,
 			*gpu_id = g[i].id;
 		}
 	}
+	free(card);
 	free(g);
 	if (hits == 0)
 		return util_err(err, errlen, "--gpu: no GPU '%s' in %s", spec,
 		    store_path(st));
-	if (hits > 1 && by_index && migs == hits)
-		util_err(err, errlen, "--gpu: GPU %lld is split into %zu MIG "
+	if (want > 1)
+		snprintf(cardtext, sizeof(cardtext), "#%d", (int)want);
+	if (hits > 1 && (label || numeric) && migs == hits)
+		util_err(err, errlen, "--gpu: GPU %lld%s is split into %zu MIG "
 		    "instances in %s; name one as the report does "
-		    "(GPU-%lld/MIG-...) or by its UUID", index, hits,
-		    store_path(st), index);
+		    "(GPU-%lld%s/MIG-...) or by its UUID", index, cardtext,
+		    hits, store_path(st), index, cardtext);
+	else if (hits > 1 && numeric)
+		util_err(err, errlen, "--gpu: index %lld was held by %zu GPUs "
+		    "in %s (a card replaced); name one as the report does "
+		    "(GPU-%lld, GPU-%lld#2, ...) or by its UUID", index, hits,
+		    store_path(st), index, index);
 	else if (hits > 1)
 		util_err(err, errlen, "--gpu: '%s' matches %zu GPUs in %s; "
 		    "give more of the UUID", spec, hits, store_path(st));
 	return hits > 1 ? REPORT_GPU_AMBIGUOUS : 0;
+}
+
+/* GPUs by index, then card, then UUID (a MIG instance's). */
+static int
+cmp_gpu(const void *a, const void *b)
+{
+	const struct report_gpu *x = a, *y = b;
+
+	if (x->info.index != y->info.index)
+		return x->info.index < y->info.index ? -1 : 1;
+	if (x->card != y->card)
+		return x->card < y->card ? -1 : 1;
+	return strcmp(x->info.uuid, y->info.uuid);
 }
 
 static int
@@ -494,7 +655,7 @@ scan_window(struct store *st, const struct report_options *o,
 	struct store_sink sink = { b, sink_gpu_hour, sink_proc,
 	    sink_gpu_tick };
 	int64_t oldest_ts, oldest_span, lo, hi;
-	int found, raw;
+	int found, raw, rc;
 
 	rep->end_ms = o->until_ms + 1;
 	rep->start_ms = o->until_ms + 1 - o->since_ms;
@@ -538,19 +699,132 @@ scan_window(struct store *st, const struct report_options *o,
 		    &o->thr, &sink, err, errlen);
 	rep->used_rollups = 1;
 	if (store_scan_raw(st, rep->start_ms, lo, o->gpu_id, &o->thr, &sink,
-	    err, errlen) != 0 ||
-	    store_scan_rollups(st, lo, hi, o->gpu_id, &sink, err, errlen) != 0 ||
-	    store_scan_raw(st, hi, rep->end_ms, o->gpu_id, &o->thr, &sink, err,
-	    errlen) != 0)
+	    err, errlen) != 0)
+		return -1;
+	b->in_rollups = 1;
+	rc = store_scan_rollups(st, lo, hi, o->gpu_id, &sink, err, errlen);
+	b->in_rollups = 0;
+	if (rc != 0 || store_scan_raw(st, hi, rep->end_ms, o->gpu_id, &o->thr,
+	    &sink, err, errlen) != 0)
 		return -1;
 	return 0;
 }
+
+/*
+ * A GPU first or last seen in an hour read from rollups is seen to the
+ * hour only: those hours are read again raw, for when exactly.
+ */
+static int
+seen_exactly(struct store *st, const struct report_options *o,
+    struct build *b, char *err, size_t errlen)
+{
+	struct store_sink sink = { b, seen_only_hour, seen_only_proc,
+	    seen_only_tick };
+	int64_t *hours;
+	size_t n = 0;
+	int rc = 0;
+
+	if ((hours = calloc(2 * b->nall + 1, sizeof(*hours))) == NULL)
+		return util_err(err, errlen, "out of memory");
+	for (size_t i = 0; i < b->nall; i++) {
+		const struct seen *w = &b->seen[i];
+
+		if (w->first_hour != INT64_MAX && w->first_hour < w->first_ms)
+			hours[n++] = w->first_hour;
+		if (w->last_hour != INT64_MIN && (w->last_ms == INT64_MIN ||
+		    w->last_hour > w->last_ms))
+			hours[n++] = w->last_hour;
+	}
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		size_t j;
+
+		for (j = 0; j < i && hours[j] != hours[i]; j++)
+			;
+		if (j == i)
+			rc = store_scan_raw(st, hours[i], hours[i] +
+			    MS_PER_HOUR, o->gpu_id, &o->thr, &sink, err,
+			    errlen);
+	}
+	free(hours);
+	return rc;
+}
+
+/*
+ * The part of the window each GPU was there for (struct report_gpu), and
+ * their sum, the GPU time a full coverage would have observed.
+ */
+static int
+presence(struct store *st, struct build *b, char *err, size_t errlen)
+{
+	struct report *rep = b->rep;
+	int64_t first = 0, *from_of, *to_of, covered = 0, upto = INT64_MIN;
+	int found = 0;
+
+	if (store_first_tick(st, rep->start_ms, rep->end_ms, &first, &found,
+	    err, errlen) != 0)
+		return -1;
+	from_of = calloc(rep->ngpus + 1, sizeof(*from_of));
+	to_of = calloc(rep->ngpus + 1, sizeof(*to_of));
+	if (from_of == NULL || to_of == NULL) {
+		free(from_of);
+		free(to_of);
+		return util_err(err, errlen, "out of memory");
+	}
+	rep->gpu_window_ms = 0;
+	for (size_t i = 0; i < rep->ngpus; i++) {
+		struct report_gpu *g = &rep->gpus[i];
+		const struct seen *w;
+		int64_t slot, from, to;
+
+		if (imap_get(&b->gpu_slot, g->id, 0, &slot) != 0)
+			continue;
+		w = &b->seen[slot];
+		from = rep->start_ms;
+		to = rep->end_ms;
+		if (w->first_ms != INT64_MAX && (!found || w->first_ms != first))
+			from = util_sat_add(w->first_ms, -w->first_span_ms);
+		if (from < rep->start_ms)
+			from = rep->start_ms;
+		if (w->last_ms != INT64_MIN && w->last_ms != rep->last_tick_ms)
+			to = w->last_ms;
+		g->present_ms = to > from ? to - from : 0;
+		rep->gpu_window_ms = util_sat_add(rep->gpu_window_ms,
+		    g->present_ms);
+		from_of[i] = from;
+		to_of[i] = to > from ? to : from;
+	}
+	/* The host's time: the union of its GPUs', in order of start. */
+	for (size_t n = 0; n < rep->ngpus; n++) {
+		size_t k = n;
+		int64_t f, t;
+
+		for (size_t i = n + 1; i < rep->ngpus; i++)
+			if (from_of[i] < from_of[k])
+				k = i;
+		f = from_of[k];
+		t = to_of[k];
+		from_of[k] = from_of[n];
+		to_of[k] = to_of[n];
+		if (f < upto)
+			f = upto;
+		if (t > f)
+			covered += t - f;
+		if (t > upto)
+			upto = t;
+	}
+	rep->hosts[0].present_ms = covered;
+	free(from_of);
+	free(to_of);
+	return 0;
+}
+
 
 int
 report_build(struct store *st, const struct report_options *o,
     struct report *rep, char *err, size_t errlen)
 {
 	struct build b;
+	int *card = NULL;	/* parallel to b.all */
 	size_t n;
 	int ret = -1;
 
@@ -562,16 +836,24 @@ report_build(struct store *st, const struct report_options *o,
 	if (store_gpus(st, &b.all, &b.nall, err, errlen) != 0)
 		return -1;
 	b.gpu_sums = calloc(b.nall ? b.nall : 1, sizeof(*b.gpu_sums));
-	if (b.gpu_sums == NULL) {
+	b.seen = calloc(b.nall ? b.nall : 1, sizeof(*b.seen));
+	card = calloc(b.nall ? b.nall : 1, sizeof(*card));
+	if (b.gpu_sums == NULL || b.seen == NULL || card == NULL ||
+	    number_cards(b.all, b.nall, card) != 0) {
 		util_err(err, errlen, "out of memory");
 		goto out;
+	}
+	for (size_t i = 0; i < b.nall; i++) {
+		b.seen[i].first_ms = b.seen[i].first_hour = INT64_MAX;
+		b.seen[i].last_ms = b.seen[i].last_hour = INT64_MIN;
 	}
 	for (size_t i = 0; i < b.nall; i++)
 		if (imap_put(&b.gpu_slot, b.all[i].id, 0, (int64_t)i) != 0) {
 			util_err(err, errlen, "out of memory");
 			goto out;
 		}
-	if (scan_window(st, o, &b, err, errlen) != 0)
+	if (scan_window(st, o, &b, err, errlen) != 0 ||
+	    seen_exactly(st, o, &b, err, errlen) != 0)
 		goto out;
 
 	/* The GPUs that have samples in the window, in index order. */
@@ -589,6 +871,7 @@ report_build(struct store *st, const struct report_options *o,
 			continue;
 		g->id = b.all[i].id;
 		g->info = b.all[i];
+		g->card = card[i];
 		g->r = *r;
 		g->timeline = malloc((rep->ntimeline + 1) *
 		    sizeof(*g->timeline));
@@ -600,6 +883,9 @@ report_build(struct store *st, const struct report_options *o,
 		    rep->ntimeline * sizeof(*g->timeline));
 		rep->ngpus++;
 	}
+	/* A card that replaced another comes after it: GPU-0, GPU-0#2. */
+	if (rep->ngpus > 1)
+		qsort(rep->gpus, rep->ngpus, sizeof(*rep->gpus), cmp_gpu);
 	rep->nhosts = 1;
 	util_strlcpy(rep->hosts[0].hostname, rep->meta.hostname,
 	    sizeof(rep->hosts[0].hostname));
@@ -610,7 +896,9 @@ report_build(struct store *st, const struct report_options *o,
 	rep->hosts[0].last_tick_ms = rep->last_tick_ms;
 	rep->hosts[0].ngpus = rep->ngpus;
 	rep->hosts[0].total = rep->total;
-	rep->gpu_window_ms = report_window_ms(rep) * (int64_t)rep->ngpus;
+	if (presence(st, &b, err, errlen) != 0)
+		goto out;
+	rep->hosts[0].gpu_window_ms = rep->gpu_window_ms;
 	/* Every session points at one of the report's GPUs; one whose GPU
 	   has no sample in the window (only a damaged file has those) goes. */
 	n = 0;
@@ -642,6 +930,8 @@ report_build(struct store *st, const struct report_options *o,
 out:
 	free(b.all);
 	free(b.gpu_sums);
+	free(b.seen);
+	free(card);
 	free(b.timeline);
 	imap_free(&b.gpu_slot);
 	imap_free(&b.session_slot);
@@ -853,8 +1143,13 @@ report_gpu_label(const struct report *rep, size_t gpu, char *buf,
 	const char *name;
 	size_t n = 4, nlen, o;
 
+	char card[16] = "";
+
+	/* A card that replaced another in its slot: GPU-0#2. */
+	if (g->card > 1)
+		snprintf(card, sizeof(card), "#%d", g->card);
 	if (g->info.parent_uuid[0] == '\0') {
-		snprintf(buf, len, "GPU-%d", g->info.index);
+		snprintf(buf, len, "GPU-%d%s", g->info.index, card);
 		return buf;
 	}
 	name = mig_name(g->info.uuid);
@@ -872,7 +1167,7 @@ report_gpu_label(const struct report *rep, size_t gpu, char *buf,
 	}
 	if (n > nlen)
 		n = nlen;
-	snprintf(buf, len, "GPU-%d/MIG-", g->info.index);
+	snprintf(buf, len, "GPU-%d%s/MIG-", g->info.index, card);
 	o = strlen(buf);
 	for (size_t i = 0; i < n && o + 1 < len; i++) {
 		char c = name[i];
@@ -932,8 +1227,7 @@ report_unobserved_ms(const struct report *rep)
 double
 report_host_coverage(const struct report_host *h)
 {
-	return coverage(&h->total, (double)(h->end_ms - h->start_ms) *
-	    (double)h->ngpus);
+	return coverage(&h->total, (double)h->gpu_window_ms);
 }
 
 double
@@ -944,35 +1238,32 @@ report_idle_gpu_hours(const struct report *rep)
 }
 
 /*
- * Idle GPU-time over the time each host was watched (the longest any of
- * its GPUs spent in ticks, unknown time included). The idle share times
- * the number of GPUs would count a GPU lost, or unknown (a MIG
- * instance), as idle all along; this counts it only while it was seen
- * idle, and equals that product when every GPU was seen all along.
+ * Each GPU's idle share of the time it was watched (in ticks, unknown
+ * time included: unknown is not idle), times the part of its host's time
+ * (the union of its GPUs') it was there for. A GPU lost, or unknown all
+ * along (a MIG instance), counts only while it was seen idle; a card
+ * replaced half way counts for its half; a collector stopped for a while
+ * leaves the shares as they were. When every GPU was watched all along
+ * this is the idle share times the number of GPUs.
  */
 double
 report_gpus_unused(const struct report *rep)
 {
 	double sum = 0;
 
-	for (size_t h = 0; h < rep->nhosts; h++) {
-		const struct rollup_gpu *t = &rep->hosts[h].total;
-		int64_t watched = 0;
+	for (size_t i = 0; i < rep->ngpus; i++) {
+		const struct report_gpu *g = &rep->gpus[i];
+		const struct report_host *h = &rep->hosts[g->host];
+		int64_t watched = 0, idle;
 
-		for (size_t i = 0; i < rep->ngpus; i++) {
-			const struct rollup_gpu *r = &rep->gpus[i].r;
-			int64_t ms = 0;
-
-			if (rep->gpus[i].host != h)
-				continue;
-			for (int st = 0; st < STATE_COUNT; st++)
-				ms = util_sat_add(ms, r->ms[st]);
-			if (ms > watched)
-				watched = ms;
-		}
-		if (watched > 0)
-			sum += (double)util_sat_add(t->ms[STATE_IDLE_HELD],
-			    t->ms[STATE_TRULY_IDLE]) / (double)watched;
+		for (int st = 0; st < STATE_COUNT; st++)
+			watched = util_sat_add(watched, g->r.ms[st]);
+		idle = util_sat_add(g->r.ms[STATE_IDLE_HELD],
+		    g->r.ms[STATE_TRULY_IDLE]);
+		if (watched <= 0 || h->present_ms <= 0)
+			continue;
+		sum += (double)idle / (double)watched * (double)g->present_ms /
+		    (double)h->present_ms;
 	}
 	return sum;
 }
@@ -1053,7 +1344,7 @@ row_sink(void *ctx, const struct store_row *r)
 {
 	struct rows *w = ctx;
 	struct report_row row;
-	int partial = !r->procs_known;
+	int partial = !r->procs_known, known = 0;
 
 	memset(&row, 0, sizeof(row));
 	for (size_t i = 0; i < w->ngpus && row.gpu == NULL; i++)
@@ -1089,8 +1380,10 @@ row_sink(void *ctx, const struct store_row *r)
 		    p->mem_mib);
 		if (p->mem_mib == MIB_UNKNOWN)
 			partial = 1;
-		else
-			row.held_mib += p->mem_mib;
+		else {
+			row.held_mib = util_sat_add(row.held_mib, p->mem_mib);
+			known = 1;
+		}
 	}
 	row.host = w->host;
 	row.ts_ms = r->ts_ms;
@@ -1102,6 +1395,8 @@ row_sink(void *ctx, const struct store_row *r)
 	row.procs_known = r->procs_known;
 	row.state = classify_gpu(&w->o->thr, r->util_pm, row.held_mib,
 	    partial);
+	if (r->nprocs > 0 && !known)
+		row.held_mib = MIB_UNKNOWN;
 	row.procs = w->procs;
 	row.nprocs = r->nprocs;
 	if (w->fn(w->ctx, &row) != 0)

@@ -32,8 +32,24 @@ struct report_gpu {
 	int64_t			id;		/* database key */
 	size_t			host;		/* index into report.hosts */
 	struct store_gpu	info;
+	/*
+	 * Which card at its index this is, in the order its host's
+	 * database first saw them: 1, or k for the k-th card to hold the
+	 * index (a card replaced in its slot), labelled "GPU-0#k". The
+	 * instances of a card in MIG mode share its number.
+	 */
+	int			card;
 	struct rollup_gpu	r;		/* sums over the window */
 	struct rollup_gpu	*timeline;	/* report.ntimeline buckets */
+	/*
+	 * The part of its host's window the GPU was there for: from its
+	 * first tick (the start of its span) to its last, stretched to the
+	 * window's start or end where that tick is its host's first or
+	 * last in the window. A card replaced mid-window counts only for
+	 * its part, and a collector stopped for a while does not shorten
+	 * it.
+	 */
+	int64_t			present_ms;
 };
 
 /* One database, that is one host, of a report. */
@@ -44,6 +60,10 @@ struct report_host {
 	int64_t			end_ms;
 	int64_t			last_tick_ms;	/* newest tick in window, or 0 */
 	size_t			ngpus;		/* GPUs with samples */
+	int64_t			gpu_window_ms;	/* its GPUs' present_ms: full
+						   coverage */
+	int64_t			present_ms;	/* of its window, the time
+						   any of its GPUs was there */
 	struct rollup_gpu	total;		/* its GPUs' sums */
 };
 
@@ -103,8 +123,8 @@ struct report {
 	int64_t			 end_ms;	/* ... and ts < end_ms */
 	int64_t			 last_tick_ms;	/* newest tick in window, or 0 */
 	int			 used_rollups;	/* whole hours from rollups */
-	int64_t			 gpu_window_ms;	/* sum over hosts of window x
-						   GPUs: full coverage */
+	int64_t			 gpu_window_ms;	/* sum of the GPUs' present_ms:
+						   full coverage */
 	struct rollup_gpu	 total;		/* all GPUs */
 	struct rollup_gpu	 heat[7][24];	/* weekday (Sun=0) x UTC hour */
 	/*
@@ -130,10 +150,11 @@ struct report {
 };
 
 /*
- * Resolves --gpu: a number or a label ("GPU-3", "GPU-0/MIG-c6d4") is an
- * index, anything else a UUID or a unique UUID prefix (case-insensitive).
- * Returns 0 with *gpu_id, REPORT_GPU_AMBIGUOUS when it names several, or
- * -1 (none, or the database could not be read).
+ * Resolves --gpu: a number is an index, a label ("GPU-3", "GPU-3#2",
+ * "GPU-0/MIG-c6d4") the GPU the report labels so, anything else a UUID or
+ * a unique UUID prefix (case-insensitive). Returns 0 with *gpu_id,
+ * REPORT_GPU_AMBIGUOUS when it names several (an index two cards held),
+ * or -1 (none, or the database could not be read).
  */
 #define REPORT_GPU_AMBIGUOUS	(-2)
 int	report_find_gpu(struct store *, const char *spec, int64_t *gpu_id,
@@ -171,7 +192,10 @@ struct report_row {
 	enum util_source	 util_src;	/* where util_pm came from */
 	enum state		 state;
 	int			 procs_known;	/* 0: process list unreadable */
-	int64_t			 held_mib;	/* sum of known process memory */
+	int64_t			 held_mib;	/* sum of known process memory;
+						   MIB_UNKNOWN when processes
+						   hold memory and none of it
+						   is known */
 	const struct report_row_proc *procs;
 	size_t			 nprocs;
 };
@@ -196,12 +220,13 @@ int	report_rows(struct store *st, const struct report *rep, size_t h,
 const char *report_place(const char *container, const char *pod,
 	    const char *unit, const char *slurm_job, char *buf, size_t len);
 /*
- * A GPU as the text and HTML reports name it, without its host: "GPU-0",
- * or for a MIG instance "GPU-0/MIG-c6d4": its GPU's index, then the
- * start of its UUID (as nvidia-smi -L shows it, and --gpu takes it),
- * four characters or as many as tell it from its GPU's other instances
- * in the report. Characters other than letters, digits and '-' are left
- * out of the UUID's part. Returns buf.
+ * A GPU as every report names it, without its host: "GPU-0", "GPU-0#2"
+ * for the second card that held index 0 (a card replaced; the first
+ * keeps "GPU-0"), or for a MIG instance "GPU-0/MIG-c6d4": its GPU's
+ * label, then the start of its UUID (as nvidia-smi -L shows it, and
+ * --gpu takes it), four characters or as many as tell it from its GPU's
+ * other instances in the report. Characters other than letters, digits
+ * and '-' are left out of the UUID's part. Returns buf.
  */
 const char *report_gpu_label(const struct report *, size_t gpu, char *buf,
 	    size_t len);
@@ -221,8 +246,10 @@ double	report_host_coverage(const struct report_host *);
 /* GPU-hours with utilization under the threshold (idle-held + truly idle). */
 double	report_idle_gpu_hours(const struct report *);
 /*
- * How many cards sat unused on average while gua watched: idle GPU-time
- * over the time watched, summed over hosts. Unknown time is not idle.
+ * How many cards sat unused on average while gua watched: each GPU's
+ * idle share of the time it was watched, weighted by the part of its
+ * host's time it was there for (present_ms over the host's present_ms),
+ * summed. Unknown time is not idle.
  */
 double	report_gpus_unused(const struct report *);
 /* Mean utilization in percent over the known time, or -1. */

@@ -110,11 +110,12 @@ int	store_sqlite_err(struct store *, char *err, size_t errlen,
 /* The prepared statement number which, or NULL with err set. */
 sqlite3_stmt *store_stmt(struct store *, int which, char *err, size_t errlen);
 /*
- * Opens path read-only without ever changing it or leaving files beside
- * it: immutable when no writer has it open. A SQLite result code; *db
- * may be set even on failure (close it).
+ * Opens path read-only without ever changing it or creating a file beside
+ * it: immutable when no writer has it open. 0, or -1 with "PATH: cannot
+ * open: why" in err; *db may be set even on failure (close it).
  */
-int	store_sqlite_open_ro(const char *path, sqlite3 **db);
+int	store_sqlite_open_ro(const char *path, sqlite3 **db, char *err,
+	    size_t errlen);
 /*
  * Before a reader opens path: the -wal and -shm beside it, if any, are
  * regular files with one link owned by the database's owner (SQLite

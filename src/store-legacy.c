@@ -38,19 +38,34 @@ legacy_err(struct store_legacy *l, char *err, size_t errlen, const char *what)
 	    sqlite3_errmsg(l->db));
 }
 
-/* The checks that need no SQLite: a regular SQLite file, not gua's own. */
+/* util_err, for a file that is no database of the original's. */
+static int
+not_legacy(char *err, size_t errlen, const char *fmt, const char *path)
+{
+	util_err(err, errlen, fmt, path);
+	return STORE_NOT_GUA;
+}
+
+/*
+ * The checks that need no SQLite: a regular SQLite file, not gua's own.
+ * STORE_NOT_GUA for a file that is no database of the original's (bad
+ * usage), -1 for one that cannot be read.
+ */
 static int
 check_file(const char *path, char *err, size_t errlen)
 {
 	unsigned char h[100];
 	struct stat st;
 	ssize_t n;
-	int fd;
+	int fd, rc;
 
+	if ((rc = store_check_path(path, err, errlen)) != 0)
+		return rc;
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0) {
 		if (errno == ENOENT)
-			return util_err(err, errlen, "%s: no such file", path);
+			return not_legacy(err, errlen, "%s: no such file",
+			    path);
 		return util_err(err, errlen, "%s: %s", path, strerror(errno));
 	}
 	if (fstat(fd, &st) != 0) {
@@ -59,21 +74,23 @@ check_file(const char *path, char *err, size_t errlen)
 	}
 	if (S_ISDIR(st.st_mode)) {
 		close(fd);
-		return util_err(err, errlen, "%s: is a directory, not a "
+		return not_legacy(err, errlen, "%s: is a directory, not a "
 		    "database file", path);
 	}
 	if (!S_ISREG(st.st_mode)) {
 		close(fd);
-		return util_err(err, errlen, "%s: not a regular file", path);
+		return not_legacy(err, errlen, "%s: not a regular file", path);
 	}
 	n = pread(fd, h, sizeof(h), 0);
 	close(fd);
+	if (n < 0)
+		return util_err(err, errlen, "%s: %s", path, strerror(errno));
 	if (n < (ssize_t)sizeof(h) || memcmp(h, "SQLite format 3", 16) != 0)
-		return util_err(err, errlen, "%s: not a SQLite file, %s", path,
-		    NOT_LEGACY);
+		return not_legacy(err, errlen, "%s: not a SQLite file, "
+		    NOT_LEGACY, path);
 	if (((uint32_t)h[68] << 24 | (uint32_t)h[69] << 16 |
 	    (uint32_t)h[70] << 8 | h[71]) == STORE_APPLICATION_ID)
-		return util_err(err, errlen, "%s: already a gua database; "
+		return not_legacy(err, errlen, "%s: already a gua database; "
 		    "there is nothing to import", path);
 	return 0;
 }
@@ -91,18 +108,19 @@ store_legacy_open(struct store_legacy **out, const char *path, char *err,
 	struct store_legacy *l;
 	sqlite3_stmt *st;
 
+	int rc;
+
 	*out = NULL;
-	if (check_file(path, err, errlen) != 0 ||
-	    store_check_sidecars(path, err, errlen) != 0)
+	if ((rc = check_file(path, err, errlen)) != 0)
+		return rc;
+	if (store_check_sidecars(path, err, errlen) != 0)
 		return -1;
 	if ((l = calloc(1, sizeof(*l))) == NULL ||
 	    (l->path = strdup(path)) == NULL) {
 		free(l);
 		return util_err(err, errlen, "out of memory");
 	}
-	if (store_sqlite_open_ro(path, &l->db) != SQLITE_OK) {
-		util_err(err, errlen, "%s: cannot open: %s", path,
-		    l->db ? sqlite3_errmsg(l->db) : "out of memory");
+	if (store_sqlite_open_ro(path, &l->db, err, errlen) != 0) {
 		store_legacy_close(l);
 		return -1;
 	}
@@ -110,15 +128,19 @@ store_legacy_open(struct store_legacy **out, const char *path, char *err,
 	for (size_t i = 0; i < ARRAY_LEN(probes); i++) {
 		if (sqlite3_prepare_v2(l->db, probes[i], -1, &st, NULL) !=
 		    SQLITE_OK) {
-			if (sqlite3_extended_errcode(l->db) ==
-			    SQLITE_READONLY_ROLLBACK)
-				util_err(err, errlen, "%s: %s", path,
-				    store_sqlite_reason(l->db));
-			else
+			/* No such table or column: another program's file.
+			   Else a database that cannot be read as it is
+			   (damaged, a crash's unfinished transaction). */
+			rc = sqlite3_errcode(l->db) == SQLITE_ERROR ?
+			    STORE_NOT_GUA : -1;
+			if (rc == STORE_NOT_GUA)
 				util_err(err, errlen, "%s: %s (%s)", path,
 				    NOT_LEGACY, sqlite3_errmsg(l->db));
+			else
+				util_err(err, errlen, "%s: cannot read: %s",
+				    path, store_sqlite_reason(l->db));
 			store_legacy_close(l);
-			return -1;
+			return rc;
 		}
 		sqlite3_finalize(st);
 	}
@@ -297,12 +319,15 @@ store_legacy_survey(struct store_legacy *l, struct store_legacy_survey *sv,
 		store_legacy_survey_free(sv);
 		return -1;
 	}
-	qsort(sv->times, sv->ntimes, sizeof(*sv->times), cmp_i64);
+	/* Empty tables leave both arrays NULL, which qsort may not take. */
+	if (sv->ntimes > 1)
+		qsort(sv->times, sv->ntimes, sizeof(*sv->times), cmp_i64);
 	for (size_t i = 0; i < sv->ntimes; i++)
 		if (n == 0 || sv->times[n - 1] != sv->times[i])
 			sv->times[n++] = sv->times[i];
 	sv->ntimes = n;
-	qsort(sv->uuids, sv->nuuids, sizeof(*sv->uuids), cmp_uuid);
+	if (sv->nuuids > 1)
+		qsort(sv->uuids, sv->nuuids, sizeof(*sv->uuids), cmp_uuid);
 
 	/* Rows in time order are streamed as stored; others are sorted. */
 	order = l->in_order ? " ORDER BY rowid" : " ORDER BY ts, rowid";

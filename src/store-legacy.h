@@ -40,8 +40,9 @@ struct store_legacy_tick {
 
 /*
  * Opens path read-only and checks it is the original's format. Fails with
- * a one-line reason for a missing file, a file that is not SQLite, one
- * that is a gua database already, or one without the original's tables.
+ * a one-line reason: STORE_NOT_GUA (store.h) for a missing file, a file
+ * that is not SQLite, one that is a gua database already, or one without
+ * the original's tables; -1 for one that cannot be read as it is.
  */
 int	store_legacy_open(struct store_legacy **, const char *path, char *err,
 	    size_t errlen);

@@ -273,7 +273,9 @@ store_pack_hour(struct store_buf *gb, struct store_buf *pb,
 		put(pb, (uint64_t)r->n);
 		put(pb, (uint64_t)r->idle_ms);
 		put(pb, (uint64_t)r->idle_mib_ms);
-		put(pb, (uint64_t)(r->peak_mib + 1));
+		/* Unsigned: MIB_UNKNOWN (-1) becomes 0, and a value a
+		   damaged row brought cannot overflow. */
+		put(pb, (uint64_t)r->peak_mib + 1);
 		put(pb, (uint64_t)(r->first_ms - h->hour_ms));
 		put(pb, (uint64_t)(r->last_ms - h->hour_ms));
 		put(pb, (uint64_t)r->util_pm_ms);

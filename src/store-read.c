@@ -74,8 +74,8 @@ store_gpus(struct store *s, struct store_gpu **out, size_t *n, char *err,
  */
 static int
 tick_in_hour(struct store *s, int64_t hour_ms, int64_t first, int64_t last,
-    int64_t before_ms, int latest, int64_t *ts_ms, int64_t *span_ms,
-    int *found, char *err, size_t errlen)
+    int64_t from_ms, int64_t before_ms, int latest, int64_t *ts_ms,
+    int64_t *span_ms, int *found, char *err, size_t errlen)
 {
 	sqlite3_stmt *st;
 	int rc;
@@ -90,7 +90,7 @@ tick_in_hour(struct store *s, int64_t hour_ms, int64_t first, int64_t last,
 		return store_sqlite_err(s, err, errlen, "reading ticks");
 	sqlite3_bind_int64(st, 1, first);
 	sqlite3_bind_int64(st, 2, last);
-	sqlite3_bind_int64(st, 3, hour_ms);
+	sqlite3_bind_int64(st, 3, from_ms > hour_ms ? from_ms : hour_ms);
 	sqlite3_bind_int64(st, 4, before_ms < hour_ms + MS_PER_HOUR ?
 	    before_ms : hour_ms + MS_PER_HOUR);
 	rc = sqlite3_step(st);
@@ -106,10 +106,10 @@ tick_in_hour(struct store *s, int64_t hour_ms, int64_t first, int64_t last,
 	return 0;
 }
 
-/* The first (or last) hour with ticks before before_ms that has one. */
+/* The first (or last) tick with from_ms <= ts < before_ms, hour by hour. */
 static int
-edge_tick(struct store *s, int64_t before_ms, int latest, int64_t *ts_ms,
-    int64_t *span_ms, int *found, char *err, size_t errlen)
+edge_tick(struct store *s, int64_t from_ms, int64_t before_ms, int latest,
+    int64_t *ts_ms, int64_t *span_ms, int *found, char *err, size_t errlen)
 {
 	sqlite3_stmt *st;
 	int rc;
@@ -117,15 +117,18 @@ edge_tick(struct store *s, int64_t before_ms, int latest, int64_t *ts_ms,
 	*found = 0;
 	if (sqlite3_prepare_v2(s->db, latest ?
 	    "SELECT hour_ms, first_tick, last_tick FROM hours WHERE "
-	    "hour_ms < ?1 ORDER BY hour_ms DESC" :
+	    "hour_ms < ?1 AND hour_ms >= ?2 ORDER BY hour_ms DESC" :
 	    "SELECT hour_ms, first_tick, last_tick FROM hours WHERE "
-	    "hour_ms < ?1 ORDER BY hour_ms", -1, &st, NULL) != SQLITE_OK)
+	    "hour_ms < ?1 AND hour_ms >= ?2 ORDER BY hour_ms", -1, &st,
+	    NULL) != SQLITE_OK)
 		return store_sqlite_err(s, err, errlen, "reading hours");
 	sqlite3_bind_int64(st, 1, before_ms);
+	sqlite3_bind_int64(st, 2, from_ms == INT64_MIN ? INT64_MIN :
+	    util_hour_floor(from_ms));
 	while (!*found && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (tick_in_hour(s, sqlite3_column_int64(st, 0),
 		    sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2),
-		    before_ms, latest, ts_ms, span_ms, found, err,
+		    from_ms, before_ms, latest, ts_ms, span_ms, found, err,
 		    errlen) != 0) {
 			sqlite3_finalize(st);
 			return -1;
@@ -141,14 +144,24 @@ int
 store_oldest_tick(struct store *s, int64_t *ts_ms, int64_t *span_ms,
     int *found, char *err, size_t errlen)
 {
-	return edge_tick(s, INT64_MAX, 0, ts_ms, span_ms, found, err, errlen);
+	return edge_tick(s, INT64_MIN, INT64_MAX, 0, ts_ms, span_ms, found, err,
+	    errlen);
+}
+
+int
+store_first_tick(struct store *s, int64_t from_ms, int64_t before_ms,
+    int64_t *ts_ms, int *found, char *err, size_t errlen)
+{
+	return edge_tick(s, from_ms, before_ms, 0, ts_ms, NULL, found, err,
+	    errlen);
 }
 
 int
 store_newest_tick(struct store *s, int64_t before_ms, int64_t *ts_ms,
     int *found, char *err, size_t errlen)
 {
-	return edge_tick(s, before_ms, 1, ts_ms, NULL, found, err, errlen);
+	return edge_tick(s, INT64_MIN, before_ms, 1, ts_ms, NULL, found, err,
+	    errlen);
 }
 
 int
@@ -248,6 +261,33 @@ store_run_intervals(struct store *s, int64_t from_ms, int64_t to_ms,
 	return 0;
 }
 
+/*
+ * The reason a report stops at a damaged tick: which one, by its time,
+ * and the way out (backup copies a database without its damaged ticks).
+ */
+static int
+damaged_tick(struct store *s, int64_t ts_ms, char *err, size_t errlen)
+{
+	char when[40];
+
+	util_format_rfc3339_ms(ts_ms, when, sizeof(when));
+	return util_err(err, errlen, "%s: the tick of %s is damaged and "
+	    "cannot be read; 'gua backup --db %s OUT' copies it without the "
+	    "damaged ticks", s->path, when, s->path);
+}
+
+/* The same for an hour's sums. */
+static int
+damaged_hour(struct store *s, int64_t hour_ms, char *err, size_t errlen)
+{
+	char when[40];
+
+	util_format_rfc3339(hour_ms, when, sizeof(when));
+	return util_err(err, errlen, "%s: the hourly sums of the hour from %s "
+	    "are damaged and cannot be read; 'gua backup --db %s OUT' copies "
+	    "it without them", s->path, when, s->path);
+}
+
 int
 store_scan_rollups(struct store *s, int64_t from_hour_ms, int64_t to_hour_ms,
     int64_t gpu_id, const struct store_sink *sink, char *err, size_t errlen)
@@ -274,8 +314,7 @@ store_scan_rollups(struct store *s, int64_t from_hour_ms, int64_t to_hour_ms,
 		if (urc == -2)
 			goto nomem;
 		if (urc != 0) {
-			util_err(err, errlen, "%s: damaged hourly rollups at "
-			    "%lld", s->path, (long long)h.hour_ms);
+			damaged_hour(s, h.hour_ms, err, errlen);
 			goto out;
 		}
 		for (size_t i = 0; i < h.ngpus; i++)
@@ -406,16 +445,14 @@ store_scan_ticks(struct store *s, int64_t from_ms, int64_t to_ms,
 			}
 		}
 		if (urc != 0) {
-			util_err(err, errlen, "%s: a damaged sample at tick "
-			    "%lld", s->path, (long long)t.id);
+			damaged_tick(s, t.ts_ms, err, errlen);
 			goto out;
 		}
 		if (t.ts_ms < from_ms || t.ts_ms >= to_ms)
 			continue;
 		/* The writer never stores a span outside 1 ms .. 100 years. */
 		if (t.span_ms <= 0 || t.span_ms > DURATION_MAX_MS) {
-			util_err(err, errlen, "%s: a damaged sample at tick "
-			    "%lld", s->path, (long long)t.id);
+			damaged_tick(s, t.ts_ms, err, errlen);
 			goto out;
 		}
 		t.gpus = u.gpus;
@@ -475,7 +512,7 @@ raw_tick(void *ctx, const struct store_tick *t)
 			if (procs[i].mem_mib == MIB_UNKNOWN)
 				partial = 1;
 			else
-				held += procs[i].mem_mib;
+				held = util_sat_add(held, procs[i].mem_mib);
 		}
 		memset(&rg, 0, sizeof(rg));
 		rollup_gpu_add(&rg, rs->thr, t->span_ms, tg->util_pm, held,
@@ -670,4 +707,69 @@ store_processes(struct store *s, const int64_t *ids, size_t n,
 		return util_err(err, errlen, "%s: process %lld is missing",
 		    s->path, (long long)ids[k]);
 	return 0;
+}
+
+/* A tick scan that only decodes. */
+static int
+decode_only(void *ctx, const struct store_tick *t)
+{
+	(void)ctx;
+	(void)t;
+	return 0;
+}
+
+int
+store_check_damage(struct store *s, char *err, size_t errlen)
+{
+	struct store_hour h;
+	sqlite3_stmt *st;
+	const char *res;
+	int64_t hour = 0;
+	int rc, urc = 0, found = 0;
+
+	/* Every page and index, without the slower cross-checks of
+	   integrity_check. */
+	if (sqlite3_prepare_v2(s->db, "PRAGMA quick_check(1)", -1, &st,
+	    NULL) != SQLITE_OK)
+		return store_sqlite_err(s, err, errlen, "checking");
+	rc = sqlite3_step(st);
+	res = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) :
+	    NULL;
+	if (res == NULL || strcmp(res, "ok") != 0) {
+		if (res != NULL)
+			util_err(err, errlen, "%s: damaged (SQLite's quick "
+			    "check: %s)", s->path, res);
+		else
+			store_sqlite_err(s, err, errlen, "checking");
+		sqlite3_finalize(st);
+		return -1;
+	}
+	sqlite3_finalize(st);
+
+	/* The newest hour, where a writer carries on: its sums and ticks. */
+	memset(&h, 0, sizeof(h));
+	if (sqlite3_prepare_v2(s->db, "SELECT hour_ms, gpus, procs FROM hours "
+	    "ORDER BY hour_ms DESC LIMIT 1", -1, &st, NULL) != SQLITE_OK)
+		return store_sqlite_err(s, err, errlen, "reading rollups");
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		found = 1;
+		hour = sqlite3_column_int64(st, 0);
+		store_hour_clear(&h, hour);
+		urc = store_unpack_hour(&h, sqlite3_column_blob(st, 1),
+		    (size_t)sqlite3_column_bytes(st, 1),
+		    sqlite3_column_blob(st, 2),
+		    (size_t)sqlite3_column_bytes(st, 2), 0);
+	}
+	sqlite3_finalize(st);
+	store_hour_free(&h);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_sqlite_err(s, err, errlen, "reading rollups");
+	if (urc == -2)
+		return util_err(err, errlen, "out of memory");
+	if (urc != 0)
+		return damaged_hour(s, hour, err, errlen);
+	if (!found)
+		return 0;
+	return store_scan_ticks(s, hour, hour + MS_PER_HOUR, decode_only, NULL,
+	    err, errlen);
 }

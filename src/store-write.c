@@ -271,9 +271,14 @@ hour_load(struct store *s, int64_t hour_ms, char *err, size_t errlen)
 		return store_sqlite_err(s, err, errlen, "reading hourly rollups");
 	if (urc == -2)
 		return util_err(err, errlen, "out of memory");
-	if (urc != 0)
-		return util_err(err, errlen, "%s: damaged hourly rollups at "
-		    "%lld", s->path, (long long)hour_ms);
+	if (urc != 0) {
+		char when[40];
+
+		util_format_rfc3339(hour_ms, when, sizeof(when));
+		return util_err(err, errlen, "%s: the hourly sums of the hour "
+		    "from %s are damaged and cannot be added to", s->path,
+		    when);
+	}
 	return 0;
 }
 

@@ -5,10 +5,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "store-internal.h"
@@ -74,21 +77,91 @@ static const char schema_sql[] =
 const char *
 store_sqlite_reason(sqlite3 *db)
 {
+	static char buf[512];
+	int code, sys;
+
 	if (db == NULL)
 		return "out of memory";
+	code = sqlite3_extended_errcode(db);
 	/* A read-only connection cannot roll back what a crash left. */
-	if (sqlite3_extended_errcode(db) == SQLITE_READONLY_ROLLBACK)
+	if (code == SQLITE_READONLY_ROLLBACK)
 		return "an unfinished transaction left by a crash (a hot "
 		    "journal beside the file): open it once with sqlite3, "
 		    "which rolls it back, then try again";
+	/*
+	 * "disk I/O error" or "database or disk is full" say nothing of
+	 * why: the system's error does (No space left on device, File too
+	 * large, Permission denied).
+	 */
+	sys = sqlite3_system_errno(db);
+	/* SQLite says FULL for a write that failed with ENOSPC (or came
+	   back short), and keeps no errno for it; gua sets no page limit. */
+	if ((code & 0xff) == SQLITE_FULL && sys == 0)
+		sys = ENOSPC;
+	if (sys != 0 && ((code & 0xff) == SQLITE_IOERR ||
+	    (code & 0xff) == SQLITE_FULL || (code & 0xff) == SQLITE_CANTOPEN)) {
+		snprintf(buf, sizeof(buf), "%s: %s", sqlite3_errmsg(db),
+		    strerror(sys));
+		return buf;
+	}
 	return sqlite3_errmsg(db);
+}
+
+/*
+ * Why a write to the database at path failed, when SQLite kept no errno
+ * for it (a -wal write failing does not reach sqlite3_system_errno): no
+ * space left where it is, or a file past the file size limit. NULL when
+ * neither.
+ */
+static const char *
+io_cause(const char *path)
+{
+	char dir[PATH_MAX], side[PATH_MAX + 8], *slash;
+	struct statvfs vfs;
+	struct rlimit rl;
+	struct stat st;
+
+	util_strlcpy(dir, path, sizeof(dir));
+	if ((slash = strrchr(dir, '/')) == NULL)
+		util_strlcpy(dir, ".", sizeof(dir));
+	else if (slash == dir)
+		dir[1] = '\0';
+	else
+		*slash = '\0';
+	if (statvfs(dir, &vfs) == 0 && vfs.f_bavail == 0)
+		return strerror(ENOSPC);
+	if (getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
+		snprintf(side, sizeof(side), "%s-wal", path);
+		/* Within a page of the limit: the next write crosses it. */
+		if ((stat(path, &st) == 0 && (rlim_t)st.st_size + 65536 >=
+		    rl.rlim_cur) || (stat(side, &st) == 0 &&
+		    (rlim_t)st.st_size + 65536 >= rl.rlim_cur))
+			return "File too large (the file size limit)";
+	}
+	return NULL;
+}
+
+/* store_sqlite_reason, with the cause of an I/O error SQLite did not
+   keep. */
+static const char *
+store_reason(struct store *s)
+{
+	static char buf[600];
+	const char *r = store_sqlite_reason(s->db), *cause;
+	int code = s->db ? sqlite3_extended_errcode(s->db) & 0xff : 0;
+
+	if (code != SQLITE_IOERR || sqlite3_system_errno(s->db) != 0 ||
+	    (cause = io_cause(s->path)) == NULL)
+		return r;
+	snprintf(buf, sizeof(buf), "%s: %s", r, cause);
+	return buf;
 }
 
 int
 store_sqlite_err(struct store *s, char *err, size_t errlen, const char *what)
 {
 	return util_err(err, errlen, "%s: %s: %s", s->path, what,
-	    store_sqlite_reason(s->db));
+	    store_reason(s));
 }
 
 static const char *const stmt_sql[STMT_COUNT] = {
@@ -133,8 +206,7 @@ store_exec(struct store *s, const char *sql, char *err, size_t errlen)
 	char *msg = NULL;
 
 	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		util_err(err, errlen, "%s: %s", s->path,
-		    msg ? msg : sqlite3_errmsg(s->db));
+		util_err(err, errlen, "%s: %s", s->path, store_reason(s));
 		sqlite3_free(msg);
 		return -1;
 	}
@@ -180,6 +252,41 @@ be32(const unsigned char *p)
 #define NOT_GUA_HINT "not a gua database (a gpu-usage-audit 1.0 database " \
 	"can be converted with 'gua import')"
 
+/* util_err for a file that is no gua database: STORE_NOT_GUA. */
+static int
+not_gua(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int
+not_gua(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err != NULL && errlen > 0) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return STORE_NOT_GUA;
+}
+
+int
+store_check_path(const char *path, char *err, size_t errlen)
+{
+	char cwd[PATH_MAX];
+	size_t len = strlen(path);
+
+	/* SQLite opens the absolute path: a relative one is added to the
+	   working directory. */
+	if (path[0] != '/' && getcwd(cwd, sizeof(cwd)) != NULL)
+		len += strlen(cwd) + 1;
+	if (len <= STORE_PATH_MAX)
+		return 0;
+	return not_gua(err, errlen, "%.60s\xe2\x80\xa6: path too long (%zu "
+	    "bytes, absolute): SQLite opens a database by a path of at most "
+	    "%d bytes, with the files beside it", path, len, STORE_PATH_MAX);
+}
+
 /* Checks the first 100 bytes of an open file: SQLite, gua's, not newer. */
 static int
 check_header(int fd, const char *path, char *err, size_t errlen)
@@ -192,29 +299,29 @@ check_header(int fd, const char *path, char *err, size_t errlen)
 	if (fstat(fd, &st) != 0)
 		return util_err(err, errlen, "%s: %s", path, strerror(errno));
 	if (S_ISDIR(st.st_mode))
-		return util_err(err, errlen, "%s: is a directory, not a "
+		return not_gua(err, errlen, "%s: is a directory, not a "
 		    "database file", path);
 	if (!S_ISREG(st.st_mode))
-		return util_err(err, errlen, "%s: not a regular file", path);
+		return not_gua(err, errlen, "%s: not a regular file", path);
 	if (st.st_size == 0)
-		return util_err(err, errlen, "%s: empty file, %s", path,
+		return not_gua(err, errlen, "%s: empty file, %s", path,
 		    NOT_GUA_HINT);
 	n = pread(fd, h, sizeof(h), 0);
 	if (n < 0)
 		return util_err(err, errlen, "%s: %s", path, strerror(errno));
 	if (n < (ssize_t)sizeof(h) || memcmp(h, "SQLite format 3", 16) != 0)
-		return util_err(err, errlen, "%s: not a SQLite file, %s", path,
+		return not_gua(err, errlen, "%s: not a SQLite file, %s", path,
 		    NOT_GUA_HINT);
 	if (be32(h + 68) != STORE_APPLICATION_ID)
-		return util_err(err, errlen, "%s: a SQLite file, but %s", path,
+		return not_gua(err, errlen, "%s: a SQLite file, but %s", path,
 		    NOT_GUA_HINT);
 	version = be32(h + 60);
 	if (version > STORE_SCHEMA_VERSION)
-		return util_err(err, errlen, "%s: written by a newer gua "
+		return not_gua(err, errlen, "%s: written by a newer gua "
 		    "(schema %u; this gua reads up to %d): upgrade gua", path,
 		    version, STORE_SCHEMA_VERSION);
 	if (version == 0)
-		return util_err(err, errlen, "%s: an unfinished gua database "
+		return not_gua(err, errlen, "%s: an unfinished gua database "
 		    "(no schema version)", path);
 	return 0;
 }
@@ -224,11 +331,13 @@ store_check_file(const char *path, char *err, size_t errlen)
 {
 	int fd, rc;
 
+	if ((rc = store_check_path(path, err, errlen)) != 0)
+		return rc;
 	/* O_NONBLOCK: opening a FIFO someone planted must not hang us. */
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0) {
 		if (errno == ENOENT)
-			return util_err(err, errlen, "%s: no such file", path);
+			return not_gua(err, errlen, "%s: no such file", path);
 		return util_err(err, errlen, "%s: %s", path, strerror(errno));
 	}
 	rc = check_header(fd, path, err, errlen);
@@ -290,7 +399,23 @@ sidecar_exists(const char *path, const char *suffix)
 	return lstat(buf, &st) == 0;
 }
 
-/* Whether the file's header says WAL (bytes 18 and 19 are 2). */
+/* The size of a file beside path, -1 when there is none. */
+static off_t
+sidecar_size(const char *path, const char *suffix)
+{
+	char buf[PATH_MAX + 16];
+	struct stat st;
+
+	if ((size_t)snprintf(buf, sizeof(buf), "%s%s", path, suffix) >=
+	    sizeof(buf) || lstat(buf, &st) != 0)
+		return -1;
+	return st.st_size;
+}
+
+/*
+ * Whether SQLite reads the file as a WAL database: its header's read
+ * version (byte 19) is 2, whatever the write version (byte 18) says.
+ */
 static int
 header_says_wal(const char *path)
 {
@@ -302,7 +427,7 @@ header_says_wal(const char *path)
 		return 0;
 	n = pread(fd, h, sizeof(h), 0);
 	close(fd);
-	return n == (ssize_t)sizeof(h) && h[18] == 2 && h[19] == 2;
+	return n == (ssize_t)sizeof(h) && h[19] == 2;
 }
 
 /*
@@ -423,11 +548,14 @@ journal_may_be_hot(const char *path)
 }
 
 int
-store_sqlite_open_ro(const char *path, sqlite3 **db)
+store_sqlite_open_ro(const char *path, sqlite3 **db, char *err,
+    size_t errlen)
 {
 	char real[PATH_MAX];
+	const char *query;
 	char *uri;
-	int rc;
+	off_t wal;
+	int shm, rc;
 
 	*db = NULL;
 	/*
@@ -437,26 +565,44 @@ store_sqlite_open_ro(const char *path, sqlite3 **db)
 	if (realpath(path, real) == NULL)
 		util_strlcpy(real, path, sizeof(real));
 	/*
-	 * A WAL file without a -wal or -shm beside it has no writer, and a
-	 * read-only WAL connection would leave those two files behind: read
-	 * it as immutable instead. Anything else is opened plainly read-only:
-	 * a writer's WAL is joined, and a rollback journal left by a crash
-	 * (which immutable would ignore, reading half a transaction) makes
-	 * the open fail rather than read torn pages.
+	 * A read-only connection to a WAL database (header byte 19 is 2),
+	 * or to any beside which a -wal lies, creates the -wal and -shm it
+	 * lacks, owned by the file's owner when root reads it. So:
+	 * - -wal and -shm both there are a writer's: its WAL is joined
+	 *   read-only, which creates nothing;
+	 * - a -wal with data but no -shm is a stopped writer's leftover
+	 *   that only a writer can recover: refused;
+	 * - otherwise nobody writes it, and a WAL database (or one beside
+	 *   an empty -wal) is read as immutable, unless a journal a crash
+	 *   left may be hot (immutable would ignore it and read half a
+	 *   transaction);
+	 * - anything else (a rollback database, or that journal) is opened
+	 *   plainly read-only, which creates nothing and makes the open
+	 *   fail rather than read torn pages.
 	 */
-	if (header_says_wal(real) && !sidecar_exists(real, "-wal") &&
-	    !sidecar_exists(real, "-shm") && !journal_may_be_hot(real))
-		uri = path_uri(real, "mode=ro&immutable=1");
+	wal = sidecar_size(real, "-wal");
+	shm = sidecar_size(real, "-shm") >= 0;
+	if (wal > 0 && !shm)
+		return util_err(err, errlen, "%s: cannot open: a -wal beside "
+		    "it without its -shm, the unfinished ticks of a writer "
+		    "that stopped; open it once with sqlite3 (or resume it "
+		    "with gua daemon --append), which recovers them, then "
+		    "try again", path);
+	if (!(wal >= 0 && shm) && (wal >= 0 || header_says_wal(real)) &&
+	    !journal_may_be_hot(real))
+		query = "mode=ro&immutable=1";
 	else
-		uri = path_uri(real, "mode=ro");
-	if (uri == NULL)
-		return SQLITE_NOMEM;
+		query = "mode=ro";
+	if ((uri = path_uri(real, query)) == NULL)
+		return util_err(err, errlen, "out of memory");
 	rc = sqlite3_open_v2(uri, db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI |
 	    SQLITE_OPEN_NOMUTEX, NULL);
 	free(uri);
-	if (rc == SQLITE_OK)
-		sqlite3_busy_timeout(*db, BUSY_TIMEOUT_MS);
-	return rc;
+	if (rc != SQLITE_OK)
+		return util_err(err, errlen, "%s: cannot open: %s", path,
+		    store_sqlite_reason(*db));
+	sqlite3_busy_timeout(*db, BUSY_TIMEOUT_MS);
+	return 0;
 }
 
 static struct store *
@@ -563,7 +709,7 @@ meta_read(struct store *s, char *err, size_t errlen)
 	if (rc != SQLITE_DONE)
 		return store_sqlite_err(s, err, errlen, "reading meta");
 	if (!seen)
-		return util_err(err, errlen, "%s: an unfinished gua database "
+		return not_gua(err, errlen, "%s: an unfinished gua database "
 		    "(no host name in meta)", s->path);
 	return 0;
 }
@@ -596,10 +742,10 @@ verify_schema(struct store *s, char *err, size_t errlen)
 	    pragma_int(s, "PRAGMA user_version", &version, err, errlen))
 		return -1;
 	if (app != STORE_APPLICATION_ID)
-		return util_err(err, errlen, "%s: a SQLite file, but %s",
+		return not_gua(err, errlen, "%s: a SQLite file, but %s",
 		    s->path, NOT_GUA_HINT);
 	if (version > STORE_SCHEMA_VERSION)
-		return util_err(err, errlen, "%s: written by a newer gua "
+		return not_gua(err, errlen, "%s: written by a newer gua "
 		    "(schema %lld; this gua reads up to %d): upgrade gua",
 		    s->path, (long long)version, STORE_SCHEMA_VERSION);
 	if (meta_read(s, err, errlen) != 0)
@@ -734,6 +880,8 @@ store_create(struct store **out, const char *path,
 	int fd;
 
 	*out = NULL;
+	if ((fd = store_check_path(path, err, errlen)) != 0)
+		return fd;
 	if (lstat(path, &st) == 0)
 		return util_err(err, errlen, "%s: already exists", path);
 	if (len == 0 || len + 16 > PATH_MAX)
@@ -781,25 +929,20 @@ store_open_read(struct store **out, const char *path, char *err,
 	int rc;
 
 	*out = NULL;
-	if (store_check_file(path, err, errlen) != 0 ||
-	    store_check_sidecars(path, err, errlen) != 0)
+	if ((rc = store_check_file(path, err, errlen)) != 0)
+		return rc;
+	if (store_check_sidecars(path, err, errlen) != 0)
 		return -1;
 	s = store_new(path);
 	if (s == NULL)
 		return util_err(err, errlen, "out of memory");
-	rc = store_sqlite_open_ro(path, &s->db);
-	if (rc == SQLITE_NOMEM && s->db == NULL) {
-		store_close(s);
-		return util_err(err, errlen, "out of memory");
-	}
-	if (rc != SQLITE_OK) {
-		store_sqlite_err(s, err, errlen, "cannot open");
+	if (store_sqlite_open_ro(path, &s->db, err, errlen) != 0) {
 		store_close(s);
 		return -1;
 	}
-	if (verify_schema(s, err, errlen) != 0) {
+	if ((rc = verify_schema(s, err, errlen)) != 0) {
 		store_close(s);
-		return -1;
+		return rc;
 	}
 	*out = s;
 	return 0;
@@ -840,16 +983,20 @@ check_existing(const char *path, struct stat *st, char *err, size_t errlen)
 {
 	int fd, rc;
 
+	if ((rc = store_check_path(path, err, errlen)) != 0)
+		return rc;
 	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK |
 	    O_NOCTTY);
 	if (fd < 0) {
+		if (errno == ENOENT)
+			return not_gua(err, errlen, "%s: no such file", path);
 		if (errno == ELOOP)
 			return util_err(err, errlen, "%s: is a symbolic link; "
 			    "refusing to write through it", path);
 		return util_err(err, errlen, "%s: %s", path, strerror(errno));
 	}
-	rc = check_writable(fd, path, st, err, errlen) != 0 ||
-	    check_header(fd, path, err, errlen) != 0 ? -1 : 0;
+	if ((rc = check_writable(fd, path, st, err, errlen)) == 0)
+		rc = check_header(fd, path, err, errlen);
 	close(fd);
 	return rc;
 }
@@ -868,13 +1015,13 @@ store_open_append(struct store **out, const char *path, char *err,
 {
 	struct store *s;
 	struct stat st;
-	int made[SIDECARS];
+	int made[SIDECARS], rc;
 
 	*out = NULL;
 	/* Its descriptor is closed before SQLite opens the file, as in
 	   store_create: a close() later would drop SQLite's locks. */
-	if (check_existing(path, &st, err, errlen) != 0)
-		return -1;
+	if ((rc = check_existing(path, &st, err, errlen)) != 0)
+		return rc;
 	if (claim_sidecars(path, st.st_mode, made, err, errlen) != 0) {
 		unclaim_sidecars(path, made);
 		return -1;
@@ -890,8 +1037,8 @@ store_open_append(struct store **out, const char *path, char *err,
 		goto fail;
 	}
 	sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
-	if (verify_schema(s, err, errlen) != 0 ||
-	    writer_pragmas(s, err, errlen) != 0)
+	if ((rc = verify_schema(s, err, errlen)) != 0 ||
+	    (rc = writer_pragmas(s, err, errlen)) != 0)
 		goto fail;
 	unclaim_journal(path);
 	*out = s;
@@ -899,7 +1046,7 @@ store_open_append(struct store **out, const char *path, char *err,
 fail:
 	store_close(s);
 	unclaim_sidecars(path, made);
-	return -1;
+	return rc != 0 ? rc : -1;
 }
 
 void

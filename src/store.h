@@ -118,13 +118,37 @@ struct store_tick {
 };
 
 /*
+ * The functions that open or check a database file return -1, or
+ * STORE_NOT_GUA where the path names no gua database this gua can use at
+ * all: missing, a directory or another non-regular file, empty, not
+ * SQLite, another program's SQLite file, an unfinished one, one written by
+ * a newer gua, or a path too long for SQLite. Commands take that as bad
+ * usage (exit 2); -1, a gua database that cannot be read as it is (no
+ * permission, an I/O error, damage, a crash's unfinished transaction), as
+ * a runtime failure (exit 1).
+ */
+#define STORE_NOT_GUA	(-2)
+
+/*
+ * Whether SQLite can open path and the files it keeps beside it: its
+ * absolute form at most STORE_PATH_MAX bytes (SQLite's 512 less room for
+ * "-journal" and the temporary name of a new database). STORE_NOT_GUA
+ * with the limit in err when not.
+ */
+#define STORE_PATH_MAX	480
+int	store_check_path(const char *path, char *err, size_t errlen);
+
+/*
  * A new database at path, which must not exist; created 0640 under a
  * temporary name and then renamed, so it appears complete or not at all.
  * No symbolic link is followed, here or for the files beside it.
  */
 int	store_create(struct store **, const char *path,
 	    const struct store_meta *, char *err, size_t errlen);
-/* An existing gua database for reading only; never changes the file. */
+/*
+ * An existing gua database for reading only; never changes the file and
+ * never creates one beside it (-wal, -shm, -journal).
+ */
 int	store_open_read(struct store **, const char *path, char *err,
 	    size_t errlen);
 /*
@@ -154,6 +178,12 @@ int	store_check_file(const char *path, char *err, size_t errlen);
  * write permission for its owner.
  */
 int	store_check_writable(const char *path, char *err, size_t errlen);
+/*
+ * Looks for damage where a writer would carry on (--append): SQLite's
+ * quick check of every page, then the newest hour decoded, its ticks and
+ * its sums. -1 with what is damaged and how to recover.
+ */
+int	store_check_damage(struct store *, char *err, size_t errlen);
 
 /* Records the start of a collector run and makes it the current one. */
 int	store_begin_run(struct store *, int64_t started_ms, int64_t interval_ms,
@@ -182,6 +212,9 @@ int	store_gpus(struct store *, struct store_gpu **out, size_t *n,
  */
 int	store_oldest_tick(struct store *, int64_t *ts_ms, int64_t *span_ms,
 	    int *found, char *err, size_t errlen);
+/* The oldest tick with from_ms <= ts_ms < before_ms; *found 0 when none. */
+int	store_first_tick(struct store *, int64_t from_ms, int64_t before_ms,
+	    int64_t *ts_ms, int *found, char *err, size_t errlen);
 /* The newest tick with ts_ms < before_ms; *found 0 when none. */
 int	store_newest_tick(struct store *, int64_t before_ms, int64_t *ts_ms,
 	    int *found, char *err, size_t errlen);

@@ -537,6 +537,28 @@ def csv_visible(t):
     return "".join(out)
 
 
+def prom_visible(t):
+    """A Prometheus label's decoded value: LF as itself (the format
+    escapes it), other controls, DEL, C1 controls and bidirectional
+    overrides as the text report's visible escapes."""
+    out = []
+    for c in t:
+        o = ord(c)
+        if c in "\n\\":
+            out.append(c)
+        elif c == "\t":
+            out.append("\\t")
+        elif c == "\r":
+            out.append("\\r")
+        elif o < 32 or o == 0x7f:
+            out.append("\\x%02X" % o)
+        elif 0x80 <= o < 0xa0 or c in BIDI:
+            out.append("\\u{%X}" % o)
+        else:
+            out.append(c)
+    return "".join(out)
+
+
 def check_untrusted(fmt, dir_, path):
     """The hostile process's name, command line and user, in one format:
     carried exactly where the format can (JSON; CSV but for control
@@ -618,8 +640,15 @@ def check_untrusted(fmt, dir_, path):
                     fail("a sample line that does not parse: %r" % ln)
                 found.append(re.sub(r'\\(.)', lambda x: "\n" if x.group(1)
                                     == "n" else x.group(1), m.group(1)))
-        if user and text_of(user) not in found:
-            fail("no user label decodes to %r: %r" % (text_of(user), found))
+        raw = data.decode("utf-8")
+        for c in raw:
+            if ((ord(c) < 32 and c != "\n") or 0x7f <= ord(c) < 0xa0 or
+                    c in BIDI):
+                fail("a raw control character U+%04X in the textfile" %
+                     ord(c))
+        if user and prom_visible(text_of(user)) not in found:
+            fail("no user label decodes to %r: %r" %
+                 (prom_visible(text_of(user)), found))
         if not found:
             fail("no idle-held user in the textfile")
     else:

@@ -124,7 +124,8 @@ mkdir "$TMP/dir.db"
 for opt in --foreground --append; do
 	gua daemon --nvml-library "$FAKE" --db "$TMP/dir.db" \
 	    --pid-file "$TMP/dir.pid" --log-file "$TMP/dir.log" $opt
-	expect_rc 1
+	# No gua database at all: bad usage, as for every command.
+	expect_rc 2
 	expect_err "$TMP/dir.db: is a directory"
 	expect_no_file "$TMP/dir.pid"
 done
@@ -166,7 +167,7 @@ echo "not a database" >"$TMP/text.db"
 cp "$TMP/text.db" "$TMP/text.copy"
 gua daemon --nvml-library "$FAKE" --db "$TMP/text.db" --pid-file "$PF" \
     --log-file "$LOG" --append
-expect_rc 1
+expect_rc 2
 expect_err "not a SQLite file"
 expect_same "$TMP/text.db" "$TMP/text.copy"
 t "a database behind a symbolic link is refused"
@@ -353,11 +354,12 @@ expect_rc 0
 
 t "--textfile-dir may not replace the collector's own files"
 mkdir "$TMP/tf"
-for f in --db --pid-file --log-file; do
+for f in db pid log; do
 	rm -f "$TMP/tf/gua.prom"
-	gua daemon --nvml-library "$FAKE" --db "$TMP/c.db" \
-	    --pid-file "$TMP/c.pid" --log-file "$TMP/c.log" \
-	    "$f" "$TMP/tf/gua.prom" --textfile-dir "$TMP/tf"
+	db=$TMP/c.db pid=$TMP/c.pid log=$TMP/c.log
+	eval "$f=\$TMP/tf/gua.prom"
+	gua daemon --nvml-library "$FAKE" --db "$db" --pid-file "$pid" \
+	    --log-file "$log" --textfile-dir "$TMP/tf"
 	expect_rc 2
 	expect_err "--textfile-dir: $TMP/tf/gua.prom would replace"
 	expect_no_file "$TMP/tf/gua.prom"

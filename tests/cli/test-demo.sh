@@ -37,13 +37,59 @@ expect_err_lines 2
 expect_empty_out
 expect_same "$TMP/demo.db" "$TMP/copy.db"
 
-t "demo without --db names its temporary file on stderr"
-TMPDIR=$TMP run "$GUA" demo --ticks 5
+# empty_dir DIR: one test, DIR holds nothing.
+empty_dir() {
+	if [ -z "$(ls -A "$1")" ]; then ok; else
+		fail "left in $1: $(ls -A "$1" | tr '\n' ' ')"; fi
+}
+
+t "demo without --db leaves no temporary file behind"
+mkdir "$TMP/t1"
+TMPDIR=$TMP/t1 run "$GUA" demo --ticks 5
 expect_rc 0
-expect_err "gua demo: writing 5 ticks to $TMP/gua-demo-"
+expect_empty_err
+expect_out "(15 samples)"
+empty_dir "$TMP/t1"
+
+t "demo --keep keeps its temporary file and names it on stderr"
+mkdir "$TMP/t2"
+TMPDIR=$TMP/t2 run "$GUA" demo --ticks 5 --keep
+expect_rc 0
+expect_err "gua demo: writing 5 ticks to $TMP/t2/gua-demo-"
 path=$(sed -n 's/^gua demo: writing 5 ticks to //p' "$TMP/err")
 expect_file "$path"
 expect_out "(15 samples)"
+GUA_NOW= run "$GUA" report --db "$path" --since 1d
+expect_rc 0
+
+t "a demo that fails leaves no temporary file behind"
+mkdir "$TMP/t3"
+TMPDIR=$TMP/t3 "$GUA" demo --ticks 5 >/dev/full 2>"$TMP/err"
+RC=$?
+expect_rc 1
+expect_err "cannot write the report to standard output: No space left on device"
+empty_dir "$TMP/t3"
+
+t "an interrupted demo leaves no temporary file behind"
+mkdir "$TMP/t4"
+TMPDIR=$TMP/t4 "$GUA" demo --ticks 10000000 >/dev/null 2>&1 &
+pid=$!
+n=0
+while [ -z "$(ls -A "$TMP/t4")" ] && [ $n -lt 600 ]; do
+	sleep 0.05
+	n=$((n + 1))
+done
+kill -TERM $pid
+wait $pid 2>/dev/null
+RC=$?
+expect_rc 143
+empty_dir "$TMP/t4"
+
+t "demo --keep with --db is refused"
+gua demo --keep --db "$TMP/keep.db"
+expect_rc 2
+expect_err "--keep is for the demo's temporary database"
+expect_no_file "$TMP/keep.db"
 
 for bad in 0 -1 abc 1.5 10000001 ""; do
 	t "demo --ticks '$bad' is refused"

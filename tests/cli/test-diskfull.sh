@@ -87,6 +87,27 @@ if mount -t tmpfs -o size=4m,mode=0755 tmpfs "$F" 2>/dev/null; then
 	fill() { dd if=/dev/zero of="$F/filler" bs=64k >/dev/null 2>&1; }
 	unfill() { rm -f "$F/filler"; }
 	burst tmpfs "$F" fill unfill
+	t "tmpfs: the failure says why: no space"
+	if grep -q "warning: tick not recorded: .*No space left on device" \
+	    "$TMP/tmpfs.err"; then ok; else
+		fail "$(grep warning "$TMP/tmpfs.err" | head -c 300)"; fi
+	# One-shot commands on the full disk say why too, and leave nothing.
+	GUA_NOW=$NOW "$GUA" demo --db "$TMP/good.db" >/dev/null 2>&1
+	fill
+	t "tmpfs: demo on a full disk says why"
+	gua demo --db "$F/demo.db"
+	expect_rc 1
+	expect_err "No space left on device"
+	expect_err_lines 1
+	expect_no_file "$F/demo.db"
+	t "tmpfs: report -o on a full disk says why"
+	GUA_NOW=$NOW run "$GUA" report --db "$TMP/good.db" --format html \
+	    -o "$F/report.html"
+	expect_rc 1
+	expect_err "No space left on device"
+	expect_err_lines 1
+	expect_no_file "$F/report.html"
+	unfill
 	umount "$F"
 else
 	t "a full tmpfs"
@@ -108,6 +129,8 @@ else
 	expect_err_file() { if grep -qiE -- "$2" "$1"; then ok; else
 		fail "$(basename "$1") lacks '$2'"; fi; }
 	expect_err_file "$TMP/rlimit.err" "disk I/O error|database or disk is full"
+	t "rlimit: ... and says so, not only SQLite's words"
+	expect_err_file "$TMP/rlimit.err" "File too large"
 fi
 
 finish_collector

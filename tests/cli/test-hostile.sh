@@ -88,17 +88,27 @@ for kind in $KINDS; do
 
 	clean
 	plant "$kind" "$H/gua.db" "$TMP/victim.db"
-	t "a planted database ($kind): a new one is refused"
+	t "a planted database ($kind): a new one is refused, saying what it is"
 	daemon --db "$H/gua.db" --pid-file "$H/gua.pid" --log-file "$H/gua.log"
-	expect_rc 1
-	if [ "$kind" = dir ]; then expect_err "$H/gua.db: is a directory"
-	else expect_err "$H/gua.db: database exists"; fi
+	# A directory, or a FIFO once opened, is no gua database: bad usage.
+	case $kind in
+	symlink | dangling)
+		expect_rc 1
+		expect_err "$H/gua.db: is a symbolic link; refusing to write through it" ;;
+	hardlink) expect_rc 1; expect_err "$H/gua.db: database exists" ;;
+	fifo) expect_rc 2; expect_err "$H/gua.db: not a regular file" ;;
+	dir) expect_rc 2; expect_err "$H/gua.db: is a directory" ;;
+	esac
+	if [ "$kind" != hardlink ] && grep -q "use --append" "$TMP/err"; then
+		fail "told to use --append: $(cat "$TMP/err")"; else ok; fi
 	expect_victims
 	t "a planted database ($kind): --append refuses it too"
 	daemon --append --db "$H/gua.db" --pid-file "$H/gua.pid" \
 	    --log-file "$H/gua.log"
-	expect_rc 1
-	expect_err_lines 1
+	case $kind in
+	fifo | dir) expect_rc 2; expect_err_lines 2 ;;
+	*) expect_rc 1; expect_err_lines 1 ;;
+	esac
 	case $kind in
 	symlink | dangling) expect_err "is a symbolic link" ;;
 	hardlink) expect_err "has other hard links; refusing to write it" ;;
@@ -123,7 +133,9 @@ for kind in $KINDS; do
 		expect_victims
 		t "a planted gua.db$side ($kind): a report refuses, writes nothing"
 		GUA_NOW=$NOW run timeout 20 "$GUA" report --db "$H/gua.db"
-		expect_rc 2
+		# The database is gua's; it cannot be read safely as it is.
+		expect_rc 1
+		expect_err_lines 1
 		expect_err "$H/gua.db$side: "
 		expect_victims
 		clean

@@ -236,11 +236,58 @@ expect_file "$TMP/hot.db-journal"
 cp "$TMP/hot.db" "$TMP/hot.copy"
 cp "$TMP/hot.db-journal" "$TMP/hot.journal.copy"
 gua import "$TMP/hot.db" --db "$TMP/hot-new.db"
-expect_rc 2
+# A database that cannot be read as it is: a runtime failure, one line.
+expect_rc 1
+expect_err_lines 1
 expect_err "an unfinished transaction left by a crash"
 expect_no_file "$TMP/hot-new.db"
 expect_same "$TMP/hot.db" "$TMP/hot.copy"
 expect_same "$TMP/hot.db-journal" "$TMP/hot.journal.copy"
+
+t "process memory no GPU has is unknown, with a warning"
+# 2^50 MiB and INT64_MAX MiB: a damaged or hand-made row. Under the
+# sanitizers an overflow on the way would abort the import.
+{
+	echo "$SCHEMA"
+	echo "INSERT INTO host VALUES('h', 'bare', '560', '$(ts 0)', '$(ts 1)');"
+	for k in 0 1; do
+		echo "INSERT INTO gpu_sample VALUES('$(ts $k)', '$A', 0);"
+		echo "INSERT INTO proc_sample VALUES('$(ts $k)', '$A', 10, 1125899906842624, 'big');"
+		echo "INSERT INTO proc_sample VALUES('$(ts $k)', '$A', 11, 9223372036854775807, 'max');"
+		echo "INSERT INTO proc_sample VALUES('$(ts $k)', '$A', 12, 4000, 'sane');"
+		echo "INSERT INTO gpu_sample VALUES('$(ts $k)', '$B', 50);"
+		echo "INSERT INTO proc_sample VALUES('$(ts $k)', '$B', 13, 9223372036854775807, 'max');"
+	done
+} | sqlite3 "$TMP/absurd.db"
+gua import "$TMP/absurd.db" --db "$TMP/absurd-new.db"
+expect_rc 0
+expect_err "6 process rows had more than 1048576 MiB (1 TiB) of GPU memory, which no GPU has; recorded as unknown"
+expect_err_lines 1
+gua report --db "$TMP/absurd-new.db" --since 1d --format csv --table ticks
+expect_rc 0
+expect_out "10/big/?/unknown 11/max/?/unknown 12/sane/4000/idle_held"
+# Held memory: what is known of it (4000 MiB at least) on A; on B, where
+# no process's memory is known, unknown (an empty cell), not 0.
+if [ "$(awk -F, -v g="$A" '$5 == g { print $9 }' "$TMP/out" | sort -u)" = 4000 ] &&
+    [ "$(awk -F, -v g="$B" '$5 == g { print "[" $9 "]" }' "$TMP/out" | sort -u)" = "[]" ]
+then ok; else fail "memory_held_mib: $(cut -d, -f5,9 "$TMP/out" | tr '\n' ' ')"; fi
+gua report --db "$TMP/absurd-new.db" --since 1d --format json
+expect_rc 0
+expect_out '"user": "big"'
+if grep -q '"peak_memory_mib": null' "$TMP/out" &&
+    ! grep -q '"peak_memory_mib": [0-9]\{8,\}' "$TMP/out"; then ok; else
+	fail "peak memory not null: $(grep -o '"peak_memory_mib":[^,]*' "$TMP/out" | tr '\n' ' ')"
+fi
+
+t "an original database with empty tables imports as no samples"
+echo "$SCHEMA" | sqlite3 "$TMP/emptytables.db"
+gua import "$TMP/emptytables.db" --db "$TMP/emptytables-new.db"
+expect_rc 0
+expect_empty_err
+expect_out "it had no samples"
+gua report --db "$TMP/emptytables-new.db" --since 1d
+expect_rc 0
+expect_out "(no samples in window)"
 
 t "usage errors"
 gua import --db "$TMP/x.db"

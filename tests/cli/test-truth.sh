@@ -302,6 +302,85 @@ t "a gap: §1 states the coverage"
 expect_text "$TMP/gap.txt" "coverage "
 expect_text "$TMP/gap.txt" "of GPU time not observed"
 
+# ---- a card replaced in its slot: GPU 0 busy in a first run, then
+# another card (another UUID) at index 0, idle, in a run resumed with
+# --append. Two GPUs with labels of their own, each counted for its part:
+# the one-GPU host was half idle, and fully covered.
+NEWCARD=GPU-5eed0000-0000-4000-8000-00000000beef
+scenario <<EOF
+tick 0
+util 0 80
+EOF
+collect replaced 10
+scenario <<EOF
+gpu 0 uuid=$NEWCARD
+tick 0
+util 0 0
+EOF
+collect replaced 10 --append
+report replaced
+t "a card replaced: two GPUs, GPU-0 and GPU-0#2, the new one second"
+expect_eq "$(py "$J" '[(g["label"], g["uuid"] == "'$NEWCARD'") for g in d["gpus"]]')" \
+    "[('GPU-0', False), ('GPU-0#2', True)]"
+expect_text "$TMP/replaced.txt" "GPU-0     active 100.0%"
+expect_text "$TMP/replaced.txt" "GPU-0#2   active   0.0%  idle-held   0.0%  truly-idle 100.0%"
+# The truth, from the raw rows: each card from the start of its first
+# tick's span to its last tick (the new one to the window's end, a ms
+# after its last tick), the coverage over those, and the idle card's
+# share of them.
+TRUTH=$(ticks_csv "$DB" | "$PYTHON" -c '
+import sys, datetime
+def ms(t):
+    d = datetime.datetime.strptime(t.rstrip("Z"), "%Y-%m-%dT%H:%M:%S.%f"
+        if "." in t else "%Y-%m-%dT%H:%M:%S")
+    return (d - datetime.datetime(1970, 1, 1)).total_seconds() * 1000
+rows = {}
+for line in sys.stdin:
+    f = line.split(",")
+    rows.setdefault(f[4], []).append((ms(f[1]), int(f[2]), f[7]))
+new = rows.pop(sys.argv[1])
+old = list(rows.values())[0]
+a = (old[0][0] - old[0][1], old[-1][0])
+b = (new[0][0] - new[0][1], new[-1][0] + 1)
+p_old, p_new = a[1] - a[0], b[1] - b[0]
+# The host had a card for the union of the two: the first tick of a run
+# counts one interval back, which may reach into the one before.
+host = p_old + p_new - max(0, min(a[1], b[1]) - max(a[0], b[0]))
+known = sum(r[1] for r in old + new if r[2] != "unknown")
+idle = sum(r[1] for r in new if r[2] == "truly_idle")
+watched = sum(r[1] for r in new)
+print(known / (p_old + p_new), idle / watched * p_new / host)
+' "$NEWCARD")
+t "a card replaced: the coverage counts each card for its part only"
+expect_near "$(py "$J" 'd["coverage_ratio"]')" "${TRUTH% *}"
+t "a card replaced: GPUs equivalently unused is the idle card's part"
+expect_near "$(py "$J" 'd["totals"]["gpus_equivalently_unused"]')" "${TRUTH#* }"
+if awk -v u="${TRUTH#* }" 'BEGIN { exit !(u > 0.3 && u < 0.7) }'; then ok
+else fail "unused ${TRUTH#* } is not about half"; fi
+t "a card replaced: CSV and sessions carry the labels"
+GUA_NOW= gua report --db "$DB" --since 36500d --format csv
+expect_rc 0
+expect_out ",GPU-0"
+expect_out ",GPU-0#2"
+t "a card replaced: --gpu takes either label; the bare index is ambiguous"
+GUA_NOW= gua report --db "$DB" --since 36500d --gpu GPU-0#2 --format json
+expect_rc 0
+expect_out '"label": "GPU-0#2"'
+expect_no_out '"label": "GPU-0"'
+GUA_NOW= gua report --db "$DB" --since 36500d --gpu gpu-0 --format json
+expect_rc 0
+expect_out '"label": "GPU-0"'
+expect_no_out '"label": "GPU-0#2"'
+GUA_NOW= gua report --db "$DB" --since 36500d --gpu 0
+expect_rc 2
+expect_err "--gpu: index 0 was held by 2 GPUs in $DB (a card replaced); name one as the report does (GPU-0, GPU-0#2, ...) or by its UUID"
+cp "$DB" "$TMP/replaced-copy.db"
+sqlite3 "$TMP/replaced-copy.db" "UPDATE meta SET value = 'otherhost' WHERE key = 'hostname'"
+GUA_NOW= gua report --db "$DB" --db "$TMP/replaced-copy.db" --since 36500d \
+    --gpu otherhost/GPU-0#2 --format json
+expect_rc 0
+expect_out '"label": "GPU-0#2"'
+
 # ---- MIG: a GPU with two instances beside a plain GPU. The instances'
 # memory and processes are recorded, their state unknown: not idle.
 scenario <<EOF

@@ -119,6 +119,99 @@ t "stop: bad --timeout"
 gua stop --timeout 1w
 expect_rc 2
 expect_err "--timeout"
+# An option of one value given twice is refused, whatever the values,
+# before anything is done: --gpu 0 --gpu 1 would otherwise mean GPU 1.
+# twice CMD RC OPTION VALUE VALUE2
+twice() {
+	t "$1: $3 given twice is refused"
+	gua "$1" "$3" "$4" "$3" "$5"
+	expect_rc "$2"
+	expect_err "gua $1: option '$3' given twice; it takes one value"
+	expect_err_lines 2
+	expect_empty_out
+}
+for c in daemon start; do
+	twice $c 2 --db "$TMP/a.db" "$TMP/b.db"
+	twice $c 2 --interval 1s 2s
+	twice $c 2 --pid-file "$TMP/a.pid" "$TMP/b.pid"
+	twice $c 2 --log-file "$TMP/a.log" "$TMP/b.log"
+	twice $c 2 --nvml-library /x.so /y.so
+	twice $c 2 --textfile-dir "$TMP" "$TMP"
+done
+twice status 4 --pid-file "$TMP/a.pid" "$TMP/b.pid"
+twice stop 2 --pid-file "$TMP/a.pid" "$TMP/b.pid"
+twice stop 2 --timeout 1s 2s
+for o in --since --until --interval; do twice report 2 $o 1h 2h; done
+twice report 2 --width 60 70
+twice report 2 --gpu 0 1
+twice report 2 --active-util 10 20
+twice report 2 --held-mib 100 200
+twice report 2 --format text text
+twice report 2 --table gpus ticks
+twice report 2 --output "$TMP/a.txt" "$TMP/b.txt"
+t "report: -o and --output are one option"
+gua report -o "$TMP/a.txt" --output "$TMP/b.txt"
+expect_rc 2
+expect_err "option '--output' given twice"
+twice demo 2 --db "$TMP/a.db" "$TMP/b.db"
+twice demo 2 --ticks 5 6
+twice demo 2 --interval 1s 2s
+twice doctor 2 --db "$TMP/a.db" "$TMP/b.db"
+twice doctor 2 --pid-file "$TMP/a.pid" "$TMP/b.pid"
+twice doctor 2 --nvml-library /x.so /y.so
+twice import 2 --db "$TMP/a.db" "$TMP/b.db"
+twice backup 2 --db "$TMP/a.db" "$TMP/b.db"
+expect_no_file "$TMP/a.db"
+expect_no_file "$TMP/b.db"
+t "flags may repeat, and report's --db is one database per host"
+gua demo --db "$TMP/one.db" --ticks 2 >/dev/null 2>&1
+GUA_NOW= run "$GUA" report --db "$TMP/one.db" --db "$TMP/missing.db"
+expect_rc 2
+expect_err "missing.db: no such file"
+gua doctor --json --json --db "$TMP/none.db" --nvml-library /x.so
+expect_rc 1
+expect_out '"collector_can_run": false'
+
+# What a command prints must reach its output: a full device fails it.
+for args in "help" "version" "--version" "--help" "help report" \
+    "report --help" "demo --help"; do
+	t "gua $args > /dev/full: exit 1, write error, the reason"
+	"$GUA" $args >/dev/full 2>"$TMP/err"
+	RC=$?
+	expect_rc 1
+	expect_err "write error: No space left on device"
+	expect_err_lines 1
+done
+
+# A path SQLite cannot open is refused up front, naming the limit, by
+# every command that takes a database (and doctor does not say "yes").
+long=$TMP/$(printf '%0500d' 0).db
+for c in report daemon demo backup doctor; do
+	t "$c: a --db path over SQLite's limit is refused, naming the limit"
+	case $c in
+	backup) gua backup --db "$long" "$TMP/copy.db" ;;
+	doctor) gua doctor --db "$long" --nvml-library /x.so ;;
+	*) gua "$c" --db "$long" ;;
+	esac
+	if [ $c = doctor ]; then
+		expect_rc 1
+		expect_out "fail  database"
+		expect_out "path too long"
+		expect_out "at most 480 bytes"
+		expect_no_out "absent; the collector would create it"
+	else
+		expect_rc 2
+		expect_err "path too long"
+		expect_err "SQLite opens a database by a path of at most 480 bytes"
+		expect_err_lines 2
+	fi
+done
+t "import: a NEW.db path over SQLite's limit is refused, naming the limit"
+make_original_db "$TMP/old.db"
+gua import "$TMP/old.db" --db "$long"
+expect_rc 2
+expect_err "at most 480 bytes"
+
 t "daemon: the same file twice"
 gua daemon --db "$TMP/x" --log-file "$TMP/x"
 expect_rc 2

@@ -103,7 +103,12 @@ static const struct {
 	{ "q\"uote", "q\\\"uote" },
 	{ "new\nline", "new\\nline" },
 	{ "\\n literal", "\\\\n literal" },
-	{ "tab\there", "tab\there" },
+	{ "tab\there", "tab\\\\there" },
+	{ "\x1b[31mred", "\\\\x1B[31mred" },
+	{ "bel\x07 del\x7f", "bel\\\\x07 del\\\\x7F" },
+	{ "c1\xc2\x9b", "c1\\\\u{9B}" },
+	{ "bidi\xe2\x80\xae", "bidi\\\\u{202E}" },
+	{ "cr\r", "cr\\\\r" },
 	{ "bad\xff", "bad\xef\xbf\xbd" },
 	{ "} 1\nfake_metric 2", "} 1\\nfake_metric 2" },
 };

@@ -464,6 +464,70 @@ test_seed(void)
 	tick_free(&t);
 }
 
+/* Whether text has a control character other than the lines' LF. */
+static int
+has_raw_control(const char *text)
+{
+	for (const unsigned char *s = (const unsigned char *)text; *s; s++)
+		if ((*s < 0x20 && *s != '\n') || *s == 0x7f ||
+		    (s[0] == 0xc2 && s[1] >= 0x80 && s[1] < 0xa0))
+			return 1;
+	return 0;
+}
+
+/*
+ * NVML's strings (a GPU's name and UUID, the driver version) and user
+ * names reach the file with their control characters made visible, as
+ * in the text report, and the file stays valid exposition format.
+ */
+static void
+test_control_chars(void)
+{
+	struct export_prom *p;
+	struct thresholds thr;
+	struct tick t;
+	struct tick_gpu *g;
+	char err[512], dir[512], *text;
+
+	classify_defaults(&thr);
+	memset(&t, 0, sizeof(t));
+	snprintf(dir, sizeof(dir), "%s", fixture_path("textfile-ctl"));
+	CHECK_INT(mkdir(dir, 0755), 0);
+	CHECK_INT(export_prom_open(&p, dir, "560\x1b[5m", err, sizeof(err)),
+	    0);
+	t.ts_ms = T0;
+	t.span_ms = 10000;
+	g = fixture_gpu(&t, 0, 0);
+	snprintf(g->name, sizeof(g->name), "\x1b[31mEvil\x1b[0m\tGPU\x7f");
+	snprintf(g->uuid, sizeof(g->uuid), "GPU-\x1b]0;title\x07\xc2\x9b");
+	fixture_proc(g, 100, 1, "\x1b[2Jmallory", 8000, -1);
+	CHECK_INT(export_prom_add_tick(p, &t, &thr, err, sizeof(err)), 0);
+	text = printed(p);
+	CHECK(!has_raw_control(text));
+	CHECK(validate(text) > 0);
+	CHECK(strstr(text, "name=\"\\\\x1B[31mEvil\\\\x1B[0m\\\\tGPU"
+	    "\\\\x7F\"") != NULL);
+	CHECK(strstr(text, "uuid=\"GPU-\\\\x1B]0;title\\\\x07"
+	    "\\\\u{9B}\"") != NULL);
+	CHECK(strstr(text, "driver_version=\"560\\\\x1B[5m\"") != NULL);
+	CHECK(strstr(text, "user=\"\\\\x1B[2Jmallory\"") != NULL);
+	free(text);
+
+	/* A GPU whose processes' memory is all unknown holds an unknown
+	   amount: no gauge, never 0. */
+	tick_reset(&t);
+	t.ts_ms = T0 + 10000;
+	t.span_ms = 10000;
+	g = fixture_gpu(&t, 0, 0);
+	fixture_proc(g, 100, 1, "alice", MIB_UNKNOWN, -1);
+	CHECK_INT(export_prom_add_tick(p, &t, &thr, err, sizeof(err)), 0);
+	text = printed(p);
+	CHECK(strstr(text, "gua_gpu_memory_held_bytes{") == NULL);
+	free(text);
+	export_prom_close(p);
+	tick_free(&t);
+}
+
 /* The validator itself refuses what the format forbids. */
 static void
 test_validator(void)
@@ -496,5 +560,6 @@ main(void)
 	test_top_users();
 	test_shared_index();
 	test_seed();
+	test_control_chars();
 	HARNESS_DONE();
 }

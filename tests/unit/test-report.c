@@ -195,11 +195,132 @@ test_unused_not_unknown(void)
 	CHECK_INT(report_build(s, &o, &r, err, sizeof(err)), 0);
 	CHECK_INT(r.ngpus, 3);
 	CHECK_NEAR(report_share(&r.total, STATE_TRULY_IDLE), 1.0, 1e-9);
-	CHECK_NEAR(report_gpus_unused(&r), 1.2, 1e-9);
+	/* GPU 1 counts for the 20 s it was there (of a window one ms
+	   longer than the 100 s of ticks: ticks at or before --until). */
+	CHECK_NEAR(report_gpus_unused(&r), 1.0 + 20000.0 / 100001.0, 1e-9);
 	CHECK_NEAR(report_idle_gpu_hours(&r), 120.0 / 3600, 1e-9);
 	report_free(&r);
 	store_close(s);
 	tick_free(&t);
+}
+
+static int same_report(const struct report *, const struct report *);
+
+/*
+ * A card replaced in its slot: GPU index 0 is one card (busy) for the
+ * first half, another (idle) for the second, the collector resumed in
+ * between with --append. The second gets its own label, each counts for
+ * its half, and the one-GPU host was half idle: 0.5 GPUs unused, the
+ * window fully covered.
+ */
+static struct store *
+build_replaced(const char *name, int64_t interval, int n, int64_t gap)
+{
+	struct store *s = fixture_create(name, interval);
+	struct tick t;
+	char err[512];
+
+	memset(&t, 0, sizeof(t));
+	for (int i = 0; i < n; i++) {
+		struct tick_gpu *g;
+		int second = i >= n / 2;
+		int64_t ts = T0 - (n - 1 - i) * interval + (second ? 0 : -gap);
+
+		if (i == n / 2)
+			store_begin_run(s, ts, interval, "test", "1", err,
+			    sizeof(err));
+		g = fixture_gpu(&t, 0, second ? 0 : 60);
+		if (second)
+			snprintf(g->uuid, sizeof(g->uuid), "GPU-new-card");
+		fixture_write(s, &t, ts, interval);
+	}
+	tick_free(&t);
+	return s;
+}
+
+static void
+test_card_replaced(void)
+{
+	struct store *s = build_replaced("replaced.db", 10 * SEC, 20, 0);
+	struct report_options o = options(T0, MS_PER_HOUR);
+	struct report r;
+	char err[512], label[64];
+	int64_t id;
+
+	CHECK_INT(report_build(s, &o, &r, err, sizeof(err)), 0);
+	CHECK_INT(r.ngpus, 2);
+	CHECK_STR(report_gpu_label(&r, 0, label, sizeof(label)), "GPU-0");
+	CHECK_STR(r.gpus[0].info.uuid, "GPU-test-0");
+	CHECK_STR(report_gpu_label(&r, 1, label, sizeof(label)), "GPU-0#2");
+	CHECK_STR(r.gpus[1].info.uuid, "GPU-new-card");
+	/* Each for its half: 100 s, the second to the window's end. */
+	CHECK_INT(r.gpus[0].present_ms, 100 * SEC);
+	CHECK_INT(r.gpus[1].present_ms, 100 * SEC + 1);
+	CHECK_INT(r.gpu_window_ms, report_window_ms(&r));
+	CHECK_NEAR(report_coverage(&r), 1.0, 1e-5);
+	CHECK_INT(report_unobserved_ms(&r), 1);
+	CHECK_NEAR(report_gpus_unused(&r), 0.5, 1e-5);
+	CHECK_NEAR(report_host_coverage(&r.hosts[0]), 1.0, 1e-5);
+	report_free(&r);
+
+	/* --gpu takes the labels; the bare index names both. */
+	CHECK_INT(report_find_gpu(s, "GPU-0#2", &id, err, sizeof(err)), 0);
+	o.gpu_id = id;
+	CHECK_INT(report_build(s, &o, &r, err, sizeof(err)), 0);
+	CHECK_INT(r.ngpus, 1);
+	CHECK_STR(r.gpus[0].info.uuid, "GPU-new-card");
+	CHECK_STR(report_gpu_label(&r, 0, label, sizeof(label)), "GPU-0#2");
+	/* Alone, it counts for its half of the window only: fully
+	   covered, and one GPU unused all the while it was there. */
+	CHECK_INT(r.gpus[0].present_ms, 100 * SEC + 1);
+	CHECK_NEAR(report_coverage(&r), 1.0, 1e-5);
+	CHECK_NEAR(report_gpus_unused(&r), 1.0, 1e-9);
+	report_free(&r);
+	CHECK_INT(report_find_gpu(s, "gpu-0", &id, err, sizeof(err)), 0);
+	o.gpu_id = id;
+	CHECK_INT(report_build(s, &o, &r, err, sizeof(err)), 0);
+	CHECK_STR(r.gpus[0].info.uuid, "GPU-test-0");
+	report_free(&r);
+	CHECK_INT(report_find_gpu(s, "0", &id, err, sizeof(err)),
+	    REPORT_GPU_AMBIGUOUS);
+	CHECK(strstr(err, "index 0 was held by 2 GPUs") != NULL);
+	CHECK(strstr(err, "(GPU-0, GPU-0#2, ...)") != NULL);
+	CHECK_INT(report_find_gpu(s, "GPU-0#3", &id, err, sizeof(err)), -1);
+	CHECK_INT(report_find_gpu(s, "GPU-0#02", &id, err, sizeof(err)), -1);
+	store_close(s);
+
+	/*
+	 * Over hours, read from rollups: the replacement falls inside an
+	 * hour read from its sums, and the same comes out as from raw
+	 * ticks; a collector stopped 20 minutes for the swap leaves the
+	 * cards' halves as they were.
+	 */
+	s = build_replaced("replaced-hours.db", 30 * SEC, 1000, 20 *
+	    MS_PER_MINUTE);
+	o = options(T0 + 5 * MS_PER_MINUTE, 10 * MS_PER_HOUR);
+	CHECK_INT(report_build(s, &o, &r, err, sizeof(err)), 0);
+	{
+		struct report raw;
+
+		CHECK(r.used_rollups);
+		o.force_raw = 1;
+		CHECK_INT(report_build(s, &o, &raw, err, sizeof(err)), 0);
+		CHECK(same_report(&r, &raw));
+		report_free(&raw);
+	}
+	CHECK_INT(r.ngpus, 2);
+	CHECK_INT(r.gpus[0].present_ms, 500 * 30 * SEC);
+	CHECK_INT(r.gpus[1].present_ms, 500 * 30 * SEC + 5 * MS_PER_MINUTE +
+	    1);
+	/* The 20 minutes between the cards are neither's: half idle over
+	   the time the host had a card. */
+	CHECK_INT(r.hosts[0].present_ms, r.gpu_window_ms);
+	CHECK_NEAR(report_gpus_unused(&r), (500.0 * 30 + 300.001) /
+	    (1000.0 * 30 + 300.001), 1e-9);
+	/* Unobserved: the 5 minutes after the last tick, not the swap. */
+	CHECK_NEAR(report_coverage(&r), 30000.0 / 30300.001, 1e-9);
+	report_free(&r);
+	store_close(s);
 }
 
 /*
@@ -296,9 +417,11 @@ same_report(const struct report *a, const struct report *b)
 	    a->nids == b->nids && a->start_ms == b->start_ms &&
 	    a->end_ms == b->end_ms;
 
+	same = same && a->gpu_window_ms == b->gpu_window_ms;
 	for (size_t i = 0; same && i < a->ngpus; i++)
 		same = memcmp(&a->gpus[i].r, &b->gpus[i].r,
-		    sizeof(a->gpus[i].r)) == 0;
+		    sizeof(a->gpus[i].r)) == 0 &&
+		    a->gpus[i].present_ms == b->gpus[i].present_ms;
 	for (size_t i = 0; same && i < a->nsessions; i++)
 		same = memcmp(&a->sessions[i].r, &b->sessions[i].r,
 		    sizeof(a->sessions[i].r)) == 0 &&
@@ -477,6 +600,7 @@ main(void)
 	test_gap();
 	test_unused_not_unknown();
 	test_own_util();
+	test_card_replaced();
 	test_rollups_equal_raw();
 	test_generated_history();
 	HARNESS_DONE();

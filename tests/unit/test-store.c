@@ -138,7 +138,7 @@ check_refused(const char *name, const char *says)
 	util_strlcpy(path, fixture_path(name), sizeof(path));
 	nb = read_file(path, before, sizeof(before));
 	err[0] = '\0';
-	CHECK_INT(store_open_read(&s, path, err, sizeof(err)), -1);
+	CHECK_INT(store_open_read(&s, path, err, sizeof(err)), STORE_NOT_GUA);
 	CHECK(s == NULL);
 	if (strstr(err, says) == NULL)
 		fprintf(stderr, "%s: got '%s'\n", name, err);
@@ -152,7 +152,8 @@ check_refused(const char *name, const char *says)
 	snprintf(side, sizeof(side), "%s-shm", path);
 	CHECK(!exists(side));
 	s = (struct store *)1;
-	CHECK_INT(store_open_append(&s, path, err, sizeof(err)), -1);
+	CHECK_INT(store_open_append(&s, path, err, sizeof(err)),
+	    STORE_NOT_GUA);
 	CHECK(s == NULL);
 }
 
@@ -191,6 +192,40 @@ test_bad_files(void)
 	sqlite3_exec(db, "PRAGMA user_version=99", NULL, NULL, NULL);
 	sqlite3_close(db);
 	check_refused("newer.db", "newer gua");
+
+	/* A path SQLite cannot open is refused as such, naming the limit. */
+	{
+		char longp[600];
+
+		memset(longp, 'a', sizeof(longp) - 1);
+		longp[0] = '/';
+		longp[sizeof(longp) - 1] = '\0';
+		CHECK_INT(store_open_read(&s, longp, err, sizeof(err)),
+		    STORE_NOT_GUA);
+		CHECK(strstr(err, "path too long (599 bytes, absolute)") !=
+		    NULL);
+		CHECK(strstr(err, "at most 480 bytes") != NULL);
+		longp[STORE_PATH_MAX + 1] = '\0';
+		CHECK_INT(store_check_path(longp, err, sizeof(err)),
+		    STORE_NOT_GUA);
+		longp[STORE_PATH_MAX] = '\0';
+		CHECK_INT(store_check_path(longp, err, sizeof(err)), 0);
+	}
+
+	/* A gua database cut short is damaged, not "not gua": -1. */
+	{
+		static char buf[1 << 16];
+		long n;
+
+		s = fixture_create("whole.db", 1000);
+		store_close(s);
+		n = read_file(fixture_path("whole.db"), buf, sizeof(buf));
+		CHECK(n > 3000);
+		write_file(fixture_path("cut.db"), buf, 3000);
+		CHECK_INT(store_open_read(&s, fixture_path("cut.db"), err,
+		    sizeof(err)), -1);
+		CHECK(s == NULL);
+	}
 
 	/* create refuses an existing file and leaves it alone. */
 	{
@@ -721,12 +756,49 @@ test_damaged_values(void)
 	err[0] = '\0';
 	CHECK_INT(store_scan_raw(s, 0, 20000, -1, &thr, &sink, err,
 	    sizeof(err)), -1);
-	CHECK(strstr(err, "damaged") != NULL);
+	/* The tick by its time, and the way out. */
+	CHECK(strstr(err, "the tick of 1970-01-01T00:00:05Z is damaged") !=
+	    NULL);
+	CHECK(strstr(err, "'gua backup --db ") != NULL);
+	CHECK(strstr(err, " OUT' copies it without the damaged ticks") !=
+	    NULL);
+	/* A writer would carry on in that hour: the check finds it. */
+	err[0] = '\0';
+	CHECK_INT(store_check_damage(s, err, sizeof(err)), -1);
+	CHECK(strstr(err, "the tick of 1970-01-01T00:00:05Z") != NULL);
 	/* Up to the damaged tick, everything reads. */
 	sums_init(&raw);
 	CHECK_INT(store_scan_raw(s, 0, 4500, -1, &thr, &sink, err,
 	    sizeof(err)), 0);
 	CHECK_INT(raw.gpu.n[STATE_IDLE_HELD], 4);
+	store_close(s);
+
+	/* A blob that does not decode, and the hour's sums. */
+	s = fixture_create("damaged2.db", 1000);
+	for (int i = 0; i < 10; i++) {
+		fixture_proc(fixture_gpu(&t, 0, 1), 7, 1, "u", 500, -1);
+		fixture_write(s, &t, 1000 + i * 1000, 1000);
+	}
+	util_strlcpy(path, store_path(s), sizeof(path));
+	CHECK_INT(store_check_damage(s, err, sizeof(err)), 0);
+	store_close(s);
+	CHECK_INT(sqlite3_open(path, &db), SQLITE_OK);
+	CHECK_INT(sqlite3_exec(db, "UPDATE ticks SET gpus = x'ffffffffff' "
+	    "WHERE id = 9", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	CHECK_INT(store_open_read(&s, path, err, sizeof(err)), 0);
+	CHECK_INT(store_check_damage(s, err, sizeof(err)), -1);
+	CHECK(strstr(err, "the tick of 1970-01-01T00:00:09Z is damaged") !=
+	    NULL);
+	store_close(s);
+	CHECK_INT(sqlite3_open(path, &db), SQLITE_OK);
+	CHECK_INT(sqlite3_exec(db, "UPDATE hours SET gpus = x'ff'", NULL,
+	    NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	CHECK_INT(store_open_read(&s, path, err, sizeof(err)), 0);
+	CHECK_INT(store_check_damage(s, err, sizeof(err)), -1);
+	CHECK(strstr(err, "the hourly sums of the hour from "
+	    "1970-01-01T00:00:00Z are damaged") != NULL);
 	store_close(s);
 	tick_free(&t);
 	/* Sums that would overflow stop at the largest value instead. */
