@@ -380,8 +380,8 @@ outfile_guard_check(const struct outfile_guard *g, const char *out,
 
 		if (!util_same_file(out, k->path))
 			continue;
-		return util_err(err, errlen, "%s is %s, %s%s; refusing to "
-		    "write over it", out, k->path, k->side ? "a file SQLite "
+		return util_err(err, errlen, "%s would replace %s, %s%s; refusing "
+		    "to write over it", out, k->path, k->side ? "a file SQLite "
 		    "keeps beside " : "", k->what);
 	}
 	return 0;
