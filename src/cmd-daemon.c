@@ -101,7 +101,6 @@ struct collector {
 	struct stat	 side_st[2];
 	int		 side_known[2];
 	int64_t		 renewed_ms;	/* when a new database was taken up */
-	int		 db_lost;	/* the database went; said once */
 	int		 log_used;	/* the log is a->log_file */
 };
 
@@ -556,26 +555,29 @@ db_gone(struct collector *co)
 	    path.st_ino != co->db_st.st_ino;
 }
 
-/* Whether what is now at the path of the i-th side file is ours (or
-   nothing), so SQLite may remove it as it closes. */
-static int
-own_side(const struct collector *co, int i)
+/*
+ * Removes the i-th file beside the database if it is still the one the
+ * collector's SQLite wrote, which would otherwise be read into whatever
+ * database comes to that path.
+ */
+static void
+remove_own_side(const struct collector *co, int i)
 {
 	char side[PATH_MAX + 8];
 	struct stat st;
 
 	snprintf(side, sizeof(side), "%s%s", co->a->db, side_suffix[i]);
-	if (lstat(side, &st) != 0)
-		return errno == ENOENT;
-	return co->side_known[i] && st.st_dev == co->side_st[i].st_dev &&
-	    st.st_ino == co->side_st[i].st_ino;
+	if (co->side_known[i] && lstat(side, &st) == 0 &&
+	    st.st_dev == co->side_st[i].st_dev &&
+	    st.st_ino == co->side_st[i].st_ino)
+		unlink(side);
 }
 
 /*
- * Lets go of a database deleted or replaced under the collector: its
- * last ticks go into the file that is gone, and its WAL with it, unless
- * the names beside the path are another file's now, which are left
- * alone. Said once in the log.
+ * Lets go of a database deleted or replaced under the collector. SQLite
+ * sees the file moved and neither checkpoints nor removes the WAL beside
+ * the path, so the collector removes its own WAL and index there (only
+ * those). Said once in the log.
  */
 static void
 drop_db(struct collector *co)
@@ -584,14 +586,13 @@ drop_db(struct collector *co)
 	struct stat st;
 	int gone = lstat(db, &st) != 0;
 
-	if (!own_side(co, 0) || !own_side(co, 1))
-		store_keep_wal(co->st);
 	store_close(co->st);
 	co->st = NULL;
+	remove_own_side(co, 0);
+	remove_own_side(co, 1);
 	close(co->db_lock);
 	co->db_lock = -1;
 	co->db_created = 0;
-	co->db_lost = 1;
 	log_warn("%s: the database was %s under the collector; the ticks "
 	    "it held are no longer at that path. The next ticks go into %s",
 	    db, gone ? "deleted" : "replaced by another file", gone ?
@@ -636,7 +637,6 @@ renew_db(struct collector *co, char *err, size_t errlen)
 	co->renewed_ms = util_now_ms();
 	if (note_db(co, err, errlen) != 0)
 		goto fail;
-	co->db_lost = 0;
 	log_info("collector now writes %s%s", a->db, co->db_created ?
 	    " (new)" : " (appending)");
 	return 0;

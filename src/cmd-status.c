@@ -177,9 +177,9 @@ print_text(const char *pid_file, const struct status *s, int64_t now)
 		    "file\n");
 	if (s->pf.db_renewed_ms > 0) {
 		util_format_rfc3339(s->pf.db_renewed_ms, when, sizeof(when));
-		printf("  warning    at %s the collector's database was deleted "
-		    "or replaced; it writes the file now at that path since "
-		    "(the ticks before are not in it)\n", when);
+		printf("  warning    the database was deleted or replaced under "
+		    "the collector at %s; since then it writes the file now at "
+		    "that path (the ticks from before are not in it)\n", when);
 	}
 	if (!s->have_sum) {
 		printf("  ticks      unknown: %s\n", s->db_error);

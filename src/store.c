@@ -1015,14 +1015,6 @@ store_close(struct store *s)
 	free(s);
 }
 
-void
-store_keep_wal(struct store *s)
-{
-	int on = 1;
-
-	sqlite3_file_control(s->db, "main", SQLITE_FCNTL_PERSIST_WAL, &on);
-}
-
 const struct store_meta *
 store_meta(const struct store *s)
 {

@@ -152,13 +152,6 @@ void	store_close(struct store *);
  */
 void	store_set_busy_timeout(struct store *, int ms);
 
-/*
- * The WAL and its index beside the file are left where they are when the
- * store closes (SQLite removes them otherwise): for a writer whose file
- * was replaced, so that another database's files are never removed.
- */
-void	store_keep_wal(struct store *);
-
 const struct store_meta *store_meta(const struct store *);
 const char *store_path(const struct store *);
 
