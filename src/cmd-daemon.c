@@ -1145,14 +1145,14 @@ daemon_exec(const struct cmd_entry *c, int argc, char **argv)
 	"[--log-file PATH] [--foreground] [--append] [--nvml-library PATH] " \
 	"[--textfile-dir DIR]"
 #define DAEMON_HELP \
-	"  --db PATH            database to create (default /tmp/gua.db)\n" \
+	"  --db PATH            database to create (default below)\n" \
 	"  --append             add to an existing database recorded on this\n" \
 	"                       host (a missing one is created)\n" \
 	"  --interval D         time between ticks (default 30s)\n" \
 	"  --pid-file PATH      PID file, locked while the collector runs\n" \
-	"                       (default /tmp/gua.pid)\n" \
-	"  --log-file PATH      log (default /tmp/gua.log; with --foreground\n" \
-	"                       the log goes to stderr unless this is given)\n" \
+	"                       (default below)\n" \
+	"  --log-file PATH      log (default below; with --foreground the\n" \
+	"                       log goes to stderr unless this is given)\n" \
 	"  --foreground         stay attached and print one line per tick on\n" \
 	"                       stdout (for systemd)\n" \
 	"  --nvml-library PATH  the NVML library to load (default\n" \
@@ -1162,13 +1162,18 @@ daemon_exec(const struct cmd_entry *c, int argc, char **argv)
 	"\n" \
 	"Returns once the collector runs (NVML is up and the first tick is\n" \
 	"written): exit 0, or 1 with the reason. SIGTERM or SIGINT stop it\n" \
-	"after the tick in progress; SIGHUP reopens the log file.\n"
+	"after the tick in progress; SIGHUP reopens the log file.\n" \
+	"gua's own directory of a default file (/var/lib/gua, /run/gua,\n" \
+	"the state directory's gua) is made 0750 when missing. A database\n" \
+	"deleted or replaced while the collector runs is seen at the next\n" \
+	"tick: logged, and the path taken up again as with --append.\n"
 
 const struct cmd_entry cmd_daemon_entry = {
 	.name = "daemon",
 	.usage = DAEMON_USAGE,
 	.summary = "Start the collector (in the background by default).",
 	.help = DAEMON_HELP,
+	.files = 1,
 	.exec = daemon_exec,
 };
 
@@ -1177,5 +1182,6 @@ const struct cmd_entry cmd_start_entry = {
 	.usage = DAEMON_USAGE,
 	.summary = "Same as daemon.",
 	.help = DAEMON_HELP,
+	.files = 1,
 	.exec = daemon_exec,
 };

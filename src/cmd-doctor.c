@@ -264,6 +264,19 @@ check_db(struct doctor *d, const char *db)
 			dir[1] = '\0';
 		else
 			*slash = '\0';
+		if (access(dir, W_OK | X_OK) != 0 && errno == ENOENT &&
+		    (slash = strrchr(dir, '/')) != NULL &&
+		    strcmp(slash + 1, "gua") == 0) {
+			/* gua's own directory: the collector makes it. */
+			*slash = '\0';
+			if (access(dir[0] ? dir : "/", W_OK | X_OK) == 0) {
+				add(d, "database", LEVEL_OK, "%s: absent; the "
+				    "collector would create it, and %s/gua "
+				    "(0750)", db, dir);
+				return;
+			}
+			*slash = '/';
+		}
 		if (access(dir, W_OK | X_OK) != 0) {
 			add(d, "database", LEVEL_FAIL, "%s: absent, and its "
 			    "directory %s is not writable: %s", db, dir,

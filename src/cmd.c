@@ -47,10 +47,16 @@ static void
 print_defaults(FILE *f)
 {
 	const struct cmd_defaults *d = cmd_defaults();
+	const char *paths[3] = { d->db, d->pid_file, d->log_file };
+	char safe[PATH_MAX * 4];
 
+	/* From the environment: escaped like any path in a message. */
 	fprintf(f, "\nDefault files for this user (--db, --pid-file, "
-	    "--log-file):\n  %s\n  %s\n  %s\n", d->db, d->pid_file,
-	    d->log_file);
+	    "--log-file):\n");
+	for (size_t i = 0; i < ARRAY_LEN(paths); i++) {
+		escape_terminal(paths[i], safe, sizeof(safe), 0);
+		fprintf(f, "  %s\n", safe);
+	}
 }
 
 static void
@@ -375,6 +381,7 @@ cmd_make_default_dir(const char *file, char *err, size_t errlen)
 {
 	char dir[PATH_MAX], *slash;
 	struct stat st;
+	int e;
 
 	util_strlcpy(dir, file, sizeof(dir));
 	if ((slash = strrchr(dir, '/')) == NULL || slash == dir)
@@ -388,19 +395,19 @@ cmd_make_default_dir(const char *file, char *err, size_t errlen)
 	   there; an existing one is used as it is. */
 	if (mkdir(dir, 0750) == 0)
 		return 0;
-	if (errno == EEXIST && stat(dir, &st) == 0 && S_ISDIR(st.st_mode))
+	e = errno;
+	if (e == EEXIST && stat(dir, &st) == 0 && S_ISDIR(st.st_mode))
 		return 0;
-	if (errno == EEXIST)
+	if (e == EEXIST)
 		return util_err(err, errlen, "%s: exists and is not a "
 		    "directory", dir);
-	if (errno == ENOENT) {
+	if (e == ENOENT) {
 		*slash = '\0';
 		return util_err(err, errlen, "cannot create %s/gua: %s does "
 		    "not exist (create it, or give --db, --pid-file and "
 		    "--log-file)", dir, dir[0] ? dir : "/");
 	}
-	return util_err(err, errlen, "cannot create %s: %s", dir,
-	    strerror(errno));
+	return util_err(err, errlen, "cannot create %s: %s", dir, strerror(e));
 }
 
 /* A PID file and the database and log it names. */
