@@ -576,16 +576,24 @@ remove_own_side(const struct collector *co, int i)
 /*
  * Lets go of a database deleted or replaced under the collector. SQLite
  * sees the file moved and neither checkpoints nor removes the WAL beside
- * the path, so the collector removes its own WAL and index there (only
- * those). Said once in the log.
+ * the path when it closes; so the collector checkpoints first, with
+ * patience (a file moved elsewhere, not deleted, then keeps every tick),
+ * and removes its own WAL and index at the path, and only those: left
+ * there they would be read into the next database at the path. Said once
+ * in the log.
  */
 static void
 drop_db(struct collector *co)
 {
 	const char *db = co->a->db;
 	struct stat st;
+	char err[512];
 	int gone = lstat(db, &st) != 0;
 
+	store_set_busy_timeout(co->st, BUSY_MAX_MS);
+	if (store_checkpoint(co->st, err, sizeof(err)) != 0)
+		log_warn("%s; if the file was moved, not deleted, its last "
+		    "ticks may be missing from it", err);
 	store_close(co->st);
 	co->st = NULL;
 	remove_own_side(co, 0);

@@ -1015,6 +1015,17 @@ store_close(struct store *s)
 	free(s);
 }
 
+int
+store_checkpoint(struct store *s, char *err, size_t errlen)
+{
+	int rc = sqlite3_wal_checkpoint_v2(s->db, "main",
+	    SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+
+	if (rc != SQLITE_OK)
+		return store_sqlite_err(s, err, errlen, "checkpoint");
+	return 0;
+}
+
 const struct store_meta *
 store_meta(const struct store *s)
 {

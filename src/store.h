@@ -152,6 +152,13 @@ void	store_close(struct store *);
  */
 void	store_set_busy_timeout(struct store *, int ms);
 
+/*
+ * Copies every committed page from the WAL into the file the writer has
+ * open, wherever it is now: for a file moved under the writer, which
+ * SQLite no longer checkpoints when it closes.
+ */
+int	store_checkpoint(struct store *, char *err, size_t errlen);
+
 const struct store_meta *store_meta(const struct store *);
 const char *store_path(const struct store *);
 

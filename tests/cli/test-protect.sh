@@ -140,6 +140,11 @@ EOF
 	run $AS "$GUA" report --db "$DB" -o "$U/state/gua/../gua/gua.db"
 	expect_rc 2
 	expect_err "would replace $CDB, the database the collector writes"
+	t "demo --db beside the collector's database is refused"
+	run $AS "$GUA" demo --db "$U/state/gua/./gua.db-journal"
+	expect_rc 2
+	expect_err "would replace $CDB-journal, a file SQLite keeps beside the database the collector writes"
+	expect_no_file "$CDB-journal"
 	t "the textfile of a second collector may not land on the first's files"
 	mkdir "$U/tf"
 	chown nobody "$U/tf"

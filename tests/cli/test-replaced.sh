@@ -68,6 +68,19 @@ expect_q "$DB" "SELECT count(*) FROM runs" 2
 expect_q "$DB" "SELECT count(*) FROM ticks WHERE id <= $other AND run = 1" "$other"
 expect_q "$DB" "PRAGMA integrity_check" ok
 
+t "mv x.db elsewhere: the file moved away keeps every tick, no WAL needed"
+before=$(q "$DB" "SELECT count(*) FROM ticks")
+mv "$DB" "$R/moved.db"
+expect_wait has_line "$LOG" "$DB: the database was deleted under the collector"
+expect_wait test -e "$DB"
+expect_no_file "$R/moved.db-wal"
+expect_q "$R/moved.db" "PRAGMA integrity_check" ok
+got=$(q "$R/moved.db" "SELECT count(*) FROM ticks")
+if [ "$got" -ge "$before" ]; then ok; else
+	fail "$got ticks in the moved file, $before before the move"; fi
+GUA_NOW= run "$GUA" report --db "$R/moved.db" --since 1h
+expect_rc 0
+
 t "mv of a file it may not write: left as it is, the ticks wait"
 echo "notes, not a database" >"$R/notes"
 cp "$R/notes" "$R/notes.orig"
@@ -85,7 +98,7 @@ expect_out '"database_state": "replaced"'
 t "rm of that file: a new database takes the ticks that waited"
 rm "$DB"
 expect_wait has_line "$LOG" "ticks recorded again after"
-expect_count "$LOG" "collector now writes $DB (new)" 2
+expect_count "$LOG" "collector now writes $DB (new)" 3
 t "... none was lost while they waited"
 expect_count "$LOG" "none was lost" 1
 
