@@ -17,6 +17,16 @@ proc 0 $SLEEP 1500
 EOF
 chmod 755 "$TMP"
 chmod 644 "$FAKE_NVML_SCENARIO"
+# Collectors whose PID files the usual cleanup does not find: stopped
+# however the test ends (the one in a mount namespace by its PID).
+stop_all() {
+	for pf in "$TMP"/u/home/.local/state/gua/gua.pid "$TMP"/u/xr/gua.pid; do
+		[ -e "$pf" ] && "$GUA" stop --pid-file "$pf" >/dev/null 2>&1
+	done
+	[ -s "$TMP/ns-pid" ] && kill "$(cat "$TMP/ns-pid")" 2>/dev/null
+	cleanup
+}
+trap stop_all EXIT
 
 # says_defaults DB PID LOG: gua help and each command's help name them.
 says_defaults() {
@@ -61,6 +71,7 @@ if [ "$(id -u)" -eq 0 ]; then
 		    umask 022
 		    "$0" daemon --nvml-library "$1" --interval 100ms
 		    echo "daemon $?"
+		    head -n 1 /run/gua/gua.pid >"$2/ns-pid"
 		    stat -c "dir %n %a %U" /var/lib/gua /run/gua
 		    stat -c "file %n %a" /var/lib/gua/gua.db /run/gua/gua.pid \
 			/var/log/gua.log

@@ -89,6 +89,9 @@ if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null 2>&1 &&
 	chmod 644 "$FAKE_NVML_SCENARIO"
 	AS="setpriv --reuid=nobody --regid=$(id -g nobody) --clear-groups env
 	    HOME=$U/home XDG_STATE_HOME=$U/state XDG_RUNTIME_DIR=$U/run"
+	# Stopped however the test ends: the usual cleanup finds only the
+	# PID files just under $TMP.
+	trap 'run $AS "$GUA" stop; cleanup' EXIT
 	start SLEEP sleep 1000
 	scenario <<EOF
 tick 0
