@@ -148,8 +148,9 @@ check: $(GUA) $(UNIT_BIN) $(FAKE_LIBS)
 	@GUA=$(abspath $(GUA)) FAKE_NVML=$(abspath $(FAKE_DIR)) \
 	    GUA_SANITIZED=$(SANITIZE) T=$(T) CI=$(CI) tests/run.sh $(UNIT_BIN)
 
-# The long tests (minutes): 100 kill -9 of the collector, 100000 ticks of
-# soak, the collector under valgrind. Run by .ci/run, not by make check.
+# The long tests (minutes): 100 kill -9 of the collector, 50 each of
+# import and backup, 100000 ticks of soak, the collector under valgrind,
+# every allocation failing in turn. Run by .ci/run, not by make check.
 torture: $(GUA) $(FAKE_LIBS) $(BUILD)/failmalloc.so
 	@GUA=$(abspath $(GUA)) FAKE_NVML=$(abspath $(FAKE_DIR)) \
 	    FAILMALLOC=$(abspath $(BUILD)/failmalloc.so) T=$(T) CI=$(CI) \

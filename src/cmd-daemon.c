@@ -34,6 +34,7 @@
 #include "export-prom.h"
 #include "label.h"
 #include "log.h"
+#include "outfile.h"
 #include "pidfile.h"
 #include "report.h"
 #include "source.h"
@@ -60,6 +61,8 @@ struct daemon_args {
 	char		 db[PATH_MAX];		/* absolute */
 	char		 pid_file[PATH_MAX];	/* absolute */
 	char		 log_file[PATH_MAX];	/* absolute */
+	int		 db_given;		/* --db was given */
+	int		 pid_given;		/* --pid-file was given */
 	int		 log_given;		/* --log-file was given */
 	int64_t		 interval_ms;
 	int		 foreground;
@@ -87,7 +90,39 @@ struct collector {
 	int64_t		 unsampled;	/* ... of them not even sampled */
 	struct export_prom *prom;	/* --textfile-dir, or NULL */
 	int64_t		 prom_failed;	/* consecutive textfiles not written */
+	struct thresholds thr;		/* of the textfile's counters */
+	struct source_info info;	/* for a database made anew */
+	/*
+	 * The files written, as they were when opened: the database (the
+	 * flock'ed descriptor's), and the WAL and its index beside it, so
+	 * that a database deleted or replaced under the collector is seen,
+	 * and only files that are its own are removed with it.
+	 */
+	struct stat	 db_st;
+	struct stat	 side_st[2];
+	int		 side_known[2];
+	int64_t		 renewed_ms;	/* when a new database was taken up */
+	int		 log_used;	/* the log is a->log_file */
 };
+
+/* The files SQLite keeps beside the database while it writes. */
+static const char *const side_suffix[2] = { "-wal", "-shm" };
+
+static int	open_store(struct collector *, const struct source_info *,
+		    char *, size_t);
+
+/*
+ * The longest a write waits for a lock held by another process: half an
+ * interval, so a tick that cannot be written waits in memory and
+ * sampling keeps its pace, where SQLite's usual 5 s would stall it.
+ */
+static int
+busy_ms(const struct daemon_args *a)
+{
+	int64_t ms = a->interval_ms / 2;
+
+	return (int)(ms < 1 ? 1 : ms > BUSY_MAX_MS ? BUSY_MAX_MS : ms);
+}
 
 static volatile sig_atomic_t got_stop;	/* SIGTERM or SIGINT: which one */
 static volatile sig_atomic_t got_hup;
@@ -125,6 +160,37 @@ absolute(const struct cmd_entry *c, const char *option, const char *path,
 	return 0;
 }
 
+/*
+ * The textfile is replaced every tick: never over one of the collector's
+ * own files, nor over another collector's (by the default PID file).
+ */
+static int
+check_textfile(const struct cmd_entry *c, const struct daemon_args *a)
+{
+	struct outfile_guard g;
+	char prom[PATH_MAX], err[PATH_MAX * 2 + 200];
+	int rc;
+
+	if ((size_t)snprintf(prom, sizeof(prom), "%s/%s", a->textfile_dir,
+	    EXPORT_PROM_FILE) >= sizeof(prom))
+		return cmd_usage_error(c, "--textfile-dir: path too long");
+	outfile_guard_init(&g);
+	if (outfile_guard_db(&g, a->db, "the --db of this collector") != 0 ||
+	    outfile_guard_file(&g, a->pid_file, "the --pid-file of this "
+	    "collector") != 0 ||
+	    outfile_guard_file(&g, a->log_file, "the --log-file of this "
+	    "collector") != 0 ||
+	    cmd_guard_collector(&g, a->pid_file) != 0) {
+		outfile_guard_free(&g);
+		return cmd_fail(c, "out of memory");
+	}
+	rc = outfile_guard_check(&g, prom, err, sizeof(err));
+	outfile_guard_free(&g);
+	if (rc != 0)
+		return cmd_usage_error(c, "--textfile-dir: %s", err);
+	return EXIT_OK;
+}
+
 static int
 parse_args(const struct cmd_entry *c, int argc, char **argv,
     struct daemon_args *a)
@@ -141,8 +207,9 @@ parse_args(const struct cmd_entry *c, int argc, char **argv,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *db = CMD_DEFAULT_DB, *pid = CMD_DEFAULT_PID_FILE;
-	const char *logf = CMD_DEFAULT_LOG_FILE, *textfile = NULL;
+	const struct cmd_defaults *d = cmd_defaults();
+	const char *db = d->db, *pid = d->pid_file;
+	const char *logf = d->log_file, *textfile = NULL;
 	int ch;
 
 	memset(a, 0, sizeof(*a));
@@ -153,6 +220,7 @@ parse_args(const struct cmd_entry *c, int argc, char **argv,
 			return -3;
 		case 'd':
 			db = optarg;
+			a->db_given = 1;
 			break;
 		case 'i':
 			if (cmd_duration(c, "--interval", optarg,
@@ -161,6 +229,7 @@ parse_args(const struct cmd_entry *c, int argc, char **argv,
 			break;
 		case 'p':
 			pid = optarg;
+			a->pid_given = 1;
 			break;
 		case 'l':
 			logf = optarg;
@@ -207,21 +276,8 @@ parse_args(const struct cmd_entry *c, int argc, char **argv,
 	    (!a->foreground || a->log_given)))
 		return cmd_usage_error(c, "--db, --pid-file and --log-file "
 		    "must be three different files");
-	if (a->textfile_dir[0] != '\0') {
-		char prom[PATH_MAX];
-
-		/* The textfile is replaced every tick: never over one of
-		   the collector's own files. */
-		if ((size_t)snprintf(prom, sizeof(prom), "%s/%s",
-		    a->textfile_dir, EXPORT_PROM_FILE) >= sizeof(prom))
-			return cmd_usage_error(c, "--textfile-dir: path too long");
-		if (util_same_file(prom, a->db) ||
-		    util_same_file(prom, a->pid_file) ||
-		    util_same_file(prom, a->log_file))
-			return cmd_usage_error(c, "--textfile-dir: %s would "
-			    "replace the collector's own --db, --pid-file or "
-			    "--log-file", prom);
-	}
+	if (a->textfile_dir[0] != '\0' && check_textfile(c, a) != EXIT_OK)
+		return EXIT_USAGE;
 	a->nvml_library = cmd_nvml_library(a->nvml_library);
 	/* A library given as a path is found from here, not from / where
 	   the background collector runs; a bare name is for dlopen's
@@ -539,10 +595,161 @@ sample_tick(struct collector *co, int64_t mono, char *err, size_t errlen)
 	return 0;
 }
 
+/* Remembers the files just opened and says so in the PID file. */
+static int
+note_db(struct collector *co, char *err, size_t errlen)
+{
+	const struct daemon_args *a = co->a;
+	struct pidfile_data pd;
+	char side[PATH_MAX + 8];
+
+	if (fstat(co->db_lock, &co->db_st) != 0)
+		return util_err(err, errlen, "%s: %s", a->db, strerror(errno));
+	for (int i = 0; i < 2; i++) {
+		snprintf(side, sizeof(side), "%s%s", a->db, side_suffix[i]);
+		co->side_known[i] = lstat(side, &co->side_st[i]) == 0;
+	}
+	memset(&pd, 0, sizeof(pd));
+	pd.pid = getpid();
+	pd.db = a->db;
+	pd.log = co->log_used ? a->log_file : NULL;
+	pd.db_dev = (unsigned long long)co->db_st.st_dev;
+	pd.db_ino = (unsigned long long)co->db_st.st_ino;
+	pd.db_renewed_ms = co->renewed_ms;
+	return pidfile_write(&co->pid, &pd, err, errlen);
+}
+
+/*
+ * Whether the database file is gone from under the collector: unlinked
+ * (no name left) or its path now names another file. One fstat and one
+ * lstat a tick.
+ */
+static int
+db_gone(struct collector *co)
+{
+	struct stat now, path;
+
+	if (fstat(co->db_lock, &now) != 0)
+		return 0;
+	if (now.st_nlink == 0)
+		return 1;
+	if (lstat(co->a->db, &path) != 0)
+		return errno == ENOENT;
+	return path.st_dev != co->db_st.st_dev ||
+	    path.st_ino != co->db_st.st_ino;
+}
+
+/*
+ * Removes the i-th file beside the database if it is still the one the
+ * collector's SQLite wrote, which would otherwise be read into whatever
+ * database comes to that path.
+ */
+static void
+remove_own_side(const struct collector *co, int i)
+{
+	char side[PATH_MAX + 8];
+	struct stat st;
+
+	snprintf(side, sizeof(side), "%s%s", co->a->db, side_suffix[i]);
+	if (co->side_known[i] && lstat(side, &st) == 0 &&
+	    st.st_dev == co->side_st[i].st_dev &&
+	    st.st_ino == co->side_st[i].st_ino)
+		unlink(side);
+}
+
+/*
+ * Lets go of a database deleted or replaced under the collector. SQLite
+ * sees the file moved and neither checkpoints nor removes the WAL beside
+ * the path when it closes; so the collector checkpoints first, with
+ * patience (a file moved elsewhere, not deleted, then keeps every tick),
+ * and removes its own WAL and index at the path, and only those: left
+ * there they would be read into the next database at the path. Said once
+ * in the log.
+ */
+static void
+drop_db(struct collector *co)
+{
+	const char *db = co->a->db;
+	struct stat st;
+	char err[512];
+	int gone = lstat(db, &st) != 0;
+
+	store_set_busy_timeout(co->st, BUSY_MAX_MS);
+	if (store_checkpoint(co->st, err, sizeof(err)) != 0)
+		log_warn("%s; if the file was moved, not deleted, its last "
+		    "ticks may be missing from it", err);
+	store_close(co->st);
+	co->st = NULL;
+	remove_own_side(co, 0);
+	remove_own_side(co, 1);
+	close(co->db_lock);
+	co->db_lock = -1;
+	co->db_created = 0;
+	log_warn("%s: the database was %s under the collector; the ticks "
+	    "it held are no longer at that path. The next ticks go into %s",
+	    db, gone ? "deleted" : "replaced by another file", gone ?
+	    "a new database made there" : "the file now there, if it is a "
+	    "gua database of this host (else they wait, as for a full disk)");
+}
+
+/*
+ * Takes up the database at the path again, as --append does: the file
+ * there if it is a gua database of this host that this user may write,
+ * else a new one when there is none; with a new run.
+ */
+static int
+renew_db(struct collector *co, char *err, size_t errlen)
+{
+	const struct daemon_args *a = co->a;
+	char side[PATH_MAX + 8];
+	struct stat st;
+
+	if (lstat(a->db, &st) == 0) {
+		if (S_ISDIR(st.st_mode))
+			return util_err(err, errlen, "%s: is a directory",
+			    a->db);
+		if (lock_db(co, err, errlen) != 0)
+			return -1;
+		if (check_append(a->db, err, errlen) != 0)
+			goto fail;
+	} else {
+		/* A WAL that outlived its database would be read into the
+		   new one. */
+		snprintf(side, sizeof(side), "%s-wal", a->db);
+		if (lstat(side, &st) == 0 && st.st_size > 0)
+			return util_err(err, errlen, "%s: left without its "
+			    "database; move it away so a new database can be "
+			    "made at %s", side, a->db);
+	}
+	if (open_store(co, &co->info, err, errlen) != 0 ||
+	    store_begin_run(co->st, util_now_ms(), a->interval_ms,
+	    source_nvml.name, co->info.driver_version, err, errlen) != 0)
+		goto fail;
+	store_set_busy_timeout(co->st, busy_ms(a));
+	co->renewed_ms = util_now_ms();
+	if (note_db(co, err, errlen) != 0)
+		goto fail;
+	log_info("collector now writes %s%s", a->db, co->db_created ?
+	    " (new)" : " (appending)");
+	return 0;
+fail:
+	store_close(co->st);
+	co->st = NULL;
+	if (co->db_created)
+		remove_db(a->db);
+	co->db_created = 0;
+	if (co->db_lock >= 0)
+		close(co->db_lock);
+	co->db_lock = -1;
+	return -1;
+}
+
 /* Writes every waiting tick, in one transaction when there are several. */
 static int
 write_pending(struct collector *co, char *err, size_t errlen)
 {
+	if (co->st == NULL && renew_db(co, err, errlen) != 0)
+		return -1;
 	if (co->npend == 1)
 		return store_write_tick(co->st, pending(co, 0), err, errlen);
 	if (store_begin(co->st, err, errlen) != 0)
@@ -571,7 +778,7 @@ textfile_write(struct collector *co, size_t n)
 
 	if (co->prom == NULL)
 		return;
-	thr = &store_meta(co->st)->rollup;
+	thr = &co->thr;
 	if (n == 0)
 		export_prom_count_error(co->prom);
 	for (size_t i = 0; i < n && rc == 0; i++)
@@ -623,6 +830,8 @@ record(struct collector *co, int64_t mono, char *err, size_t errlen)
 {
 	if (sample_tick(co, mono, err, errlen) != 0)
 		return -1;
+	if (co->st != NULL && db_gone(co))
+		drop_db(co);
 	if (write_pending(co, err, errlen) != 0)
 		return -2;
 	written(co);
@@ -849,10 +1058,19 @@ collect(const struct cmd_entry *c, const struct daemon_args *a, int ready_fd)
 	   and retried like a full disk, not a reason to die. */
 	sigaction(SIGXFSZ, &sa, NULL);
 
+	/* gua's own directories of the default files, made when missing. */
+	co.log_used = !a->foreground || a->log_given;
+	if ((!a->pid_given && cmd_make_default_dir(a->pid_file, err,
+	    sizeof(err)) != 0) ||
+	    (!a->db_given && cmd_make_default_dir(a->db, err,
+	    sizeof(err)) != 0) ||
+	    (co.log_used && !a->log_given && cmd_make_default_dir(a->log_file,
+	    err, sizeof(err)) != 0))
+		return startup_fail(c, ready_fd, "%s", err);
 	if (pidfile_acquire(&co.pid, a->pid_file, &holder, err,
 	    sizeof(err)) != 0)
 		return startup_fail(c, ready_fd, "%s", err);
-	if ((!a->foreground || a->log_given) &&
+	if (co.log_used &&
 	    log_open(a->log_file, &log_created, err, sizeof(err)) != 0) {
 		rc = startup_fail(c, ready_fd, "%s", err);
 		goto out;
@@ -896,13 +1114,15 @@ collect(const struct cmd_entry *c, const struct daemon_args *a, int ready_fd)
 		rc = startup_fail(c, ready_fd, "%s", err);
 		goto out;
 	}
+	co.info = info;
 	if (open_store(&co, &info, err, sizeof(err)) != 0 ||
 	    store_begin_run(co.st, util_now_ms(), a->interval_ms,
 	    source_nvml.name, info.driver_version, err, sizeof(err)) != 0 ||
-	    pidfile_write(&co.pid, getpid(), a->db, err, sizeof(err)) != 0) {
+	    note_db(&co, err, sizeof(err)) != 0) {
 		rc = startup_fail(c, ready_fd, "%s", err);
 		goto out;
 	}
+	co.thr = store_meta(co.st)->rollup;
 	if (a->textfile_dir[0] != '\0' &&
 	    open_textfile(&co, &info, err, sizeof(err)) != 0) {
 		rc = startup_fail(c, ready_fd, "%s", err);
@@ -921,14 +1141,9 @@ collect(const struct cmd_entry *c, const struct daemon_args *a, int ready_fd)
 		rc = startup_fail(c, ready_fd, "first tick: %s", err);
 		goto out;
 	}
-	/*
-	 * From now on a lock held by another process delays a write by at
-	 * most half an interval: the tick then waits in memory and sampling
-	 * keeps its pace, where SQLite's usual 5 s would stall it.
-	 */
-	store_set_busy_timeout(co.st, (int)(a->interval_ms / 2 < 1 ? 1 :
-	    a->interval_ms / 2 > BUSY_MAX_MS ? BUSY_MAX_MS :
-	    a->interval_ms / 2));
+	/* From now on a lock held by another process delays a write by at
+	   most half an interval. */
+	store_set_busy_timeout(co.st, busy_ms(a));
 	if (ready_fd >= 0) {
 		(void)!write(ready_fd, "R", 1);
 		close(ready_fd);
@@ -937,7 +1152,10 @@ collect(const struct cmd_entry *c, const struct daemon_args *a, int ready_fd)
 	run_loop(&co, &open);
 	if (co.npend > 0) {
 		/* A last try for the ticks still waiting, with patience. */
-		store_set_busy_timeout(co.st, BUSY_MAX_MS);
+		if (co.st != NULL && db_gone(&co))
+			drop_db(&co);
+		if (co.st != NULL)
+			store_set_busy_timeout(co.st, BUSY_MAX_MS);
 		if (write_pending(&co, err, sizeof(err)) == 0)
 			written(&co);
 		else
@@ -1053,14 +1271,14 @@ daemon_exec(const struct cmd_entry *c, int argc, char **argv)
 	"[--log-file PATH] [--foreground] [--append] [--nvml-library PATH] " \
 	"[--textfile-dir DIR]"
 #define DAEMON_HELP \
-	"  --db PATH            database to create (default /tmp/gua.db)\n" \
+	"  --db PATH            database to create (default below)\n" \
 	"  --append             add to an existing database recorded on this\n" \
 	"                       host (a missing one is created)\n" \
 	"  --interval D         time between ticks (default 30s)\n" \
 	"  --pid-file PATH      PID file, locked while the collector runs\n" \
-	"                       (default /tmp/gua.pid)\n" \
-	"  --log-file PATH      log (default /tmp/gua.log; with --foreground\n" \
-	"                       the log goes to stderr unless this is given)\n" \
+	"                       (default below)\n" \
+	"  --log-file PATH      log (default below; with --foreground the\n" \
+	"                       log goes to stderr unless this is given)\n" \
 	"  --foreground         stay attached and print one line per tick on\n" \
 	"                       stdout (for systemd)\n" \
 	"  --nvml-library PATH  the NVML library to load (default\n" \
@@ -1071,13 +1289,18 @@ daemon_exec(const struct cmd_entry *c, int argc, char **argv)
 	"Returns once the collector runs (NVML is up and the first tick is\n" \
 	"written): exit 0, or 1 with the reason (2 for bad usage, or a --db\n" \
 	"that is no gua database). SIGTERM or SIGINT stop it after the tick\n" \
-	"in progress; SIGHUP reopens the log file.\n"
+	"in progress; SIGHUP reopens the log file.\n" \
+	"gua's own directory of a default file (/var/lib/gua, /run/gua,\n" \
+	"the state directory's gua) is made 0750 when missing. A database\n" \
+	"deleted or replaced while the collector runs is seen at the next\n" \
+	"tick: logged, and the path taken up again as with --append.\n"
 
 const struct cmd_entry cmd_daemon_entry = {
 	.name = "daemon",
 	.usage = DAEMON_USAGE,
 	.summary = "Start the collector (in the background by default).",
 	.help = DAEMON_HELP,
+	.files = 1,
 	.exec = daemon_exec,
 };
 
@@ -1086,5 +1309,6 @@ const struct cmd_entry cmd_start_entry = {
 	.usage = DAEMON_USAGE,
 	.summary = "Same as daemon.",
 	.help = DAEMON_HELP,
+	.files = 1,
 	.exec = daemon_exec,
 };

@@ -15,6 +15,7 @@
 
 #include "cmd.h"
 #include "duration.h"
+#include "outfile.h"
 #include "report-text.h"
 #include "report.h"
 #include "source.h"
@@ -189,6 +190,26 @@ out:
 	return rc;
 }
 
+/* --db may not be a collector's file, nor a file beside its database. */
+static int
+check_db(const struct cmd_entry *c, const char *db)
+{
+	struct outfile_guard g;
+	char err[PATH_MAX * 2 + 200];
+	int rc;
+
+	outfile_guard_init(&g);
+	if (cmd_guard_collector(&g, NULL) != 0) {
+		outfile_guard_free(&g);
+		return cmd_fail(c, "out of memory");
+	}
+	rc = outfile_guard_check(&g, db, err, sizeof(err));
+	outfile_guard_free(&g);
+	if (rc != 0)
+		return cmd_usage_error(c, "--db: %s", err);
+	return EXIT_OK;
+}
+
 /* Starts the temporary database of a demo without --db: path. */
 static int
 make_temporary(const struct cmd_entry *c, const struct demo_args *a,
@@ -302,6 +323,8 @@ demo_exec(const struct cmd_entry *c, int argc, char **argv)
 
 	if ((rc = parse_args(c, argc, argv, &a)) != EXIT_OK)
 		return rc == -3 ? EXIT_OK : rc;
+	if (a.db != NULL && (rc = check_db(c, a.db)) != EXIT_OK)
+		return rc;
 	if (cmd_now(c, &now) != 0)
 		return EXIT_USAGE;
 	if (a.db == NULL) {
@@ -328,7 +351,8 @@ const struct cmd_entry cmd_demo_entry = {
 	    "  --interval D    time between ticks (default 1s)\n"
 	    "\n"
 	    "The ticks get synthetic timestamps ending now; nothing sleeps.\n"
-	    "Exit status: 0 success, 1 runtime failure, 2 bad usage or an\n"
-	    "existing --db.\n",
+	    "Exit status: 0 success, 1 runtime failure, 2 bad usage, an\n"
+	    "existing --db, or one that is the collector's PID file or log\n"
+	    "or a file beside its database.\n",
 	.exec = demo_exec,
 };

@@ -353,6 +353,19 @@ check_db(struct doctor *d, const char *db)
 			dir[1] = '\0';
 		else
 			*slash = '\0';
+		if (access(dir, W_OK | X_OK) != 0 && errno == ENOENT &&
+		    (slash = strrchr(dir, '/')) != NULL &&
+		    strcmp(slash + 1, "gua") == 0) {
+			/* gua's own directory: the collector makes it. */
+			*slash = '\0';
+			if (access(dir[0] ? dir : "/", W_OK | X_OK) == 0) {
+				add(d, "database", LEVEL_OK, "%s: absent; the "
+				    "collector would create it, and %s/gua "
+				    "(0750)", db, dir);
+				return;
+			}
+			*slash = '/';
+		}
 		if (access(dir, W_OK | X_OK) != 0) {
 			add(d, "database", LEVEL_FAIL, "%s: absent, and its "
 			    "directory %s is not writable: %s", db, dir,
@@ -519,7 +532,8 @@ doctor_exec(const struct cmd_entry *c, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *db = CMD_DEFAULT_DB, *pid_file = CMD_DEFAULT_PID_FILE;
+	const char *db = cmd_defaults()->db;
+	const char *pid_file = cmd_defaults()->pid_file;
 	const char *library = NULL;
 	struct doctor *d;
 	int ch, json = 0, rc;
@@ -574,8 +588,8 @@ const struct cmd_entry cmd_doctor_entry = {
 	.summary = "Check whether a collector could run here (read-only).",
 	.help =
 	    "  --db PATH            the database the collector would write\n"
-	    "                       (default /tmp/gua.db)\n"
-	    "  --pid-file PATH      its PID file (default /tmp/gua.pid)\n"
+	    "                       (default below)\n"
+	    "  --pid-file PATH      its PID file (default below)\n"
 	    "  --nvml-library PATH  the NVML library to try (default\n"
 	    "                       $GUA_NVML_LIBRARY, else libnvidia-ml.so.1)\n"
 	    "  --json               the same as JSON\n"
@@ -584,5 +598,6 @@ const struct cmd_entry cmd_doctor_entry = {
 	    "NVML, the database path and the PID file; creates nothing.\n"
 	    "Exit status: 0 a collector could run here, 1 it could not,\n"
 	    "2 bad usage.\n",
+	.files = 1,
 	.exec = doctor_exec,
 };

@@ -33,6 +33,7 @@
 #include "cmd.h"
 #include "duration.h"
 #include "imap.h"
+#include "outfile.h"
 #include "store-legacy.h"
 #include "store.h"
 #include "util.h"
@@ -272,19 +273,6 @@ fail:
 	return -1;
 }
 
-/* Removes what a failed import created: the new file and its sidecars. */
-static void
-remove_new(const char *path)
-{
-	char side[4096];
-
-	unlink(path);
-	if ((size_t)snprintf(side, sizeof(side), "%s-wal", path) < sizeof(side))
-		unlink(side);
-	if ((size_t)snprintf(side, sizeof(side), "%s-shm", path) < sizeof(side))
-		unlink(side);
-}
-
 static int
 parse_args(const struct cmd_entry *c, int argc, char **argv,
     struct import *im)
@@ -324,6 +312,27 @@ parse_args(const struct cmd_entry *c, int argc, char **argv,
 	return EXIT_OK;
 }
 
+/* NEW.db may not be a file in use: OLD.db's, the collector's. */
+static int
+check_new(const struct cmd_entry *c, const struct import *im)
+{
+	struct outfile_guard g;
+	char err[PATH_MAX * 2 + 200];
+	int rc;
+
+	outfile_guard_init(&g);
+	if (outfile_guard_db(&g, im->old_path, "the database being "
+	    "imported") != 0 || cmd_guard_collector(&g, NULL) != 0) {
+		outfile_guard_free(&g);
+		return cmd_fail(c, "out of memory");
+	}
+	rc = outfile_guard_check(&g, im->new_path, err, sizeof(err));
+	outfile_guard_free(&g);
+	if (rc != 0)
+		return cmd_usage_error(c, "--db: %s", err);
+	return EXIT_OK;
+}
+
 static int
 import_exec(const struct cmd_entry *c, int argc, char **argv)
 {
@@ -336,6 +345,8 @@ import_exec(const struct cmd_entry *c, int argc, char **argv)
 	memset(&im, 0, sizeof(im));
 	if ((rc = parse_args(c, argc, argv, &im)) != EXIT_OK)
 		return rc == -3 ? EXIT_OK : rc;
+	if ((rc = check_new(c, &im)) != EXIT_OK)
+		return rc;
 	if ((rc = store_legacy_open(&im.old, im.old_path, err,
 	    sizeof(err))) != 0)
 		return cmd_db_error(c, rc, err);
@@ -365,7 +376,9 @@ import_exec(const struct cmd_entry *c, int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
-	if ((rc = store_create(&im.st, im.new_path, &meta, err,
+	/* Built under a temporary name: NEW.db appears whole or not at all,
+	   even after a kill -9. */
+	if ((rc = store_create_hidden(&im.st, im.new_path, &meta, err,
 	    sizeof(err))) != 0) {
 		store_legacy_survey_free(&im.sv);
 		store_legacy_close(im.old);
@@ -375,12 +388,18 @@ import_exec(const struct cmd_entry *c, int argc, char **argv)
 		return cmd_db_error(c, rc, err);
 	}
 	rc = convert(&im, err, sizeof(err));
-	store_close(im.st);
+	if (rc == 0 && interrupted) {
+		util_err(err, sizeof(err), "interrupted");
+		rc = -1;
+	}
+	if (rc == 0)
+		rc = store_publish(im.st, err, sizeof(err));
+	else
+		store_close(im.st);
 	store_legacy_close(im.old);
 	imap_free(&im.pid_slot);
 	free(im.pids);
 	if (rc != 0) {
-		remove_new(im.new_path);
 		store_legacy_survey_free(&im.sv);
 		return cmd_fail(c, "%s (nothing was written to %s)", err,
 		    im.new_path);
@@ -422,11 +441,15 @@ const struct cmd_entry cmd_import_entry = {
 	    "  --db NEW.db     the gua database to create; it must not exist\n"
 	    "\n"
 	    "The interval is inferred from the timestamps. A PID that vanishes\n"
-	    "for a tick or changes user starts a new process. If the import\n"
-	    "fails or is interrupted, NEW.db is removed.\n"
+	    "for a tick or changes user starts a new process. NEW.db is built\n"
+	    "as .NEW.db.gua-tmp-PID beside it and renamed once complete and\n"
+	    "synced: an import that fails, is interrupted or is killed leaves\n"
+	    "no NEW.db (a killed one leaves that file, which the next import\n"
+	    "into NEW.db removes).\n"
 	    "Exit status: 0 success, 1 runtime failure (an OLD.db that cannot\n"
 	    "be read as it is among them), 2 bad usage, an OLD.db that is\n"
 	    "missing or not a gpu-usage-audit 1.0 database, or an existing\n"
-	    "NEW.db.\n",
+	    "NEW.db or one that is a file in use (OLD.db, a file beside it,\n"
+	    "the collector's database, PID file or log).\n",
 	.exec = import_exec,
 };

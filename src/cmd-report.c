@@ -160,7 +160,7 @@ parse_args(const struct cmd_entry *c, int argc, char **argv,
 	if (a->output != NULL && a->output[0] == '\0')
 		return cmd_usage_error(c, "-o: empty file name");
 	if (a->ndbs == 0)
-		a->dbs[a->ndbs++] = CMD_DEFAULT_DB;
+		a->dbs[a->ndbs++] = cmd_defaults()->db;
 	if (cmd_now(c, &now) != 0)
 		return EXIT_USAGE;
 	a->ro.until_ms = now;
@@ -371,6 +371,31 @@ write_output(const struct cmd_entry *c, const struct report_args *a,
 	return EXIT_OK;
 }
 
+/* -o may not name a file in use: a database read, the collector's. */
+static int
+check_output(const struct cmd_entry *c, const struct report_args *a)
+{
+	struct outfile_guard g;
+	char err[PATH_MAX * 2 + 200];
+	int rc = 0;
+
+	if (a->output == NULL)
+		return EXIT_OK;
+	outfile_guard_init(&g);
+	for (size_t i = 0; i < a->ndbs && rc == 0; i++)
+		rc = outfile_guard_db(&g, a->dbs[i],
+		    "a database this report reads");
+	if (rc != 0 || cmd_guard_collector(&g, NULL) != 0) {
+		outfile_guard_free(&g);
+		return cmd_fail(c, "out of memory");
+	}
+	rc = outfile_guard_check(&g, a->output, err, sizeof(err));
+	outfile_guard_free(&g);
+	if (rc != 0)
+		return cmd_usage_error(c, "-o: %s", err);
+	return EXIT_OK;
+}
+
 /* Builds the report of every database in use and merges them in order. */
 static int
 build(const struct cmd_entry *c, const struct report_args *a,
@@ -415,6 +440,8 @@ report_exec(const struct cmd_entry *c, int argc, char **argv)
 
 	if ((rc = parse_args(c, argc, argv, &a)) != EXIT_OK)
 		return rc == -3 ? EXIT_OK : rc;
+	if ((rc = check_output(c, &a)) != EXIT_OK)
+		return rc;
 	memset(&src, 0, sizeof(src));
 	for (size_t i = 0; i < a.ndbs; i++) {
 		if ((rc = store_open_read(&src.st[i], a.dbs[i], err,
@@ -447,7 +474,7 @@ const struct cmd_entry cmd_report_entry = {
 	.repeatable = "d",
 	.summary = "Report GPU time as active, idle-held and truly idle.",
 	.help =
-	    "  --db PATH          database to read (default /tmp/gua.db); give\n"
+	    "  --db PATH          database to read (default below); give\n"
 	    "                     it again for one report over several hosts\n"
 	    "  --since D|TIME     window length, e.g. 1h, 7d, 365d (default 1h),\n"
 	    "                     or its start as an RFC 3339 time; never\n"
@@ -469,10 +496,14 @@ const struct cmd_entry cmd_report_entry = {
 	    "  --table T          the CSV table: gpus (default), identities,\n"
 	    "                     sessions, ticks (every GPU at every tick) or\n"
 	    "                     processes (every process at every tick)\n"
-	    "  -o, --output FILE  write to FILE (replaced atomically)\n"
+	    "  -o, --output FILE  write to FILE (replaced atomically; never a\n"
+	    "                     database read, a file beside one, or the\n"
+	    "                     collector's PID file or log)\n"
 	    "\n"
 	    "Exit status: 0 success, 1 runtime failure (a damaged or unreadable\n"
 	    "database among them), 2 bad usage or a --db that is missing, not a\n"
-	    "gua database, or from a newer gua.\n",
+	    "gua database, or from a newer gua, or an -o FILE that is a file in\n"
+	    "use.\n",
+	.files = 1,
 	.exec = report_exec,
 };

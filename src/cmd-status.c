@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -40,6 +41,8 @@ struct status {
 	int			 pid_alive;	/* stale: the PID still exists */
 	int64_t			 since_ms;	/* collector's start */
 	char			 db_error[512];	/* database unreadable: why */
+	const char		*db_state;	/* "ok", "deleted", "replaced"
+						   or NULL: unknown */
 	struct store_summary	 sum;
 	int			 have_sum;
 };
@@ -108,6 +111,18 @@ gather(const char *pid_file, struct status *s)
 		    sizeof(s->db_error));
 		return;
 	}
+	/* Is the file at the path the one the collector writes? */
+	if (s->pf.db_ident) {
+		struct stat now;
+
+		if (lstat(s->pf.db, &now) != 0)
+			s->db_state = errno == ENOENT ? "deleted" : NULL;
+		else if ((unsigned long long)now.st_dev != s->pf.db_dev ||
+		    (unsigned long long)now.st_ino != s->pf.db_ino)
+			s->db_state = "replaced";
+		else
+			s->db_state = "ok";
+	}
 	if (store_open_read(&st, s->pf.db, s->db_error,
 	    sizeof(s->db_error)) != 0)
 		return;
@@ -151,6 +166,21 @@ print_text(const char *pid_file, const struct status *s, int64_t now)
 		printf("  since      %s (up %s)\n", when, ago);
 	}
 	printf("  database   %s\n", s->pf.db[0] ? s->pf.db : "(unknown)");
+	if (s->db_state != NULL && strcmp(s->db_state, "deleted") == 0)
+		printf("  warning    the database was deleted: the collector "
+		    "still writes the file that is gone, until its next tick "
+		    "makes a new one there\n");
+	else if (s->db_state != NULL && strcmp(s->db_state, "replaced") == 0)
+		printf("  warning    the database was replaced: the file at "
+		    "that path is not the one the collector writes, until its "
+		    "next tick takes it up; what is shown below is that other "
+		    "file\n");
+	if (s->pf.db_renewed_ms > 0) {
+		util_format_rfc3339(s->pf.db_renewed_ms, when, sizeof(when));
+		printf("  warning    the database was deleted or replaced under "
+		    "the collector at %s; since then it writes the file now at "
+		    "that path (the ticks from before are not in it)\n", when);
+	}
 	if (!s->have_sum) {
 		printf("  ticks      unknown: %s\n", s->db_error);
 		return;
@@ -195,6 +225,14 @@ print_json(const char *pid_file, const struct status *s, int64_t now)
 	}
 	json_string(&j, "database", s->lsb == LSB_RUNNING && s->pf.db[0] ?
 	    s->pf.db : NULL);
+	json_string(&j, "database_state", s->lsb == LSB_RUNNING ?
+	    s->db_state : NULL);
+	if (s->lsb == LSB_RUNNING && s->pf.db_renewed_ms > 0) {
+		util_format_rfc3339(s->pf.db_renewed_ms, when, sizeof(when));
+		json_string(&j, "database_renewed_at", when);
+	} else {
+		json_null(&j, "database_renewed_at");
+	}
 	if (s->have_sum) {
 		json_int(&j, "ticks_written", s->sum.ticks);
 		json_int(&j, "ticks_this_run", s->sum.run_ticks);
@@ -227,7 +265,7 @@ status_exec(const struct cmd_entry *c, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *pid_file = CMD_DEFAULT_PID_FILE;
+	const char *pid_file = cmd_defaults()->pid_file;
 	struct status s;
 	int ch, json = 0;
 
@@ -307,7 +345,7 @@ stop_exec(const struct cmd_entry *c, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *pid_file = CMD_DEFAULT_PID_FILE;
+	const char *pid_file = cmd_defaults()->pid_file;
 	int64_t timeout = STOP_TIMEOUT_MS, until;
 	struct pidfile_info pf;
 	struct timespec nap = { 0, STOP_POLL_MS * 1000000L };
@@ -380,11 +418,15 @@ const struct cmd_entry cmd_status_entry = {
 	.usage = "[--pid-file PATH] [--json]",
 	.summary = "Show whether the collector runs, and what it wrote.",
 	.help =
-	    "  --pid-file PATH  the collector's PID file (default /tmp/gua.pid)\n"
+	    "  --pid-file PATH  the collector's PID file (default below)\n"
 	    "  --json           the same as JSON\n"
 	    "\n"
+	    "A database deleted or replaced under the running collector is\n"
+	    "said in a warning line (JSON: database_state, and\n"
+	    "database_renewed_at once the collector took up a new file).\n"
 	    "Exit status (LSB): 0 running, 1 not running but its PID file\n"
 	    "remains, 3 not running, 4 unknown (including bad usage).\n",
+	.files = 1,
 	.exec = status_exec,
 };
 
@@ -393,11 +435,12 @@ const struct cmd_entry cmd_stop_entry = {
 	.usage = "[--pid-file PATH] [--timeout D]",
 	.summary = "Stop the collector and wait for it to exit.",
 	.help =
-	    "  --pid-file PATH  the collector's PID file (default /tmp/gua.pid)\n"
+	    "  --pid-file PATH  the collector's PID file (default below)\n"
 	    "  --timeout D      how long to wait for the exit (default 10s)\n"
 	    "\n"
 	    "Sends SIGTERM only to the process holding the PID file's lock.\n"
 	    "Exit status: 0 stopped or not running, 1 still running after the\n"
 	    "timeout or not allowed to signal it, 2 bad usage.\n",
+	.files = 1,
 	.exec = stop_exec,
 };

@@ -1,15 +1,19 @@
 #include <errno.h>
 #include <getopt.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cmd.h"
 #include "duration.h"
 #include "escape.h"
 #include "store.h"
+#include "outfile.h"
+#include "pidfile.h"
 #include "util.h"
 #include "version.h"
 
@@ -39,6 +43,23 @@ cmd_find(const char *name)
 	return NULL;
 }
 
+/* The default files, as this user gets them. */
+static void
+print_defaults(FILE *f)
+{
+	const struct cmd_defaults *d = cmd_defaults();
+	const char *paths[3] = { d->db, d->pid_file, d->log_file };
+	char safe[PATH_MAX * 4];
+
+	/* From the environment: escaped like any path in a message. */
+	fprintf(f, "\nDefault files for this user (--db, --pid-file, "
+	    "--log-file):\n");
+	for (size_t i = 0; i < ARRAY_LEN(paths); i++) {
+		escape_terminal(paths[i], safe, sizeof(safe), 0);
+		fprintf(f, "  %s\n", safe);
+	}
+}
+
 static void
 print_overview(FILE *f)
 {
@@ -51,6 +72,7 @@ print_overview(FILE *f)
 		    cmd_table[i]->summary);
 	fprintf(f, "\n'gua help COMMAND' or 'gua COMMAND --help' shows a "
 	    "command's options.\n'man gua' has the whole manual.\n");
+	print_defaults(f);
 }
 
 void
@@ -63,6 +85,10 @@ cmd_print_help(const struct cmd_entry *c)
 	printf("\n%s\n", c->summary);
 	if (c->help[0] != '\0')
 		printf("\n%s", c->help);
+	if (c->files) {
+		fflush(stdout);
+		print_defaults(stdout);
+	}
 }
 
 /*
@@ -360,4 +386,139 @@ cmd_main(int argc, char **argv)
 	}
 	optind = 0;	/* GNU: reinitialise for this argv */
 	return flushed(c, c->exec(c, argc - 1, argv + 1));
+}
+
+/* An absolute directory from the environment, or NULL. */
+static const char *
+env_dir(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v != NULL && v[0] == '/' ? v : NULL;
+}
+
+/* dir/name into out, or "" when it does not fit. */
+static void
+join(char *out, size_t len, const char *dir, const char *name)
+{
+	if ((size_t)snprintf(out, len, "%s%s%s", dir,
+	    dir[strlen(dir) - 1] == '/' ? "" : "/", name) >= len)
+		out[0] = '\0';
+}
+
+const struct cmd_defaults *
+cmd_defaults(void)
+{
+	static struct cmd_defaults d;
+	static int done;
+	char state[PATH_MAX];
+	const char *home, *runtime;
+	struct passwd *pw;
+
+	if (done)
+		return &d;
+	done = 1;
+	if (geteuid() == 0) {
+		util_strlcpy(d.db, "/var/lib/gua/gua.db", sizeof(d.db));
+		util_strlcpy(d.pid_file, "/run/gua/gua.pid", sizeof(d.pid_file));
+		util_strlcpy(d.log_file, "/var/log/gua.log", sizeof(d.log_file));
+		return &d;
+	}
+	/* The XDG base directories: state that outlives a reboot. */
+	if (env_dir("XDG_STATE_HOME") != NULL)
+		join(state, sizeof(state), env_dir("XDG_STATE_HOME"), "gua");
+	else {
+		home = env_dir("HOME");
+		if (home == NULL && (pw = getpwuid(geteuid())) != NULL &&
+		    pw->pw_dir != NULL && pw->pw_dir[0] == '/')
+			home = pw->pw_dir;
+		join(state, sizeof(state), home ? home : "/",
+		    ".local/state/gua");
+	}
+	join(d.db, sizeof(d.db), state, "gua.db");
+	join(d.log_file, sizeof(d.log_file), state, "gua.log");
+	/* The PID file lives as long as the collector: the runtime
+	   directory, else beside the database, where only this user
+	   writes. */
+	runtime = env_dir("XDG_RUNTIME_DIR");
+	join(d.pid_file, sizeof(d.pid_file), runtime ? runtime : state,
+	    "gua.pid");
+	return &d;
+}
+
+int
+cmd_make_default_dir(const char *file, char *err, size_t errlen)
+{
+	char dir[PATH_MAX], *slash;
+	struct stat st;
+	int e;
+
+	util_strlcpy(dir, file, sizeof(dir));
+	if ((slash = strrchr(dir, '/')) == NULL || slash == dir)
+		return 0;
+	*slash = '\0';
+	/* Only gua's own directory, never $XDG_RUNTIME_DIR or /var/log. */
+	slash = strrchr(dir, '/');
+	if (strcmp(slash + 1, "gua") != 0)
+		return 0;
+	/* mkdir makes only the last component and never follows a link
+	   there; an existing one is used as it is. */
+	if (mkdir(dir, 0750) == 0)
+		return 0;
+	e = errno;
+	if (e == EEXIST && stat(dir, &st) == 0 && S_ISDIR(st.st_mode))
+		return 0;
+	if (e == EEXIST)
+		return util_err(err, errlen, "%s: exists and is not a "
+		    "directory", dir);
+	if (e == ENOENT) {
+		*slash = '\0';
+		return util_err(err, errlen, "cannot create %s/gua: %s does "
+		    "not exist (create it, or give --db, --pid-file and "
+		    "--log-file)", dir, dir[0] ? dir : "/");
+	}
+	return util_err(err, errlen, "cannot create %s: %s", dir, strerror(e));
+}
+
+/* A PID file and the database and log it names. */
+static int
+guard_pid_file(struct outfile_guard *g, const char *pid_file)
+{
+	struct pidfile_info pf;
+
+	if (outfile_guard_file(g, pid_file, "the collector's PID file") != 0)
+		return -1;
+	/* Kept whether or not the collector still runs: its database
+	   outlives it. */
+	if (pidfile_inspect(pid_file, &pf, NULL, 0) != 0 ||
+	    pf.state == PIDFILE_ABSENT)
+		return 0;
+	if (pf.db[0] != '\0' && outfile_guard_db(g, pf.db,
+	    "the database the collector writes") != 0)
+		return -1;
+	if (pf.log[0] != '\0' && outfile_guard_file(g, pf.log,
+	    "the collector's log") != 0)
+		return -1;
+	return 0;
+}
+
+int
+cmd_guard_collector(struct outfile_guard *g, const char *pid_file)
+{
+	const struct cmd_defaults *d = cmd_defaults();
+	struct stat st;
+
+	if (pid_file != NULL && guard_pid_file(g, pid_file) != 0)
+		return -1;
+	if ((pid_file == NULL || !util_same_file(pid_file, d->pid_file)) &&
+	    guard_pid_file(g, d->pid_file) != 0)
+		return -1;
+	if (lstat(d->db, &st) == 0 &&
+	    outfile_guard_db(g, d->db, "the default database") != 0)
+		return -1;
+	if (lstat(d->log_file, &st) == 0 &&
+	    outfile_guard_file(g, d->log_file, "the collector's default log") !=
+	    0)
+		return -1;
+	return 0;
 }

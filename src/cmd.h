@@ -9,10 +9,39 @@
 #include <stdint.h>
 #include <stdio.h>
 
-/* The collector's files, the defaults of every command that takes them. */
-#define CMD_DEFAULT_DB		"/tmp/gua.db"
-#define CMD_DEFAULT_PID_FILE	"/tmp/gua.pid"
-#define CMD_DEFAULT_LOG_FILE	"/tmp/gua.log"
+#include <limits.h>
+
+/*
+ * The collector's files, the defaults of every command that takes them:
+ * kept where they survive a reboot and /tmp cleaners, and out of a
+ * directory every user may write. For root /var/lib/gua/gua.db,
+ * /run/gua/gua.pid and /var/log/gua.log; for any other user
+ * $XDG_STATE_HOME/gua/gua.db (~/.local/state/gua without it),
+ * $XDG_RUNTIME_DIR/gua.pid (the state directory without it) and
+ * gua.log in the state directory.
+ */
+struct cmd_defaults {
+	char	db[PATH_MAX];
+	char	pid_file[PATH_MAX];
+	char	log_file[PATH_MAX];
+};
+const struct cmd_defaults *cmd_defaults(void);
+/*
+ * Before the collector writes a default file: its directory, when it is
+ * gua's own (/var/lib/gua, /run/gua, the state directory's gua) and
+ * missing, is created 0750. Only that last component, and never through
+ * a symbolic link. 0, or -1 with err.
+ */
+int	cmd_make_default_dir(const char *file, char *err, size_t errlen);
+
+/*
+ * The files every command that writes an output keeps it off: the
+ * default PID file and pid_file (when not NULL), the database and log
+ * each names, and the default database and log when they exist. Adds to
+ * g; 0, or -1 out of memory.
+ */
+struct outfile_guard;
+int	cmd_guard_collector(struct outfile_guard *g, const char *pid_file);
 
 /* Exit statuses (status follows LSB instead, see cmd-status.c). */
 #define EXIT_OK		0
@@ -28,6 +57,7 @@ struct cmd_entry {
 	const char	*repeatable;	/* option characters that may be
 					   given more than once; others
 					   that take a value may not */
+	int		 files;		/* help ends with the default files */
 	int		(*exec)(const struct cmd_entry *, int argc,
 			    char **argv);
 };

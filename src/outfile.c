@@ -1,12 +1,242 @@
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "outfile.h"
 #include "util.h"
+
+#define TMP_MARK	".gua-tmp-"
+
+/* The files SQLite may open beside a database (see store.c). */
+static const char *const sidecars[] = { "-wal", "-shm", "-journal" };
+
+/* path's directory into dir ("." when it has none) and its last name. */
+static const char *
+split(const char *path, char *dir, size_t len)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (slash == NULL) {
+		util_strlcpy(dir, ".", len);
+		return path;
+	}
+	if (slash == path)
+		util_strlcpy(dir, "/", len);
+	else if ((size_t)(slash - path) < len) {
+		memcpy(dir, path, (size_t)(slash - path));
+		dir[slash - path] = '\0';
+	} else
+		dir[0] = '\0';
+	return slash + 1;
+}
+
+int
+outfile_tmp_name(const char *path, char *buf, size_t len, char *err,
+    size_t errlen)
+{
+	const char *slash = strrchr(path, '/');
+	const char *name = slash ? slash + 1 : path;
+	int dirlen = slash ? (int)(slash - path + 1) : 0;
+
+	if (name[0] == '\0' || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+		return util_err(err, errlen, "%s: not a file name", path);
+	if ((size_t)snprintf(buf, len, "%.*s.%s" TMP_MARK "%ld", dirlen, path,
+	    name, (long)getpid()) >= len ||
+	    strlen(name) + sizeof(TMP_MARK) + 20 > NAME_MAX)
+		return util_err(err, errlen, "%s: name too long for a "
+		    "temporary file beside it", path);
+	return 0;
+}
+
+/* Whether pid is a process here (one of another user's included). */
+static int
+pid_alive(long pid)
+{
+	return pid > 0 && pid <= INT_MAX && (kill((pid_t)pid, 0) == 0 ||
+	    errno == EPERM);
+}
+
+/*
+ * Removes a temporary file left by a writer that is gone: a regular file
+ * of this user whose flock is free. Its lock is held while it goes, so a
+ * writer that just made it never loses it.
+ */
+static void
+remove_stale(int dfd, const char *name)
+{
+	struct stat st;
+	int fd;
+
+	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
+	    O_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    st.st_uid == geteuid() && flock(fd, LOCK_EX | LOCK_NB) == 0)
+		unlinkat(dfd, name, 0);
+	close(fd);
+}
+
+static void
+remove_stale_path(const char *path)
+{
+	char dir[PATH_MAX];
+	const char *name = split(path, dir, sizeof(dir));
+	int dfd;
+
+	if (dir[0] == '\0' ||
+	    (dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return;
+	remove_stale(dfd, name);
+	close(dfd);
+}
+
+/*
+ * Whether name is one of target's temporary files: ".TARGET.gua-tmp-PID"
+ * and nothing after it (*side 0), or one of SQLite's files beside it
+ * (*side 1). *pid is the writer's.
+ */
+static int
+tmp_of(const char *name, const char *target, long *pid, int *side)
+{
+	size_t tlen = strlen(target);
+	const char *p;
+	char *end;
+
+	if (name[0] != '.' || strncmp(name + 1, target, tlen) != 0 ||
+	    strncmp(name + 1 + tlen, TMP_MARK, sizeof(TMP_MARK) - 1) != 0)
+		return 0;
+	p = name + 1 + tlen + sizeof(TMP_MARK) - 1;
+	if (*p < '0' || *p > '9')
+		return 0;
+	errno = 0;
+	*pid = strtol(p, &end, 10);
+	if (errno != 0)
+		return 0;
+	*side = 0;
+	if (*end == '\0')
+		return 1;
+	for (size_t i = 0; i < ARRAY_LEN(sidecars); i++)
+		if (strcmp(end, sidecars[i]) == 0) {
+			*side = 1;
+			return 1;
+		}
+	return 0;
+}
+
+void
+outfile_sweep(const char *path)
+{
+	char dir[PATH_MAX], main_name[NAME_MAX + 1];
+	const char *target = split(path, dir, sizeof(dir));
+	struct dirent *e;
+	struct stat st;
+	DIR *d;
+	long pid;
+	int side;
+
+	if (dir[0] == '\0' || target[0] == '\0' ||
+	    (d = opendir(dir)) == NULL)
+		return;
+	/* The files first, then what SQLite left beside one that is gone. */
+	for (int pass = 0; pass < 2; pass++) {
+		rewinddir(d);
+		while ((e = readdir(d)) != NULL) {
+			if (!tmp_of(e->d_name, target, &pid, &side) ||
+			    side != pass ||
+			    (pid != (long)getpid() && pid_alive(pid)))
+				continue;
+			if (!side) {
+				remove_stale(dirfd(d), e->d_name);
+				continue;
+			}
+			snprintf(main_name, sizeof(main_name), ".%s" TMP_MARK
+			    "%ld", target, pid);
+			if (fstatat(dirfd(d), main_name, &st,
+			    AT_SYMLINK_NOFOLLOW) != 0 && errno == ENOENT &&
+			    fstatat(dirfd(d), e->d_name, &st,
+			    AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
+			    st.st_uid == geteuid())
+				unlinkat(dirfd(d), e->d_name, 0);
+		}
+	}
+	closedir(d);
+}
+
+int
+outfile_tmp_create(const char *tmp, int mode, char *err, size_t errlen)
+{
+	int fd;
+
+	for (int tries = 0; tries < 2; tries++) {
+		fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW |
+		    O_CLOEXEC | O_NOCTTY, (mode_t)mode);
+		if (fd >= 0)
+			break;
+		if (errno != EEXIST || tries > 0) {
+			int e = errno;
+
+			util_err(err, errlen, "%s: cannot create: %s", tmp,
+			    strerror(e));
+			errno = e;
+			return -1;
+		}
+		/* This PID's, so left by a crash of an earlier process. */
+		remove_stale_path(tmp);
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		util_err(err, errlen, "%s: cannot lock: %s", tmp,
+		    strerror(errno));
+		close(fd);
+		unlink(tmp);
+		return -1;
+	}
+	return fd;
+}
+
+void
+outfile_sync_dir(const char *path)
+{
+	char dir[PATH_MAX];
+	int fd;
+
+	split(path, dir, sizeof(dir));
+	if (dir[0] == '\0')
+		return;
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+		(void)fsync(fd);
+		close(fd);
+	}
+}
+
+int
+outfile_publish(const char *tmp, const char *path, char *err, size_t errlen)
+{
+	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) != 0) {
+		/* Filesystems without RENAME_NOREPLACE: a hard link fails on
+		   an existing name as well. */
+		if ((errno != EINVAL && errno != ENOSYS) ||
+		    link(tmp, path) != 0) {
+			if (errno == EEXIST)
+				return util_err(err, errlen, "%s: already "
+				    "exists", path);
+			return util_err(err, errlen, "%s: cannot create: %s",
+			    path, strerror(errno));
+		}
+		unlink(tmp);
+	}
+	/* The new name survives a power loss once its directory is synced. */
+	outfile_sync_dir(path);
+	return 0;
+}
 
 static void
 release(struct outfile *o)
@@ -21,30 +251,28 @@ int
 outfile_open(struct outfile *o, const char *path, int mode, char *err,
     size_t errlen)
 {
-	size_t len = strlen(path);
-	mode_t mask;
+	char tmp[PATH_MAX];
 	int fd;
 
 	memset(o, 0, sizeof(*o));
-	if (len == 0)
+	if (path[0] == '\0')
 		return util_err(err, errlen, "empty file name");
+	if (outfile_tmp_name(path, tmp, sizeof(tmp), err, errlen) != 0)
+		return -1;
 	o->path = strdup(path);
-	o->tmp = malloc(len + 16);
+	o->tmp = strdup(tmp);
 	if (o->path == NULL || o->tmp == NULL) {
 		release(o);
 		return util_err(err, errlen, "out of memory");
 	}
-	snprintf(o->tmp, len + 16, "%s.tmp.XXXXXX", path);
-	if ((fd = mkstemp(o->tmp)) < 0) {
+	outfile_sweep(path);
+	if ((fd = outfile_tmp_create(o->tmp, mode, err, errlen)) < 0) {
 		util_err(err, errlen, "%s: cannot create a file beside it: %s",
 		    path, strerror(errno));
 		release(o);
 		return -1;
 	}
-	mask = umask(0);
-	umask(mask);
-	if (fchmod(fd, (mode_t)mode & ~mask) != 0 ||
-	    (o->fp = fdopen(fd, "w")) == NULL) {
+	if ((o->fp = fdopen(fd, "w")) == NULL) {
 		util_err(err, errlen, "%s: %s", o->tmp, strerror(errno));
 		close(fd);
 		unlink(o->tmp);
@@ -61,15 +289,16 @@ outfile_commit(struct outfile *o, char *err, size_t errlen)
 	    fsync(fileno(o->fp)) != 0;
 	int saved = errno;
 
+	if (!failed && rename(o->tmp, o->path) != 0) {
+		failed = 1;
+		saved = errno;
+	}
+	/* Closed after the rename: until then its lock says it is wanted. */
 	if (fclose(o->fp) != 0 && !failed) {
 		failed = 1;
 		saved = errno;
 	}
 	o->fp = NULL;
-	if (!failed && rename(o->tmp, o->path) != 0) {
-		failed = 1;
-		saved = errno;
-	}
 	if (failed) {
 		util_err(err, errlen, "%s: cannot write: %s", o->path,
 		    strerror(saved));
@@ -77,6 +306,7 @@ outfile_commit(struct outfile *o, char *err, size_t errlen)
 		release(o);
 		return -1;
 	}
+	outfile_sync_dir(o->path);
 	release(o);
 	return 0;
 }
@@ -89,4 +319,79 @@ outfile_abort(struct outfile *o)
 	if (o->tmp != NULL)
 		unlink(o->tmp);
 	release(o);
+}
+
+void
+outfile_guard_init(struct outfile_guard *g)
+{
+	memset(g, 0, sizeof(*g));
+}
+
+static int
+keep(struct outfile_guard *g, const char *path, const char *suffix,
+    const char *what)
+{
+	size_t len = strlen(path) + strlen(suffix) + 1;
+	char *p;
+
+	if (g->n == g->cap) {
+		size_t ncap = g->cap ? g->cap * 2 : 16;
+		struct outfile_kept *nv = realloc(g->v, ncap * sizeof(*nv));
+
+		if (nv == NULL)
+			return -1;
+		g->v = nv;
+		g->cap = ncap;
+	}
+	if ((p = malloc(len)) == NULL)
+		return -1;
+	snprintf(p, len, "%s%s", path, suffix);
+	g->v[g->n].path = p;
+	g->v[g->n].what = what;
+	g->v[g->n].side = suffix[0] != '\0';
+	g->n++;
+	return 0;
+}
+
+int
+outfile_guard_file(struct outfile_guard *g, const char *path,
+    const char *what)
+{
+	return keep(g, path, "", what);
+}
+
+int
+outfile_guard_db(struct outfile_guard *g, const char *path, const char *what)
+{
+	if (keep(g, path, "", what) != 0)
+		return -1;
+	for (size_t i = 0; i < ARRAY_LEN(sidecars); i++)
+		if (keep(g, path, sidecars[i], what) != 0)
+			return -1;
+	return 0;
+}
+
+int
+outfile_guard_check(const struct outfile_guard *g, const char *out,
+    char *err, size_t errlen)
+{
+	for (size_t i = 0; i < g->n; i++) {
+		const struct outfile_kept *k = &g->v[i];
+
+		if (!util_same_file(out, k->path))
+			continue;
+		return util_err(err, errlen, "%s would replace %s, %s%s; refusing "
+		    "to write over it", out, k->path, k->side ? "a file SQLite "
+		    "keeps beside " : "", k->what);
+	}
+	return 0;
+}
+
+void
+outfile_guard_free(struct outfile_guard *g)
+{
+	for (size_t i = 0; i < g->n; i++)
+		free(g->v[i].path);
+	free(g->v);
+	memset(g, 0, sizeof(*g));
 }

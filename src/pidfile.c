@@ -91,13 +91,15 @@ pidfile_acquire(struct pidfile *pf, const char *path, pid_t *holder,
 }
 
 int
-pidfile_write(struct pidfile *pf, pid_t pid, const char *db, char *err,
+pidfile_write(struct pidfile *pf, const struct pidfile_data *d, char *err,
     size_t errlen)
 {
-	char buf[4200];
+	char buf[8400];
 	int len;
 
-	len = snprintf(buf, sizeof(buf), "%ld\n%s\n", (long)pid, db);
+	len = snprintf(buf, sizeof(buf), "%ld\n%s\n%s\n%llu:%llu\n%lld\n",
+	    (long)d->pid, d->db, d->log ? d->log : "", d->db_dev, d->db_ino,
+	    (long long)d->db_renewed_ms);
 	if (len < 0 || (size_t)len >= sizeof(buf))
 		return util_err(err, errlen, "%s: database path too long",
 		    pf->path);
@@ -153,11 +155,66 @@ pidfile_parse(const char *buf, size_t len, pid_t *pid, char *db, size_t dblen)
 	return 0;
 }
 
+/* Line n (from 0) of buf into out, cut to its size; 0, or -1 if none. */
+static int
+line_of(const char *buf, size_t len, int n, char *out, size_t outlen)
+{
+	const char *p = buf, *end = buf + len, *nl;
+	size_t k;
+
+	for (; n > 0; n--) {
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			return -1;
+		p = nl + 1;
+	}
+	if (p >= end)
+		return -1;
+	nl = memchr(p, '\n', (size_t)(end - p));
+	k = nl ? (size_t)(nl - p) : (size_t)(end - p);
+	if (k >= outlen)
+		k = outlen - 1;
+	memcpy(out, p, k);
+	out[k] = '\0';
+	return 0;
+}
+
+void
+pidfile_parse_more(const char *buf, size_t len, struct pidfile_info *info)
+{
+	unsigned long long dev, ino;
+	char line[64], *colon, *end;
+	long long v;
+
+	info->db_ident = 0;
+	info->db_dev = info->db_ino = 0;
+	info->db_renewed_ms = 0;
+	if (line_of(buf, len, 2, info->log, sizeof(info->log)) != 0)
+		info->log[0] = '\0';
+	if (line_of(buf, len, 4, line, sizeof(line)) == 0 &&
+	    util_parse_ll(line, 0, INT64_MAX, &v) == 0)
+		info->db_renewed_ms = v;
+	if (line_of(buf, len, 3, line, sizeof(line)) != 0 ||
+	    (colon = strchr(line, ':')) == NULL || line[0] < '0' ||
+	    line[0] > '9' || colon[1] < '0' || colon[1] > '9')
+		return;
+	*colon = '\0';
+	errno = 0;
+	dev = strtoull(line, &end, 10);
+	if (errno != 0 || *end != '\0')
+		return;
+	ino = strtoull(colon + 1, &end, 10);
+	if (errno != 0 || *end != '\0')
+		return;
+	info->db_dev = dev;
+	info->db_ino = ino;
+	info->db_ident = 1;
+}
+
 int
 pidfile_inspect(const char *path, struct pidfile_info *info, char *err,
     size_t errlen)
 {
-	char buf[4200];
+	char buf[8400];
 	struct stat st;
 	ssize_t n;
 	int fd;
@@ -186,6 +243,7 @@ pidfile_inspect(const char *path, struct pidfile_info *info, char *err,
 		return -1;
 	}
 	pidfile_parse(buf, (size_t)n, &info->pid, info->db, sizeof(info->db));
+	pidfile_parse_more(buf, (size_t)n, info);
 	info->holder = lock_holder(fd);
 	info->state = info->holder >= 0 ? PIDFILE_HELD : PIDFILE_STALE;
 	if (info->holder < 0)

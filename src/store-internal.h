@@ -78,6 +78,9 @@ struct store_unpacked {
 struct store {
 	sqlite3			*db;
 	char			*path;
+	char			*publish_to;	/* store_create_hidden: the
+						   name to give it */
+	int			 tmp_fd;	/* ... and its lock, or -1 */
 	int			 writable;
 	struct store_meta	 meta;
 	int64_t			 run_id;	/* current run, 0 before one */
@@ -101,6 +104,15 @@ struct store {
 	struct store_buf	 tick_buf;	/* encode buffers */
 	struct store_buf	 hour_gbuf, hour_pbuf;
 };
+
+/*
+ * store-salvage.c: leaves out of a copy every tick that cannot be
+ * decoded, keeps the ticks after one with the memory they shared with it
+ * unknown, and sums the rollups of their hours again; *d says what it did
+ * (free d->left). Runs in the caller's transaction, if any.
+ */
+int	store_salvage(struct store *, struct store_damage *d, char *err,
+	    size_t errlen);
 
 /* SQLite's message for db's last error, in words a user can act on. */
 const char *store_sqlite_reason(sqlite3 *db);

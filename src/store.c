@@ -14,6 +14,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include "outfile.h"
 #include "store-internal.h"
 #include "util.h"
 #include "version.h"
@@ -618,6 +619,7 @@ store_new(const char *path)
 		return NULL;
 	}
 	s->hour.hour_ms = STORE_NO_HOUR;
+	s->tmp_fd = -1;
 	return s;
 }
 
@@ -828,39 +830,46 @@ out:
 	return rc;
 }
 
-/* Gives tmp the name path, which must not exist (not even as a link). */
+/*
+ * A temporary file beside path to build a new database in: created here
+ * (0640 less the umask, O_EXCL, no link followed) and flock'ed while fd is
+ * open, after what crashed writers of path left was swept away. *mode is
+ * the file's mode, for the files SQLite makes beside it.
+ */
 static int
-publish(const char *tmp, const char *path, char *err, size_t errlen)
+make_tmp(const char *path, char *tmp, size_t len, mode_t *mode, char *err,
+    size_t errlen)
 {
-	char dir[PATH_MAX], *slash;
+	struct stat st;
+	mode_t mask;
 	int fd;
 
-	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) != 0) {
-		/* Filesystems without RENAME_NOREPLACE: a hard link fails on
-		   an existing name as well. */
-		if ((errno != EINVAL && errno != ENOSYS) ||
-		    link(tmp, path) != 0) {
-			if (errno == EEXIST)
-				return util_err(err, errlen, "%s: already "
-				    "exists", path);
-			return util_err(err, errlen, "%s: cannot create: %s",
-			    path, strerror(errno));
-		}
-		unlink(tmp);
+	if ((fd = store_check_path(path, err, errlen)) != 0)
+		return fd;
+	if (lstat(path, &st) == 0)
+		return util_err(err, errlen, "%s: already exists", path);
+	if (outfile_tmp_name(path, tmp, len, err, errlen) != 0)
+		return -1;
+	outfile_sweep(path);
+	mask = umask(0);
+	umask(mask);
+	*mode = 0640 & ~mask;
+	if ((fd = outfile_tmp_create(tmp, 0640, err, errlen)) < 0)
+		return -1;
+	return fd;
+}
+
+/* Removes a temporary database and the files SQLite left beside it. */
+static void
+remove_tmp(const char *tmp)
+{
+	char side[PATH_MAX + 16];
+
+	unlink(tmp);
+	for (size_t i = 0; i < SIDECARS; i++) {
+		snprintf(side, sizeof(side), "%s%s", tmp, sidecars[i]);
+		unlink(side);
 	}
-	/* The new name survives a power loss once its directory is synced. */
-	util_strlcpy(dir, path, sizeof(dir));
-	if ((slash = strrchr(dir, '/')) == NULL)
-		util_strlcpy(dir, ".", sizeof(dir));
-	else if (slash == dir)
-		dir[1] = '\0';
-	else
-		*slash = '\0';
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
-		(void)fsync(fd);
-		close(fd);
-	}
-	return 0;
 }
 
 /*
@@ -873,45 +882,29 @@ int
 store_create(struct store **out, const char *path,
     const struct store_meta *meta, char *err, size_t errlen)
 {
-	size_t len = strlen(path);
-	struct stat st;
-	mode_t mask;
-	char *tmp;
+	char tmp[PATH_MAX];
+	mode_t mode;
 	int fd;
 
 	*out = NULL;
-	if ((fd = store_check_path(path, err, errlen)) != 0)
+	if ((fd = make_tmp(path, tmp, sizeof(tmp), &mode, err, errlen)) < 0)
 		return fd;
-	if (lstat(path, &st) == 0)
-		return util_err(err, errlen, "%s: already exists", path);
-	if (len == 0 || len + 16 > PATH_MAX)
-		return util_err(err, errlen, "%s: cannot create: path too "
-		    "long", path);
-	if ((tmp = malloc(len + 16)) == NULL)
-		return util_err(err, errlen, "out of memory");
-	snprintf(tmp, len + 16, "%s.new.XXXXXX", path);
-	if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0) {
+	/*
+	 * Its descriptor is closed only after SQLite closed the file: a
+	 * close() drops every fcntl lock this process holds on it, SQLite's
+	 * too, and a writer without its shared lock lets the next reader
+	 * delete its WAL.
+	 */
+	if (build_new(tmp, meta, mode, err, errlen) != 0)
+		goto fail;
+	if (fsync(fd) != 0) {
 		util_err(err, errlen, "%s: cannot create: %s", path,
 		    strerror(errno));
-		free(tmp);
-		return -1;
+		goto fail;
 	}
-	mask = umask(0);
-	umask(mask);
-	(void)fchmod(fd, 0640 & ~mask);
-	/*
-	 * Closed before SQLite opens the file: close() drops every fcntl
-	 * lock this process holds on it, SQLite's too, and a writer without
-	 * its shared lock lets the next reader delete its WAL.
-	 */
+	if (outfile_publish(tmp, path, err, errlen) != 0)
+		goto fail;
 	close(fd);
-	if (build_new(tmp, meta, 0640 & ~mask, err, errlen) != 0 ||
-	    publish(tmp, path, err, errlen) != 0) {
-		unlink(tmp);
-		free(tmp);
-		return -1;
-	}
-	free(tmp);
 	if (store_open_append(out, path, err, errlen) != 0) {
 		unlink(path);
 		return -1;
@@ -919,6 +912,100 @@ store_create(struct store **out, const char *path,
 	(*out)->meta = *meta;
 	(*out)->meta.schema_version = STORE_SCHEMA_VERSION;
 	return 0;
+fail:
+	remove_tmp(tmp);
+	close(fd);
+	return -1;
+}
+
+int
+store_create_hidden(struct store **out, const char *path,
+    const struct store_meta *meta, char *err, size_t errlen)
+{
+	char tmp[PATH_MAX];
+	mode_t mode;
+	int fd;
+
+	*out = NULL;
+	if ((fd = make_tmp(path, tmp, sizeof(tmp), &mode, err, errlen)) < 0)
+		return fd;
+	if (build_new(tmp, meta, mode, err, errlen) != 0 ||
+	    store_open_append(out, tmp, err, errlen) != 0) {
+		remove_tmp(tmp);
+		close(fd);
+		return -1;
+	}
+	if (((*out)->publish_to = strdup(path)) == NULL) {
+		store_close(*out);
+		*out = NULL;
+		remove_tmp(tmp);
+		close(fd);
+		return util_err(err, errlen, "out of memory");
+	}
+	(*out)->tmp_fd = fd;
+	(*out)->meta = *meta;
+	(*out)->meta.schema_version = STORE_SCHEMA_VERSION;
+	return 0;
+}
+
+/* Whether the file SQLite keeps beside path with suffix holds anything. */
+static int
+sidecar_has_data(const char *path, const char *suffix)
+{
+	char buf[PATH_MAX + 16];
+	struct stat st;
+
+	snprintf(buf, sizeof(buf), "%s%s", path, suffix);
+	return lstat(buf, &st) == 0 && (!S_ISREG(st.st_mode) || st.st_size > 0);
+}
+
+int
+store_publish(struct store *s, char *err, size_t errlen)
+{
+	char *tmp = s->path, *path = s->publish_to;
+	int fd = s->tmp_fd, rc = -1;
+
+	s->path = s->publish_to = NULL;
+	s->tmp_fd = -1;
+	/*
+	 * SQLite's last connection checkpoints the WAL into the file and
+	 * removes it; a WAL still there would hold ticks the renamed file
+	 * lacks.
+	 */
+	for (int i = 0; i < STMT_COUNT; i++) {
+		sqlite3_finalize(s->stmt[i]);
+		s->stmt[i] = NULL;
+	}
+	if (sqlite3_close(s->db) != SQLITE_OK) {
+		util_err(err, errlen, "%s: cannot close: %s", path,
+		    sqlite3_errmsg(s->db));
+		goto out;
+	}
+	s->db = NULL;
+	if (sidecar_has_data(tmp, "-wal") ||
+	    sidecar_has_data(tmp, "-journal")) {
+		util_err(err, errlen, "%s: not all of it reached the file",
+		    path);
+		goto out;
+	}
+	unclaim_journal(tmp);
+	if (fsync(fd) != 0) {
+		util_err(err, errlen, "%s: cannot write: %s", path,
+		    strerror(errno));
+		goto out;
+	}
+	if (store_check_file(tmp, err, errlen) != 0 ||
+	    outfile_publish(tmp, path, err, errlen) != 0)
+		goto out;
+	rc = 0;
+out:
+	if (rc != 0)
+		remove_tmp(tmp);
+	close(fd);
+	free(tmp);
+	free(path);
+	store_close(s);
+	return rc;
 }
 
 int
@@ -1057,6 +1144,13 @@ store_close(struct store *s)
 	for (int i = 0; i < STMT_COUNT; i++)
 		sqlite3_finalize(s->stmt[i]);
 	sqlite3_close(s->db);
+	/* A database never published is abandoned with what is beside it,
+	   and only then is the descriptor whose lock kept it closed. */
+	if (s->tmp_fd >= 0) {
+		remove_tmp(s->path);
+		close(s->tmp_fd);
+	}
+	free(s->publish_to);
 	imap_free(&s->proc_prev);
 	imap_free(&s->proc_cur);
 	imap_free(&s->mem_prev);
@@ -1068,6 +1162,17 @@ store_close(struct store *s)
 	free(s->hour_pbuf.p);
 	free(s->path);
 	free(s);
+}
+
+int
+store_checkpoint(struct store *s, char *err, size_t errlen)
+{
+	int rc = sqlite3_wal_checkpoint_v2(s->db, "main",
+	    SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+
+	if (rc != SQLITE_OK)
+		return store_sqlite_err(s, err, errlen, "checkpoint");
+	return 0;
 }
 
 const struct store_meta *
@@ -1169,31 +1274,64 @@ out:
 	return rc;
 }
 
+/*
+ * Leaves the undecodable ticks out of a copy being built at tmp: opened
+ * without a journal (a failure removes the whole copy), its rollback
+ * header already set, so SQLite opens no file beside it.
+ */
+static int
+salvage_copy(const char *tmp, struct store_damage *d, char *err,
+    size_t errlen)
+{
+	struct store *c;
+	int rc = -1;
+
+	if ((c = store_new(tmp)) == NULL)
+		return util_err(err, errlen, "out of memory");
+	if (sqlite3_open_v2(tmp, &c->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		store_sqlite_err(c, err, errlen, "cannot open the copy");
+		goto out;
+	}
+	if (store_exec(c, "PRAGMA journal_mode=OFF", err, errlen) != 0 ||
+	    verify_schema(c, err, errlen) != 0 ||
+	    store_exec(c, "BEGIN", err, errlen) != 0 ||
+	    store_salvage(c, d, err, errlen) != 0 ||
+	    store_exec(c, "COMMIT", err, errlen) != 0)
+		goto out;
+	rc = 0;
+out:
+	if (rc != 0) {
+		free(d->left);
+		memset(d, 0, sizeof(*d));
+	}
+	store_close(c);
+	return rc;
+}
+
 int
-store_backup(struct store *s, const char *out, char *err, size_t errlen)
+store_backup(struct store *s, const char *out, struct store_damage *d,
+    char *err, size_t errlen)
 {
 	static const unsigned char legacy[2] = { 1, 1 };
 	unsigned char mode[2];
+	char tmp[PATH_MAX];
 	sqlite3 *dst = NULL;
 	sqlite3_backup *b;
+	mode_t fmode;
 	int fd, rc;
 
+	memset(d, 0, sizeof(*d));
 	/* Files beside a new OUT are not ours: SQLite would remove them. */
 	for (size_t i = 0; i < SIDECARS; i++)
 		if (sidecar_exists(out, sidecars[i]))
 			return util_err(err, errlen, "%s%s: already exists",
 			    out, sidecars[i]);
-	fd = open(out, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-	    0640);
-	if (fd < 0) {
-		if (errno == EEXIST)
-			return util_err(err, errlen, "%s: already exists", out);
-		return util_err(err, errlen, "%s: cannot create: %s", out,
-		    strerror(errno));
-	}
-	if (sqlite3_open_v2(out, &dst, SQLITE_OPEN_READWRITE |
+	if ((fd = make_tmp(out, tmp, sizeof(tmp), &fmode, err, errlen)) < 0)
+		return -1;
+	if (sqlite3_open_v2(tmp, &dst, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK) {
-		util_err(err, errlen, "%s: cannot open: %s", out,
+		util_err(err, errlen, "%s: cannot open: %s", tmp,
 		    dst ? sqlite3_errmsg(dst) : "out of memory");
 		goto fail;
 	}
@@ -1205,7 +1343,7 @@ store_backup(struct store *s, const char *out, char *err, size_t errlen)
 	 */
 	if (sqlite3_exec(dst, "PRAGMA journal_mode=OFF", NULL, NULL, NULL) !=
 	    SQLITE_OK) {
-		util_err(err, errlen, "%s: %s", out, sqlite3_errmsg(dst));
+		util_err(err, errlen, "%s: %s", tmp, sqlite3_errmsg(dst));
 		goto fail;
 	}
 	/*
@@ -1245,25 +1383,30 @@ store_backup(struct store *s, const char *out, char *err, size_t errlen)
 	 */
 	errno = 0;
 	if (pread(fd, mode, 2, 18) != 2 || mode[0] < 1 || mode[0] > 2 ||
-	    mode[1] < 1 || mode[1] > 2 || pwrite(fd, legacy, 2, 18) != 2 ||
-	    fsync(fd) != 0) {
+	    mode[1] < 1 || mode[1] > 2 || pwrite(fd, legacy, 2, 18) != 2) {
 		util_err(err, errlen, "%s: cannot finish the copy: %s", out,
 		    errno ? strerror(errno) : "unexpected header");
 		goto fail;
 	}
-	close(fd);
-	fd = -1;
-	if (quick_check(out, err, errlen) != 0 ||
-	    store_check_file(out, err, errlen) != 0) {
-		unlink(out);
-		return -1;
+	if (salvage_copy(tmp, d, err, errlen) != 0)
+		goto fail;
+	if (fsync(fd) != 0) {
+		util_err(err, errlen, "%s: cannot finish the copy: %s", out,
+		    strerror(errno));
+		goto fail;
 	}
+	if (quick_check(tmp, err, errlen) != 0 ||
+	    store_check_file(tmp, err, errlen) != 0 ||
+	    outfile_publish(tmp, out, err, errlen) != 0)
+		goto fail;
+	close(fd);
 	return 0;
 fail:
 	if (dst != NULL)
 		sqlite3_close(dst);
-	if (fd >= 0)
-		close(fd);
-	unlink(out);
+	free(d->left);
+	memset(d, 0, sizeof(*d));
+	remove_tmp(tmp);
+	close(fd);
 	return -1;
 }

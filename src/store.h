@@ -146,6 +146,22 @@ int	store_check_path(const char *path, char *err, size_t errlen);
 int	store_create(struct store **, const char *path,
 	    const struct store_meta *, char *err, size_t errlen);
 /*
+ * A new database to fill before anyone sees it: built and opened under a
+ * temporary name beside path (".NAME.gua-tmp-PID", created like
+ * store_create's). store_publish gives it the name path; store_close
+ * without it removes it. A crash meanwhile leaves only the temporary
+ * file, which the next creation of path removes.
+ */
+int	store_create_hidden(struct store **, const char *path,
+	    const struct store_meta *, char *err, size_t errlen);
+/*
+ * Closes a database of store_create_hidden, with all of it in its one
+ * file, syncs it and renames it to its name, which must still not exist,
+ * then syncs the directory. On failure it is removed. Always frees the
+ * store.
+ */
+int	store_publish(struct store *, char *err, size_t errlen);
+/*
  * An existing gua database for reading only; never changes the file and
  * never creates one beside it (-wal, -shm, -journal).
  */
@@ -163,6 +179,13 @@ void	store_close(struct store *);
  * before a write fails (SQLITE_BUSY); 5 s unless set.
  */
 void	store_set_busy_timeout(struct store *, int ms);
+
+/*
+ * Copies every committed page from the WAL into the file the writer has
+ * open, wherever it is now: for a file moved under the writer, which
+ * SQLite no longer checkpoints when it closes.
+ */
+int	store_checkpoint(struct store *, char *err, size_t errlen);
 
 const struct store_meta *store_meta(const struct store *);
 const char *store_path(const struct store *);
@@ -272,14 +295,34 @@ int	store_processes(struct store *, const int64_t *ids, size_t n,
 	    int64_t start_ms, const struct identity *), void *ctx,
 	    char *err, size_t errlen);
 
+/* A tick a copy left out. */
+struct store_left_out {
+	int64_t	id;
+	int64_t	ts_ms;
+};
+
+/* What a copy did about damaged ticks; nothing when nleft is 0. */
+struct store_damage {
+	struct store_left_out *left;	/* the ticks left out (free it) */
+	size_t		 nleft;
+	/* ticks kept with a process memory unknown: it was recorded only
+	   in a tick left out ("as at the tick before") */
+	size_t		 unknown_mem;
+};
+
 /*
  * A consistent copy of an open database (a live collector's included) into
- * out, which must not exist: created 0640 without following a symbolic
- * link, with SQLite's online backup, then switched to a rollback journal
- * so the copy is one self-contained file, and checked. On failure out is
- * removed.
+ * out, which must not exist: built with SQLite's online backup under a
+ * temporary name beside out (".NAME.gua-tmp-PID", 0640, never through a
+ * symbolic link), switched to a rollback journal so the copy is one
+ * self-contained file, checked, synced, and only then renamed to out. A
+ * failure or a crash leaves no out.
+ *
+ * A tick whose row cannot be decoded is left out of the copy, a gap; the
+ * ticks after it keep all but the memory they shared with it, and the
+ * rollups of the hours touched are summed again. *d says so.
  */
-int	store_backup(struct store *, const char *out, char *err,
-	    size_t errlen);
+int	store_backup(struct store *, const char *out, struct store_damage *d,
+	    char *err, size_t errlen);
 
 #endif

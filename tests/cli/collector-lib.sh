@@ -62,12 +62,6 @@ gone() {
 	! kill -0 "$1" || [ "$(sed 's/.*) //' "/proc/$1/stat" | cut -d' ' -f1)" = Z ]
 }
 
-# expect_q DB SQL WANT: the query gives WANT.
-expect_q() {
-	_got=$(sqlite3 "$1" "$2" 2>&1)
-	if [ "$_got" = "$3" ]; then ok; else
-		fail "$2: got '$_got', want '$3'"; fi
-}
 # The raw rows of DB, one per GPU per tick, as `gua report --format csv
 # --table ticks` gives them (header dropped). Columns: 1 host, 2 timestamp,
 # 3 span_ms, 4 gpu_index, 5 gpu_uuid, 6 utilization_percent (empty:

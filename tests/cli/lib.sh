@@ -84,6 +84,13 @@ expect_same() {
 	if cmp -s "$1" "$2"; then ok; else fail "$1 changed"; fi
 }
 
+# expect_q DB SQL WANT: the query gives WANT.
+expect_q() {
+	_got=$(sqlite3 "$1" "$2" 2>&1)
+	if [ "$_got" = "$3" ]; then ok; else
+		fail "$2: got '$_got', want '$3'"; fi
+}
+
 # leave_hot_journal DB SQL: runs SQL in an open transaction with a tiny
 # page cache, so pages reach the file, then dies without committing: the
 # file is left with a hot journal, as after a crash or a power loss.

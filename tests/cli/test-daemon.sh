@@ -361,7 +361,7 @@ for f in db pid log; do
 	gua daemon --nvml-library "$FAKE" --db "$db" --pid-file "$pid" \
 	    --log-file "$log" --textfile-dir "$TMP/tf"
 	expect_rc 2
-	expect_err "--textfile-dir: $TMP/tf/gua.prom would replace"
+	expect_err "--textfile-dir: $TMP/tf/gua.prom would replace $TMP/tf/gua.prom, the $f of this collector; refusing to write over it"
 	expect_no_file "$TMP/tf/gua.prom"
 	expect_no_file "$TMP/c.db"
 done
@@ -371,7 +371,7 @@ for dir in "$TMP/tf/" "$TMP/tf/." "$TMP/tf/../tf" "$TMP/tf-link"; do
 	gua daemon --nvml-library "$FAKE" --db "$TMP/tf/gua.prom" \
 	    --pid-file "$TMP/c.pid" --log-file "$TMP/c.log" --textfile-dir "$dir"
 	expect_rc 2
-	expect_err "gua.prom would replace the collector's own"
+	expect_err "gua.prom would replace $TMP/tf/gua.prom, the --db of this collector"
 	expect_no_file "$TMP/tf/gua.prom"
 done
 

@@ -27,8 +27,10 @@ t "gua.1: the environment and files are entries of their own"
 if need groff groff-base; then
 	groff -man -Tutf8 "$TOP/doc/gua.1" 2>/dev/null | sed 's/\x1b\[[0-9;]*m//g;
 	    s/.\x08//g' >"$TMP/man.txt"
-	for item in NO_COLOR GUA_NVML_LIBRARY GUA_NOW /tmp/gua.db /tmp/gua.pid \
-	    /tmp/gua.log /usr/lib/systemd/system/gua.service; do
+	for item in NO_COLOR GUA_NVML_LIBRARY GUA_NOW /var/lib/gua/gua.db \
+	    /run/gua/gua.pid /var/log/gua.log '$XDG_STATE_HOME/gua/gua.db' \
+	    '$XDG_RUNTIME_DIR/gua.pid' '$XDG_STATE_HOME/gua/gua.log' \
+	    /usr/lib/systemd/system/gua.service .NAME.gua-tmp-PID; do
 		t "gua.1: $item is an entry of its own"
 		if grep -q "^ *$item\$" "$TMP/man.txt"; then ok; else
 			fail "$item runs into the paragraph before it"; fi

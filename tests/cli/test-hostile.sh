@@ -190,7 +190,7 @@ for kind in $KINDS; do
 			fail "report.txt is not the report"; fi
 	fi
 	expect_victims
-	if ls "$H" | grep -q '\.tmp\.'; then fail "temporary file left"; else
+	if ls -A "$H" | grep -q 'gua-tmp'; then fail "temporary file left"; else
 		ok; fi
 
 	clean

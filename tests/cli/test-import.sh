@@ -229,6 +229,19 @@ expect_err_lines 1
 expect_no_file "$TMP/badts-new.db"
 expect_no_file "$TMP/badts-new.db-wal"
 
+if ls -A "$TMP" | grep -q gua-tmp; then fail "temporary file left"; else ok; fi
+
+t "a killed import's temporary NEW.db is removed by the next import"
+dead=$(sleep 0 & wait $!; echo $!)
+for f in "" -wal -shm; do
+	echo partial >"$TMP/.again.db.gua-tmp-$dead$f"
+done
+gua import "$OLD" --db "$TMP/again.db"
+expect_rc 0
+expect_file "$TMP/again.db"
+if ls -A "$TMP" | grep -q gua-tmp; then fail "$(ls -A "$TMP" | grep gua-tmp)"
+else ok; fi
+
 t "an old file a crash left mid-transaction is refused, not read torn"
 cp "$OLD" "$TMP/hot.db"
 leave_hot_journal "$TMP/hot.db" "UPDATE gpu_sample SET ts = 'torn'"

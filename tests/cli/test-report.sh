@@ -167,7 +167,7 @@ rep -o "$TMP/report.txt"
 expect_rc 0
 expect_empty_out
 expect_same "$TMP/report.txt" "$TMP/stdout.txt"
-if ls "$TMP" | grep -q '\.tmp\.'; then fail "temporary file left"; else ok; fi
+if ls -A "$TMP" | grep -q 'gua-tmp'; then fail "temporary file left"; else ok; fi
 t "-o replaces an existing file"
 echo old >"$TMP/report.txt"
 rep --output "$TMP/report.txt"
@@ -239,12 +239,5 @@ sed -n '/§6/,$p' "$TMP/out" | grep 'GPU-' |
 print("\n".join(str(l.index(" 0:")) for l in sys.stdin))' | sort -u >"$TMP/cols"
 if [ "$(wc -l <"$TMP/cols")" -eq 1 ]; then ok; else
 	fail "§6 columns at $(tr '\n' ' ' <"$TMP/cols")"; fi
-
-t "the default --db is /tmp/gua.db"
-if [ -e /tmp/gua.db ]; then ok; else
-	gua report
-	expect_rc 2
-	expect_err "/tmp/gua.db: no such file"
-fi
 
 finish

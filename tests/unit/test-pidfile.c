@@ -48,6 +48,40 @@ test_parse(void)
 	CHECK_STR(db, "/012");
 }
 
+/* Lines 3 to 5: the log, the database file's identity, its renewal. */
+static void
+test_parse_more(void)
+{
+	static const struct {
+		const char	*in;
+		const char	*log;
+		int		 ident;
+		unsigned long long dev, ino;
+		long long	 renewed;
+	} cases[] = {
+		{ "1\n/d\n/l\n8:9\n0\n", "/l", 1, 8, 9, 0 },
+		{ "1\n/d\n\n8:9\n77\n", "", 1, 8, 9, 77 },
+		{ "1\n/d\n", "", 0, 0, 0, 0 },
+		{ "1\n/d\n/l\n", "/l", 0, 0, 0, 0 },
+		{ "1\n/d\n/l\n8\n", "/l", 0, 0, 0, 0 },
+		{ "1\n/d\n/l\n:9\n", "/l", 0, 0, 0, 0 },
+		{ "1\n/d\n/l\n8:x\n", "/l", 0, 0, 0, 0 },
+		{ "1\n/d\n/l\n-8:9\n", "/l", 0, 0, 0, 0 },
+		{ "1\n/d\n/l\n8:9\n-5\n", "/l", 1, 8, 9, 0 },
+		{ "1\n/d\n/l\n99999999999999999999:9\n", "/l", 0, 0, 0, 0 },
+	};
+	struct pidfile_info info;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memset(&info, 0x55, sizeof(info));
+		pidfile_parse_more(cases[i].in, strlen(cases[i].in), &info);
+		CHECK_STR(info.log, cases[i].log);
+		CHECK_INT(info.db_ident, cases[i].ident);
+		CHECK(info.db_dev == cases[i].dev && info.db_ino == cases[i].ino);
+		CHECK(info.db_renewed_ms == cases[i].renewed);
+	}
+}
+
 /* Inspects path from another process (a process never conflicts with its
    own locks); returns state * 1000 + (holder == getppid()). */
 static int
@@ -81,8 +115,12 @@ test_lock(void)
 	CHECK_INT(pidfile_inspect(path, &info, err, sizeof(err)), 0);
 	CHECK_INT(info.state, PIDFILE_ABSENT);
 	CHECK_INT(pidfile_acquire(&pf, path, &holder, err, sizeof(err)), 0);
-	CHECK_INT(pidfile_write(&pf, getpid(), "/tmp/some.db", err,
-	    sizeof(err)), 0);
+	{
+		struct pidfile_data pd = { getpid(), "/tmp/some.db",
+			"/tmp/some.log", 2049, 1234567, 0 };
+
+		CHECK_INT(pidfile_write(&pf, &pd, err, sizeof(err)), 0);
+	}
 	{
 		struct stat sb;
 
@@ -103,6 +141,10 @@ test_lock(void)
 	CHECK_INT(pidfile_inspect(path, &info, err, sizeof(err)), 0);
 	CHECK_INT(info.pid, getpid());
 	CHECK_STR(info.db, "/tmp/some.db");
+	CHECK_STR(info.log, "/tmp/some.log");
+	CHECK_INT(info.db_ident, 1);
+	CHECK(info.db_dev == 2049 && info.db_ino == 1234567);
+	CHECK(info.db_renewed_ms == 0);
 	pidfile_release(&pf);
 	CHECK(access(path, F_OK) != 0);
 
@@ -116,10 +158,18 @@ test_lock(void)
 	CHECK_INT(pidfile_inspect(path, &info, err, sizeof(err)), 0);
 	CHECK_INT(info.pid, 0);
 	CHECK_STR(info.db, "");
-	CHECK_INT(pidfile_write(&pf, 4242, "/y.db", err, sizeof(err)), 0);
+	{
+		struct pidfile_data pd = { 4242, "/y.db", NULL, 1, 2,
+			1790000000000LL };
+
+		CHECK_INT(pidfile_write(&pf, &pd, err, sizeof(err)), 0);
+	}
 	CHECK_INT(pidfile_inspect(path, &info, err, sizeof(err)), 0);
 	CHECK_INT(info.pid, 4242);
 	CHECK_STR(info.db, "/y.db");
+	CHECK_STR(info.log, "");
+	CHECK(info.db_ident && info.db_dev == 1 && info.db_ino == 2);
+	CHECK(info.db_renewed_ms == 1790000000000LL);
 	pidfile_release(&pf);
 
 	/* Never through a symbolic link, neither to write nor to read. */
@@ -152,6 +202,7 @@ main(void)
 	if (mkdtemp(dir) == NULL)
 		return 1;
 	test_parse();
+	test_parse_more();
 	test_lock();
 	rmdir(dir);
 	HARNESS_DONE();
