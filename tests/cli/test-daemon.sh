@@ -361,7 +361,8 @@ for f in db pid log; do
 	gua daemon --nvml-library "$FAKE" --db "$db" --pid-file "$pid" \
 	    --log-file "$log" --textfile-dir "$TMP/tf"
 	expect_rc 2
-	expect_err "--textfile-dir: $TMP/tf/gua.prom would replace $TMP/tf/gua.prom, the $f of this collector; refusing to write over it"
+	case $f in db) opt=--db ;; pid) opt=--pid-file ;; *) opt=--log-file ;; esac
+	expect_err "--textfile-dir: $TMP/tf/gua.prom would replace $TMP/tf/gua.prom, the $opt of this collector; refusing to write over it"
 	expect_no_file "$TMP/tf/gua.prom"
 	expect_no_file "$TMP/c.db"
 done
