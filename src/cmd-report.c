@@ -23,13 +23,14 @@
 #define MAX_DBS		1024	/* --db given more often is refused */
 #define HELD_MIB_MAX	(1LL << 40)	/* --held-mib: more than any GPU */
 
-enum format { FORMAT_TEXT, FORMAT_JSON, FORMAT_CSV, FORMAT_HTML };
+struct writer;
+static const struct writer *writer_named(const char *);
 
 struct report_args {
 	const char	*dbs[MAX_DBS];	/* --db, in the order given */
 	size_t		 ndbs;
 	const char	*gpu;
-	enum format	 format;
+	const struct writer *format;
 	const char	*table;
 	enum csv_table	 csv;
 	const char	*output;
@@ -44,6 +45,16 @@ struct sources {
 	int64_t		 gpu_id[MAX_DBS];	/* --gpu in it, or -1 */
 	int		 used[MAX_DBS];		/* in the report */
 	size_t		 n;
+};
+
+/* An output format: its name for --format and its writer. */
+struct writer {
+	const char	*name;
+	int		(*write)(FILE *, const struct report_args *,
+			    struct sources *, const struct report *, char *,
+			    size_t);
+	int		 colour;	/* colours a terminal */
+	int		 tables;	/* takes --table */
 };
 
 static int
@@ -140,18 +151,10 @@ parse_args(const struct cmd_entry *c, int argc, char **argv,
 	if (optind < argc)
 		return cmd_usage_error(c, "unexpected argument '%s'",
 		    argv[optind]);
-	if (strcmp(format, "text") == 0)
-		a->format = FORMAT_TEXT;
-	else if (strcmp(format, "json") == 0)
-		a->format = FORMAT_JSON;
-	else if (strcmp(format, "csv") == 0)
-		a->format = FORMAT_CSV;
-	else if (strcmp(format, "html") == 0)
-		a->format = FORMAT_HTML;
-	else
+	if ((a->format = writer_named(format)) == NULL)
 		return cmd_usage_error(c, "--format: unknown format '%s' (text, "
 		    "json, csv or html)", format);
-	if (a->table != NULL && a->format != FORMAT_CSV)
+	if (a->table != NULL && !a->format->tables)
 		return cmd_usage_error(c, "--table is for --format csv");
 	a->csv = CSV_GPUS;
 	if (a->table != NULL && report_csv_table(a->table, &a->csv) != 0)
@@ -300,38 +303,70 @@ process_rows(void *ctx, const struct report_row *r)
 }
 
 static int
-write_report(FILE *f, const struct report_args *a, struct sources *src,
+write_text(FILE *f, const struct report_args *a, struct sources *src,
+    const struct report *rep, char *err, size_t errlen)
+{
+	(void)src, (void)err, (void)errlen;
+	return report_text_write(f, rep, &a->to);
+}
+
+static int
+write_json(FILE *f, const struct report_args *a, struct sources *src,
+    const struct report *rep, char *err, size_t errlen)
+{
+	(void)a, (void)src, (void)err, (void)errlen;
+	return report_json_write(f, rep);
+}
+
+static int
+write_html(FILE *f, const struct report_args *a, struct sources *src,
+    const struct report *rep, char *err, size_t errlen)
+{
+	(void)a, (void)src, (void)err, (void)errlen;
+	return report_html_write(f, rep);
+}
+
+/* A table of the report, or the rows of every database read. */
+static int
+write_csv(FILE *f, const struct report_args *a, struct sources *src,
     const struct report *rep, char *err, size_t errlen)
 {
 	size_t h = 0;
 
-	switch (a->format) {
-	case FORMAT_TEXT:
-		return report_text_write(f, rep, &a->to);
-	case FORMAT_JSON:
-		return report_json_write(f, rep);
-	case FORMAT_HTML:
-		return report_html_write(f, rep);
-	case FORMAT_CSV:
-		if (report_csv_write(f, rep, a->csv) != 0)
-			return -1;
-		if (a->csv != CSV_TICKS && a->csv != CSV_PROCESSES)
-			return 0;
-		for (size_t i = 0; i < src->n; i++) {
-			struct report_options o = a->ro;
+	if (report_csv_write(f, rep, a->csv) != 0)
+		return -1;
+	if (a->csv != CSV_TICKS && a->csv != CSV_PROCESSES)
+		return 0;
+	for (size_t i = 0; i < src->n; i++) {
+		struct report_options o = a->ro;
 
-			if (!src->used[i])
-				continue;
-			o.gpu_id = src->gpu_id[i];
-			if (report_rows(src->st[i], rep, h++, &o,
-			    a->csv == CSV_TICKS ? tick_row : process_rows, f,
-			    err, errlen) != 0)
-				return -1;
-		}
-		fflush(f);
-		return ferror(f) ? -1 : 0;
+		if (!src->used[i])
+			continue;
+		o.gpu_id = src->gpu_id[i];
+		if (report_rows(src->st[i], rep, h++, &o,
+		    a->csv == CSV_TICKS ? tick_row : process_rows, f,
+		    err, errlen) != 0)
+			return -1;
 	}
-	return -1;
+	fflush(f);
+	return ferror(f) ? -1 : 0;
+}
+
+/* --format: a new output format is its writer's file and a line here. */
+static const struct writer writers[] = {
+	{ "text", write_text, 1, 0 },
+	{ "json", write_json, 0, 0 },
+	{ "csv", write_csv, 0, 1 },
+	{ "html", write_html, 0, 0 },
+};
+
+static const struct writer *
+writer_named(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_LEN(writers); i++)
+		if (strcmp(name, writers[i].name) == 0)
+			return &writers[i];
+	return NULL;
 }
 
 static int
@@ -345,7 +380,7 @@ write_output(const struct cmd_entry *c, const struct report_args *a,
 	/* A failed write says why: errno of the write that failed. */
 	errno = 0;
 	if (a->output == NULL) {
-		if (write_report(stdout, a, src, rep, err, sizeof(err)) != 0) {
+		if (a->format->write(stdout, a, src, rep, err, sizeof(err)) != 0) {
 			int e = errno;
 
 			if (err[0] != '\0')
@@ -357,7 +392,7 @@ write_output(const struct cmd_entry *c, const struct report_args *a,
 	}
 	if (outfile_open(&of, a->output, 0666, err, sizeof(err)) != 0)
 		return cmd_fail(c, "%s", err);
-	if (write_report(of.fp, a, src, rep, err, sizeof(err)) != 0) {
+	if (a->format->write(of.fp, a, src, rep, err, sizeof(err)) != 0) {
 		int e = errno;
 
 		outfile_abort(&of);
@@ -455,7 +490,7 @@ report_exec(const struct cmd_entry *c, int argc, char **argv)
 		goto out;
 	if ((rc = build(c, &a, &src, &rep)) != EXIT_OK)
 		goto out;
-	a.to.colour = a.format == FORMAT_TEXT && a.output == NULL &&
+	a.to.colour = a.format->colour && a.output == NULL &&
 	    cmd_colour(stdout);
 	rc = write_output(c, &a, &src, &rep);
 	report_free(&rep);
