@@ -52,18 +52,6 @@ esc(FILE *f, const char *s)
 	escape_html_write(f, s);
 }
 
-static void
-format_time(int64_t ms, char *buf, size_t len)
-{
-	char iso[48];
-
-	util_format_rfc3339(ms, iso, sizeof(iso));
-	/* "2026-11-25T08:30:00Z" -> "2026-11-25 08:30:00" */
-	iso[10] = ' ';
-	iso[19] = '\0';
-	util_strlcpy(buf, iso, len);
-}
-
 /* "GPU-0" ("GPU-0/MIG-c6d4"), or "host/GPU-0" in a report over several
    hosts; escaped. */
 static void
@@ -120,8 +108,8 @@ write_header(FILE *f, const struct report *rep)
 	int64_t last = rep->end_ms - 1 < rep->start_ms ? rep->start_ms :
 	    rep->end_ms - 1;
 
-	format_time(rep->start_ms, start, sizeof(start));
-	format_time(last, end, sizeof(end));
+	util_format_datetime(rep->start_ms, start, sizeof(start));
+	util_format_datetime(last, end, sizeof(end));
 	util_format_elapsed(last - rep->start_ms, window, sizeof(window));
 	fputs("<header>\n<h1>gua \xe2\x80\x94 ", f);
 	if (rep->nhosts == 1) {
@@ -406,7 +394,7 @@ timeline_row(FILE *f, const struct report *rep, const struct rollup_gpu *t,
 		double x = LABEL_W + (double)i * w, at = y + BAR_H;
 		char when[32];
 
-		format_time(rep->timeline_start_ms + (int64_t)i *
+		util_format_datetime(rep->timeline_start_ms + (int64_t)i *
 		    rep->timeline_step_ms, when, sizeof(when));
 		if (rollup_gpu_known_ms(r) == 0) {
 			fprintf(f, "<rect class=\"none\" x=\"%.2f\" y=\"%.2f\" "
@@ -444,8 +432,8 @@ write_timeline(FILE *f, const struct report *rep)
 		fputs("<p>(no samples in window)</p>\n</section>\n", f);
 		return;
 	}
-	format_time(rep->timeline_start_ms, start, sizeof(start));
-	format_time(rep->timeline_start_ms + (int64_t)rep->ntimeline *
+	util_format_datetime(rep->timeline_start_ms, start, sizeof(start));
+	util_format_datetime(rep->timeline_start_ms + (int64_t)rep->ntimeline *
 	    rep->timeline_step_ms, end, sizeof(end));
 	util_format_elapsed(rep->timeline_step_ms, step, sizeof(step));
 	fprintf(f, "<p class=\"muted\">%zu buckets of %s from %s UTC; each "
@@ -508,8 +496,8 @@ write_sessions(FILE *f, const struct report *rep)
 			    "seen (UTC)</th><th>last seen (UTC)</th><th>alive"
 			    "</th></tr>\n", f);
 		util_format_elapsed(s->r.idle_ms, idle, sizeof(idle));
-		format_time(s->r.first_ms, first, sizeof(first));
-		format_time(s->r.last_ms, last, sizeof(last));
+		util_format_datetime(s->r.first_ms, first, sizeof(first));
+		util_format_datetime(s->r.last_ms, last, sizeof(last));
 		fprintf(f, "<tr data-idle-held-ms=\"%lld\"><td>",
 		    (long long)s->r.idle_ms);
 		esc(f, s->who.user[0] ? s->who.user : "unknown");

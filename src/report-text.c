@@ -81,18 +81,6 @@ report_text_bar_cells(const struct rollup_gpu *r, int width, int cells[3])
 	cells[2] = width - cells[0] - cells[1];
 }
 
-static void
-format_time(int64_t ms, char *buf, size_t len)
-{
-	char iso[32];
-
-	util_format_rfc3339(ms, iso, sizeof(iso));
-	/* "2026-11-25T08:30:00Z" -> "2026-11-25 08:30:00" */
-	iso[10] = ' ';
-	iso[19] = '\0';
-	util_strlcpy(buf, iso, len);
-}
-
 /* "GPU-0" ("GPU-0/MIG-c6d4"), or "host/GPU-0" in a report over several
    hosts; escaped. */
 static void
@@ -484,8 +472,8 @@ write_sessions(FILE *f, const struct report *rep)
 		gpu_label(rep, s->gpu, label, sizeof(label));
 		format_sm(report_session_util(s), sm, sizeof(sm));
 		util_format_elapsed(s->r.idle_ms, idle, sizeof(idle));
-		format_time(s->r.first_ms, first, sizeof(first));
-		format_time(s->r.last_ms, last, sizeof(last));
+		util_format_datetime(s->r.first_ms, first, sizeof(first));
+		util_format_datetime(s->r.last_ms, last, sizeof(last));
 		fputs("  ", f);
 		who_label(s->who.user[0] ? s->who.user : "unknown",
 		    s->who.container, s->who.pod, s->who.unit,
