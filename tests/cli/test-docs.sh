@@ -1,6 +1,7 @@
 #!/bin/sh
 # The manual renders cleanly and covers every command; the README keeps
 # its two contract commands.
+# shellcheck source=tests/cli/lib.sh
 . "$(dirname "$0")/lib.sh"
 TOP=$(cd "$HERE/../.." && pwd)
 

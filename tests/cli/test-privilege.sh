@@ -3,7 +3,9 @@
 # as nobody when the tests run as root); started as root it says once in
 # its log that a dedicated user is recommended. And gua never runs
 # another program through a shell.
+# shellcheck source=tests/cli/lib.sh
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/cli/collector-lib.sh
 . "$HERE/collector-lib.sh"
 
 NOTE="running as root: NVML needs no privileges; a dedicated unprivileged user is recommended"
@@ -55,7 +57,7 @@ if [ "$(id -u)" -eq 0 ]; then
 		t "as nobody: status reads it, and root may report it"
 		run $AS "$GUA" status --pid-file "$P/nobody.pid"
 		expect_rc 3
-		GUA_NOW= run "$GUA" report --db "$P/nobody.db" --since 1d
+		GUA_NOW='' run "$GUA" report --db "$P/nobody.db" --since 1d
 		expect_rc 0
 	else
 		t "the collector as another user"
