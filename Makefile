@@ -74,7 +74,8 @@ BENCH_WRITES	:= bench/gua-bench-gen.c bench/workload.c bench/workload.h \
 BENCH_DBS	:= $(BENCH_DIR)/lab12.db $(BENCH_DIR)/year8.db \
 		   $(BENCH_DIR)/lab12-old.db
 
-.PHONY: all check torture demo bench fuzz install uninstall installcheck clean
+.PHONY: all check lint torture demo bench fuzz install uninstall installcheck \
+	clean
 
 all: $(GUA)
 
@@ -147,6 +148,21 @@ demo: $(GUA)
 check: $(GUA) $(UNIT_BIN) $(FAKE_LIBS)
 	@GUA=$(abspath $(GUA)) FAKE_NVML=$(abspath $(FAKE_DIR)) \
 	    GUA_SANITIZED=$(SANITIZE) T=$(T) CI=$(CI) tests/run.sh $(UNIT_BIN)
+
+# Static checks, each failing on any finding: cppcheck over the C,
+# shellcheck over every shell script (settings in .shellcheckrc), and the
+# calls gua must never make (tests/lint-banned.sh). Run by .ci/run.
+LINT_SH	:= $(wildcard tests/*.sh tests/*/*.sh bench/*.sh) .ci/run
+
+lint:
+	@echo "  LINT    cppcheck src/*.c"
+	$(Q)cppcheck --quiet --enable=warning,portability,performance \
+	    --std=c11 -D_GNU_SOURCE --error-exitcode=1 -I src src/*.c
+	@echo "  LINT    shellcheck"
+	$(Q)shellcheck -S warning $(LINT_SH)
+	$(Q)shellcheck -S warning -s bash contrib/gua.bash-completion
+	@echo "  LINT    tests/lint-banned.sh"
+	$(Q)sh tests/lint-banned.sh src
 
 # The long tests (minutes): 100 kill -9 of the collector, 50 each of
 # import and backup, 100000 ticks of soak, the collector under valgrind,
