@@ -230,7 +230,7 @@ install: $(GUA)
 	    $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR)
 	install -m 0755 $(GUA) $(DESTDIR)$(BINDIR)/gua
 	ln -sf gua $(DESTDIR)$(BINDIR)/gpu-usage-audit
-	install -m 0644 doc/gua.1 $(DESTDIR)$(MANDIR)/man1/gua.1
+	install -m 0644 docs/gua.1 $(DESTDIR)$(MANDIR)/man1/gua.1
 	ln -sf gua.1 $(DESTDIR)$(MANDIR)/man1/gpu-usage-audit.1
 	install -m 0644 contrib/gua.bash-completion $(DESTDIR)$(BASHCOMPDIR)/gua
 	ln -sf gua $(DESTDIR)$(BASHCOMPDIR)/gpu-usage-audit
