@@ -68,9 +68,18 @@ BENCH_OBJ	:= $(BUILD)/bench/workload.o $(BUILD)/bench/gua-bench-gen.o \
 BENCH_GEN	:= $(BUILD)/bench/gua-bench-gen
 BENCH_RUN	:= $(BUILD)/bench/gua-bench-run
 BENCH_DIR	:= build/bench
-BENCH_WRITES	:= bench/gua-bench-gen.c bench/workload.c bench/workload.h \
-		   $(wildcard src/store*.c src/store*.h) src/tick.c src/tick.h \
-		   src/rollup.c src/classify.c
+# What writes them is found, not listed: the generator's source and what
+# it reads, by its .d file, and for each header the .c beside it (store.h:
+# every store*.c) with what that reads in turn, until nothing new comes.
+# Before the first build there are no .d files and no histories either.
+dfile_reads	= $(filter-out %: \,$(foreach d,$(wildcard $1),$(file <$d)))
+beside_h	= $(wildcard $(patsubst %.h,%.c,$(filter %.h,$1)) \
+		  $(if $(filter src/store.h,$1),src/store*.c))
+reach		= $(call reach_more,$1,$(sort $1 $(foreach c,$(call beside_h,$1),\
+		  $c $(call dfile_reads,$(c:%.c=$(BUILD)/%.d)))))
+reach_more	= $(if $(filter-out $1,$2),$(call reach,$2),$1)
+BENCH_WRITES	:= $(call reach,bench/gua-bench-gen.c \
+		   $(call dfile_reads,$(BUILD)/bench/gua-bench-gen.d))
 BENCH_DBS	:= $(BENCH_DIR)/lab12.db $(BENCH_DIR)/year8.db \
 		   $(BENCH_DIR)/lab12-old.db
 
