@@ -68,13 +68,23 @@ BENCH_OBJ	:= $(BUILD)/bench/workload.o $(BUILD)/bench/gua-bench-gen.o \
 BENCH_GEN	:= $(BUILD)/bench/gua-bench-gen
 BENCH_RUN	:= $(BUILD)/bench/gua-bench-run
 BENCH_DIR	:= build/bench
-BENCH_WRITES	:= bench/gua-bench-gen.c bench/workload.c bench/workload.h \
-		   $(wildcard src/store*.c src/store*.h) src/tick.c src/tick.h \
-		   src/rollup.c src/classify.c
+# What writes them is found, not listed: the generator's source and what
+# it reads, by its .d file, and for each header the .c beside it (store.h:
+# every store*.c) with what that reads in turn, until nothing new comes.
+# Before the first build there are no .d files and no histories either.
+dfile_reads	= $(filter-out %: \,$(foreach d,$(wildcard $1),$(file <$d)))
+beside_h	= $(wildcard $(patsubst %.h,%.c,$(filter %.h,$1)) \
+		  $(if $(filter src/store.h,$1),src/store*.c))
+reach		= $(call reach_more,$1,$(sort $1 $(foreach c,$(call beside_h,$1),\
+		  $c $(call dfile_reads,$(c:%.c=$(BUILD)/%.d)))))
+reach_more	= $(if $(filter-out $1,$2),$(call reach,$2),$1)
+BENCH_WRITES	:= $(call reach,bench/gua-bench-gen.c \
+		   $(call dfile_reads,$(BUILD)/bench/gua-bench-gen.d))
 BENCH_DBS	:= $(BENCH_DIR)/lab12.db $(BENCH_DIR)/year8.db \
 		   $(BENCH_DIR)/lab12-old.db
 
-.PHONY: all check torture demo bench fuzz install uninstall installcheck clean
+.PHONY: all check lint torture demo bench fuzz install uninstall installcheck \
+	clean
 
 all: $(GUA)
 
@@ -148,6 +158,21 @@ check: $(GUA) $(UNIT_BIN) $(FAKE_LIBS)
 	@GUA=$(abspath $(GUA)) FAKE_NVML=$(abspath $(FAKE_DIR)) \
 	    GUA_SANITIZED=$(SANITIZE) T=$(T) CI=$(CI) tests/run.sh $(UNIT_BIN)
 
+# Static checks, each failing on any finding: cppcheck over the C,
+# shellcheck over every shell script (settings in .shellcheckrc), and the
+# calls gua must never make (tests/lint-banned.sh). Run by .ci/run.
+LINT_SH	:= $(wildcard tests/*.sh tests/*/*.sh bench/*.sh) .ci/run
+
+lint:
+	@echo "  LINT    cppcheck src/*.c"
+	$(Q)cppcheck --quiet --enable=warning,portability,performance \
+	    --std=c11 -D_GNU_SOURCE --error-exitcode=1 -I src src/*.c
+	@echo "  LINT    shellcheck"
+	$(Q)shellcheck -S warning $(LINT_SH)
+	$(Q)shellcheck -S warning -s bash contrib/gua.bash-completion
+	@echo "  LINT    tests/lint-banned.sh"
+	$(Q)sh tests/lint-banned.sh src
+
 # The long tests (minutes): 100 kill -9 of the collector, 50 each of
 # import and backup, 100000 ticks of soak, the collector under valgrind,
 # every allocation failing in turn. Run by .ci/run, not by make check.
@@ -185,12 +210,13 @@ FUZZ_BIN	:= $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
 $(FUZZ_BUILD)/src/%.o: src/%.c
 	@mkdir -p $(@D)
 	@echo "  FUZZCC  $<"
-	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP \
+	    -c -o $@ $<
 
 $(FUZZ_BUILD)/fuzz-%: tests/fuzz/fuzz-%.c $(FUZZ_OBJ)
 	@echo "  FUZZLD  $@"
-	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -Isrc -fsanitize=fuzzer -o $@ $< \
-	    $(FUZZ_OBJ) $(LDLIBS)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -Isrc -fsanitize=fuzzer -MMD -MP \
+	    -o $@ $< $(FUZZ_OBJ) $(LDLIBS)
 
 .SECONDARY: $(FUZZ_OBJ)
 
@@ -214,7 +240,7 @@ install: $(GUA)
 	    $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR)
 	install -m 0755 $(GUA) $(DESTDIR)$(BINDIR)/gua
 	ln -sf gua $(DESTDIR)$(BINDIR)/gpu-usage-audit
-	install -m 0644 doc/gua.1 $(DESTDIR)$(MANDIR)/man1/gua.1
+	install -m 0644 docs/gua.1 $(DESTDIR)$(MANDIR)/man1/gua.1
 	ln -sf gua.1 $(DESTDIR)$(MANDIR)/man1/gpu-usage-audit.1
 	install -m 0644 contrib/gua.bash-completion $(DESTDIR)$(BASHCOMPDIR)/gua
 	ln -sf gua $(DESTDIR)$(BASHCOMPDIR)/gpu-usage-audit
@@ -247,4 +273,5 @@ installcheck: $(GUA)
 clean:
 	rm -rf build gua
 
--include $(OBJ:.o=.d) $(UNIT_BIN:=.d) $(BENCH_OBJ:.o=.d)
+-include $(OBJ:.o=.d) $(UNIT_BIN:=.d) $(BENCH_OBJ:.o=.d) \
+	 $(FUZZ_OBJ:.o=.d) $(FUZZ_BIN:=.d)

@@ -49,6 +49,7 @@ database() {
 
 # report WORKLOAD DB NOW WINDOW TARGET
 report() {
+	# shellcheck disable=SC2046 # the runner prints "WALL RSS CPU": three words
 	set -- "$1" "$2" "$3" "$4" "$5" $("$RUN" "$RUNS" env GUA_NOW="$3" \
 	    "$GUA" report --db "$2" --since "$4")
 	row "$1" "report --since $4" "$(time_rss "$6" "$7")" "$5"
@@ -222,15 +223,18 @@ printf 'tick 0\nutil 0 5\nproc 0 %s 5000\n' "$P" >"$SCRATCH/scenario"
 collect_row 1MiB "gua daemon, a 1 MiB command line" 50ms ""
 stop_sleepers
 
+# shellcheck disable=SC2046 # the runner prints "WALL RSS CPU": three words
 set -- $("$RUN" -r "$SCRATCH/demo.db" "$RUNS" "$GUA" demo --db \
     "$SCRATCH/demo.db")
 row demo "gua demo (30 ticks)" "$(time_rss "$1" "$2")" ""
+# shellcheck disable=SC2046 # the runner prints "WALL RSS CPU": three words
 set -- $("$RUN" -r "$SCRATCH/demo.db" "$RUNS" "$GUA" demo --ticks 100000 \
     --db "$SCRATCH/demo.db")
 row demo "gua demo --ticks 100000" "$(time_rss "$1" "$2")" ""
 
 old="$DIR/lab12-old.db"
 row import "old format (input), lab12" "$(mb "$(size "$old")")" ""
+# shellcheck disable=SC2046 # the runner prints "WALL RSS CPU": three words
 set -- $("$RUN" -r "$SCRATCH/imported.db" "$IMPORT_RUNS" "$GUA" import \
     "$old" --db "$SCRATCH/imported.db")
 row import "gua import" "$(time_rss "$1" "$2")" "<= 60 s"

@@ -1,7 +1,9 @@
+# shellcheck shell=sh
 # Helpers for the tests that run the collector against the fake NVML:
 # scenarios, real processes to put in them, polling with a generous bound,
 # and cleanup of everything started. Sourced after lib.sh.
-: "${FAKE_NVML:?set FAKE_NVML to the fake NVML's directory (make check does)}"
+: "${FAKE_NVML:?set FAKE_NVML to the directory of the fake NVML (make check does)}"
+# shellcheck disable=SC2034 # used by the tests that source this file
 FAKE=$FAKE_NVML/libnvidia-ml.so.1
 STARTED=""		# PIDs of the processes a test started
 WAIT_S=30		# bound of every wait (generous: sanitizer builds)
@@ -71,7 +73,7 @@ gone() {
 # 13 utilization_coverage_percent (both empty: unknown). The last ends
 # with the row's CR.
 ticks_csv() {
-	GUA_NOW= "$GUA" report --db "$1" --since 36500d --format csv \
+	GUA_NOW='' "$GUA" report --db "$1" --since 36500d --format csv \
 	    --table ticks | tail -n +2
 }
 # expect_ticks DB AWK WANT: the awk program over those rows prints WANT.

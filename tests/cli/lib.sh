@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # Black-box test helpers: run the real gua binary ($GUA) and check what it
 # printed, its exit status and the files it touched. Every expect_* is one
 # test; finish prints "tests: N passed, N failed" (", K skipped" after it
@@ -12,6 +13,7 @@ TMP=$(mktemp -d "${TMPDIR:-/tmp}/gua-cli-XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
 HERE=$(cd "$(dirname "$0")" && pwd)
 # A fixed "now" makes reports reproducible (see ENVIRONMENT in gua.1).
+# shellcheck disable=SC2034 # used by the tests that source this file
 NOW=2026-11-25T10:30:00Z
 
 t() { T_NAME=$*; }
@@ -78,6 +80,10 @@ expect_file() {
 }
 expect_no_file() {
 	if [ -e "$1" ] || [ -L "$1" ]; then fail "$1 exists"; else ok; fi
+}
+# tmp_left DIR: the names of gua's temporary files left in DIR, one a line.
+tmp_left() {
+	find "$1" -mindepth 1 -maxdepth 1 -name '*gua-tmp*' -printf '%f\n'
 }
 # expect_same FILE COPY: FILE is byte for byte what COPY holds.
 expect_same() {
@@ -158,6 +164,7 @@ make_original_db() {
 # make_bad_dbs GOOD DIR: in DIR, one of each kind of file a command must
 # refuse as a database, made from GOOD (a gua database), with a copy of
 # each regular file as NAME.orig in DIR.orig and the listing in DIR.ls.
+# shellcheck disable=SC2034 # used by the tests that source this file
 BAD_DBS="missing.db dir.db empty.db random.db truncated.db header.db
 fifo.db other.db original.db newer.db readonly.db"
 make_bad_dbs() {

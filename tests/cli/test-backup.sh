@@ -1,6 +1,7 @@
 #!/bin/sh
 # gua backup: a consistent copy of a database, also while another process
 # writes it in WAL mode; the copy is a gua database that report reads.
+# shellcheck source=tests/cli/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 DB=$TMP/demo.db
@@ -73,7 +74,7 @@ expect_no_file "$TMP/-"
 
 t "backup builds beside OUT and leaves no temporary file"
 expect_no_file "$TMP/.copy.db.gua-tmp-"*
-if ls -A "$TMP" | grep -q gua-tmp; then fail "temporary file left"; else ok; fi
+if [ -n "$(tmp_left "$TMP")" ]; then fail "temporary file left"; else ok; fi
 t "a temporary file a dead backup left is removed; a live one's is kept"
 start_dead() { sleep 0 & wait $!; echo $!; }
 dead=$(start_dead)

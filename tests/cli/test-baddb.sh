@@ -4,7 +4,9 @@
 # FIFO, another program's SQLite file, the original tool's, a newer gua's,
 # a read-only file): one line and an exit status, and the file and its
 # directory exactly as they were, no -wal, -shm or -journal beside it.
+# shellcheck source=tests/cli/lib.sh
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/cli/collector-lib.sh
 . "$HERE/collector-lib.sh"
 
 if ! command -v sqlite3 >/dev/null 2>&1; then

@@ -3,7 +3,9 @@
 # `gua report` exactly as the scenario says, and every NVML fault gives
 # its log line and the rows it should. The processes in the scenarios are
 # real, so identities come from the real /proc.
+# shellcheck source=tests/cli/lib.sh
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/cli/collector-lib.sh
 . "$HERE/collector-lib.sh"
 
 # run_fg NAME LIB N [options]: a foreground collector playing the current
@@ -18,6 +20,7 @@ run_fg() {
 	start _fg "$GUA" daemon --foreground --nvml-library "$_lib" \
 	    --db "$TMP/$_name.db" --pid-file "$TMP/$_name.pid" \
 	    --interval 50ms "$@" >"$TMP/$_name.out" 2>"$TMP/$_name.err"
+	# shellcheck disable=SC2154 # start sets _fg, through eval
 	wait_until printed_or_exited "$TMP/$_name.out" "$_n" "$_fg"
 	kill -TERM "$_fg" 2>/dev/null
 	wait "$_fg"
@@ -84,7 +87,7 @@ expect_ticks "$DB" 'END { print NR }' $((4 * N))
 expect_ticks "$DB" '$6 == "" && $10 == "" { n++ } END { print n + 0 }' \
     $((4 * (N - 6)))
 t "the report classifies the ticks as the scenario says"
-GUA_NOW= gua report --db "$DB" --since 1d
+GUA_NOW='' gua report --db "$DB" --since 1d
 expect_rc 0
 expect_out "(24 samples)"
 expect_out "GPU-0     active 100.0%  idle-held   0.0%  truly-idle   0.0%  unknown for part"

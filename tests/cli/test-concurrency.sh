@@ -5,7 +5,9 @@
 # collector waits half an interval, keeps sampling, and writes the ticks
 # that waited once the lock is free). Neither makes it crash or lose a
 # tick: every tick sampled is in the database, in order, whole.
+# shellcheck source=tests/cli/lib.sh
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/cli/collector-lib.sh
 . "$HERE/collector-lib.sh"
 
 C=$TMP/conc
@@ -44,7 +46,7 @@ n=$(printed)
 expect_wait lines_at_least "$C/fg.out" $((n + 10))
 expect_count "$C/fg.err" "warning: " 0
 t "a report reads meanwhile"
-GUA_NOW= run "$GUA" report --db "$C/gua.db" --since 1d
+GUA_NOW='' run "$GUA" report --db "$C/gua.db" --since 1d
 expect_rc 0
 t "... also through a symbolic link: the writer's WAL is read, not ignored"
 n=$(ticks_csv "$C/gua.db" | wc -l)

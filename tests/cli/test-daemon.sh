@@ -2,7 +2,9 @@
 # The collector's life: start, status, report while it writes, stop;
 # refusals that leave files as they were; stale PID files; kill -9 and a
 # clean restart with --append; SIGHUP; a host without NVML.
+# shellcheck source=tests/cli/lib.sh
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/cli/collector-lib.sh
 . "$HERE/collector-lib.sh"
 
 umask 022	# file modes are checked exactly

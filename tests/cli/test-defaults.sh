@@ -6,7 +6,9 @@
 # command takes the same ones; the collector makes gua's own directory
 # 0750 when it is missing, only that last component and never through a
 # symbolic link.
+# shellcheck source=tests/cli/lib.sh
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/cli/collector-lib.sh
 . "$HERE/collector-lib.sh"
 
 start SLEEP sleep 1000
@@ -103,7 +105,7 @@ if [ "$(id -u)" -eq 0 ]; then
 		if grep -q "would replace /var/lib/gua/gua.db, a database this report reads" "$TMP/ns"
 		then ok; else fail "$(cat "$TMP/ns")"; fi
 		t "as root: the copy of the default database reads"
-		GUA_NOW= run "$GUA" report --db "$TMP/ns-copy.db" --since 1h
+		GUA_NOW='' run "$GUA" report --db "$TMP/ns-copy.db" --since 1h
 		expect_rc 0
 		expect_out "GPU-0     active 100.0%"
 	else
@@ -145,7 +147,7 @@ if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null 2>&1 &&
 	as HOME="$H" -- "$GUA" status
 	expect_rc 0
 	expect_out "database   $S/gua.db"
-	as HOME="$H" GUA_NOW= -- "$GUA" report --since 1h
+	as HOME="$H" GUA_NOW='' -- "$GUA" report --since 1h
 	expect_rc 0
 	expect_out "GPU-0     active 100.0%"
 	as HOME="$H" -- "$GUA" backup "$U/bare/copy.db"

@@ -1,6 +1,7 @@
 #!/bin/sh
 # gua demo: the built-in workload through the real write path, its report
 # compared with a checked-in expected file.
+# shellcheck source=tests/cli/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 mask_host() { sed "s/^gua — $(hostname) (/gua — HOST (/"; }
@@ -59,7 +60,7 @@ expect_err "gua demo: writing 5 ticks to $TMP/t2/gua-demo-"
 path=$(sed -n 's/^gua demo: writing 5 ticks to //p' "$TMP/err")
 expect_file "$path"
 expect_out "(15 samples)"
-GUA_NOW= run "$GUA" report --db "$path" --since 1d
+GUA_NOW='' run "$GUA" report --db "$path" --since 1d
 expect_rc 0
 
 t "a demo that fails leaves no temporary file behind"

@@ -5,7 +5,9 @@
 # small tmpfs filled up (where this user may mount one), and with a file
 # size limit (RLIMIT_FSIZE), which also shows that SIGXFSZ does not kill
 # the collector.
+# shellcheck source=tests/cli/lib.sh
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/cli/collector-lib.sh
 . "$HERE/collector-lib.sh"
 
 start S1 sleep 1000

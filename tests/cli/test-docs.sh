@@ -1,12 +1,13 @@
 #!/bin/sh
 # The manual renders cleanly and covers every command; the README keeps
 # its two contract commands.
+# shellcheck source=tests/cli/lib.sh
 . "$(dirname "$0")/lib.sh"
 TOP=$(cd "$HERE/../.." && pwd)
 
 t "gua.1 renders without warnings"
 if need groff groff-base; then
-	run groff -man -Tutf8 -ww -z "$TOP/doc/gua.1"
+	run groff -man -Tutf8 -ww -z "$TOP/docs/gua.1"
 	expect_rc 0
 	expect_empty_err
 fi
@@ -17,7 +18,7 @@ if [ "$(wc -l <"$TMP/commands")" -eq 11 ]; then ok; else
 	fail "$(cat "$TMP/commands")"; fi
 for c in $(cat "$TMP/commands"); do
 	t "gua.1 documents $c"
-	if grep -q "^\.B.*\b$c\b" "$TOP/doc/gua.1"; then ok; else
+	if grep -q "^\.B.*\b$c\b" "$TOP/docs/gua.1"; then ok; else
 		fail "$c missing"; fi
 done
 
@@ -25,7 +26,7 @@ done
 # paragraph before it.
 t "gua.1: the environment and files are entries of their own"
 if need groff groff-base; then
-	groff -man -Tutf8 "$TOP/doc/gua.1" 2>/dev/null | sed 's/\x1b\[[0-9;]*m//g;
+	groff -man -Tutf8 "$TOP/docs/gua.1" 2>/dev/null | sed 's/\x1b\[[0-9;]*m//g;
 	    s/.\x08//g' >"$TMP/man.txt"
 	for item in NO_COLOR GUA_NVML_LIBRARY GUA_NOW /var/lib/gua/gua.db \
 	    /run/gua/gua.pid /var/log/gua.log '$XDG_STATE_HOME/gua/gua.db' \

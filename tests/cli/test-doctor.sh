@@ -1,7 +1,9 @@
 #!/bin/sh
 # gua doctor: read-only checks; 0 when a collector could run here, 1 when
 # not; never a file created or changed.
+# shellcheck source=tests/cli/lib.sh
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/cli/collector-lib.sh
 . "$HERE/collector-lib.sh"
 
 mkdir "$TMP/empty" "$TMP/bin"

@@ -3,6 +3,7 @@
 # numbers the database holds (the text report's, the raw rows'), escaped
 # for their destination; merged reports over several hosts; colour only on
 # a terminal.
+# shellcheck source=tests/cli/lib.sh
 . "$(dirname "$0")/lib.sh"
 TOP=$(cd "$HERE/../.." && pwd)
 SCHEMA=$TOP/docs/gua-report.schema.json

@@ -8,7 +8,9 @@
 # import's NEW.db, report -o and the Prometheus textfile. Whatever gua
 # does, the file behind the planted name is never written, a dangling
 # link's target never created, and created files are not world-readable.
+# shellcheck source=tests/cli/lib.sh
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/cli/collector-lib.sh
 . "$HERE/collector-lib.sh"
 
 H=$TMP/h
@@ -62,7 +64,7 @@ daemon() {
 		done
 	fi
 }
-clean() { rm -rf "$H"/* "$TMP/nowhere"; }
+clean() { rm -rf "${H:?}"/* "$TMP/nowhere"; }
 is_textfile() { [ -f "$1" ] && [ ! -L "$1" ] && grep -q "^gua_" "$1"; }
 
 for kind in $KINDS; do
@@ -190,7 +192,7 @@ for kind in $KINDS; do
 			fail "report.txt is not the report"; fi
 	fi
 	expect_victims
-	if ls -A "$H" | grep -q 'gua-tmp'; then fail "temporary file left"; else
+	if [ -n "$(tmp_left "$H")" ]; then fail "temporary file left"; else
 		ok; fi
 
 	clean

@@ -3,6 +3,7 @@
 # Chromium (Debian's chromium, which .ci/run installs): a screenshot, no
 # console errors, and SVG charts that carry the numbers of the JSON report
 # of the same database.
+# shellcheck source=tests/cli/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 DB=$TMP/demo.db

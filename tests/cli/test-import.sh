@@ -3,6 +3,7 @@
 # here with sqlite3, converted; the report on the result must give the
 # numbers the original's own formulas give on the old rows (computed here
 # in SQL), and the old file must stay as it was.
+# shellcheck source=tests/cli/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 if ! command -v sqlite3 >/dev/null 2>&1; then
@@ -229,7 +230,7 @@ expect_err_lines 1
 expect_no_file "$TMP/badts-new.db"
 expect_no_file "$TMP/badts-new.db-wal"
 
-if ls -A "$TMP" | grep -q gua-tmp; then fail "temporary file left"; else ok; fi
+if [ -n "$(tmp_left "$TMP")" ]; then fail "temporary file left"; else ok; fi
 
 t "a killed import's temporary NEW.db is removed by the next import"
 dead=$(sleep 0 & wait $!; echo $!)
@@ -239,7 +240,7 @@ done
 gua import "$OLD" --db "$TMP/again.db"
 expect_rc 0
 expect_file "$TMP/again.db"
-if ls -A "$TMP" | grep -q gua-tmp; then fail "$(ls -A "$TMP" | grep gua-tmp)"
+if [ -n "$(tmp_left "$TMP")" ]; then fail "$(tmp_left "$TMP")"
 else ok; fi
 
 t "an old file a crash left mid-transaction is refused, not read torn"

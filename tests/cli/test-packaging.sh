@@ -2,6 +2,7 @@
 # What make install ships besides the binary: the systemd unit (verified by
 # systemd-analyze where systemd is installed; no running systemd needed)
 # and the bash and zsh completions.
+# shellcheck source=tests/cli/lib.sh
 . "$(dirname "$0")/lib.sh"
 TOP=$(cd "$HERE/../.." && pwd)
 UNIT=$TOP/contrib/gua.service

@@ -2,7 +2,9 @@
 # The collector's Prometheus textfile: written every tick, atomically, with
 # the counters the database holds; kept across a restart with --append; and
 # read by a real node_exporter, scraped over loopback.
+# shellcheck source=tests/cli/lib.sh
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/cli/collector-lib.sh
 . "$HERE/collector-lib.sh"
 
 TF=$TMP/textfile
@@ -19,6 +21,7 @@ collect() {
 	    --db "$DB" --pid-file "$TMP/prom.pid" --interval 50ms \
 	    --textfile-dir "$TF" "$@" >"$TMP/fg.out" 2>"$TMP/fg.err"
 	wait_until lines_at_least "$TMP/fg.out" "$_n"
+	# shellcheck disable=SC2154 # start sets _fg, through eval
 	kill -TERM "$_fg" 2>/dev/null
 	wait "$_fg"
 	RC=$?

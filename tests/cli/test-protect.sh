@@ -5,7 +5,9 @@
 # file and log, however the path is spelled (./x, sub/../x, a symbolic
 # link, a hard link, an absolute path); exit 2, one line naming both
 # paths, nothing changed.
+# shellcheck source=tests/cli/lib.sh
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/cli/collector-lib.sh
 . "$HERE/collector-lib.sh"
 
 P=$TMP/p
@@ -73,7 +75,7 @@ t "report -o a new file beside them works, and leaves no temporary file"
 in_p report --db x.db -o report.txt
 expect_rc 0
 expect_file "$P/report.txt"
-if ls -A "$P" | grep -q gua-tmp; then fail "temporary file left"; else ok; fi
+if [ -n "$(tmp_left "$P")" ]; then fail "temporary file left"; else ok; fi
 rm -f "$P/report.txt"
 
 # A running collector: its database (and what is beside it), its PID

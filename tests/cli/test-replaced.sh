@@ -5,7 +5,9 @@
 # there is none, the gua database of this host now there), never into the
 # file that is gone; a file it may not write is left untouched while the
 # ticks wait. status says what happened instead of "all is well".
+# shellcheck source=tests/cli/lib.sh
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/cli/collector-lib.sh
 . "$HERE/collector-lib.sh"
 
 R=$TMP/r
@@ -44,7 +46,7 @@ expect_count "$LOG" "the database was deleted" 1
 t "... a whole gua database, with one run, that report reads"
 expect_q "$DB" "PRAGMA integrity_check" ok
 expect_q "$DB" "SELECT count(*) FROM runs" 1
-GUA_NOW= run "$GUA" report --db "$DB" --since 1h --format csv --table ticks
+GUA_NOW='' run "$GUA" report --db "$DB" --since 1h --format csv --table ticks
 expect_rc 0
 expect_ticks "$DB" '$6 == "60.0" && $11 ~ /^'"$SLEEP"'\// { n++ } END { print (n >= 3) }' 1
 t "status says the database was renewed, and shows the new file's ticks"
@@ -78,7 +80,7 @@ expect_q "$R/moved.db" "PRAGMA integrity_check" ok
 got=$(q "$R/moved.db" "SELECT count(*) FROM ticks")
 if [ "$got" -ge "$before" ]; then ok; else
 	fail "$got ticks in the moved file, $before before the move"; fi
-GUA_NOW= run "$GUA" report --db "$R/moved.db" --since 1h
+GUA_NOW='' run "$GUA" report --db "$R/moved.db" --since 1h
 expect_rc 0
 
 t "mv of a file it may not write: left as it is, the ticks wait"

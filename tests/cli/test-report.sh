@@ -1,5 +1,6 @@
 #!/bin/sh
 # gua report: windows, filters, thresholds, output files.
+# shellcheck source=tests/cli/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 DB=$TMP/demo.db
@@ -167,7 +168,7 @@ rep -o "$TMP/report.txt"
 expect_rc 0
 expect_empty_out
 expect_same "$TMP/report.txt" "$TMP/stdout.txt"
-if ls -A "$TMP" | grep -q 'gua-tmp'; then fail "temporary file left"; else ok; fi
+if [ -n "$(tmp_left "$TMP")" ]; then fail "temporary file left"; else ok; fi
 t "-o replaces an existing file"
 echo old >"$TMP/report.txt"
 rep --output "$TMP/report.txt"

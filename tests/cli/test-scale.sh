@@ -5,7 +5,9 @@
 # Every tick must have every GPU, every process with its identity, and
 # the long command line cut exactly: the first IDENTITY_CMDLINE_MAX - 1
 # bytes or less, on a UTF-8 character boundary.
+# shellcheck source=tests/cli/lib.sh
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/cli/collector-lib.sh
 . "$HERE/collector-lib.sh"
 
 S=$TMP/scale
@@ -85,7 +87,7 @@ cp "/proc/$LONG/cmdline" "$S/cmdline.raw"
 sed -n 's/^#define IDENTITY_CMDLINE_MAX[^0-9]*\([0-9]*\).*/\1/p' \
     "$HERE/../../src/identity.h" >"$S/cmdline.max"
 : >"$S/user.raw"
-GUA_NOW= run "$GUA" report --db "$S/gua.db" --since 1d --format json \
+GUA_NOW='' run "$GUA" report --db "$S/gua.db" --since 1d --format json \
     --gpu 1
 expect_rc 0
 cp "$TMP/out" "$S/report.json"
@@ -99,7 +101,7 @@ sys.exit(0 if len(s) == 1021 and s == b"x" + "\U0001F600".encode() * 255
     fail "the stored command line is not x and 255 characters (1021 bytes)"
 
 t "the report lists 64 GPUs"
-GUA_NOW= run "$GUA" report --db "$S/gua.db" --since 1d
+GUA_NOW='' run "$GUA" report --db "$S/gua.db" --since 1d
 expect_rc 0
 if [ "$(grep -c '^  GPU-[0-9]* ' "$TMP/out")" -eq 64 ]; then ok; else
 	fail "$(grep -c '^  GPU-[0-9]* ' "$TMP/out") GPUs in §3"; fi

@@ -5,7 +5,9 @@
 # tick's samples over the real time since the tick before (see
 # tests/fake-nvml/README.md), so "busy 6 s out of every 30 s" is "busy 6
 # sampling periods out of 30" of each 100 ms tick.
+# shellcheck source=tests/cli/lib.sh
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/cli/collector-lib.sh
 . "$HERE/collector-lib.sh"
 
 # collect NAME N [options]: a foreground collector at 100 ms (or
@@ -22,6 +24,7 @@ collect() {
 	    --db "$TMP/$_name.db" --pid-file "$TMP/$_name.pid" \
 	    --interval "${INTERVAL:-100ms}" "$@" >"$TMP/$_name.out" \
 	    2>"$TMP/$_name.err"
+	# shellcheck disable=SC2154 # start sets _fg, through eval
 	wait_until printed_or_exited "$TMP/$_name.out" "$_n" "$_fg"
 	kill -TERM "$_fg" 2>/dev/null
 	wait "$_fg"
@@ -36,9 +39,9 @@ report() {
 	_name=$1
 	shift
 	_last=$(ticks_csv "$DB" | tail -1 | cut -d, -f2)
-	GUA_NOW= "$GUA" report --db "$DB" --since 36500d --until "$_last" \
+	GUA_NOW='' "$GUA" report --db "$DB" --since 36500d --until "$_last" \
 	    --format json "$@" >"$TMP/$_name.json" 2>"$TMP/$_name.jerr"
-	GUA_NOW= "$GUA" report --db "$DB" --since 36500d --until "$_last" \
+	GUA_NOW='' "$GUA" report --db "$DB" --since 36500d --until "$_last" \
 	    --width 60 "$@" >"$TMP/$_name.txt" 2>>"$TMP/$_name.jerr"
 	J=$TMP/$_name.json
 }
@@ -48,7 +51,7 @@ report() {
 # 10 sm_utilization_percent, 11 state (ending with the row's CR).
 procs_csv() {
 	_last=$(ticks_csv "$DB" | tail -1 | cut -d, -f2)
-	GUA_NOW= "$GUA" report --db "$DB" --since 36500d --until "$_last" \
+	GUA_NOW='' "$GUA" report --db "$DB" --since 36500d --until "$_last" \
 	    --format csv --table processes | tail -n +2
 }
 # expect_procs AWK WANT: the awk program over those rows prints WANT.
@@ -63,7 +66,7 @@ expect_procs() {
 tables() {
 	_last=$(ticks_csv "$DB" | tail -1 | cut -d, -f2)
 	for _t in ticks processes sessions; do
-		GUA_NOW= "$GUA" report --db "$DB" --since 36500d \
+		GUA_NOW='' "$GUA" report --db "$DB" --since 36500d \
 		    --until "$_last" --format csv --table "$_t" \
 		    >"$TMP/$1-$_t.csv"
 	done
@@ -199,7 +202,7 @@ if grep -F "$(printf '%6u  sleep' "$HOLD")" "$TMP/shared.txt" |
     grep -qE ' +[0-9]+:[0-9]{2}:[0-9]{2}    0\.0%  [0-9]{4}-'; then ok
 else fail "§6: $(grep -F "$(printf '%6u  sleep' "$HOLD")" "$TMP/shared.txt")"; fi
 t "shared: the HTML sessions table shows it too"
-GUA_NOW= "$GUA" report --db "$DB" --since 36500d --format html \
+GUA_NOW='' "$GUA" report --db "$DB" --since 36500d --format html \
     -o "$TMP/shared.html"
 if grep -F "<td class=\"n\">$HOLD</td>" "$TMP/shared.html" |
     grep -qF '<td class="n">0.0%</td>'; then ok
@@ -358,25 +361,25 @@ expect_near "$(py "$J" 'd["totals"]["gpus_equivalently_unused"]')" "${TRUTH#* }"
 if awk -v u="${TRUTH#* }" 'BEGIN { exit !(u > 0.3 && u < 0.7) }'; then ok
 else fail "unused ${TRUTH#* } is not about half"; fi
 t "a card replaced: CSV and sessions carry the labels"
-GUA_NOW= gua report --db "$DB" --since 36500d --format csv
+GUA_NOW='' gua report --db "$DB" --since 36500d --format csv
 expect_rc 0
 expect_out ",GPU-0"
 expect_out ",GPU-0#2"
 t "a card replaced: --gpu takes either label; the bare index is ambiguous"
-GUA_NOW= gua report --db "$DB" --since 36500d --gpu GPU-0#2 --format json
+GUA_NOW='' gua report --db "$DB" --since 36500d --gpu GPU-0#2 --format json
 expect_rc 0
 expect_out '"label": "GPU-0#2"'
 expect_no_out '"label": "GPU-0"'
-GUA_NOW= gua report --db "$DB" --since 36500d --gpu gpu-0 --format json
+GUA_NOW='' gua report --db "$DB" --since 36500d --gpu gpu-0 --format json
 expect_rc 0
 expect_out '"label": "GPU-0"'
 expect_no_out '"label": "GPU-0#2"'
-GUA_NOW= gua report --db "$DB" --since 36500d --gpu 0
+GUA_NOW='' gua report --db "$DB" --since 36500d --gpu 0
 expect_rc 2
 expect_err "--gpu: index 0 was held by 2 GPUs in $DB (a card replaced); name one as the report does (GPU-0, GPU-0#2, ...) or by its UUID"
 cp "$DB" "$TMP/replaced-copy.db"
 sqlite3 "$TMP/replaced-copy.db" "UPDATE meta SET value = 'otherhost' WHERE key = 'hostname'"
-GUA_NOW= gua report --db "$DB" --db "$TMP/replaced-copy.db" --since 36500d \
+GUA_NOW='' gua report --db "$DB" --db "$TMP/replaced-copy.db" --since 36500d \
     --gpu otherhost/GPU-0#2 --format json
 expect_rc 0
 expect_out '"label": "GPU-0#2"'
@@ -420,40 +423,40 @@ t "MIG: the text report labels them and says unknown"
 expect_text "$TMP/mig.txt" "GPU-0/MIG-0100  active   0.0%  idle-held   0.0%  truly-idle   0.0%  unknown throughout"
 expect_text "$TMP/mig.txt" "GPU-1           active 100.0%"
 t "MIG: --gpu takes the label's UUID part"
-GUA_NOW= gua report --db "$DB" --since 36500d --gpu MIG-0400 --format json
+GUA_NOW='' gua report --db "$DB" --since 36500d --gpu MIG-0400 --format json
 expect_rc 0
 expect_out '"label": "GPU-0/MIG-0400"'
 t "MIG: --gpu takes the whole label, in any case, with several databases too"
-GUA_NOW= gua report --db "$DB" --since 36500d --gpu gpu-0/mig-04 --format json
+GUA_NOW='' gua report --db "$DB" --since 36500d --gpu gpu-0/mig-04 --format json
 expect_rc 0
 expect_out '"label": "GPU-0/MIG-0400"'
 expect_no_out '"label": "GPU-0/MIG-0100"'
 cp "$DB" "$TMP/mig-copy.db"
-GUA_NOW= gua report --db "$TMP/mig.db" --db "$TMP/mig-copy.db" \
+GUA_NOW='' gua report --db "$TMP/mig.db" --db "$TMP/mig-copy.db" \
     --since 36500d --gpu GPU-0/MIG-0100 --format json
 expect_rc 2
 expect_err "matches GPUs of 2 hosts; write HOST/GPU-0/MIG-0100"
 t "MIG: --gpu with the index of a split GPU names the way out"
-GUA_NOW= gua report --db "$DB" --since 36500d --gpu 0
+GUA_NOW='' gua report --db "$DB" --since 36500d --gpu 0
 expect_rc 2
 expect_err "--gpu: GPU 0 is split into 2 MIG instances in $DB; name one as the report does (GPU-0/MIG-...) or by its UUID"
 t "--gpu takes a GPU's label GPU-N: the index, not a UUID prefix"
-GUA_NOW= gua report --db "$DB" --since 36500d --gpu GPU-1 --format json
+GUA_NOW='' gua report --db "$DB" --since 36500d --gpu GPU-1 --format json
 expect_rc 0
 expect_out '"label": "GPU-1"'
 expect_no_out '"label": "GPU-0/MIG-0400"'
-GUA_NOW= gua report --db "$DB" --since 36500d --gpu gpu-0
+GUA_NOW='' gua report --db "$DB" --since 36500d --gpu gpu-0
 expect_rc 2
 expect_err "--gpu: GPU 0 is split into 2 MIG instances"
 # GPU 1's UUID is GPU-00000000-fake-…: a prefix, never an index.
-GUA_NOW= gua report --db "$DB" --since 36500d --gpu GPU-00000000 --format json
+GUA_NOW='' gua report --db "$DB" --since 36500d --gpu GPU-00000000 --format json
 expect_rc 0
 expect_out '"label": "GPU-1"'
 # No GPU 7: GPU-7 is a UUID prefix, and matches none.
-GUA_NOW= gua report --db "$DB" --since 36500d --gpu GPU-7
+GUA_NOW='' gua report --db "$DB" --since 36500d --gpu GPU-7
 expect_rc 2
 expect_err "--gpu: no GPU 'GPU-7'"
-GUA_NOW= gua report --db "$DB" --since 36500d --gpu GPU-0/MIG-0900
+GUA_NOW='' gua report --db "$DB" --since 36500d --gpu GPU-0/MIG-0900
 expect_rc 2
 expect_err "--gpu: no GPU 'GPU-0/MIG-0900'"
 expect_count "$TMP/mig.err" "in MIG mode: recording each MIG instance" 1
@@ -485,7 +488,7 @@ EOF
 	kill -9 "$FIRST"
 	wait "$FIRST" 2>/dev/null
 	SECOND=""
-	for try in 1 2 3 4 5 6 7 8 9 10; do
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
 		echo $((P - 1)) >/proc/sys/kernel/ns_last_pid 2>/dev/null
 		start S sleep 1004
 		if [ "$S" = "$P" ]; then SECOND=$S; break; fi
@@ -541,7 +544,7 @@ EOF
 	    "[('3f2a1b4c5d6e', 'job_4242')]"
 	t "identity from the cgroup: beside the user in §4 and §6"
 	expect_text "$TMP/cgroup.txt" "$U (pod 1f2e3d4c…)"
-	GUA_NOW= gua report --db "$DB" --since 36500d --format csv --table sessions
+	GUA_NOW='' gua report --db "$DB" --since 36500d --format csv --table sessions
 	expect_out "3f2a1b4c5d6e,1f2e3d4c-5b6a-4789-8abc-def012345678,docker-$ID64.scope,job_4242"
 	kill -9 "$BOXED"
 	wait "$BOXED" 2>/dev/null

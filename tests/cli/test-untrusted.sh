@@ -6,7 +6,9 @@
 # root) whose user name has quotes, a backslash and an escape sequence.
 # The collector records it from /proc; every output escapes it for its
 # destination: terminal text, JSON, CSV, HTML and Prometheus labels.
+# shellcheck source=tests/cli/lib.sh
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/cli/collector-lib.sh
 . "$HERE/collector-lib.sh"
 
 if [ -z "$PYTHON" ]; then
@@ -89,8 +91,8 @@ sed -n 's/^#define IDENTITY_CMDLINE_MAX[^0-9]*\([0-9]*\).*/\1/p' \
 : >"$U/user.raw"
 
 D=""
-rep() { GUA_NOW= run "$GUA" report --db "$U/gua.db" --since 1d "$@"; }
-for pass in 1 2; do
+rep() { GUA_NOW='' run "$GUA" report --db "$U/gua.db" --since 1d "$@"; }
+for _ in 1 2; do
 	t "text report$D: escaped for the terminal, nothing raw"
 	rep
 	expect_rc 0

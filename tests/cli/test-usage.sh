@@ -1,6 +1,7 @@
 #!/bin/sh
 # The command line: help, version, unknown commands and options, usage
 # errors of every command, and the command a later build provides.
+# shellcheck source=tests/cli/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 t "no command: overview on stderr, exit 2"
@@ -165,7 +166,7 @@ expect_no_file "$TMP/a.db"
 expect_no_file "$TMP/b.db"
 t "flags may repeat, and report's --db is one database per host"
 gua demo --db "$TMP/one.db" --ticks 2 >/dev/null 2>&1
-GUA_NOW= run "$GUA" report --db "$TMP/one.db" --db "$TMP/missing.db"
+GUA_NOW='' run "$GUA" report --db "$TMP/one.db" --db "$TMP/missing.db"
 expect_rc 2
 expect_err "missing.db: no such file"
 gua doctor --json --json --db "$TMP/none.db" --nvml-library /x.so

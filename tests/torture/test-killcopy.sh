@@ -5,6 +5,7 @@
 # database (it passes SQLite's check and report shows all its ticks),
 # never a partial one; and a run again succeeds, removing what the
 # killed one left (.NAME.gua-tmp-PID).
+# shellcheck source=tests/cli/lib.sh
 . "$(dirname "$0")/../cli/lib.sh"
 
 RUNS=${KILLCOPY_RUNS:-50}
@@ -46,7 +47,7 @@ delay() {
 	    awk -v m="$1" '{ printf "%.3f", ($1 % (m + 1)) / 1000 }'
 }
 # leftovers DIR: gua's temporary files in DIR.
-leftovers() { ls -A "$1" | grep -c 'gua-tmp' ; }
+leftovers() { tmp_left "$1" | wc -l; }
 
 # torture NAME CMD...: CMD writes $TARGET; kills it RUNS times.
 torture() {

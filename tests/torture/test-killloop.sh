@@ -6,8 +6,10 @@
 # every tick a run printed (it prints only after the commit returned) is
 # in the file, and at most the one in flight besides; spans are honest;
 # and every restart resumed the file.
+# shellcheck source=tests/cli/lib.sh
 . "$(dirname "$0")/../cli/lib.sh"
 HERE=$(cd "$(dirname "$0")/../cli" && pwd)
+# shellcheck source=tests/cli/collector-lib.sh
 . "$HERE/collector-lib.sh"
 
 RUNS=${KILL_RUNS:-100}
@@ -142,7 +144,7 @@ awk -v dir="$K" '
 	printf "%d %d %d %d %d %d %d %d %d\n", total, lost + 0, extra + 0,
 	    flight + 0, badfirst + 0, capped + 0, liar + 0, gaps + 0, nb
     }' "$K/bounds" "$K/ticks" >"$K/sums"
-read total lost extra flight badfirst capped liar gaps nb <"$K/sums"
+read total lost extra flight badfirst capped liar gaps _ <"$K/sums"
 echo "kill loop: $RUNS kills, $total ticks survived; lost $lost; $flight" \
     "runs had one committed tick in flight unprinted; $gaps gaps within runs" >&2
 t "every tick printed before a kill (its commit had returned) survived it"

@@ -7,8 +7,10 @@
 # from a report; the database a report reads stays byte for byte; what an
 # import or the collector leaves is whole (SQLite's integrity check, and a
 # report reads it).
+# shellcheck source=tests/cli/lib.sh
 . "$(dirname "$0")/../cli/lib.sh"
 HERE=$(cd "$(dirname "$0")/../cli" && pwd)
+# shellcheck source=tests/cli/collector-lib.sh
 . "$HERE/collector-lib.sh"
 : "${FAILMALLOC:?set FAILMALLOC to failmalloc.so (make torture does)}"
 

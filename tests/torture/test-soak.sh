@@ -6,8 +6,10 @@
 # its memory after 1000 ticks, and its descriptors do not grow (the
 # identity cache holds one pidfd per live GPU process it watches; the
 # others are counted apart).
+# shellcheck source=tests/cli/lib.sh
 . "$(dirname "$0")/../cli/lib.sh"
 HERE=$(cd "$(dirname "$0")/../cli" && pwd)
+# shellcheck source=tests/cli/collector-lib.sh
 . "$HERE/collector-lib.sh"
 
 TICKS=${SOAK_TICKS:-100000}

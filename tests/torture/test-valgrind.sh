@@ -4,8 +4,10 @@
 # the way, the textfile, ticks that wait while another process holds the
 # write lock, and a SIGTERM at the end: no invalid read or
 # write, no use of uninitialised memory, no definite leak.
+# shellcheck source=tests/cli/lib.sh
 . "$(dirname "$0")/../cli/lib.sh"
 HERE=$(cd "$(dirname "$0")/../cli" && pwd)
+# shellcheck source=tests/cli/collector-lib.sh
 . "$HERE/collector-lib.sh"
 
 t "the collector under valgrind"

@@ -1,0 +1,31 @@
+#!/bin/sh
+# Never a shell: no system(), popen() or "sh -c" anywhere in the sources,
+# and the only program gua runs is doctor's nvidia-smi, with a fixed argv.
+# Usage: lint-banned.sh [SRC] (default: the src/ beside tests/). Run by
+# make lint and by tests/cli/test-privilege.sh; prints what it found and
+# exits 1 when something is banned.
+set -u
+src=${1:-$(dirname "$0")/../src}
+found=$(mktemp)
+trap 'rm -f "$found"' EXIT
+status=0
+
+if grep -nE '\b(system|popen)[[:space:]]*\(|"/bin/sh"|"sh"|"-c"' \
+    "$src"/*.c "$src"/*.h >"$found"; then
+	echo "lint-banned: a shell, system() or popen() in the sources:"
+	head -3 "$found"
+	status=1
+fi
+
+grep -nE '\b(exec[lv][pe]*|posix_spawnp?|fexecve)[[:space:]]*\(' \
+    "$src"/*.c >"$found"
+if [ "$(wc -l <"$found")" -eq 1 ] &&
+    grep -q 'cmd-doctor.c:.*execvp(argv\[0\], argv)' "$found" &&
+    grep -q 'char \*const argv\[\] = { "nvidia-smi", "-L", NULL };' \
+    "$src/cmd-doctor.c"; then :; else
+	echo "lint-banned: want one exec in all of gua, doctor's nvidia-smi -L;" \
+	    "found:"
+	cat "$found"
+	status=1
+fi
+exit $status
