@@ -1,6 +1,6 @@
 /*
  * Reading a database of the original tool, gpu-usage-audit 1.0 (tables
- * host, gpu_sample, proc_sample; see doc/gua.1, IMPORT). The file is opened
+ * host, gpu_sample, proc_sample; see docs/gua.1, IMPORT). The file is opened
  * read-only and never changed. Rows come back grouped into ticks: the rows
  * that share one timestamp text.
  *
