@@ -659,9 +659,12 @@ collector_run(struct collector *co, const sigset_t *open,
 		now = util_mono_ms();
 		if (now < next) {
 			if (now >= poll) {
-				if (co->source->poll != NULL)
-					co->source->poll(co->src);
-				poll = util_mono_ms() + every;
+				int64_t wait = co->source->poll != NULL ?
+				    co->source->poll(co->src) : -1;
+
+				/* -1: nothing to read before the tick. */
+				poll = util_mono_ms() + (wait < 0 ? iv :
+				    wait > every ? wait : every);
 			}
 			continue;
 		}

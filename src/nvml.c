@@ -311,6 +311,7 @@ struct nvml_dev {
 	unsigned long long putil_seen;	/* newest process sample, 0 none */
 	struct putil	 pu;		/* this tick's reads of them */
 	int		 had_procs;	/* processes at the last tick */
+	unsigned	 putil_count;	/* entries of the last read */
 	int		 periods;	/* utilization samples of this tick */
 	int		 in_mig;	/* MIG mode at the last tick */
 	struct nvml_dev	*mig;		/* its MIG instances, by slot */
@@ -1375,6 +1376,7 @@ putil_read_once(struct nvml *n, struct nvml_dev *d, int64_t now_us)
 
 	rc = fetch_putil(n, d, &count);
 	n->ucount = count;
+	d->putil_count = count;
 	if (rc == -2)
 		return -2;
 	if (rc != NVML_SUCCESS && rc != NVML_ERROR_NOT_FOUND) {
@@ -1452,14 +1454,26 @@ read_putil(struct nvml *n, struct nvml_dev *d, struct tick_gpu *g,
 	return 0;
 }
 
-void
+/*
+ * A driver that gives an entry per sampling period keeps them for a
+ * while: its GPU is read every PERIOD_READ_US between ticks, often enough
+ * for a buffer of a few thousand entries unless a read brought more than
+ * PERIOD_READ_MANY, which is read every time.
+ */
+#define PERIOD_READ_US		5000000
+#define PERIOD_READ_MANY	512
+
+int64_t
 nvml_poll(struct nvml *n, int64_t now_us)
 {
+	int64_t wait = -1;
+
 	if (!n->initialised ||
 	    (n->f.proc_util == NULL && n->f.procs_util_info == NULL))
-		return;
+		return -1;
 	for (unsigned i = 0; i < n->ndevs; i++) {
 		struct nvml_dev *d = &n->devs[i];
+		int64_t due = 0;
 
 		/* Not a GPU in MIG mode (no per-process utilization), not
 		   one that failed at the last tick (the tick tells), not one
@@ -1469,8 +1483,18 @@ nvml_poll(struct nvml *n, int64_t now_us)
 		    d->last_rc[M_DEVICE] != NVML_SUCCESS ||
 		    d->last_rc[M_PUTIL] != NVML_SUCCESS)
 			continue;
-		(void)putil_read_once(n, d, now_us);
+		if (d->pu.per_period && d->putil_count < PERIOD_READ_MANY)
+			due = d->pu.last_read_us + PERIOD_READ_US - now_us;
+		if (due <= 0) {
+			(void)putil_read_once(n, d, now_us);
+			due = d->pu.per_period &&
+			    d->putil_count < PERIOD_READ_MANY ?
+			    PERIOD_READ_US : 0;
+		}
+		if (wait < 0 || due < wait)
+			wait = due;
 	}
+	return wait;
 }
 
 int

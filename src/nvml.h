@@ -68,9 +68,12 @@ int	nvml_sample(struct nvml *, struct tick *, int64_t now_us, char *err,
 /*
  * Reads per-process utilization between ticks, at now_us: about once a
  * second, so that a driver giving one entry per process per read is read
- * often enough (putil.h). Failures are left for the tick to tell.
+ * often enough (putil.h); a driver giving an entry per sampling period
+ * only every few seconds. Failures are left for the tick to tell.
+ * Returns how long (µs) no GPU needs a read: 0 at the usual cadence; -1
+ * when none needs one before the next tick.
  */
-void	nvml_poll(struct nvml *, int64_t now_us);
+int64_t	nvml_poll(struct nvml *, int64_t now_us);
 /*
  * One read of GPU index's per-process utilization, as nvml_poll reads it,
  * for gua doctor and the GPU smoke test: up to max of the entries exactly

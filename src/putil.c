@@ -8,16 +8,6 @@
 #include "putil.h"
 #include "grow.h"
 
-static int
-cmp_entry(const void *a, const void *b)
-{
-	const struct putil_entry *x = a, *y = b;
-
-	if (x->pid != y->pid)
-		return x->pid < y->pid ? -1 : 1;
-	return x->ts < y->ts ? -1 : x->ts > y->ts;
-}
-
 /* The sums of pid, added (keeping pid order) when new; NULL out of memory. */
 static struct putil_sum *
 sum_of(struct putil *p, uint32_t pid)
@@ -114,29 +104,34 @@ putil_read(struct putil *p, int64_t now_us, struct putil_entry *e, size_t n)
 	p->span_us += span;
 	if (n == 0)
 		return 0;		/* nobody busy: 0 for everyone */
-	qsort(e, n, sizeof(*e), cmp_entry);
-	for (size_t i = 0; i < n;) {
-		struct putil_sum *s;
-		uint64_t sum = 0;
-		int count = 0, distinct = 0;
-		size_t k;
+	/* Each process's entries of this read, in the order they came. */
+	p->read_no++;
+	for (size_t i = 0; i < n; i++) {
+		struct putil_sum *s = sum_of(p, e[i].pid);
 
-		for (k = i; k < n && e[k].pid == e[i].pid; k++) {
-			sum += e[k].sm;
-			count++;
-			if (k == i || e[k].ts != e[k - 1].ts)
-				distinct++;
-		}
-		if ((s = sum_of(p, e[i].pid)) == NULL)
+		if (s == NULL)
 			return -1;
-		if (distinct > 1)
-			p->per_period = 1;
-		if (count > p->most_entries)
-			p->most_entries = count;
-		s->sum += sum;
-		s->wsum += (sum + (uint64_t)count / 2) / (uint64_t)count *
+		if (s->read_no != p->read_no) {
+			s->read_no = p->read_no;
+			s->read_sum = 0;
+			s->read_count = 0;
+			s->read_ts = e[i].ts;
+		} else if (e[i].ts != s->read_ts) {
+			p->per_period = 1;	/* two times, one read */
+		}
+		s->read_sum += e[i].sm;
+		s->read_count++;
+	}
+	for (size_t k = 0; k < p->nsums; k++) {
+		struct putil_sum *s = &p->sums[k];
+
+		if (s->read_no != p->read_no)
+			continue;
+		if (s->read_count > (uint64_t)p->most_entries)
+			p->most_entries = (int)s->read_count;
+		s->sum += s->read_sum;
+		s->wsum += (s->read_sum + s->read_count / 2) / s->read_count *
 		    (uint64_t)span;
-		i = k;
 	}
 	return add_times(p, now_us, e, n);
 }

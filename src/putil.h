@@ -39,12 +39,18 @@ struct putil_sum {
 	uint32_t	 pid;
 	uint64_t	 sum;		/* its entries' values, this tick */
 	uint64_t	 wsum;		/* each read's value x its span (µs) */
+	/* within one read */
+	uint64_t	 read_no;	/* the read these are of */
+	uint64_t	 read_sum;
+	uint64_t	 read_count;
+	unsigned long long read_ts;	/* its first entry's time */
 };
 
 /* Per GPU: what its reads told so far. Zeroed is ready. */
 struct putil {
 	int		 per_period;	/* entries come one per period */
 	int		 most_entries;	/* most entries of one PID in a read */
+	uint64_t	 read_no;	/* reads so far */
 	int64_t		 last_read_us;	/* monotonic µs of the last read */
 	int64_t		 span_us;	/* this tick's reads' spans, summed */
 	int64_t		 pending_us;	/* spans of empty reads too early to
@@ -61,9 +67,9 @@ struct putil {
 };
 
 /*
- * Adds one read made at monotonic time now_us: its usable entries (the
- * array is sorted in place), none when the driver had none. Returns 0, or
- * -1 out of memory.
+ * Adds one read made at monotonic time now_us: its usable entries, in
+ * any order, none when the driver had none. Returns 0, or -1 out of
+ * memory.
  */
 int	putil_read(struct putil *, int64_t now_us, struct putil_entry *,
 	    size_t n);

@@ -81,12 +81,13 @@ nvml_source_sample(void *ctx, struct tick *t, char *err, size_t errlen)
 	return 0;
 }
 
-static void
+static int64_t
 nvml_source_poll(void *ctx)
 {
 	struct nvml_source *s = ctx;
+	int64_t wait = nvml_poll(s->nvml, util_mono_us());
 
-	nvml_poll(s->nvml, util_mono_us());
+	return wait < 0 ? -1 : wait / 1000;
 }
 
 int64_t

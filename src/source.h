@@ -34,8 +34,10 @@ struct source {
 			    size_t errlen);
 	/* Between ticks, several times a tick and at most once a second
 	   (source_poll_ms): what must be read more often than ticks come,
-	   NVML's per-process utilization. NULL: nothing to read. */
-	void		(*poll)(void *ctx);
+	   NVML's per-process utilization. Returns how long (ms) it needs
+	   no poll: 0 the usual cadence, -1 none before the next tick.
+	   NULL: nothing to read. */
+	int64_t		(*poll)(void *ctx);
 	void		(*close)(void *ctx);
 };
 
