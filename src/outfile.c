@@ -18,26 +18,6 @@
 /* The files SQLite may open beside a database (see store.c). */
 static const char *const sidecars[] = { "-wal", "-shm", "-journal" };
 
-/* path's directory into dir ("." when it has none) and its last name. */
-static const char *
-split(const char *path, char *dir, size_t len)
-{
-	const char *slash = strrchr(path, '/');
-
-	if (slash == NULL) {
-		util_strlcpy(dir, ".", len);
-		return path;
-	}
-	if (slash == path)
-		util_strlcpy(dir, "/", len);
-	else if ((size_t)(slash - path) < len) {
-		memcpy(dir, path, (size_t)(slash - path));
-		dir[slash - path] = '\0';
-	} else
-		dir[0] = '\0';
-	return slash + 1;
-}
-
 int
 outfile_tmp_name(const char *path, char *buf, size_t len, char *err,
     size_t errlen)
@@ -89,7 +69,7 @@ static void
 remove_stale_path(const char *path)
 {
 	char dir[PATH_MAX];
-	const char *name = split(path, dir, sizeof(dir));
+	const char *name = util_split_path(path, dir, sizeof(dir));
 	int dfd;
 
 	if (dir[0] == '\0' ||
@@ -136,7 +116,7 @@ void
 outfile_sweep(const char *path)
 {
 	char dir[PATH_MAX], main_name[NAME_MAX + 1];
-	const char *target = split(path, dir, sizeof(dir));
+	const char *target = util_split_path(path, dir, sizeof(dir));
 	struct dirent *e;
 	struct stat st;
 	DIR *d;
@@ -208,7 +188,7 @@ outfile_sync_dir(const char *path)
 	char dir[PATH_MAX];
 	int fd;
 
-	split(path, dir, sizeof(dir));
+	util_split_path(path, dir, sizeof(dir));
 	if (dir[0] == '\0')
 		return;
 	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {

@@ -8,9 +8,9 @@
 #include "putil.h"
 #include "grow.h"
 
-/* The sums of pid, added (keeping pid order) when new; NULL out of memory. */
-static struct putil_sum *
-sum_of(struct putil *p, uint32_t pid)
+/* Where pid's sums are, or would go to keep the pid order. */
+static size_t
+sum_slot(const struct putil *p, uint32_t pid)
 {
 	size_t lo = 0, hi = p->nsums;
 
@@ -22,6 +22,15 @@ sum_of(struct putil *p, uint32_t pid)
 		else
 			hi = mid;
 	}
+	return lo;
+}
+
+/* The sums of pid, added (keeping pid order) when new; NULL out of memory. */
+static struct putil_sum *
+sum_of(struct putil *p, uint32_t pid)
+{
+	size_t lo = sum_slot(p, pid);
+
 	if (lo < p->nsums && p->sums[lo].pid == pid)
 		return &p->sums[lo];
 	if (grow((void **)&p->sums, &p->sums_cap, p->nsums + 1,
@@ -165,17 +174,9 @@ putil_result(const struct putil *p, uint32_t pid, int64_t window_us,
     int card_periods)
 {
 	const struct putil_sum *s = NULL;
-	size_t lo = 0, hi = p->nsums;
+	size_t lo = sum_slot(p, pid);
 	uint64_t v;
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (p->sums[mid].pid < pid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
 	if (lo < p->nsums && p->sums[lo].pid == pid)
 		s = &p->sums[lo];
 	if (p->per_period) {

@@ -389,9 +389,8 @@ util_open_own(const char *path, int flags, unsigned mode, int *created,
 	return fd;
 }
 
-/* The directory part of path into dir ("." or "/" when it has none). */
-static const char *
-split_dir(const char *path, char *dir, size_t len)
+const char *
+util_split_path(const char *path, char *dir, size_t len)
 {
 	const char *slash = strrchr(path, '/');
 
@@ -420,8 +419,8 @@ util_same_file(const char *a, const char *b)
 		return 1;
 	if (stat(a, &sa) == 0 && stat(b, &sb) == 0)
 		return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
-	na = split_dir(a, da, sizeof(da));
-	nb = split_dir(b, db, sizeof(db));
+	na = util_split_path(a, da, sizeof(da));
+	nb = util_split_path(b, db, sizeof(db));
 	if (strcmp(na, nb) != 0 || da[0] == '\0' || db[0] == '\0' ||
 	    stat(da, &sa) != 0 || stat(db, &sb) != 0)
 		return 0;

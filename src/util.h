@@ -77,6 +77,11 @@ int64_t	util_hour_floor(int64_t ms);
 void	util_hostname(char *buf, size_t len);
 
 /*
+ * path's directory into dir ("." when it has none, "/" for the root; ""
+ * when it does not fit in len) and a pointer to its last name in path.
+ */
+const char *util_split_path(const char *path, char *dir, size_t len);
+/*
  * Whether two paths name one file, existing or not: the same inode when
  * both exist, else the same directory (by device and inode) and the same
  * last component. Strings alone miss "d/./f", "d//f" and a linked
