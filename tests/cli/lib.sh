@@ -146,15 +146,17 @@ check() {
 	esac
 }
 
+# The original tool's tables (shared/reference/original-schema.md).
+ORIGINAL_SCHEMA="CREATE TABLE host(hostname TEXT NOT NULL,
+    env_kind TEXT NOT NULL, driver_version TEXT, first_seen DATETIME,
+    last_seen DATETIME); CREATE TABLE gpu_sample(ts DATETIME NOT NULL,
+    gpu_uuid TEXT NOT NULL, util_pct INTEGER NOT NULL);
+    CREATE TABLE proc_sample(ts DATETIME NOT NULL,
+    gpu_uuid TEXT NOT NULL, pid INTEGER NOT NULL,
+    mem_used_mb INTEGER NOT NULL, loginuid_user TEXT);"
 # make_original_db FILE: a small database of the original tool, one tick.
 make_original_db() {
-	sqlite3 "$1" "CREATE TABLE host(hostname TEXT NOT NULL,
-	    env_kind TEXT NOT NULL, driver_version TEXT, first_seen DATETIME,
-	    last_seen DATETIME); CREATE TABLE gpu_sample(ts DATETIME NOT NULL,
-	    gpu_uuid TEXT NOT NULL, util_pct INTEGER NOT NULL);
-	    CREATE TABLE proc_sample(ts DATETIME NOT NULL,
-	    gpu_uuid TEXT NOT NULL, pid INTEGER NOT NULL,
-	    mem_used_mb INTEGER NOT NULL, loginuid_user TEXT);
+	sqlite3 "$1" "$ORIGINAL_SCHEMA
 	    INSERT INTO host VALUES('h', 'bare', '560', '2026-11-25T09:00:00',
 	    '2026-11-25T09:01:00');
 	    INSERT INTO gpu_sample VALUES('2026-11-25T09:00:00', 'GPU-a', 5);"

@@ -14,13 +14,7 @@ mkdir "$K"
 OLD=$K/old.db
 # An original database of 60000 ticks (two GPUs, a process that changes
 # every 50 ticks): an import takes a good part of a second.
-sqlite3 "$OLD" "CREATE TABLE host(hostname TEXT NOT NULL,
-    env_kind TEXT NOT NULL, driver_version TEXT, first_seen DATETIME,
-    last_seen DATETIME); CREATE TABLE gpu_sample(ts DATETIME NOT NULL,
-    gpu_uuid TEXT NOT NULL, util_pct INTEGER NOT NULL);
-    CREATE TABLE proc_sample(ts DATETIME NOT NULL,
-    gpu_uuid TEXT NOT NULL, pid INTEGER NOT NULL,
-    mem_used_mb INTEGER NOT NULL, loginuid_user TEXT);
+sqlite3 "$OLD" "$ORIGINAL_SCHEMA
     INSERT INTO host VALUES('h', 'bare', '560', '2026-01-01T00:00:00',
     '2026-01-21T00:00:00');
     WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n
