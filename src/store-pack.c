@@ -25,11 +25,40 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store-internal.h"
+#include "store-pack.h"
 #include "util.h"
 
 /* The version of hours.procs' records after their mark. */
 #define HOUR_PROCS_FORMAT	2
+
+size_t
+store_varint_put(unsigned char *p, uint64_t v)
+{
+	size_t n = 0;
+
+	do {
+		unsigned char b = v & 0x7f;
+
+		v >>= 7;
+		p[n++] = b | (v ? 0x80 : 0);
+	} while (v);
+	return n;
+}
+
+size_t
+store_varint_get(const unsigned char *p, size_t len, uint64_t *v)
+{
+	uint64_t r = 0;
+
+	for (size_t i = 0; i < len && i < 10; i++) {
+		r |= (uint64_t)(p[i] & 0x7f) << (7 * i);
+		if (!(p[i] & 0x80)) {
+			*v = r;
+			return i + 1;
+		}
+	}
+	return 0;
+}
 
 int
 store_buf_reserve(struct store_buf *b, size_t more)

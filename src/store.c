@@ -214,35 +214,6 @@ store_exec(struct store *s, const char *sql, char *err, size_t errlen)
 	return 0;
 }
 
-size_t
-store_varint_put(unsigned char *p, uint64_t v)
-{
-	size_t n = 0;
-
-	do {
-		unsigned char b = v & 0x7f;
-
-		v >>= 7;
-		p[n++] = b | (v ? 0x80 : 0);
-	} while (v);
-	return n;
-}
-
-size_t
-store_varint_get(const unsigned char *p, size_t len, uint64_t *v)
-{
-	uint64_t r = 0;
-
-	for (size_t i = 0; i < len && i < 10; i++) {
-		r |= (uint64_t)(p[i] & 0x7f) << (7 * i);
-		if (!(p[i] & 0x80)) {
-			*v = r;
-			return i + 1;
-		}
-	}
-	return 0;
-}
-
 static uint32_t
 be32(const unsigned char *p)
 {
