@@ -5,6 +5,8 @@
 #ifndef GUA_STORE_INTERNAL_H
 #define GUA_STORE_INTERNAL_H
 
+#include <sys/stat.h>
+
 #include <sqlite3.h>
 
 #include "imap.h"
@@ -86,6 +88,66 @@ struct store_tick {
 int	store_scan_ticks(struct store *, int64_t from_ms, int64_t to_ms,
 	    int (*fn)(void *ctx, const struct store_tick *), void *ctx,
 	    char *err, size_t errlen);
+
+/* How long a connection waits for a lock another process holds. */
+#define STORE_BUSY_TIMEOUT_MS	5000
+
+/* store.c: a handle on nothing yet (its db NULL), for path. */
+struct store *store_new(const char *path);
+/*
+ * After SQLite opened the file: the header's checks again, for real, then
+ * the meta table read. 0, -1, or STORE_NOT_GUA.
+ */
+int	store_verify_schema(struct store *, char *err, size_t errlen);
+
+/* store-file.c: the checks of the files, without SQLite. */
+#define STORE_NOT_GUA_HINT "not a gua database (a gpu-usage-audit 1.0 " \
+	"database can be converted with 'gua import')"
+/* util_err for a file that is no gua database: STORE_NOT_GUA. */
+int	store_not_gua(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* "file:" URI for path, with every byte SQLite could misread escaped. */
+char	*store_path_uri(const char *path, const char *query);
+/*
+ * The query of the URI a reader opens the database at real (its real
+ * path; path as named, for messages) with, so that SQLite creates no file
+ * beside it. 0, or -1 when no reader can open it as it is.
+ */
+int	store_ro_query(const char *real, const char *path, const char **query,
+	    char *err, size_t errlen);
+/* The files SQLite may keep beside a database: -wal, -shm, -journal. */
+#define STORE_SIDECARS	3
+/*
+ * Makes the files beside a database the writer's own before SQLite opens
+ * them; made[i] is set for each one created here, which
+ * store_unclaim_sidecars removes again.
+ */
+int	store_claim_sidecars(const char *path, mode_t mode,
+	    int made[STORE_SIDECARS], char *err, size_t errlen);
+void	store_unclaim_sidecars(const char *path,
+	    const int made[STORE_SIDECARS]);
+/* Removes the empty -journal once SQLite has the database open in WAL. */
+void	store_unclaim_journal(const char *path);
+/* Whether the file beside path with suffix holds anything. */
+int	store_sidecar_has_data(const char *path, const char *suffix);
+/* 0 when no file lies beside a new database's path, else -1 naming it. */
+int	store_no_sidecars(const char *path, char *err, size_t errlen);
+/*
+ * An existing file a writer may write: a gua database, this user's own
+ * regular file with one link and owner write permission, not reached
+ * through a symbolic link. Its stat in *st. 0, -1 or STORE_NOT_GUA.
+ */
+int	store_check_existing(const char *path, struct stat *st, char *err,
+	    size_t errlen);
+/*
+ * A temporary file beside path (which must not exist) to build a new
+ * database in: its name in tmp, its mode in *mode; the descriptor, whose
+ * flock marks it as in use, or -1 (STORE_NOT_GUA for a path too long).
+ */
+int	store_make_tmp(const char *path, char *tmp, size_t len, mode_t *mode,
+	    char *err, size_t errlen);
+/* Removes a temporary database and the files SQLite left beside it. */
+void	store_remove_tmp(const char *tmp);
 
 /*
  * store-salvage.c: leaves out of a copy every tick that cannot be
