@@ -101,6 +101,11 @@ struct store *store_new(const char *path);
 int	store_verify_schema(struct store *, char *err, size_t errlen);
 
 /* store-file.c: the checks of the files, without SQLite. */
+/*
+ * Checks, without changing anything, that path is a gua database this gua
+ * can read: before opening, and a copy before it is given its name.
+ */
+int	store_check_file(const char *path, char *err, size_t errlen);
 #define STORE_NOT_GUA_HINT "not a gua database (a gpu-usage-audit 1.0 " \
 	"database can be converted with 'gua import')"
 /* util_err for a file that is no gua database: STORE_NOT_GUA. */

@@ -161,11 +161,6 @@ const struct store_meta *store_meta(const struct store *);
 const char *store_path(const struct store *);
 
 /*
- * Checks, without SQLite and without changing anything, that path is a gua
- * database this gua can read. Used before opening and by doctor.
- */
-int	store_check_file(const char *path, char *err, size_t errlen);
-/*
  * Checks, changing nothing, that a writer (--append) would write path:
  * a gua database that is this user's own regular file with one link and
  * write permission for its owner.
