@@ -12,6 +12,13 @@
 
 #include "identity.h"
 
+/*
+ * What a reading cannot tell. Utilization is kept in per mille (0..1000)
+ * so integrated means stay exact; memory in MiB.
+ */
+#define UTIL_UNKNOWN	(-1)
+#define MIB_UNKNOWN	(-1)
+
 /* Where a tick's card utilization came from. Stored as an integer. */
 enum util_source {
 	UTIL_SRC_NONE = 0,	/* unknown: NVML could not tell */
