@@ -63,7 +63,7 @@ row_sink(void *ctx, const struct store_row *r)
 {
 	struct rows *w = ctx;
 	struct report_row row;
-	int partial = !r->procs_known, known = 0;
+	int partial = !r->reading.procs_known, known = 0;
 
 	memset(&row, 0, sizeof(row));
 	for (size_t i = 0; i < w->ngpus && row.gpu == NULL; i++)
@@ -95,8 +95,8 @@ row_sink(void *ctx, const struct store_row *r)
 		p->who = &w->who[slot].who;
 		p->mem_mib = r->procs[i].mem_mib;
 		p->util_pm = r->procs[i].util_pm;
-		p->state = classify_process(&w->o->thr, p->util_pm, r->util_pm,
-		    p->mem_mib);
+		p->state = classify_process(&w->o->thr, p->util_pm,
+		    r->reading.util_pm, p->mem_mib);
 		if (p->mem_mib == MIB_UNKNOWN)
 			partial = 1;
 		else {
@@ -107,12 +107,8 @@ row_sink(void *ctx, const struct store_row *r)
 	row.host = w->host;
 	row.ts_ms = r->ts_ms;
 	row.span_ms = r->span_ms;
-	row.util_pm = r->util_pm;
-	row.util_max_pct = r->util_max_pct;
-	row.util_cover_pm = r->util_cover_pm;
-	row.util_src = (enum util_source)r->util_src;
-	row.procs_known = r->procs_known;
-	row.state = classify_gpu(&w->o->thr, r->util_pm, row.held_mib,
+	row.reading = r->reading;
+	row.state = classify_gpu(&w->o->thr, r->reading.util_pm, row.held_mib,
 	    partial);
 	if (r->nprocs > 0 && !known)
 		row.held_mib = MIB_UNKNOWN;

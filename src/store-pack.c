@@ -215,10 +215,10 @@ store_unpack_tick(const void *blob, size_t len, struct store_unpacked *u)
 		memset(g, 0, sizeof(*g));
 		g->gpu_id = get_i64(&c);
 		flags = (unsigned)get_int(&c);
-		g->util_src = (int)(flags >> 4);
-		g->util_pm = flags & 1 ? get_int(&c) : UTIL_UNKNOWN;
-		g->util_max_pct = flags & 2 ? get_int(&c) : -1;
-		g->util_cover_pm = -1;
+		g->reading.util_src = (enum util_source)(flags >> 4);
+		g->reading.util_pm = flags & 1 ? get_int(&c) : UTIL_UNKNOWN;
+		g->reading.util_max_pct = flags & 2 ? get_int(&c) : -1;
+		g->reading.util_cover_pm = -1;
 		if (flags & 4) {
 			uint64_t z = get(&c);
 
@@ -226,14 +226,17 @@ store_unpack_tick(const void *blob, size_t len, struct store_unpacked *u)
 			if (z > 2000)
 				c.bad = 1;
 			else
-				g->util_cover_pm = (int)(1000 - unzigzag(z));
+				g->reading.util_cover_pm =
+				    (int)(1000 - unzigzag(z));
 		}
-		if (g->util_pm > 1000 || g->util_max_pct > 100 ||
-		    g->util_cover_pm > 1000 || g->util_cover_pm < -1)
+		if (g->reading.util_pm > 1000 ||
+		    g->reading.util_max_pct > 100 ||
+		    g->reading.util_cover_pm > 1000 ||
+		    g->reading.util_cover_pm < -1)
 			c.bad = 1;
-		g->procs_known = (flags & 8) != 0;
+		g->reading.procs_known = (flags & 8) != 0;
 		g->first_proc = u->nprocs;
-		n = g->procs_known ? get(&c) : 0;
+		n = g->reading.procs_known ? get(&c) : 0;
 		if (n > len) {
 			c.bad = 1;
 			break;

@@ -35,14 +35,11 @@ struct store_tick_proc {
 
 /* One GPU at a stored tick. */
 struct store_tick_gpu {
-	int64_t	gpu_id;		/* key of store_gpus() */
-	int	util_pm;	/* per mille, or UTIL_UNKNOWN */
-	int	util_max_pct;	/* -1 when unknown */
-	int	util_cover_pm;	/* -1 when not from samples */
-	int	util_src;	/* enum util_source */
-	int	procs_known;	/* 0: the process list could not be read */
-	size_t	first_proc;	/* its processes: procs[first_proc ...] */
-	size_t	nprocs;
+	int64_t			gpu_id;		/* key of store_gpus() */
+	struct gpu_reading	reading;
+	size_t			first_proc;	/* its processes:
+						   procs[first_proc ...] */
+	size_t			nprocs;
 };
 
 /* One row of the hours table, decoded: the rollups of one UTC hour. */

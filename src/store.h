@@ -78,11 +78,7 @@ struct store_row {
 	int64_t			 ts_ms;
 	int64_t			 span_ms;
 	int64_t			 gpu_id;
-	int			 util_pm;	/* per mille, or UTIL_UNKNOWN */
-	int			 util_max_pct;	/* -1 when unknown */
-	int			 util_cover_pm;	/* -1 when not from samples */
-	int			 util_src;	/* enum util_source */
-	int			 procs_known;	/* 0: list unreadable */
+	struct gpu_reading	 reading;
 	const struct store_row_proc *procs;	/* valid during the callback */
 	size_t			 nprocs;
 };

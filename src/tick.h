@@ -29,6 +29,24 @@ enum util_source {
 	UTIL_SRC_IMPORT = 5,	/* imported from the original tool */
 };
 
+/*
+ * How busy a card was over one tick, as recorded and read back: the
+ * store's decoded ticks, its raw rows and the report's rows carry it
+ * whole. (struct tick_gpu, which the sources fill, has the same fields
+ * flat.)
+ */
+struct gpu_reading {
+	int		 util_pm;	/* mean util over the tick, per mille;
+					   UTIL_UNKNOWN */
+	int		 util_max_pct;	/* highest sample, -1 when unknown */
+	int		 util_cover_pm;	/* share of the tick the samples
+					   cover, per mille; -1 when not
+					   from samples */
+	enum util_source util_src;
+	int		 procs_known;	/* 0: the process list could not
+					   be read */
+};
+
 struct tick_proc {
 	uint32_t	pid;		/* host PID as NVML reports it */
 	int64_t		start_ms;	/* start time, ms since epoch; 0 unknown */

@@ -24,8 +24,9 @@ tick(const uint8_t *data, size_t size)
 
 			if (g->first_proc > u.nprocs ||
 			    g->nprocs > u.nprocs - g->first_proc ||
-			    g->util_pm > 1000 || g->util_max_pct > 100 ||
-			    g->util_cover_pm > 1000)
+			    g->reading.util_pm > 1000 ||
+			    g->reading.util_max_pct > 100 ||
+			    g->reading.util_cover_pm > 1000)
 				abort();
 		}
 	}
