@@ -1,4 +1,5 @@
 #include "classify.h"
+#include "tick.h"
 
 void
 classify_defaults(struct thresholds *t)

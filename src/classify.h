@@ -25,18 +25,15 @@ struct thresholds {
 	int64_t	held_mib;	/* MiB: held memory > this is "held" */
 };
 
-/* Utilization is kept in per mille (0..1000) so integrated means stay exact. */
-#define UTIL_UNKNOWN	(-1)
-#define MIB_UNKNOWN	(-1)
-
 void		classify_defaults(struct thresholds *);
 int		classify_is_default(const struct thresholds *);
 
 /*
- * A card: util_pm is its utilization in per mille or UTIL_UNKNOWN; held_mib
- * is the memory its processes hold, summed over those whose memory NVML
- * gave. held_partial is nonzero when some holder's memory was unknown: then
- * a known sum above the threshold still decides, a smaller one cannot.
+ * A card: util_pm is its utilization in per mille or UTIL_UNKNOWN (the
+ * sentinels are tick.h's); held_mib is the memory its processes hold,
+ * summed over those whose memory NVML gave. held_partial is nonzero when
+ * some holder's memory was unknown: then a known sum above the threshold
+ * still decides, a smaller one cannot.
  */
 enum state	classify_gpu(const struct thresholds *, int util_pm,
 		    int64_t held_mib, int held_partial);

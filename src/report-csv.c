@@ -330,29 +330,29 @@ report_csv_tick_row(FILE *f, const struct report_row *r)
 	cell_int(f, &first, r->span_ms);
 	cell_int(f, &first, r->gpu->index);
 	cell_text(f, &first, r->gpu->uuid);
-	if (r->util_pm == UTIL_UNKNOWN)
+	if (r->reading.util_pm == UTIL_UNKNOWN)
 		cell_empty(f, &first);
 	else
-		cell_double(f, &first, r->util_pm / 10.0, 1);
-	cell_text(f, &first, util_source_name(r->util_src));
+		cell_double(f, &first, r->reading.util_pm / 10.0, 1);
+	cell_text(f, &first, util_source_name(r->reading.util_src));
 	cell_text(f, &first, state_keys[r->state]);
-	if (r->procs_known && r->held_mib != MIB_UNKNOWN)
+	if (r->reading.procs_known && r->held_mib != MIB_UNKNOWN)
 		cell_int(f, &first, r->held_mib);
 	else
 		cell_empty(f, &first);
-	if (r->procs_known)
+	if (r->reading.procs_known)
 		cell_int(f, &first, (int64_t)r->nprocs);
 	else
 		cell_empty(f, &first);
 	processes_cell(f, &first, r);
-	if (r->util_max_pct < 0)
+	if (r->reading.util_max_pct < 0)
 		cell_empty(f, &first);
 	else
-		cell_int(f, &first, r->util_max_pct);
-	if (r->util_cover_pm < 0)
+		cell_int(f, &first, r->reading.util_max_pct);
+	if (r->reading.util_cover_pm < 0)
 		cell_empty(f, &first);
 	else
-		cell_double(f, &first, r->util_cover_pm / 10.0, 1);
+		cell_double(f, &first, r->reading.util_cover_pm / 10.0, 1);
 	end_row(f);
 	return ferror(f) ? -1 : 0;
 }

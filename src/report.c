@@ -1,52 +1,17 @@
 /*
  * Builds a report for a window: whole hours from the collector's rollups,
  * the partial hours at the window's edges from raw ticks. With thresholds
- * other than the ones the rollups were made with, everything is raw.
- * Reports of several hosts merge into one.
+ * other than the ones the rollups were made with, everything is raw. The
+ * numbers a writer reads off a built report are here too; the sessions'
+ * identities are in report-identity.c, GPU labels and --gpu in
+ * report-gpu.c, merging in report-merge.c, raw rows in report-rows.c.
  */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "imap.h"
-#include "report.h"
+#include "report-internal.h"
 #include "util.h"
-
-/* A block of the strings of the sessions' identities. */
-struct report_strings {
-	struct report_strings	*next;
-	size_t			 used, cap;
-	char			 data[];
-};
-
-#define STRINGS_BLOCK	65536
-
-/* A copy of s kept in the report; "" costs nothing. NULL out of memory. */
-static const char *
-keep_string(struct report *rep, const char *s)
-{
-	size_t len = strlen(s);
-	struct report_strings *b = rep->strings;
-	char *p;
-
-	if (len == 0)
-		return "";
-	if (b == NULL || b->cap - b->used < len + 1) {
-		size_t cap = len + 1 > STRINGS_BLOCK ? len + 1 : STRINGS_BLOCK;
-
-		if ((b = malloc(sizeof(*b) + cap)) == NULL)
-			return NULL;
-		b->next = rep->strings;
-		b->used = 0;
-		b->cap = cap;
-		rep->strings = b;
-	}
-	p = b->data + b->used;
-	memcpy(p, s, len + 1);
-	b->used += len + 1;
-	return p;
-}
 
 /*
  * When a GPU was seen in the window: to the tick from raw ticks, to the
@@ -86,16 +51,16 @@ static const int64_t timeline_steps[] = {
 	6 * MS_PER_HOUR, 12 * MS_PER_HOUR, MS_PER_DAY, 7 * MS_PER_DAY,
 };
 
-static int64_t
-floor_div(int64_t a, int64_t b)
+int64_t
+report_floor_div(int64_t a, int64_t b)
 {
 	int64_t q = a / b;
 
 	return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
 }
 
-static int64_t
-next_step(int64_t step)
+int64_t
+report_next_step(int64_t step)
 {
 	for (size_t i = 0; i < ARRAY_LEN(timeline_steps); i++)
 		if (timeline_steps[i] > step)
@@ -104,12 +69,13 @@ next_step(int64_t step)
 }
 
 /* Buckets of step that [start, end) touches. */
-static size_t
-timeline_buckets(int64_t start, int64_t end, int64_t step)
+size_t
+report_timeline_buckets(int64_t start, int64_t end, int64_t step)
 {
 	if (end <= start)
 		return 0;
-	return (size_t)(floor_div(end - 1, step) - floor_div(start, step) + 1);
+	return (size_t)(report_floor_div(end - 1, step) -
+	    report_floor_div(start, step) + 1);
 }
 
 /* The finest step of at least min_step that fits the timeline's buckets. */
@@ -118,9 +84,9 @@ timeline_step(int64_t start, int64_t end, int64_t min_step)
 {
 	int64_t step = timeline_steps[0];
 
-	while (step < min_step || timeline_buckets(start, end, step) >
+	while (step < min_step || report_timeline_buckets(start, end, step) >
 	    REPORT_TIMELINE_MAX)
-		step = next_step(step);
+		step = report_next_step(step);
 	return step;
 }
 
@@ -129,7 +95,7 @@ timeline_add(struct build *b, int64_t slot, int64_t ts_ms,
     const struct rollup_gpu *r)
 {
 	struct report *rep = b->rep;
-	int64_t i = floor_div(ts_ms - rep->timeline_start_ms,
+	int64_t i = report_floor_div(ts_ms - rep->timeline_start_ms,
 	    rep->timeline_step_ms);
 
 	if (i < 0 || (size_t)i >= rep->ntimeline)
@@ -270,197 +236,6 @@ sink_proc(void *ctx, int64_t gpu_id, int64_t proc_id,
 	return 0;
 }
 
-/* The part of a MIG instance's UUID that names it: after "MIG-", or for
-   the old "MIG-GPU-<uuid>/GI/CI" form, "GI/CI". */
-static const char *
-mig_name(const char *uuid)
-{
-	const char *slash;
-
-	if (strncasecmp(uuid, "MIG-GPU-", 8) == 0 &&
-	    (slash = strchr(uuid, '/')) != NULL)
-		return slash + 1;
-	return strncasecmp(uuid, "MIG-", 4) == 0 ? uuid + 4 : uuid;
-}
-
-/* The card a GPU row is: its own UUID, or a MIG instance's parent's. */
-static const char *
-card_of(const struct store_gpu *g)
-{
-	return g->parent_uuid[0] != '\0' ? g->parent_uuid : g->uuid;
-}
-
-/*
- * Numbers every GPU row of a database by its card's place among the
- * cards that held its index, in the order the database first saw them
- * (by key): card[i] for all[i], 1 for the first. The labels GPU-0 and
- * GPU-0#2 come from it, and --gpu reads them back the same way.
- */
-static int
-number_cards(const struct store_gpu *all, size_t n, int *card)
-{
-	int64_t *first = calloc(n + 1, sizeof(*first));
-
-	if (first == NULL)
-		return -1;
-	/* The key of the first row of each row's card. */
-	for (size_t i = 0; i < n; i++) {
-		first[i] = all[i].id;
-		for (size_t j = 0; j < n; j++)
-			if (all[j].id < first[i] && strcmp(card_of(&all[j]),
-			    card_of(&all[i])) == 0)
-				first[i] = all[j].id;
-	}
-	for (size_t i = 0; i < n; i++) {
-		card[i] = 1;
-		for (size_t j = 0; j < n; j++)
-			if (all[j].index == all[i].index &&
-			    first[j] == all[j].id && first[j] < first[i])
-				card[i]++;
-	}
-	free(first);
-	return 0;
-}
-
-/*
- * The part of a label before any "/MIG-": "N", or "N#K" for the K-th card
- * that held index N. N in decimal without leading zeros, at most 4
- * digits, so that a UUID prefix such as "GPU-00000000" is never read as
- * one. 1 with *index and *card.
- */
-static int
-label_number(const char *s, size_t len, long long *index, long long *card)
-{
-	char num[16];
-	const char *hash = memchr(s, '#', len);
-	size_t n = hash ? (size_t)(hash - s) : len;
-
-	*card = 1;
-	if (n == 0 || n > 4 || (s[0] == '0' && n > 1) ||
-	    strspn(s, "0123456789") < n)
-		return 0;
-	memcpy(num, s, n);
-	num[n] = '\0';
-	if (util_parse_ll(num, 0, 9999, index) != 0)
-		return 0;
-	if (hash == NULL)
-		return 1;
-	n = len - n - 1;
-	if (n == 0 || n > 4 || hash[1] == '0' || strspn(hash + 1,
-	    "0123456789") < n)
-		return 0;
-	memcpy(num, hash + 1, n);
-	num[n] = '\0';
-	return util_parse_ll(num, 1, 9999, card) == 0;
-}
-
-/*
- * A MIG instance as the report labels it, "GPU-0/MIG-c6d4" (or
- * "GPU-0#2/MIG-c6d4"): the part after "/MIG-", with *index and *card
- * set; NULL for any other form.
- */
-static const char *
-mig_label(const char *spec, long long *index, long long *card)
-{
-	const char *slash = strchr(spec, '/');
-
-	if (strncasecmp(spec, "GPU-", 4) != 0 || slash == NULL ||
-	    strncasecmp(slash, "/MIG-", 5) != 0 || slash[5] == '\0' ||
-	    !label_number(spec + 4, (size_t)(slash - spec - 4), index, card))
-		return NULL;
-	return slash + 5;
-}
-
-/* Whether spec is a label "GPU-N" or "GPU-N#K" (any case) as the report
-   prints it; *index is N, *card K (1 when absent). */
-static int
-gpu_label_index(const char *spec, long long *index, long long *card)
-{
-	if (strncasecmp(spec, "GPU-", 4) != 0)
-		return 0;
-	return label_number(spec + 4, strlen(spec + 4), index, card);
-}
-
-int
-report_find_gpu(struct store *st, const char *spec, int64_t *gpu_id,
-    char *err, size_t errlen)
-{
-	struct store_gpu *g;
-	size_t n, hits = 0, migs = 0, len = strlen(spec);
-	long long index = 0, want = 1;
-	int numeric = util_parse_ll(spec, 0, 1000000, &index) == 0;
-	int label = 0, *card;
-	const char *mig = mig_label(spec, &index, &want);
-	char cardtext[16] = "";
-
-	if (len == 0)
-		return util_err(err, errlen, "--gpu: empty GPU (give an index "
-		    "or a UUID)");
-	if (store_gpus(st, &g, &n, err, errlen) != 0)
-		return -1;
-	if ((card = calloc(n + 1, sizeof(*card))) == NULL ||
-	    number_cards(g, n, card) != 0) {
-		free(card);
-		free(g);
-		return util_err(err, errlen, "out of memory");
-	}
-	/*
-	 * "GPU-3", the report's label, is index 3, not a prefix of the UUIDs
-	 * starting "GPU-3" (real ones are "GPU-" and hex); only when no GPU
-	 * has that index is it read as a UUID prefix.
-	 */
-	if (mig == NULL && !numeric && gpu_label_index(spec, &index, &want))
-		for (size_t i = 0; i < n && !label; i++)
-			label = g[i].index == index;
-	for (size_t i = 0; i < n; i++) {
-		int match;
-
-		if (mig != NULL)
-			match = g[i].index == index && card[i] == want &&
-			    g[i].parent_uuid[0] != '\0' &&
-			    strncasecmp(mig_name(g[i].uuid), mig,
-			    strlen(mig)) == 0;
-		else if (label)
-			match = g[i].index == index && card[i] == want;
-		else if (numeric)
-			match = g[i].index == index;
-		else
-			match = strncasecmp(g[i].uuid, spec, len) == 0;
-		if (match) {
-			migs += g[i].parent_uuid[0] != '\0';
-			/* An exact UUID wins over longer ones it prefixes. */
-			if (!label && !numeric && strlen(g[i].uuid) == len) {
-				hits = 1;
-				*gpu_id = g[i].id;
-				break;
-			}
-			hits++;
-			*gpu_id = g[i].id;
-		}
-	}
-	free(card);
-	free(g);
-	if (hits == 0)
-		return util_err(err, errlen, "--gpu: no GPU '%s' in %s", spec,
-		    store_path(st));
-	if (want > 1)
-		snprintf(cardtext, sizeof(cardtext), "#%d", (int)want);
-	if (hits > 1 && (label || numeric) && migs == hits)
-		util_err(err, errlen, "--gpu: GPU %lld%s is split into %zu MIG "
-		    "instances in %s; name one as the report does "
-		    "(GPU-%lld%s/MIG-...) or by its UUID", index, cardtext,
-		    hits, store_path(st), index, cardtext);
-	else if (hits > 1 && numeric)
-		util_err(err, errlen, "--gpu: index %lld was held by %zu GPUs "
-		    "in %s (a card replaced); name one as the report does "
-		    "(GPU-%lld, GPU-%lld#2, ...) or by its UUID", index, hits,
-		    store_path(st), index, index);
-	else if (hits > 1)
-		util_err(err, errlen, "--gpu: '%s' matches %zu GPUs in %s; "
-		    "give more of the UUID", spec, hits, store_path(st));
-	return hits > 1 ? REPORT_GPU_AMBIGUOUS : 0;
-}
-
 /* GPUs by index, then card, then UUID (a MIG instance's). */
 static int
 cmp_gpu(const void *a, const void *b)
@@ -474,8 +249,8 @@ cmp_gpu(const void *a, const void *b)
 	return strcmp(x->info.uuid, y->info.uuid);
 }
 
-static int
-cmp_session(const void *a, const void *b)
+int
+report_cmp_session(const void *a, const void *b)
 {
 	const struct report_session *x = a, *y = b;
 
@@ -488,162 +263,6 @@ cmp_session(const void *a, const void *b)
 	if (x->gpu != y->gpu)
 		return x->gpu < y->gpu ? -1 : 1;
 	return x->pid < y->pid ? -1 : x->pid > y->pid;
-}
-
-static int
-cmp_identity(const void *a, const void *b)
-{
-	const struct report_identity *x = a, *y = b;
-	int c;
-
-	if (x->idle_ms != y->idle_ms)
-		return x->idle_ms > y->idle_ms ? -1 : 1;
-	if (x->ms != y->ms)
-		return x->ms > y->ms ? -1 : 1;
-	if ((c = strcmp(x->name, y->name)) != 0)
-		return c;
-	return x->host < y->host ? -1 : x->host > y->host;
-}
-
-/* A session waiting for its identity: sorted by process key. */
-struct pending {
-	int64_t	proc_id;	/* the process */
-	size_t	session;	/* index into report.sessions */
-};
-
-static int
-cmp_pending(const void *a, const void *b)
-{
-	const struct pending *x = a, *y = b;
-
-	if (x->proc_id != y->proc_id)
-		return x->proc_id < y->proc_id ? -1 : 1;
-	return x->session < y->session ? -1 : x->session > y->session;
-}
-
-/* Where store_processes' identities go, in process key order. */
-struct fill {
-	struct report		*rep;
-	const struct pending	*v;	/* the sessions, sorted */
-	size_t			 n;	/* ... how many */
-	size_t			 k;	/* v[k] is the next to fill */
-};
-
-/* Gives every session of one process its pid and identity. */
-static int
-fill_identity(void *ctx, int64_t proc_id, uint32_t pid, int64_t start_ms,
-    const struct identity *id)
-{
-	struct fill *f = ctx;
-	struct report_who w;
-
-	w.known = id->known;
-	w.uid = id->uid;
-	if ((w.user = keep_string(f->rep, id->user)) == NULL ||
-	    (w.comm = keep_string(f->rep, id->comm)) == NULL ||
-	    (w.cmdline = keep_string(f->rep, id->cmdline)) == NULL ||
-	    (w.container = keep_string(f->rep, id->container)) == NULL ||
-	    (w.pod = keep_string(f->rep, id->pod)) == NULL ||
-	    (w.unit = keep_string(f->rep, id->unit)) == NULL ||
-	    (w.slurm_job = keep_string(f->rep, id->slurm_job)) == NULL)
-		return -1;
-	for (; f->k < f->n && f->v[f->k].proc_id == proc_id; f->k++) {
-		struct report_session *s = &f->rep->sessions[f->v[f->k].session];
-
-		s->pid = pid;
-		s->start_ms = start_ms;
-		s->who = w;
-	}
-	return 0;
-}
-
-/* Reads the identities of every session's process in one pass. */
-static int
-load_identities(struct store *st, struct report *rep, char *err,
-    size_t errlen)
-{
-	struct pending *v;
-	int64_t *ids;
-	size_t nids = 0;
-	struct fill f;
-	int rc;
-
-	if (rep->nsessions == 0)
-		return 0;
-	v = calloc(rep->nsessions, sizeof(*v));
-	ids = calloc(rep->nsessions, sizeof(*ids));
-	if (v == NULL || ids == NULL) {
-		free(v);
-		free(ids);
-		return util_err(err, errlen, "out of memory");
-	}
-	for (size_t i = 0; i < rep->nsessions; i++) {
-		v[i].proc_id = rep->sessions[i].proc_id;
-		v[i].session = i;
-	}
-	qsort(v, rep->nsessions, sizeof(*v), cmp_pending);
-	for (size_t i = 0; i < rep->nsessions; i++)
-		if (nids == 0 || ids[nids - 1] != v[i].proc_id)
-			ids[nids++] = v[i].proc_id;
-	f.rep = rep;
-	f.v = v;
-	f.n = rep->nsessions;
-	f.k = 0;
-	rc = store_processes(st, ids, nids, fill_identity, &f, err, errlen);
-	free(v);
-	free(ids);
-	return rc;
-}
-
-/* Groups the sessions by host and user into rep->ids. */
-static int
-group_identities(struct report *rep)
-{
-	free(rep->ids);
-	rep->nids = 0;
-	rep->ids = calloc(rep->nsessions ? rep->nsessions : 1,
-	    sizeof(*rep->ids));
-	if (rep->ids == NULL)
-		return -1;
-	for (size_t i = 0; i < rep->nsessions; i++) {
-		const struct report_session *s = &rep->sessions[i];
-		const char *name = s->who.user[0] ? s->who.user : "unknown";
-		struct report_identity *id = NULL;
-
-		for (size_t j = 0; j < rep->nids && id == NULL; j++)
-			if (rep->ids[j].host == s->host &&
-			    strcmp(rep->ids[j].name, name) == 0)
-				id = &rep->ids[j];
-		if (id == NULL) {
-			id = &rep->ids[rep->nids++];
-			id->host = s->host;
-			util_strlcpy(id->name, name, sizeof(id->name));
-			id->container = s->who.container;
-			id->pod = s->who.pod;
-			id->unit = s->who.unit;
-			id->slurm_job = s->who.slurm_job;
-		}
-		/* Kept only while every session has the same. */
-		if (strcmp(id->container, s->who.container) != 0)
-			id->container = "";
-		if (strcmp(id->pod, s->who.pod) != 0)
-			id->pod = "";
-		if (strcmp(id->unit, s->who.unit) != 0)
-			id->unit = "";
-		if (strcmp(id->slurm_job, s->who.slurm_job) != 0)
-			id->slurm_job = "";
-		id->ms += s->r.ms;
-		id->idle_ms += s->r.idle_ms;
-		id->idle_mib_ms += s->r.idle_mib_ms;
-		id->util_pm_ms = util_sat_add(id->util_pm_ms, s->r.util_pm_ms);
-		id->util_ms = util_sat_add(id->util_ms, s->r.util_ms);
-		id->util_lost_ms = util_sat_add(id->util_lost_ms,
-		    s->r.util_lost_ms);
-		id->sessions++;
-	}
-	if (rep->nids > 1)
-		qsort(rep->ids, rep->nids, sizeof(*rep->ids), cmp_identity);
-	return 0;
 }
 
 /* Fills the window and reads its sums, from rollups where they serve. */
@@ -684,9 +303,9 @@ scan_window(struct store *st, const struct report_options *o,
 	/* Buckets finer than an hour only when every tick is read raw. */
 	rep->timeline_step_ms = timeline_step(rep->start_ms, rep->end_ms,
 	    raw ? 1 : MS_PER_HOUR);
-	rep->timeline_start_ms = floor_div(rep->start_ms,
+	rep->timeline_start_ms = report_floor_div(rep->start_ms,
 	    rep->timeline_step_ms) * rep->timeline_step_ms;
-	rep->ntimeline = timeline_buckets(rep->start_ms, rep->end_ms,
+	rep->ntimeline = report_timeline_buckets(rep->start_ms, rep->end_ms,
 	    rep->timeline_step_ms);
 	rep->timeline = calloc(rep->ntimeline + 1, sizeof(*rep->timeline));
 	b->timeline = calloc((b->nall + 1) * (rep->ntimeline + 1),
@@ -818,7 +437,6 @@ presence(struct store *st, struct build *b, char *err, size_t errlen)
 	return 0;
 }
 
-
 int
 report_build(struct store *st, const struct report_options *o,
     struct report *rep, char *err, size_t errlen)
@@ -839,7 +457,7 @@ report_build(struct store *st, const struct report_options *o,
 	b.seen = calloc(b.nall ? b.nall : 1, sizeof(*b.seen));
 	card = calloc(b.nall ? b.nall : 1, sizeof(*card));
 	if (b.gpu_sums == NULL || b.seen == NULL || card == NULL ||
-	    number_cards(b.all, b.nall, card) != 0) {
+	    report_number_cards(b.all, b.nall, card) != 0) {
 		util_err(err, errlen, "out of memory");
 		goto out;
 	}
@@ -917,12 +535,12 @@ report_build(struct store *st, const struct report_options *o,
 		rep->sessions[n++] = *s;
 	}
 	rep->nsessions = n;
-	if (load_identities(st, rep, err, errlen) != 0)
+	if (report_load_identities(st, rep, err, errlen) != 0)
 		goto out;
 	if (rep->nsessions > 1)
 		qsort(rep->sessions, rep->nsessions, sizeof(*rep->sessions),
-		    cmp_session);
-	if (group_identities(rep) != 0) {
+		    report_cmp_session);
+	if (report_group_identities(rep) != 0) {
 		util_err(err, errlen, "out of memory");
 		goto out;
 	}
@@ -963,221 +581,6 @@ report_free(struct report *rep)
 	rep->timeline = NULL;
 	rep->ngpus = rep->nsessions = rep->nids = rep->nhosts = 0;
 	rep->ntimeline = 0;
-}
-
-/*
- * Re-buckets a timeline of n buckets from (start, step) into a zeroed one
- * of nn buckets from (nstart, nstep); nstep is a multiple of step.
- */
-static struct rollup_gpu *
-rebucket(const struct rollup_gpu *t, size_t n, int64_t start, int64_t step,
-    size_t nn, int64_t nstart, int64_t nstep)
-{
-	struct rollup_gpu *v = calloc(nn + 1, sizeof(*v));
-
-	if (v == NULL)
-		return NULL;
-	for (size_t i = 0; i < n; i++) {
-		int64_t j = floor_div(start + (int64_t)i * step - nstart, nstep);
-
-		if (j >= 0 && (size_t)j < nn)
-			rollup_gpu_merge(&v[j], &t[i]);
-	}
-	return v;
-}
-
-/* Puts every timeline of rep on (start, step, n); -1 out of memory. */
-static int
-retime(struct report *rep, int64_t start, int64_t step, size_t n)
-{
-	struct rollup_gpu *v;
-
-	for (size_t i = 0; i < rep->ngpus; i++) {
-		v = rebucket(rep->gpus[i].timeline, rep->ntimeline,
-		    rep->timeline_start_ms, rep->timeline_step_ms, n, start,
-		    step);
-		if (v == NULL)
-			return -1;
-		free(rep->gpus[i].timeline);
-		rep->gpus[i].timeline = v;
-	}
-	v = rebucket(rep->timeline, rep->ntimeline, rep->timeline_start_ms,
-	    rep->timeline_step_ms, n, start, step);
-	if (v == NULL)
-		return -1;
-	free(rep->timeline);
-	rep->timeline = v;
-	rep->timeline_start_ms = start;
-	rep->timeline_step_ms = step;
-	rep->ntimeline = n;
-	return 0;
-}
-
-int
-report_merge(struct report *dst, struct report *src, char *err,
-    size_t errlen)
-{
-	int64_t start, end, step;
-	size_t n, h0 = dst->nhosts, g0 = dst->ngpus;
-	void *p;
-
-	for (size_t i = 0; i < dst->nhosts; i++)
-		for (size_t j = 0; j < src->nhosts; j++)
-			if (strcmp(dst->hosts[i].hostname,
-			    src->hosts[j].hostname) == 0)
-				return util_err(err, errlen, "two databases of "
-				    "host '%s': give one database per host",
-				    src->hosts[j].hostname);
-	/* One timeline for both: the coarser step, over both windows. */
-	start = src->start_ms < dst->start_ms ? src->start_ms : dst->start_ms;
-	end = src->end_ms > dst->end_ms ? src->end_ms : dst->end_ms;
-	step = src->timeline_step_ms > dst->timeline_step_ms ?
-	    src->timeline_step_ms : dst->timeline_step_ms;
-	while (timeline_buckets(start, end, step) > REPORT_TIMELINE_MAX)
-		step = next_step(step);
-	n = timeline_buckets(start, end, step);
-	start = floor_div(start, step) * step;
-	if (retime(dst, start, step, n) != 0 || retime(src, start, step,
-	    n) != 0)
-		return util_err(err, errlen, "out of memory");
-	for (size_t i = 0; i < n; i++)
-		rollup_gpu_merge(&dst->timeline[i], &src->timeline[i]);
-
-	if ((p = realloc(dst->hosts, (dst->nhosts + src->nhosts) *
-	    sizeof(*dst->hosts))) == NULL)
-		return util_err(err, errlen, "out of memory");
-	dst->hosts = p;
-	if ((p = realloc(dst->gpus, (dst->ngpus + src->ngpus + 1) *
-	    sizeof(*dst->gpus))) == NULL)
-		return util_err(err, errlen, "out of memory");
-	dst->gpus = p;
-	if ((p = realloc(dst->sessions, (dst->nsessions + src->nsessions +
-	    1) * sizeof(*dst->sessions))) == NULL)
-		return util_err(err, errlen, "out of memory");
-	dst->sessions = p;
-	memcpy(dst->hosts + h0, src->hosts, src->nhosts * sizeof(*src->hosts));
-	dst->nhosts += src->nhosts;
-	for (size_t i = 0; i < src->ngpus; i++) {
-		dst->gpus[g0 + i] = src->gpus[i];
-		dst->gpus[g0 + i].host += h0;
-	}
-	dst->ngpus += src->ngpus;
-	for (size_t i = 0; i < src->nsessions; i++) {
-		struct report_session *s = &dst->sessions[dst->nsessions++];
-
-		*s = src->sessions[i];
-		s->gpu += g0;
-		s->host += h0;
-	}
-	/* src's GPUs, and so their timelines, now belong to dst, and so do
-	   the strings its sessions' identities point into. */
-	src->ngpus = 0;
-	if (src->strings != NULL) {
-		struct report_strings *last = src->strings;
-
-		while (last->next != NULL)
-			last = last->next;
-		last->next = dst->strings;
-		dst->strings = src->strings;
-		src->strings = NULL;
-	}
-
-	rollup_gpu_merge(&dst->total, &src->total);
-	for (int d = 0; d < 7; d++)
-		for (int h = 0; h < 24; h++)
-			rollup_gpu_merge(&dst->heat[d][h], &src->heat[d][h]);
-	if (src->start_ms < dst->start_ms)
-		dst->start_ms = src->start_ms;
-	dst->end_ms = end;
-	if (src->last_tick_ms > dst->last_tick_ms)
-		dst->last_tick_ms = src->last_tick_ms;
-	dst->used_rollups |= src->used_rollups;
-	dst->gpu_window_ms += src->gpu_window_ms;
-	report_free(src);
-
-	if (dst->nsessions > 1)
-		qsort(dst->sessions, dst->nsessions, sizeof(*dst->sessions),
-		    cmp_session);
-	if (group_identities(dst) != 0)
-		return util_err(err, errlen, "out of memory");
-	return 0;
-}
-
-const char *
-report_place(const char *container, const char *pod, const char *unit,
-    const char *slurm_job, char *buf, size_t len)
-{
-	size_t ulen = strlen(unit);
-
-	if (pod[0] != '\0')
-		/* A pod UID is long; its start tells pods apart. */
-		snprintf(buf, len, "pod %.8s%s", pod, strlen(pod) > 8 ?
-		    "\xe2\x80\xa6" : "");
-	else if (container[0] != '\0')
-		snprintf(buf, len, "container %s", container);
-	else if (slurm_job[0] != '\0')
-		snprintf(buf, len, "slurm %s", slurm_job);
-	else if (ulen > 0 && !(strncmp(unit, "session-", 8) == 0 &&
-	    ulen > 6 && strcmp(unit + ulen - 6, ".scope") == 0))
-		snprintf(buf, len, "unit %s", unit);
-	else if (len > 0)
-		buf[0] = '\0';
-	return buf;
-}
-
-
-int
-report_has_mig(const struct report *rep)
-{
-	for (size_t i = 0; i < rep->ngpus; i++)
-		if (rep->gpus[i].info.parent_uuid[0] != '\0')
-			return 1;
-	return 0;
-}
-
-const char *
-report_gpu_label(const struct report *rep, size_t gpu, char *buf,
-    size_t len)
-{
-	const struct report_gpu *g = &rep->gpus[gpu];
-	const char *name;
-	size_t n = 4, nlen, o;
-
-	char card[16] = "";
-
-	/* A card that replaced another in its slot: GPU-0#2. */
-	if (g->card > 1)
-		snprintf(card, sizeof(card), "#%d", g->card);
-	if (g->info.parent_uuid[0] == '\0') {
-		snprintf(buf, len, "GPU-%d%s", g->info.index, card);
-		return buf;
-	}
-	name = mig_name(g->info.uuid);
-	nlen = strlen(name);
-	/* Longer while another instance of the same GPU starts the same. */
-	for (size_t i = 0; i < rep->ngpus; i++) {
-		const struct report_gpu *h = &rep->gpus[i];
-
-		if (i == gpu || h->host != g->host ||
-		    strcmp(h->info.parent_uuid, g->info.parent_uuid) != 0)
-			continue;
-		while (n < nlen && strncmp(mig_name(h->info.uuid), name, n) ==
-		    0)
-			n++;
-	}
-	if (n > nlen)
-		n = nlen;
-	snprintf(buf, len, "GPU-%d%s/MIG-", g->info.index, card);
-	o = strlen(buf);
-	for (size_t i = 0; i < n && o + 1 < len; i++) {
-		char c = name[i];
-
-		if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
-		    (c >= 'A' && c <= 'Z') || c == '-' || c == '/')
-			buf[o++] = c;
-	}
-	buf[o] = '\0';
-	return buf;
 }
 
 int64_t
@@ -1288,146 +691,4 @@ report_identity_util(const struct report_identity *id)
 	if (id->util_lost_ms > 0 || id->util_ms <= 0)
 		return -1;
 	return (double)id->util_pm_ms / (double)id->util_ms / 10.0;
-}
-
-/* What report_rows keeps between rows. */
-struct rows {
-	const struct report_options *o;
-	const char	*host;
-	struct store	*st;
-	struct store_gpu *gpus;		/* every GPU in the database */
-	size_t		 ngpus;
-	struct imap	 proc_slot;	/* proc id -> index in who */
-	struct {
-		uint32_t	pid;
-		struct identity	who;
-	}		*who;
-	size_t		 nwho, who_cap;
-	struct report_row_proc *procs;
-	size_t		 procs_cap;
-	int		 (*fn)(void *, const struct report_row *);
-	void		*ctx;
-	char		*err;
-	size_t		 errlen;
-};
-
-/* The identity of a process key, read once per report. */
-static int
-row_identity(struct rows *w, int64_t proc_id, size_t *slot)
-{
-	int64_t v, start;
-
-	if (imap_get(&w->proc_slot, proc_id, 0, &v) == 0) {
-		*slot = (size_t)v;
-		return 0;
-	}
-	if (w->nwho == w->who_cap) {
-		size_t ncap = w->who_cap ? w->who_cap * 2 : 16;
-		void *n = realloc(w->who, ncap * sizeof(*w->who));
-
-		if (n == NULL)
-			return util_err(w->err, w->errlen, "out of memory");
-		w->who = n;
-		w->who_cap = ncap;
-	}
-	if (store_process(w->st, proc_id, &w->who[w->nwho].pid, &start,
-	    &w->who[w->nwho].who, w->err, w->errlen) != 0)
-		return -1;
-	if (imap_put(&w->proc_slot, proc_id, 0, (int64_t)w->nwho) != 0)
-		return util_err(w->err, w->errlen, "out of memory");
-	*slot = w->nwho++;
-	return 0;
-}
-
-static int
-row_sink(void *ctx, const struct store_row *r)
-{
-	struct rows *w = ctx;
-	struct report_row row;
-	int partial = !r->procs_known, known = 0;
-
-	memset(&row, 0, sizeof(row));
-	for (size_t i = 0; i < w->ngpus && row.gpu == NULL; i++)
-		if (w->gpus[i].id == r->gpu_id)
-			row.gpu = &w->gpus[i];
-	if (row.gpu == NULL)
-		return 0;	/* a sample without its GPU: as the report */
-	if (r->nprocs > w->procs_cap) {
-		void *n = realloc(w->procs, r->nprocs * sizeof(*w->procs));
-
-		if (n == NULL)
-			return util_err(w->err, w->errlen, "out of memory");
-		w->procs = n;
-		w->procs_cap = r->nprocs;
-	}
-	/* Identities first: the array of them may move while it grows. */
-	for (size_t i = 0; i < r->nprocs; i++) {
-		size_t slot = 0;
-
-		if (row_identity(w, r->procs[i].proc_id, &slot) != 0)
-			return -1;
-		w->procs[i].pid = (uint32_t)slot;
-	}
-	for (size_t i = 0; i < r->nprocs; i++) {
-		struct report_row_proc *p = &w->procs[i];
-		size_t slot = p->pid;
-
-		p->pid = w->who[slot].pid;
-		p->who = &w->who[slot].who;
-		p->mem_mib = r->procs[i].mem_mib;
-		p->util_pm = r->procs[i].util_pm;
-		p->state = classify_process(&w->o->thr, p->util_pm, r->util_pm,
-		    p->mem_mib);
-		if (p->mem_mib == MIB_UNKNOWN)
-			partial = 1;
-		else {
-			row.held_mib = util_sat_add(row.held_mib, p->mem_mib);
-			known = 1;
-		}
-	}
-	row.host = w->host;
-	row.ts_ms = r->ts_ms;
-	row.span_ms = r->span_ms;
-	row.util_pm = r->util_pm;
-	row.util_max_pct = r->util_max_pct;
-	row.util_cover_pm = r->util_cover_pm;
-	row.util_src = (enum util_source)r->util_src;
-	row.procs_known = r->procs_known;
-	row.state = classify_gpu(&w->o->thr, r->util_pm, row.held_mib,
-	    partial);
-	if (r->nprocs > 0 && !known)
-		row.held_mib = MIB_UNKNOWN;
-	row.procs = w->procs;
-	row.nprocs = r->nprocs;
-	if (w->fn(w->ctx, &row) != 0)
-		return util_err(w->err, w->errlen, "cannot write a row");
-	return 0;
-}
-
-int
-report_rows(struct store *st, const struct report *rep, size_t h,
-    const struct report_options *o,
-    int (*fn)(void *ctx, const struct report_row *), void *ctx, char *err,
-    size_t errlen)
-{
-	struct rows w;
-	int ret;
-
-	memset(&w, 0, sizeof(w));
-	w.o = o;
-	w.host = rep->hosts[h].hostname;
-	w.st = st;
-	w.fn = fn;
-	w.ctx = ctx;
-	w.err = err;
-	w.errlen = errlen;
-	if (store_gpus(st, &w.gpus, &w.ngpus, err, errlen) != 0)
-		return -1;
-	ret = store_scan_rows(st, rep->hosts[h].start_ms, rep->hosts[h].end_ms,
-	    o->gpu_id, row_sink, &w, err, errlen);
-	free(w.gpus);
-	free(w.who);
-	free(w.procs);
-	imap_free(&w.proc_slot);
-	return ret;
 }

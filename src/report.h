@@ -185,13 +185,8 @@ struct report_row {
 	const struct store_gpu	*gpu;
 	int64_t			 ts_ms;
 	int64_t			 span_ms;
-	int			 util_pm;	/* per mille, or UTIL_UNKNOWN */
-	int			 util_max_pct;	/* highest sample, -1 unknown */
-	int			 util_cover_pm;	/* share of the tick its samples
-						   cover, -1 when not known */
-	enum util_source	 util_src;	/* where util_pm came from */
+	struct gpu_reading	 reading;
 	enum state		 state;
-	int			 procs_known;	/* 0: process list unreadable */
 	int64_t			 held_mib;	/* sum of known process memory;
 						   MIB_UNKNOWN when processes
 						   hold memory and none of it

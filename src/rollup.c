@@ -1,4 +1,5 @@
 #include "rollup.h"
+#include "tick.h"
 #include "util.h"
 
 enum state

@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "classify.h"
 #include "source.h"
 #include "util.h"
 

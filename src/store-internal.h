@@ -5,15 +5,14 @@
 #ifndef GUA_STORE_INTERNAL_H
 #define GUA_STORE_INTERNAL_H
 
+#include <sys/stat.h>
+
 #include <sqlite3.h>
 
 #include "imap.h"
+#include "store-pack.h"
 #include "store.h"
 
-/* The most bytes one varint takes. */
-#define STORE_VARINT_MAX	10
-/* store_hour.hour_ms when no hour is loaded. */
-#define STORE_NO_HOUR		INT64_MIN
 
 /*
  * Statements prepared on first use and reused (bind, step, reset) for the
@@ -32,12 +31,6 @@ enum {
 	STMT_COUNT
 };
 
-/* A growing byte buffer. */
-struct store_buf {
-	unsigned char	*p;
-	size_t		 len, cap;
-};
-
 /* A GPU the writer has already resolved to its key. */
 struct store_gpu_cache {
 	int64_t	id;
@@ -45,34 +38,6 @@ struct store_gpu_cache {
 	char	uuid[96];
 	char	name[96];
 	int64_t	mem_total_mib;
-};
-
-/* One row of the hours table, decoded: the rollups of one UTC hour. */
-struct store_hour {
-	int64_t			 hour_ms;	/* STORE_NO_HOUR: none */
-	int64_t			 first_tick;	/* lowest tick id in the hour */
-	int64_t			 last_tick;	/* highest */
-	struct store_hour_gpu {
-		int64_t			gpu;
-		struct rollup_gpu	r;
-	}			*gpus;
-	size_t			 ngpus, gpus_cap;
-	struct store_hour_proc {
-		int64_t			gpu, proc;
-		struct rollup_proc	r;
-	}			*procs;
-	size_t			 nprocs, procs_cap;
-	struct imap		 gpu_slot;	/* (gpu, 0) -> index */
-	struct imap		 proc_slot;	/* (gpu, proc) -> index */
-	int			 dirty;		/* not written yet (bulk) */
-};
-
-/* A packed tick decoded into arrays that are reused from tick to tick. */
-struct store_unpacked {
-	struct store_tick_gpu	*gpus;
-	size_t			 ngpus, gpus_cap;
-	struct store_tick_proc	*procs;
-	size_t			 nprocs, procs_cap;
 };
 
 struct store {
@@ -104,6 +69,90 @@ struct store {
 	struct store_buf	 tick_buf;	/* encode buffers */
 	struct store_buf	 hour_gbuf, hour_pbuf;
 };
+
+/* A stored tick, decoded; valid during the callback only. */
+struct store_tick {
+	int64_t			 id;		/* write order */
+	int64_t			 ts_ms;
+	int64_t			 span_ms;
+	const struct store_tick_gpu *gpus;
+	size_t			 ngpus;
+	const struct store_tick_proc *procs;	/* of all its GPUs */
+};
+
+/*
+ * Every tick with from_ms <= ts < to_ms, decoded, in the order written
+ * (which is time order unless the wall clock stepped back). Nonzero from
+ * fn stops the scan with an error.
+ */
+int	store_scan_ticks(struct store *, int64_t from_ms, int64_t to_ms,
+	    int (*fn)(void *ctx, const struct store_tick *), void *ctx,
+	    char *err, size_t errlen);
+
+/* How long a connection waits for a lock another process holds. */
+#define STORE_BUSY_TIMEOUT_MS	5000
+
+/* store.c: a handle on nothing yet (its db NULL), for path. */
+struct store *store_new(const char *path);
+/*
+ * After SQLite opened the file: the header's checks again, for real, then
+ * the meta table read. 0, -1, or STORE_NOT_GUA.
+ */
+int	store_verify_schema(struct store *, char *err, size_t errlen);
+
+/* store-file.c: the checks of the files, without SQLite. */
+/*
+ * Checks, without changing anything, that path is a gua database this gua
+ * can read: before opening, and a copy before it is given its name.
+ */
+int	store_check_file(const char *path, char *err, size_t errlen);
+#define STORE_NOT_GUA_HINT "not a gua database (a gpu-usage-audit 1.0 " \
+	"database can be converted with 'gua import')"
+/* util_err for a file that is no gua database: STORE_NOT_GUA. */
+int	store_not_gua(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* "file:" URI for path, with every byte SQLite could misread escaped. */
+char	*store_path_uri(const char *path, const char *query);
+/*
+ * The query of the URI a reader opens the database at real (its real
+ * path; path as named, for messages) with, so that SQLite creates no file
+ * beside it. 0, or -1 when no reader can open it as it is.
+ */
+int	store_ro_query(const char *real, const char *path, const char **query,
+	    char *err, size_t errlen);
+/* The files SQLite may keep beside a database: -wal, -shm, -journal. */
+#define STORE_SIDECARS	3
+/*
+ * Makes the files beside a database the writer's own before SQLite opens
+ * them; made[i] is set for each one created here, which
+ * store_unclaim_sidecars removes again.
+ */
+int	store_claim_sidecars(const char *path, mode_t mode,
+	    int made[STORE_SIDECARS], char *err, size_t errlen);
+void	store_unclaim_sidecars(const char *path,
+	    const int made[STORE_SIDECARS]);
+/* Removes the empty -journal once SQLite has the database open in WAL. */
+void	store_unclaim_journal(const char *path);
+/* Whether the file beside path with suffix holds anything. */
+int	store_sidecar_has_data(const char *path, const char *suffix);
+/* 0 when no file lies beside a new database's path, else -1 naming it. */
+int	store_no_sidecars(const char *path, char *err, size_t errlen);
+/*
+ * An existing file a writer may write: a gua database, this user's own
+ * regular file with one link and owner write permission, not reached
+ * through a symbolic link. Its stat in *st. 0, -1 or STORE_NOT_GUA.
+ */
+int	store_check_existing(const char *path, struct stat *st, char *err,
+	    size_t errlen);
+/*
+ * A temporary file beside path (which must not exist) to build a new
+ * database in: its name in tmp, its mode in *mode; the descriptor, whose
+ * flock marks it as in use, or -1 (STORE_NOT_GUA for a path too long).
+ */
+int	store_make_tmp(const char *path, char *tmp, size_t len, mode_t *mode,
+	    char *err, size_t errlen);
+/* Removes a temporary database and the files SQLite left beside it. */
+void	store_remove_tmp(const char *tmp);
 
 /*
  * store-salvage.c: leaves out of a copy every tick that cannot be
@@ -137,33 +186,5 @@ int	store_check_sidecars(const char *path, char *err, size_t errlen);
 /* Runs SQL with no result rows. */
 int	store_exec(struct store *, const char *sql, char *err, size_t errlen);
 
-/* Unsigned LEB128, the packed formats' only number. */
-size_t	store_varint_put(unsigned char *, uint64_t);
-/* Returns bytes read, 0 on a truncated or overlong value. */
-size_t	store_varint_get(const unsigned char *, size_t len, uint64_t *);
-
-/* store-pack.c: the packed formats (described there). 0, or -1. */
-int	store_buf_reserve(struct store_buf *, size_t more);
-int	store_pack_gpu(struct store_buf *, int64_t gpu_id,
-	    const struct tick_gpu *);
-int	store_pack_proc(struct store_buf *, int64_t proc_id, int util_pm,
-	    int with_mem, int64_t mem_mib);
-/* 0, -1 for a damaged blob, -2 out of memory. */
-int	store_unpack_tick(const void *, size_t, struct store_unpacked *);
-int	store_pack_hour(struct store_buf *gpus, struct store_buf *procs,
-	    const struct store_hour *);
-/*
- * Adds a stored hour to h (whose hour_ms is set). index: keep the
- * (gpu, proc) index, for a writer that adds more. 0, -1 damaged, -2 memory.
- */
-int	store_unpack_hour(struct store_hour *, const void *gpus, size_t glen,
-	    const void *procs, size_t plen, int index);
-/* Empties h for another hour, keeping its memory. */
-void	store_hour_clear(struct store_hour *, int64_t hour_ms);
-void	store_hour_free(struct store_hour *);
-/* The sums of a GPU, or of a process on a GPU, in h; NULL out of memory. */
-struct rollup_gpu *store_hour_gpu(struct store_hour *, int64_t gpu);
-struct rollup_proc *store_hour_proc(struct store_hour *, int64_t gpu,
-	    int64_t proc, int index);
 
 #endif

@@ -25,11 +25,40 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store-internal.h"
+#include "store-pack.h"
 #include "util.h"
 
 /* The version of hours.procs' records after their mark. */
 #define HOUR_PROCS_FORMAT	2
+
+size_t
+store_varint_put(unsigned char *p, uint64_t v)
+{
+	size_t n = 0;
+
+	do {
+		unsigned char b = v & 0x7f;
+
+		v >>= 7;
+		p[n++] = b | (v ? 0x80 : 0);
+	} while (v);
+	return n;
+}
+
+size_t
+store_varint_get(const unsigned char *p, size_t len, uint64_t *v)
+{
+	uint64_t r = 0;
+
+	for (size_t i = 0; i < len && i < 10; i++) {
+		r |= (uint64_t)(p[i] & 0x7f) << (7 * i);
+		if (!(p[i] & 0x80)) {
+			*v = r;
+			return i + 1;
+		}
+	}
+	return 0;
+}
 
 int
 store_buf_reserve(struct store_buf *b, size_t more)
@@ -186,10 +215,10 @@ store_unpack_tick(const void *blob, size_t len, struct store_unpacked *u)
 		memset(g, 0, sizeof(*g));
 		g->gpu_id = get_i64(&c);
 		flags = (unsigned)get_int(&c);
-		g->util_src = (int)(flags >> 4);
-		g->util_pm = flags & 1 ? get_int(&c) : UTIL_UNKNOWN;
-		g->util_max_pct = flags & 2 ? get_int(&c) : -1;
-		g->util_cover_pm = -1;
+		g->reading.util_src = (enum util_source)(flags >> 4);
+		g->reading.util_pm = flags & 1 ? get_int(&c) : UTIL_UNKNOWN;
+		g->reading.util_max_pct = flags & 2 ? get_int(&c) : -1;
+		g->reading.util_cover_pm = -1;
 		if (flags & 4) {
 			uint64_t z = get(&c);
 
@@ -197,14 +226,17 @@ store_unpack_tick(const void *blob, size_t len, struct store_unpacked *u)
 			if (z > 2000)
 				c.bad = 1;
 			else
-				g->util_cover_pm = (int)(1000 - unzigzag(z));
+				g->reading.util_cover_pm =
+				    (int)(1000 - unzigzag(z));
 		}
-		if (g->util_pm > 1000 || g->util_max_pct > 100 ||
-		    g->util_cover_pm > 1000 || g->util_cover_pm < -1)
+		if (g->reading.util_pm > 1000 ||
+		    g->reading.util_max_pct > 100 ||
+		    g->reading.util_cover_pm > 1000 ||
+		    g->reading.util_cover_pm < -1)
 			c.bad = 1;
-		g->procs_known = (flags & 8) != 0;
+		g->reading.procs_known = (flags & 8) != 0;
 		g->first_proc = u->nprocs;
-		n = g->procs_known ? get(&c) : 0;
+		n = g->reading.procs_known ? get(&c) : 0;
 		if (n > len) {
 			c.bad = 1;
 			break;

@@ -504,7 +504,7 @@ raw_tick(void *ctx, const struct store_tick *t)
 		    t->procs + tg->first_proc : NULL;
 		struct rollup_gpu rg;
 		int64_t held = 0;
-		int partial = !tg->procs_known;
+		int partial = !tg->reading.procs_known;
 
 		if (rs->gpu_id >= 0 && tg->gpu_id != rs->gpu_id)
 			continue;
@@ -515,8 +515,8 @@ raw_tick(void *ctx, const struct store_tick *t)
 				held = util_sat_add(held, procs[i].mem_mib);
 		}
 		memset(&rg, 0, sizeof(rg));
-		rollup_gpu_add(&rg, rs->thr, t->span_ms, tg->util_pm, held,
-		    partial);
+		rollup_gpu_add(&rg, rs->thr, t->span_ms, tg->reading.util_pm,
+		    held, partial);
 		if (rs->sink->gpu_hour(rs->sink->ctx, hour, tg->gpu_id,
 		    &rg) != 0 || (rs->sink->gpu_tick != NULL &&
 		    rs->sink->gpu_tick(rs->sink->ctx, t->ts_ms, tg->gpu_id,
@@ -527,7 +527,8 @@ raw_tick(void *ctx, const struct store_tick *t)
 
 			rollup_proc_init(&rp);
 			rollup_proc_add(&rp, rs->thr, t->ts_ms, t->span_ms,
-			    procs[i].util_pm, tg->util_pm, procs[i].mem_mib);
+			    procs[i].util_pm, tg->reading.util_pm,
+			    procs[i].mem_mib);
 			if (rs->sink->proc(rs->sink->ctx, tg->gpu_id,
 			    procs[i].proc_id, &rp) != 0)
 				return -1;
@@ -578,11 +579,7 @@ row_tick(void *ctx, const struct store_tick *t)
 		row.ts_ms = t->ts_ms;
 		row.span_ms = t->span_ms;
 		row.gpu_id = tg->gpu_id;
-		row.util_pm = tg->util_pm;
-		row.util_max_pct = tg->util_max_pct;
-		row.util_cover_pm = tg->util_cover_pm;
-		row.util_src = tg->util_src;
-		row.procs_known = tg->procs_known;
+		row.reading = tg->reading;
 		row.procs = rs->procs;
 		row.nprocs = tg->nprocs;
 		if (rs->fn(rs->ctx, &row) != 0)

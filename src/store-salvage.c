@@ -155,11 +155,11 @@ repack(struct salvage *sv, int64_t id, int64_t ts_ms)
 		struct tick_gpu pg;
 
 		memset(&pg, 0, sizeof(pg));
-		pg.util_pm = tg->util_pm;
-		pg.util_max_pct = tg->util_max_pct;
-		pg.util_cover_pm = tg->util_cover_pm;
-		pg.util_src = (enum util_source)tg->util_src;
-		pg.procs_known = tg->procs_known;
+		pg.util_pm = tg->reading.util_pm;
+		pg.util_max_pct = tg->reading.util_max_pct;
+		pg.util_cover_pm = tg->reading.util_cover_pm;
+		pg.util_src = tg->reading.util_src;
+		pg.procs_known = tg->reading.procs_known;
 		pg.nprocs = tg->nprocs;
 		if (store_pack_gpu(b, tg->gpu_id, &pg) != 0)
 			return -1;

@@ -78,43 +78,9 @@ struct store_row {
 	int64_t			 ts_ms;
 	int64_t			 span_ms;
 	int64_t			 gpu_id;
-	int			 util_pm;	/* per mille, or UTIL_UNKNOWN */
-	int			 util_max_pct;	/* -1 when unknown */
-	int			 util_cover_pm;	/* -1 when not from samples */
-	int			 util_src;	/* enum util_source */
-	int			 procs_known;	/* 0: list unreadable */
+	struct gpu_reading	 reading;
 	const struct store_row_proc *procs;	/* valid during the callback */
 	size_t			 nprocs;
-};
-
-/* One process on a GPU at a stored tick (store_scan_ticks). */
-struct store_tick_proc {
-	int64_t	proc_id;	/* key of store_process() */
-	int	util_pm;	/* own SM util, per mille, or UTIL_UNKNOWN */
-	int64_t	mem_mib;	/* or MIB_UNKNOWN */
-	int	mem_omitted;	/* internal: memory as at the tick before */
-};
-
-/* One GPU at a stored tick. */
-struct store_tick_gpu {
-	int64_t	gpu_id;		/* key of store_gpus() */
-	int	util_pm;	/* per mille, or UTIL_UNKNOWN */
-	int	util_max_pct;	/* -1 when unknown */
-	int	util_cover_pm;	/* -1 when not from samples */
-	int	util_src;	/* enum util_source */
-	int	procs_known;	/* 0: the process list could not be read */
-	size_t	first_proc;	/* its processes: procs[first_proc ...] */
-	size_t	nprocs;
-};
-
-/* A stored tick, decoded; valid during the callback only. */
-struct store_tick {
-	int64_t			 id;		/* write order */
-	int64_t			 ts_ms;
-	int64_t			 span_ms;
-	const struct store_tick_gpu *gpus;
-	size_t			 ngpus;
-	const struct store_tick_proc *procs;	/* of all its GPUs */
 };
 
 /*
@@ -191,11 +157,6 @@ const struct store_meta *store_meta(const struct store *);
 const char *store_path(const struct store *);
 
 /*
- * Checks, without SQLite and without changing anything, that path is a gua
- * database this gua can read. Used before opening and by doctor.
- */
-int	store_check_file(const char *path, char *err, size_t errlen);
-/*
  * Checks, changing nothing, that a writer (--append) would write path:
  * a gua database that is this user's own regular file with one link and
  * write permission for its owner.
@@ -266,14 +227,6 @@ int	store_scan_rollups(struct store *, int64_t from_hour_ms,
 int	store_scan_raw(struct store *, int64_t from_ms, int64_t to_ms,
 	    int64_t gpu_id, const struct thresholds *,
 	    const struct store_sink *, char *err, size_t errlen);
-/*
- * Every tick with from_ms <= ts < to_ms, decoded, in the order written
- * (which is time order unless the wall clock stepped back). Nonzero from
- * fn stops the scan with an error.
- */
-int	store_scan_ticks(struct store *, int64_t from_ms, int64_t to_ms,
-	    int (*fn)(void *ctx, const struct store_tick *), void *ctx,
-	    char *err, size_t errlen);
 /*
  * Every raw row with from_ms <= ts < to_ms in the order written, decoded as the
  * raw scan decodes it; gpu_id -1 for every GPU. A nonzero fn stops the

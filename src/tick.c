@@ -1,7 +1,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "classify.h"
 #include "tick.h"
 
 const char *

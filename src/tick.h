@@ -12,6 +12,13 @@
 
 #include "identity.h"
 
+/*
+ * What a reading cannot tell. Utilization is kept in per mille (0..1000)
+ * so integrated means stay exact; memory in MiB.
+ */
+#define UTIL_UNKNOWN	(-1)
+#define MIB_UNKNOWN	(-1)
+
 /* Where a tick's card utilization came from. Stored as an integer. */
 enum util_source {
 	UTIL_SRC_NONE = 0,	/* unknown: NVML could not tell */
@@ -20,6 +27,24 @@ enum util_source {
 	UTIL_SRC_SAMPLES_EMPTY = 3, /* empty buffer: no kernel ran, 0 % */
 	UTIL_SRC_DEMO = 4,	/* the built-in demo workload */
 	UTIL_SRC_IMPORT = 5,	/* imported from the original tool */
+};
+
+/*
+ * How busy a card was over one tick, as recorded and read back: the
+ * store's decoded ticks, its raw rows and the report's rows carry it
+ * whole. (struct tick_gpu, which the sources fill, has the same fields
+ * flat.)
+ */
+struct gpu_reading {
+	int		 util_pm;	/* mean util over the tick, per mille;
+					   UTIL_UNKNOWN */
+	int		 util_max_pct;	/* highest sample, -1 when unknown */
+	int		 util_cover_pm;	/* share of the tick the samples
+					   cover, per mille; -1 when not
+					   from samples */
+	enum util_source util_src;
+	int		 procs_known;	/* 0: the process list could not
+					   be read */
 };
 
 struct tick_proc {

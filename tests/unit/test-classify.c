@@ -1,6 +1,7 @@
 #include "classify.h"
 #include "harness.h"
 #include "rollup.h"
+#include "tick.h"
 
 int
 main(void)

@@ -1,0 +1,217 @@
+/*
+ * The identities of a report's sessions: read from the database in one
+ * pass, kept in the report's own strings, grouped by host and user, and
+ * the place (pod, container, Slurm job, unit) a session ran in.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report-internal.h"
+#include "util.h"
+
+#define STRINGS_BLOCK	65536
+
+/* A copy of s kept in the report; "" costs nothing. NULL out of memory. */
+static const char *
+keep_string(struct report *rep, const char *s)
+{
+	size_t len = strlen(s);
+	struct report_strings *b = rep->strings;
+	char *p;
+
+	if (len == 0)
+		return "";
+	if (b == NULL || b->cap - b->used < len + 1) {
+		size_t cap = len + 1 > STRINGS_BLOCK ? len + 1 : STRINGS_BLOCK;
+
+		if ((b = malloc(sizeof(*b) + cap)) == NULL)
+			return NULL;
+		b->next = rep->strings;
+		b->used = 0;
+		b->cap = cap;
+		rep->strings = b;
+	}
+	p = b->data + b->used;
+	memcpy(p, s, len + 1);
+	b->used += len + 1;
+	return p;
+}
+
+static int
+cmp_identity(const void *a, const void *b)
+{
+	const struct report_identity *x = a, *y = b;
+	int c;
+
+	if (x->idle_ms != y->idle_ms)
+		return x->idle_ms > y->idle_ms ? -1 : 1;
+	if (x->ms != y->ms)
+		return x->ms > y->ms ? -1 : 1;
+	if ((c = strcmp(x->name, y->name)) != 0)
+		return c;
+	return x->host < y->host ? -1 : x->host > y->host;
+}
+
+/* A session waiting for its identity: sorted by process key. */
+struct pending {
+	int64_t	proc_id;	/* the process */
+	size_t	session;	/* index into report.sessions */
+};
+
+static int
+cmp_pending(const void *a, const void *b)
+{
+	const struct pending *x = a, *y = b;
+
+	if (x->proc_id != y->proc_id)
+		return x->proc_id < y->proc_id ? -1 : 1;
+	return x->session < y->session ? -1 : x->session > y->session;
+}
+
+/* Where store_processes' identities go, in process key order. */
+struct fill {
+	struct report		*rep;
+	const struct pending	*v;	/* the sessions, sorted */
+	size_t			 n;	/* ... how many */
+	size_t			 k;	/* v[k] is the next to fill */
+};
+
+/* Gives every session of one process its pid and identity. */
+static int
+fill_identity(void *ctx, int64_t proc_id, uint32_t pid, int64_t start_ms,
+    const struct identity *id)
+{
+	struct fill *f = ctx;
+	struct report_who w;
+
+	w.known = id->known;
+	w.uid = id->uid;
+	if ((w.user = keep_string(f->rep, id->user)) == NULL ||
+	    (w.comm = keep_string(f->rep, id->comm)) == NULL ||
+	    (w.cmdline = keep_string(f->rep, id->cmdline)) == NULL ||
+	    (w.container = keep_string(f->rep, id->container)) == NULL ||
+	    (w.pod = keep_string(f->rep, id->pod)) == NULL ||
+	    (w.unit = keep_string(f->rep, id->unit)) == NULL ||
+	    (w.slurm_job = keep_string(f->rep, id->slurm_job)) == NULL)
+		return -1;
+	for (; f->k < f->n && f->v[f->k].proc_id == proc_id; f->k++) {
+		struct report_session *s = &f->rep->sessions[f->v[f->k].session];
+
+		s->pid = pid;
+		s->start_ms = start_ms;
+		s->who = w;
+	}
+	return 0;
+}
+
+/* Reads the identities of every session's process in one pass. */
+int
+report_load_identities(struct store *st, struct report *rep, char *err,
+    size_t errlen)
+{
+	struct pending *v;
+	int64_t *ids;
+	size_t nids = 0;
+	struct fill f;
+	int rc;
+
+	if (rep->nsessions == 0)
+		return 0;
+	v = calloc(rep->nsessions, sizeof(*v));
+	ids = calloc(rep->nsessions, sizeof(*ids));
+	if (v == NULL || ids == NULL) {
+		free(v);
+		free(ids);
+		return util_err(err, errlen, "out of memory");
+	}
+	for (size_t i = 0; i < rep->nsessions; i++) {
+		v[i].proc_id = rep->sessions[i].proc_id;
+		v[i].session = i;
+	}
+	qsort(v, rep->nsessions, sizeof(*v), cmp_pending);
+	for (size_t i = 0; i < rep->nsessions; i++)
+		if (nids == 0 || ids[nids - 1] != v[i].proc_id)
+			ids[nids++] = v[i].proc_id;
+	f.rep = rep;
+	f.v = v;
+	f.n = rep->nsessions;
+	f.k = 0;
+	rc = store_processes(st, ids, nids, fill_identity, &f, err, errlen);
+	free(v);
+	free(ids);
+	return rc;
+}
+
+/* Groups the sessions by host and user into rep->ids. */
+int
+report_group_identities(struct report *rep)
+{
+	free(rep->ids);
+	rep->nids = 0;
+	rep->ids = calloc(rep->nsessions ? rep->nsessions : 1,
+	    sizeof(*rep->ids));
+	if (rep->ids == NULL)
+		return -1;
+	for (size_t i = 0; i < rep->nsessions; i++) {
+		const struct report_session *s = &rep->sessions[i];
+		const char *name = s->who.user[0] ? s->who.user : "unknown";
+		struct report_identity *id = NULL;
+
+		for (size_t j = 0; j < rep->nids && id == NULL; j++)
+			if (rep->ids[j].host == s->host &&
+			    strcmp(rep->ids[j].name, name) == 0)
+				id = &rep->ids[j];
+		if (id == NULL) {
+			id = &rep->ids[rep->nids++];
+			id->host = s->host;
+			util_strlcpy(id->name, name, sizeof(id->name));
+			id->container = s->who.container;
+			id->pod = s->who.pod;
+			id->unit = s->who.unit;
+			id->slurm_job = s->who.slurm_job;
+		}
+		/* Kept only while every session has the same. */
+		if (strcmp(id->container, s->who.container) != 0)
+			id->container = "";
+		if (strcmp(id->pod, s->who.pod) != 0)
+			id->pod = "";
+		if (strcmp(id->unit, s->who.unit) != 0)
+			id->unit = "";
+		if (strcmp(id->slurm_job, s->who.slurm_job) != 0)
+			id->slurm_job = "";
+		id->ms += s->r.ms;
+		id->idle_ms += s->r.idle_ms;
+		id->idle_mib_ms += s->r.idle_mib_ms;
+		id->util_pm_ms = util_sat_add(id->util_pm_ms, s->r.util_pm_ms);
+		id->util_ms = util_sat_add(id->util_ms, s->r.util_ms);
+		id->util_lost_ms = util_sat_add(id->util_lost_ms,
+		    s->r.util_lost_ms);
+		id->sessions++;
+	}
+	if (rep->nids > 1)
+		qsort(rep->ids, rep->nids, sizeof(*rep->ids), cmp_identity);
+	return 0;
+}
+
+const char *
+report_place(const char *container, const char *pod, const char *unit,
+    const char *slurm_job, char *buf, size_t len)
+{
+	size_t ulen = strlen(unit);
+
+	if (pod[0] != '\0')
+		/* A pod UID is long; its start tells pods apart. */
+		snprintf(buf, len, "pod %.8s%s", pod, strlen(pod) > 8 ?
+		    "\xe2\x80\xa6" : "");
+	else if (container[0] != '\0')
+		snprintf(buf, len, "container %s", container);
+	else if (slurm_job[0] != '\0')
+		snprintf(buf, len, "slurm %s", slurm_job);
+	else if (ulen > 0 && !(strncmp(unit, "session-", 8) == 0 &&
+	    ulen > 6 && strcmp(unit + ulen - 6, ".scope") == 0))
+		snprintf(buf, len, "unit %s", unit);
+	else if (len > 0)
+		buf[0] = '\0';
+	return buf;
+}
