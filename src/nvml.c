@@ -43,7 +43,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "classify.h"
 #include "grow.h"
 #include "nvml.h"
 #include "putil.h"
