@@ -23,12 +23,11 @@
 #include "classify.h"
 #include "collector.h"
 #include "duration.h"
-#include "escape.h"
 #include "export-prom.h"
-#include "label.h"
 #include "log.h"
 #include "report.h"
 #include "store.h"
+#include "tick-print.h"
 #include "util.h"
 #include "version.h"
 
@@ -190,83 +189,6 @@ static struct tick *
 pending(struct collector *co, size_t i)
 {
 	return &co->pend[(co->pend_first + i) % RING_SLOTS];
-}
-
-/* GPU i of the tick as the reports label it. */
-static char *
-tick_label(const struct tick *t, size_t i, char *buf, size_t len)
-{
-	const struct tick_gpu *g = &t->gpus[i];
-	size_t chars = 0;
-
-	for (size_t k = 0; g->parent_uuid[0] != '\0' && k < t->ngpus; k++)
-		if (k != i && strcmp(t->gpus[k].parent_uuid,
-		    g->parent_uuid) == 0)
-			chars = label_mig_chars(g->uuid, t->gpus[k].uuid,
-			    chars);
-	return label_gpu(buf, len, g->index, g->uuid, g->parent_uuid, chars);
-}
-
-/* " 12288 MiB", " ? MiB" when unknown. */
-static void
-print_mib(int64_t mib)
-{
-	if (mib == MIB_UNKNOWN)
-		fputs(" ? MiB", stdout);
-	else
-		printf(" %lld MiB", (long long)mib);
-}
-
-/*
- * One line per tick for --foreground, printed once the tick is committed:
- * time, span, and each GPU with its state, utilization, memory held, and
- * every process on it: PID, user, memory, its own SM utilization and its
- * state, the evidence behind an idle-held GPU. Labels as in the reports;
- * user names escaped for the terminal.
- */
-static void
-print_tick(const struct collector *co, const struct tick *t)
-{
-	struct thresholds thr;
-	char ts[32], span[32], label[64], user[160];
-
-	classify_defaults(&thr);
-	util_format_rfc3339(t->ts_ms, ts, sizeof(ts));
-	duration_format(t->span_ms, span, sizeof(span));
-	printf("%s tick %lld span %s:", ts, (long long)co->ticks, span);
-	for (size_t i = 0; i < t->ngpus; i++) {
-		const struct tick_gpu *g = &t->gpus[i];
-		int partial;
-		int64_t held = tick_gpu_held_mib(g, &partial);
-
-		printf("%s %s %s", i ? ";" : "",
-		    tick_label(t, i, label, sizeof(label)),
-		    state_name(classify_gpu(&thr, g->util_pm, held, partial)));
-		if (g->util_pm != UTIL_UNKNOWN)
-			printf(" util %d%%", g->util_pm / 10);
-		if (!g->procs_known)
-			continue;
-		/* Memory some holders did not tell: at least what others did. */
-		fputs(partial ? " held >=" : " held", stdout);
-		print_mib(partial && held == 0 ? MIB_UNKNOWN : held);
-		printf(" by %zu", g->nprocs);
-		for (size_t k = 0; k < g->nprocs; k++) {
-			const struct tick_proc *p = &g->procs[k];
-
-			escape_terminal(p->id.user[0] ? p->id.user : "?", user,
-			    sizeof(user), 32);
-			printf("%s%u %s", k ? ", " : " [", p->pid, user);
-			print_mib(p->mem_mib);
-			if (p->util_pm != UTIL_UNKNOWN)
-				printf(" sm %d%%", p->util_pm / 10);
-			printf(" %s", state_name(classify_process(&thr,
-			    p->util_pm, g->util_pm, p->mem_mib)));
-		}
-		if (g->nprocs > 0)
-			putchar(']');
-	}
-	putchar('\n');
-	fflush(stdout);
 }
 
 /* The memory a tick holds. */
@@ -545,7 +467,7 @@ written(struct collector *co)
 	for (size_t i = 0; i < co->npend; i++) {
 		co->ticks++;
 		if (co->a->print_ticks)
-			print_tick(co, pending(co, i));
+			tick_print(stdout, pending(co, i), co->ticks);
 	}
 	/* The ring is empty: its first slot serves the next tick, so one
 	   tick's memory is reused, and what a burst took is released (to
