@@ -32,6 +32,7 @@
 #include "classify.h"
 #include "cmd.h"
 #include "duration.h"
+#include "grow.h"
 #include "imap.h"
 #include "outfile.h"
 #include "store-legacy.h"
@@ -118,16 +119,9 @@ process_of(struct import *im, const struct store_legacy_proc *p, int64_t k,
 			return 0;
 		}
 	} else {
-		if (im->npids == im->pids_cap) {
-			size_t ncap = im->pids_cap ? im->pids_cap * 2 : 256;
-			struct pid_seen *n = realloc(im->pids,
-			    ncap * sizeof(*n));
-
-			if (n == NULL)
-				return -1;
-			im->pids = n;
-			im->pids_cap = ncap;
-		}
+		if (grow((void **)&im->pids, &im->pids_cap, im->npids + 1,
+		    sizeof(*im->pids)) != 0)
+			return -1;
 		slot = (int64_t)im->npids++;
 		if (imap_put(&im->pid_slot, p->pid, 0, slot) != 0)
 			return -1;

@@ -206,12 +206,13 @@ static void
 check_interval(const struct cmd_entry *c, struct store *st,
     const struct report_args *a)
 {
-	int64_t *iv;
+	int64_t *iv, start, end;
 	size_t n;
 	char given[32], recorded[32];
 
-	if (a->interval_ms == 0 || store_run_intervals(st, a->ro.until_ms -
-	    a->ro.since_ms, a->ro.until_ms + 1, &iv, &n, NULL, 0) != 0)
+	report_asked_window(&a->ro, &start, &end);
+	if (a->interval_ms == 0 || store_run_intervals(st, start, end, &iv,
+	    &n, NULL, 0) != 0)
 		return;
 	for (size_t i = 0; i < n; i++) {
 		if (iv[i] == a->interval_ms)

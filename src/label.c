@@ -31,14 +31,17 @@ label_mig_chars(const char *uuid, const char *other, size_t chars)
 }
 
 char *
-label_gpu(char *buf, size_t len, int index, const char *uuid,
+label_gpu(char *buf, size_t len, int index, int card, const char *uuid,
     const char *parent_uuid, size_t mig_chars)
 {
 	const char *name;
+	char nth[16] = "";
 	size_t o, nlen;
 
+	if (card > 1)
+		snprintf(nth, sizeof(nth), "#%d", card);
 	if (parent_uuid[0] == '\0') {
-		snprintf(buf, len, "GPU-%d", index);
+		snprintf(buf, len, "GPU-%d%s", index, nth);
 		return buf;
 	}
 	name = label_mig_name(uuid);
@@ -47,7 +50,7 @@ label_gpu(char *buf, size_t len, int index, const char *uuid,
 		mig_chars = MIG_CHARS_MIN;
 	if (mig_chars > nlen)
 		mig_chars = nlen;
-	snprintf(buf, len, "GPU-%d/MIG-", index);
+	snprintf(buf, len, "GPU-%d%s/MIG-", index, nth);
 	/* Only characters that are safe anywhere: a UUID is NVML's text. */
 	o = strlen(buf);
 	for (size_t i = 0; i < mig_chars && o + 1 < len; i++) {

@@ -17,8 +17,10 @@ const char	*label_mig_name(const char *uuid);
 size_t		 label_mig_chars(const char *uuid, const char *other,
 		    size_t chars);
 /* The label into buf: a GPU when parent_uuid is "", else a MIG instance
-   shown with mig_chars characters of its name (at least 4). */
-char		*label_gpu(char *buf, size_t len, int index, const char *uuid,
-		    const char *parent_uuid, size_t mig_chars);
+   shown with mig_chars characters of its name (at least 4); card above 1
+   is the card's number in its slot, "GPU-0#2" for the second card a
+   history saw at index 0. */
+char		*label_gpu(char *buf, size_t len, int index, int card,
+		    const char *uuid, const char *parent_uuid, size_t mig_chars);
 
 #endif

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "grow.h"
 #include "outfile.h"
 #include "util.h"
 
@@ -314,15 +315,8 @@ keep(struct outfile_guard *g, const char *path, const char *suffix,
 	size_t len = strlen(path) + strlen(suffix) + 1;
 	char *p;
 
-	if (g->n == g->cap) {
-		size_t ncap = g->cap ? g->cap * 2 : 16;
-		struct outfile_kept *nv = realloc(g->v, ncap * sizeof(*nv));
-
-		if (nv == NULL)
-			return -1;
-		g->v = nv;
-		g->cap = ncap;
-	}
+	if (grow((void **)&g->v, &g->cap, g->n + 1, sizeof(*g->v)) != 0)
+		return -1;
 	if ((p = malloc(len)) == NULL)
 		return -1;
 	snprintf(p, len, "%s%s", path, suffix);

@@ -334,7 +334,7 @@ report_csv_tick_row(FILE *f, const struct report_row *r)
 		cell_empty(f, &first);
 	else
 		cell_double(f, &first, r->reading.util_pm / 10.0, 1);
-	cell_text(f, &first, util_source_name(r->reading.util_src));
+	cell_text(f, &first, tick_source_name(r->reading.util_src));
 	cell_text(f, &first, state_keys[r->state]);
 	if (r->reading.procs_known && r->held_mib != MIB_UNKNOWN)
 		cell_int(f, &first, r->held_mib);

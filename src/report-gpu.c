@@ -8,21 +8,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include "label.h"
 #include "report-internal.h"
 #include "util.h"
-
-/* The part of a MIG instance's UUID that names it: after "MIG-", or for
-   the old "MIG-GPU-<uuid>/GI/CI" form, "GI/CI". */
-static const char *
-mig_name(const char *uuid)
-{
-	const char *slash;
-
-	if (strncasecmp(uuid, "MIG-GPU-", 8) == 0 &&
-	    (slash = strchr(uuid, '/')) != NULL)
-		return slash + 1;
-	return strncasecmp(uuid, "MIG-", 4) == 0 ? uuid + 4 : uuid;
-}
 
 /* The card a GPU row is: its own UUID, or a MIG instance's parent's. */
 static const char *
@@ -159,7 +147,7 @@ report_find_gpu(struct store *st, const char *spec, int64_t *gpu_id,
 		if (mig != NULL)
 			match = g[i].index == index && card[i] == want &&
 			    g[i].parent_uuid[0] != '\0' &&
-			    strncasecmp(mig_name(g[i].uuid), mig,
+			    strncasecmp(label_mig_name(g[i].uuid), mig,
 			    strlen(mig)) == 0;
 		else if (label)
 			match = g[i].index == index && card[i] == want;
@@ -216,42 +204,18 @@ report_gpu_label(const struct report *rep, size_t gpu, char *buf,
     size_t len)
 {
 	const struct report_gpu *g = &rep->gpus[gpu];
-	const char *name;
-	size_t n = 4, nlen, o;
+	size_t chars = 0;
 
-	char card[16] = "";
-
-	/* A card that replaced another in its slot: GPU-0#2. */
-	if (g->card > 1)
-		snprintf(card, sizeof(card), "#%d", g->card);
-	if (g->info.parent_uuid[0] == '\0') {
-		snprintf(buf, len, "GPU-%d%s", g->info.index, card);
-		return buf;
-	}
-	name = mig_name(g->info.uuid);
-	nlen = strlen(name);
 	/* Longer while another instance of the same GPU starts the same. */
-	for (size_t i = 0; i < rep->ngpus; i++) {
+	for (size_t i = 0; g->info.parent_uuid[0] != '\0' && i < rep->ngpus;
+	    i++) {
 		const struct report_gpu *h = &rep->gpus[i];
 
-		if (i == gpu || h->host != g->host ||
-		    strcmp(h->info.parent_uuid, g->info.parent_uuid) != 0)
-			continue;
-		while (n < nlen && strncmp(mig_name(h->info.uuid), name, n) ==
-		    0)
-			n++;
+		if (i != gpu && h->host == g->host &&
+		    strcmp(h->info.parent_uuid, g->info.parent_uuid) == 0)
+			chars = label_mig_chars(g->info.uuid, h->info.uuid,
+			    chars);
 	}
-	if (n > nlen)
-		n = nlen;
-	snprintf(buf, len, "GPU-%d%s/MIG-", g->info.index, card);
-	o = strlen(buf);
-	for (size_t i = 0; i < n && o + 1 < len; i++) {
-		char c = name[i];
-
-		if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
-		    (c >= 'A' && c <= 'Z') || c == '-' || c == '/')
-			buf[o++] = c;
-	}
-	buf[o] = '\0';
-	return buf;
+	return label_gpu(buf, len, g->info.index, g->card, g->info.uuid,
+	    g->info.parent_uuid, chars);
 }

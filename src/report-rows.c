@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "imap.h"
 #include "report-internal.h"
 #include "util.h"
@@ -40,15 +41,9 @@ row_identity(struct rows *w, int64_t proc_id, size_t *slot)
 		*slot = (size_t)v;
 		return 0;
 	}
-	if (w->nwho == w->who_cap) {
-		size_t ncap = w->who_cap ? w->who_cap * 2 : 16;
-		void *n = realloc(w->who, ncap * sizeof(*w->who));
-
-		if (n == NULL)
-			return util_err(w->err, w->errlen, "out of memory");
-		w->who = n;
-		w->who_cap = ncap;
-	}
+	if (grow((void **)&w->who, &w->who_cap, w->nwho + 1,
+	    sizeof(*w->who)) != 0)
+		return util_err(w->err, w->errlen, "out of memory");
 	if (store_process(w->st, proc_id, &w->who[w->nwho].pid, &start,
 	    &w->who[w->nwho].who, w->err, w->errlen) != 0)
 		return -1;

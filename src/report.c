@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "imap.h"
 #include "report-internal.h"
 #include "util.h"
@@ -213,16 +214,9 @@ sink_proc(void *ctx, int64_t gpu_id, int64_t proc_id,
 	if (imap_get(&b->gpu_slot, gpu_id, 0, &slot) != 0)
 		return 0;
 	if (imap_get(&b->session_slot, gpu_id, proc_id, &slot) != 0) {
-		if (rep->nsessions == b->sessions_cap) {
-			size_t ncap = b->sessions_cap ? b->sessions_cap * 2 : 32;
-			struct report_session *n = realloc(rep->sessions,
-			    ncap * sizeof(*n));
-
-			if (n == NULL)
-				return -1;
-			rep->sessions = n;
-			b->sessions_cap = ncap;
-		}
+		if (grow((void **)&rep->sessions, &b->sessions_cap,
+		    rep->nsessions + 1, sizeof(*rep->sessions)) != 0)
+			return -1;
 		slot = (int64_t)rep->nsessions;
 		if (imap_put(&b->session_slot, gpu_id, proc_id, slot) != 0)
 			return -1;
@@ -276,8 +270,7 @@ scan_window(struct store *st, const struct report_options *o,
 	int64_t oldest_ts, oldest_span, lo, hi;
 	int found, raw, rc;
 
-	rep->end_ms = o->until_ms + 1;
-	rep->start_ms = o->until_ms + 1 - o->since_ms;
+	report_asked_window(o, &rep->start_ms, &rep->end_ms);
 	if (store_oldest_tick(st, &oldest_ts, &oldest_span, &found, err,
 	    errlen) != 0)
 		return -1;
@@ -581,6 +574,15 @@ report_free(struct report *rep)
 	rep->timeline = NULL;
 	rep->ngpus = rep->nsessions = rep->nids = rep->nhosts = 0;
 	rep->ntimeline = 0;
+}
+
+void
+report_asked_window(const struct report_options *o, int64_t *start,
+    int64_t *end)
+{
+	/* --until is the last millisecond in: the window ends just after. */
+	*end = o->until_ms + 1;
+	*start = *end - o->since_ms;
 }
 
 int64_t

@@ -230,6 +230,10 @@ int	report_has_mig(const struct report *);
 
 /* Derived numbers, computed in one place so every writer agrees. */
 int64_t	report_window_ms(const struct report *);
+/* The window the options ask for, [*start, *end) in ms, before a report
+   clips it to the history: the one place that says where it lies. */
+void	report_asked_window(const struct report_options *, int64_t *start,
+	    int64_t *end);
 /* Share of known time in a state, 0..1; 0 when nothing is known. */
 double	report_share(const struct rollup_gpu *, enum state);
 /* Observed (known-state) GPU time / (window x GPUs), 0..1. */

@@ -26,7 +26,8 @@ tick_label(const struct tick *t, size_t i, char *buf, size_t len)
 		    g->parent_uuid) == 0)
 			chars = label_mig_chars(g->uuid, t->gpus[k].uuid,
 			    chars);
-	return label_gpu(buf, len, g->index, g->uuid, g->parent_uuid, chars);
+	return label_gpu(buf, len, g->index, 1, g->uuid, g->parent_uuid,
+	    chars);
 }
 
 /* " 12288 MiB", " ? MiB" when unknown. */

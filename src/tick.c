@@ -4,7 +4,7 @@
 #include "tick.h"
 
 const char *
-util_source_name(enum util_source s)
+tick_source_name(enum util_source s)
 {
 	switch (s) {
 	case UTIL_SRC_INSTANT:

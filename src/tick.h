@@ -82,7 +82,7 @@ struct tick {
 };
 
 /* "instant", "samples", "samples_empty", "demo", "import" or "unknown". */
-const char	*util_source_name(enum util_source);
+const char	*tick_source_name(enum util_source);
 
 /* Empties the tick, keeping its memory. */
 void		 tick_reset(struct tick *);
