@@ -1500,7 +1500,9 @@ timeline(int gpu, int procs, unsigned long long last)
 {
 	long long P = F->period_us, now = clock_us(CLOCK_MONOTONIC);
 	long long off = procs ? F->epoch_off : GPU_CLOCK_OFF;
-	long long lo = F->started ? F->t_prev : F->t_origin, first, final;
+	/* Tick 0's "previous tick" is the time before nvmlInit: a driver
+	   holds samples from before gua asks. */
+	long long lo = F->now > 0 ? F->t_prev : F->t_origin, first, final;
 	long long nper;
 	const struct fake_tick *seg = NULL;
 
