@@ -587,9 +587,16 @@ EOF
 	report "putil-$mode"
 	O=$TMP/putil-$mode.out
 	tail -n +2 "$O" >"$O.rest"	# the first tick is one point
+	# A tick may count one 10 ms period more or less at its edge (of 30),
+	# where the card's samples and the processes' are read a moment
+	# apart in real time; on the manual clock test-putil holds it exact.
 	t "$mode: the steady 85 % and 20 % processes read so at every tick"
-	expect_eq "$(sm_of "$O.rest" "$TRAIN2" | sort -u)" 85
-	expect_eq "$(sm_of "$O.rest" "$LIGHT" | sort -u)" 20
+	expect_eq "$(sm_of "$O.rest" "$TRAIN2" |
+	    awk '$1 < 82 || $1 > 88' | head -3)" ""
+	expect_eq "$(sm_of "$O.rest" "$LIGHT" |
+	    awk '$1 < 19 || $1 > 21' | head -3)" ""
+	expect_eq "$(sm_of "$O.rest" "$TRAIN2" | wc -l)" \
+	    "$(wc -l <"$O.rest")"
 	t "$mode: the 0 % holder of 12 GiB is idle-held at every tick"
 	expect_eq "$(sm_of "$O.rest" "$HOLD2" | sort -u)" 0
 	expect_eq "$(grep -c "$HOLD2 root 12288 MiB sm 0% idle-held" "$O.rest")" \
@@ -610,7 +617,7 @@ EOF
 		expect_eq "$(sm_of "$O.rest" "$BURSTY" | awk '$1 < 35 || $1 > 65')" ""
 	fi
 	t "$mode: the report's session means say the same"
-	expect_eq "$(py "$J" '[[s["mean_sm_utilization_percent"] for s in d["sessions"] if s["pid"] == p][0] for p in ('"$TRAIN2, $LIGHT, $HOLD2"')]')" "[85.0, 20.0, 0.0]"
+	expect_eq "$(py "$J" '[round([s["mean_sm_utilization_percent"] for s in d["sessions"] if s["pid"] == p][0]) for p in ('"$TRAIN2, $LIGHT, $HOLD2"')]')" "[85, 20, 0]"
 	m=$(py "$J" '[s["mean_sm_utilization_percent"] for s in d["sessions"] if s["pid"] == '"$BURSTY"'][0]')
 	if awk -v m="$m" 'BEGIN { exit !(m >= 40 && m <= 60) }'; then ok
 	else fail "session mean $m %"; fi
