@@ -165,6 +165,7 @@ lines_at_least() { [ "$(wc -l <"$1" 2>/dev/null || echo 0)" -ge "$2" ]; }
 i=0
 while [ $i -lt "${COLLECT30_RUNS:-2}" ]; do
 	rm -f "$SCRATCH"/d.*
+	: >"$SCRATCH/d.out"
 	FAKE_NVML_SCENARIO=$SCRATCH/scenario "$GUA" daemon --foreground \
 	    --nvml-library "$FAKE" --db "$SCRATCH/d.db" \
 	    --pid-file "$SCRATCH/d.pid" --interval 30s \
