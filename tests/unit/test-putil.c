@@ -94,6 +94,7 @@ test_sums(void)
 
 static char dir[256];
 static void (*set_clock)(long long);
+static long long most_wait;	/* the longest nvml_poll said to wait, µs */
 
 static void
 scenario(const char *text)
@@ -146,6 +147,7 @@ play(const char *mode, long long interval_us, long long total_us,
 	int ok = 0;
 	void *h;
 
+	most_wait = -1;
 	snprintf(text, sizeof(text),
 	    "putil_mode %s\n"
 	    "process_period_us 166667\n"	/* a sixth of a second */
@@ -205,7 +207,10 @@ play(const char *mode, long long interval_us, long long total_us,
 		for (long long p = now + every; p < now + interval_us;
 		    p += every) {
 			set_clock(p);
-			nvml_poll(n, p);
+			long long w = nvml_poll(n, p);
+
+			if (w > most_wait)
+				most_wait = w;
 		}
 	}
 	ok = 1;
@@ -287,7 +292,43 @@ test_behaviours(void)
 			}
 			/* Busy the first 5 s of every minute: 8 ± 3 %. */
 			CHECK_NEAR(mean(&s[P_MINUTE]), 8, 3);
+			/* Entries per period wait in the driver's buffer: read
+			   every 5 s; one entry per read: at every poll. */
+			if (strcmp(modes[m], "periods") == 0)
+				CHECK(most_wait >= 4000000 &&
+				    most_wait <= 5000000);
+			else
+				CHECK_INT(most_wait, 0);
 		}
+	}
+	/* A GPU nobody held at the last tick is not read between ticks. */
+	if (set_clock != NULL) {
+		struct nvml *n = NULL;
+		struct tick t;
+		char err[512], path[512];
+
+		scenario("putil_mode latest\ntick 0\nutil 0 0\n");
+		snprintf(path, sizeof(path), "%s/libnvidia-ml.so.1",
+		    getenv("FAKE_NVML"));
+		memset(&t, 0, sizeof(t));
+		set_clock(1000000);
+		if (nvml_load(&n, path, NULL, err, sizeof(err)) == 0 &&
+		    nvml_init(n, err, sizeof(err)) == 0) {
+			void *lib = dlopen(path, RTLD_NOW | RTLD_NOLOAD);
+
+			set_clock = (void (*)(long long))dlsym(lib,
+			    "fake_nvml_set_clock_us");
+			dlclose(lib);
+			set_clock(2000000);
+			CHECK_INT(nvml_sample(n, &t, 2000000, err, sizeof(err)),
+			    0);
+			set_clock(3000000);
+			CHECK_INT(nvml_poll(n, 3000000), -1);
+		} else {
+			CHECK(!"load the fake");
+		}
+		nvml_close(n);
+		tick_free(&t);
 	}
 	dlclose(h);
 	unsetenv("FAKE_NVML_CLOCK");
