@@ -11,38 +11,75 @@
 #include "util.h"
 #include "version.h"
 
-#define CHART_W		720	/* width of the bars, pixels */
-#define LABEL_W		160	/* room for GPU labels left of them */
+#define CHART_W		880	/* width of every chart, pixels */
+#define LABEL_W		160	/* room for GPU labels left of the bars */
+#define BAR_W		(CHART_W - LABEL_W)
 #define BAR_H		22
 #define ROW_H		30
+#define GPU_ROW_H	46	/* a bar and its numbers under it */
+#define NOTE_H		16	/* a line of note under a GPU's numbers */
+/* Coverage under this is a warning beside the numbers, not a note. */
+#define LOW_COVERAGE	0.9
+/* A timeline's time labels stand at least this far apart, pixels. */
+#define TICK_GAP	110
 
 static const char *const state_keys[3] = { "active", "idle_held",
 	"truly_idle" };
 static const char *const state_words[3] = { "active", "idle-held",
 	"truly idle" };
+/*
+ * The heatmaps' colour scales: ten steps of 10 %, light to dark, one
+ * sequential multi-hue scale per state, so that neighbouring steps (20 %
+ * and 30 %) differ in hue and lightness both. The legend shows the steps.
+ */
+#define HEAT_STEPS	10
+static const char *const heat_active[HEAT_STEPS] = { "#ffffd9", "#edf8b1",
+	"#c7e9b4", "#7fcdbb", "#41b6c4", "#1d91c0", "#225ea8", "#253494",
+	"#172a70", "#081d58" };
+static const char *const heat_idle_held[HEAT_STEPS] = { "#fff7bc",
+	"#fee391", "#fec44f", "#fe9929", "#ec7014", "#cc4c02", "#a33a03",
+	"#8c2d04", "#662506", "#401802" };
+
 static const char *const weekdays[7] = { "Sun", "Mon", "Tue", "Wed", "Thu",
 	"Fri", "Sat" };
 
 static const char style[] =
     "body{font:14px/1.45 system-ui,sans-serif;color:#222;margin:2em auto;"
-    "max-width:960px;padding:0 1em}"
+    "max-width:1000px;padding:0 1em}"
     "h1{font-size:1.5em;margin:0}h2{font-size:1.15em;margin:1.6em 0 .5em;"
     "border-bottom:1px solid #ddd}"
     ".sub{color:#555;margin:.2em 0 0}"
-    "svg{display:block;max-width:100%;height:auto}"
+    "svg{display:block}"
+    /* Charts and tables keep their size and scroll inside their box on a
+       narrow screen: the page itself never scrolls sideways. */
+    ".chart,.table{overflow-x:auto;max-width:100%}"
     "svg text{font:12px system-ui,sans-serif;fill:#333}"
     ".active{fill:#2e7d32}.idle_held{fill:#ef6c00}.truly_idle{fill:#b0bec5}"
     ".none{fill:#f3f3f3}"
-    ".legend{list-style:none;padding:0;display:flex;gap:1.5em;margin:.4em 0}"
+    ".legend{list-style:none;padding:0;display:flex;flex-wrap:wrap;"
+    "gap:.3em 1.5em;margin:.4em 0}"
+    ".scale{list-style:none;padding:0;display:flex;flex-wrap:wrap;"
+    "gap:.2em .6em;margin:.3em 0 1em;font-size:12px}"
+    ".scale li{white-space:nowrap}"
+    "svg text.in{fill:#fff;font-weight:600}"
+    ".warn{background:#fff4e5;border-left:4px solid #ef6c00;"
+    "padding:.4em .8em}"
+    ".note{color:#555}"
     ".sw{display:inline-block;width:.9em;height:.9em;margin-right:.35em;"
     "vertical-align:-.1em}"
     ".sw.active{background:#2e7d32}.sw.idle_held{background:#ef6c00}"
-    ".sw.truly_idle{background:#b0bec5}"
+    ".sw.truly_idle{background:#b0bec5}.sw.none-sw{background:#f3f3f3;"
+    "outline:1px solid #ddd}"
+    "h3{font-size:1em;margin:1em 0 .3em}"
     "table{border-collapse:collapse;width:100%;font-size:13px}"
+    /* A cell never breaks: a label, a command, a duration or a time
+       reads on one line; a long command is cut, whole in its title. */
     "th,td{text-align:left;padding:.25em .6em;border-bottom:1px solid #eee;"
-    "vertical-align:top}"
+    "vertical-align:top;white-space:nowrap}"
+    ".cmd{display:inline-block;max-width:18em;overflow:hidden;"
+    "text-overflow:ellipsis;vertical-align:bottom}"
     "td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}"
-    "code{font-size:12px;word-break:break-all}"
+    "code{font-size:12px}"
     ".big{font-size:1.25em}.muted{color:#666}"
     "footer{margin-top:2em;color:#777;font-size:12px}";
 
@@ -98,7 +135,12 @@ write_head(FILE *f, const struct report *rep)
 		esc(f, rep->hosts[0].hostname);
 	else
 		fprintf(f, "%zu hosts", rep->nhosts);
-	fprintf(f, "</title>\n<style>%s</style>\n</head>\n<body>\n", style);
+	fprintf(f, "</title>\n<style>%s", style);
+	for (int i = 0; i < HEAT_STEPS; i++)
+		fprintf(f, ".ha%d{fill:%s;background:%s}"
+		    ".hi%d{fill:%s;background:%s}", i, heat_active[i],
+		    heat_active[i], i, heat_idle_held[i], heat_idle_held[i]);
+	fputs("</style>\n</head>\n<body>\n", f);
 }
 
 static void
@@ -135,7 +177,7 @@ write_header(FILE *f, const struct report *rep)
  */
 static void
 stacked_bar(FILE *f, const struct rollup_gpu *r, double x, double y,
-    double w, double h, const char *what)
+    double w, double h, const char *what, int numbers)
 {
 	double at = x;
 
@@ -153,6 +195,13 @@ stacked_bar(FILE *f, const struct rollup_gpu *r, double x, double y,
 		    "data-share=\"%.6f\"><title>%s: %s %.1f%%</title></rect>\n",
 		    state_keys[s], at, y, share * w, h, state_keys[s], share,
 		    what, state_words[s], 100 * share);
+		/* A number inside its part where it fits, white on the two
+		   dark colours, dark on the light grey. */
+		if (numbers && share * w >= 56)
+			fprintf(f, "<text class=\"%s\" x=\"%.2f\" y=\"%.2f\" "
+			    "text-anchor=\"middle\">%.1f%%</text>\n",
+			    s == STATE_TRULY_IDLE ? "bar-num" : "in bar-num",
+			    at + share * w / 2, y + h / 2 + 4, 100 * share);
 		at += share * w;
 	}
 }
@@ -168,6 +217,30 @@ legend(FILE *f, const struct rollup_gpu *t)
 	fputs("</ul>\n", f);
 }
 
+/*
+ * Beside the numbers, not only in the subtitle: how much of the window
+ * was observed, when it was not all of it, as a warning when it is low.
+ * The shares are of the observed time, so a reader must know how little
+ * that may be.
+ */
+static void
+coverage_warning(FILE *f, const struct report *rep)
+{
+	double cov = report_coverage(rep);
+	char gap[64];
+
+	if (cov >= 0.9995)
+		return;
+	util_format_elapsed(report_unobserved_ms(rep), gap, sizeof(gap));
+	fprintf(f, "<p id=\"coverage-warning\" class=\"%s\">%s %.1f%% of "
+	    "the window's GPU time was observed; %s of it was not (collector "
+	    "down, GPU unreadable or its utilization unknown). The shares and "
+	    "hours below are of the observed time only.</p>\n",
+	    cov < LOW_COVERAGE ? "warn" : "note",
+	    cov < LOW_COVERAGE ? "<b>Low coverage:</b> only" : "Coverage:",
+	    100 * cov, gap);
+}
+
 static void
 write_headline(FILE *f, const struct report *rep)
 {
@@ -179,14 +252,15 @@ write_headline(FILE *f, const struct report *rep)
 		fputs("<p>(no samples in window)</p>\n</section>\n", f);
 		return;
 	}
-	fprintf(f, "<svg id=\"headline-bar\" role=\"img\" aria-label=\""
+	coverage_warning(f, rep);
+	fprintf(f, "<div class=\"chart\"><svg id=\"headline-bar\" role=\"img\" aria-label=\""
 	    "active %.1f%%, idle-held %.1f%%, truly idle %.1f%%\" "
 	    "width=\"%d\" height=\"40\" viewBox=\"0 0 %d 40\">\n",
 	    100 * report_share(t, STATE_ACTIVE),
 	    100 * report_share(t, STATE_IDLE_HELD),
 	    100 * report_share(t, STATE_TRULY_IDLE), CHART_W, CHART_W);
-	stacked_bar(f, t, 0, 0, CHART_W, 40, "all GPUs");
-	fputs("</svg>\n", f);
+	stacked_bar(f, t, 0, 0, CHART_W, 40, "all GPUs", 1);
+	fputs("</svg></div>\n", f);
 	legend(f, t);
 	fprintf(f, "<p class=\"muted\">Idle-held: memory held while the GPU "
 	    "computes nothing \xe2\x80\x94 the number conventional tools miss. "
@@ -216,7 +290,8 @@ write_hosts(FILE *f, const struct report *rep)
 {
 	if (rep->nhosts <= 1)
 		return;
-	fputs("<section id=\"hosts\">\n<h2>Hosts</h2>\n<table>\n<tr><th>host"
+	fputs("<section id=\"hosts\">\n<h2>Hosts</h2>\n<div class=\"table\">"
+	    "<table>\n<tr><th>host"
 	    "</th><th>driver</th><th class=\"n\">GPUs</th><th class=\"n\">"
 	    "active</th><th class=\"n\">idle-held</th><th class=\"n\">"
 	    "truly idle</th><th class=\"n\">samples</th><th class=\"n\">"
@@ -228,33 +303,65 @@ write_hosts(FILE *f, const struct report *rep)
 		esc(f, h->hostname);
 		fputs("</td><td>", f);
 		esc(f, h->driver_version[0] ? h->driver_version : "unknown");
+		/* A host with no samples says so, not "0 GPUs 0.0%". */
+		if (rollup_gpu_known_n(&h->total) == 0) {
+			fputs("</td><td class=\"warn\" colspan=\"6\">no "
+			    "samples in window</td></tr>\n", f);
+			continue;
+		}
 		fprintf(f, "</td><td class=\"n\">%zu</td>", h->ngpus);
 		for (int s = 0; s < 3; s++)
 			fprintf(f, "<td class=\"n\">%.1f%%</td>",
 			    100 * report_share(&h->total, (enum state)s));
-		fprintf(f, "<td class=\"n\">%lld</td><td class=\"n\">%.1f%%"
+		fprintf(f, "<td class=\"n\">%lld</td><td class=\"n%s\">%.1f%%"
 		    "</td></tr>\n", (long long)rollup_gpu_known_n(&h->total),
+		    report_host_coverage(h) < LOW_COVERAGE ? " warn" : "",
 		    100 * report_host_coverage(h));
 	}
-	fputs("</table>\n</section>\n", f);
+	fputs("</table></div>\n</section>\n", f);
+}
+
+/*
+ * The longest idle-held session on GPU g that the card's own idle-held
+ * time does not cover, in ms; 0 when none. The card is classified by its
+ * utilization and each process by its own, so a process can sit idle,
+ * holding memory, on a card others keep busy: §6 lists it idle-held while
+ * §3 shows the card active. Where that happens the page says so.
+ */
+static int64_t
+busy_card_idle_session(const struct report *rep, size_t g)
+{
+	int64_t card = rep->gpus[g].r.ms[STATE_IDLE_HELD], most = 0;
+
+	for (size_t i = 0; i < rep->nsessions; i++) {
+		const struct report_session *s = &rep->sessions[i];
+
+		if (s->gpu == g && s->r.idle_ms > card && s->r.idle_ms > most)
+			most = s->r.idle_ms;
+	}
+	return most;
 }
 
 static void
 write_gpus(FILE *f, const struct report *rep)
 {
-	int height = (int)rep->ngpus * ROW_H;
+	int height = 0, notes = 0;
+	double y = 0;
 
 	fputs("<section id=\"gpus\">\n<h2>\xc2\xa7" "3 Per-GPU</h2>\n", f);
 	if (rep->ngpus == 0) {
 		fputs("<p>(no samples in window)</p>\n</section>\n", f);
 		return;
 	}
-	fprintf(f, "<svg id=\"gpu-bars\" role=\"img\" aria-label=\"state "
-	    "shares per GPU\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d "
-	    "%d\">\n", LABEL_W + CHART_W, height, LABEL_W + CHART_W, height);
+	for (size_t i = 0; i < rep->ngpus; i++)
+		height += GPU_ROW_H + (busy_card_idle_session(rep, i) > 0 ?
+		    NOTE_H : 0);
+	fprintf(f, "<div class=\"chart\"><svg id=\"gpu-bars\" role=\"img\" "
+	    "aria-label=\"state shares per GPU\" width=\"%d\" height=\"%d\" "
+	    "viewBox=\"0 0 %d %d\">\n", CHART_W, height, CHART_W, height);
 	for (size_t i = 0; i < rep->ngpus; i++) {
 		const struct report_gpu *g = &rep->gpus[i];
-		double y = (double)i * ROW_H;
+		int64_t odd = busy_card_idle_session(rep, i);
 
 		fprintf(f, "<g class=\"gpu\" data-index=\"%d\" data-uuid=\"",
 		    g->info.index);
@@ -268,11 +375,43 @@ write_gpus(FILE *f, const struct report *rep)
 		fputs(" ", f);
 		esc(f, g->info.uuid);
 		fputs("</title></text>\n", f);
-		stacked_bar(f, &g->r, LABEL_W, y + 2, CHART_W, BAR_H,
-		    "this GPU");
+		stacked_bar(f, &g->r, LABEL_W, y + 2, BAR_W, BAR_H,
+		    "this GPU", 0);
+		/* The numbers in words under the bar, always visible. */
+		fprintf(f, "<text class=\"gpu-shares\" x=\"%d\" y=\"%.0f\">",
+		    LABEL_W, y + 38);
+		if (rollup_gpu_known_ms(&g->r) == 0)
+			fputs("no samples", f);
+		else
+			fprintf(f, "active %.1f%% \xc2\xb7 idle-held %.1f%% "
+			    "\xc2\xb7 truly idle %.1f%%",
+			    100 * report_share(&g->r, STATE_ACTIVE),
+			    100 * report_share(&g->r, STATE_IDLE_HELD),
+			    100 * report_share(&g->r, STATE_TRULY_IDLE));
+		fputs("</text>\n", f);
+		y += GPU_ROW_H;
+		if (odd > 0) {
+			char d[64];
+
+			util_format_elapsed(odd, d, sizeof(d));
+			fprintf(f, "<text class=\"busy-card-note\" x=\"%d\" "
+			    "y=\"%.0f\">* a process here was idle-held %s "
+			    "while the card was busy: see the note below"
+			    "</text>\n", LABEL_W, y + 6, d);
+			y += NOTE_H;
+			notes++;
+		}
 		fputs("</g>\n", f);
 	}
-	fputs("</svg>\n</section>\n", f);
+	fputs("</svg></div>\n", f);
+	if (notes > 0)
+		fputs("<p id=\"busy-card-note\" class=\"note\">* The card is "
+		    "classified by its own utilization and each process by its "
+		    "own: a process that holds memory and computes nothing is "
+		    "idle-held even on a card other processes keep busy. Such a "
+		    "session is listed in \xc2\xa7" "6 while the card shows "
+		    "active here; both views are right.</p>\n", f);
+	fputs("</section>\n", f);
 }
 
 /* A process's own SM utilization: "3.2%", or "-" when unknown. */
@@ -300,7 +439,7 @@ write_identities(FILE *f, const struct report *rep)
 		    "(no process held a GPU in window)");
 		return;
 	}
-	fputs("<table>\n<tr><th>identity</th>", f);
+	fputs("<div class=\"table\"><table>\n<tr><th>identity</th>", f);
 	if (rep->nhosts > 1)
 		fputs("<th>host</th>", f);
 	fputs("<th class=\"n\">GPU-hours</th><th class=\"n\">idle-held</th>"
@@ -327,31 +466,42 @@ write_identities(FILE *f, const struct report *rep)
 		sm_cell(f, report_identity_util(id));
 		fputs("</tr>\n", f);
 	}
-	fputs("</table>\n", f);
+	fputs("</table></div>\n", f);
 	if (rep->nids > shown)
 		fprintf(f, "<p class=\"muted\">(%zu more)</p>\n",
 		    rep->nids - shown);
 	fputs("</section>\n", f);
 }
 
-static void
-write_heatmap(FILE *f, const struct report *rep)
+/* A share's step on the heatmaps' scales: 0 for [0, 10 %), 9 for 90 %
+   and over. */
+static int
+heat_step(double share)
 {
-	const int cw = 28, ch = 22, left = 40, top = 18;
+	int k = (int)(share * HEAT_STEPS);
 
-	fputs("<section id=\"heatmap\">\n<h2>\xc2\xa7" "5 Idle-held share by "
-	    "weekday and hour (UTC)</h2>\n", f);
-	if (rollup_gpu_known_n(&rep->total) == 0) {
-		fputs("<p>(no samples in window)</p>\n</section>\n", f);
-		return;
-	}
-	fprintf(f, "<svg id=\"heatmap-idle-held\" role=\"img\" aria-label=\""
-	    "idle-held share by weekday and UTC hour\" width=\"%d\" "
-	    "height=\"%d\" viewBox=\"0 0 %d %d\">\n", left + 24 * cw,
-	    top + 7 * ch, left + 24 * cw, top + 7 * ch);
-	for (int h = 0; h < 24; h += 3)
-		fprintf(f, "<text x=\"%d\" y=\"12\">%02d</text>\n",
-		    left + h * cw + 4, h);
+	return k < 0 ? 0 : k >= HEAT_STEPS ? HEAT_STEPS - 1 : k;
+}
+
+/*
+ * One heatmap: the share of state s by weekday and hour, each cell in
+ * its step's colour (class "ha3": active, step 3; "hi3": idle-held), its
+ * share in data-share and its <title>; then the legend of the steps.
+ */
+static void
+heatmap(FILE *f, const struct report *rep, enum state s, const char *id)
+{
+	const int cw = 30, ch = 22, left = 40, top = 18;
+	const char *cls = s == STATE_ACTIVE ? "ha" : "hi";
+
+	fprintf(f, "<h3>%s share</h3>\n<div class=\"chart\"><svg id=\"%s\" "
+	    "role=\"img\" aria-label=\"%s share by weekday and UTC hour\" "
+	    "width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\">\n",
+	    s == STATE_ACTIVE ? "Active" : "Idle-held", id, state_words[s],
+	    left + 24 * cw, top + 7 * ch, left + 24 * cw, top + 7 * ch);
+	for (int h = 0; h < 24; h++)
+		fprintf(f, "<text x=\"%d\" y=\"12\" text-anchor=\"middle\">"
+		    "%02d</text>\n", left + h * cw + (cw - 2) / 2, h);
 	for (int d = 0; d < 7; d++) {
 		fprintf(f, "<text x=\"0\" y=\"%d\">%s</text>\n",
 		    top + d * ch + 15, weekdays[d]);
@@ -369,17 +519,40 @@ write_heatmap(FILE *f, const struct report *rep)
 				    cw - 2, ch - 2, d, h, weekdays[d], h);
 				continue;
 			}
-			share = report_share(c, STATE_IDLE_HELD);
-			fprintf(f, "<rect class=\"idle_held\" x=\"%d\" y=\"%d\" "
-			    "width=\"%d\" height=\"%d\" fill-opacity=\"%.3f\" "
-			    "data-day=\"%d\" data-hour=\"%d\" "
-			    "data-share=\"%.6f\"><title>%s %02d:00 UTC: "
-			    "idle-held %.1f%%</title></rect>\n", x, y, cw - 2,
-			    ch - 2, 0.08 + 0.92 * share, d, h, share,
-			    weekdays[d], h, 100 * share);
+			share = report_share(c, s);
+			fprintf(f, "<rect class=\"%s%d\" x=\"%d\" y=\"%d\" "
+			    "width=\"%d\" height=\"%d\" data-day=\"%d\" "
+			    "data-hour=\"%d\" data-share=\"%.6f\" "
+			    "data-step=\"%d\"><title>%s %02d:00 UTC: %s "
+			    "%.1f%%</title></rect>\n", cls, heat_step(share),
+			    x, y, cw - 2, ch - 2, d, h, share, heat_step(share),
+			    weekdays[d], h, state_words[s], 100 * share);
 		}
 	}
-	fputs("</svg>\n</section>\n", f);
+	fprintf(f, "</svg></div>\n<ol class=\"scale\" id=\"legend-%s\" "
+	    "aria-label=\"colour scale\">", id);
+	for (int k = 0; k < HEAT_STEPS; k++)
+		fprintf(f, "<li data-step=\"%d\"><span class=\"sw %s%d\">"
+		    "</span>%d\xe2\x80\x93%d%%</li>", k, cls, k, 10 * k,
+		    10 * (k + 1));
+	fputs("<li><span class=\"sw none-sw\"></span>no samples</li></ol>\n",
+	    f);
+}
+
+static void
+write_heatmap(FILE *f, const struct report *rep)
+{
+	fputs("<section id=\"heatmap\">\n<h2>\xc2\xa7" "5 Time-of-day "
+	    "heatmaps (UTC)</h2>\n", f);
+	if (rollup_gpu_known_n(&rep->total) == 0) {
+		fputs("<p>(no samples in window)</p>\n</section>\n", f);
+		return;
+	}
+	fputs("<p class=\"muted\">Each cell: the share of the GPU time "
+	    "observed in that weekday's hour, in steps of 10 %.</p>\n", f);
+	heatmap(f, rep, STATE_ACTIVE, "heatmap-active");
+	heatmap(f, rep, STATE_IDLE_HELD, "heatmap-idle-held");
+	fputs("</section>\n", f);
 }
 
 /* One row of the timeline: a column of the three shares per bucket. */
@@ -387,7 +560,7 @@ static void
 timeline_row(FILE *f, const struct report *rep, const struct rollup_gpu *t,
     double y)
 {
-	double w = (double)CHART_W / (double)rep->ntimeline;
+	double w = (double)BAR_W / (double)rep->ntimeline;
 
 	for (size_t i = 0; i < rep->ntimeline; i++) {
 		const struct rollup_gpu *r = &t[i];
@@ -420,11 +593,59 @@ timeline_row(FILE *f, const struct report *rep, const struct rollup_gpu *t,
 	}
 }
 
+/*
+ * Time labels along the timeline, each over a short tick mark: the first
+ * bucket's start with its date, then every "round" time (a multiple of
+ * the first of axis_steps that is a multiple of the bucket and keeps the
+ * labels TICK_GAP apart), as "10:30" where the window is within a day,
+ * else as "11-25 10:30". UTC, like every time of the page.
+ */
+static const int64_t axis_steps[] = {
+	MS_PER_MINUTE, 2 * MS_PER_MINUTE, 5 * MS_PER_MINUTE,
+	10 * MS_PER_MINUTE, 15 * MS_PER_MINUTE, 30 * MS_PER_MINUTE,
+	MS_PER_HOUR, 2 * MS_PER_HOUR, 3 * MS_PER_HOUR, 6 * MS_PER_HOUR,
+	12 * MS_PER_HOUR, MS_PER_DAY, 2 * MS_PER_DAY, 7 * MS_PER_DAY,
+	14 * MS_PER_DAY, 28 * MS_PER_DAY,
+};
+
+static void
+time_axis(FILE *f, const struct report *rep, int y)
+{
+	int64_t step = rep->timeline_step_ms, first = rep->timeline_start_ms;
+	double w = (double)BAR_W / (double)rep->ntimeline;
+	int days = (int64_t)rep->ntimeline * step > MS_PER_DAY;
+	int64_t every = 0;
+
+	for (size_t i = 0; i < sizeof(axis_steps) / sizeof(axis_steps[0]);
+	    i++)
+		if (axis_steps[i] % step == 0 &&
+		    (double)(axis_steps[i] / step) * w >= TICK_GAP) {
+			every = axis_steps[i];
+			break;
+		}
+	for (size_t i = 0; i <= rep->ntimeline; i++) {
+		int64_t t = first + (int64_t)i * step;
+		double x = LABEL_W + (double)i * w;
+		char when[32];
+
+		if (i > 0 && (every == 0 || t % every != 0 ||
+		    x - LABEL_W < 1.4 * TICK_GAP || x + TICK_GAP / 2 > CHART_W))
+			continue;
+		util_format_datetime(t, when, sizeof(when));
+		when[16] = '\0';	/* "2026-11-25 10:30" */
+		fprintf(f, "<line x1=\"%.2f\" x2=\"%.2f\" y1=\"%d\" "
+		    "y2=\"%d\" stroke=\"#999\"/>\n<text class=\"tick\" "
+		    "x=\"%.2f\" y=\"%d\" text-anchor=\"%s\">%s</text>\n", x, x,
+		    y - 16, y - 11, x, y, i == 0 ? "start" : "middle",
+		    i == 0 ? when : days ? when + 5 : when + 11);
+	}
+}
+
 static void
 write_timeline(FILE *f, const struct report *rep)
 {
 	int height = (int)(rep->ngpus + 1) * ROW_H + 20;
-	char start[32], end[32], step[64];
+	char start[32], step[64];
 
 	fputs("<section id=\"timeline\">\n<h2>Timeline of GPU states</h2>\n",
 	    f);
@@ -433,17 +654,15 @@ write_timeline(FILE *f, const struct report *rep)
 		return;
 	}
 	util_format_datetime(rep->timeline_start_ms, start, sizeof(start));
-	util_format_datetime(rep->timeline_start_ms + (int64_t)rep->ntimeline *
-	    rep->timeline_step_ms, end, sizeof(end));
 	util_format_elapsed(rep->timeline_step_ms, step, sizeof(step));
 	fprintf(f, "<p class=\"muted\">%zu buckets of %s from %s UTC; each "
 	    "column splits the bucket's observed time, grey where nothing "
 	    "was observed.</p>\n", rep->ntimeline, step, start);
-	fprintf(f, "<svg id=\"timeline-svg\" shape-rendering=\"crispEdges\" role=\"img\" aria-label=\"GPU "
+	fprintf(f, "<div class=\"chart\"><svg id=\"timeline-svg\" shape-rendering=\"crispEdges\" role=\"img\" aria-label=\"GPU "
 	    "states over the window\" width=\"%d\" height=\"%d\" "
 	    "viewBox=\"0 0 %d %d\" data-start=\"%lld\" "
 	    "data-bucket-ms=\"%lld\" data-buckets=\"%zu\">\n",
-	    LABEL_W + CHART_W, height, LABEL_W + CHART_W, height,
+	    CHART_W, height, CHART_W, height,
 	    (long long)rep->timeline_start_ms,
 	    (long long)rep->timeline_step_ms, rep->ntimeline);
 	fprintf(f, "<g class=\"timeline-row\" data-row=\"all\">\n"
@@ -460,11 +679,32 @@ write_timeline(FILE *f, const struct report *rep)
 		timeline_row(f, rep, rep->gpus[g].timeline, y + 2);
 		fputs("</g>\n", f);
 	}
-	fprintf(f, "<text x=\"%d\" y=\"%d\">%s</text>\n", LABEL_W, height - 4,
-	    start);
-	fprintf(f, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%s</text>\n",
-	    LABEL_W + CHART_W, height - 4, end);
-	fputs("</svg>\n</section>\n", f);
+	time_axis(f, rep, height - 4);
+	fputs("</svg></div>\n</section>\n", f);
+}
+
+/*
+ * A session's command: its name, then the arguments of its command line
+ * (what follows argv[0], which the name already says), so two notebooks
+ * of the same program tell apart; cut to the column by the style, the
+ * whole command line in its title.
+ */
+static void
+command_cell(FILE *f, const struct report_who *who)
+{
+	const char *args = strchr(who->cmdline, ' ');
+
+	fputs("<code class=\"cmd\" title=\"", f);
+	esc(f, who->cmdline[0] ? who->cmdline : who->comm);
+	fputs("\">", f);
+	if (who->comm[0] == '\0') {
+		esc(f, who->cmdline[0] ? who->cmdline : "?");
+	} else {
+		esc(f, who->comm);
+		if (args != NULL)
+			esc(f, args);
+	}
+	fputs("</code>", f);
 }
 
 static void
@@ -489,7 +729,8 @@ write_sessions(FILE *f, const struct report *rep)
 			continue;
 		}
 		if (shown++ == 0)
-			fputs("<table id=\"sessions-table\">\n<tr><th>user</th>"
+			fputs("<div class=\"table\"><table id=\"sessions-table\">"
+			    "\n<tr><th>user</th>"
 			    "<th class=\"n\">pid</th><th>command</th><th>gpu"
 			    "</th><th class=\"n\">peak MiB</th><th class=\"n\">"
 			    "idle-held</th><th class=\"n\">SM %</th><th>first "
@@ -503,13 +744,14 @@ write_sessions(FILE *f, const struct report *rep)
 		esc(f, s->who.user[0] ? s->who.user : "unknown");
 		place(f, s->who.container, s->who.pod, s->who.unit,
 		    s->who.slurm_job);
-		fprintf(f, "</td><td class=\"n\">%u</td><td><code title=\"",
-		    s->pid);
-		esc(f, s->who.cmdline);
-		fputs("\">", f);
-		esc(f, s->who.comm[0] ? s->who.comm : "?");
-		fputs("</code></td><td>", f);
+		fprintf(f, "</td><td class=\"n\">%u</td><td>", s->pid);
+		command_cell(f, &s->who);
+		fputs("</td><td>", f);
 		gpu_label(f, rep, &rep->gpus[s->gpu]);
+		if (s->r.idle_ms > rep->gpus[s->gpu].r.ms[STATE_IDLE_HELD])
+			fputs(" <span class=\"busy-card\" title=\"idle-held while "
+			    "the card was busy: see the note under "
+			    "\xc2\xa7" "3\">*</span>", f);
 		if (s->r.peak_mib == MIB_UNKNOWN)
 			fputs("</td><td class=\"n\">unknown", f);
 		else
@@ -523,7 +765,7 @@ write_sessions(FILE *f, const struct report *rep)
 	if (shown == 0)
 		fputs("<p>(no process held memory idle in window)</p>\n", f);
 	else
-		fputs("</table>\n", f);
+		fputs("</table></div>\n", f);
 	if (more > 0)
 		fprintf(f, "<p class=\"muted\">(%zu more)</p>\n", more);
 	fputs("</section>\n", f);

@@ -259,6 +259,58 @@ report_cmp_session(const void *a, const void *b)
 	return x->pid < y->pid ? -1 : x->pid > y->pid;
 }
 
+/*
+ * Whether a window's timeline is drawn from its ticks: rollups give whole
+ * hours, so a window shorter than REPORT_TIMELINE_MIN hours would get a
+ * coarse timeline from them (six hours: seven columns). Such a timeline
+ * reads the ticks (two days at 30 s: 5760 a GPU), in buckets never finer
+ * than the longest interval the window's runs ticked at, which would
+ * leave every other bucket empty: *min_step is that interval.
+ */
+static int
+timeline_wants_ticks(struct store *st, int64_t start, int64_t end,
+    int64_t *min_step, char *err, size_t errlen)
+{
+	int64_t *iv = NULL;
+	size_t n = 0;
+
+	*min_step = 1;
+	if (report_timeline_buckets(start, end, MS_PER_HOUR) >=
+	    REPORT_TIMELINE_MIN)
+		return 0;
+	if (store_run_intervals(st, start, end, &iv, &n, err, errlen) != 0)
+		return -1;
+	if (n > 0)
+		*min_step = iv[n - 1];	/* sorted: the longest last */
+	free(iv);
+	return 1;
+}
+
+static int
+timeline_tick(void *ctx, int64_t ts_ms, int64_t gpu_id,
+    const struct rollup_gpu *r)
+{
+	struct build *b = ctx;
+	int64_t slot;
+
+	if (imap_get(&b->gpu_slot, gpu_id, 0, &slot) == 0)
+		timeline_add(b, slot, ts_ms, r);
+	return 0;
+}
+
+/* The timeline of the hours [lo, hi) whose sums came from rollups, from
+   their ticks: only the timeline, the sums are counted. */
+static int
+timeline_from_ticks(struct store *st, const struct report_options *o,
+    struct build *b, int64_t lo, int64_t hi, char *err, size_t errlen)
+{
+	struct store_sink sink = { b, seen_only_hour, seen_only_proc,
+	    timeline_tick };
+
+	return store_scan_raw(st, lo, hi, o->gpu_id, &o->thr, &sink, err,
+	    errlen);
+}
+
 /* Fills the window and reads its sums, from rollups where they serve. */
 static int
 scan_window(struct store *st, const struct report_options *o,
@@ -267,8 +319,8 @@ scan_window(struct store *st, const struct report_options *o,
 	struct report *rep = b->rep;
 	struct store_sink sink = { b, sink_gpu_hour, sink_proc,
 	    sink_gpu_tick };
-	int64_t oldest_ts, oldest_span, lo, hi;
-	int found, raw, rc;
+	int64_t oldest_ts, oldest_span, lo, hi, min_step;
+	int found, raw, fine, rc;
 
 	report_asked_window(o, &rep->start_ms, &rep->end_ms);
 	if (store_oldest_tick(st, &oldest_ts, &oldest_span, &found, err,
@@ -289,13 +341,17 @@ scan_window(struct store *st, const struct report_options *o,
 	/* Whole hours [lo, hi) from rollups, the edges from raw ticks. */
 	lo = util_hour_floor(rep->start_ms + MS_PER_HOUR - 1);
 	hi = util_hour_floor(rep->end_ms);
+	fine = timeline_wants_ticks(st, rep->start_ms, rep->end_ms, &min_step,
+	    err, errlen);
+	if (fine < 0)
+		return -1;
 	raw = o->force_raw || lo >= hi || o->thr.active_util !=
 	    rep->meta.rollup.active_util || o->thr.held_mib !=
 	    rep->meta.rollup.held_mib;
 
-	/* Buckets finer than an hour only when every tick is read raw. */
+	/* Buckets finer than an hour only from ticks. */
 	rep->timeline_step_ms = timeline_step(rep->start_ms, rep->end_ms,
-	    raw ? 1 : MS_PER_HOUR);
+	    raw || fine ? min_step : MS_PER_HOUR);
 	rep->timeline_start_ms = report_floor_div(rep->start_ms,
 	    rep->timeline_step_ms) * rep->timeline_step_ms;
 	rep->ntimeline = report_timeline_buckets(rep->start_ms, rep->end_ms,
@@ -316,6 +372,8 @@ scan_window(struct store *st, const struct report_options *o,
 	b->in_rollups = 1;
 	rc = store_scan_rollups(st, lo, hi, o->gpu_id, &sink, err, errlen);
 	b->in_rollups = 0;
+	if (rc == 0 && rep->timeline_step_ms < MS_PER_HOUR)
+		rc = timeline_from_ticks(st, o, b, lo, hi, err, errlen);
 	if (rc != 0 || store_scan_raw(st, hi, rep->end_ms, o->gpu_id, &o->thr,
 	    &sink, err, errlen) != 0)
 		return -1;

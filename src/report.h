@@ -27,6 +27,9 @@ struct report_options {
 
 /* The timeline has at most this many buckets. */
 #define REPORT_TIMELINE_MAX	120
+/* A window shorter than this many hours reads every tick, so that its
+   timeline is finer than hours (report.c, timeline_wants_ticks). */
+#define REPORT_TIMELINE_MIN	48
 
 struct report_gpu {
 	int64_t			id;		/* database key */
