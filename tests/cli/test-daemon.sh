@@ -8,6 +8,7 @@
 . "$HERE/collector-lib.sh"
 
 umask 022	# file modes are checked exactly
+STATUS_SCHEMA=$HERE/../../docs/gua-status.schema.json
 DB=$TMP/gua.db
 PF=$TMP/gua.pid
 LOG=$TMP/gua.log
@@ -59,6 +60,11 @@ expect_out "\"pid\": $CPID"
 expect_out "\"database\": \"$DB\""
 expect_out '"interval_ms": 100'
 expect_out '"last_tick_age_ms": '
+expect_out '"schema_version": 1,'
+expect_out "\"generator\": \"gua $("$GUA" --version | sed 's/^gua //')\""
+t "status --json of a running collector: valid against its schema"
+cp "$TMP/out" "$TMP/status-running.json"
+check schema "$STATUS_SCHEMA" "$TMP/status-running.json"
 
 t "report while the collector writes"
 wait_until ticks_at_least "$DB" 3
@@ -105,6 +111,12 @@ t "status: not running (3)"
 gua status --pid-file "$PF"
 expect_rc 3
 expect_out "gua is not running"
+t "status --json of a stopped collector: valid against its schema"
+gua status --pid-file "$PF" --json
+expect_rc 3
+expect_out '"state": "not_running"'
+cp "$TMP/out" "$TMP/status-stopped.json"
+check schema "$STATUS_SCHEMA" "$TMP/status-stopped.json"
 t "stop when not running: 0"
 gua stop --pid-file "$PF"
 expect_rc 0
@@ -203,6 +215,9 @@ gua status --pid-file "$PF" --json
 expect_rc 1
 expect_out '"state": "dead"'
 expect_out '"pid_alive": false'
+t "status --json of a dead collector (a stale PID file): valid against its schema"
+cp "$TMP/out" "$TMP/status-stale.json"
+check schema "$STATUS_SCHEMA" "$TMP/status-stale.json"
 t "after kill -9 the database is intact"
 expect_q "$DB" "PRAGMA integrity_check" ok
 N2=$(q "$DB" "SELECT count(*) FROM ticks")
