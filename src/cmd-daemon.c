@@ -483,7 +483,8 @@ daemon_exec(const struct cmd_entry *c, int argc, char **argv)
 	"  --foreground         stay attached and print one line per tick on\n" \
 	"                       stdout (for systemd)\n" \
 	"  --nvml-library PATH  the NVML library to load (default\n" \
-	"                       $GUA_NVML_LIBRARY, else libnvidia-ml.so.1)\n" \
+	"                       $GUA_NVML_LIBRARY, else libnvidia-ml.so.1,\n" \
+	"                       else libnvidia-ml.so)\n" \
 	"  --textfile-dir DIR   write DIR/gua.prom every tick for\n" \
 	"                       node_exporter's textfile collector\n" \
 	"\n" \
