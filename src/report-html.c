@@ -16,8 +16,6 @@
 #define BAR_W		(CHART_W - LABEL_W)
 #define BAR_H		22
 #define ROW_H		30
-#define GPU_ROW_H	46	/* a bar and its numbers under it */
-#define NOTE_H		16	/* a line of note under a GPU's numbers */
 /* Coverage under this is a warning beside the numbers, not a note. */
 #define LOW_COVERAGE	0.9
 /* A timeline's time labels stand at least this far apart, pixels. */
@@ -61,7 +59,7 @@ static const char style[] =
     ".scale{list-style:none;padding:0;display:flex;flex-wrap:wrap;"
     "gap:.2em .6em;margin:.3em 0 1em;font-size:12px}"
     ".scale li{white-space:nowrap}"
-    "svg text.in{fill:#fff;font-weight:600}"
+    "#headline-bar{max-width:880px}"
     ".warn{background:#fff4e5;border-left:4px solid #ef6c00;"
     "padding:.4em .8em}"
     ".note{color:#555}"
@@ -74,9 +72,18 @@ static const char style[] =
     "table{border-collapse:collapse;width:100%;font-size:13px}"
     /* A cell never breaks: a label, a command, a duration or a time
        reads on one line; a long command is cut, whole in its title. */
-    "th,td{text-align:left;padding:.25em .6em;border-bottom:1px solid #eee;"
+    "th,td{text-align:left;padding:.25em .5em;border-bottom:1px solid #eee;"
     "vertical-align:top;white-space:nowrap}"
-    ".cmd{display:inline-block;max-width:18em;overflow:hidden;"
+    "td.warn{padding:.25em .5em}"
+    /* The per-GPU bars: as wide as the other charts on a screen, the
+       numbers beside them kept in view on a phone. */
+    ".bars{max-width:880px}.bars td.bar{width:100%;min-width:3em}"
+    ".bars th,.bars td{padding:.25em .3em}.model{font-size:11px;color:#666}"
+    "@media (max-width:600px){.bars th,.model{white-space:normal}}"
+    ".bars td.bar svg{display:block}"
+    ".bars tr.busy-card-note td{white-space:normal;color:#555;"
+    "font-size:12px}"
+    ".cmd{display:inline-block;max-width:16em;overflow:hidden;"
     "text-overflow:ellipsis;vertical-align:bottom}"
     "td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}"
     "code{font-size:12px}"
@@ -177,7 +184,7 @@ write_header(FILE *f, const struct report *rep)
  */
 static void
 stacked_bar(FILE *f, const struct rollup_gpu *r, double x, double y,
-    double w, double h, const char *what, int numbers)
+    double w, double h, const char *what)
 {
 	double at = x;
 
@@ -195,13 +202,6 @@ stacked_bar(FILE *f, const struct rollup_gpu *r, double x, double y,
 		    "data-share=\"%.6f\"><title>%s: %s %.1f%%</title></rect>\n",
 		    state_keys[s], at, y, share * w, h, state_keys[s], share,
 		    what, state_words[s], 100 * share);
-		/* A number inside its part where it fits, white on the two
-		   dark colours, dark on the light grey. */
-		if (numbers && share * w >= 56)
-			fprintf(f, "<text class=\"%s\" x=\"%.2f\" y=\"%.2f\" "
-			    "text-anchor=\"middle\">%.1f%%</text>\n",
-			    s == STATE_TRULY_IDLE ? "bar-num" : "in bar-num",
-			    at + share * w / 2, y + h / 2 + 4, 100 * share);
 		at += share * w;
 	}
 }
@@ -253,13 +253,16 @@ write_headline(FILE *f, const struct report *rep)
 		return;
 	}
 	coverage_warning(f, rep);
-	fprintf(f, "<div class=\"chart\"><svg id=\"headline-bar\" role=\"img\" aria-label=\""
-	    "active %.1f%%, idle-held %.1f%%, truly idle %.1f%%\" "
-	    "width=\"%d\" height=\"40\" viewBox=\"0 0 %d 40\">\n",
+	/* As wide as the other charts, narrower on a narrow screen: the
+	   legend under it gives the numbers. */
+	fprintf(f, "<div class=\"chart\"><svg id=\"headline-bar\" "
+	    "role=\"img\" aria-label=\"active %.1f%%, idle-held %.1f%%, truly "
+	    "idle %.1f%%\" width=\"100%%\" height=\"40\" viewBox=\"0 0 %d 40\" "
+	    "preserveAspectRatio=\"none\">\n",
 	    100 * report_share(t, STATE_ACTIVE),
 	    100 * report_share(t, STATE_IDLE_HELD),
-	    100 * report_share(t, STATE_TRULY_IDLE), CHART_W, CHART_W);
-	stacked_bar(f, t, 0, 0, CHART_W, 40, "all GPUs", 1);
+	    100 * report_share(t, STATE_TRULY_IDLE), CHART_W);
+	stacked_bar(f, t, 0, 0, CHART_W, 40, "all GPUs");
 	fputs("</svg></div>\n", f);
 	legend(f, t);
 	fprintf(f, "<p class=\"muted\">Idle-held: memory held while the GPU "
@@ -342,68 +345,73 @@ busy_card_idle_session(const struct report *rep, size_t g)
 	return most;
 }
 
+/*
+ * One row per GPU: its label, its bar, and its three shares written out
+ * in their own columns. The bar stretches to the room the numbers leave,
+ * so that on a phone the numbers stay on screen and the bar narrows.
+ */
 static void
 write_gpus(FILE *f, const struct report *rep)
 {
-	int height = 0, notes = 0;
-	double y = 0;
+	int notes = 0;
 
 	fputs("<section id=\"gpus\">\n<h2>\xc2\xa7" "3 Per-GPU</h2>\n", f);
 	if (rep->ngpus == 0) {
 		fputs("<p>(no samples in window)</p>\n</section>\n", f);
 		return;
 	}
-	for (size_t i = 0; i < rep->ngpus; i++)
-		height += GPU_ROW_H + (busy_card_idle_session(rep, i) > 0 ?
-		    NOTE_H : 0);
-	fprintf(f, "<div class=\"chart\"><svg id=\"gpu-bars\" role=\"img\" "
-	    "aria-label=\"state shares per GPU\" width=\"%d\" height=\"%d\" "
-	    "viewBox=\"0 0 %d %d\">\n", CHART_W, height, CHART_W, height);
+	fputs("<div class=\"table bars\"><table id=\"gpu-bars\">\n<tr><th>GPU"
+	    "</th><th class=\"bar\">share of observed time</th><th class=\"n\">"
+	    "active</th><th class=\"n\">idle-held</th><th class=\"n\">truly "
+	    "idle</th></tr>\n", f);
 	for (size_t i = 0; i < rep->ngpus; i++) {
 		const struct report_gpu *g = &rep->gpus[i];
 		int64_t odd = busy_card_idle_session(rep, i);
 
-		fprintf(f, "<g class=\"gpu\" data-index=\"%d\" data-uuid=\"",
+		fprintf(f, "<tr class=\"gpu\" data-index=\"%d\" data-uuid=\"",
 		    g->info.index);
 		esc(f, g->info.uuid);
 		fputs("\" data-host=\"", f);
 		esc(f, rep->hosts[g->host].hostname);
-		fprintf(f, "\">\n<text x=\"0\" y=\"%.0f\">", y + 16);
-		gpu_label(f, rep, g);
-		fputs("<title>", f);
-		esc(f, g->info.name);
-		fputs(" ", f);
+		fputs("\"><td title=\"", f);
 		esc(f, g->info.uuid);
-		fputs("</title></text>\n", f);
-		stacked_bar(f, &g->r, LABEL_W, y + 2, BAR_W, BAR_H,
-		    "this GPU", 0);
-		/* The numbers in words under the bar, always visible. */
-		fprintf(f, "<text class=\"gpu-shares\" x=\"%d\" y=\"%.0f\">",
-		    LABEL_W, y + 38);
-		if (rollup_gpu_known_ms(&g->r) == 0)
-			fputs("no samples", f);
-		else
-			fprintf(f, "active %.1f%% \xc2\xb7 idle-held %.1f%% "
-			    "\xc2\xb7 truly idle %.1f%%",
-			    100 * report_share(&g->r, STATE_ACTIVE),
-			    100 * report_share(&g->r, STATE_IDLE_HELD),
-			    100 * report_share(&g->r, STATE_TRULY_IDLE));
-		fputs("</text>\n", f);
-		y += GPU_ROW_H;
+		fputs("\">", f);
+		gpu_label(f, rep, g);
+		if (odd > 0)
+			fputs(" <span class=\"busy-card\">*</span>", f);
+		/* Its model and memory under it, in small type that may
+		   wrap: a long model name must not push the numbers off. */
+		fputs("<div class=\"model\">", f);
+		esc(f, g->info.name[0] ? g->info.name : "unknown model");
+		if (g->info.mem_total_mib != MIB_UNKNOWN)
+			fprintf(f, ", %.0f GiB", (double)g->info.mem_total_mib /
+			    1024);
+		fputs("</div>", f);
+		fprintf(f, "</td><td class=\"bar\"><svg role=\"img\" "
+		    "aria-label=\"state shares\" width=\"100%%\" height=\"%d\" "
+		    "viewBox=\"0 0 %d %d\" preserveAspectRatio=\"none\">", BAR_H,
+		    BAR_W, BAR_H);
+		stacked_bar(f, &g->r, 0, 0, BAR_W, BAR_H, "this GPU");
+		fputs("</svg></td>", f);
+		for (int st = 0; st < 3; st++) {
+			if (rollup_gpu_known_ms(&g->r) == 0)
+				fputs("<td class=\"n\">-</td>", f);
+			else
+				fprintf(f, "<td class=\"n\">%.1f%%</td>", 100 *
+				    report_share(&g->r, (enum state)st));
+		}
+		fputs("</tr>\n", f);
 		if (odd > 0) {
 			char d[64];
 
 			util_format_elapsed(odd, d, sizeof(d));
-			fprintf(f, "<text class=\"busy-card-note\" x=\"%d\" "
-			    "y=\"%.0f\">* a process here was idle-held %s "
-			    "while the card was busy: see the note below"
-			    "</text>\n", LABEL_W, y + 6, d);
-			y += NOTE_H;
+			fprintf(f, "<tr class=\"busy-card-note\"><td colspan=\"5\">"
+			    "* a process on this card was idle-held %s while "
+			    "the card was busy: see below</td></tr>\n", d);
 			notes++;
 		}
-		fputs("</g>\n", f);
 	}
-	fputs("</svg></div>\n", f);
+	fputs("</table></div>\n", f);
 	if (notes > 0)
 		fputs("<p id=\"busy-card-note\" class=\"note\">* The card is "
 		    "classified by its own utilization and each process by its "

@@ -37,26 +37,38 @@ function checkFrame(frame, out) {
 	    "scrollWidth " + root.scrollWidth + " > clientWidth " +
 	    root.clientWidth + " (" + wide + ")" : "");
 
-	// §3: every GPU's shares are written out, visibly, inside its chart.
-	const groups = d.querySelectorAll("#gpu-bars g.gpu");
-	let bad = groups.length === 0 ? "no GPU rows" : "";
-	for (const g of groups) {
-		const t = g.querySelector("text.gpu-shares");
-		if (!t || !shown(t)) {
-			bad = "a GPU without visible numbers";
+	// §3: every GPU's shares are written out in its row, on screen (at
+	// 390 px too) and as the bar draws them.
+	const rows = d.querySelectorAll("#gpu-bars tr.gpu");
+	let bad = rows.length === 0 ? "no GPU rows" : "";
+	for (const tr of rows) {
+		const cells = [...tr.querySelectorAll("td.n")];
+		const parts = [...tr.querySelectorAll("rect[data-share]")];
+		if (cells.length !== 3 || parts.length !== 3) {
+			bad = "a GPU without its three numbers";
 			break;
 		}
-		const svg = box(g.ownerSVGElement);
-		if (box(t).right > svg.right + 0.5 || box(t).left < svg.left)
-			bad = "numbers outside their chart: " + t.textContent;
-		for (const r of g.querySelectorAll("rect[data-share]")) {
+		parts.forEach((r, k) => {
 			const want = (100 * Number(r.dataset.share)).toFixed(1) +
 			    "%";
-			if (!t.textContent.includes(want))
-				bad = "'" + t.textContent + "' lacks " + want;
-		}
+			const c = cells[k];
+			if (c.textContent !== want)
+				bad = "'" + c.textContent + "', want " + want;
+			else if (!shown(c) || box(c).right > root.clientWidth)
+				bad = want + " not on screen (right edge " +
+				    box(c).right + ")";
+		});
 	}
 	say("gpu-numbers-visible", bad);
+
+	// The charts share one width on a wide screen.
+	if (root.clientWidth >= 1000) {
+		const ws = ["headline-bar", "gpu-bars", "timeline-svg"].map(
+		    (id) => d.getElementById(id)).filter((e) => e).map(
+		    (e) => Math.round(box(e).width));
+		say("charts-same-width", ws.length === 3 && Math.max(...ws) -
+		    Math.min(...ws) <= 1 ? "" : "widths " + ws.join(", "));
+	}
 
 	// §5: both heatmaps, each with its legend of steps in distinct
 	// colours, and every cell in its step's colour.

@@ -100,6 +100,8 @@ layout() {
 			    head -c 300 "$TMP/$1-layout.txt")"; fi
 		done
 	done
+	if grep -qx "ok 1280 charts-same-width" "$TMP/$1-layout.txt"; then ok
+	else fail "$(grep " 1280 charts-same-width" "$TMP/$1-layout.txt")"; fi
 	if grep -q '^FAIL' "$TMP/$1-layout.txt"; then
 		fail "$(grep '^FAIL' "$TMP/$1-layout.txt" | head -3)"; else ok; fi
 }
@@ -219,15 +221,14 @@ t "html: the command: its name, then its command line's arguments"
 if grep -qF '<code class="cmd" title="jupyter-lab --no-browser">jupyter-lab --no-browser</code>' \
     "$TMP/demo.html"; then ok; else fail "$(grep -o '<code class="cmd"[^/]*' \
     "$TMP/demo.html" | head -3)"; fi
-t "html six: §3 writes each GPU's shares out"
-if grep -qF '>active 40.0% · idle-held 40.0% · truly idle 20.0%</text>' \
-    "$TMP/six.html"; then ok; else fail "no shares under GPU-0's bar"; fi
-t "html six: the headline bar is as wide as the other charts"
-if [ "$(grep -o '<svg id="headline-bar"[^>]*' "$TMP/six.html" |
-    sed 's/.* width="\([0-9]*\)".*/\1/')" = \
-    "$(grep -o '<svg id="gpu-bars"[^>]*' "$TMP/six.html" |
-    sed 's/.* width="\([0-9]*\)".*/\1/')" ]; then ok; else
-	fail "headline and per-GPU charts differ in width"; fi
+t "html six: §3 writes each GPU's shares out beside its bar"
+tr -d '\n' <"$TMP/six.html" | sed 's/<tr/\n<tr/g' >"$TMP/six.rows"
+if grep -q '<tr class="gpu" data-index="0" .*<td class="n">40.0%</td><td class="n">40.0%</td><td class="n">20.0%</td></tr>' \
+    "$TMP/six.rows"; then ok; else fail "no numbers in GPU-0's row"; fi
+t "html six: §3 names each GPU's model and memory"
+if grep -q '<tr class="gpu" data-index="0" .*<div class="model">[^<]*, [0-9]* GiB</div>' \
+    "$TMP/six.rows"; then ok; else
+	fail "$(grep -o '<div class="model">[^/]*' "$TMP/six.html" | head -1)"; fi
 
 t "html: full coverage gives no coverage warning"
 if grep -q 'id="coverage-warning"' "$TMP/demo.html"; then

@@ -208,9 +208,10 @@ if grep -F "<td class=\"n\">$HOLD</td>" "$TMP/shared.html" |
     grep -qF '<td class="n">0.0%</td>'; then ok
 else fail "no 0.0% in the notebook's row of shared.html"; fi
 t "shared: the HTML says why a card 100 % active lists an idle-held session"
-if grep -qF '>active 100.0% · idle-held 0.0% · truly idle 0.0%</text>' \
-    "$TMP/shared.html" &&
-    grep -q '<text class="busy-card-note" [^>]*>\* a process here was idle-held' \
+tr -d '\n' <"$TMP/shared.html" | sed 's/<tr/\n<tr/g' >"$TMP/shared.rows"
+if grep -q '<tr class="gpu" data-index="0" .*<span class="busy-card">\*</span>.*<td class="n">100.0%</td><td class="n">0.0%</td><td class="n">0.0%</td></tr>' \
+    "$TMP/shared.rows" &&
+    grep -q '<tr class="busy-card-note"><td colspan="5">\* a process on this card was idle-held' \
     "$TMP/shared.html" && grep -q '<p id="busy-card-note"' "$TMP/shared.html"
 then ok; else fail "no note under GPU-0's bar"; fi
 if grep -F "<td class=\"n\">$HOLD</td>" "$TMP/shared.html" |
