@@ -4,6 +4,7 @@
  * alike; everything else written here is numbers and fixed markup.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "escape.h"
@@ -481,13 +482,19 @@ write_identities(FILE *f, const struct report *rep)
 	fputs("</section>\n", f);
 }
 
-/* A share's step on the heatmaps' scales: 0 for [0, 10 %), 9 for 90 %
-   and over. */
+/*
+ * A share's step on the heatmaps' scales, of the share as the cell's
+ * title prints it (so a cell titled 30.0 % is in the 30-40 % step even
+ * where the share is 0.29996): 0 for under 10.0 %, 9 for 90.0 % and over.
+ */
 static int
 heat_step(double share)
 {
-	int k = (int)(share * HEAT_STEPS);
+	char pct[32];
+	int k;
 
+	snprintf(pct, sizeof(pct), "%.1f", 100 * share);
+	k = (int)(strtod(pct, NULL) / 10);
 	return k < 0 ? 0 : k >= HEAT_STEPS ? HEAT_STEPS - 1 : k;
 }
 

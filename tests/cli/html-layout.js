@@ -97,8 +97,10 @@ function checkFrame(frame, out) {
 		if (map) {
 			const cells = map.querySelectorAll("rect[data-step]");
 			for (const c of cells) {
-				const k = Math.min(9, Math.floor(10 *
-				    Number(c.dataset.share)));
+				// The step of the share its title prints.
+				const m = /([0-9.]+)%$/.exec(c.textContent);
+				const k = m ? Math.min(9, Math.floor(
+				    Number(m[1]) / 10)) : -1;
 				const fill = d.defaultView.
 				    getComputedStyle(c).fill;
 				if (String(k) !== c.dataset.step ||
