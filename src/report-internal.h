@@ -34,10 +34,4 @@ int	report_load_identities(struct store *, struct report *, char *err,
    memory. */
 int	report_group_identities(struct report *);
 
-/*
- * report-gpu.c: numbers every GPU row of a database by its card's place
- * among the cards that held its index: card[i] for all[i]. 0 or -1.
- */
-int	report_number_cards(const struct store_gpu *all, size_t n, int *card);
-
 #endif
