@@ -15,12 +15,14 @@
 #include "tick.h"
 #include "top-print.h"
 #include "util.h"
+#include "version.h"
 
 /* Column widths of the tables (the command takes the rest). */
 #define W_LABEL		12
 #define W_MODEL		24
-#define W_USER		12
-#define W_WHERE		20
+#define W_PGPU		10	/* the process table's GPU */
+#define W_USER		10
+#define W_WHERE		16
 
 /* A line being built, and its width in columns. */
 struct lbuf {
@@ -303,26 +305,19 @@ proc_lines(const struct top_view *v, struct lbuf *b, struct top_line **l,
 {
 	if (lb_end(b, TOP_LINE_PLAIN, l, n, cap) != 0)
 		return -1;
-	lb_printf(b, "%-8s  %-*s  %-*s  %-*s  %9s  %5s  %-10s  %-16s  %s",
-	    "PID", W_USER, "USER", W_LABEL, "GPU", W_WHERE, "WHERE", "MEMORY",
-	    "SM", "STATE", "IDLE-HELD FOR", "COMMAND");
+	/* What matters most comes first: who, where, how long idle. */
+	lb_printf(b, "%-7s  %-*s  %-*s  %-10s  %-16s  %9s  %5s  %-*s  %s",
+	    "PID", W_USER, "USER", W_PGPU, "GPU", "STATE", "IDLE-HELD FOR",
+	    "MEMORY", "SM", W_WHERE, "WHERE", "COMMAND");
 	if (lb_end(b, TOP_LINE_HEAD, l, n, cap) != 0)
 		return -1;
 	for (size_t i = 0; i < v->nprocs; i++) {
 		const struct top_proc *p = &v->procs[i];
 		char where[256], idle[48], mem[32];
 
-		lb_printf(b, "%-8lu  ", (unsigned long)p->pid);
+		lb_printf(b, "%-7lu  ", (unsigned long)p->pid);
 		lb_cell(b, p->id.user[0] ? p->id.user : "?", W_USER);
-		lb_cell(b, v->gpus[p->gpu].label, W_LABEL);
-		lb_cell(b, top_where(&p->id, where, sizeof(where)), W_WHERE);
-		if (p->mem_mib == MIB_UNKNOWN)
-			snprintf(mem, sizeof(mem), "? MiB");
-		else
-			snprintf(mem, sizeof(mem), "%lld MiB",
-			    (long long)p->mem_mib);
-		lb_printf(b, "%9s  ", mem);
-		lb_util(b, p->util_pm, 5);
+		lb_cell(b, v->gpus[p->gpu].label, W_PGPU);
 		if (p->state == STATE_IDLE_HELD) {
 			format_streak(p->idle_ms, mem, sizeof(mem));
 			snprintf(idle, sizeof(idle), "idle %s", mem);
@@ -330,6 +325,14 @@ proc_lines(const struct top_view *v, struct lbuf *b, struct top_line **l,
 			snprintf(idle, sizeof(idle), "-");
 		}
 		lb_printf(b, "%-10s  %-16s  ", state_name(p->state), idle);
+		if (p->mem_mib == MIB_UNKNOWN)
+			snprintf(mem, sizeof(mem), "? MiB");
+		else
+			snprintf(mem, sizeof(mem), "%lld MiB",
+			    (long long)p->mem_mib);
+		lb_printf(b, "%9s  ", mem);
+		lb_util(b, p->util_pm, 5);
+		lb_cell(b, top_where(&p->id, where, sizeof(where)), W_WHERE);
 		lb_untrusted(b, command_of(&p->id)[0] ? command_of(&p->id) :
 		    "?", 0);
 		if (lb_end(b, kind_of(p->state), l, n, cap) != 0)
@@ -373,6 +376,11 @@ top_lines_free(struct top_line *l, size_t n)
 	free(l);
 }
 
+/* States as the CSV and the textfile name them. */
+static const char *const state_keys[STATE_COUNT] = {
+	"active", "idle_held", "truly_idle", "unknown"
+};
+
 /* A percentage from per mille, one decimal; null when unknown. */
 static void
 json_util(struct json *j, const char *key, int util_pm)
@@ -398,27 +406,43 @@ json_mib(struct json *j, const char *key, int64_t mib)
 		json_int(j, key, mib);
 }
 
+/* Milliseconds as seconds, to the millisecond. */
+static void
+json_seconds(struct json *j, const char *key, int64_t ms)
+{
+	json_double(j, key, (double)ms / 1000, 3);
+}
+
+/* "KEY": RFC 3339 and "KEY_epoch_seconds", as the report's; null both
+   when unknown. */
 static void
 json_time(struct json *j, const char *key, int64_t ms, int known)
 {
-	char when[48];
+	char when[48], ekey[64];
 
+	snprintf(ekey, sizeof(ekey), "%s_epoch_seconds", key);
 	if (!known) {
 		json_null(j, key);
+		json_null(j, ekey);
 		return;
 	}
-	util_format_rfc3339(ms, when, sizeof(when));
+	util_format_rfc3339_ms(ms, when, sizeof(when));
 	json_string(j, key, when);
+	json_seconds(j, ekey, ms);
 }
 
 int
 top_print_json(FILE *f, const struct top_view *v, const struct top_status *st)
 {
 	struct json j;
+	char gen[64];
 
 	json_init(&j, f, 2);
 	json_object_begin(&j, NULL);
-	json_text(&j, "host", v->host);
+	json_int(&j, "schema_version", 1);
+	snprintf(gen, sizeof(gen), "gua %s", GUA_VERSION);
+	json_string(&j, "generator", gen);
+	json_text(&j, "hostname", v->host);
 	json_string(&j, "database", st->db);
 	json_time(&j, "generated_at", st->now_ms, 1);
 	json_object_begin(&j, "collector");
@@ -428,17 +452,18 @@ top_print_json(FILE *f, const struct top_view *v, const struct top_status *st)
 	else
 		json_null(&j, "pid");
 	if (v->interval_ms > 0)
-		json_int(&j, "interval_ms", v->interval_ms);
+		json_seconds(&j, "interval_seconds", v->interval_ms);
 	else
-		json_null(&j, "interval_ms");
+		json_null(&j, "interval_seconds");
 	json_object_end(&j);
 	json_time(&j, "last_tick_at", v->tick_ms, v->have_tick);
 	if (v->have_tick) {
-		json_int(&j, "last_tick_age_ms", st->now_ms - v->tick_ms);
-		json_int(&j, "last_tick_span_ms", v->span_ms);
+		json_seconds(&j, "last_tick_age_seconds", st->now_ms -
+		    v->tick_ms);
+		json_seconds(&j, "last_tick_span_seconds", v->span_ms);
 	} else {
-		json_null(&j, "last_tick_age_ms");
-		json_null(&j, "last_tick_span_ms");
+		json_null(&j, "last_tick_age_seconds");
+		json_null(&j, "last_tick_span_seconds");
 	}
 	json_object_begin(&j, "thresholds");
 	json_int(&j, "active_utilization_percent", v->thr.active_util);
@@ -456,7 +481,7 @@ top_print_json(FILE *f, const struct top_view *v, const struct top_status *st)
 		json_int(&j, "memory_held_mib", g->held_mib);
 		json_bool(&j, "memory_held_partial", g->held_partial);
 		json_mib(&j, "memory_total_mib", g->info.mem_total_mib);
-		json_string(&j, "state", state_name(g->state));
+		json_string(&j, "state", state_keys[g->state]);
 		json_object_end(&j);
 	}
 	json_array_end(&j);
@@ -481,10 +506,9 @@ top_print_json(FILE *f, const struct top_view *v, const struct top_status *st)
 		json_text(&j, "command", command_of(&p->id));
 		json_mib(&j, "memory_mib", p->mem_mib);
 		json_util(&j, "sm_utilization_percent", p->util_pm);
-		json_string(&j, "state", state_name(p->state));
+		json_string(&j, "state", state_keys[p->state]);
 		if (idle)
-			json_double(&j, "idle_held_seconds",
-			    (double)p->idle_ms / 1000, 3);
+			json_seconds(&j, "idle_held_seconds", p->idle_ms);
 		else
 			json_null(&j, "idle_held_seconds");
 		json_time(&j, "idle_held_since", p->idle_since_ms, idle);
