@@ -203,6 +203,8 @@ struct follow {
 	struct top_proc	*p;
 	int64_t		 gpu_id;
 	int		 done;
+	int64_t		 began_in;	/* the hour it began in, to decode;
+					   0 when it began on an hour */
 	/* Of the hour being read: */
 	int64_t		 gpu_n;		/* ticks of its GPU */
 	struct rollup_proc r;		/* its sums, r.n 0 when absent */
@@ -210,7 +212,7 @@ struct follow {
 
 struct follow_hour {
 	struct follow	*f;
-	size_t		 n;
+	size_t		 n, left;
 };
 
 static int
@@ -241,69 +243,81 @@ follow_proc(void *ctx, int64_t gpu_id, int64_t proc_id,
 }
 
 /*
- * Streaks that run through the whole newest hour, followed back: an hour
- * in which the process was idle-held at every tick of its GPU adds its
- * idle time from the rollup; the hour the streak began in is decoded to
- * find where in it that was.
+ * After an hour's rollups: a process idle-held at every tick of its GPU
+ * in the hour adds the hour's idle time and goes on back; any other ends
+ * its streak, in this hour (to decode) or at its end. Nonzero when no
+ * streak goes on.
+ */
+static int
+follow_hour_done(void *ctx, int64_t hour_ms)
+{
+	struct follow_hour *h = ctx;
+
+	for (size_t i = 0; i < h->n; i++) {
+		struct follow *f = &h->f[i];
+
+		if (f->done)
+			continue;
+		if (f->r.n > 0 && f->r.n == f->gpu_n &&
+		    f->r.idle_ms == f->r.ms) {
+			f->p->idle_ms = util_sat_add(f->p->idle_ms,
+			    f->r.idle_ms);
+			f->p->idle_since_ms = f->r.first_ms;
+		} else {
+			f->done = 1;
+			f->began_in = f->r.n > 0 ? hour_ms : 0;
+			h->left--;
+		}
+		f->gpu_n = 0;
+		rollup_proc_init(&f->r);
+	}
+	return h->left == 0;
+}
+
+/*
+ * Streaks that run through the whole newest hour, followed back, newest
+ * hour first, through the rollups; then the hours they began in are
+ * decoded, each once, to find where in it that was.
  */
 static int
 follow_back(struct store *st, struct top_view *v, struct follow *f, size_t n,
     int64_t hour_ms, char *err, size_t errlen)
 {
-	struct follow_hour h = { f, n };
+	struct follow_hour h = { f, n, n };
 	struct store_sink sink = { &h, follow_gpu, follow_proc, NULL };
-	size_t left = n;
 
-	while (left > 0) {
+	if (n == 0)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		rollup_proc_init(&f[i].r);
+	if (store_scan_rollups_back(st, hour_ms, &sink, follow_hour_done,
+	    err, errlen) != 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		int64_t hour = f[i].began_in;
 		struct scan s;
-		int64_t ts;
-		int found, scanned = 0;
 
-		if (store_newest_tick(st, hour_ms, &ts, &found, err,
-		    errlen) != 0)
-			return -1;
-		if (!found)
-			break;
-		hour_ms = util_hour_floor(ts);
-		for (size_t i = 0; i < n; i++) {
-			f[i].gpu_n = 0;
-			rollup_proc_init(&f[i].r);
-		}
-		if (store_scan_rollups(st, hour_ms, hour_ms + MS_PER_HOUR, -1,
-		    &sink, err, errlen) != 0)
-			return -1;
+		if (hour == 0)
+			continue;
 		memset(&s, 0, sizeof(s));
 		s.thr = &v->thr;
-		for (size_t i = 0; i < n; i++) {
-			struct follow *fi = &f[i];
+		if (scan_ticks(st, &s, hour, hour + MS_PER_HOUR, err,
+		    errlen) != 0) {
+			scan_free(&s);
+			return -1;
+		}
+		/* Every streak that began in this hour, at once. */
+		for (size_t j = i; j < n; j++) {
 			const struct streak *k;
 
-			if (fi->done)
+			if (f[j].began_in != hour)
 				continue;
-			if (fi->r.n > 0 && fi->r.n == fi->gpu_n &&
-			    fi->r.idle_ms == fi->r.ms) {
-				fi->p->idle_ms = util_sat_add(fi->p->idle_ms,
-				    fi->r.idle_ms);
-				fi->p->idle_since_ms = fi->r.first_ms;
-				continue;
-			}
-			fi->done = 1;
-			left--;
-			if (fi->r.n == 0)
-				continue;
-			if (!scanned) {
-				scanned = 1;
-				if (scan_ticks(st, &s, hour_ms, hour_ms +
-				    MS_PER_HOUR, err, errlen) != 0) {
-					scan_free(&s);
-					return -1;
-				}
-			}
-			if ((k = scan_current(&s, fi->gpu_id,
-			    fi->p->proc_id)) != NULL) {
-				fi->p->idle_ms = util_sat_add(fi->p->idle_ms,
+			f[j].began_in = 0;
+			if ((k = scan_current(&s, f[j].gpu_id,
+			    f[j].p->proc_id)) != NULL) {
+				f[j].p->idle_ms = util_sat_add(f[j].p->idle_ms,
 				    k->ms);
-				fi->p->idle_since_ms = k->first_ms;
+				f[j].p->idle_since_ms = k->first_ms;
 			}
 		}
 		scan_free(&s);
