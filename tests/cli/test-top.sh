@@ -157,6 +157,10 @@ if need tmux tmux; then
 	expect_wait pane_has "idle-held"
 	if sed -n '/^PID /{n;p;}' "$TMP/pane" | grep -q "^$HOLDER "; then ok
 	else fail "pane: $(cat "$TMP/pane")"; fi
+	t "tmux: a new tick is drawn (the collector ticks every 100 ms)"
+	FIRST=$(grep -o 'last tick [0-9: -]*UTC' "$TMP/pane")
+	expect_wait pane_lacks "$FIRST"
+	expect_text "$TMP/pane" "last tick "
 	t "tmux: 80 columns leave no room for the command column"
 	expect_wait last_line_is 30 "q: quit"
 	if grep -qF COMMAND "$TMP/pane"; then fail "COMMAND at 80 columns"
