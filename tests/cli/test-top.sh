@@ -219,6 +219,9 @@ expect_out "idle-held"
 expect_err "no collector is writing $DB (last tick 5 min ago); start one with 'gua start --db $DB'"
 expect_err_lines 1
 
+t "top only reads: nothing created beside the stopped collector's database"
+if ls "$DB"-* >/dev/null 2>&1; then fail "$(ls "$DB"-*)"; else ok; fi
+
 t "the streaks are the recorded ticks' spans: every tick for the first holder"
 expect_eq "$(py "$TMP/last.json" '"%.3f" % d["processes"][0]["idle_held_seconds"]')" \
     "$(ticks_csv "$DB" | awk -F, '$4 == 0 { ms += $3 } END { printf "%.3f\n", ms / 1000 }')"
