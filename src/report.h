@@ -227,8 +227,8 @@ const char *report_gpu_label(const struct report *, size_t gpu, char *buf,
 	    size_t len);
 /*
  * Numbers every GPU row of a database by its card's place among the cards
- * that held its index: card[i] for all[i], the K of "GPU-0#K" (report_gpu_label,
- * and gua top's labels). 0 or -1.
+ * that held its index: card[i] for all[i], the K of "GPU-0#K" (the
+ * report's labels, and gua top's). 0 or -1.
  */
 int	report_number_cards(const struct store_gpu *all, size_t n, int *card);
 /* Is any GPU of the report a MIG instance? */
