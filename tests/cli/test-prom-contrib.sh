@@ -131,6 +131,32 @@ mutate "stale after 100 minutes" 's/gua_last_tick_timestamp_seconds > 600/gua_la
 mutate "down without the unless" '/unless on (instance, job) gua_build_info/d'
 mutate "absent of another name" 's/absent(gua_build_info)/absent(gua_info)/'
 
+# The PromQL of docs/prometheus.md: a line that opens with an operator,
+# or follows one that ends with one, goes on the expression before it;
+# any other starts a new one.
+t "the queries docs/prometheus.md shows name gua's families and parse"
+awk 'BEGIN { print "groups:\n  - name: docs\n    rules:" }
+    function put() {
+	if (e == "") return
+	gsub(/\\/, "\\\\", e); gsub(/"/, "\\\"", e)
+	printf "      - record: docs:query_%d\n        expr: \"%s\"\n", n++, e
+	e = ""
+    }
+    /^```promql$/ { inblock = 1; next }
+    inblock && /^```$/ { put(); inblock = 0; next }
+    inblock && (/^[ \t]*(\/|\+|-|\*|and |or |unless )/ ||
+	e ~ /(\/|\+|-|\*|and|or|unless)[ \t]*$/) { e = e " " $0; next }
+    inblock { put(); e = $0 }' "$TOP/docs/prometheus.md" >"$TMP/docs-rules.yml"
+n=$(grep -c 'record: docs:' "$TMP/docs-rules.yml")
+if [ "$n" -ge 6 ]; then ok; else fail "only $n queries found"; fi
+for fam in $(grep -o 'gua_[a-z_]*' "$TMP/docs-rules.yml" | sort -u); do
+	if grep -qx "$fam" "$TMP/families"; then ok; else
+		fail "$fam is no family gua exports"; fi
+done
+run promtool check rules "$TMP/docs-rules.yml"
+expect_rc 0
+expect_out "SUCCESS: $n rules found"
+
 t "promtool parses every query of the dashboard"
 if [ -n "$PYTHON" ]; then
 	run promtool check rules "$TMP/dash-good.yml"
