@@ -8,6 +8,7 @@
 
 #include "escape.h"
 #include "report-html.h"
+#include "tz.h"
 #include "util.h"
 #include "version.h"
 
@@ -108,8 +109,8 @@ write_header(FILE *f, const struct report *rep)
 	int64_t last = rep->end_ms - 1 < rep->start_ms ? rep->start_ms :
 	    rep->end_ms - 1;
 
-	util_format_datetime(rep->start_ms, start, sizeof(start));
-	util_format_datetime(last, end, sizeof(end));
+	tz_format_datetime(rep->start_ms, start, sizeof(start));
+	tz_format_datetime(last, end, sizeof(end));
 	util_format_elapsed(last - rep->start_ms, window, sizeof(window));
 	fputs("<header>\n<h1>gua \xe2\x80\x94 ", f);
 	if (rep->nhosts == 1) {
@@ -121,7 +122,8 @@ write_header(FILE *f, const struct report *rep)
 	} else {
 		fprintf(f, "%zu hosts</h1>\n<p class=\"sub\">", rep->nhosts);
 	}
-	fprintf(f, "window %s \xe2\x80\x93 %s UTC (%s)", start, end, window);
+	fprintf(f, "window %s \xe2\x80\x93 %s %s (%s)", start, end, tz_name(),
+	    window);
 	if (rep->ngpus > 0)
 		fprintf(f, " \xc2\xb7 coverage <span id=\"coverage\" "
 		    "data-ratio=\"%.6f\">%.1f%%</span>", report_coverage(rep),
@@ -288,12 +290,11 @@ sm_cell(FILE *f, double pct)
 static void
 write_identities(FILE *f, const struct report *rep)
 {
-	size_t shown = rep->nids < HTML_TOP_IDENTITIES ? rep->nids :
-	    HTML_TOP_IDENTITIES;
+	size_t shown = rep->nids;	/* --top's */
 
 	fputs("<section id=\"identities\">\n<h2>\xc2\xa7" "4 Top identities "
 	    "(by idle-held GPU-hours)</h2>\n", f);
-	if (rep->nids == 0) {
+	if (rep->nids_all == 0) {
 		fprintf(f, "<p>%s</p>\n</section>\n",
 		    rollup_gpu_known_n(&rep->total) == 0 ?
 		    "(no samples in window)" :
@@ -328,9 +329,10 @@ write_identities(FILE *f, const struct report *rep)
 		fputs("</tr>\n", f);
 	}
 	fputs("</table>\n", f);
-	if (rep->nids > shown)
-		fprintf(f, "<p class=\"muted\">(%zu more)</p>\n",
-		    rep->nids - shown);
+	if (report_ids_omitted(rep) > 0)
+		fprintf(f, "<p class=\"muted\" id=\"identities-more\">"
+		    "\xe2\x80\xa6 and %zu more (--top)</p>\n",
+		    report_ids_omitted(rep));
 	fputs("</section>\n", f);
 }
 
@@ -339,15 +341,15 @@ write_heatmap(FILE *f, const struct report *rep)
 {
 	const int cw = 28, ch = 22, left = 40, top = 18;
 
-	fputs("<section id=\"heatmap\">\n<h2>\xc2\xa7" "5 Idle-held share by "
-	    "weekday and hour (UTC)</h2>\n", f);
+	fprintf(f, "<section id=\"heatmap\">\n<h2>\xc2\xa7" "5 Idle-held share "
+	    "by weekday and hour (%s)</h2>\n", tz_name());
 	if (rollup_gpu_known_n(&rep->total) == 0) {
 		fputs("<p>(no samples in window)</p>\n</section>\n", f);
 		return;
 	}
 	fprintf(f, "<svg id=\"heatmap-idle-held\" role=\"img\" aria-label=\""
-	    "idle-held share by weekday and UTC hour\" width=\"%d\" "
-	    "height=\"%d\" viewBox=\"0 0 %d %d\">\n", left + 24 * cw,
+	    "idle-held share by weekday and hour (%s)\" width=\"%d\" "
+	    "height=\"%d\" viewBox=\"0 0 %d %d\">\n", tz_name(), left + 24 * cw,
 	    top + 7 * ch, left + 24 * cw, top + 7 * ch);
 	for (int h = 0; h < 24; h += 3)
 		fprintf(f, "<text x=\"%d\" y=\"12\">%02d</text>\n",
@@ -364,19 +366,20 @@ write_heatmap(FILE *f, const struct report *rep)
 				fprintf(f, "<rect class=\"none\" x=\"%d\" "
 				    "y=\"%d\" width=\"%d\" height=\"%d\" "
 				    "data-day=\"%d\" data-hour=\"%d\" "
-				    "data-share=\"\"><title>%s %02d:00 UTC: "
+				    "data-share=\"\"><title>%s %02d:00 %s: "
 				    "no samples</title></rect>\n", x, y,
-				    cw - 2, ch - 2, d, h, weekdays[d], h);
+				    cw - 2, ch - 2, d, h, weekdays[d], h,
+				    tz_name());
 				continue;
 			}
 			share = report_share(c, STATE_IDLE_HELD);
 			fprintf(f, "<rect class=\"idle_held\" x=\"%d\" y=\"%d\" "
 			    "width=\"%d\" height=\"%d\" fill-opacity=\"%.3f\" "
 			    "data-day=\"%d\" data-hour=\"%d\" "
-			    "data-share=\"%.6f\"><title>%s %02d:00 UTC: "
+			    "data-share=\"%.6f\"><title>%s %02d:00 %s: "
 			    "idle-held %.1f%%</title></rect>\n", x, y, cw - 2,
 			    ch - 2, 0.08 + 0.92 * share, d, h, share,
-			    weekdays[d], h, 100 * share);
+			    weekdays[d], h, tz_name(), 100 * share);
 		}
 	}
 	fputs("</svg>\n</section>\n", f);
@@ -394,7 +397,7 @@ timeline_row(FILE *f, const struct report *rep, const struct rollup_gpu *t,
 		double x = LABEL_W + (double)i * w, at = y + BAR_H;
 		char when[32];
 
-		util_format_datetime(rep->timeline_start_ms + (int64_t)i *
+		tz_format_datetime(rep->timeline_start_ms + (int64_t)i *
 		    rep->timeline_step_ms, when, sizeof(when));
 		if (rollup_gpu_known_ms(r) == 0) {
 			fprintf(f, "<rect class=\"none\" x=\"%.2f\" y=\"%.2f\" "
@@ -412,9 +415,9 @@ timeline_row(FILE *f, const struct report *rep, const struct rollup_gpu *t,
 			fprintf(f, "<rect class=\"%s\" x=\"%.2f\" y=\"%.2f\" "
 			    "width=\"%.2f\" height=\"%.2f\" data-bucket=\"%zu\""
 			    " data-state=\"%s\" data-share=\"%.6f\"><title>%s "
-			    "UTC: %s %.1f%%</title></rect>\n", state_keys[s], x,
+			    "%s: %s %.1f%%</title></rect>\n", state_keys[s], x,
 			    at, w, h, i,
-			    state_keys[s], share, when, state_words[s],
+			    state_keys[s], share, when, tz_name(), state_words[s],
 			    100 * share);
 		}
 	}
@@ -432,13 +435,13 @@ write_timeline(FILE *f, const struct report *rep)
 		fputs("<p>(no samples in window)</p>\n</section>\n", f);
 		return;
 	}
-	util_format_datetime(rep->timeline_start_ms, start, sizeof(start));
-	util_format_datetime(rep->timeline_start_ms + (int64_t)rep->ntimeline *
+	tz_format_datetime(rep->timeline_start_ms, start, sizeof(start));
+	tz_format_datetime(rep->timeline_start_ms + (int64_t)rep->ntimeline *
 	    rep->timeline_step_ms, end, sizeof(end));
 	util_format_elapsed(rep->timeline_step_ms, step, sizeof(step));
-	fprintf(f, "<p class=\"muted\">%zu buckets of %s from %s UTC; each "
+	fprintf(f, "<p class=\"muted\">%zu buckets of %s from %s %s; each "
 	    "column splits the bucket's observed time, grey where nothing "
-	    "was observed.</p>\n", rep->ntimeline, step, start);
+	    "was observed.</p>\n", rep->ntimeline, step, start, tz_name());
 	fprintf(f, "<svg id=\"timeline-svg\" shape-rendering=\"crispEdges\" role=\"img\" aria-label=\"GPU "
 	    "states over the window\" width=\"%d\" height=\"%d\" "
 	    "viewBox=\"0 0 %d %d\" data-start=\"%lld\" "
@@ -470,7 +473,7 @@ write_timeline(FILE *f, const struct report *rep)
 static void
 write_sessions(FILE *f, const struct report *rep)
 {
-	size_t shown = 0, more = 0;
+	size_t shown = 0, more = report_sessions_omitted(rep, 1);
 
 	fputs("<section id=\"sessions\">\n<h2>\xc2\xa7" "6 Idle-held sessions "
 	    "(longest first)</h2>\n", f);
@@ -483,21 +486,18 @@ write_sessions(FILE *f, const struct report *rep)
 		char idle[64], first[32], last[32];
 
 		if (s->r.idle_ms == 0)
-			break;	/* sorted: the rest held nothing idle */
-		if (shown == HTML_TOP_SESSIONS) {
-			more++;
-			continue;
-		}
+			break;	/* ranked: the rest held nothing idle */
 		if (shown++ == 0)
-			fputs("<table id=\"sessions-table\">\n<tr><th>user</th>"
-			    "<th class=\"n\">pid</th><th>command</th><th>gpu"
-			    "</th><th class=\"n\">peak MiB</th><th class=\"n\">"
-			    "idle-held</th><th class=\"n\">SM %</th><th>first "
-			    "seen (UTC)</th><th>last seen (UTC)</th><th>alive"
-			    "</th></tr>\n", f);
+			fprintf(f, "<table id=\"sessions-table\">\n<tr><th>"
+			    "user</th><th class=\"n\">pid</th><th>command</th>"
+			    "<th>gpu</th><th class=\"n\">peak MiB</th><th "
+			    "class=\"n\">idle-held</th><th class=\"n\">SM %%"
+			    "</th><th>first seen (%s)</th><th>last seen (%s)"
+			    "</th><th>alive</th></tr>\n", tz_name(),
+			    tz_name());
 		util_format_elapsed(s->r.idle_ms, idle, sizeof(idle));
-		util_format_datetime(s->r.first_ms, first, sizeof(first));
-		util_format_datetime(s->r.last_ms, last, sizeof(last));
+		tz_format_datetime(s->r.first_ms, first, sizeof(first));
+		tz_format_datetime(s->r.last_ms, last, sizeof(last));
 		fprintf(f, "<tr data-idle-held-ms=\"%lld\"><td>",
 		    (long long)s->r.idle_ms);
 		esc(f, s->who.user[0] ? s->who.user : "unknown");
@@ -525,7 +525,8 @@ write_sessions(FILE *f, const struct report *rep)
 	else
 		fputs("</table>\n", f);
 	if (more > 0)
-		fprintf(f, "<p class=\"muted\">(%zu more)</p>\n", more);
+		fprintf(f, "<p class=\"muted\" id=\"sessions-more\">"
+		    "\xe2\x80\xa6 and %zu more (--top)</p>\n", more);
 	fputs("</section>\n", f);
 }
 
@@ -543,7 +544,8 @@ report_html_write(FILE *f, const struct report *rep)
 	write_timeline(f, rep);
 	write_sessions(f, rep);
 	fprintf(f, "<footer>gua %s \xc2\xb7 shares are of observed time; "
-	    "times in UTC</footer>\n</body>\n</html>\n", GUA_VERSION);
+	    "times in %s</footer>\n</body>\n</html>\n", GUA_VERSION,
+	    tz_name());
 	fflush(f);
 	return ferror(f) ? -1 : 0;
 }

@@ -12,7 +12,9 @@ t "default report (1h) covers all 30 ticks"
 rep
 expect_rc 0
 expect_out "(90 samples)"
-expect_out "Window: 0:00:30"
+t "the header dates the window, and says where the history starts"
+expect_out "Window: 2026-11-25 10:29:30 +00:00 to 2026-11-25 10:30:00 +00:00 (UTC), 0:00:30"
+expect_out "  the history starts at the window's start; 1:00:00 was asked for"
 
 t "--since 7s: the last 7 ticks, hand-counted"
 rep --since 7s
@@ -21,7 +23,7 @@ expect_out "(21 samples)"
 expect_out "active       █    9.5%"
 expect_out "idle-held    ▒   47.6%"
 expect_out "truly-idle   ░   42.9%"
-expect_out "Window: 0:00:07"
+expect_out "Window: 2026-11-25 10:29:53 +00:00 to 2026-11-25 10:30:00 +00:00 (UTC), 0:00:07"
 
 t "--until 10s --since 10s: ticks 10 to 19"
 rep --until 10s --since 10s
@@ -66,7 +68,7 @@ expect_err "--gpu: no GPU '9'"
 t "--width 10: the bar is 10 cells"
 rep --width 10
 expect_rc 0
-bar=$(sed -n '4p' "$TMP/out" | sed 's/^  //')
+bar=$(sed -n '/^§1/{n;p;}' "$TMP/out" | sed 's/^  //')
 if [ "$(printf '%s' "$bar" | wc -m)" -eq 10 ]; then ok; else
 	fail "bar '$bar' is not 10 cells"; fi
 
@@ -110,7 +112,7 @@ t "--since as an RFC 3339 time: the window starts there, its tick in"
 rep --since 2026-11-25T10:29:53Z
 expect_rc 0
 expect_out "(24 samples)"
-expect_out "Window: 0:00:07"
+expect_out "Window: 2026-11-25 10:29:53 +00:00 to 2026-11-25 10:30:00 +00:00 (UTC), 0:00:07"
 t "... with --until too: ticks 10:29:39 to 10:29:49, both in"
 rep --until 2026-11-25T10:29:49Z --since 2026-11-25T10:29:39Z
 expect_rc 0
@@ -147,7 +149,7 @@ t "--interval differing from the recording warns and still uses spans"
 rep --interval 30s
 expect_rc 0
 expect_err "warning: --interval 30s differs from the recorded interval 1s"
-expect_out "~0.02 GPU-hours idle"
+expect_out "~0.01 GPU-hours idle-held"
 
 t "--table with an unknown table"
 rep --format csv --table users
