@@ -598,7 +598,7 @@ write_heatmaps(FILE *f, const struct report *rep)
 	write_grid(f, rep, STATE_IDLE_HELD);
 }
 
-#define COMMAND_MIN_COLS	30	/* a command line gets at least these */
+#define COMMAND_MIN_COLS	20	/* a command line gets at least these */
 
 /* Columns of the widest of the shown idle-held sessions' user (with
    where it ran) and GPU label. */
