@@ -70,8 +70,9 @@ heading(FILE *f, const char *text)
 }
 
 /*
- * Without UTF-8, escape_terminal's cut mark "…" and any other character
- * past ASCII become '?', one column each as escape_terminal counts them.
+ * Without UTF-8, escape_terminal's cut mark "…" becomes '~' and any other
+ * character past ASCII '?', one column each as escape_terminal counts
+ * them, so columns stay where they were.
  */
 static void
 to_ascii(char *s)
@@ -82,6 +83,8 @@ to_ascii(char *s)
 	    p++) {
 		if (*p < 0x80)
 			*w++ = (char)*p;
+		else if (p[0] == 0xe2 && p[1] == 0x80 && p[2] == 0xa6)
+			*w++ = '~';
 		else if ((*p & 0xc0) != 0x80)
 			*w++ = '?';
 	}

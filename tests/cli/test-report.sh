@@ -365,6 +365,8 @@ expect_out "#1 Headline"
 expect_out "  ########============================........................"
 expect_out "  idle-held    =   46.7%       <- this is the number"
 expect_out "idle GiB*h"
+COLUMNS=40 LC_ALL=C rep --since 30s
+expect_out "yes    jupyter-lab --no-br~"
 LC_ALL=C LANG=en_US.UTF-8 rep --since 30s
 if LC_ALL=C grep -q '[^ -~]' "$TMP/out"; then fail "LC_ALL=C wins over LANG"
 else ok; fi
