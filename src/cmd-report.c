@@ -215,6 +215,9 @@ parse_args(const struct cmd_entry *c, int argc, char **argv,
 		return EXIT_USAGE;
 	if (zone != NULL && tz_set(zone, zerr, sizeof(zerr)) != 0)
 		return cmd_usage_error(c, "--tz: %s", zerr);
+	/* A file is no terminal: COLUMNS, or the fixed width. */
+	if (a->output != NULL)
+		a->to.columns = report_text_columns(NULL);
 	if (a->table != NULL && !a->format->tables)
 		return cmd_usage_error(c, "--table is for --format csv");
 	a->csv = CSV_GPUS;

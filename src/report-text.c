@@ -723,16 +723,15 @@ locale_utf8(void)
 	return utf8;
 }
 
-/* The terminal's columns, COLUMNS, else TEXT_COLUMNS_DEFAULT. */
-static int
-terminal_columns(FILE *f)
+int
+report_text_columns(FILE *f)
 {
 	struct winsize ws;
 	const char *env = getenv("COLUMNS");
 	long long v;
 
-	if (isatty(fileno(f)) && ioctl(fileno(f), TIOCGWINSZ, &ws) == 0 &&
-	    ws.ws_col > 0)
+	if (f != NULL && isatty(fileno(f)) &&
+	    ioctl(fileno(f), TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
 		return ws.ws_col;
 	if (env != NULL && util_parse_ll(env, 1, 100000, &v) == 0)
 		return (int)v;
@@ -745,7 +744,7 @@ report_text_defaults(struct text_options *o, FILE *f)
 	memset(o, 0, sizeof(*o));
 	o->width = TEXT_WIDTH_DEFAULT;
 	o->ascii = !locale_utf8();
-	o->columns = terminal_columns(f);
+	o->columns = report_text_columns(f);
 }
 
 int

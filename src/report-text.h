@@ -28,6 +28,9 @@ struct text_options {
  * TEXT_COLUMNS_DEFAULT); no colour (cmd_colour decides).
  */
 void	report_text_defaults(struct text_options *, FILE *f);
+/* f's terminal width; else (f NULL, or not a terminal) COLUMNS, else
+   TEXT_COLUMNS_DEFAULT. */
+int	report_text_columns(FILE *f);
 /* Cells of each state in a bar of width cells, summing to width. */
 void	report_text_bar_cells(const struct rollup_gpu *, int width,
 	    int cells[3]);

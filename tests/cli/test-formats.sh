@@ -235,6 +235,19 @@ if need script bsdutils; then
 	    "'$GUA' report --db '$DB' -o '$TMP/o.txt'" /dev/null >/dev/null 2>&1
 	if grep -q "$(printf '\033')" "$TMP/o.txt"; then
 		fail "colour in a file"; else ok; fi
+	t "§6 cuts the command line to the terminal's width, not COLUMNS"
+	# 108 columns before the command leave 24 of 132: 23 and "…".
+	COLUMNS=300 TERM=xterm GUA_NOW=$NOW script -qec \
+	    "stty cols 132; '$GUA' report --db '$DB' --since 30s" /dev/null \
+	    >"$TMP/tty.txt" 2>&1
+	if grep -qF "python3 train.py --epoc…" "$TMP/tty.txt"; then ok; else
+		fail "not cut at 132: $(grep -F train "$TMP/tty.txt")"; fi
+	t "... and a file written from that terminal is not cut to it"
+	TERM=xterm GUA_NOW=$NOW script -qec \
+	    "stty cols 132; '$GUA' report --db '$DB' --since 30s -o '$TMP/o.txt'" \
+	    /dev/null >/dev/null 2>&1
+	if grep -qF "python3 train.py --epochs 90" "$TMP/o.txt"; then ok; else
+		fail "cut in a file: $(grep -F train "$TMP/o.txt")"; fi
 fi
 
 finish
