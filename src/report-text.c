@@ -277,20 +277,6 @@ write_hosts(FILE *f, const struct report *rep)
 	}
 }
 
-/* A time in the header: "2026-11-25 09:30:00 +01:00", to the second. */
-static void
-header_time(int64_t ms, char *buf, size_t len)
-{
-	struct tz_time t;
-	char off[16];
-
-	tz_local(ms, &t);
-	tz_format_offset(t.offset_s, off, sizeof(off));
-	snprintf(buf, len, "%04lld-%02d-%02d %02d:%02d:%02d %s",
-	    (long long)t.year, t.month, t.day, t.hour, t.minute, t.second,
-	    off);
-}
-
 /*
  * "Window: START to END (ZONE), LENGTH", then where the history ends when
  * the window reaches past it: a start later than the one asked for, a
@@ -305,8 +291,8 @@ write_window(FILE *f, const struct report *rep)
 	int64_t slack = 2 * (rep->meta.interval_ms > 0 ?
 	    rep->meta.interval_ms : MS_PER_MINUTE);
 
-	header_time(rep->start_ms, start, sizeof(start));
-	header_time(end_ms, end, sizeof(end));
+	tz_format_long(rep->start_ms, start, sizeof(start));
+	tz_format_long(end_ms, end, sizeof(end));
 	util_format_elapsed(report_window_ms(rep), window, sizeof(window));
 	fprintf(f, "Window: %s to %s (%s), %s\n", start, end, tz_name(),
 	    window);
@@ -323,7 +309,7 @@ write_window(FILE *f, const struct report *rep)
 		    "was asked for\n", asked);
 	}
 	if (rep->end_ms - rep->history_end_ms > slack) {
-		header_time(rep->history_end_ms, last, sizeof(last));
+		tz_format_long(rep->history_end_ms, last, sizeof(last));
 		fprintf(f, "  %sthe history ends at %s: nothing recorded after "
 		    "it\n", rep->last_tick_ms == 0 ? "no sample in the window; " :
 		    "", last);

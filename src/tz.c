@@ -204,15 +204,16 @@ tz_format_datetime(int64_t ms, char *buf, size_t len)
 }
 
 void
-tz_format_minute(int64_t ms, char *buf, size_t len)
+tz_format_long(int64_t ms, char *buf, size_t len)
 {
 	struct tz_time t;
 	char off[16];
 
 	tz_local(ms, &t);
 	tz_format_offset(t.offset_s, off, sizeof(off));
-	snprintf(buf, len, "%04lld-%02d-%02d %02d:%02d %s", (long long)t.year,
-	    t.month, t.day, t.hour, t.minute, off);
+	snprintf(buf, len, "%04lld-%02d-%02d %02d:%02d:%02d %s",
+	    (long long)t.year, t.month, t.day, t.hour, t.minute, t.second,
+	    off);
 }
 
 void

@@ -50,8 +50,9 @@ void	tz_format_offset(int offset_s, char *buf, size_t len);
  * in another zone (the offset tells a DST change's twice-seen hour apart).
  */
 void	tz_format_datetime(int64_t ms, char *buf, size_t len);
-/* To the minute, offset always: "2026-11-25 09:30 +01:00". */
-void	tz_format_minute(int64_t ms, char *buf, size_t len);
+/* With its offset in every zone, for a header: "2026-11-25 09:30:00
+   +01:00", "2026-11-25 08:30:00 +00:00". */
+void	tz_format_long(int64_t ms, char *buf, size_t len);
 /*
  * RFC 3339 with milliseconds when there are any: "…T08:30:00Z" in UTC,
  * "…T09:30:00+01:00" in another zone.

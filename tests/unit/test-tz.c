@@ -61,6 +61,12 @@ test_formats(void)
 		CHECK_INT(t.weekday, c->weekday);
 		CHECK_INT(t.hour, c->hour);
 	}
+	CHECK_INT(tz_set("Europe/Berlin", err, sizeof(err)), 0);
+	tz_format_long(1792890000000LL, buf, sizeof(buf));
+	CHECK_STR(buf, "2026-10-25 02:00:00 +01:00");
+	CHECK_INT(tz_set("UTC", err, sizeof(err)), 0);
+	tz_format_long(1792890000000LL, buf, sizeof(buf));
+	CHECK_STR(buf, "2026-10-25 01:00:00 +00:00");
 	tz_format_offset(-12600, buf, sizeof(buf));
 	CHECK_STR(buf, "-03:30");
 	tz_format_offset(20700, buf, sizeof(buf));
