@@ -186,6 +186,18 @@ util_format_rfc3339(int64_t ms, char *buf, size_t len)
 }
 
 void
+util_format_datetime(int64_t ms, char *buf, size_t len)
+{
+	char iso[48];
+
+	util_format_rfc3339(ms, iso, sizeof(iso));
+	/* "2026-11-25T08:30:00Z" -> "2026-11-25 08:30:00" */
+	iso[10] = ' ';
+	iso[19] = '\0';
+	util_strlcpy(buf, iso, len);
+}
+
+void
 util_format_rfc3339_ms(int64_t ms, char *buf, size_t len)
 {
 	int64_t frac = ms - floor_div(ms, MS_PER_SECOND) * MS_PER_SECOND;

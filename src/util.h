@@ -48,6 +48,8 @@ int	util_parse_ll(const char *s, long long min, long long max,
 void	util_format_elapsed(int64_t ms, char *buf, size_t len);
 /* RFC 3339 in UTC with seconds: "2026-11-25T08:30:00Z". */
 void	util_format_rfc3339(int64_t ms, char *buf, size_t len);
+/* For people, in UTC: "2026-11-25 08:30:00" (the reports' tables). */
+void	util_format_datetime(int64_t ms, char *buf, size_t len);
 /* The same with milliseconds when there are any: "…T08:30:00.250Z". */
 void	util_format_rfc3339_ms(int64_t ms, char *buf, size_t len);
 /*
