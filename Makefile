@@ -22,6 +22,9 @@ endif
 
 SQLITE_CFLAGS	:= $(shell pkg-config --cflags sqlite3)
 SQLITE_LIBS	:= $(shell pkg-config --libs sqlite3)
+# gua top's full screen (libncurses-dev).
+CURSES_CFLAGS	:= $(shell pkg-config --cflags ncursesw)
+CURSES_LIBS	:= $(shell pkg-config --libs ncursesw)
 
 ifeq ($(SANITIZE),1)
 BUILD	:= build/sanitize
@@ -43,7 +46,7 @@ endif
 
 ALL_CFLAGS	= -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SAN) \
 		  $(SQLITE_CFLAGS) -MMD -MP
-LDLIBS		= $(SQLITE_LIBS) -ldl -lm
+LDLIBS		= $(SQLITE_LIBS) $(CURSES_LIBS) -ldl -lm
 
 SRC	:= $(wildcard src/*.c)
 OBJ	:= $(SRC:src/%.c=$(BUILD)/src/%.o)
@@ -92,10 +95,13 @@ $(GUA): $(OBJ)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(OBJ) $(LDLIBS)
 
+# Only the full screen of gua top knows curses.
+$(BUILD)/src/top-screen.o: OBJ_CFLAGS := $(CURSES_CFLAGS)
+
 $(BUILD)/src/%.o: src/%.c
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
-	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	$(Q)$(CC) $(ALL_CFLAGS) $(OBJ_CFLAGS) -c -o $@ $<
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/harness.h $(LIBOBJ)
 	@mkdir -p $(@D)

@@ -259,7 +259,7 @@ run_demo(const struct cmd_entry *c, const struct demo_args *a,
 {
 	struct store_meta meta;
 	struct report_options ro;
-	struct text_options to = { TEXT_WIDTH_DEFAULT, 0 };
+	struct text_options to;
 	struct report rep;
 	struct store *st;
 	sigset_t block, old;
@@ -298,11 +298,13 @@ run_demo(const struct cmd_entry *c, const struct demo_args *a,
 	ro.until_ms = now;
 	ro.since_ms = a->ticks * a->interval_ms;
 	ro.gpu_id = -1;
+	ro.top = REPORT_TOP_DEFAULT;
 	classify_defaults(&ro.thr);
 	if (report_build(st, &ro, &rep, err, sizeof(err)) != 0) {
 		store_close(st);
 		return cmd_fail(c, "%s", err);
 	}
+	report_text_defaults(&to, stdout);
 	to.colour = cmd_colour(stdout);
 	errno = 0;
 	rc = report_text_write(stdout, &rep, &to) == 0 ? EXIT_OK :

@@ -18,10 +18,12 @@
 #include "report-text.h"
 #include "report.h"
 #include "store.h"
+#include "tz.h"
 #include "util.h"
 
 #define MAX_DBS		1024	/* --db given more often is refused */
 #define HELD_MIB_MAX	(1LL << 40)	/* --held-mib: more than any GPU */
+#define TOP_MAX		1000000000LL	/* --top: 0 is all */
 
 struct writer;
 static const struct writer *writer_named(const char *);
@@ -57,6 +59,45 @@ struct writer {
 	int		 tables;	/* takes --table */
 };
 
+/* The format -o's extension names, or NULL: any other name is text. */
+static const char *
+format_of_name(const char *path)
+{
+	static const struct { const char *ext, *format; } exts[] = {
+		{ ".html", "html" }, { ".htm", "html" }, { ".json", "json" },
+		{ ".csv", "csv" }, { ".txt", "text" },
+	};
+	const char *base = strrchr(path, '/'), *dot;
+
+	base = base != NULL ? base + 1 : path;
+	if ((dot = strrchr(base, '.')) == NULL || dot == base)
+		return NULL;
+	for (size_t i = 0; i < ARRAY_LEN(exts); i++)
+		if (strcasecmp(dot, exts[i].ext) == 0)
+			return exts[i].format;
+	return NULL;
+}
+
+/*
+ * The format: --format, else the one -o's extension names (report.html is
+ * HTML), else text. A --format that another known extension contradicts
+ * is refused: "-o report.html --format json" is a mistake either way.
+ */
+static int
+infer_format(const struct cmd_entry *c, struct report_args *a,
+    const char *format)
+{
+	const char *ext = a->output != NULL ? format_of_name(a->output) : NULL;
+
+	if (format != NULL && ext != NULL && strcmp(format, ext) != 0)
+		return cmd_usage_error(c, "--format %s contradicts -o %s (a "
+		    "name for %s); give a matching name or leave out --format",
+		    format, a->output, ext);
+	if (format == NULL)
+		a->format = writer_named(ext != NULL ? ext : "text");
+	return EXIT_OK;
+}
+
 static int
 parse_args(const struct cmd_entry *c, int argc, char **argv,
     struct report_args *a)
@@ -73,10 +114,13 @@ parse_args(const struct cmd_entry *c, int argc, char **argv,
 		{ "format", required_argument, NULL, 'f' },
 		{ "table", required_argument, NULL, 't' },
 		{ "output", required_argument, NULL, 'o' },
+		{ "top", required_argument, NULL, 'n' },
+		{ "tz", required_argument, NULL, 'z' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *until = NULL, *since = NULL, *format = "text";
+	const char *until = NULL, *since = NULL, *format = NULL, *zone = NULL;
+	char zerr[512];
 	int64_t now;
 	long long v;
 	int ch;
@@ -85,8 +129,9 @@ parse_args(const struct cmd_entry *c, int argc, char **argv,
 
 	a->ro.since_ms = MS_PER_HOUR;
 	a->ro.gpu_id = -1;
+	a->ro.top = REPORT_TOP_DEFAULT;
 	classify_defaults(&a->ro.thr);
-	a->to.width = TEXT_WIDTH_DEFAULT;
+	report_text_defaults(&a->to, stdout);
 	while ((ch = cmd_getopt(c, argc, argv, ":ho:", longopts)) != -1) {
 		switch (ch) {
 		case -3:
@@ -144,6 +189,16 @@ parse_args(const struct cmd_entry *c, int argc, char **argv,
 		case 'o':
 			a->output = optarg;
 			break;
+		case 'n':
+			if (util_parse_ll(optarg, 0, TOP_MAX, &v) != 0)
+				return cmd_usage_error(c, "--top: '%s' is not a "
+				    "whole number from 0 (all) to %lld", optarg,
+				    TOP_MAX);
+			a->ro.top = (size_t)v;
+			break;
+		case 'z':
+			zone = optarg;
+			break;
 		default:
 			return EXIT_USAGE;
 		}
@@ -151,17 +206,24 @@ parse_args(const struct cmd_entry *c, int argc, char **argv,
 	if (optind < argc)
 		return cmd_usage_error(c, "unexpected argument '%s'",
 		    argv[optind]);
-	if ((a->format = writer_named(format)) == NULL)
+	if (format != NULL && (a->format = writer_named(format)) == NULL)
 		return cmd_usage_error(c, "--format: unknown format '%s' (text, "
 		    "json, csv or html)", format);
+	if (a->output != NULL && a->output[0] == '\0')
+		return cmd_usage_error(c, "-o: empty file name");
+	if (infer_format(c, a, format) != EXIT_OK)
+		return EXIT_USAGE;
+	if (zone != NULL && tz_set(zone, zerr, sizeof(zerr)) != 0)
+		return cmd_usage_error(c, "--tz: %s", zerr);
+	/* A file is no terminal: COLUMNS, or the fixed width. */
+	if (a->output != NULL)
+		a->to.columns = report_text_columns(NULL);
 	if (a->table != NULL && !a->format->tables)
 		return cmd_usage_error(c, "--table is for --format csv");
 	a->csv = CSV_GPUS;
 	if (a->table != NULL && report_csv_table(a->table, &a->csv) != 0)
 		return cmd_usage_error(c, "--table: unknown table '%s' (gpus, "
 		    "identities, sessions, ticks or processes)", a->table);
-	if (a->output != NULL && a->output[0] == '\0')
-		return cmd_usage_error(c, "-o: empty file name");
 	if (a->ndbs == 0)
 		a->dbs[a->ndbs++] = cmd_defaults()->db;
 	if (cmd_now(c, &now) != 0)
@@ -465,6 +527,27 @@ build(const struct cmd_entry *c, const struct report_args *a,
 	return EXIT_OK;
 }
 
+/*
+ * A CSV table has no place for "… and 3 more": what --top left out of
+ * the identities and sessions tables is said on standard error.
+ */
+static void
+say_omitted(const struct cmd_entry *c, const struct report_args *a,
+    const struct report *rep)
+{
+	size_t n;
+
+	if (!a->format->tables || (a->csv != CSV_IDENTITIES &&
+	    a->csv != CSV_SESSIONS))
+		return;
+	n = a->csv == CSV_IDENTITIES ? report_ids_omitted(rep) :
+	    report_sessions_omitted(rep, 0);
+	if (n > 0)
+		cmd_warn(c, "--top %zu left %zu more %s out of the table "
+		    "(--top 0 for all)", rep->top, n, a->csv == CSV_IDENTITIES ?
+		    "identities" : "sessions");
+}
+
 static int
 report_exec(const struct cmd_entry *c, int argc, char **argv)
 {
@@ -494,6 +577,8 @@ report_exec(const struct cmd_entry *c, int argc, char **argv)
 	a.to.colour = a.format->colour && a.output == NULL &&
 	    cmd_colour(stdout);
 	rc = write_output(c, &a, &src, &rep);
+	if (rc == EXIT_OK)
+		say_omitted(c, &a, &rep);
 	report_free(&rep);
 out:
 	for (size_t i = 0; i < src.n; i++)
@@ -506,6 +591,7 @@ const struct cmd_entry cmd_report_entry = {
 	.usage = "[--db PATH]... [--since D|TIME] [--until D|TIME] "
 	    "[--interval D] "
 	    "[--width N] [--gpu ID] [--active-util P] [--held-mib M] "
+	    "[--top N] [--tz ZONE] "
 	    "[--format text|json|csv|html] [--table T] [-o FILE]",
 	.repeatable = "d",
 	.summary = "Report GPU time as active, idle-held and truly idle.",
@@ -528,7 +614,15 @@ const struct cmd_entry cmd_report_entry = {
 	    "  --active-util P    active when utilization >= P percent (default\n"
 	    "                     10); other values read raw ticks, slower\n"
 	    "  --held-mib M       held when processes hold > M MiB (default 100)\n"
-	    "  --format F         text (default), json, csv or html\n"
+	    "  --top N            show the N users and sessions with the most\n"
+	    "                     idle-held time (default 20; 0: all), in\n"
+	    "                     every format, and say how many were left out\n"
+	    "  --tz ZONE          times, the window and the heatmaps' hours in\n"
+	    "                     ZONE: an IANA name (Europe/Paris), UTC\n"
+	    "                     (default) or local, the machine's zone\n"
+	    "  --format F         text, json, csv or html; default: what -o's\n"
+	    "                     name ends in (.html, .htm, .json, .csv), else\n"
+	    "                     text\n"
 	    "  --table T          the CSV table: gpus (default), identities,\n"
 	    "                     sessions, ticks (every GPU at every tick) or\n"
 	    "                     processes (every process at every tick)\n"

@@ -24,6 +24,7 @@ static const struct cmd_entry *const cmd_table[] = {
 	&cmd_status_entry,
 	&cmd_stop_entry,
 	&cmd_report_entry,
+	&cmd_top_entry,
 	&cmd_demo_entry,
 	&cmd_import_entry,
 	&cmd_backup_entry,

@@ -802,6 +802,11 @@ collector_finish(struct collector *co)
 			log_warn("%zu ticks were never written: %s", co->npend,
 			    err);
 	}
+	/* A stopped collector's gauges would read as a live GPU: the
+	   textfile goes with it. */
+	if (co->prom != NULL && export_prom_remove(co->prom, err,
+	    sizeof(err)) != 0)
+		log_warn("textfile left behind: %s", err);
 	ticks = co->ticks;
 	release(co, 0);
 	return ticks;

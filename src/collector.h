@@ -50,8 +50,9 @@ void	collector_run(struct collector *, const sigset_t *open,
 	    volatile sig_atomic_t *stop, volatile sig_atomic_t *hup);
 /* Ticks written so far by this run. */
 int64_t	collector_ticks(const struct collector *);
-/* A last, patient write of the ticks still waiting; then closes and
-   frees the collector. Returns the ticks this run wrote. */
+/* A last, patient write of the ticks still waiting, the textfile
+   removed; then closes and frees the collector. Returns the ticks this
+   run wrote. */
 int64_t	collector_finish(struct collector *);
 
 #endif

@@ -30,6 +30,7 @@ struct prom_gpu {
 	int	seen;			/* in the latest tick: gauges valid */
 	int	util_pm;		/* latest, or UTIL_UNKNOWN */
 	int64_t	held_mib;		/* latest; MIB_UNKNOWN if unreadable */
+	int64_t	total_mib;		/* latest; MIB_UNKNOWN if unread */
 };
 
 /* Idle-held process time of one user (or OTHER) on one GPU. */
@@ -51,6 +52,10 @@ struct export_prom {
 	size_t		 nidle;
 	int64_t		 last_tick_ms;	/* 0 before the first */
 	int64_t		 errors;	/* ticks that failed */
+	/* The file last written, so that only it is ever removed. */
+	int		 written;
+	dev_t		 written_dev;
+	ino_t		 written_ino;
 };
 
 int
@@ -116,6 +121,7 @@ gpu_slot(struct export_prom *p, const char *uuid, size_t *slot)
 	util_strlcpy(n[p->ngpus].uuid, uuid, sizeof(n[p->ngpus].uuid));
 	n[p->ngpus].util_pm = UTIL_UNKNOWN;
 	n[p->ngpus].held_mib = MIB_UNKNOWN;
+	n[p->ngpus].total_mib = MIB_UNKNOWN;
 	*slot = p->ngpus++;
 	return 0;
 }
@@ -220,6 +226,7 @@ export_prom_add_tick(struct export_prom *p, const struct tick *t,
 		   amount, not 0. */
 		pg->held_mib = !g->procs_known || (partial && held == 0 &&
 		    g->nprocs > 0) ? MIB_UNKNOWN : held;
+		pg->total_mib = g->mem_total_mib;
 		for (size_t j = 0; j < g->nprocs; j++) {
 			const struct tick_proc *pr = &g->procs[j];
 
@@ -350,6 +357,16 @@ export_prom_print(const struct export_prom *p, FILE *f)
 		gpu_labels(f, g[i]);
 		fprintf(f, "} %lld\n", (long long)g[i]->held_mib * 1048576);
 	}
+	family(f, "gua_gpu_memory_total_bytes", "gauge",
+	    "The GPU's total memory as NVML reports it at the latest tick "
+	    "(absent when NVML could not tell).");
+	for (size_t i = 0; i < p->ngpus; i++) {
+		if (!g[i]->seen || g[i]->total_mib == MIB_UNKNOWN)
+			continue;
+		fputs("gua_gpu_memory_total_bytes", f);
+		gpu_labels(f, g[i]);
+		fprintf(f, "} %lld\n", (long long)g[i]->total_mib * 1048576);
+	}
 	family(f, "gua_gpu_info", "gauge",
 	    "The GPUs gua has seen, with their names; always 1.");
 	for (size_t i = 0; i < p->ngpus; i++) {
@@ -408,17 +425,41 @@ int
 export_prom_write(struct export_prom *p, char *err, size_t errlen)
 {
 	struct outfile of;
+	struct stat st;
 
 	/* 0644: node_exporter runs as another user and must read it. */
 	if (outfile_open(&of, p->path, 0644, err, errlen) != 0)
 		return -1;
 	errno = 0;
-	if (export_prom_print(p, of.fp) != 0) {
+	if (export_prom_print(p, of.fp) != 0 || fstat(fileno(of.fp),
+	    &st) != 0) {
 		int e = errno;
 
 		outfile_abort(&of);
 		return util_err(err, errlen, "%s: cannot write%s%s", p->path,
 		    e ? ": " : "", e ? strerror(e) : "");
 	}
-	return outfile_commit(&of, err, errlen);
+	if (outfile_commit(&of, err, errlen) != 0)
+		return -1;
+	p->written = 1;
+	p->written_dev = st.st_dev;
+	p->written_ino = st.st_ino;
+	return 0;
+}
+
+int
+export_prom_remove(struct export_prom *p, char *err, size_t errlen)
+{
+	struct stat st;
+
+	/* Gone already, or replaced by someone else's: not ours to take. */
+	if (!p->written || lstat(p->path, &st) != 0 ||
+	    st.st_dev != p->written_dev || st.st_ino != p->written_ino)
+		return 0;
+	if (unlink(p->path) != 0 && errno != ENOENT)
+		return util_err(err, errlen, "%s: cannot remove: %s", p->path,
+		    strerror(errno));
+	p->written = 0;
+	outfile_sync_dir(p->path);
+	return 0;
 }

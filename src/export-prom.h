@@ -11,6 +11,10 @@
  * goes to user="(other)". Membership never changes while running, so every
  * counter only grows.
  *
+ * A collector that stops cleanly removes the file (export_prom_remove), so
+ * its gauges do not outlive it; after a crash the file stays, and its
+ * gua_last_tick_timestamp_seconds is what tells that it is stale.
+ *
  * Ownership: export_prom_open allocates, export_prom_close frees. Functions
  * returning int give 0, or -1 with the reason in err.
  */
@@ -48,6 +52,12 @@ int	export_prom_add_tick(struct export_prom *, const struct tick *,
 void	export_prom_count_error(struct export_prom *);
 /* Rewrites DIR/gua.prom. */
 int	export_prom_write(struct export_prom *, char *err, size_t errlen);
+/*
+ * Removes DIR/gua.prom if it is still the file the last export_prom_write
+ * made (one that someone else put there stays). 0 also when there was
+ * nothing to remove.
+ */
+int	export_prom_remove(struct export_prom *, char *err, size_t errlen);
 /* The exposition text, as export_prom_write writes it. */
 int	export_prom_print(const struct export_prom *, FILE *);
 void	export_prom_close(struct export_prom *);

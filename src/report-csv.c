@@ -8,6 +8,7 @@
 
 #include "escape.h"
 #include "report-csv.h"
+#include "tz.h"
 #include "util.h"
 
 static const char *const table_names[] = {
@@ -99,7 +100,7 @@ cell_time(FILE *f, int *first, int64_t ms)
 {
 	char buf[40];
 
-	util_format_rfc3339_ms(ms, buf, sizeof(buf));
+	tz_format_rfc3339_ms(ms, buf, sizeof(buf));
 	sep(f, first);
 	fputs(buf, f);
 }

@@ -9,6 +9,7 @@
 
 #include "escape.h"
 #include "report-html.h"
+#include "tz.h"
 #include "util.h"
 #include "version.h"
 
@@ -158,8 +159,8 @@ write_header(FILE *f, const struct report *rep)
 	int64_t last = rep->end_ms - 1 < rep->start_ms ? rep->start_ms :
 	    rep->end_ms - 1;
 
-	util_format_datetime(rep->start_ms, start, sizeof(start));
-	util_format_datetime(last, end, sizeof(end));
+	tz_format_datetime(rep->start_ms, start, sizeof(start));
+	tz_format_datetime(last, end, sizeof(end));
 	util_format_elapsed(last - rep->start_ms, window, sizeof(window));
 	fputs("<header>\n<h1>gua \xe2\x80\x94 ", f);
 	if (rep->nhosts == 1) {
@@ -171,7 +172,8 @@ write_header(FILE *f, const struct report *rep)
 	} else {
 		fprintf(f, "%zu hosts</h1>\n<p class=\"sub\">", rep->nhosts);
 	}
-	fprintf(f, "window %s \xe2\x80\x93 %s UTC (%s)", start, end, window);
+	fprintf(f, "window %s \xe2\x80\x93 %s %s (%s)", start, end, tz_name(),
+	    window);
 	if (rep->ngpus > 0)
 		fprintf(f, " \xc2\xb7 coverage <span id=\"coverage\" "
 		    "data-ratio=\"%.6f\">%.1f%%</span>", report_coverage(rep),
@@ -436,12 +438,11 @@ sm_cell(FILE *f, double pct)
 static void
 write_identities(FILE *f, const struct report *rep)
 {
-	size_t shown = rep->nids < HTML_TOP_IDENTITIES ? rep->nids :
-	    HTML_TOP_IDENTITIES;
+	size_t shown = rep->nids;	/* --top's */
 
 	fputs("<section id=\"identities\">\n<h2>\xc2\xa7" "4 Top identities "
 	    "(by idle-held GPU-hours)</h2>\n", f);
-	if (rep->nids == 0) {
+	if (rep->nids_all == 0) {
 		fprintf(f, "<p>%s</p>\n</section>\n",
 		    rollup_gpu_known_n(&rep->total) == 0 ?
 		    "(no samples in window)" :
@@ -476,9 +477,10 @@ write_identities(FILE *f, const struct report *rep)
 		fputs("</tr>\n", f);
 	}
 	fputs("</table></div>\n", f);
-	if (rep->nids > shown)
-		fprintf(f, "<p class=\"muted\">(%zu more)</p>\n",
-		    rep->nids - shown);
+	if (report_ids_omitted(rep) > 0)
+		fprintf(f, "<p class=\"muted\" id=\"identities-more\">"
+		    "\xe2\x80\xa6 and %zu more (--top)</p>\n",
+		    report_ids_omitted(rep));
 	fputs("</section>\n", f);
 }
 
@@ -510,10 +512,11 @@ heatmap(FILE *f, const struct report *rep, enum state s, const char *id)
 	const char *cls = s == STATE_ACTIVE ? "ha" : "hi";
 
 	fprintf(f, "<h3>%s share</h3>\n<div class=\"chart\"><svg id=\"%s\" "
-	    "role=\"img\" aria-label=\"%s share by weekday and UTC hour\" "
+	    "role=\"img\" aria-label=\"%s share by weekday and hour (%s)\" "
 	    "width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\">\n",
 	    s == STATE_ACTIVE ? "Active" : "Idle-held", id, state_words[s],
-	    left + 24 * cw, top + 7 * ch, left + 24 * cw, top + 7 * ch);
+	    tz_name(), left + 24 * cw, top + 7 * ch, left + 24 * cw,
+	    top + 7 * ch);
 	for (int h = 0; h < 24; h++)
 		fprintf(f, "<text x=\"%d\" y=\"12\" text-anchor=\"middle\">"
 		    "%02d</text>\n", left + h * cw + (cw - 2) / 2, h);
@@ -529,19 +532,21 @@ heatmap(FILE *f, const struct report *rep, enum state s, const char *id)
 				fprintf(f, "<rect class=\"none\" x=\"%d\" "
 				    "y=\"%d\" width=\"%d\" height=\"%d\" "
 				    "data-day=\"%d\" data-hour=\"%d\" "
-				    "data-share=\"\"><title>%s %02d:00 UTC: "
+				    "data-share=\"\"><title>%s %02d:00 %s: "
 				    "no samples</title></rect>\n", x, y,
-				    cw - 2, ch - 2, d, h, weekdays[d], h);
+				    cw - 2, ch - 2, d, h, weekdays[d], h,
+				    tz_name());
 				continue;
 			}
 			share = report_share(c, s);
 			fprintf(f, "<rect class=\"%s%d\" x=\"%d\" y=\"%d\" "
 			    "width=\"%d\" height=\"%d\" data-day=\"%d\" "
 			    "data-hour=\"%d\" data-share=\"%.6f\" "
-			    "data-step=\"%d\"><title>%s %02d:00 UTC: %s "
+			    "data-step=\"%d\"><title>%s %02d:00 %s: %s "
 			    "%.1f%%</title></rect>\n", cls, heat_step(share),
 			    x, y, cw - 2, ch - 2, d, h, share, heat_step(share),
-			    weekdays[d], h, state_words[s], 100 * share);
+			    weekdays[d], h, tz_name(), state_words[s],
+			    100 * share);
 		}
 	}
 	fprintf(f, "</svg></div>\n<ol class=\"scale\" id=\"legend-%s\" "
@@ -557,8 +562,8 @@ heatmap(FILE *f, const struct report *rep, enum state s, const char *id)
 static void
 write_heatmap(FILE *f, const struct report *rep)
 {
-	fputs("<section id=\"heatmap\">\n<h2>\xc2\xa7" "5 Time-of-day "
-	    "heatmaps (UTC)</h2>\n", f);
+	fprintf(f, "<section id=\"heatmap\">\n<h2>\xc2\xa7" "5 Time-of-day "
+	    "heatmaps (%s)</h2>\n", tz_name());
 	if (rollup_gpu_known_n(&rep->total) == 0) {
 		fputs("<p>(no samples in window)</p>\n</section>\n", f);
 		return;
@@ -582,7 +587,7 @@ timeline_row(FILE *f, const struct report *rep, const struct rollup_gpu *t,
 		double x = LABEL_W + (double)i * w, at = y + BAR_H;
 		char when[32];
 
-		util_format_datetime(rep->timeline_start_ms + (int64_t)i *
+		tz_format_datetime(rep->timeline_start_ms + (int64_t)i *
 		    rep->timeline_step_ms, when, sizeof(when));
 		if (rollup_gpu_known_ms(r) == 0) {
 			fprintf(f, "<rect class=\"none\" x=\"%.2f\" y=\"%.2f\" "
@@ -600,9 +605,9 @@ timeline_row(FILE *f, const struct report *rep, const struct rollup_gpu *t,
 			fprintf(f, "<rect class=\"%s\" x=\"%.2f\" y=\"%.2f\" "
 			    "width=\"%.2f\" height=\"%.2f\" data-bucket=\"%zu\""
 			    " data-state=\"%s\" data-share=\"%.6f\"><title>%s "
-			    "UTC: %s %.1f%%</title></rect>\n", state_keys[s], x,
+			    "%s: %s %.1f%%</title></rect>\n", state_keys[s], x,
 			    at, w, h, i,
-			    state_keys[s], share, when, state_words[s],
+			    state_keys[s], share, when, tz_name(), state_words[s],
 			    100 * share);
 		}
 	}
@@ -610,10 +615,12 @@ timeline_row(FILE *f, const struct report *rep, const struct rollup_gpu *t,
 
 /*
  * Time labels along the timeline, each over a short tick mark: the first
- * bucket's start with its date, then every "round" time (a multiple of
- * the first of axis_steps that is a multiple of the bucket and keeps the
- * labels TICK_GAP apart), as "10:30" where the window is within a day,
- * else as "11-25 10:30". UTC, like every time of the page.
+ * bucket's start with its date, then every k-th bucket edge, k buckets
+ * being the first of axis_steps that is a multiple of the bucket and
+ * keeps the labels TICK_GAP apart, placed on round local times where the
+ * zone allows ("10:00", not "10:30", in a whole-hour zone); "10:30" where
+ * the window is within a day, else "11-25 10:30". In the report's zone,
+ * like every time of the page.
  */
 static const int64_t axis_steps[] = {
 	MS_PER_MINUTE, 2 * MS_PER_MINUTE, 5 * MS_PER_MINUTE,
@@ -630,23 +637,36 @@ time_axis(FILE *f, const struct report *rep, int y)
 	double w = (double)BAR_W / (double)rep->ntimeline;
 	int days = (int64_t)rep->ntimeline * step > MS_PER_DAY;
 	int64_t every = 0;
+	size_t k = 0, phase = 0;
 
 	for (size_t i = 0; i < sizeof(axis_steps) / sizeof(axis_steps[0]);
 	    i++)
 		if (axis_steps[i] % step == 0 &&
 		    (double)(axis_steps[i] / step) * w >= TICK_GAP) {
 			every = axis_steps[i];
+			k = (size_t)(every / step);
 			break;
 		}
+	/* The first edge on a round local time, if one is. */
+	for (size_t i = 0; k > 0 && i < k; i++) {
+		int64_t t = first + (int64_t)i * step;
+		struct tz_time lt;
+
+		tz_local(t, &lt);
+		if ((t + (int64_t)lt.offset_s * MS_PER_SECOND) % every == 0) {
+			phase = i;
+			break;
+		}
+	}
 	for (size_t i = 0; i <= rep->ntimeline; i++) {
 		int64_t t = first + (int64_t)i * step;
 		double x = LABEL_W + (double)i * w;
-		char when[32];
+		char when[40];
 
-		if (i > 0 && (every == 0 || t % every != 0 ||
+		if (i > 0 && (k == 0 || i < phase || (i - phase) % k != 0 ||
 		    x - LABEL_W < 1.4 * TICK_GAP || x + TICK_GAP / 2 > CHART_W))
 			continue;
-		util_format_datetime(t, when, sizeof(when));
+		tz_format_datetime(t, when, sizeof(when));
 		when[16] = '\0';	/* "2026-11-25 10:30" */
 		fprintf(f, "<line x1=\"%.2f\" x2=\"%.2f\" y1=\"%d\" "
 		    "y2=\"%d\" stroke=\"#999\"/>\n<text class=\"tick\" "
@@ -668,11 +688,11 @@ write_timeline(FILE *f, const struct report *rep)
 		fputs("<p>(no samples in window)</p>\n</section>\n", f);
 		return;
 	}
-	util_format_datetime(rep->timeline_start_ms, start, sizeof(start));
+	tz_format_datetime(rep->timeline_start_ms, start, sizeof(start));
 	util_format_elapsed(rep->timeline_step_ms, step, sizeof(step));
-	fprintf(f, "<p class=\"muted\">%zu buckets of %s from %s UTC; each "
+	fprintf(f, "<p class=\"muted\">%zu buckets of %s from %s %s; each "
 	    "column splits the bucket's observed time, grey where nothing "
-	    "was observed.</p>\n", rep->ntimeline, step, start);
+	    "was observed.</p>\n", rep->ntimeline, step, start, tz_name());
 	fprintf(f, "<div class=\"chart\"><svg id=\"timeline-svg\" shape-rendering=\"crispEdges\" role=\"img\" aria-label=\"GPU "
 	    "states over the window\" width=\"%d\" height=\"%d\" "
 	    "viewBox=\"0 0 %d %d\" data-start=\"%lld\" "
@@ -725,7 +745,7 @@ command_cell(FILE *f, const struct report_who *who)
 static void
 write_sessions(FILE *f, const struct report *rep)
 {
-	size_t shown = 0, more = 0;
+	size_t shown = 0, more = report_sessions_omitted(rep, 1);
 
 	fputs("<section id=\"sessions\">\n<h2>\xc2\xa7" "6 Idle-held sessions "
 	    "(longest first)</h2>\n", f);
@@ -738,22 +758,19 @@ write_sessions(FILE *f, const struct report *rep)
 		char idle[64], first[32], last[32];
 
 		if (s->r.idle_ms == 0)
-			break;	/* sorted: the rest held nothing idle */
-		if (shown == HTML_TOP_SESSIONS) {
-			more++;
-			continue;
-		}
+			break;	/* ranked: the rest held nothing idle */
 		if (shown++ == 0)
-			fputs("<div class=\"table\"><table id=\"sessions-table\">"
-			    "\n<tr><th>user</th>"
-			    "<th class=\"n\">pid</th><th>command</th><th>gpu"
-			    "</th><th class=\"n\">peak MiB</th><th class=\"n\">"
-			    "idle-held</th><th class=\"n\">SM %</th><th>first "
-			    "seen (UTC)</th><th>last seen (UTC)</th><th>alive"
-			    "</th></tr>\n", f);
+			fprintf(f, "<div class=\"table\"><table "
+			    "id=\"sessions-table\">\n<tr><th>"
+			    "user</th><th class=\"n\">pid</th><th>command</th>"
+			    "<th>gpu</th><th class=\"n\">peak MiB</th><th "
+			    "class=\"n\">idle-held</th><th class=\"n\">SM %%"
+			    "</th><th>first seen (%s)</th><th>last seen (%s)"
+			    "</th><th>alive</th></tr>\n", tz_name(),
+			    tz_name());
 		util_format_elapsed(s->r.idle_ms, idle, sizeof(idle));
-		util_format_datetime(s->r.first_ms, first, sizeof(first));
-		util_format_datetime(s->r.last_ms, last, sizeof(last));
+		tz_format_datetime(s->r.first_ms, first, sizeof(first));
+		tz_format_datetime(s->r.last_ms, last, sizeof(last));
 		fprintf(f, "<tr data-idle-held-ms=\"%lld\"><td>",
 		    (long long)s->r.idle_ms);
 		esc(f, s->who.user[0] ? s->who.user : "unknown");
@@ -782,7 +799,8 @@ write_sessions(FILE *f, const struct report *rep)
 	else
 		fputs("</table></div>\n", f);
 	if (more > 0)
-		fprintf(f, "<p class=\"muted\">(%zu more)</p>\n", more);
+		fprintf(f, "<p class=\"muted\" id=\"sessions-more\">"
+		    "\xe2\x80\xa6 and %zu more (--top)</p>\n", more);
 	fputs("</section>\n", f);
 }
 
@@ -800,7 +818,8 @@ report_html_write(FILE *f, const struct report *rep)
 	write_timeline(f, rep);
 	write_sessions(f, rep);
 	fprintf(f, "<footer>gua %s \xc2\xb7 shares are of observed time; "
-	    "times in UTC</footer>\n</body>\n</html>\n", GUA_VERSION);
+	    "times in %s</footer>\n</body>\n</html>\n", GUA_VERSION,
+	    tz_name());
 	fflush(f);
 	return ferror(f) ? -1 : 0;
 }

@@ -12,9 +12,6 @@
 
 #include "report.h"
 
-#define HTML_TOP_IDENTITIES	20
-#define HTML_TOP_SESSIONS	100
-
 /* Writes the whole page; returns 0, or -1 when the stream failed. */
 int	report_html_write(FILE *, const struct report *);
 

@@ -38,8 +38,8 @@ keep_string(struct report *rep, const char *s)
 	return p;
 }
 
-static int
-cmp_identity(const void *a, const void *b)
+int
+report_cmp_identity(const void *a, const void *b)
 {
 	const struct report_identity *x = a, *y = b;
 	int c;
@@ -149,11 +149,12 @@ report_group_identities(struct report *rep)
 {
 	free(rep->ids);
 	rep->nids = 0;
-	rep->ids = calloc(rep->nsessions ? rep->nsessions : 1,
+	rep->nids_all = 0;
+	rep->ids = calloc(rep->nsessions_all ? rep->nsessions_all : 1,
 	    sizeof(*rep->ids));
 	if (rep->ids == NULL)
 		return -1;
-	for (size_t i = 0; i < rep->nsessions; i++) {
+	for (size_t i = 0; i < rep->nsessions_all; i++) {
 		const struct report_session *s = &rep->sessions[i];
 		const char *name = s->who.user[0] ? s->who.user : "unknown";
 		struct report_identity *id = NULL;
@@ -189,8 +190,7 @@ report_group_identities(struct report *rep)
 		    s->r.util_lost_ms);
 		id->sessions++;
 	}
-	if (rep->nids > 1)
-		qsort(rep->ids, rep->nids, sizeof(*rep->ids), cmp_identity);
+	rep->nids_all = rep->nids;
 	return 0;
 }
 

@@ -25,19 +25,15 @@ int64_t	report_next_step(int64_t step);
 size_t	report_timeline_buckets(int64_t start, int64_t end, int64_t step);
 /* qsort order of sessions: most idle first. */
 int	report_cmp_session(const void *, const void *);
+/* report-identity.c: qsort order of identities, most idle first. */
+int	report_cmp_identity(const void *, const void *);
 
 /* report-identity.c: reads the identities of every session's process in
    one pass. */
 int	report_load_identities(struct store *, struct report *, char *err,
 	    size_t errlen);
-/* Groups the sessions by host and user into rep->ids. 0, or -1 out of
-   memory. */
+/* Groups all the sessions by host and user into rep->ids, unranked
+   (report_limit ranks them). 0, or -1 out of memory. */
 int	report_group_identities(struct report *);
-
-/*
- * report-gpu.c: numbers every GPU row of a database by its card's place
- * among the cards that held its index: card[i] for all[i]. 0 or -1.
- */
-int	report_number_cards(const struct store_gpu *all, size_t n, int *card);
 
 #endif

@@ -8,6 +8,7 @@
 
 #include "json.h"
 #include "report-json.h"
+#include "tz.h"
 #include "util.h"
 #include "version.h"
 
@@ -23,13 +24,14 @@ put_seconds(struct json *j, const char *key, int64_t ms)
 		json_double(j, key, (double)ms / 1000.0, 3);
 }
 
-/* "KEY": RFC 3339 and "KEY_epoch_seconds": the same instant. */
+/* "KEY": RFC 3339 in the report's zone, with its offset ("Z" in UTC),
+   and "KEY_epoch_seconds": the same instant. */
 static void
 put_time(struct json *j, const char *key, int64_t ms)
 {
 	char buf[48], ekey[64];
 
-	util_format_rfc3339_ms(ms, buf, sizeof(buf));
+	tz_format_rfc3339_ms(ms, buf, sizeof(buf));
 	json_string(j, key, buf);
 	snprintf(ekey, sizeof(ekey), "%s_epoch_seconds", key);
 	put_seconds(j, ekey, ms);
@@ -111,6 +113,11 @@ put_totals(struct json *j, const struct report *rep)
 	    RATIO_DECIMALS);
 	json_double(j, "gpus_equivalently_unused", report_gpus_unused(rep),
 	    RATIO_DECIMALS);
+	/* The same apart: held and unused (waste), and free capacity. */
+	json_double(j, "idle_held_gpus_equivalent",
+	    report_gpus_in(rep, STATE_IDLE_HELD), RATIO_DECIMALS);
+	json_double(j, "truly_idle_gpus_equivalent",
+	    report_gpus_in(rep, STATE_TRULY_IDLE), RATIO_DECIMALS);
 	json_object_end(j);
 }
 
@@ -304,6 +311,7 @@ report_json_write(FILE *f, const struct report *rep)
 		json_null(&j, "driver_version");
 	}
 	put_window(&j, rep->start_ms, rep->end_ms);
+	json_string(&j, "time_zone", tz_name());
 	json_object_begin(&j, "thresholds");
 	json_int(&j, "active_utilization_percent", rep->thr.active_util);
 	json_int(&j, "held_memory_mib", rep->thr.held_mib);
@@ -316,8 +324,12 @@ report_json_write(FILE *f, const struct report *rep)
 	put_totals(&j, rep);
 	put_hosts(&j, rep);
 	put_gpus(&j, rep);
+	/* --top: the first of each, and how many it left out. */
 	put_identities(&j, rep);
+	json_int(&j, "identities_omitted", (int64_t)report_ids_omitted(rep));
 	put_sessions(&j, rep);
+	json_int(&j, "sessions_omitted",
+	    (int64_t)report_sessions_omitted(rep, 0));
 	json_object_begin(&j, "heatmaps");
 	put_grid(&j, "active", rep, STATE_ACTIVE);
 	put_grid(&j, "idle_held", rep, STATE_IDLE_HELD);

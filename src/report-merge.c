@@ -95,8 +95,8 @@ report_merge(struct report *dst, struct report *src, char *err,
 	    sizeof(*dst->gpus))) == NULL)
 		return util_err(err, errlen, "out of memory");
 	dst->gpus = p;
-	if ((p = realloc(dst->sessions, (dst->nsessions + src->nsessions +
-	    1) * sizeof(*dst->sessions))) == NULL)
+	if ((p = realloc(dst->sessions, (dst->nsessions_all +
+	    src->nsessions_all + 1) * sizeof(*dst->sessions))) == NULL)
 		return util_err(err, errlen, "out of memory");
 	dst->sessions = p;
 	memcpy(dst->hosts + h0, src->hosts, src->nhosts * sizeof(*src->hosts));
@@ -106,8 +106,8 @@ report_merge(struct report *dst, struct report *src, char *err,
 		dst->gpus[g0 + i].host += h0;
 	}
 	dst->ngpus += src->ngpus;
-	for (size_t i = 0; i < src->nsessions; i++) {
-		struct report_session *s = &dst->sessions[dst->nsessions++];
+	for (size_t i = 0; i < src->nsessions_all; i++) {
+		struct report_session *s = &dst->sessions[dst->nsessions_all++];
 
 		*s = src->sessions[i];
 		s->gpu += g0;
@@ -132,17 +132,20 @@ report_merge(struct report *dst, struct report *src, char *err,
 			rollup_gpu_merge(&dst->heat[d][h], &src->heat[d][h]);
 	if (src->start_ms < dst->start_ms)
 		dst->start_ms = src->start_ms;
+	if (src->asked_start_ms < dst->asked_start_ms)
+		dst->asked_start_ms = src->asked_start_ms;
 	dst->end_ms = end;
 	if (src->last_tick_ms > dst->last_tick_ms)
 		dst->last_tick_ms = src->last_tick_ms;
+	if (src->history_end_ms > dst->history_end_ms)
+		dst->history_end_ms = src->history_end_ms;
 	dst->used_rollups |= src->used_rollups;
 	dst->gpu_window_ms += src->gpu_window_ms;
 	report_free(src);
 
-	if (dst->nsessions > 1)
-		qsort(dst->sessions, dst->nsessions, sizeof(*dst->sessions),
-		    report_cmp_session);
+	/* Identities and ranks over both hosts' sessions, every one. */
 	if (report_group_identities(dst) != 0)
 		return util_err(err, errlen, "out of memory");
+	report_limit(dst, dst->top);
 	return 0;
 }

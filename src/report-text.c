@@ -1,9 +1,20 @@
+/*
+ * The report as text for a terminal, in the original tool's layout: UTF-8
+ * bars and signs, or their ASCII stand-ins where the locale cannot show
+ * UTF-8; times in the report's zone (tz.h).
+ */
+#include <langinfo.h>
+#include <locale.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 #include "escape.h"
 #include "report-text.h"
+#include "tz.h"
 #include "util.h"
 
 static const char heat_scale[] = " .:-=+*#%@";
@@ -17,6 +28,26 @@ static const char heat_scale[] = " .:-=+*#%@";
 
 static int colour;	/* set by report_text_write for one report */
 
+/* What the report draws with: UTF-8, or ASCII for a terminal without. */
+struct glyphs {
+	const char	*state[3];	/* bar cells: active, idle-held, idle */
+	const char	*section;	/* "§" */
+	const char	*dash;		/* "—" */
+	const char	*arrow;		/* "←" */
+	const char	*times;		/* "·" in GiB·h */
+	const char	*more;		/* "…" */
+};
+
+static const struct glyphs utf8_glyphs = {
+	{ "\xe2\x96\x88", "\xe2\x96\x92", "\xe2\x96\x91" }, "\xc2\xa7",
+	"\xe2\x80\x94", "\xe2\x86\x90", "\xc2\xb7", "\xe2\x80\xa6",
+};
+static const struct glyphs ascii_glyphs = {
+	{ "#", "=", "." }, "#", "--", "<-", "*", "...",
+};
+static const struct glyphs *g = &utf8_glyphs;	/* for one report */
+static int ascii;				/* ... and whether ASCII */
+
 static void
 sgr(FILE *f, const char *code)
 {
@@ -24,15 +55,40 @@ sgr(FILE *f, const char *code)
 		fputs(code, f);
 }
 
-/* A section heading ("\n§1 Headline\n"), bold on a terminal. */
+/* A section heading ("\n§1 Headline\n"), bold on a terminal; text
+   follows the section sign. */
 static void
 heading(FILE *f, const char *text)
 {
 	fputc('\n', f);
 	sgr(f, SGR_HEADING);
+	if (text[0] >= '1' && text[0] <= '9')
+		fputs(g->section, f);
 	fputs(text, f);
 	sgr(f, SGR_RESET);
 	fputc('\n', f);
+}
+
+/*
+ * Without UTF-8, escape_terminal's cut mark "…" becomes '~' and any other
+ * character past ASCII '?', one column each as escape_terminal counts
+ * them, so columns stay where they were.
+ */
+static void
+to_ascii(char *s)
+{
+	char *w = s;
+
+	for (const unsigned char *p = (const unsigned char *)s; *p != '\0';
+	    p++) {
+		if (*p < 0x80)
+			*w++ = (char)*p;
+		else if (p[0] == 0xe2 && p[1] == 0x80 && p[2] == 0xa6)
+			*w++ = '~';
+		else if ((*p & 0xc0) != 0x80)
+			*w++ = '?';
+	}
+	*w = '\0';
 }
 static const char *const weekdays[7] = { "Sun", "Mon", "Tue", "Wed", "Thu",
 	"Fri", "Sat" };
@@ -41,12 +97,27 @@ static const char *const weekdays[7] = { "Sun", "Mon", "Tue", "Wed", "Thu",
 static void
 put_cell(FILE *f, const char *s, size_t cols)
 {
-	char buf[1024];
+	char buf[4096];
 	size_t used = escape_terminal(s, buf, sizeof(buf), cols);
 
+	if (ascii)
+		to_ascii(buf);
 	fputs(buf, f);
 	for (; used < cols; used++)
 		fputc(' ', f);
+}
+
+/* Prints untrusted text escaped and cut to cols columns, unpadded: a
+   line's last column. */
+static void
+put_tail(FILE *f, const char *s, size_t cols)
+{
+	char buf[4096];
+
+	escape_terminal(s, buf, sizeof(buf), cols);
+	if (ascii)
+		to_ascii(buf);
+	fputs(buf, f);
 }
 
 static void
@@ -90,6 +161,8 @@ gpu_label(const struct report *rep, size_t gpu, char *buf, size_t len)
 
 	report_gpu_label(rep, gpu, label, sizeof(label));
 	escape_terminal(label, safe, sizeof(safe), 0);
+	if (ascii)
+		to_ascii(safe);
 	if (rep->nhosts <= 1) {
 		util_strlcpy(buf, safe, len);
 		return;
@@ -97,6 +170,8 @@ gpu_label(const struct report *rep, size_t gpu, char *buf, size_t len)
 	/* Cut as the Hosts section cuts it, so the columns stay narrow. */
 	escape_terminal(rep->hosts[rep->gpus[gpu].host].hostname, host,
 	    sizeof(host), 20);
+	if (ascii)
+		to_ascii(host);
 	snprintf(buf, len, "%.150s/%s", host, safe);
 }
 
@@ -202,15 +277,52 @@ write_hosts(FILE *f, const struct report *rep)
 	}
 }
 
+/*
+ * "Window: START to END (ZONE), LENGTH", then where the history ends when
+ * the window reaches past it: a start later than the one asked for, a
+ * last sample well before the end.
+ */
+static void
+write_window(FILE *f, const struct report *rep)
+{
+	char start[48], end[48], window[64], asked[64], last[48];
+	int64_t end_ms = rep->end_ms - 1 < rep->start_ms ? rep->start_ms :
+	    rep->end_ms - 1;
+	int64_t slack = 2 * (rep->meta.interval_ms > 0 ?
+	    rep->meta.interval_ms : MS_PER_MINUTE);
+
+	tz_format_long(rep->start_ms, start, sizeof(start));
+	tz_format_long(end_ms, end, sizeof(end));
+	util_format_elapsed(report_window_ms(rep), window, sizeof(window));
+	fprintf(f, "Window: %s to %s (%s), %s\n", start, end, tz_name(),
+	    window);
+	if (rep->last_tick_ms == 0 && rep->history_end_ms == 0) {
+		fprintf(f, "  no sample in the window%s\n", rep->start_ms >
+		    rep->asked_start_ms ? ": the history starts after it" :
+		    "");
+		return;
+	}
+	if (rep->last_tick_ms != 0 && rep->start_ms > rep->asked_start_ms) {
+		util_format_elapsed(rep->end_ms - rep->asked_start_ms, asked,
+		    sizeof(asked));
+		fprintf(f, "  the history starts at the window's start; %s "
+		    "was asked for\n", asked);
+	}
+	if (rep->end_ms - rep->history_end_ms > slack) {
+		tz_format_long(rep->history_end_ms, last, sizeof(last));
+		fprintf(f, "  %sthe history ends at %s: nothing recorded after "
+		    "it\n", rep->last_tick_ms == 0 ? "no sample in the window; " :
+		    "", last);
+	}
+}
+
 static void
 write_header(FILE *f, const struct report *rep)
 {
-	char window[64];
-
-	util_format_elapsed(report_window_ms(rep), window, sizeof(window));
-	fputs("gua \xe2\x80\x94 ", f);
+	fprintf(f, "gua %s ", g->dash);
 	if (rep->nhosts > 1) {
-		fprintf(f, "%zu hosts  Window: %s\n", rep->nhosts, window);
+		fprintf(f, "%zu hosts\n", rep->nhosts);
+		write_window(f, rep);
 		write_hosts(f, rep);
 		return;
 	}
@@ -218,7 +330,8 @@ write_header(FILE *f, const struct report *rep)
 	fputs(" (bare, driver ", f);
 	put_cell(f, rep->meta.driver_version[0] ? rep->meta.driver_version :
 	    "unknown", 0);
-	fprintf(f, ")  Window: %s\n", window);
+	fputs(")\n", f);
+	write_window(f, rep);
 }
 
 static void
@@ -228,27 +341,27 @@ write_headline(FILE *f, const struct report *rep, int width)
 	int cells[3];
 	double cov;
 
-	heading(f, "\xc2\xa7" "1 Headline");
+	heading(f, "1 Headline");
 	if (rollup_gpu_known_n(t) == 0) {
 		fputs("  (no samples in window)\n", f);
 		return;
 	}
 	report_text_bar_cells(t, width, cells);
 	fputs("  ", f);
-	put_state(f, SGR_ACTIVE, "\xe2\x96\x88", cells[0]);
-	put_state(f, SGR_IDLE_HELD, "\xe2\x96\x92", cells[1]);
-	put_state(f, SGR_TRULY_IDLE, "\xe2\x96\x91", cells[2]);
+	put_state(f, SGR_ACTIVE, g->state[0], cells[0]);
+	put_state(f, SGR_IDLE_HELD, g->state[1], cells[1]);
+	put_state(f, SGR_TRULY_IDLE, g->state[2], cells[2]);
 	fputc('\n', f);
 	fputs("  active       ", f);
-	put_state(f, SGR_ACTIVE, "\xe2\x96\x88", 1);
+	put_state(f, SGR_ACTIVE, g->state[0], 1);
 	fprintf(f, "  %5.1f%%\n", 100 * report_share(t, STATE_ACTIVE));
 	fputs("  idle-held    ", f);
-	put_state(f, SGR_IDLE_HELD, "\xe2\x96\x92", 1);
-	fprintf(f, "  %5.1f%%       \xe2\x86\x90 "
+	put_state(f, SGR_IDLE_HELD, g->state[1], 1);
+	fprintf(f, "  %5.1f%%       %s "
 	    "this is the number conventional tools miss\n",
-	    100 * report_share(t, STATE_IDLE_HELD));
+	    100 * report_share(t, STATE_IDLE_HELD), g->arrow);
 	fputs("  truly-idle   ", f);
-	put_state(f, SGR_TRULY_IDLE, "\xe2\x96\x91", 1);
+	put_state(f, SGR_TRULY_IDLE, g->state[2], 1);
 	fprintf(f, "  %5.1f%%\n", 100 * report_share(t, STATE_TRULY_IDLE));
 	fprintf(f, "  (%lld samples)\n", (long long)rollup_gpu_known_n(t));
 	cov = report_coverage(rep);
@@ -263,33 +376,69 @@ write_headline(FILE *f, const struct report *rep, int width)
 	}
 }
 
+/* Idle-held time is the waste; truly idle time is free capacity, no
+   waste at all: each has its own line. */
 static void
 write_waste(FILE *f, const struct report *rep)
 {
-	heading(f, "\xc2\xa7" "2 Waste");
+	heading(f, "2 Waste");
 	if (rollup_gpu_known_n(&rep->total) == 0) {
 		fputs("  (no samples in window)\n", f);
 		return;
 	}
-	fprintf(f, "  ~%.2f GPU-hours idle, ~%.2f GPUs equivalently unused\n",
-	    report_idle_gpu_hours(rep), report_gpus_unused(rep));
+	fprintf(f, "  ~%.2f GPU-hours idle-held, ~%.2f GPUs equivalently: "
+	    "held by processes and unused, the waste\n",
+	    (double)rep->total.ms[STATE_IDLE_HELD] / MS_PER_HOUR,
+	    report_gpus_in(rep, STATE_IDLE_HELD));
+	fprintf(f, "  ~%.2f GPU-hours truly idle, ~%.2f GPUs equivalently: "
+	    "held by nobody, free capacity\n",
+	    (double)rep->total.ms[STATE_TRULY_IDLE] / MS_PER_HOUR,
+	    report_gpus_in(rep, STATE_TRULY_IDLE));
 }
 
+/* A GPU's memory for people: "80 GiB", "39.6 GiB", "" when unknown. */
+static void
+format_memory(int64_t mib, char *buf, size_t len)
+{
+	if (mib == MIB_UNKNOWN || mib <= 0)
+		snprintf(buf, len, "%s", "");
+	else if (mib % 1024 == 0)
+		snprintf(buf, len, "%lld GiB", (long long)(mib / 1024));
+	else
+		snprintf(buf, len, "%.1f GiB", (double)mib / 1024);
+}
+
+#define MODEL_MAX_COLS	32	/* a GPU's model name: cut beyond */
+#define UNKNOWN_NOTE	"  unknown throughout"	/* the longest note */
+
+/* §3: the shares of each GPU, then its model and memory. */
 static void
 write_per_gpu(FILE *f, const struct report *rep)
 {
-	char label[256];
-	int w = gpu_label_width(rep, 8);
+	char label[256], mem[32];
+	int w = gpu_label_width(rep, 8), nw = 0;
+	size_t mw = 0;
 
-	heading(f, "\xc2\xa7" "3 Per-GPU");
+	heading(f, "3 Per-GPU");
 	if (rep->ngpus == 0) {
 		fputs("  (no samples in window)\n", f);
 		return;
 	}
 	for (size_t i = 0; i < rep->ngpus; i++) {
-		const struct rollup_gpu *r = &rep->gpus[i].r;
+		size_t c = columns(rep->gpus[i].info.name);
+
+		if (c > mw)
+			mw = c > MODEL_MAX_COLS ? MODEL_MAX_COLS : c;
+		if (rep->gpus[i].r.n[STATE_UNKNOWN] > 0)
+			nw = (int)strlen(UNKNOWN_NOTE);
+	}
+	for (size_t i = 0; i < rep->ngpus; i++) {
+		const struct report_gpu *gp = &rep->gpus[i];
+		const struct rollup_gpu *r = &gp->r;
+		const char *note;
 
 		gpu_label(rep, i, label, sizeof(label));
+		format_memory(gp->info.mem_total_mib, mem, sizeof(mem));
 		fputs("  ", f);
 		put_label(f, label, w);
 		fprintf(f, "  active %5.1f%%  idle-held %5.1f%%  "
@@ -297,11 +446,26 @@ write_per_gpu(FILE *f, const struct report *rep)
 		    100 * report_share(r, STATE_ACTIVE),
 		    100 * report_share(r, STATE_IDLE_HELD),
 		    100 * report_share(r, STATE_TRULY_IDLE));
-		if (r->n[STATE_UNKNOWN] > 0)
-			fprintf(f, "  unknown %s", rollup_gpu_known_n(r) ?
-			    "for part" : "throughout");
-		fputc('\n', f);
+		note = r->n[STATE_UNKNOWN] == 0 ? "" :
+		    rollup_gpu_known_n(r) ? "  unknown for part" :
+		    UNKNOWN_NOTE;
+		/* An imported GPU may have neither: nothing then. */
+		if (gp->info.name[0] == '\0' && mem[0] == '\0') {
+			fprintf(f, "%s\n", note);
+			continue;
+		}
+		fprintf(f, "%-*s  ", nw, note);
+		put_cell(f, gp->info.name, mw);
+		fprintf(f, "  %9s\n", mem);
 	}
+}
+
+/* "  … and 3 more (--top)" under a table --top cut. */
+static void
+write_more(FILE *f, size_t more)
+{
+	if (more > 0)
+		fprintf(f, "  %s and %zu more (--top)\n", g->more, more);
 }
 
 /* An identity's name as §4 shows it: "user", "user@host" over several
@@ -324,20 +488,18 @@ identity_label(const struct report *rep, const struct report_identity *id,
 static void
 write_identities(FILE *f, const struct report *rep)
 {
-	size_t shown = rep->nids < TEXT_TOP_IDENTITIES ? rep->nids :
-	    TEXT_TOP_IDENTITIES;
-	char label[1024];
+	char label[1024], title[96];
 	size_t w = 20;
 
-	heading(f, "\xc2\xa7" "4 Top identities (by idle-held GPU-hours)");
-	if (rep->nids == 0) {
+	heading(f, "4 Top identities (by idle-held GPU-hours)");
+	if (rep->nids_all == 0) {
 		fputs(rollup_gpu_known_n(&rep->total) == 0 ?
 		    "  (no samples in window)\n" :
 		    "  (no process held a GPU in window)\n", f);
 		return;
 	}
 	/* Wider for where the processes ran, when a name says it. */
-	for (size_t i = 0; i < shown; i++) {
+	for (size_t i = 0; i < rep->nids; i++) {
 		const struct report_identity *id = &rep->ids[i];
 		size_t c;
 
@@ -351,9 +513,9 @@ write_identities(FILE *f, const struct report *rep)
 	}
 	fputs("  ", f);
 	put_cell(f, "identity", w);
-	fputs("  gpu-hours   idle-held   share  idle GiB\xc2\xb7h    SM %\n",
-	    f);
-	for (size_t i = 0; i < shown; i++) {
+	snprintf(title, sizeof(title), "idle GiB%sh", g->times);
+	fprintf(f, "  gpu-hours   idle-held   share  %s    SM %%\n", title);
+	for (size_t i = 0; i < rep->nids; i++) {
 		const struct report_identity *id = &rep->ids[i];
 		char sm[16];
 
@@ -367,16 +529,20 @@ write_identities(FILE *f, const struct report *rep)
 		    id->ms ? 100.0 * (double)id->idle_ms / (double)id->ms : 0,
 		    (double)id->idle_mib_ms / 1024 / MS_PER_HOUR, sm);
 	}
-	if (rep->nids > shown)
-		fprintf(f, "  (%zu more)\n", rep->nids - shown);
+	write_more(f, report_ids_omitted(rep));
 }
 
+/*
+ * A grid of 24 two-column cells per weekday. Its header labels every
+ * third hour with two digits at its cell ("00    03    06 …"): one digit a
+ * cell read "0 1 … 9 0 1".
+ */
 static void
 write_grid(FILE *f, const struct report *rep, enum state s)
 {
 	fputs("        ", f);
-	for (int h = 0; h < 24; h++)
-		fprintf(f, "%d%s", h % 10, h < 23 ? " " : "\n");
+	for (int h = 0; h < 24; h += 3)
+		fprintf(f, "%02d%s", h, h < 21 ? "    " : "\n");
 	for (int d = 0; d < 7; d++) {
 		char line[8 + 48 + 1];
 		int end = 0;
@@ -405,7 +571,11 @@ write_grid(FILE *f, const struct report *rep, enum state s)
 static void
 write_heatmaps(FILE *f, const struct report *rep)
 {
-	heading(f, "\xc2\xa7" "5 Time-of-day heatmap (UTC)");
+	char title[192];
+
+	snprintf(title, sizeof(title), "5 Time-of-day heatmap (%s)",
+	    tz_name());
+	heading(f, title);
 	if (rollup_gpu_known_n(&rep->total) == 0) {
 		fputs("  (no samples in window)\n", f);
 		return;
@@ -417,81 +587,150 @@ write_heatmaps(FILE *f, const struct report *rep)
 	write_grid(f, rep, STATE_IDLE_HELD);
 }
 
-static void
-write_sessions(FILE *f, const struct report *rep)
-{
-	size_t shown = 0, uw = 10;
-	int gw = 6;
-	char who[1024];
+#define COMMAND_MIN_COLS	20	/* a command line gets at least these */
 
-	heading(f, "\xc2\xa7" "6 Idle-held sessions (longest first)");
-	if (rollup_gpu_known_n(&rep->total) == 0) {
-		fputs("  (no samples in window)\n", f);
-		return;
-	}
-	/* Columns as wide as the rows shown need: where a process ran goes
-	   beside its user, a MIG instance's label and a host's are longer. */
-	for (size_t i = 0; i < rep->nsessions && i < TEXT_TOP_SESSIONS &&
+/* Columns of the widest of the shown idle-held sessions' user (with
+   where it ran) and GPU label. */
+static void
+session_widths(const struct report *rep, size_t *uw, int *gw)
+{
+	char who[1024], label[256];
+
+	for (size_t i = 0; i < rep->nsessions &&
 	    rep->sessions[i].r.idle_ms > 0; i++) {
 		const struct report_session *s = &rep->sessions[i];
-		char label[256];
 		size_t c;
 
 		who_label(s->who.user[0] ? s->who.user : "unknown",
 		    s->who.container, s->who.pod, s->who.unit,
 		    s->who.slurm_job, who, sizeof(who));
 		c = columns(who);
-		if (c > uw)
-			uw = c > WHO_MAX_COLS ? WHO_MAX_COLS : c;
+		if (c > *uw)
+			*uw = c > WHO_MAX_COLS ? WHO_MAX_COLS : c;
 		gpu_label(rep, s->gpu, label, sizeof(label));
-		if (escaped_cols(label) > gw)
-			gw = escaped_cols(label);
+		if (escaped_cols(label) > *gw)
+			*gw = escaped_cols(label);
 	}
+}
+
+/*
+ * The idle-held sessions --top shows. The command line comes last, cut to
+ * what the terminal's width leaves of it: enough to tell two notebooks of
+ * one interpreter apart (python3 -m jupyter … a.ipynb, … b.ipynb).
+ */
+static void
+write_sessions(FILE *f, const struct report *rep, int term_cols)
+{
+	size_t shown = 0, uw = 10;
+	int gw = 6, tw, used, cmd_cols;
+	char who[1024], col[96];
+
+	heading(f, "6 Idle-held sessions (longest first)");
+	if (rollup_gpu_known_n(&rep->total) == 0) {
+		fputs("  (no samples in window)\n", f);
+		return;
+	}
+	/* Columns as wide as the rows shown need: where a process ran goes
+	   beside its user, a MIG instance's label and a host's are longer. */
+	session_widths(rep, &uw, &gw);
+	tz_format_datetime(0, col, sizeof(col));
+	tw = (int)strlen(col);
+	snprintf(col, sizeof(col), "first seen (%s)", tz_name());
+	if ((int)strlen(col) > tw)
+		tw = (int)strlen(col);
+	/* What a row prints before its command: "  USER _PID__GPU__PEAK
+	   __IDLE__SM__FIRST__LAST__ALIVE__", as the fprintfs below. */
+	used = 2 + (int)uw + 9 + gw + 10 + 12 + 8 + 2 * (tw + 2) + 9;
+	cmd_cols = term_cols - used;
+	if (cmd_cols < COMMAND_MIN_COLS)
+		cmd_cols = COMMAND_MIN_COLS;
 	for (size_t i = 0; i < rep->nsessions; i++) {
 		const struct report_session *s = &rep->sessions[i];
-		char label[256], idle[64], first[32], last[32], sm[16];
+		char label[256], idle[64], first[48], last[48], sm[16];
 
 		if (s->r.idle_ms == 0)
-			break;	/* sorted: the rest held nothing idle */
-		if (shown == TEXT_TOP_SESSIONS) {
-			size_t more = 0;
-
-			for (size_t j = i; j < rep->nsessions &&
-			    rep->sessions[j].r.idle_ms > 0; j++)
-				more++;
-			fprintf(f, "  (%zu more)\n", more);
-			break;
-		}
+			break;	/* ranked: the rest held nothing idle */
 		if (shown++ == 0) {
 			fputs("  ", f);
 			put_cell(f, "user", uw);
-			fprintf(f, "    pid  command          %-*s  peak MiB   "
-			    "idle-held    SM %%  first seen (UTC)     last seen "
-			    "(UTC)      alive\n", gw, "gpu");
+			fprintf(f, "    pid  %-*s  peak MiB   idle-held    SM %%  ",
+			    gw, "gpu");
+			snprintf(col, sizeof(col), "first seen (%s)",
+			    tz_name());
+			fprintf(f, "%-*s  ", tw, col);
+			snprintf(col, sizeof(col), "last seen (%s)", tz_name());
+			fprintf(f, "%-*s  alive  command\n", tw, col);
 		}
 		gpu_label(rep, s->gpu, label, sizeof(label));
 		format_sm(report_session_util(s), sm, sizeof(sm));
 		util_format_elapsed(s->r.idle_ms, idle, sizeof(idle));
-		util_format_datetime(s->r.first_ms, first, sizeof(first));
-		util_format_datetime(s->r.last_ms, last, sizeof(last));
+		tz_format_datetime(s->r.first_ms, first, sizeof(first));
+		tz_format_datetime(s->r.last_ms, last, sizeof(last));
 		fputs("  ", f);
 		who_label(s->who.user[0] ? s->who.user : "unknown",
 		    s->who.container, s->who.pod, s->who.unit,
 		    s->who.slurm_job, who, sizeof(who));
 		put_cell(f, who, uw);
 		fprintf(f, " %6u  ", s->pid);
-		put_cell(f, s->who.comm[0] ? s->who.comm : "?", 15);
-		fputs("  ", f);
 		put_label(f, label, gw);
 		if (s->r.peak_mib == MIB_UNKNOWN)
 			fprintf(f, "  %8s", "unknown");
 		else
 			fprintf(f, "  %8lld", (long long)s->r.peak_mib);
-		fprintf(f, "  %10s  %s  %s  %s  %s\n", idle, sm, first, last,
-		    s->alive ? "yes" : "no");
+		fprintf(f, "  %10s  %s  %-*s  %-*s  %-5s  ", idle, sm, tw, first,
+		    tw, last, s->alive ? "yes" : "no");
+		/* The command line, else the kernel's name for it. */
+		put_tail(f, s->who.cmdline[0] ? s->who.cmdline :
+		    s->who.comm[0] ? s->who.comm : "?", (size_t)cmd_cols);
+		fputc('\n', f);
 	}
 	if (shown == 0)
 		fputs("  (no process held memory idle in window)\n", f);
+	write_more(f, report_sessions_omitted(rep, 1));
+}
+
+/* Whether the locale's character set (LC_CTYPE from the environment) is
+   UTF-8. Only LC_CTYPE is looked at, and put back after: numbers keep
+   the C locale's decimal point. */
+static int
+locale_utf8(void)
+{
+	const char *cur = setlocale(LC_CTYPE, NULL);
+	char saved[256];
+	int utf8 = 0;
+
+	util_strlcpy(saved, cur != NULL ? cur : "C", sizeof(saved));
+	if (setlocale(LC_CTYPE, "") != NULL) {
+		const char *cs = nl_langinfo(CODESET);
+
+		utf8 = strcmp(cs, "UTF-8") == 0 || strcmp(cs, "utf8") == 0;
+	}
+	setlocale(LC_CTYPE, saved);
+	return utf8;
+}
+
+int
+report_text_columns(FILE *f)
+{
+	struct winsize ws;
+	const char *env = getenv("COLUMNS");
+	long long v;
+
+	if (f != NULL && isatty(fileno(f)) &&
+	    ioctl(fileno(f), TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+		return ws.ws_col;
+	if (env != NULL && util_parse_ll(env, 1, 100000, &v) == 0)
+		return (int)v;
+	return TEXT_COLUMNS_DEFAULT;
+}
+
+void
+report_text_defaults(struct text_options *o, FILE *f)
+{
+	memset(o, 0, sizeof(*o));
+	o->width = TEXT_WIDTH_DEFAULT;
+	o->ascii = !locale_utf8();
+	o->columns = report_text_columns(f);
 }
 
 int
@@ -499,13 +738,16 @@ report_text_write(FILE *f, const struct report *rep,
     const struct text_options *o)
 {
 	colour = o->colour;
+	ascii = o->ascii;
+	g = ascii ? &ascii_glyphs : &utf8_glyphs;
 	write_header(f, rep);
 	write_headline(f, rep, o->width);
 	write_waste(f, rep);
 	write_per_gpu(f, rep);
 	write_identities(f, rep);
 	write_heatmaps(f, rep);
-	write_sessions(f, rep);
+	write_sessions(f, rep, o->columns > 0 ? o->columns :
+	    TEXT_COLUMNS_DEFAULT);
 	fflush(f);
 	return ferror(f) ? -1 : 0;
 }

@@ -12,6 +12,7 @@
 #include "grow.h"
 #include "imap.h"
 #include "report-internal.h"
+#include "tz.h"
 #include "util.h"
 
 /*
@@ -38,6 +39,11 @@ struct build {
 	struct imap	 session_slot;	/* (gpu, proc) -> index in sessions */
 	size_t		 sessions_cap;
 	struct rollup_gpu *timeline;	/* nall x ntimeline, by slot */
+	/* The last UTC hour a tick's heatmap cell was looked up in: its
+	   offset serves the hour's other ticks when it is whole. */
+	int64_t		 tz_hour;	/* INT64_MIN: none yet */
+	int64_t		 tz_offset_ms;
+	int		 tz_whole;
 };
 
 /*
@@ -106,6 +112,53 @@ timeline_add(struct build *b, int64_t slot, int64_t ts_ms,
 	rollup_gpu_merge(&rep->timeline[i], r);
 }
 
+/*
+ * Adds r to the heatmap cell of ms: weekday and hour in the report's time
+ * zone. Ticks come in time order, so one C library lookup serves an hour
+ * of them, unless a DST change or a fractional offset falls in the hour.
+ */
+static void
+heat_add(struct build *b, int64_t ms, const struct rollup_gpu *r)
+{
+	int64_t hour = util_hour_floor(ms), local;
+	struct tz_time t;
+
+	if (tz_is_utc()) {
+		local = ms;
+	} else {
+		if (hour != b->tz_hour) {
+			b->tz_hour = hour;
+			b->tz_whole = tz_whole_hour(hour, &b->tz_offset_ms);
+		}
+		if (!b->tz_whole) {
+			tz_local(ms, &t);
+			rollup_gpu_merge(&b->rep->heat[t.weekday][t.hour], r);
+			return;
+		}
+		local = ms + b->tz_offset_ms;
+	}
+	rollup_gpu_merge(&b->rep->heat[util_weekday(local)]
+	    [util_hour_of_day(local)], r);
+}
+
+/*
+ * Whether every UTC hour of [lo, hi) is one local hour: else hourly
+ * rollups cannot say which local hour their time fell in (a zone a half
+ * hour off UTC, a DST change in mid-hour), and the report reads raw ticks.
+ */
+static int
+hours_are_local_hours(int64_t lo, int64_t hi)
+{
+	int64_t off;
+
+	if (tz_is_utc())
+		return 1;
+	for (int64_t h = lo; h < hi; h += MS_PER_HOUR)
+		if (!tz_whole_hour(h, &off))
+			return 0;
+	return 1;
+}
+
 static int
 sink_gpu_hour(void *ctx, int64_t hour_ms, int64_t gpu_id,
     const struct rollup_gpu *r)
@@ -125,8 +178,10 @@ sink_gpu_hour(void *ctx, int64_t hour_ms, int64_t gpu_id,
 	}
 	rollup_gpu_merge(&b->gpu_sums[slot], r);
 	rollup_gpu_merge(&b->rep->total, r);
-	rollup_gpu_merge(&b->rep->heat[util_weekday(hour_ms)]
-	    [util_hour_of_day(hour_ms)], r);
+	/* A raw tick's cell is its own instant's (sink_gpu_tick); an hour of
+	   rollups is one local hour (scan_window made sure). */
+	if (b->in_rollups)
+		heat_add(b, hour_ms, r);
 	/* Hourly sums serve whole-hour buckets; finer ones come by tick. */
 	if (b->rep->timeline_step_ms >= MS_PER_HOUR)
 		timeline_add(b, slot, hour_ms, r);
@@ -160,6 +215,7 @@ sink_gpu_tick(void *ctx, int64_t ts_ms, int64_t gpu_id,
 	if (imap_get(&b->gpu_slot, gpu_id, 0, &slot) != 0)
 		return 0;
 	seen_tick(b, slot, ts_ms, r);
+	heat_add(b, ts_ms, r);
 	if (b->rep->timeline_step_ms < MS_PER_HOUR)
 		timeline_add(b, slot, ts_ms, r);
 	return 0;
@@ -323,6 +379,7 @@ scan_window(struct store *st, const struct report_options *o,
 	int found, raw, fine, rc;
 
 	report_asked_window(o, &rep->start_ms, &rep->end_ms);
+	rep->asked_start_ms = rep->start_ms;
 	if (store_oldest_tick(st, &oldest_ts, &oldest_span, &found, err,
 	    errlen) != 0)
 		return -1;
@@ -335,6 +392,7 @@ scan_window(struct store *st, const struct report_options *o,
 	if (store_newest_tick(st, rep->end_ms, &rep->last_tick_ms, &found, err,
 	    errlen) != 0)
 		return -1;
+	rep->history_end_ms = found ? rep->last_tick_ms : 0;
 	if (!found || rep->last_tick_ms < rep->start_ms)
 		rep->last_tick_ms = 0;
 
@@ -347,7 +405,7 @@ scan_window(struct store *st, const struct report_options *o,
 		return -1;
 	raw = o->force_raw || lo >= hi || o->thr.active_util !=
 	    rep->meta.rollup.active_util || o->thr.held_mib !=
-	    rep->meta.rollup.held_mib;
+	    rep->meta.rollup.held_mib || !hours_are_local_hours(lo, hi);
 
 	/* Buckets finer than an hour only from ticks. */
 	rep->timeline_step_ms = timeline_step(rep->start_ms, rep->end_ms,
@@ -500,6 +558,7 @@ report_build(struct store *st, const struct report_options *o,
 	memset(rep, 0, sizeof(*rep));
 	memset(&b, 0, sizeof(b));
 	b.rep = rep;
+	b.tz_hour = INT64_MIN;
 	rep->meta = *store_meta(st);
 	rep->thr = o->thr;
 	if (store_gpus(st, &b.all, &b.nall, err, errlen) != 0)
@@ -586,15 +645,14 @@ report_build(struct store *st, const struct report_options *o,
 		rep->sessions[n++] = *s;
 	}
 	rep->nsessions = n;
+	rep->nsessions_all = n;
 	if (report_load_identities(st, rep, err, errlen) != 0)
 		goto out;
-	if (rep->nsessions > 1)
-		qsort(rep->sessions, rep->nsessions, sizeof(*rep->sessions),
-		    report_cmp_session);
 	if (report_group_identities(rep) != 0) {
 		util_err(err, errlen, "out of memory");
 		goto out;
 	}
+	report_limit(rep, o->top);
 	ret = 0;
 out:
 	free(b.all);
@@ -631,7 +689,100 @@ report_free(struct report *rep)
 	rep->hosts = NULL;
 	rep->timeline = NULL;
 	rep->ngpus = rep->nsessions = rep->nids = rep->nhosts = 0;
+	rep->nsessions_all = rep->nids_all = 0;
 	rep->ntimeline = 0;
+}
+
+/* Swaps two elements of size bytes. */
+static void
+swap_elements(char *a, char *b, size_t size)
+{
+	char tmp[64];
+
+	while (size > 0) {
+		size_t n = size < sizeof(tmp) ? size : sizeof(tmp);
+
+		memcpy(tmp, a, n);
+		memcpy(a, b, n);
+		memcpy(b, tmp, n);
+		a += n;
+		b += n;
+		size -= n;
+	}
+}
+
+/* Restores the heap below i: every parent ranks after its children. */
+static void
+sift_down(char *base, size_t n, size_t size, size_t i,
+    int (*cmp)(const void *, const void *))
+{
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, worst = i;
+
+		if (l < n && cmp(base + l * size, base + worst * size) > 0)
+			worst = l;
+		if (r < n && cmp(base + r * size, base + worst * size) > 0)
+			worst = r;
+		if (worst == i)
+			return;
+		swap_elements(base + i * size, base + worst * size, size);
+		i = worst;
+	}
+}
+
+/*
+ * Moves the k first-ranked of n elements to the front, sorted; the rest
+ * follow in no order. A heap of the k best so far, its worst on top, sees
+ * every element once: O(n log k) where a sort of all is O(n log n).
+ * Returns how many are in front.
+ */
+static size_t
+select_top(void *v, size_t n, size_t size, size_t k,
+    int (*cmp)(const void *, const void *))
+{
+	char *base = v;
+
+	if (k == 0 || k > n)
+		k = n;
+	if (k < n) {
+		for (size_t i = k / 2; i-- > 0;)
+			sift_down(base, k, size, i, cmp);
+		for (size_t i = k; i < n; i++)
+			if (cmp(base + i * size, base) < 0) {
+				swap_elements(base + i * size, base, size);
+				sift_down(base, k, size, 0, cmp);
+			}
+	}
+	if (k > 1)
+		qsort(base, k, size, cmp);
+	return k;
+}
+
+void
+report_limit(struct report *rep, size_t top)
+{
+	rep->top = top;
+	rep->nsessions = select_top(rep->sessions, rep->nsessions_all,
+	    sizeof(*rep->sessions), top, report_cmp_session);
+	rep->nids = select_top(rep->ids, rep->nids_all, sizeof(*rep->ids),
+	    top, report_cmp_identity);
+}
+
+size_t
+report_sessions_omitted(const struct report *rep, int idle_only)
+{
+	size_t n = 0;
+
+	for (size_t i = rep->nsessions; i < rep->nsessions_all; i++)
+		if (!idle_only || rep->sessions[i].r.idle_ms > 0)
+			n++;
+	return n;
+}
+
+size_t
+report_ids_omitted(const struct report *rep)
+{
+	return rep->nids_all - rep->nids;
 }
 
 void
@@ -709,8 +860,8 @@ report_idle_gpu_hours(const struct report *rep)
  * leaves the shares as they were. When every GPU was watched all along
  * this is the idle share times the number of GPUs.
  */
-double
-report_gpus_unused(const struct report *rep)
+static double
+gpus_equivalent(const struct report *rep, int idle_held, int truly_idle)
 {
 	double sum = 0;
 
@@ -721,14 +872,27 @@ report_gpus_unused(const struct report *rep)
 
 		for (int st = 0; st < STATE_COUNT; st++)
 			watched = util_sat_add(watched, g->r.ms[st]);
-		idle = util_sat_add(g->r.ms[STATE_IDLE_HELD],
-		    g->r.ms[STATE_TRULY_IDLE]);
+		idle = util_sat_add(idle_held ? g->r.ms[STATE_IDLE_HELD] : 0,
+		    truly_idle ? g->r.ms[STATE_TRULY_IDLE] : 0);
 		if (watched <= 0 || h->present_ms <= 0)
 			continue;
 		sum += (double)idle / (double)watched * (double)g->present_ms /
 		    (double)h->present_ms;
 	}
 	return sum;
+}
+
+double
+report_gpus_unused(const struct report *rep)
+{
+	return gpus_equivalent(rep, 1, 1);
+}
+
+double
+report_gpus_in(const struct report *rep, enum state s)
+{
+	return gpus_equivalent(rep, s == STATE_IDLE_HELD,
+	    s == STATE_TRULY_IDLE);
 }
 
 double

@@ -23,7 +23,12 @@ struct report_options {
 	struct thresholds thr;
 	int64_t		 gpu_id;	/* one GPU (report_find_gpu), or -1 */
 	int		 force_raw;	/* read raw ticks even for whole hours */
+	size_t		 top;		/* sessions and identities to rank and
+					   show (--top); 0: all of them */
 };
+
+/* Sessions and identities a report shows unless told (--top). */
+#define REPORT_TOP_DEFAULT	20
 
 /* The timeline has at most this many buckets. */
 #define REPORT_TIMELINE_MAX	120
@@ -124,12 +129,19 @@ struct report {
 	struct thresholds	 thr;
 	int64_t			 start_ms;	/* window: start_ms <= ts */
 	int64_t			 end_ms;	/* ... and ts < end_ms */
+	int64_t			 asked_start_ms;	/* start asked for: before
+						   start_ms when the history
+						   starts later */
 	int64_t			 last_tick_ms;	/* newest tick in window, or 0 */
+	int64_t			 history_end_ms;	/* newest tick up to the
+						   window's end, in it or
+						   before it; 0: none */
 	int			 used_rollups;	/* whole hours from rollups */
 	int64_t			 gpu_window_ms;	/* sum of the GPUs' present_ms:
 						   full coverage */
 	struct rollup_gpu	 total;		/* all GPUs */
-	struct rollup_gpu	 heat[7][24];	/* weekday (Sun=0) x UTC hour */
+	struct rollup_gpu	 heat[7][24];	/* weekday (Sun=0) x hour, in
+						   the time zone (tz.h) */
 	/*
 	 * The timeline: the window cut into ntimeline buckets of
 	 * timeline_step_ms from timeline_start_ms (a multiple of the step);
@@ -143,11 +155,20 @@ struct report {
 	size_t			 nhosts;
 	struct report_gpu	*gpus;		/* GPUs with samples, by index */
 	size_t			 ngpus;
-	struct report_session	*sessions;	/* by idle-held time, longest
-						   first, then by time */
+	/*
+	 * Sessions and identities: the first nsessions (nids) are those to
+	 * show, ranked (most idle-held time first, then most time); the
+	 * rest of the array, up to nsessions_all (nids_all), are the ones
+	 * --top leaves out, unranked. Writers show the first part and say
+	 * how many were left out.
+	 */
+	size_t			 top;		/* the limit; 0: none */
+	struct report_session	*sessions;
 	size_t			 nsessions;
-	struct report_identity	*ids;		/* by idle-held time, then time */
+	size_t			 nsessions_all;
+	struct report_identity	*ids;
 	size_t			 nids;
+	size_t			 nids_all;
 	struct report_strings	*strings;	/* what the sessions' who
 						   strings point into */
 };
@@ -228,8 +249,25 @@ const char *report_place(const char *container, const char *pod,
  */
 const char *report_gpu_label(const struct report *, size_t gpu, char *buf,
 	    size_t len);
+/*
+ * Numbers every GPU row of a database by its card's place among the cards
+ * that held its index: card[i] for all[i], the K of "GPU-0#K" (the
+ * report's labels, and gua top's). 0 or -1.
+ */
+int	report_number_cards(const struct store_gpu *all, size_t n, int *card);
 /* Is any GPU of the report a MIG instance? */
 int	report_has_mig(const struct report *);
+
+/*
+ * Ranks rep's sessions and identities and keeps the first top of each to
+ * show (0: all). Only the shown are sorted: the others are set apart in
+ * O(n log top), which matters with hundreds of thousands of sessions.
+ */
+void	report_limit(struct report *, size_t top);
+/* Sessions --top left out; idle_only: only those with idle-held time. */
+size_t	report_sessions_omitted(const struct report *, int idle_only);
+/* Identities --top left out. */
+size_t	report_ids_omitted(const struct report *);
 
 /* Derived numbers, computed in one place so every writer agrees. */
 int64_t	report_window_ms(const struct report *);
@@ -254,6 +292,9 @@ double	report_idle_gpu_hours(const struct report *);
  * summed. Unknown time is not idle.
  */
 double	report_gpus_unused(const struct report *);
+/* The same for one state: idle-held cards (held, unused: the waste)
+   apart from truly idle ones (free capacity). */
+double	report_gpus_in(const struct report *, enum state);
 /* Mean utilization in percent over the known time, or -1. */
 double	report_mean_util(const struct rollup_gpu *);
 /*

@@ -288,9 +288,15 @@ damaged_hour(struct store *s, int64_t hour_ms, char *err, size_t errlen)
 	    "it without them", s->path, when, s->path);
 }
 
-int
-store_scan_rollups(struct store *s, int64_t from_hour_ms, int64_t to_hour_ms,
-    int64_t gpu_id, const struct store_sink *sink, char *err, size_t errlen)
+/*
+ * The rollups of the hours in [from, to), oldest first, or newest first
+ * (back) with hour_done called after each hour: nonzero from it ends the
+ * scan, not as an error.
+ */
+static int
+scan_rollups(struct store *s, int64_t from_hour_ms, int64_t to_hour_ms,
+    int back, int64_t gpu_id, const struct store_sink *sink,
+    int (*hour_done)(void *ctx, int64_t hour_ms), char *err, size_t errlen)
 {
 	struct store_hour h;
 	sqlite3_stmt *st;
@@ -299,7 +305,10 @@ store_scan_rollups(struct store *s, int64_t from_hour_ms, int64_t to_hour_ms,
 	if (from_hour_ms >= to_hour_ms)
 		return 0;
 	memset(&h, 0, sizeof(h));
-	if (sqlite3_prepare_v2(s->db, "SELECT hour_ms, gpus, procs FROM hours "
+	if (sqlite3_prepare_v2(s->db, back ?
+	    "SELECT hour_ms, gpus, procs FROM hours WHERE hour_ms >= ?1 "
+	    "AND hour_ms < ?2 ORDER BY hour_ms DESC" :
+	    "SELECT hour_ms, gpus, procs FROM hours "
 	    "WHERE hour_ms >= ?1 AND hour_ms < ?2 ORDER BY hour_ms", -1, &st,
 	    NULL) != SQLITE_OK)
 		return store_sqlite_err(s, err, errlen, "reading rollups");
@@ -327,6 +336,10 @@ store_scan_rollups(struct store *s, int64_t from_hour_ms, int64_t to_hour_ms,
 			    sink->proc(sink->ctx, h.procs[i].gpu,
 			    h.procs[i].proc, &h.procs[i].r) != 0)
 				goto nomem;
+		if (hour_done != NULL && hour_done(sink->ctx, h.hour_ms) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
 	}
 	if (rc != SQLITE_DONE) {
 		store_sqlite_err(s, err, errlen, "reading rollups");
@@ -340,6 +353,23 @@ out:
 	sqlite3_finalize(st);
 	store_hour_free(&h);
 	return ret;
+}
+
+int
+store_scan_rollups(struct store *s, int64_t from_hour_ms, int64_t to_hour_ms,
+    int64_t gpu_id, const struct store_sink *sink, char *err, size_t errlen)
+{
+	return scan_rollups(s, from_hour_ms, to_hour_ms, 0, gpu_id, sink, NULL,
+	    err, errlen);
+}
+
+int
+store_scan_rollups_back(struct store *s, int64_t before_hour_ms,
+    const struct store_sink *sink, int (*hour_done)(void *ctx,
+    int64_t hour_ms), char *err, size_t errlen)
+{
+	return scan_rollups(s, INT64_MIN, before_hour_ms, 1, -1, sink,
+	    hour_done, err, errlen);
 }
 
 /* The memory a process had on a GPU at the last tick that listed it. */

@@ -223,6 +223,14 @@ int	store_run_intervals(struct store *, int64_t from_ms, int64_t to_ms,
 int	store_scan_rollups(struct store *, int64_t from_hour_ms,
 	    int64_t to_hour_ms, int64_t gpu_id, const struct store_sink *,
 	    char *err, size_t errlen);
+/*
+ * The same for every hour before before_hour_ms, newest first, for
+ * following something back in time: hour_done(ctx, hour) after each hour's
+ * callbacks; nonzero from it ends the scan there (not an error).
+ */
+int	store_scan_rollups_back(struct store *, int64_t before_hour_ms,
+	    const struct store_sink *, int (*hour_done)(void *ctx,
+	    int64_t hour_ms), char *err, size_t errlen);
 /* Raw ticks with from_ms <= ts < to_ms, classified with any thresholds. */
 int	store_scan_raw(struct store *, int64_t from_ms, int64_t to_ms,
 	    int64_t gpu_id, const struct thresholds *,

@@ -87,8 +87,10 @@ def check_json_text(json_path, text_path):
             "idle-held    \u2592  %s" % pct(t["idle_held_ratio"]),
             "truly-idle   \u2591  %s" % pct(t["truly_idle_ratio"]),
             "(%d samples)" % t["samples"],
-            "~%.2f GPU-hours idle, ~%.2f GPUs equivalently unused" % (
-                t["idle_gpu_hours"], t["gpus_equivalently_unused"]),
+            "~%.2f GPU-hours idle-held, ~%.2f GPUs equivalently: " % (
+                t["idle_held_gpu_hours"], t["idle_held_gpus_equivalent"]),
+            "~%.2f GPU-hours truly idle, ~%.2f GPUs equivalently: " % (
+                t["truly_idle_gpu_hours"], t["truly_idle_gpus_equivalent"]),
         ]
     multi = len(d["hosts"]) > 1
 
@@ -171,10 +173,13 @@ def check_merged(merged_path, *part_paths):
     if m["totals"]["gpu_count"] != sum(p["totals"]["gpu_count"]
                                         for p in parts):
         fail("gpu_count")
+    # All of them: those shown and those --top left out.
+    def count(r, key):
+        return len(r[key]) + r.get(key + "_omitted", 0)
     for key in ("gpus", "identities", "sessions"):
-        if len(m[key]) != sum(len(p[key]) for p in parts):
+        if count(m, key) != sum(count(p, key) for p in parts):
             fail("%s: %d, want the parts' %d" % (
-                key, len(m[key]), sum(len(p[key]) for p in parts)))
+                key, count(m, key), sum(count(p, key) for p in parts)))
     names = [p["hostname"] for p in parts]
     if [h["hostname"] for h in m["hosts"]] != names:
         fail("hosts %r, want %r" % (m["hosts"], names))
@@ -581,9 +586,13 @@ def check_untrusted(fmt, dir_, path):
                     c in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069":
                 fail("a raw control character U+%04X in the output" % ord(c))
     if fmt == "text":
-        for want in ("\\x1B]0;\\x07\\n=",):
+        # \u00a76 shows the command line, escaped and cut with "\u2026".
+        for want in ('=cmd|"/c calc"!A1,\\n"quoted"',):
             if want not in text:
-                fail("the name is not shown escaped (%r)" % want)
+                fail("the command line is not shown escaped (%r)" % want)
+        if not any(l.startswith("  ") and '=cmd|' in l and
+                   l.endswith("\u2026") for l in text.splitlines()):
+            fail("the command line is not cut with \u2026")
         if user and "\\x1B[31m" not in text:
             fail("the user is not shown escaped")
     elif fmt == "json":

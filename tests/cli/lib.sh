@@ -15,6 +15,14 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 # A fixed "now" makes reports reproducible (see ENVIRONMENT in gua.1).
 # shellcheck disable=SC2034 # used by the tests that source this file
 NOW=2026-11-25T10:30:00Z
+# The text report draws UTF-8 only where the locale says it can (ASCII
+# otherwise): the tests read it in UTF-8, whatever the machine's locale,
+# and set LC_ALL=C where they check the ASCII one. Times are UTC unless
+# --tz says otherwise, whatever TZ the machine has, and §6 is cut to the
+# width a pipe gets (no COLUMNS).
+LC_ALL=C.UTF-8
+export LC_ALL
+unset TZ COLUMNS
 
 t() { T_NAME=$*; }
 ok() { T_PASS=$((T_PASS + 1)); }

@@ -113,7 +113,10 @@ t "a process in two lists counts once, with its memory (not twice)"
 expect_ticks "$DB" "$(peak_of "$ROOT2")" 2000
 t "§4 and §6 name the idle holder"
 expect_out "$UN"
-expect_out "sleep            GPU-1       8000"
+expect_out "$(printf '%6u  GPU-1       8000' "$NOBODY")"
+# §6 ends with its command line, as /proc had it.
+if grep -qE "^  .* $NOBODY  GPU-1 .*  sleep [0-9]+\$" "$TMP/out"; then ok
+else fail "no §6 row of $NOBODY ending in its command line"; fi
 if [ -n "$OTHER_USER" ]; then
 	t "a process of another user is named as that user"
 	expect_q "$DB" "SELECT user, uid FROM procs WHERE pid = $NOBODY" "nobody|$(id -u nobody)"

@@ -22,8 +22,8 @@ t "the demo database is closed cleanly: no WAL files left"
 expect_no_file "$TMP/demo.db-wal"
 expect_no_file "$TMP/demo.db-shm"
 
-t "a report of the demo database gives the same numbers"
-GUA_NOW=$NOW run "$GUA" report --db "$TMP/demo.db"
+t "a report of the demo database over the demo's 30 s gives the same report"
+GUA_NOW=$NOW run "$GUA" report --db "$TMP/demo.db" --since 30s
 expect_rc 0
 mask_host <"$TMP/out" >"$TMP/masked2"
 if cmp -s "$TMP/masked" "$TMP/masked2"; then ok; else
@@ -121,14 +121,15 @@ expect_err "cannot create"
 t "demo --interval 30s: spans are the interval, window 15 minutes"
 GUA_NOW=$NOW run "$GUA" demo --db "$TMP/slow.db" --interval 30s
 expect_rc 0
-expect_out "Window: 0:15:00"
-expect_out "~0.65 GPU-hours idle, ~2.60 GPUs equivalently unused"
+expect_out " (UTC), 0:15:00"
+expect_out "~0.35 GPU-hours idle-held, ~1.40 GPUs equivalently"
+expect_out "~0.30 GPU-hours truly idle, ~1.20 GPUs equivalently"
 
 t "demo --ticks 100000 (never sleeps)"
 gua demo --db "$TMP/big.db" --ticks 100000
 expect_rc 0
 expect_out "(300000 samples)"
-expect_out "Window: 1 day, 3:46:40"
+expect_out " (UTC), 1 day, 3:46:40"
 expect_out "13.3%"
 
 finish

@@ -173,7 +173,8 @@ out ab.txt --db "$DB" --db "$B"
 expect_rc 0
 check json-text "$TMP/ab.json" "$TMP/ab.txt"
 t "two hosts: text labels GPUs host/GPU-N and has a host section"
-expect_out "gua — 2 hosts  Window: 0:00:30"
+expect_out "gua — 2 hosts"
+expect_out "Window: 2026-11-25 10:29:30 +00:00 to 2026-11-25 10:30:00 +00:00 (UTC), 0:00:30"
 expect_out "hostb/GPU-1"
 expect_out "$A_HOST/GPU-0"
 expect_out "bob@hostb"
@@ -234,6 +235,19 @@ if need script bsdutils; then
 	    "'$GUA' report --db '$DB' -o '$TMP/o.txt'" /dev/null >/dev/null 2>&1
 	if grep -q "$(printf '\033')" "$TMP/o.txt"; then
 		fail "colour in a file"; else ok; fi
+	t "§6 cuts the command line to the terminal's width, not COLUMNS"
+	# 108 columns before the command leave 24 of 132: 23 and "…".
+	COLUMNS=300 TERM=xterm GUA_NOW=$NOW script -qec \
+	    "stty cols 132; '$GUA' report --db '$DB' --since 30s" /dev/null \
+	    >"$TMP/tty.txt" 2>&1
+	if grep -qF "python3 train.py --epoc…" "$TMP/tty.txt"; then ok; else
+		fail "not cut at 132: $(grep -F train "$TMP/tty.txt")"; fi
+	t "... and a file written from that terminal is not cut to it"
+	TERM=xterm GUA_NOW=$NOW script -qec \
+	    "stty cols 132; '$GUA' report --db '$DB' --since 30s -o '$TMP/o.txt'" \
+	    /dev/null >/dev/null 2>&1
+	if grep -qF "python3 train.py --epochs 90" "$TMP/o.txt"; then ok; else
+		fail "cut in a file: $(grep -F train "$TMP/o.txt")"; fi
 fi
 
 finish

@@ -206,15 +206,18 @@ for kind in $KINDS; do
 		expect_wait has_line "$TMP/tf.err" "textfile not written: "
 	else
 		# Only once a regular file: reading a FIFO would hang.
-		wait_until is_textfile "$H/tf/gua.prom"
+		if wait_until is_textfile "$H/tf/gua.prom"; then ok; else
+			fail "gua.prom is not the textfile"; fi
 	fi
 	kill -TERM "$TFD" 2>/dev/null
 	wait "$TFD"
 	expect_victims
+	# A clean stop removes the collector's own file, never the planted
+	# directory it could not replace.
 	if [ "$kind" != dir ]; then
-		if is_textfile "$H/tf/gua.prom"; then ok; else
-			fail "gua.prom is not the textfile"; fi
-	fi
+		expect_no_file "$H/tf/gua.prom"
+	elif [ -d "$H/tf/gua.prom" ] && [ ! -L "$H/tf/gua.prom" ]; then ok
+	else fail "the planted directory is gone"; fi
 done
 
 # A file another user owns, where gua would write: refused (root can

@@ -118,11 +118,13 @@ sed -n '/^§1/,/^§2/p' "$TMP/report" |
     sed 's/       ← .*//' >"$TMP/got1"
 if diff -u "$TMP/want1" "$TMP/got1" >&2; then ok; else fail "§1 differs"; fi
 
-t "§2 idle GPU-hours and GPUs unused are the original's"
-q "SELECT sum(k > 0), count(*), count(DISTINCT gpu) FROM ($CLASS)" |
-    awk '{ printf "  ~%.2f GPU-hours idle, ~%.2f GPUs equivalently unused\n",
-	   $1 * 30 / 3600, $1 / $2 * $3 }' >"$TMP/want2"
-grep 'GPU-hours idle' "$TMP/report" >"$TMP/got2"
+t "§2 idle-held and truly idle GPU-hours and GPUs are the original's, apart"
+q "SELECT sum(k = 1), sum(k = 2), count(*), count(DISTINCT gpu) FROM ($CLASS)" |
+    awk '{ printf "  ~%.2f GPU-hours idle-held, ~%.2f GPUs equivalently: held by processes and unused, the waste\n",
+	   $1 * 30 / 3600, $1 / $3 * $4
+	   printf "  ~%.2f GPU-hours truly idle, ~%.2f GPUs equivalently: held by nobody, free capacity\n",
+	   $2 * 30 / 3600, $2 / $3 * $4 }' >"$TMP/want2"
+grep 'GPU-hours ' "$TMP/report" >"$TMP/got2"
 if diff -u "$TMP/want2" "$TMP/got2" >&2; then ok; else fail "§2 differs"; fi
 
 t "§3 per GPU, in UUID order, is the original's"

@@ -12,7 +12,9 @@ t "default report (1h) covers all 30 ticks"
 rep
 expect_rc 0
 expect_out "(90 samples)"
-expect_out "Window: 0:00:30"
+t "the header dates the window, and says where the history starts"
+expect_out "Window: 2026-11-25 10:29:30 +00:00 to 2026-11-25 10:30:00 +00:00 (UTC), 0:00:30"
+expect_out "  the history starts at the window's start; 1:00:00 was asked for"
 
 t "--since 7s: the last 7 ticks, hand-counted"
 rep --since 7s
@@ -21,7 +23,7 @@ expect_out "(21 samples)"
 expect_out "active       █    9.5%"
 expect_out "idle-held    ▒   47.6%"
 expect_out "truly-idle   ░   42.9%"
-expect_out "Window: 0:00:07"
+expect_out "Window: 2026-11-25 10:29:53 +00:00 to 2026-11-25 10:30:00 +00:00 (UTC), 0:00:07"
 
 t "--until 10s --since 10s: ticks 10 to 19"
 rep --until 10s --since 10s
@@ -66,7 +68,7 @@ expect_err "--gpu: no GPU '9'"
 t "--width 10: the bar is 10 cells"
 rep --width 10
 expect_rc 0
-bar=$(sed -n '4p' "$TMP/out" | sed 's/^  //')
+bar=$(sed -n '/^§1/{n;p;}' "$TMP/out" | sed 's/^  //')
 if [ "$(printf '%s' "$bar" | wc -m)" -eq 10 ]; then ok; else
 	fail "bar '$bar' is not 10 cells"; fi
 
@@ -110,7 +112,7 @@ t "--since as an RFC 3339 time: the window starts there, its tick in"
 rep --since 2026-11-25T10:29:53Z
 expect_rc 0
 expect_out "(24 samples)"
-expect_out "Window: 0:00:07"
+expect_out "Window: 2026-11-25 10:29:53 +00:00 to 2026-11-25 10:30:00 +00:00 (UTC), 0:00:07"
 t "... with --until too: ticks 10:29:39 to 10:29:49, both in"
 rep --until 2026-11-25T10:29:49Z --since 2026-11-25T10:29:39Z
 expect_rc 0
@@ -147,7 +149,7 @@ t "--interval differing from the recording warns and still uses spans"
 rep --interval 30s
 expect_rc 0
 expect_err "warning: --interval 30s differs from the recorded interval 1s"
-expect_out "~0.02 GPU-hours idle"
+expect_out "~0.01 GPU-hours idle-held"
 
 t "--table with an unknown table"
 rep --format csv --table users
@@ -240,5 +242,138 @@ sed -n '/§6/,$p' "$TMP/out" | grep 'GPU-' |
 print("\n".join(str(l.index(" 0:")) for l in sys.stdin))' | sort -u >"$TMP/cols"
 if [ "$(wc -l <"$TMP/cols")" -eq 1 ]; then ok; else
 	fail "§6 columns at $(tr '\n' ' ' <"$TMP/cols")"; fi
+
+# ---- --top: the demo has three users and three idle-held sessions.
+t "--top 2, text: two rows in §4 and §6, and how many more"
+rep --since 30s --top 2
+expect_rc 0
+expect_empty_err
+if [ "$(sed -n '/^§4/,/^§5/p' "$TMP/out" | grep -cE '^  (alice|bob|unknown) ')" -eq 2 ]
+then ok; else fail "§4 does not have two rows"; fi
+if [ "$(sed -n '/^§6/,$p' "$TMP/out" | grep -cE '^  (alice|bob|unknown) ')" -eq 2 ]
+then ok; else fail "§6 does not have two rows"; fi
+expect_out "  … and 1 more (--top)"
+# The first by idle-held time stay: bob, then the unknown user.
+expect_out "  bob          5678  GPU-1"
+expect_no_out "  alice        1234  GPU-0"
+t "--top 0 and the default show all three, and say nothing more"
+rep --since 30s --top 0
+expect_no_out "more (--top)"
+expect_out "  alice        1234  GPU-0"
+rep --since 30s
+expect_no_out "more (--top)"
+t "--top 1, JSON: one of each, and the counts left out"
+rep --since 30s --top 1 --format json
+expect_rc 0
+expect_out '"identities_omitted": 2,'
+expect_out '"sessions_omitted": 2,'
+if [ "$(grep -c '"pid": ' "$TMP/out")" -eq 1 ]; then ok; else
+	fail "not one session"; fi
+rep --since 30s --format json
+expect_out '"identities_omitted": 0,'
+expect_out '"sessions_omitted": 0,'
+t "--top 1, CSV: one row, and the rest said on standard error"
+rep --since 30s --top 1 --format csv --table sessions
+expect_rc 0
+if [ "$(wc -l <"$TMP/out")" -eq 2 ]; then ok; else
+	fail "$(wc -l <"$TMP/out") lines, want a header and one row"; fi
+expect_err "warning: --top 1 left 2 more sessions out of the table (--top 0 for all)"
+rep --since 30s --top 1 --format csv --table identities
+expect_err "left 2 more identities out"
+rep --since 30s --top 1 --format csv --table gpus
+expect_empty_err
+t "--top 1, HTML: one row each, and how many more"
+rep --since 30s --top 1 --format html
+expect_rc 0
+expect_out '<p class="muted" id="identities-more">… and 2 more (--top)</p>'
+expect_out '<p class="muted" id="sessions-more">… and 2 more (--top)</p>'
+if [ "$(grep -c '<tr data-idle-held-ms=' "$TMP/out")" -eq 1 ]; then ok; else
+	fail "not one session row"; fi
+for bad in -1 abc 1.5 "" 1000000001; do
+	t "--top '$bad' is refused"
+	rep --top "$bad"
+	expect_rc 2
+	expect_err "--top: '$bad' is not a whole number from 0 (all) to 1000000000"
+	expect_err_lines 2
+done
+
+# ---- -o: the format follows the file's name unless --format says it.
+for pair in html:'<!DOCTYPE html>' htm:'<!DOCTYPE html>' \
+    json:'"schema_version": 1' csv:'host,gpu_index,gpu_uuid' JSON:'"schema_version"' \
+    txt:'§1 Headline' out:'§1 Headline'; do
+	ext=${pair%%:*}
+	want=${pair#*:}
+	t "-o report.$ext without --format: written as its name says"
+	rep -o "$TMP/report.$ext"
+	expect_rc 0
+	if grep -qF -- "$want" "$TMP/report.$ext"; then ok; else
+		fail "report.$ext lacks '$want'"; fi
+done
+t "-o with no extension, or a dot file, is text"
+rep -o "$TMP/report"
+if grep -qF '§1 Headline' "$TMP/report"; then ok; else fail "not text"; fi
+rep -o "$TMP/.html"
+if grep -qF '§1 Headline' "$TMP/.html"; then ok; else fail "not text"; fi
+t "-o report.html --format html agrees; --format csv -o x.out is CSV"
+rep -o "$TMP/agree.html" --format html
+expect_rc 0
+rep -o "$TMP/any.out" --format csv
+if grep -qF 'host,gpu_index' "$TMP/any.out"; then ok; else fail "not CSV"; fi
+for pair in html:json json:csv csv:text txt:html; do
+	ext=${pair%%:*}
+	fmt=${pair#*:}
+	t "--format $fmt contradicts -o x.$ext: refused, nothing written"
+	echo keep >"$TMP/x.$ext"
+	cp "$TMP/x.$ext" "$TMP/x.keep"
+	rep -o "$TMP/x.$ext" --format "$fmt"
+	expect_rc 2
+	expect_err "--format $fmt contradicts -o $TMP/x.$ext"
+	expect_err_lines 2
+	expect_same "$TMP/x.$ext" "$TMP/x.keep"
+	if [ -z "$(tmp_left "$TMP")" ]; then ok; else fail "a temporary file left"; fi
+done
+
+# ---- the text report for a reader.
+t "a window past the history's end says where it ends"
+GUA_NOW=2026-11-26T10:00:00Z run "$GUA" report --db "$DB" --since 2d
+expect_rc 0
+expect_out "Window: 2026-11-25 10:29:30 +00:00 to 2026-11-26 10:00:00 +00:00 (UTC), 23:30:30"
+expect_out "  the history starts at the window's start; 2 days, 0:00:00 was asked for"
+expect_out "  the history ends at 2026-11-25 10:30:00 +00:00: nothing recorded after it"
+GUA_NOW=2026-11-26T10:00:00Z run "$GUA" report --db "$DB"
+expect_out "  no sample in the window; the history ends at 2026-11-25 10:30:00 +00:00: nothing recorded after it"
+t "§6: the command line, cut to COLUMNS (and 160 columns through a pipe)"
+# A row's 108 columns before the command leave 24 of 132: 23 and "…".
+COLUMNS=132 rep --since 30s
+expect_out "yes    jupyter-lab --no-browser"
+expect_out "no     python3 train.py --epoc…"
+rep --since 30s
+expect_out "no     python3 train.py --epochs 90"
+t "§6: a narrow terminal still gets 20 columns of command line"
+COLUMNS=40 rep --since 30s
+expect_out "yes    jupyter-lab --no-br…"
+expect_out "no     python3 train.py --…"
+
+t "LC_ALL=C: the text report is ASCII, its numbers as in UTF-8"
+LC_ALL=C rep --since 30s
+expect_rc 0
+if LC_ALL=C grep -q '[^ -~]' "$TMP/out"; then
+	fail "a byte past ASCII: $(LC_ALL=C grep -n '[^ -~]' "$TMP/out" | head -3)"
+else ok; fi
+expect_out "gua -- "
+expect_out "#1 Headline"
+expect_out "  ########============================........................"
+expect_out "  idle-held    =   46.7%       <- this is the number"
+expect_out "idle GiB*h"
+COLUMNS=40 LC_ALL=C rep --since 30s
+expect_out "yes    jupyter-lab --no-br~"
+LC_ALL=C LANG=en_US.UTF-8 rep --since 30s
+if LC_ALL=C grep -q '[^ -~]' "$TMP/out"; then fail "LC_ALL=C wins over LANG"
+else ok; fi
+t "LANG=C.UTF-8 (LC_ALL unset): UTF-8, and numbers keep their point"
+env -u LC_ALL LANG=C.UTF-8 LC_NUMERIC=de_DE.UTF-8 GUA_NOW=$NOW "$GUA" report \
+    --db "$DB" --since 30s >"$TMP/out" 2>"$TMP/err"
+expect_out "§1 Headline"
+expect_out "  idle-held    ▒   46.7%"
 
 finish

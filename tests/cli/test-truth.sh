@@ -184,9 +184,9 @@ expect_near "$(py "$J" 'd["identities"][0]["idle_held_gib_hours"]')" \
     "$(awk -v t="$T" 'BEGIN { print 12 * t / 3600 }')"
 t "shared: the text report says the same"
 expect_text "$TMP/shared.txt" "GPU-0     active 100.0%  idle-held   0.0%"
-expect_text "$TMP/shared.txt" "$(printf '%6u  sleep            GPU-0      12288' "$HOLD")"
+expect_text "$TMP/shared.txt" "$(printf '%6u  GPU-0      12288' "$HOLD")"
 expect_text "$TMP/shared.txt" " 50.0% "
-if grep -qF "$(printf '%6u  sleep' "$TRAIN")" "$TMP/shared.txt"; then
+if grep -qF "$(printf '%6u  GPU-' "$TRAIN")" "$TMP/shared.txt"; then
 	fail "the trainer is in §6"; else ok; fi
 t "shared: the trainer's own SM utilization is 90 %, the notebook's 0 %"
 expect_near "$(py "$J" '[s["mean_sm_utilization_percent"] for s in d["sessions"]
@@ -198,9 +198,9 @@ tables shared
 expect_near "$(csv_of shared "$TRAIN" mean_sm_utilization_percent)" 90
 expect_eq "$(csv_of shared "$HOLD" mean_sm_utilization_percent)" 0.0
 t "shared: §6 shows the notebook at 0.0 %"
-if grep -F "$(printf '%6u  sleep' "$HOLD")" "$TMP/shared.txt" |
+if grep -F "$(printf '%6u  GPU-' "$HOLD")" "$TMP/shared.txt" |
     grep -qE ' +[0-9]+:[0-9]{2}:[0-9]{2}    0\.0%  [0-9]{4}-'; then ok
-else fail "§6: $(grep -F "$(printf '%6u  sleep' "$HOLD")" "$TMP/shared.txt")"; fi
+else fail "§6: $(grep -F "$(printf '%6u  GPU-' "$HOLD")" "$TMP/shared.txt")"; fi
 t "shared: the HTML sessions table shows it too"
 GUA_NOW='' "$GUA" report --db "$DB" --since 36500d --format html \
     -o "$TMP/shared.html"
@@ -262,7 +262,7 @@ M=$(py "$J" 'd["sessions"][0]["mean_sm_utilization_percent"]')
 if awk -v m="$M" 'BEGIN { exit !(m > 30 && m < 62) }'; then ok
 else fail "mean $M %, want about 46 %"; fi
 expect_eq "$(csv_of dips "$TRAIN" mean_sm_utilization_percent)" "$M"
-if grep -F "$(printf '%6u  sleep' "$TRAIN")" "$TMP/dips.txt" |
+if grep -F "$(printf '%6u  GPU-' "$TRAIN")" "$TMP/dips.txt" |
     grep -qF "$(printf '%5.1f%%  ' "$M")"; then ok
 else fail "§6 lacks $M %: $(grep -F sleep "$TMP/dips.txt")"; fi
 expect_near "$(py "$J" 'd["sessions"][0]["idle_held_seconds"]')" \
@@ -527,7 +527,7 @@ EOF
 		expect_near "$(py "$J" 'sum(s["idle_held_seconds"] for s in d["sessions"])')" \
 		    "$(spans all 0)"
 		t "PID reuse: §6 lists both"
-		expect_eq "$(grep -c "$(printf '%6u  sleep' "$P")" "$TMP/reuse.txt")" 2
+		expect_eq "$(grep -c "$(printf '%6u  GPU-' "$P")" "$TMP/reuse.txt")" 2
 	fi
 fi
 

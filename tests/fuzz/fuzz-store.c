@@ -23,7 +23,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct report_options o;
 	struct report r;
 	struct store *s;
-	struct text_options to = { 60, 0 };
+	struct text_options to = { 60, 0, 0, 0 };
 	char err[512];
 	FILE *f;
 

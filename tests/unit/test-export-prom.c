@@ -190,6 +190,7 @@ tick_one(struct tick *t, int64_t ts, int64_t span)
 	g0 = fixture_gpu(t, 0, 80);
 	fixture_proc(g0, 100, 1, "alice", 70000, -1);
 	g1 = fixture_gpu(t, 1, 2);
+	g1->mem_total_mib = 40960;
 	snprintf(g1->name, sizeof(g1->name), "Odd \"GPU\" \\ name\nline");
 	fixture_proc(g1, 200, 1, "bob", 8000, -1);
 	fixture_proc(g1, 300, 1, NULL, 50, -1);
@@ -229,6 +230,13 @@ static const char expected[] =
     "73400320000\n"
     "gua_gpu_memory_held_bytes{gpu=\"1\",uuid=\"GPU-test-1\"} "
     "8441036800\n"
+    "# HELP gua_gpu_memory_total_bytes The GPU's total memory as NVML "
+    "reports it at the latest tick (absent when NVML could not tell).\n"
+    "# TYPE gua_gpu_memory_total_bytes gauge\n"
+    "gua_gpu_memory_total_bytes{gpu=\"0\",uuid=\"GPU-test-0\"} "
+    "85899345920\n"
+    "gua_gpu_memory_total_bytes{gpu=\"1\",uuid=\"GPU-test-1\"} "
+    "42949672960\n"
     "# HELP gua_gpu_info The GPUs gua has seen, with their names; always "
     "1.\n"
     "# TYPE gua_gpu_info gauge\n"
@@ -275,7 +283,7 @@ test_exposition(void)
 	struct export_prom *p;
 	struct thresholds thr;
 	struct tick t;
-	char err[512], dir[512], path[600], *text, buf[8192];
+	char err[512], dir[512], path[600], other[600], *text, buf[8192];
 	FILE *f;
 	size_t n;
 
@@ -299,7 +307,7 @@ test_exposition(void)
 	export_prom_count_error(p);
 	text = printed(p);
 	CHECK_STR(text, expected);
-	CHECK_INT(validate(text), 8 + 2 + 2 + 2 + 1 + 1 + 1 + 1);
+	CHECK_INT(validate(text), 8 + 2 + 2 + 2 + 2 + 1 + 1 + 1 + 1);
 
 	/* The file holds the same text, and no temporary file is left. */
 	CHECK_INT(export_prom_write(p, err, sizeof(err)), 0);
@@ -315,14 +323,37 @@ test_exposition(void)
 	CHECK_INT(count_files(dir), 1);
 	free(text);
 
+	/* Removed at a clean stop: the file goes, and once is enough. */
+	CHECK_INT(export_prom_remove(p, err, sizeof(err)), 0);
+	CHECK_INT(count_files(dir), 0);
+	CHECK_INT(export_prom_remove(p, err, sizeof(err)), 0);
+	/* A file someone else put in its place is not the collector's. */
+	CHECK_INT(export_prom_write(p, err, sizeof(err)), 0);
+	snprintf(other, sizeof(other), "%s/other", dir);
+	f = fopen(other, "w");
+	CHECK(f != NULL);
+	if (f != NULL) {
+		fputs("other 1\n", f);
+		fclose(f);
+	}
+	CHECK_INT(rename(other, path), 0);
+	CHECK_INT(export_prom_remove(p, err, sizeof(err)), 0);
+	CHECK_INT(count_files(dir), 1);
+	f = fopen(path, "r");
+	CHECK(f != NULL && fgets(buf, sizeof(buf), f) != NULL &&
+	    strcmp(buf, "other 1\n") == 0);
+	if (f != NULL)
+		fclose(f);
+
 	/* A GPU missing from a tick keeps its counters, loses its gauges. */
 	tick_reset(&t);
 	t.ts_ms = T0 + 40000;
 	t.span_ms = 10000;
-	fixture_gpu(&t, 0, -1);
+	fixture_gpu(&t, 0, -1)->mem_total_mib = MIB_UNKNOWN;
 	CHECK_INT(export_prom_add_tick(p, &t, &thr, err, sizeof(err)), 0);
 	text = printed(p);
 	CHECK(strstr(text, "gua_gpu_utilization_ratio{") == NULL);
+	CHECK(strstr(text, "gua_gpu_memory_total_bytes{") == NULL);
 	CHECK(strstr(text, "{gpu=\"0\",uuid=\"GPU-test-0\",state=\"unknown\"} "
 	    "10\n") != NULL);
 	CHECK(strstr(text, "gua_gpu_memory_held_bytes{gpu=\"0\"") != NULL);

@@ -1,6 +1,7 @@
 #include "fixture.h"
 #include "harness.h"
 #include "report.h"
+#include "tz.h"
 #include "workload.h"
 
 #define T0	1795602600000LL		/* 2026-11-25T10:30:00Z, a Wednesday */
@@ -604,6 +605,167 @@ test_generated_history(void)
 	tick_free(&t);
 }
 
+/* Samples in the heatmap's cells, all of them; and the cells with any. */
+static int64_t
+heat_samples(const struct report *r, int *cells)
+{
+	int64_t n = 0;
+
+	*cells = 0;
+	for (int d = 0; d < 7; d++)
+		for (int h = 0; h < 24; h++) {
+			n += rollup_gpu_known_n(&r->heat[d][h]);
+			*cells += rollup_gpu_known_n(&r->heat[d][h]) > 0;
+		}
+	return n;
+}
+
+static int
+same_heat(const struct report *a, const struct report *b)
+{
+	for (int d = 0; d < 7; d++)
+		for (int h = 0; h < 24; h++)
+			if (memcmp(a->heat[d][h].n, b->heat[d][h].n,
+			    sizeof(a->heat[d][h].n)) != 0 ||
+			    memcmp(a->heat[d][h].ms, b->heat[d][h].ms,
+			    sizeof(a->heat[d][h].ms)) != 0)
+				return 0;
+	return 1;
+}
+
+/*
+ * Heatmaps by local hour across Europe/Berlin's change back to winter
+ * time (2026-10-25 01:00 UTC: 03:00 CEST becomes 02:00 CET): the hour
+ * 02:00 comes twice and takes both, nothing is lost or counted twice,
+ * and the hourly rollups give what the raw ticks give. A zone half an
+ * hour off UTC (Asia/Kolkata) splits each UTC hour between two local
+ * hours: the report reads it raw, and loses nothing either.
+ */
+static void
+test_time_zones(void)
+{
+	const int64_t start = 1792875600000LL;	/* 2026-10-24T21:00:00Z */
+	struct store *s = fixture_create("tz.db", 10 * 60 * SEC);
+	struct report_options o;
+	struct report a, b;
+	struct tick t;
+	char err[512];
+	int cells;
+
+	if (access("/usr/share/zoneinfo/Europe/Berlin", R_OK) != 0 ||
+	    access("/usr/share/zoneinfo/Asia/Kolkata", R_OK) != 0) {
+		fprintf(stderr, "SKIP: time zones: no zone files (tzdata)\n");
+		store_close(s);
+		return;
+	}
+	memset(&t, 0, sizeof(t));
+	for (int i = 1; i <= 36; i++) {		/* every 10 min for 6 h */
+		fixture_gpu(&t, 0, i % 2 ? 50 : 0);
+		fixture_write(s, &t, start + i * 10 * 60 * SEC, 10 * 60 * SEC);
+	}
+	o = options(start + 6 * MS_PER_HOUR, 6 * MS_PER_HOUR);
+
+	CHECK_INT(tz_set("Europe/Berlin", err, sizeof(err)), 0);
+	CHECK_INT(report_build(s, &o, &a, err, sizeof(err)), 0);
+	CHECK_INT(a.used_rollups, 1);
+	CHECK_INT(heat_samples(&a, &cells), 36);
+	CHECK_INT(rollup_gpu_known_n(&a.total), 36);
+	/* Saturday 23:00 CEST, then Sunday 00, 01, 02 twice, 03, 04. */
+	CHECK_INT(cells, 6);
+	CHECK_INT(rollup_gpu_known_n(&a.heat[6][23]), 5);
+	CHECK_INT(rollup_gpu_known_n(&a.heat[0][0]), 6);
+	CHECK_INT(rollup_gpu_known_n(&a.heat[0][2]), 12);
+	CHECK_INT(rollup_gpu_known_n(&a.heat[0][3]), 6);
+	CHECK_INT(rollup_gpu_known_n(&a.heat[0][4]), 1);
+	o.force_raw = 1;
+	CHECK_INT(report_build(s, &o, &b, err, sizeof(err)), 0);
+	CHECK(same_heat(&a, &b));
+	report_free(&a);
+	report_free(&b);
+
+	CHECK_INT(tz_set("Asia/Kolkata", err, sizeof(err)), 0);
+	o.force_raw = 0;
+	CHECK_INT(report_build(s, &o, &a, err, sizeof(err)), 0);
+	CHECK_INT(a.used_rollups, 0);
+	CHECK_INT(heat_samples(&a, &cells), 36);
+	/* 21:10Z is 02:40 IST: a half-hour each way of the UTC hours. */
+	CHECK_INT(rollup_gpu_known_n(&a.heat[0][2]), 2);
+	CHECK_INT(rollup_gpu_known_n(&a.heat[0][3]), 6);
+	CHECK_INT(cells, 7);
+	report_free(&a);
+
+	/* Names that are not zones, or paths out of the zone directory. */
+	CHECK_INT(tz_set("Mars/Olympus_Mons", err, sizeof(err)), -1);
+	CHECK_INT(tz_set("../../../etc/passwd", err, sizeof(err)), -1);
+	CHECK_INT(tz_set("/etc/localtime", err, sizeof(err)), -1);
+	CHECK_INT(tz_set("Europe/./Paris", err, sizeof(err)), -1);
+	CHECK_INT(tz_set("Europe", err, sizeof(err)), -1);	/* a directory */
+	CHECK_INT(tz_set("", err, sizeof(err)), -1);
+	CHECK_INT(tz_set("UTC", err, sizeof(err)), 0);
+	CHECK(tz_is_utc());
+	store_close(s);
+	tick_free(&t);
+}
+
+/*
+ * --top: the first N of the ranking are those a full sort puts first, in
+ * its order, whatever N; the others stay in the array, and the counts of
+ * those left out add up.
+ */
+static void
+test_top(void)
+{
+	struct store *s = fixture_create("top.db", 10 * SEC);
+	struct report_options o;
+	struct report all, r;
+	struct tick t;
+	char err[512], user[16];
+	static const size_t tops[] = { 1, 2, 7, 39, 40, 41, 1000 };
+
+	memset(&t, 0, sizeof(t));
+	/* 40 processes of 8 users, idle-held for different times. */
+	for (int i = 0; i < 12; i++) {
+		struct tick_gpu *g = fixture_gpu(&t, 0, 0);
+
+		for (int p = 0; p < 40; p++) {
+			if (i >= (p * 7) % 13)
+				continue;
+			snprintf(user, sizeof(user), "u%d", p % 8);
+			fixture_proc(g, (uint32_t)(1000 + p), 1, user,
+			    p % 3 == 0 ? 50 : 500 + p, -1);
+		}
+		fixture_write(s, &t, T0 + i * 10 * SEC, 10 * SEC);
+	}
+	o = options(T0 + 11 * 10 * SEC, MS_PER_HOUR);
+	CHECK_INT(report_build(s, &o, &all, err, sizeof(err)), 0);
+	CHECK_INT(all.nsessions, all.nsessions_all);
+	CHECK_INT(all.nids, 8);
+	CHECK(all.nsessions > 30);
+	for (size_t k = 0; k < ARRAY_LEN(tops); k++) {
+		size_t n = tops[k] < all.nsessions_all ? tops[k] :
+		    all.nsessions_all, ok = 1;
+
+		o.top = tops[k];
+		CHECK_INT(report_build(s, &o, &r, err, sizeof(err)), 0);
+		CHECK_INT(r.nsessions, n);
+		CHECK_INT(r.nsessions_all, all.nsessions_all);
+		CHECK_INT(report_sessions_omitted(&r, 0), all.nsessions_all - n);
+		for (size_t i = 0; i < n; i++)
+			ok &= r.sessions[i].proc_id == all.sessions[i].proc_id;
+		CHECK(ok);
+		CHECK_INT(r.nids, tops[k] < 8 ? tops[k] : 8);
+		CHECK_INT(report_ids_omitted(&r), 8 - r.nids);
+		for (size_t i = 0; i < r.nids; i++)
+			ok &= strcmp(r.ids[i].name, all.ids[i].name) == 0 &&
+			    r.ids[i].idle_ms == all.ids[i].idle_ms;
+		CHECK(ok);
+		report_free(&r);
+	}
+	report_free(&all);
+	store_close(s);
+	tick_free(&t);
+}
+
 int
 main(void)
 {
@@ -614,5 +776,7 @@ main(void)
 	test_card_replaced();
 	test_rollups_equal_raw();
 	test_generated_history();
+	test_time_zones();
+	test_top();
 	HARNESS_DONE();
 }

@@ -52,12 +52,14 @@ test_bar(void)
 	CHECK(ok);
 }
 
-/* Renders the report of a small database into a string. */
+/* Renders the report of a small database into a string, with --top top
+   (0: all) and ASCII or not. */
 static char *
-render(struct store *s, int64_t until, int64_t since, int width)
+render_with(struct store *s, int64_t until, int64_t since, int width,
+    size_t top, int ascii)
 {
 	struct report_options o;
-	struct text_options to = { width, 0 };
+	struct text_options to = { width, 0, ascii, 160 };
 	struct report r;
 	char err[512], *buf = NULL;
 	size_t len = 0;
@@ -67,6 +69,7 @@ render(struct store *s, int64_t until, int64_t since, int width)
 	o.until_ms = until;
 	o.since_ms = since;
 	o.gpu_id = -1;
+	o.top = top;
 	classify_defaults(&o.thr);
 	if (report_build(s, &o, &r, err, sizeof(err)) != 0) {
 		fprintf(stderr, "%s\n", err);
@@ -76,6 +79,12 @@ render(struct store *s, int64_t until, int64_t since, int width)
 	fclose(f);
 	report_free(&r);
 	return buf;
+}
+
+static char *
+render(struct store *s, int64_t until, int64_t since, int width)
+{
+	return render_with(s, until, since, width, 0, 0);
 }
 
 static void
@@ -102,9 +111,24 @@ test_layout(void)
 	CHECK(strstr(out, "  active       \xe2\x96\x88   25.0%\n") != NULL);
 	CHECK(strstr(out, "  idle-held    \xe2\x96\x92   75.0%") != NULL);
 	CHECK(strstr(out, "  (4 samples)\n") != NULL);
-	CHECK(strstr(out, "Window: 0:00:04\n") != NULL);
+	/* The window dated, start and end, in UTC by default. */
+	CHECK(strstr(out, "Window: 2026-11-25 10:29:59 +00:00 to 2026-11-25 "
+	    "10:30:03 +00:00 (UTC), 0:00:04\n") != NULL);
+	/* The history starts after the minute asked for. */
+	CHECK(strstr(out, "  the history starts at the window's start; "
+	    "0:01:00 was asked for\n") != NULL);
+	/* The model and memory of each GPU, after its shares. */
 	CHECK(strstr(out, "  GPU-0     active  25.0%  idle-held  75.0%  "
-	    "truly-idle   0.0%\n") != NULL);
+	    "truly-idle   0.0%  Test GPU     80 GiB\n") != NULL);
+	/* Waste: idle-held apart from free capacity. */
+	CHECK(strstr(out, "  ~0.00 GPU-hours idle-held, ~0.75 GPUs "
+	    "equivalently: held by processes and unused, the waste\n") !=
+	    NULL);
+	CHECK(strstr(out, "  ~0.00 GPU-hours truly idle, ~0.00 GPUs "
+	    "equivalently: held by nobody, free capacity\n") != NULL);
+	/* Two-digit hours every three hours, over their cells. */
+	CHECK(strstr(out, "\n        00    03    06    09    12    15    18"
+	    "    21\n") != NULL);
 	/* Its own utilization was never known: "-", not 0. */
 	CHECK(strstr(out, "  mallory                    0.00        0.00   "
 	    "75.0%        0.00       -\n") != NULL);
@@ -113,9 +137,22 @@ test_layout(void)
 	/* ... and no raw control byte from the name reaches the terminal. */
 	CHECK(strchr(out, '\x1b') == NULL);
 	CHECK(strchr(out, '\x07') == NULL);
-	/* The escaped name is cut to its 15 columns, marked with "…". */
-	CHECK(strstr(out, "  mallory     31337  \\x1B]0;pwned\xe2\x80\xa6    "
-	    "GPU-0") != NULL);
+	/* The command (no command line recorded: the name) comes last,
+	   escaped. */
+	CHECK(strstr(out, "yes    \\x1B]0;pwned\\x07x\\ny\n") != NULL);
+	free(out);
+
+	/* No UTF-8: the same report in ASCII, numbers as they were. */
+	out = render_with(s, t0 + 3000, 60000, 20, 0, 1);
+	for (const char *p = out; *p != '\0'; p++)
+		if ((unsigned char)*p >= 0x80) {
+			CHECK(!"a byte past ASCII");
+			break;
+		}
+	CHECK(strstr(out, "gua -- testhost") != NULL);
+	CHECK(strstr(out, "\n#1 Headline\n  #####===============\n") != NULL);
+	CHECK(strstr(out, "  idle-held    =   75.0%       <- ") != NULL);
+	CHECK(strstr(out, "idle GiB*h") != NULL);
 	free(out);
 
 	/* Every section has its empty form. */
