@@ -198,6 +198,16 @@ if grep -qF '<text class="tick" x="160.00" y="' "$TMP/six.html" &&
     grep -q '>2026-11-25 04:30</text>' "$TMP/six.html" &&
     grep -q '>06:00</text>' "$TMP/six.html"; then ok; else
 	fail "$(grep -o '<text class="tick"[^<]*' "$TMP/six.html" | head -5)"; fi
+page sixtz --db "$SIX" --since 6h --tz Asia/Kolkata
+layout sixtz
+t "html sixtz: in a zone half an hour off UTC, labels on round local times"
+n=$(grep -c '<text class="tick"' "$TMP/sixtz.html")
+if [ "$n" -ge 4 ] && grep -q '>2026-11-25 10:00</text>' "$TMP/sixtz.html" &&
+    grep -q '>12:00</text>' "$TMP/sixtz.html" &&
+    ! grep -q '<text class="tick"[^>]*>[0-9:]*:30</text>' "$TMP/sixtz.html"
+then ok; else
+	fail "$(grep -o '<text class="tick"[^<]*' "$TMP/sixtz.html" | head -5)"; fi
+
 t "html six: both heatmaps, each with a legend of ten steps"
 for id in heatmap-active heatmap-idle-held; do
 	if grep -q "<svg id=\"$id\"" "$TMP/six.html" &&
