@@ -85,6 +85,7 @@ static const char style[] =
     ".bars td.bar svg{display:block}"
     ".bars tr.busy-card-note td{white-space:normal;color:#555;"
     "font-size:12px}"
+    "#sessions-table{font-size:12px}"
     ".cmd{display:inline-block;max-width:16em;overflow:hidden;"
     "text-overflow:ellipsis;vertical-align:bottom}"
     "td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}"
