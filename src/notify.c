@@ -280,9 +280,15 @@ start(struct notify *nt, const struct streak *s)
 	return 0;
 }
 
+/*
+ * Runs the hooks due. A burst of skips (all slots taken) is logged when it
+ * starts and when a pass over the streaks finds nothing left to skip.
+ */
 void
 notify_run(struct notify *nt, struct streaks *ss)
 {
+	int64_t skipped = nt->skipped;
+
 	for (size_t i = 0; i < streaks_count(ss); i++) {
 		struct streak *s = streaks_get(ss, i);
 
@@ -298,10 +304,6 @@ notify_run(struct notify *nt, struct streaks *ss)
 				    NOTIFY_MAX_RUNNING);
 			continue;
 		}
-		if (nt->skipped > 0)
-			log_info("notify hooks run again after %lld skipped",
-			    (long long)nt->skipped);
-		nt->skipped = 0;
 		/* A run that failed to start counts as run: retrying it every
 		   tick would not help. The next is a repeat later. */
 		start(nt, s);
@@ -311,6 +313,11 @@ notify_run(struct notify *nt, struct streaks *ss)
 		}
 		while (s->notify_next_ms <= s->idle_ms)
 			s->notify_next_ms += nt->repeat_ms;
+	}
+	if (nt->skipped > 0 && nt->skipped == skipped) {
+		log_info("notify hooks run again after %lld skipped",
+		    (long long)nt->skipped);
+		nt->skipped = 0;
 	}
 }
 

@@ -79,6 +79,11 @@ notify_stop() {
 	wait "$COL"
 	RC=$?
 	[ "$RC" -eq 0 ] || cat "$N/$_name.err" "$LOG" >&2
+	# Under SANITIZE=1, a report of ASan, UBSan or LeakSanitizer.
+	if grep -q 'Sanitizer\|runtime error' "$N/$_name.err" "$LOG"; then
+		fail "sanitizer: $(grep -h -m3 'Sanitizer\|runtime error' \
+		    "$N/$_name.err" "$LOG")"
+	fi
 }
 
 start HOLDER sleep 1000
@@ -237,20 +242,29 @@ notify_stop
 expect_rc 0
 expect_count "$LOG" "exited with status 3" 1
 expect_count "$LOG" "could not be run" 0
-expect_count "$LOG" "warning: notify hook" 1
+expect_count "$LOG" "warning: notify hook $N/fails" 1
 
-t "a program that cannot be run is logged, and collection goes on"
+t "a program that can no longer be run is logged once, and collection goes on"
 reset_runs
-chmod 0755 "$N/fails"
-notify_start gone --notify-after 200ms --notify-exec "$N/fails"
-rm -f "$N/fails"
-cp "$N/hook.noexec" "$N/fails"
-expect_wait ticks_at_least "$N/gone.db" 10
+# Its first run succeeds and puts a file that cannot be run in its place
+# (atomically: a run that started meanwhile succeeds too).
+cat >"$N/self" <<EOF
+#!/bin/sh
+"$N/hook"
+cp "$N/hook.noexec" "$N/self.\$\$"
+mv -f "$N/self.\$\$" "$N/self"
+EOF
+chmod 0755 "$N/self"
+notify_start gone --notify-after 200ms --notify-repeat 200ms \
+    --notify-exec "$N/self"
+expect_wait runs_at_least 1
+before=$(q "$DB" 'SELECT count(*) FROM ticks')
+expect_wait ticks_at_least "$DB" $((before + 10))
 notify_stop
 expect_rc 0
-# The first streak's run raced the chmod or not: either it ran (and
-# failed with status 3) or it could not be run; one warning either way.
-expect_count "$LOG" "warning: notify hook" 1
+if [ "$(runs)" -ge 1 ]; then ok; else fail "no run"; fi
+expect_count "$LOG" "notify hook $N/self for PID $HOLDER on GPU-0 could not be run: Permission denied" 1
+expect_count "$LOG" "warning: notify hook $N/self" 1
 
 t "hostile command lines reach the shipped hooks escaped, inject nothing"
 reset_runs
@@ -351,8 +365,9 @@ for i in 1 2 3 4 5 6; do
 	HOLDERS="$HOLDERS $h"
 done
 # The runs for the first four holders hang, ignoring SIGTERM (so
-# SIGKILL ends them); the others return. All six are due at one tick,
-# in the order NVML lists them.
+# SIGKILL ends them); the others fail at once, so that every run of this
+# burst fails and one warning says so. All six are due at one tick, in
+# the order NVML lists them.
 FIRST4=$(echo $HOLDERS | cut -d' ' -f1-4)
 cat >"$N/hang" <<EOF
 #!/bin/sh
@@ -363,6 +378,7 @@ case " $FIRST4 " in
 	echo "\$\$ \$(date +%s%3N)" >>"$N/hung"
 	while :; do sleep 1; done ;;
 esac
+exit 5
 EOF
 chmod +x "$N/hang"
 {
@@ -395,6 +411,7 @@ expect_wait runs_at_least 6
 notify_stop
 expect_rc 0
 expect_count "$LOG" "ran longer than 10 s and was killed" 1
+expect_count "$LOG" "warning: notify hook $N/hang" 1
 # (A zombie is dead: left to a PID 1 that may not reap.)
 for pg in $(cut -d' ' -f1 "$N/hung"); do
 	left=$(ps -e -o pid=,pgid=,stat= | awk -v g="$pg" '$2 == g && $3 !~ /Z/')
