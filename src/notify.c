@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -182,6 +183,28 @@ succeeded(struct notify *nt)
 }
 
 /*
+ * Closes every descriptor from first on but keep: close_range(2) where the
+ * kernel has it (Linux 5.9), else one close per possible descriptor, up to
+ * max (a limit of a million would cost a second).
+ */
+static void
+close_from(int first, int keep, long max)
+{
+#ifdef SYS_close_range
+	if ((keep <= first || syscall(SYS_close_range, (unsigned)first,
+	    (unsigned)keep - 1, 0U) == 0) &&
+	    syscall(SYS_close_range, (unsigned)(keep < first ? first :
+	    keep + 1), ~0U, 0U) == 0)
+		return;
+#endif
+	if (max < 0 || max > 65536)
+		max = 65536;
+	for (int fd = first; fd < max; fd++)
+		if (fd != keep)
+			close(fd);
+}
+
+/*
  * The child's side, between fork and execve: its own process group, the
  * signals as a new program expects them (the collector blocks some and
  * ignores others, and both would be inherited), /dev/null and the log on
@@ -209,11 +232,7 @@ child(const struct notify *nt, char **env, int report)
 	    dup2(null, STDIN_FILENO) < 0 ||
 	    dup2(logfd, STDOUT_FILENO) < 0 || dup2(logfd, STDERR_FILENO) < 0)
 		goto fail;
-	if (max < 0 || max > 65536)
-		max = 65536;
-	for (int fd = 3; fd < max; fd++)
-		if (fd != report)
-			close(fd);
+	close_from(3, report, max);
 	execve(nt->exec, argv, env);
 fail:
 	e = errno;
@@ -235,7 +254,8 @@ start(struct notify *nt, const struct streak *s)
 	snprintf(h->what, sizeof(h->what), "PID %u on %s", s->pid, s->label);
 	if (make_env(nt, s, env, &n) != 0) {
 		free_env(env, n);
-		failed(nt, h->what, "not run: out of memory");
+		failed(nt, h->what, "not run: out of memory, or more than "
+		    "256 variables");
 		return -1;
 	}
 	if (pipe2(report, O_CLOEXEC) != 0) {
