@@ -66,6 +66,14 @@ on_signal(int sig)
 		got_stop = sig;
 }
 
+/* A notification hook ended: nothing to note, the wake-up is the point
+   (the loop reaps hooks whenever it wakes). */
+static void
+on_child(int sig)
+{
+	(void)sig;
+}
+
 /* path made absolute against the working directory (the collector
    leaves it for /). */
 static int
@@ -368,21 +376,28 @@ collect(const struct cmd_entry *c, const struct daemon_args *a, int ready_fd)
 	int64_t ticks;
 	int rc = EXIT_FAIL, log_created = 0, log_used, e;
 
-	/* Signals wait in the mask until the loop's ppoll opens it. */
+	/* Signals wait in the mask until the loop's ppoll opens it; SIGCHLD
+	   too, so a hook that ends wakes the loop to reap it. */
 	sigemptyset(&block);
 	sigaddset(&block, SIGTERM);
 	sigaddset(&block, SIGINT);
 	sigaddset(&block, SIGHUP);
+	sigaddset(&block, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &block, &open);
 	sigdelset(&open, SIGTERM);
 	sigdelset(&open, SIGINT);
 	sigdelset(&open, SIGHUP);
+	sigdelset(&open, SIGCHLD);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_handler = on_child;
+	sa.sa_flags = SA_NOCLDSTOP;
+	sigaction(SIGCHLD, &sa, NULL);
+	sa.sa_flags = 0;
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
 	/* A file size limit (RLIMIT_FSIZE) reached is a failed write, logged

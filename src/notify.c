@@ -30,8 +30,6 @@ static const char *const passed[] = {
 #define HOOK_PREFIX	"GUA_HOOK_"
 /* PATH when the collector has none: what a login shell would get. */
 #define DEFAULT_PATH	"/usr/local/bin:/usr/bin:/bin"
-/* The GUA_* variables of one run: NOTIFY_ENV names in the man page. */
-#define OWN_VARS	10
 #define ENV_MAX		256	/* variables at most, the collector's too */
 
 struct hook {
@@ -207,8 +205,8 @@ close_from(int first, int keep, long max)
 /*
  * The child's side, between fork and execve: its own process group, the
  * signals as a new program expects them (the collector blocks some and
- * ignores others, and both would be inherited), /dev/null and the log on
- * 0, 1 and 2, no other descriptor but the one that reports a failed
+ * ignores others, and both would be inherited), / as its directory,
+ * /dev/null and the log on 0, 1 and 2, no other descriptor but the one that reports a failed
  * execve. Never returns.
  */
 static void
@@ -228,7 +226,7 @@ child(const struct notify *nt, char **env, int report)
 		sigaction(sig, &sa, NULL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	if ((null = open("/dev/null", O_RDONLY)) < 0 ||
+	if (chdir("/") != 0 || (null = open("/dev/null", O_RDONLY)) < 0 ||
 	    dup2(null, STDIN_FILENO) < 0 ||
 	    dup2(logfd, STDOUT_FILENO) < 0 || dup2(logfd, STDERR_FILENO) < 0)
 		goto fail;

@@ -4,13 +4,14 @@
  * once, and again every --notify-repeat while the streak lasts.
  *
  * A hook runs directly (fork and execve, no shell), as the collector's
- * user, in a process group of its own, with stdin /dev/null, stdout and
- * stderr on the collector's log, no other descriptor, the default signal
- * mask and dispositions, and an environment of its own (NOTIFY_ENV in
- * notify.c): the GUA_* variables that describe the streak, and from the
- * collector's environment only PATH, HOME, TMPDIR, TZ, the locale and
+ * user, in a process group of its own, in /, with stdin /dev/null, stdout
+ * and stderr on the collector's log, no other descriptor, the default
+ * signal mask and dispositions, and an environment of its own: the GUA_*
+ * variables that describe the streak (gua(1), NOTIFICATIONS), and from
+ * the collector's environment only PATH, HOME, TMPDIR, TZ, the locale and
  * GUA_HOOK_* (settings for the hook). It is never waited for: the
- * collector reaps it between ticks, sends SIGTERM to its group after
+ * collector reaps it whenever it wakes (SIGCHLD wakes it; cmd-daemon.c
+ * opens it in the loop's mask), sends SIGTERM to its group after
  * NOTIFY_TIMEOUT_MS and SIGKILL NOTIFY_KILL_MS later. At most
  * NOTIFY_MAX_RUNNING run at once; a hook due while that many run is
  * skipped at that tick and due again at the next. Failures (a status
