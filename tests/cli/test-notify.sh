@@ -119,6 +119,8 @@ t "no hook before D, exactly one at D without --notify-repeat"
 SECRET_TOKEN=hunter2 GUA_HOOK_GREETING='hi there' TZ=UTC \
     notify_start thr --notify-after 1s --notify-exec "$N/hook"
 expect_wait streak_at_least "$HOLDER" 3
+# The textfile as it was (a clean stop removes it).
+cp "$N/tf/gua.prom" "$N/thr.prom"
 notify_stop
 expect_rc 0
 if [ "$(runs)" -eq 1 ]; then ok; else fail "$(runs) runs, want 1"; fi
@@ -158,12 +160,16 @@ else fail "process group $pg"; fi
 expect_text "$LOG" "hook output for $HOLDER"
 
 t "the textfile's current streak: promtool-clean, the recorded idle time"
-P=$N/tf/gua.prom
+P=$N/thr.prom
 expect_count "$P" "# TYPE gua_process_idle_held_streak_seconds gauge" 1
 expect_count "$P" "gua_process_idle_held_streak_seconds{gpu=\"0\",uuid=\"GPU-notify0\",user=\"$(user_of "$HOLDER")\",pid=\"$HOLDER\"} " 1
-held=$(ticks_csv "$DB" | awk -F, '$8 == "idle_held" { ms += $3 }
-    END { printf "%.3f", ms / 1000 }')
-expect_eq "$(awk -v s="$(streak_of "$HOLDER")" 'BEGIN { printf "%.3f", s }')" "$held"
+# The holder was idle-held at every tick: its streak is all the GPU's
+# idle-held time, in the same file.
+held=$(grep '^gua_gpu_state_seconds_total{gpu="0",.*state="idle_held"}' "$P" |
+    awk '{ print $2 }')
+streak=$(grep '^gua_process_idle_held_streak_seconds{' "$P" | awk '{ print $2 }')
+if [ -n "$held" ] && [ "$held" = "$streak" ]; then ok; else
+	fail "streak '$streak', idle-held '$held'"; fi
 if need promtool prometheus; then
 	if promtool check metrics <"$P" >"$TMP/promtool" 2>&1; then ok; else
 		fail "$(cat "$TMP/promtool")"; fi
@@ -191,9 +197,10 @@ proc 0 $BUSY 12000 sm=90
 EOF
 notify_start busy --notify-after 2s --notify-exec "$N/hook"
 expect_wait ticks_at_least "$N/busy.db" 40
+expect_eq "$(streak_of "$BUSY")" ""
+expect_text "$N/tf/gua.prom" "# TYPE gua_process_idle_held_streak_seconds gauge"
 notify_stop
 expect_eq "$(runs)" 0
-expect_eq "$(streak_of "$BUSY")" ""
 
 t "a streak ends when the holder computes; idle again, it starts over"
 reset_runs
