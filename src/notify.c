@@ -174,7 +174,7 @@ failed(struct notify *nt, const char *what, const char *how)
 static void
 succeeded(struct notify *nt)
 {
-	if (nt->failed > 1)
+	if (nt->failed > 0)
 		log_info("notify hook succeeded again after %lld failures",
 		    (long long)nt->failed);
 	nt->failed = 0;
@@ -206,8 +206,8 @@ close_from(int first, int keep, long max)
  * The child's side, between fork and execve: its own process group, the
  * signals as a new program expects them (the collector blocks some and
  * ignores others, and both would be inherited), / as its directory,
- * /dev/null and the log on 0, 1 and 2, no other descriptor but the one that reports a failed
- * execve. Never returns.
+ * /dev/null and the log on 0, 1 and 2, no other descriptor but the one
+ * that reports a failed execve. Never returns.
  */
 static void
 child(const struct notify *nt, char **env, int report)

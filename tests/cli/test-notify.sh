@@ -241,15 +241,17 @@ notify_start fail --notify-after 200ms --notify-repeat 200ms \
 expect_wait runs_at_least 4
 before=$(q "$DB" 'SELECT count(*) FROM ticks')
 expect_wait ticks_at_least "$DB" $((before + 5))
-# A hook that can no longer run: a new burst after a success would log
-# again; this one goes on failing, logged no more.
-chmod 0644 "$N/fails"
-sleep 1
+expect_count "$LOG" "exited with status 3" 1
+expect_count "$LOG" "warning: notify hook $N/fails" 1
+t "a hook that succeeds again says so, once"
+printf '#!/bin/sh\nexit 0\n' >"$N/fails.new"
+chmod +x "$N/fails.new"
+mv -f "$N/fails.new" "$N/fails"
+expect_wait has_line "$LOG" "notify hook succeeded again after"
 notify_stop
 expect_rc 0
-expect_count "$LOG" "exited with status 3" 1
-expect_count "$LOG" "could not be run" 0
 expect_count "$LOG" "warning: notify hook $N/fails" 1
+expect_count "$LOG" "notify hook succeeded again after" 1
 
 t "a program that can no longer be run is logged once, and collection goes on"
 reset_runs
