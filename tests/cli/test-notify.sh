@@ -365,6 +365,40 @@ case $text in
 *) fail "webhook text: $text" ;;
 esac
 
+t "the shipped hooks alone: no terminal, no address, no URL"
+# hook NAME VAR=VALUE...: a shipped hook with only those variables and
+# the stubs on PATH; its output in hook.out, its status in RC.
+hook() {
+	_h=$1
+	shift
+	env -i PATH="$N/stub:$PATH" GUA_HOST=h GUA_GPU=GPU-0 GUA_PID=42 \
+	    GUA_MEMORY_MIB=500 GUA_IDLE_SECONDS=3725 GUA_COMMAND=x "$@" \
+	    "$CONTRIB/$_h" >"$N/hook.out" 2>&1
+	RC=$?
+}
+rm -f "$N/stub/write.args"
+hook gua-notify-write GUA_USER=nobody-here
+expect_rc 0
+expect_text "$N/hook.out" "nobody-here has no terminal to write to"
+expect_no_file "$N/stub/write.args"
+hook gua-notify-write GUA_USER="$U"
+expect_rc 0
+expect_text "$N/stub/write.in" "has not computed for 1:02:05"
+rm -f "$N/stub/sendmail.args"
+for bad in "a b" "x>y" "-oQ/tmp" ""; do
+	hook gua-notify-mail GUA_USER="$bad"
+	expect_rc 1
+done
+hook gua-notify-mail GUA_USER=alice GUA_HOOK_MAIL_DOMAIN='example.org>'
+expect_rc 1
+expect_no_file "$N/stub/sendmail.args"
+hook gua-notify-mail GUA_USER=alice
+expect_rc 0
+expect_text "$N/stub/sendmail.in" "To: alice"
+hook gua-notify-webhook GUA_USER=alice
+expect_rc 1
+expect_text "$N/hook.out" "GUA_HOOK_WEBHOOK_URL is not set"
+
 t "a hanging hook is killed after 10 s; ticks go on; four at most at once"
 reset_runs
 HOLDERS=""
