@@ -7,8 +7,9 @@
 # hanging hook is killed after 10 s while ticks go on, at most four run
 # at once, a failing one is logged once; hostile command lines reach the
 # shipped hooks (contrib/notify, with stubs for write, who, sendmail and
-# curl) escaped, and inject nothing. The current streak is in the
-# textfile, promtool-clean.
+# curl) escaped, and inject nothing; a background collector (as nobody
+# when run as root) runs its hook as its own user, in /, output in its
+# log. The current streak is in the textfile, promtool-clean.
 # shellcheck source=tests/cli/lib.sh
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/cli/collector-lib.sh
@@ -398,6 +399,42 @@ expect_text "$N/stub/sendmail.in" "To: alice"
 hook gua-notify-webhook GUA_USER=alice
 expect_rc 1
 expect_text "$N/hook.out" "GUA_HOOK_WEBHOOK_URL is not set"
+
+t "a background collector: the hook is the collector's user's, in /, its output in the log"
+# As nobody when the tests run as root, else as the user running them.
+AS=""
+WHO=$(id -u)
+if [ "$WHO" -eq 0 ] && command -v setpriv >/dev/null 2>&1 &&
+    id nobody >/dev/null 2>&1; then
+	AS="setpriv --reuid=nobody --regid=$(id -g nobody) --clear-groups"
+	WHO=$(id -u nobody)
+fi
+B=$TMP/bg
+mkdir "$B"
+chmod 755 "$TMP"
+chmod 1777 "$B"
+scenario <<EOF
+gpu 0 uuid=GPU-notify0
+tick 0
+util 0 0
+proc 0 $HOLDER 12000
+EOF
+chmod 644 "$FAKE_NVML_SCENARIO"
+printf '#!/bin/sh\n{ id -u; pwd; } >"%s/ran"\necho "bg hook output"\n' \
+    "$B" >"$B/hook"
+chmod 755 "$B/hook"
+# shellcheck disable=SC2086 # the launcher is words
+run $AS "$GUA" daemon --nvml-library "$FAKE" --db "$B/bg.db" \
+    --pid-file "$B/bg.pid" --log-file "$B/bg.log" --interval 100ms \
+    --notify-after 300ms --notify-exec "$B/hook"
+expect_rc 0
+expect_wait has_line "$B/bg.log" "bg hook output"
+expect_eq "$(head -1 "$B/ran")" "$WHO"
+expect_eq "$(sed -n 2p "$B/ran")" /
+# shellcheck disable=SC2086
+run $AS "$GUA" stop --pid-file "$B/bg.pid"
+expect_rc 0
+expect_count "$B/bg.log" "notify hook $B/hook started for PID $HOLDER" 1
 
 t "a hanging hook is killed after 10 s; ticks go on; four at most at once"
 reset_runs
