@@ -47,6 +47,9 @@ struct daemon_args {
 	const char	*nvml_library;		/* NULL: NVML's usual names */
 	char		 nvml_path[PATH_MAX];	/* a library path made absolute */
 	char		 textfile_dir[PATH_MAX]; /* absolute; "" for none */
+	char		 notify_exec[PATH_MAX];	/* absolute; "" for none */
+	int64_t		 notify_after_ms;	/* 0: not given */
+	int64_t		 notify_repeat_ms;	/* 0: not given */
 };
 
 
@@ -61,6 +64,14 @@ on_signal(int sig)
 		got_hup = 1;
 	else
 		got_stop = sig;
+}
+
+/* A notification hook ended: nothing to note, the wake-up is the point
+   (the loop reaps hooks whenever it wakes). */
+static void
+on_child(int sig)
+{
+	(void)sig;
 }
 
 /* path made absolute against the working directory (the collector
@@ -118,6 +129,53 @@ check_textfile(const struct cmd_entry *c, const struct daemon_args *a)
 	return EXIT_OK;
 }
 
+/*
+ * The notification options: --notify-exec and --notify-after together,
+ * --notify-repeat only with them, durations above 0, and a program that
+ * is a regular file this user may run (a hook that cannot run would
+ * otherwise be found out hours later, in the log).
+ */
+static int
+check_notify(const struct cmd_entry *c, struct daemon_args *a,
+    const char *prog)
+{
+	struct stat st;
+
+	if ((prog != NULL) != (a->notify_after_ms > 0))
+		return cmd_usage_error(c, "--notify-exec and --notify-after "
+		    "are given together");
+	if (prog == NULL && a->notify_repeat_ms > 0)
+		return cmd_usage_error(c, "--notify-repeat needs --notify-exec "
+		    "and --notify-after");
+	if (prog == NULL)
+		return EXIT_OK;
+	if (absolute(c, "--notify-exec", prog, a->notify_exec,
+	    sizeof(a->notify_exec)) != 0)
+		return EXIT_USAGE;
+	if (stat(a->notify_exec, &st) != 0)
+		return cmd_usage_error(c, "--notify-exec %s: %s",
+		    a->notify_exec, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return cmd_usage_error(c, "--notify-exec %s: not a regular "
+		    "file", a->notify_exec);
+	if (access(a->notify_exec, X_OK) != 0)
+		return cmd_usage_error(c, "--notify-exec %s: not executable: "
+		    "%s", a->notify_exec, strerror(errno));
+	return EXIT_OK;
+}
+
+/* A duration above zero, for the --notify-* options. */
+static int
+positive(const struct cmd_entry *c, const char *option, const char *value,
+    int64_t *ms)
+{
+	if (cmd_duration(c, option, value, ms) != 0)
+		return EXIT_USAGE;
+	if (*ms <= 0)
+		return cmd_usage_error(c, "%s: must be longer than 0", option);
+	return EXIT_OK;
+}
+
 static int
 parse_args(const struct cmd_entry *c, int argc, char **argv,
     struct daemon_args *a)
@@ -131,12 +189,15 @@ parse_args(const struct cmd_entry *c, int argc, char **argv,
 		{ "append", no_argument, NULL, 'a' },
 		{ "nvml-library", required_argument, NULL, 'n' },
 		{ "textfile-dir", required_argument, NULL, 't' },
+		{ "notify-after", required_argument, NULL, 'A' },
+		{ "notify-exec", required_argument, NULL, 'X' },
+		{ "notify-repeat", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const struct cmd_defaults *d = cmd_defaults();
 	const char *db = d->db, *pid = d->pid_file;
-	const char *logf = d->log_file, *textfile = NULL;
+	const char *logf = d->log_file, *textfile = NULL, *notify = NULL;
 	int ch;
 
 	memset(a, 0, sizeof(*a));
@@ -177,6 +238,19 @@ parse_args(const struct cmd_entry *c, int argc, char **argv,
 		case 't':
 			textfile = optarg;
 			break;
+		case 'A':
+			if (positive(c, "--notify-after", optarg,
+			    &a->notify_after_ms) != EXIT_OK)
+				return EXIT_USAGE;
+			break;
+		case 'R':
+			if (positive(c, "--notify-repeat", optarg,
+			    &a->notify_repeat_ms) != EXIT_OK)
+				return EXIT_USAGE;
+			break;
+		case 'X':
+			notify = optarg;
+			break;
 		default:
 			return EXIT_USAGE;
 		}
@@ -204,6 +278,8 @@ parse_args(const struct cmd_entry *c, int argc, char **argv,
 		return cmd_usage_error(c, "--db, --pid-file and --log-file "
 		    "must be three different files");
 	if (a->textfile_dir[0] != '\0' && check_textfile(c, a) != EXIT_OK)
+		return EXIT_USAGE;
+	if (check_notify(c, a, notify) != EXIT_OK)
 		return EXIT_USAGE;
 	a->nvml_library = cmd_nvml_library(a->nvml_library);
 	/* A library given as a path is found from here, not from / where
@@ -300,21 +376,28 @@ collect(const struct cmd_entry *c, const struct daemon_args *a, int ready_fd)
 	int64_t ticks;
 	int rc = EXIT_FAIL, log_created = 0, log_used, e;
 
-	/* Signals wait in the mask until the loop's ppoll opens it. */
+	/* Signals wait in the mask until the loop's ppoll opens it; SIGCHLD
+	   too, so a hook that ends wakes the loop to reap it. */
 	sigemptyset(&block);
 	sigaddset(&block, SIGTERM);
 	sigaddset(&block, SIGINT);
 	sigaddset(&block, SIGHUP);
+	sigaddset(&block, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &block, &open);
 	sigdelset(&open, SIGTERM);
 	sigdelset(&open, SIGINT);
 	sigdelset(&open, SIGHUP);
+	sigdelset(&open, SIGCHLD);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_handler = on_child;
+	sa.sa_flags = SA_NOCLDSTOP;
+	sigaction(SIGCHLD, &sa, NULL);
+	sa.sa_flags = 0;
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
 	/* A file size limit (RLIMIT_FSIZE) reached is a failed write, logged
@@ -351,6 +434,11 @@ collect(const struct cmd_entry *c, const struct daemon_args *a, int ready_fd)
 	cfg.log_file = log_used ? a->log_file : NULL;
 	cfg.textfile_dir = a->textfile_dir;
 	cfg.print_ticks = a->foreground;
+	if (a->notify_exec[0] != '\0') {
+		cfg.notify_exec = a->notify_exec;
+		cfg.notify_after_ms = a->notify_after_ms;
+		cfg.notify_repeat_ms = a->notify_repeat_ms;
+	}
 	cfg.pid = &pid;
 	if ((e = collector_start(&co, &cfg, err, sizeof(err))) != 0) {
 		rc = startup_db_fail(c, ready_fd, e, err);
@@ -470,7 +558,8 @@ daemon_exec(const struct cmd_entry *c, int argc, char **argv)
 
 #define DAEMON_USAGE "[--db PATH] [--interval D] [--pid-file PATH] " \
 	"[--log-file PATH] [--foreground] [--append] [--nvml-library PATH] " \
-	"[--textfile-dir DIR]"
+	"[--textfile-dir DIR] [--notify-after D --notify-exec PROG " \
+	"[--notify-repeat D]]"
 #define DAEMON_HELP \
 	"  --db PATH            database to create (default below)\n" \
 	"  --append             add to an existing database recorded on this\n" \
@@ -487,6 +576,11 @@ daemon_exec(const struct cmd_entry *c, int argc, char **argv)
 	"                       else libnvidia-ml.so)\n" \
 	"  --textfile-dir DIR   write DIR/gua.prom every tick for\n" \
 	"                       node_exporter's textfile collector\n" \
+	"  --notify-after D     run --notify-exec's program when a process\n" \
+	"                       has been idle-held for D without a break\n" \
+	"  --notify-exec PROG   the program (a path; run directly, no shell,\n" \
+	"                       with the GUA_* variables of gua(1))\n" \
+	"  --notify-repeat D    run it again every D while the streak lasts\n" \
 	"\n" \
 	"Returns once the collector runs (NVML is up and the first tick is\n" \
 	"written): exit 0, or 1 with the reason (2 for bad usage, or a --db\n" \

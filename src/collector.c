@@ -25,8 +25,10 @@
 #include "duration.h"
 #include "export-prom.h"
 #include "log.h"
+#include "notify.h"
 #include "report.h"
 #include "store.h"
+#include "streak.h"
 #include "tick-print.h"
 #include "util.h"
 #include "version.h"
@@ -66,6 +68,9 @@ struct collector {
 	struct export_prom *prom;	/* --textfile-dir, or NULL */
 	int64_t		 prom_failed;	/* consecutive textfiles not written */
 	struct thresholds thr;		/* of the textfile's counters */
+	struct streaks	*streaks;	/* for the textfile and hooks, or NULL */
+	struct notify	*notify;	/* --notify-exec, or NULL */
+	int		 streaks_failed; /* the last tick could not be added */
 	struct source_info info;	/* for a database made anew */
 	/*
 	 * The files written, as they were when opened: the database (the
@@ -484,6 +489,35 @@ written(struct collector *co)
 }
 
 /*
+ * A sampled tick to the idle-held streaks, whether or not it can be
+ * written, and the hooks it makes due; out of memory, every streak ends
+ * (logged once) rather than stretch over a tick it did not see.
+ */
+static void
+streaks_feed(struct collector *co, const struct tick *t)
+{
+	char err[256];
+
+	if (co->streaks == NULL)
+		return;
+	if (streaks_add_tick(co->streaks, t, &co->thr, err,
+	    sizeof(err)) != 0) {
+		struct tick none = { .ts_ms = t->ts_ms, .span_ms = t->span_ms };
+
+		if (!co->streaks_failed)
+			log_warn("idle-held streaks: %s; they start again",
+			    err);
+		co->streaks_failed = 1;
+		streaks_add_tick(co->streaks, &none, &co->thr, err,
+		    sizeof(err));
+		return;
+	}
+	co->streaks_failed = 0;
+	if (co->notify != NULL)
+		notify_run(co->notify, co->streaks);
+}
+
+/*
  * Samples a tick and writes it with any that wait: 0, or -1 when it could
  * not be sampled, -2 when the ticks could not be written (they wait).
  * What was written is counted, added to the textfile and printed.
@@ -493,6 +527,7 @@ record(struct collector *co, int64_t mono, char *err, size_t errlen)
 {
 	if (sample_tick(co, mono, err, errlen) != 0)
 		return -1;
+	streaks_feed(co, pending(co, co->npend - 1));
 	if (co->st != NULL && db_gone(co))
 		drop_db(co);
 	if (write_pending(co, err, errlen) != 0)
@@ -567,7 +602,13 @@ collector_run(struct collector *co, const sigset_t *open,
 	next = t0 + iv;
 	poll = t0 + every;
 	while (!*stop) {
-		sleep_until(co, poll < next ? poll : next, open);
+		int64_t wake = poll < next ? poll : next;
+
+		/* A hook past its time is ended on time. */
+		if (notify_deadline(co->notify) < wake)
+			wake = notify_deadline(co->notify);
+		sleep_until(co, wake, open);
+		notify_reap(co->notify);
 		if (*hup) {
 			*hup = 0;
 			if (log_reopen(err, sizeof(err)) != 0)
@@ -615,6 +656,10 @@ release(struct collector *co, int remove)
 	co->src = NULL;
 	export_prom_close(co->prom);
 	co->prom = NULL;
+	notify_close(co->notify);
+	co->notify = NULL;
+	streaks_free(co->streaks);
+	co->streaks = NULL;
 	for (size_t i = 0; i < RING_SLOTS; i++)
 		tick_free(&co->pend[i]);
 	free(co);
@@ -686,6 +731,26 @@ open_textfile(struct collector *co, const struct source_info *info,
 	return rc;
 }
 
+/* The idle-held streaks, when the textfile or a hook reads them. */
+static int
+open_streaks(struct collector *co, char *err, size_t errlen)
+{
+	const struct collector_config *a = co->a;
+	struct notify_config nc;
+
+	if (co->prom == NULL && a->notify_exec == NULL)
+		return 0;
+	if (streaks_new(&co->streaks, err, errlen) != 0)
+		return -1;
+	export_prom_follow_streaks(co->prom, co->streaks);
+	if (a->notify_exec == NULL)
+		return 0;
+	nc.exec = a->notify_exec;
+	nc.after_ms = a->notify_after_ms;
+	nc.repeat_ms = a->notify_repeat_ms;
+	return notify_new(&co->notify, &nc, err, errlen);
+}
+
 int
 collector_start(struct collector **out, const struct collector_config *cfg,
     char *err, size_t errlen)
@@ -745,6 +810,8 @@ collector_start(struct collector **out, const struct collector_config *cfg,
 	co->thr = store_meta(co->st)->rollup;
 	if (cfg->textfile_dir != NULL && cfg->textfile_dir[0] != '\0' &&
 	    open_textfile(co, &info, err, errlen) != 0)
+		goto fail;
+	if (open_streaks(co, err, errlen) != 0)
 		goto fail;
 	log_info("collector started: PID %ld, database %s%s, interval %lld ms, "
 	    "%d GPU%s, source %s (%s), driver %s%s%s", (long)getpid(), cfg->db,

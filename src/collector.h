@@ -3,7 +3,8 @@
  * monotonic deadlines, polls it between ticks, and writes each tick in one
  * transaction; ticks that cannot be written wait in memory. It follows a
  * database deleted or replaced under it, and keeps the Prometheus
- * textfile. The command (cmd-daemon.c) owns what surrounds it: options,
+ * textfile, and the idle-held streaks that the textfile and the
+ * notification hooks read. The command (cmd-daemon.c) owns what surrounds it: options,
  * the fork, the PID file, the log and the signals.
  */
 #ifndef GUA_COLLECTOR_H
@@ -25,6 +26,9 @@ struct collector_config {
 	const char	*log_file;	/* named in the PID file; NULL none */
 	const char	*textfile_dir;	/* Prometheus textfile; NULL none */
 	int		 print_ticks;	/* a line per tick on stdout */
+	const char	*notify_exec;	/* --notify-exec, absolute; NULL none */
+	int64_t		 notify_after_ms; /* --notify-after */
+	int64_t		 notify_repeat_ms; /* --notify-repeat; 0 none */
 	struct pidfile	*pid;		/* the caller's, held: the database's
 					   identity is written in it */
 };

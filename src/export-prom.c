@@ -56,6 +56,7 @@ struct export_prom {
 	int		 written;
 	dev_t		 written_dev;
 	ino_t		 written_ino;
+	const struct streaks *streaks;	/* the collector's, or NULL */
 };
 
 int
@@ -243,6 +244,13 @@ export_prom_add_tick(struct export_prom *p, const struct tick *t,
 }
 
 void
+export_prom_follow_streaks(struct export_prom *p, const struct streaks *ss)
+{
+	if (p != NULL)
+		p->streaks = ss;
+}
+
+void
 export_prom_count_error(struct export_prom *p)
 {
 	p->errors++;
@@ -307,6 +315,31 @@ cmp_idle(const void *a, const void *b)
 	if (x->gpu->index != y->gpu->index)
 		return x->gpu->index < y->gpu->index ? -1 : 1;
 	return strcmp(x->gpu->uuid, y->gpu->uuid);
+}
+
+/* The longest current idle-held streaks, one series each. */
+static void
+print_streaks(const struct export_prom *p, FILE *f)
+{
+	const struct streak *top[EXPORT_PROM_TOP_STREAKS];
+	size_t n = 0;
+
+	family(f, "gua_process_idle_held_streak_seconds", "gauge",
+	    "How long a process has been idle-held on a GPU without a break, "
+	    "as of the latest tick; the 20 longest current streaks only.");
+	if (p->streaks != NULL)
+		n = streaks_longest(p->streaks, top, EXPORT_PROM_TOP_STREAKS);
+	for (size_t i = 0; i < n; i++) {
+		fprintf(f, "gua_process_idle_held_streak_seconds{gpu=\"%d\","
+		    "uuid=\"", top[i]->gpu_index);
+		escape_prom_label_write(f, top[i]->uuid);
+		fputs("\",user=\"", f);
+		escape_prom_label_write(f, top[i]->id.user[0] ?
+		    top[i]->id.user : "unknown");
+		fprintf(f, "\",pid=\"%u\"} ", top[i]->pid);
+		put_seconds(f, top[i]->idle_ms);
+		fputc('\n', f);
+	}
 }
 
 int
@@ -403,6 +436,8 @@ export_prom_print(const struct export_prom *p, FILE *f)
 		put_seconds(f, idle[i].ms);
 		fputc('\n', f);
 	}
+
+	print_streaks(p, f);
 
 	family(f, "gua_last_tick_timestamp_seconds", "gauge",
 	    "When the latest tick was recorded, in seconds since the epoch.");

@@ -9,7 +9,9 @@
  * idle-held (after those seeded from the database, largest first) get
  * their own series for the life of the process; every later user's time
  * goes to user="(other)". Membership never changes while running, so every
- * counter only grows.
+ * counter only grows. The current idle-held streaks are a gauge of the
+ * EXPORT_PROM_TOP_STREAKS longest, labelled by GPU, user and PID: a
+ * series lasts as long as its streak.
  *
  * A collector that stops cleanly removes the file (export_prom_remove), so
  * its gauges do not outlive it; after a crash the file stays, and its
@@ -26,12 +28,15 @@
 
 #include "classify.h"
 #include "report.h"
+#include "streak.h"
 #include "tick.h"
 
 #define EXPORT_PROM_FILE	"gua.prom"
 #define EXPORT_PROM_TOP_USERS	20
 /* The user label of everyone past the top users; no login name has "(". */
 #define EXPORT_PROM_OTHER	"(other)"
+/* The longest current idle-held streaks that get a series. */
+#define EXPORT_PROM_TOP_STREAKS	20
 
 struct export_prom;
 
@@ -48,6 +53,13 @@ int	export_prom_seed(struct export_prom *, const struct report *,
 /* Adds one recorded tick, classified with thr. -1: out of memory. */
 int	export_prom_add_tick(struct export_prom *, const struct tick *,
 	    const struct thresholds *, char *err, size_t errlen);
+/*
+ * The idle-held streaks the textfile shows (the longest
+ * EXPORT_PROM_TOP_STREAKS, as they are when it is written); the collector
+ * owns them. NULL p is a no-op; without this call the family is empty.
+ */
+void	export_prom_follow_streaks(struct export_prom *p,
+	    const struct streaks *);
 /* Counts a tick that could not be sampled or recorded. */
 void	export_prom_count_error(struct export_prom *);
 /* Rewrites DIR/gua.prom. */

@@ -249,6 +249,10 @@ static const char expected[] =
     "users only, the rest as (other).\n"
     "# TYPE gua_process_idle_held_seconds_total counter\n"
     "gua_process_idle_held_seconds_total{user=\"bob\",gpu=\"1\",uuid=\"GPU-test-1\"} 40\n"
+    "# HELP gua_process_idle_held_streak_seconds How long a process has "
+    "been idle-held on a GPU without a break, as of the latest tick; the "
+    "20 longest current streaks only.\n"
+    "# TYPE gua_process_idle_held_streak_seconds gauge\n"
     "# HELP gua_last_tick_timestamp_seconds When the latest tick was "
     "recorded, in seconds since the epoch.\n"
     "# TYPE gua_last_tick_timestamp_seconds gauge\n"
@@ -583,6 +587,85 @@ test_validator(void)
 	    1);
 }
 
+/*
+ * The current streaks: the 20 longest, longest first, labelled by GPU,
+ * user (escaped) and PID, and gone with their streak.
+ */
+static void
+test_streaks(void)
+{
+	struct export_prom *p;
+	struct streaks *ss;
+	struct thresholds thr;
+	struct tick t;
+	char err[512], dir[512], want[256], *text;
+
+	classify_defaults(&thr);
+	memset(&t, 0, sizeof(t));
+	snprintf(dir, sizeof(dir), "%s", fixture_path("streaks"));
+	CHECK_INT(mkdir(dir, 0755), 0);
+	CHECK_INT(export_prom_open(&p, dir, "560", err, sizeof(err)), 0);
+	CHECK_INT(streaks_new(&ss, err, sizeof(err)), 0);
+	export_prom_follow_streaks(p, ss);
+	/* 25 holders; holder i idle-held from tick i on, for 25 ticks. */
+	for (int k = 0; k < 25; k++) {
+		struct tick_gpu *g;
+
+		tick_reset(&t);
+		t.ts_ms = T0 + k * 1000;
+		t.span_ms = 1500;
+		g = fixture_gpu(&t, 1, 0);
+		for (int i = 0; i <= k; i++)
+			fixture_proc(g, (uint32_t)(1000 + i), 1, i == 0 ?
+			    "ev\"il\n" : "u", 500, 0);
+		CHECK_INT(export_prom_add_tick(p, &t, &thr, err, sizeof(err)),
+		    0);
+		CHECK_INT(streaks_add_tick(ss, &t, &thr, err, sizeof(err)), 0);
+	}
+	text = printed(p);
+	CHECK_INT(validate(text) >= 8, 1);
+	/* The longest: holder 0, 25 ticks of 1.5 s, its user escaped. */
+	CHECK(strstr(text, "gua_process_idle_held_streak_seconds{gpu=\"1\","
+	    "uuid=\"GPU-test-1\",user=\"ev\\\"il\\n\",pid=\"1000\"} 37.500\n")
+	    != NULL);
+	/* Holder 19 is the 20th longest (6 ticks), 20 is left out. */
+	CHECK(strstr(text, "pid=\"1019\"} 9\n") != NULL);
+	CHECK(strstr(text, "pid=\"1020\"}") == NULL);
+	{
+		size_t n = 0;
+		const char *c = text;
+
+		while ((c = strstr(c, "\ngua_process_idle_held_streak_seconds{"))
+		    != NULL) {
+			n++;
+			c++;
+		}
+		CHECK_INT(n, EXPORT_PROM_TOP_STREAKS);
+	}
+	/* Longest first. */
+	CHECK(strstr(text, "pid=\"1000\"}") < strstr(text, "pid=\"1001\"}"));
+	free(text);
+	/* Holder 0 computes: its series is gone, holder 20 comes in. */
+	tick_reset(&t);
+	t.span_ms = 1000;
+	{
+		struct tick_gpu *g = fixture_gpu(&t, 1, 0);
+
+		fixture_proc(g, 1000, 1, "x", 500, 90);
+		for (int i = 1; i < 25; i++)
+			fixture_proc(g, (uint32_t)(1000 + i), 1, "u", 500, 0);
+	}
+	CHECK_INT(streaks_add_tick(ss, &t, &thr, err, sizeof(err)), 0);
+	text = printed(p);
+	CHECK(strstr(text, "pid=\"1000\"}") == NULL);
+	snprintf(want, sizeof(want), "pid=\"1020\"} 8.500\n");
+	CHECK(strstr(text, want) != NULL);
+	free(text);
+	tick_free(&t);
+	streaks_free(ss);
+	export_prom_close(p);
+}
+
 int
 main(void)
 {
@@ -592,5 +675,6 @@ main(void)
 	test_shared_index();
 	test_seed();
 	test_control_chars();
+	test_streaks();
 	HARNESS_DONE();
 }
