@@ -84,7 +84,8 @@ reach_more	= $(if $(filter-out $1,$2),$(call reach,$2),$1)
 BENCH_WRITES	:= $(call reach,bench/gua-bench-gen.c \
 		   $(call dfile_reads,$(BUILD)/bench/gua-bench-gen.d))
 BENCH_DBS	:= $(BENCH_DIR)/lab12.db $(BENCH_DIR)/year8.db \
-		   $(BENCH_DIR)/lab12-old.db
+		   $(BENCH_DIR)/churn.db $(BENCH_DIR)/lab12-old.db \
+		   $(BENCH_DIR)/hosts/host-100.db
 
 .PHONY: all check lint torture demo bench fuzz install uninstall installcheck \
 	clean
@@ -126,7 +127,8 @@ $(BENCH_RUN): $(BUILD)/bench/gua-bench-run.o
 	@echo "  LD      $@"
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^
 
-$(BENCH_DIR)/lab12.db $(BENCH_DIR)/year8.db: $(BENCH_DIR)/%.db: \
+$(BENCH_DIR)/lab12.db $(BENCH_DIR)/year8.db $(BENCH_DIR)/churn.db: \
+    $(BENCH_DIR)/%.db: \
     $(BENCH_WRITES) | $(BENCH_GEN)
 	@mkdir -p $(@D)
 	@echo "  GEN     $@"
@@ -138,6 +140,12 @@ $(BENCH_DIR)/lab12-old.db: $(BENCH_WRITES) | $(BENCH_GEN)
 	@echo "  GEN     $@ (the old format)"
 	$(Q)rm -f $@ $@.tmp
 	$(Q)$(BENCH_GEN) legacy lab12 $@.tmp >/dev/null && mv $@.tmp $@
+
+# A fleet: 100 copies of lab12 under host names of their own.
+$(BENCH_DIR)/hosts/host-100.db: $(BENCH_DIR)/lab12.db | $(BENCH_GEN)
+	@echo "  GEN     $(@D) (100 hosts)"
+	$(Q)rm -rf $(@D) && mkdir -p $(@D)
+	$(Q)$(BENCH_GEN) hosts $< 100 $(@D) >/dev/null
 
 bench: $(GUA) $(BENCH_GEN) $(BENCH_RUN) $(BENCH_DBS) $(FAKE_LIBS)
 	@GUA=$(abspath $(GUA)) GEN=$(abspath $(BENCH_GEN)) \

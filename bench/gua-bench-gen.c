@@ -10,11 +10,15 @@
  *                                        the collector's write path: one
  *                                        transaction per tick; prints CPU
  *                                        microseconds per tick and peak RSS
+ *   gua-bench-gen hosts SRC N DIR        N copies of the database SRC as
+ *                                        DIR/host-001.db ..., each under its
+ *                                        own host name and GPU UUIDs (a fleet)
  *   gua-bench-gen end WORKLOAD [MS]      the time of the last tick (RFC 3339),
  *                                        plus MS
  *   gua-bench-gen about                  the SQLite library in use
- * Only the benchmark talks to SQLite directly (for the old format); gua's
- * own files are written through store.h like the collector does.
+ * Only the benchmark talks to SQLite directly (for the old format, and to
+ * rename a copied host); gua's own histories are written through store.h
+ * like the collector does.
  */
 #include <sqlite3.h>
 #include <stdio.h>
@@ -45,7 +49,7 @@ static void
 named(const char *name, struct workload *w)
 {
 	if (workload_named(name, w) != 0)
-		die(name, "unknown workload (lab12, year8, small)");
+		die(name, "unknown workload (lab12, year8, churn, small)");
 }
 
 static struct store *
@@ -226,6 +230,71 @@ gen_legacy(const char *name, const char *path)
 	return 0;
 }
 
+/* Copies the file src to dst, byte for byte. */
+static void
+copy_file(const char *src, const char *dst)
+{
+	static char buf[1 << 16];
+	FILE *in = fopen(src, "rb"), *out;
+	size_t n;
+
+	if (in == NULL)
+		die(src, "cannot open");
+	if ((out = fopen(dst, "wb")) == NULL)
+		die(dst, "cannot create");
+	while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+		if (fwrite(buf, 1, n, out) != n)
+			die(dst, "cannot write");
+	if (ferror(in))
+		die(src, "cannot read");
+	fclose(in);
+	if (fclose(out) != 0)
+		die(dst, "cannot write");
+}
+
+/*
+ * A fleet of n hosts with the same history: copies of src, each renamed
+ * (its meta and runs) and its GPUs given UUIDs of their own, as n real
+ * hosts would have.
+ */
+static int
+gen_hosts(const char *src, int n, const char *dir)
+{
+	char path[4096], host[64];
+	sqlite3_stmt *st;
+	sqlite3 *db;
+
+	if (n < 1 || n > 999)
+		die("hosts", "N must be 1 to 999");
+	for (int i = 1; i <= n; i++) {
+		snprintf(path, sizeof(path), "%s/host-%03d.db", dir, i);
+		snprintf(host, sizeof(host), "lab-%03d", i);
+		copy_file(src, path);
+		if (sqlite3_open(path, &db) != SQLITE_OK)
+			die(path, sqlite3_errmsg(db));
+		sql_check(db, sqlite3_prepare_v2(db, "UPDATE meta SET value = ?1 "
+		    "WHERE key = 'hostname'; ", -1, &st, NULL), path);
+		sqlite3_bind_text(st, 1, host, -1, SQLITE_STATIC);
+		sql_check(db, sqlite3_step(st), path);
+		sqlite3_finalize(st);
+		sql_check(db, sqlite3_prepare_v2(db, "UPDATE runs SET hostname = "
+		    "?1", -1, &st, NULL), path);
+		sqlite3_bind_text(st, 1, host, -1, SQLITE_STATIC);
+		sql_check(db, sqlite3_step(st), path);
+		sqlite3_finalize(st);
+		sql_check(db, sqlite3_prepare_v2(db, "UPDATE gpus SET uuid = "
+		    "substr(uuid, 1, length(uuid) - 3) || printf('%03x', ?1)", -1,
+		    &st, NULL), path);
+		sqlite3_bind_int(st, 1, i);
+		sql_check(db, sqlite3_step(st), path);
+		sqlite3_finalize(st);
+		if (sqlite3_close(db) != SQLITE_OK)
+			die(path, "cannot close");
+	}
+	printf("%d hosts in %s\n", n, dir);
+	return 0;
+}
+
 static uint64_t
 xorshift(uint64_t *x)
 {
@@ -332,6 +401,8 @@ main(int argc, char **argv)
 	if (argc == 6 && strcmp(argv[1], "collector") == 0)
 		return bench_collector(atoi(argv[2]), atoi(argv[3]),
 		    atoi(argv[4]), argv[5]);
+	if (argc == 5 && strcmp(argv[1], "hosts") == 0)
+		return gen_hosts(argv[2], atoi(argv[3]), argv[4]);
 	if ((argc == 3 || argc == 4) && strcmp(argv[1], "end") == 0) {
 		named(argv[2], &w);
 		util_format_rfc3339(w.end_ms + (argc == 4 ? atoll(argv[3]) : 0),
@@ -345,6 +416,7 @@ main(int argc, char **argv)
 	}
 	fprintf(stderr, "usage: gua-bench-gen gua|legacy WORKLOAD PATH\n"
 	    "       gua-bench-gen collector GPUS PROCS TICKS PATH\n"
+	    "       gua-bench-gen hosts SRC N DIR\n"
 	    "       gua-bench-gen end WORKLOAD [MS]\n"
 	    "       gua-bench-gen about\n");
 	return 2;

@@ -46,6 +46,9 @@ workload_named(const char *name, struct workload *w)
 	w->life_min_ms = 10 * MS_PER_MINUTE;
 	w->life_max_ms = 3 * MS_PER_DAY;
 	w->users = 16;
+	w->mix_train = 30;
+	w->mix_eval = 20;
+	w->mix_notebook = 35;
 	w->busy_from = 8;
 	w->busy_to = 19;
 	w->end_ms = WORKLOAD_END;
@@ -59,6 +62,23 @@ workload_named(const char *name, struct workload *w)
 		w->days = 365;
 		w->restarts = 12;
 		w->seed = 8;
+	} else if (strcmp(name, "churn") == 0) {
+		/*
+		 * Evaluation sweeps and CI jobs: a process starts on nearly
+		 * every tick of every GPU and lives seconds to minutes, day
+		 * and night alike; about 575 000 processes in 30 days.
+		 */
+		w->gpus = 12;
+		w->days = 30;
+		w->procs_per_gpu = 1.4;
+		w->mix_train = 10;
+		w->mix_eval = 60;
+		w->mix_notebook = 5;
+		w->life_min_ms = 20 * MS_PER_SECOND;
+		w->life_max_ms = 3 * MS_PER_MINUTE;
+		w->busy_from = w->busy_to = 0;
+		w->restarts = 3;
+		w->seed = 575;
 	} else if (strcmp(name, "small") == 0) {
 		/* Two days on three GPUs at a minute: a test in a second. */
 		w->gpus = 3;
@@ -215,8 +235,10 @@ evolve(struct workload_state *s, struct workload_gpu *g, int64_t ts)
 		return;
 	p = &g->procs[g->n];
 	k = rnd(s, 100);
-	p->kind = k < 30 ? WL_TRAIN : k < 50 ? WL_EVAL : k < 85 ? WL_NOTEBOOK :
-	    WL_STUB;
+	p->kind = k < (uint32_t)w->mix_train ? WL_TRAIN :
+	    k < (uint32_t)(w->mix_train + w->mix_eval) ? WL_EVAL :
+	    k < (uint32_t)(w->mix_train + w->mix_eval + w->mix_notebook) ?
+	    WL_NOTEBOOK : WL_STUB;
 	switch (p->kind) {
 	case WL_TRAIN:
 		p->mem_mib = 20000 + rnd(s, 58000);

@@ -24,6 +24,9 @@ struct workload {
 	int64_t		 life_min_ms;	/* process lifetimes, log-uniform */
 	int64_t		 life_max_ms;
 	int		 users;		/* distinct login users */
+	int		 mix_train;	/* percent of arrivals that are */
+	int		 mix_eval;	/* trainers, evaluations, notebooks; */
+	int		 mix_notebook;	/* the rest are runtime stubs */
 	int		 busy_from;	/* weekday busy hours, UTC: arrivals */
 	int		 busy_to;	/* are 3x as frequent in [from, to) */
 	int		 restarts;	/* collector restarts, each one a gap */
@@ -61,7 +64,8 @@ struct workload_state {
 	double			 rate_off;	/* arrivals per ms, quiet hours */
 };
 
-/* The named workloads: "lab12", "year8", "small" (for tests). -1 unknown. */
+/* The named workloads: "lab12", "year8", "churn", "small" (for tests).
+   -1 unknown. */
 int	workload_named(const char *name, struct workload *);
 int	workload_start(struct workload_state *, const struct workload *);
 /*
