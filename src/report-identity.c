@@ -1,7 +1,7 @@
 /*
  * The identities of a report's sessions: read from the database in one
- * pass, kept in the report's own strings, grouped by host and user, and
- * the place (pod, container, Slurm job, unit) a session ran in.
+ * pass, kept in the report's own strings, grouped by host and a key (the
+ * user), and the place (pod, container, Slurm job, unit) a session ran in.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -143,34 +143,101 @@ report_load_identities(struct store *st, struct report *rep, char *err,
 	return rc;
 }
 
-/* Groups the sessions by host and user into rep->ids. */
-int
-report_group_identities(struct report *rep)
+const char *
+report_key_user(const struct report_session *s)
 {
+	return s->who.user[0] ? s->who.user : "unknown";
+}
+
+/* FNV-1a of the key, mixed with its host. */
+static uint64_t
+group_hash(size_t host, const char *key)
+{
+	uint64_t h = 0xcbf29ce484222325ULL ^
+	    ((uint64_t)host * 0x9E3779B97F4A7C15ULL);
+
+	for (const unsigned char *p = (const unsigned char *)key; *p; p++)
+		h = (h ^ *p) * 0x100000001b3ULL;
+	return h ^ (h >> 29);
+}
+
+/*
+ * The groups being built: an open-addressing table of indices into
+ * rep->ids (plus one; 0 is empty), each group's full key beside it, so
+ * that every session is hashed once and compared with one group at most
+ * now and then, whatever the number of groups.
+ */
+struct groups {
+	size_t		*slot;		/* cap entries, a power of two */
+	size_t		 cap;
+	const char	**key;		/* key of rep->ids[i] */
+};
+
+/* Doubles the table; -1 out of memory. */
+static int
+groups_grow(struct groups *g, const struct report *rep)
+{
+	size_t cap = g->cap ? g->cap * 2 : 64, *slot;
+
+	if ((slot = calloc(cap, sizeof(*slot))) == NULL)
+		return -1;
+	for (size_t i = 0; i < rep->nids; i++) {
+		size_t k = group_hash(rep->ids[i].host, g->key[i]) & (cap - 1);
+
+		while (slot[k] != 0)
+			k = (k + 1) & (cap - 1);
+		slot[k] = i + 1;
+	}
+	free(g->slot);
+	g->slot = slot;
+	g->cap = cap;
+	return 0;
+}
+
+int
+report_group(struct report *rep,
+    const char *(*key_of)(const struct report_session *))
+{
+	struct groups g = { NULL, 0, NULL };
+	int ret = -1;
+
 	free(rep->ids);
 	rep->nids = 0;
 	rep->nids_all = 0;
 	rep->ids = calloc(rep->nsessions_all ? rep->nsessions_all : 1,
 	    sizeof(*rep->ids));
-	if (rep->ids == NULL)
-		return -1;
+	g.key = calloc(rep->nsessions_all ? rep->nsessions_all : 1,
+	    sizeof(*g.key));
+	if (rep->ids == NULL || g.key == NULL || groups_grow(&g, rep) != 0)
+		goto out;
 	for (size_t i = 0; i < rep->nsessions_all; i++) {
 		const struct report_session *s = &rep->sessions[i];
-		const char *name = s->who.user[0] ? s->who.user : "unknown";
+		const char *key = key_of(s);
+		size_t k = group_hash(s->host, key) & (g.cap - 1);
 		struct report_identity *id = NULL;
 
-		for (size_t j = 0; j < rep->nids && id == NULL; j++)
+		for (; g.slot[k] != 0; k = (k + 1) & (g.cap - 1)) {
+			size_t j = g.slot[k] - 1;
+
 			if (rep->ids[j].host == s->host &&
-			    strcmp(rep->ids[j].name, name) == 0)
+			    strcmp(g.key[j], key) == 0) {
 				id = &rep->ids[j];
+				break;
+			}
+		}
 		if (id == NULL) {
+			g.slot[k] = rep->nids + 1;
+			g.key[rep->nids] = key;
 			id = &rep->ids[rep->nids++];
 			id->host = s->host;
-			util_strlcpy(id->name, name, sizeof(id->name));
+			util_strlcpy(id->name, key, sizeof(id->name));
 			id->container = s->who.container;
 			id->pod = s->who.pod;
 			id->unit = s->who.unit;
 			id->slurm_job = s->who.slurm_job;
+			/* At most half full, so a probe always ends. */
+			if (rep->nids * 2 > g.cap && groups_grow(&g, rep) != 0)
+				goto out;
 		}
 		/* Kept only while every session has the same. */
 		if (strcmp(id->container, s->who.container) != 0)
@@ -191,7 +258,17 @@ report_group_identities(struct report *rep)
 		id->sessions++;
 	}
 	rep->nids_all = rep->nids;
-	return 0;
+	ret = 0;
+out:
+	free(g.slot);
+	free(g.key);
+	return ret;
+}
+
+int
+report_group_identities(struct report *rep)
+{
+	return report_group(rep, report_key_user);
 }
 
 const char *

@@ -32,8 +32,18 @@ int	report_cmp_identity(const void *, const void *);
    one pass. */
 int	report_load_identities(struct store *, struct report *, char *err,
 	    size_t errlen);
-/* Groups all the sessions by host and user into rep->ids, unranked
-   (report_limit ranks them). 0, or -1 out of memory. */
+/*
+ * Groups all the sessions by host and key_of(session) into rep->ids,
+ * unranked (report_limit ranks them), each named by its key (cut to
+ * the name's size); a key string must live as long as the report. The
+ * sessions are hashed once, so this is linear in the sessions whatever
+ * the number of groups. 0, or -1 out of memory.
+ */
+int	report_group(struct report *,
+	    const char *(*key_of)(const struct report_session *));
+/* The key of report_group_identities: the user, or "unknown". */
+const char *report_key_user(const struct report_session *);
+/* report_group by user. */
 int	report_group_identities(struct report *);
 
 #endif

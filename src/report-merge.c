@@ -99,6 +99,10 @@ report_merge(struct report *dst, struct report *src, char *err,
 	    src->nsessions_all + 1) * sizeof(*dst->sessions))) == NULL)
 		return util_err(err, errlen, "out of memory");
 	dst->sessions = p;
+	if ((p = realloc(dst->ids, (dst->nids_all + src->nids_all + 1) *
+	    sizeof(*dst->ids))) == NULL)
+		return util_err(err, errlen, "out of memory");
+	dst->ids = p;
 	memcpy(dst->hosts + h0, src->hosts, src->nhosts * sizeof(*src->hosts));
 	dst->nhosts += src->nhosts;
 	for (size_t i = 0; i < src->ngpus; i++) {
@@ -112,6 +116,14 @@ report_merge(struct report *dst, struct report *src, char *err,
 		*s = src->sessions[i];
 		s->gpu += g0;
 		s->host += h0;
+	}
+	/* An identity is of one host, so src's are dst's new ones as they
+	   are: no regrouping of what dst already had. */
+	for (size_t i = 0; i < src->nids_all; i++) {
+		struct report_identity *id = &dst->ids[dst->nids_all++];
+
+		*id = src->ids[i];
+		id->host += h0;
 	}
 	/* src's GPUs, and so their timelines, now belong to dst, and so do
 	   the strings its sessions' identities point into. */
@@ -143,9 +155,7 @@ report_merge(struct report *dst, struct report *src, char *err,
 	dst->gpu_window_ms += src->gpu_window_ms;
 	report_free(src);
 
-	/* Identities and ranks over both hosts' sessions, every one. */
-	if (report_group_identities(dst) != 0)
-		return util_err(err, errlen, "out of memory");
+	/* Ranks over both hosts' sessions and identities, every one. */
 	report_limit(dst, dst->top);
 	return 0;
 }
