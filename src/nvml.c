@@ -333,6 +333,10 @@ struct nvml {
 	uint64_t	 pid_max;	/* PIDs above this are garbage */
 	unsigned char	*buf;		/* process-list buffer */
 	size_t		 buf_cap;
+	uint32_t	*pidx;		/* read_procs' PID index: an open-
+					   addressing table of a GPU's tick
+					   procs, index + 1 (0: empty) */
+	size_t		 pidx_cap;	/* entries, a power of two */
 	int64_t		 interval_us;	/* the collector's, 0 unknown */
 	int		 putil_legacy;	/* the 550 call refused: the old one */
 	nvmlSample_t	*sbuf;		/* utilization samples */
@@ -1124,6 +1128,66 @@ entry_size(struct nvml *n, int ver, unsigned count, size_t filled)
 	return -1;
 }
 
+/* Slot of pid in n->pidx, or of the empty entry where it would go. */
+static size_t
+pidx_find(const struct nvml *n, const struct tick_gpu *g, uint32_t pid)
+{
+	size_t k = (pid * 2654435761u) & (n->pidx_cap - 1);
+
+	while (n->pidx[k] != 0 && g->procs[n->pidx[k] - 1].pid != pid)
+		k = (k + 1) & (n->pidx_cap - 1);
+	return k;
+}
+
+/*
+ * Fills the PID index with g's processes, room for at least want. With
+ * a thousand processes on a GPU, a scan of the ones read so far for
+ * each new one was the collector's largest cost.
+ */
+static int
+pidx_fill(struct nvml *n, const struct tick_gpu *g, size_t want)
+{
+	size_t cap = 64;
+
+	while (cap < want * 2)
+		cap *= 2;
+	if (cap > n->pidx_cap) {
+		uint32_t *v = realloc(n->pidx, cap * sizeof(*v));
+
+		if (v == NULL)
+			return -1;
+		n->pidx = v;
+		n->pidx_cap = cap;
+	}
+	memset(n->pidx, 0, n->pidx_cap * sizeof(*n->pidx));
+	for (size_t i = 0; i < g->nprocs; i++)
+		n->pidx[pidx_find(n, g, g->procs[i].pid)] = (uint32_t)i + 1;
+	return 0;
+}
+
+/* g's process pid, added when it is new; -1 out of memory. */
+static int
+pid_slot(struct nvml *n, struct tick_gpu *g, uint32_t pid,
+    struct tick_proc **out)
+{
+	size_t k;
+
+	/* At most half full, so a search always ends. */
+	if ((g->nprocs + 1) * 2 > n->pidx_cap &&
+	    pidx_fill(n, g, g->nprocs * 2 + 1) != 0)
+		return -1;
+	k = pidx_find(n, g, pid);
+	if (n->pidx[k] != 0) {
+		*out = &g->procs[n->pidx[k] - 1];
+		return 0;
+	}
+	if ((*out = tick_add_proc(g)) == NULL)
+		return -1;
+	(*out)->pid = pid;
+	n->pidx[k] = (uint32_t)g->nprocs;
+	return 0;
+}
+
 /*
  * One process list of one GPU, merged into g by PID (a process can be in
  * several lists with the same memory; the largest value is kept).
@@ -1195,14 +1259,8 @@ read_list(struct nvml *n, struct nvml_dev *d, int list, struct tick_gpu *g,
 			mib = MIB_UNKNOWN;
 		else
 			mib = (int64_t)(mem >> 20);
-		for (size_t k = 0; k < g->nprocs && tp == NULL; k++)
-			if (g->procs[k].pid == pid)
-				tp = &g->procs[k];
-		if (tp == NULL) {
-			if ((tp = tick_add_proc(g)) == NULL)
-				return -2;
-			tp->pid = pid;
-		}
+		if (pid_slot(n, g, pid, &tp) != 0)
+			return -2;
 		if (mib > tp->mem_mib)
 			tp->mem_mib = mib;
 	}
@@ -1217,6 +1275,10 @@ read_procs(struct nvml *n, struct nvml_dev *d, struct tick_gpu *g,
 	char what[96];
 	int rc;
 
+	/* A list may name a process twice, and a process may be on several
+	   lists: one index of the GPU's processes, by PID. */
+	if (pidx_fill(n, g, g->nprocs + 1) != 0)
+		return -1;
 	for (int l = 0; l < LIST_COUNT; l++) {
 		if (n->list_ver[l] == 0)
 			continue;
@@ -1786,6 +1848,7 @@ nvml_close(struct nvml *n)
 	}
 	free(n->devs);
 	free(n->buf);
+	free(n->pidx);
 	free(n->sbuf);
 	free(n->ubuf);
 	free(n->pbuf);
