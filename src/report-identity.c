@@ -1,7 +1,8 @@
 /*
  * The identities of a report's sessions: read from the database in one
- * pass, kept in the report's own strings, grouped by host and a key (the
- * user), and the place (pod, container, Slurm job, unit) a session ran in.
+ * pass, kept in the report's own strings (each distinct one once), grouped
+ * by host and a key (the user), and the place (pod, container, Slurm job,
+ * unit) a session ran in.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,9 +15,8 @@
 
 /* A copy of s kept in the report; "" costs nothing. NULL out of memory. */
 static const char *
-keep_string(struct report *rep, const char *s)
+keep_string(struct report *rep, const char *s, size_t len)
 {
-	size_t len = strlen(s);
 	struct report_strings *b = rep->strings;
 	char *p;
 
@@ -36,6 +36,70 @@ keep_string(struct report *rep, const char *s)
 	memcpy(p, s, len + 1);
 	b->used += len + 1;
 	return p;
+}
+
+/*
+ * The strings kept so far, each once: thousands of processes of one user,
+ * one job or one command line share one copy. An open-addressing table,
+ * at most half full.
+ */
+struct interned {
+	const char	**slot;
+	size_t		  cap;	/* a power of two */
+	size_t		  len;
+};
+
+static uint64_t
+string_hash(const char *s, size_t len)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (unsigned char)s[i]) * 0x100000001b3ULL;
+	return h ^ (h >> 32);
+}
+
+static int
+intern_grow(struct interned *t)
+{
+	size_t cap = t->cap ? t->cap * 2 : 1024;
+	const char **slot = calloc(cap, sizeof(*slot));
+
+	if (slot == NULL)
+		return -1;
+	for (size_t i = 0; i < t->cap; i++) {
+		size_t k;
+
+		if (t->slot[i] == NULL)
+			continue;
+		k = string_hash(t->slot[i], strlen(t->slot[i])) & (cap - 1);
+		while (slot[k] != NULL)
+			k = (k + 1) & (cap - 1);
+		slot[k] = t->slot[i];
+	}
+	free(t->slot);
+	t->slot = slot;
+	t->cap = cap;
+	return 0;
+}
+
+/* s kept in the report once, however often it comes; NULL out of memory. */
+static const char *
+intern(struct report *rep, struct interned *t, const char *s)
+{
+	size_t len = strlen(s), k;
+
+	if (len == 0)
+		return "";
+	if ((t->len + 1) * 2 > t->cap && intern_grow(t) != 0)
+		return NULL;
+	for (k = string_hash(s, len) & (t->cap - 1); t->slot[k] != NULL;
+	    k = (k + 1) & (t->cap - 1))
+		if (strcmp(t->slot[k], s) == 0)
+			return t->slot[k];
+	if ((t->slot[k] = keep_string(rep, s, len)) != NULL)
+		t->len++;
+	return t->slot[k];
 }
 
 int
@@ -72,6 +136,7 @@ cmp_pending(const void *a, const void *b)
 /* Where store_processes' identities go, in process key order. */
 struct fill {
 	struct report		*rep;
+	struct interned		 strings;	/* rep's strings so far */
 	const struct pending	*v;	/* the sessions, sorted */
 	size_t			 n;	/* ... how many */
 	size_t			 k;	/* v[k] is the next to fill */
@@ -87,13 +152,16 @@ fill_identity(void *ctx, int64_t proc_id, uint32_t pid, int64_t start_ms,
 
 	w.known = id->known;
 	w.uid = id->uid;
-	if ((w.user = keep_string(f->rep, id->user)) == NULL ||
-	    (w.comm = keep_string(f->rep, id->comm)) == NULL ||
-	    (w.cmdline = keep_string(f->rep, id->cmdline)) == NULL ||
-	    (w.container = keep_string(f->rep, id->container)) == NULL ||
-	    (w.pod = keep_string(f->rep, id->pod)) == NULL ||
-	    (w.unit = keep_string(f->rep, id->unit)) == NULL ||
-	    (w.slurm_job = keep_string(f->rep, id->slurm_job)) == NULL)
+	w.user = intern(f->rep, &f->strings, id->user);
+	w.comm = intern(f->rep, &f->strings, id->comm);
+	w.cmdline = intern(f->rep, &f->strings, id->cmdline);
+	w.container = intern(f->rep, &f->strings, id->container);
+	w.pod = intern(f->rep, &f->strings, id->pod);
+	w.unit = intern(f->rep, &f->strings, id->unit);
+	w.slurm_job = intern(f->rep, &f->strings, id->slurm_job);
+	if (w.user == NULL || w.comm == NULL || w.cmdline == NULL ||
+	    w.container == NULL || w.pod == NULL || w.unit == NULL ||
+	    w.slurm_job == NULL)
 		return -1;
 	for (; f->k < f->n && f->v[f->k].proc_id == proc_id; f->k++) {
 		struct report_session *s = &f->rep->sessions[f->v[f->k].session];
@@ -133,11 +201,13 @@ report_load_identities(struct store *st, struct report *rep, char *err,
 	for (size_t i = 0; i < rep->nsessions; i++)
 		if (nids == 0 || ids[nids - 1] != v[i].proc_id)
 			ids[nids++] = v[i].proc_id;
+	memset(&f, 0, sizeof(f));
 	f.rep = rep;
 	f.v = v;
 	f.n = rep->nsessions;
 	f.k = 0;
 	rc = store_processes(st, ids, nids, fill_identity, &f, err, errlen);
+	free(f.strings.slot);
 	free(v);
 	free(ids);
 	return rc;
