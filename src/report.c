@@ -36,7 +36,10 @@ struct build {
 	struct seen	*seen;		/* parallel to all */
 	int		 in_rollups;	/* a rollup scan feeds gpu_hour */
 	struct imap	 gpu_slot;	/* gpu id -> index in all */
-	struct imap	 session_slot;	/* (gpu, proc) -> index in sessions */
+	struct session_index {		/* (gpu, proc) -> its session: */
+		uint32_t *slot;		/* index in sessions + 1, 0 empty */
+		size_t	  cap;		/* a power of two, at most half full */
+	}		 session_slot;
 	size_t		 sessions_cap;
 	struct rollup_gpu *timeline;	/* nall x ntimeline, by slot */
 	/* The last UTC hour a tick's heatmap cell was looked up in: its
@@ -256,6 +259,59 @@ seen_only_tick(void *ctx, int64_t ts_ms, int64_t gpu_id,
 	return 0;
 }
 
+static size_t
+session_hash(int64_t gpu_id, int64_t proc_id, size_t cap)
+{
+	uint64_t h = (uint64_t)proc_id * 0x9E3779B97F4A7C15ULL ^
+	    (uint64_t)gpu_id * 0xBF58476D1CE4E5B9ULL;
+
+	h ^= h >> 31;
+	return (size_t)h & (cap - 1);
+}
+
+/*
+ * Where (gpu_id, proc_id) is in the session index, or the empty slot it
+ * would take. The keys are the sessions' own, so a slot is 4 bytes: a
+ * window of 575 000 processes needs 8 MB for it, not 64.
+ */
+static size_t
+session_find(const struct build *b, int64_t gpu_id, int64_t proc_id)
+{
+	const struct session_index *x = &b->session_slot;
+	size_t k = session_hash(gpu_id, proc_id, x->cap);
+
+	for (; x->slot[k] != 0; k = (k + 1) & (x->cap - 1)) {
+		const struct report_session *s = &b->rep->sessions[x->slot[k] -
+		    1];
+
+		if (s->proc_id == proc_id && s->gpu_id == gpu_id)
+			break;
+	}
+	return k;
+}
+
+/* Doubles the session index; -1 out of memory. */
+static int
+session_index_grow(struct build *b)
+{
+	struct session_index *x = &b->session_slot;
+	size_t cap = x->cap ? x->cap * 2 : 1024;
+
+	free(x->slot);
+	if ((x->slot = calloc(cap, sizeof(*x->slot))) == NULL) {
+		x->cap = 0;
+		return -1;
+	}
+	x->cap = cap;
+	for (size_t i = 0; i < b->rep->nsessions; i++) {
+		const struct report_session *s = &b->rep->sessions[i];
+
+		x->slot[session_find(b, s->gpu_id, s->proc_id)] =
+		    (uint32_t)i + 1;
+	}
+	return 0;
+}
+
 static int
 sink_proc(void *ctx, int64_t gpu_id, int64_t proc_id,
     const struct rollup_proc *r)
@@ -264,18 +320,26 @@ sink_proc(void *ctx, int64_t gpu_id, int64_t proc_id,
 	struct report *rep = b->rep;
 	struct report_session *s;
 	int64_t slot;
+	size_t k;
 
 	/* A process row without its GPU (a damaged file): ignored, as the
 	   GPU rows without their GPU are. */
 	if (imap_get(&b->gpu_slot, gpu_id, 0, &slot) != 0)
 		return 0;
-	if (imap_get(&b->session_slot, gpu_id, proc_id, &slot) != 0) {
+	if ((rep->nsessions + 1) * 2 > b->session_slot.cap) {
+		if (rep->nsessions >= UINT32_MAX - 1 ||
+		    session_index_grow(b) != 0)
+			return -1;
+	}
+	k = session_find(b, gpu_id, proc_id);
+	if (b->session_slot.slot[k] != 0) {
+		slot = b->session_slot.slot[k] - 1;
+	} else {
 		if (grow((void **)&rep->sessions, &b->sessions_cap,
 		    rep->nsessions + 1, sizeof(*rep->sessions)) != 0)
 			return -1;
 		slot = (int64_t)rep->nsessions;
-		if (imap_put(&b->session_slot, gpu_id, proc_id, slot) != 0)
-			return -1;
+		b->session_slot.slot[k] = (uint32_t)slot + 1;
 		s = &rep->sessions[rep->nsessions++];
 		memset(s, 0, sizeof(*s));
 		s->gpu_id = gpu_id;
@@ -661,7 +725,7 @@ out:
 	free(card);
 	free(b.timeline);
 	imap_free(&b.gpu_slot);
-	imap_free(&b.session_slot);
+	free(b.session_slot.slot);
 	if (ret != 0)
 		report_free(rep);
 	return ret;
