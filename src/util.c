@@ -56,16 +56,6 @@ util_mono_us(void)
 }
 
 int64_t
-util_sat_add(int64_t a, int64_t b)
-{
-	int64_t r;
-
-	if (__builtin_add_overflow(a, b, &r))
-		return b > 0 ? INT64_MAX : INT64_MIN;
-	return r;
-}
-
-int64_t
 util_sat_mul(int64_t a, int64_t b)
 {
 	int64_t r;
