@@ -240,4 +240,75 @@ GUA_NOW='' gua report --db "$DB" --since 36500d --until "$LAST" \
     --format html --unit jupyter.service
 expect_out '<p class="sub" id="filtered">Filtered: unit=jupyter.service'
 
+# ---- contrib/slurm/gua-epilog.sh on the job above, with a stub
+# scontrol on PATH that says when the job started, as Slurm's does (in
+# local time, no zone).
+EPI=$TOP/contrib/slurm/gua-epilog.sh
+mkdir "$TMP/bin"
+FIRST=$(ticks_csv "$DB" | head -1 | cut -d, -f2)
+BEGAN=$(($(date -u -d "$FIRST" +%s) - 10))
+BEGAN_Z=$(date -u -d "@$BEGAN" +%Y-%m-%dT%H:%M:%SZ)
+cat >"$TMP/bin/scontrol" <<EOF
+#!/bin/sh
+[ "\$*" = "-o show job 4242" ] || exit 1
+echo "JobId=4242 JobName=train UserId=root(0) JobState=COMPLETING StartTime=$(date -d "@$BEGAN" +%Y-%m-%dT%H:%M:%S) EndTime=Unknown"
+EOF
+chmod +x "$TMP/bin/scontrol"
+# epilog [VAR=VALUE...]: the epilog for job 4242 as slurmd runs it.
+epilog() {
+	env PATH="$TMP/bin:$PATH" GUA="$GUA" GUA_DB="$DB" GUA_NOW='' \
+	    SLURM_JOB_ID=4242 SLURM_JOB_UID=0 "$@" sh "$EPI" >"$TMP/out" \
+	    2>"$TMP/err"
+	RC=$?
+}
+t "epilog: the job's summary from the start scontrol gives"
+epilog
+expect_rc 0
+expect_empty_err
+expect_out "gua: GPU summary of Slurm job 4242 on $(hostname), since $BEGAN_Z"
+expect_out "  idle-held        100.0% ("
+expect_out "(1 process-GPU pairs)"
+t "epilog: the idle-held process, with its GPU and memory"
+expect_out "    pid $JOB sleep on GPU-0: idle-held "
+expect_out ", peak 7000 MiB, "
+t "epilog: its GPU-hours and idle GiB-hours are the report's"
+cp "$TMP/out" "$TMP/epi.out"
+GUA_NOW='' "$GUA" report --db "$DB" --job 4242 --since "$BEGAN_Z" \
+    --format json >"$TMP/epi.json"
+J=$TMP/epi.json
+expect_text "$TMP/epi.out" "$(py "$J" '"%.2f GiB-hours held while idle" % d["identities"][0]["idle_held_gib_hours"]')"
+expect_text "$TMP/epi.out" "  GPU-hours        $(py "$J" '"%.2f" % d["identities"][0]["gpu_hours"]') "
+t "epilog: SLURM_JOB_START_TIME before scontrol; after the job's ticks, nothing"
+AFTER=$(($(date -u -d "$LAST" +%s) + 60))
+epilog SLURM_JOB_START_TIME=$AFTER \
+    GUA_NOW="$(date -u -d "@$((AFTER + 60))" +%Y-%m-%dT%H:%M:%SZ)"
+expect_rc 0
+expect_out "  no process of the job held a GPU"
+t "epilog: without scontrol or a start time, the fallback window"
+env PATH="/usr/bin:/bin" GUA="$GUA" GUA_DB="$DB" GUA_NOW='' SLURM_JOB_ID=4242 \
+    GUA_EPILOG_FALLBACK=36500d sh "$EPI" >"$TMP/out" 2>"$TMP/err"
+RC=$?
+expect_rc 0
+expect_out "over the last 36500d (the job's start is unknown)"
+expect_out "    pid $JOB sleep on GPU-0: idle-held "
+t "epilog: a database it cannot read is said, and the job still ends well"
+epilog GUA_DB="$TMP/missing.db"
+expect_rc 0
+expect_out "gua: no GPU summary for job 4242: gua report: $TMP/missing.db"
+t "epilog: no job number, no report, exit 0"
+epilog SLURM_JOB_ID='4242;reboot'
+expect_rc 0
+expect_out "SLURM_JOB_ID is not a job number"
+t "epilog: a gua that hangs is ended after GUA_EPILOG_TIMEOUT, exit 0"
+printf '#!/bin/sh\nexec sleep 1000\n' >"$TMP/bin/hang"
+chmod +x "$TMP/bin/hang"
+epilog GUA="$TMP/bin/hang" GUA_EPILOG_TIMEOUT=1
+expect_rc 0
+expect_out "gua: no GPU summary for job 4242"
+t "epilog: GUA_EPILOG_DIR keeps a copy of the summary"
+mkdir "$TMP/sums"
+epilog GUA_EPILOG_DIR="$TMP/sums"
+if cmp -s "$TMP/out" "$TMP/sums/job-4242.txt"; then ok
+else fail "no copy in $TMP/sums/job-4242.txt"; fi
+
 finish
