@@ -168,6 +168,7 @@ check: $(GUA) $(UNIT_BIN) $(FAKE_LIBS)
 # shellcheck over every shell script (settings in .shellcheckrc), and the
 # calls gua must never make (tests/lint-banned.sh). Run by .ci/run.
 LINT_SH	:= $(wildcard tests/*.sh tests/*/*.sh bench/*.sh contrib/notify/*) \
+	   contrib/slurm/gua-epilog.sh \
 	   .ci/run
 
 lint:
