@@ -136,7 +136,8 @@ expect_out "ok    gpus        2 GPUs"
 expect_out "verdict: yes"
 
 # The state directory as the unit's StateDirectory= makes it, a history
-# in it written by user gua; group gua reads it, another user does not.
+# in it written by user gua; group gua reads it (README's promise, the
+# reason the unit has a static user), another user does not.
 t "user gua writes its database; group gua reads it, others do not"
 install -d -o gua -g gua -m 0750 /var/lib/gua
 run setpriv --reuid=gua --regid=gua --init-groups \
@@ -152,6 +153,30 @@ run setpriv --reuid=nobody --regid=nogroup --clear-groups \
     /usr/bin/gua report --db /var/lib/gua/gua.db --since 30d
 expect_rc 1
 expect_err "Permission denied"
+
+t "... and while the collector runs as gua, group gua reads the live database"
+chmod 755 "$TMP"
+chmod 644 "$FAKE_NVML_SCENARIO"
+install -d -o gua -g gua "$TMP/run"
+run setpriv --reuid=gua --regid=gua --init-groups /usr/bin/gua daemon \
+    --nvml-library "$FAKE" --db /var/lib/gua/live.db \
+    --pid-file "$TMP/run/gua.pid" --log-file "$TMP/run/gua.log" \
+    --interval 50ms
+expect_rc 0
+# as_reader: a report of the live database by a member of group gua.
+as_reader() {
+	setpriv --reuid=nobody --regid=nogroup --groups="$gid" /usr/bin/gua \
+	    report --db /var/lib/gua/live.db --since 1h --format json \
+	    >"$TMP/live.json" 2>"$TMP/live.err"
+}
+read_ticks() { as_reader && grep -q '"samples": [1-9]' "$TMP/live.json"; }
+if wait_until read_ticks; then ok; else
+	fail "no ticks read: $(cat "$TMP/live.err" "$TMP/run/gua.log")"; fi
+if grep -qF '"driver_version": "560.35.03"' "$TMP/live.json"; then ok; else
+	fail "not the fake's driver"; fi
+run setpriv --reuid=gua --regid=gua --init-groups \
+    /usr/bin/gua stop --pid-file "$TMP/run/gua.pid"
+expect_rc 0
 
 t "dpkg -r removes the files and keeps the history"
 run dpkg -r "$PKG"
