@@ -287,7 +287,8 @@ installcheck: $(GUA)
 # over it. dpkg-buildpackage writes beside the source directory, so the
 # package is built from a copy of the tree in build/deb, where the .deb is
 # left; the tree itself stays as it was. The build is the same whatever
-# this make was given: debian/rules alone decides its flags.
+# this make was given or its environment holds (SANITIZE=1, CI=true, a
+# BINDIR): debian/rules alone decides, with DEB_BUILD_OPTIONS.
 DEB_DIR	:= build/deb
 deb:
 	@echo "  DEB     $(DEB_DIR)"
@@ -295,8 +296,9 @@ deb:
 	$(Q)mkdir -p $(DEB_DIR)/gpu-usage-audit
 	$(Q)tar -cf - --exclude-vcs --exclude=./build --exclude=./gua \
 	    --exclude=./tests/out . | tar -xf - -C $(DEB_DIR)/gpu-usage-audit
-	$(Q)cd $(DEB_DIR)/gpu-usage-audit && env -u MAKEFLAGS -u MFLAGS \
-	    -u MAKELEVEL -u CI dpkg-buildpackage -us -uc -b \
+	$(Q)cd $(DEB_DIR)/gpu-usage-audit && env -i PATH="$$PATH" \
+	    HOME="$$HOME" DEB_BUILD_OPTIONS="$${DEB_BUILD_OPTIONS:-}" \
+	    dpkg-buildpackage -us -uc -b \
 	    >../build.log 2>&1 || { tail -40 ../build.log; exit 1; }
 	$(Q)rm -rf $(DEB_DIR)/gpu-usage-audit
 	@echo "  LINTIAN $(DEB_DIR)/*.deb"

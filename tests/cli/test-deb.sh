@@ -13,9 +13,9 @@
 TOP=$(cd "$HERE/../.." && pwd)
 PKG=gpu-usage-audit
 
-t "the package may be installed on this machine"
+t "the Debian package, installed and purged on this machine"
 if [ "${CI:-}" != true ] && [ "${GUA_DEB_CHECK:-}" != 1 ]; then
-	skip "installs a package on this machine: runs under CI=true, or by make deb-check as root on a throw-away machine"
+	skip "it changes the system: runs under CI=true, or as root by make deb-check on a machine you may throw away"
 	finish
 	exit
 fi
@@ -78,6 +78,10 @@ expect_out "gua $(dpkg-query -W -f '${Version}' "$PKG")"
 run /usr/bin/gpu-usage-audit version
 expect_rc 0
 expect_out "gua "
+
+t "the packaged binary is the plain build, whatever make deb was run under"
+if ldd /usr/bin/gua | grep -q 'libasan'; then
+	fail "it is a sanitizer build"; else ok; fi
 
 t "the files are in place"
 for f in /usr/bin/gua /usr/bin/gpu-usage-audit \
