@@ -78,8 +78,9 @@ if need dpkg-query dpkg; then
 	sed -n '/^Build-Depends:/,/^[A-Z]/p' "$TOP/debian/control" |
 	    tr ',|' '\n\n' | sed 's/^Build-Depends://; s/^[[:space:]]*//' |
 	    sed 's/[[:space:](].*//' | grep -v ':$' | grep . >"$TMP/bdeps"
-	mods=$(sed -n 's/.*pkg-config --[a-z-]* \([a-z0-9_.+-]*\)).*/\1/p' \
-	    "$TOP/Makefile" | sort -u)
+	# Optional ones too: the package is built with all of them.
+	mods=$(grep -o 'pkg-config --[a-z-]* [a-z0-9_.+-]*' "$TOP/Makefile" |
+	    sed 's/.* //' | sort -u)
 	if [ -n "$mods" ]; then ok; else fail "no pkg-config module found"; fi
 	for m in $mods; do
 		pc=$(pkg-config --variable=pcfiledir "$m")/$m.pc
