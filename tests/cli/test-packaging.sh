@@ -83,6 +83,10 @@ if need dpkg-query dpkg; then
 	    sed 's/.* //' | sort -u)
 	if [ -n "$mods" ]; then ok; else fail "no pkg-config module found"; fi
 	for m in $mods; do
+		if ! pkg-config --exists "$m"; then
+			skip "pkg-config does not know $m: its -dev package is missing"
+			continue
+		fi
 		pc=$(pkg-config --variable=pcfiledir "$m")/$m.pc
 		dev=$(dpkg-query -S "$pc" 2>/dev/null | sed 's/[:,].*//')
 		if [ -n "$dev" ] && grep -qxF "$dev" "$TMP/bdeps"; then ok; else
