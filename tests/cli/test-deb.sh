@@ -30,8 +30,11 @@ if dpkg-query -W -f '${Status}' "$PKG" 2>/dev/null | grep -q installed; then
 	exit
 fi
 ok
-need dpkg-buildpackage dpkg-dev && need dh debhelper &&
-    need lintian lintian || { finish; exit; }
+if ! { need dpkg-buildpackage dpkg-dev && need dh debhelper &&
+    need lintian lintian; }; then
+	finish
+	exit
+fi
 
 # The files under these trees, but for dpkg's own database (checked
 # apart) and the backups the account tools keep of /etc/passwd and its
