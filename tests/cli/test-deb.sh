@@ -36,9 +36,9 @@ if ! { need dpkg-buildpackage dpkg-dev && need dh debhelper &&
 	exit
 fi
 
-# The files under these trees, but for dpkg's own database (checked
-# apart) and the backups the account tools keep of /etc/passwd and its
-# kin when a user is added.
+# The files under these trees, but for dpkg's and apt's own databases
+# (dpkg's checked apart) and the backups the account tools keep of
+# /etc/passwd and its kin when a user is added.
 snapshot() {
 	find /usr /etc /var/lib -xdev \
 	    \( -path /var/lib/dpkg -o -path /var/lib/apt \) -prune -o -print |
@@ -47,6 +47,19 @@ snapshot() {
 }
 had_user=no
 getent passwd gua >/dev/null && had_user=yes
+# On the way out, even from a failed check: collectors stopped (cleanup,
+# collector-lib.sh), the package purged if it is still there, and the
+# user gua taken back if this test caused it, so that the machine is left
+# as it was found and the test can run again.
+cleanup_deb() {
+	cleanup
+	dpkg-query -W "$PKG" >/dev/null 2>&1 && dpkg -P "$PKG" >/dev/null 2>&1
+	if [ "$had_user" = no ] && getent passwd gua >/dev/null; then
+		userdel gua 2>/dev/null
+		getent group gua >/dev/null && groupdel gua
+	fi
+}
+trap cleanup_deb EXIT
 
 t "make deb builds the package, lintian clean, and leaves the tree as it was"
 git -C "$TOP" status --porcelain >"$TMP/status.before" 2>/dev/null
@@ -208,13 +221,9 @@ if ls /var/lib/dpkg/info/"$PKG".* >/dev/null 2>&1; then
 
 # Debian leaves system users in place when their package is purged:
 # files they own may outlive it (a backup, a copied database), and a
-# reused UID would hand those to someone else. So gua stays; the test
-# takes back the user it caused, to leave the machine as it found it.
+# reused UID would hand those to someone else. So gua stays (cleanup_deb
+# takes back the one this test caused).
 t "the system user gua stays after the purge"
 if getent passwd gua >/dev/null; then ok; else fail "gua was removed"; fi
-if [ "$had_user" = no ]; then
-	userdel gua 2>/dev/null
-	getent group gua >/dev/null && groupdel gua
-fi
 
 finish
