@@ -819,9 +819,7 @@ collector_start(struct collector **out, const struct collector_config *cfg,
 	    (long long)cfg->interval_ms, info.ngpus, info.ngpus == 1 ? "" : "s",
 	    co->source->name, info.kind,
 	    info.driver_version[0] ? info.driver_version : "unknown",
-	    co->source == &source_nvml ? ", NVML " : "",
-	    co->source != &source_nvml ? "" : cfg->nvml_library ?
-	    cfg->nvml_library : "libnvidia-ml.so.1");
+	    info.library[0] ? ", NVML " : "", info.library);
 	if (geteuid() == 0)
 		log_info("running as root: NVML needs no privileges; a "
 		    "dedicated unprivileged user is recommended");

@@ -313,7 +313,29 @@ expect_out_file "$TMP/fg.out" " tick 1 span 50ms: GPU-0 active util 85% held 600
 expect_out_file "$TMP/fg.out" " root 6000 MiB sm 0% idle-held]; GPU-1 truly-idle util 1% held 0 MiB by 0"
 expect_out_file "$TMP/fg.err" "collector started: PID $FG"
 expect_out_file "$TMP/fg.err" "stopping on SIGINT"
+t "the log names the NVML library loaded"
+expect_out_file "$TMP/fg.err" ", NVML $FAKE"
 expect_no_file "$PF"
+# Without a name, NVML's usual names are tried in turn; the log names the
+# one found, here the unversioned fallback.
+t "the log names NVML's fallback name when it is the one loaded"
+mkdir -p "$TMP/unversioned"
+cp "$FAKE" "$TMP/unversioned/libnvidia-ml.so"
+rm -f "$TMP/fb.db"
+start FB env LD_LIBRARY_PATH="$TMP/unversioned" "$GUA" daemon --foreground \
+    --db "$TMP/fb.db" --pid-file "$PF" --interval 50ms \
+    >"$TMP/fb.out" 2>"$TMP/fb.err"
+expect_wait lines_at_least "$TMP/fb.out" 1
+kill -INT "$FB"
+wait "$FB"
+if /sbin/ldconfig -p 2>/dev/null | grep -qF 'libnvidia-ml.so.1 '; then
+	# A host with NVIDIA's driver: its library comes first, rightly.
+	expect_out_file "$TMP/fb.err" ", NVML libnvidia-ml.so.1"
+else
+	expect_out_file "$TMP/fb.err" ", NVML libnvidia-ml.so"
+	if grep -qF "libnvidia-ml.so.1" "$TMP/fb.err"; then
+		fail "the log names libnvidia-ml.so.1, not loaded"; else ok; fi
+fi
 N=$(q "$TMP/fg.db" "SELECT count(*) FROM ticks")
 t "--foreground: every tick printed was written"
 if [ "$(wc -l <"$TMP/fg.out")" -eq "$N" ]; then ok; else
