@@ -29,6 +29,11 @@ if dpkg-query -W -f '${Status}' "$PKG" 2>/dev/null | grep -q installed; then
 	finish
 	exit
 fi
+if [ -e /var/lib/gua ] || [ -L /var/lib/gua ]; then
+	fail "/var/lib/gua exists: purging the package would delete it"
+	finish
+	exit
+fi
 ok
 if ! { need dpkg-buildpackage dpkg-dev && need dh debhelper &&
     need lintian lintian; }; then
