@@ -172,6 +172,7 @@ check: $(GUA) $(UNIT_BIN) $(FAKE_LIBS)
 # calls gua must never make (tests/lint-banned.sh). Run by .ci/run.
 LINT_SH	:= $(wildcard tests/*.sh tests/*/*.sh bench/*.sh contrib/notify/* \
 	   debian/*.postrm) \
+	   contrib/slurm/gua-epilog.sh \
 	   .ci/run
 
 lint:

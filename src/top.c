@@ -284,7 +284,7 @@ follow_back(struct store *st, struct top_view *v, struct follow *f, size_t n,
     int64_t hour_ms, char *err, size_t errlen)
 {
 	struct follow_hour h = { f, n, n };
-	struct store_sink sink = { &h, follow_gpu, follow_proc, NULL };
+	struct store_sink sink = { &h, follow_gpu, follow_proc, NULL, NULL };
 
 	if (n == 0)
 		return 0;

@@ -29,7 +29,9 @@ while ! mkdir "$N/runs/\$i.d" 2>/dev/null; do i=\$((i + 1)); done
 {
 	env
 	echo "STDIN=\$(readlink /proc/self/fd/0)"
-	grep -E '^Sig(Blk|Ign):' /proc/self/status | tr -d '\t' | sed 's/:/=/'
+	# The shell's own masks, the process gua started (a program it
+	# forks may see glibc's fork block its internal signals).
+	grep -E '^Sig(Blk|Ign):' /proc/\$\$/status | tr -d '\t' | sed 's/:/=/'
 	echo "FDS=\$(ls /proc/self/fd | tr '\n' ' ')"
 	echo "PGRP=\$(ps -o pgid= -p \$\$ | tr -d ' ')"
 } >"$N/runs/\$i.tmp"
