@@ -130,6 +130,59 @@ check_textfile(const struct cmd_entry *c, const struct daemon_args *a)
 }
 
 /*
+ * A collector running as root runs its hook as root: the program, and
+ * every directory above it, must be root's and writable by no one else,
+ * or whoever may change them runs what they like as root. This checks the
+ * directories above path.
+ */
+static int
+check_root_dirs(const struct cmd_entry *c, const char *path)
+{
+	char dir[PATH_MAX];
+	struct stat ds;
+	char *slash;
+
+	util_strlcpy(dir, path, sizeof(dir));
+	while ((slash = strrchr(dir, '/')) != NULL) {
+		*slash = '\0';
+		if (stat(dir[0] != '\0' ? dir : "/", &ds) != 0)
+			return cmd_usage_error(c, "--notify-exec %s: %s: %s",
+			    path, dir[0] != '\0' ? dir : "/",
+			    strerror(errno));
+		/* Sticky /tmp lets others add files, not replace root's. */
+		if (ds.st_uid != 0 || ((ds.st_mode & (S_IWGRP | S_IWOTH)) &&
+		    !(ds.st_mode & S_ISVTX)))
+			return cmd_usage_error(c, "--notify-exec %s: run as "
+			    "root, its directory %s must be root's and "
+			    "writable by root alone", path,
+			    dir[0] != '\0' ? dir : "/");
+		if (dir[0] == '\0')
+			break;
+	}
+	return EXIT_OK;
+}
+
+/* The same for the program, its directories as named and as resolved
+   (a link on the way is only as safe as the directory it is in). */
+static int
+check_root_hook(const struct cmd_entry *c, const char *path,
+    const struct stat *st)
+{
+	char real[PATH_MAX];
+
+	if (st->st_uid != 0 || (st->st_mode & (S_IWGRP | S_IWOTH)))
+		return cmd_usage_error(c, "--notify-exec %s: run as root, it "
+		    "must be root's and writable by root alone", path);
+	if (realpath(path, real) == NULL)
+		return cmd_usage_error(c, "--notify-exec %s: %s", path,
+		    strerror(errno));
+	if (check_root_dirs(c, path) != EXIT_OK ||
+	    check_root_dirs(c, real) != EXIT_OK)
+		return EXIT_USAGE;
+	return EXIT_OK;
+}
+
+/*
  * The notification options: --notify-exec and --notify-after together,
  * --notify-repeat only with them, durations above 0, and a program that
  * is a regular file this user may run (a hook that cannot run would
@@ -161,6 +214,8 @@ check_notify(const struct cmd_entry *c, struct daemon_args *a,
 	if (access(a->notify_exec, X_OK) != 0)
 		return cmd_usage_error(c, "--notify-exec %s: not executable: "
 		    "%s", a->notify_exec, strerror(errno));
+	if (geteuid() == 0)
+		return check_root_hook(c, a->notify_exec, &st);
 	return EXIT_OK;
 }
 

@@ -122,6 +122,31 @@ for args in "--notify-exec $N/hook" "--notify-after 1s" \
 done
 expect_err "not executable"
 
+# As root the hook runs as root: whoever may change it must not be able
+# to. (As another user a hook runs as that user; nothing to refuse.)
+t "as root: a hook others may change is refused, one line, exit 2"
+if [ "$(id -u)" -ne 0 ]; then
+	skip "needs root (the collector runs its hook as root)"
+else
+	mkdir -p "$N/open" "$N/theirs" "$N/ok"
+	cp "$N/hook" "$N/open/hook"
+	chmod g+w "$N/open/hook"
+	cp "$N/hook" "$N/theirs/hook"
+	chown nobody "$N/theirs"
+	cp "$N/hook" "$N/ok/hook"
+	ln -s "$N/theirs/hook" "$N/ok/link"
+	for h in "$N/open/hook" "$N/theirs/hook" "$N/ok/link"; do
+		run "$GUA" daemon --foreground --nvml-library "$FAKE" \
+		    --db "$N/bad.db" --pid-file "$N/bad.pid" \
+		    --notify-after 1s --notify-exec "$h"
+		expect_rc 2
+		expect_err_lines 2
+		expect_err "run as root"
+		expect_no_file "$N/bad.db"
+	done
+	expect_err "$N/theirs must be root's"
+fi
+
 t "no hook before D, exactly one at D without --notify-repeat"
 SECRET_TOKEN=hunter2 GUA_HOOK_GREETING='hi there' TZ=UTC \
     notify_start thr --notify-after 1s --notify-exec "$N/hook"
