@@ -170,7 +170,7 @@ check: $(GUA) $(UNIT_BIN) $(FAKE_LIBS)
 # Static checks, each failing on any finding: cppcheck over the C,
 # shellcheck over every shell script (settings in .shellcheckrc), and the
 # calls gua must never make (tests/lint-banned.sh). Run by .ci/run.
-LINT_SH	:= $(wildcard tests/*.sh tests/*/*.sh bench/*.sh contrib/notify/* \
+LINT_SH	:= $(wildcard tests/*.sh tests/*/*.sh bench/*.sh contrib/notify/gua-notify-* \
 	   debian/*.postrm) \
 	   contrib/slurm/gua-epilog.sh \
 	   .ci/run
