@@ -93,7 +93,11 @@ fill_identity(void *ctx, int64_t proc_id, uint32_t pid, int64_t start_ms,
 	    (w.container = keep_string(f->rep, id->container)) == NULL ||
 	    (w.pod = keep_string(f->rep, id->pod)) == NULL ||
 	    (w.unit = keep_string(f->rep, id->unit)) == NULL ||
-	    (w.slurm_job = keep_string(f->rep, id->slurm_job)) == NULL)
+	    (w.slurm_job = keep_string(f->rep, id->slurm_job)) == NULL ||
+	    (w.pod_namespace = keep_string(f->rep, id->pod_namespace)) ==
+	    NULL || (w.pod_name = keep_string(f->rep, id->pod_name)) == NULL ||
+	    (w.container_name = keep_string(f->rep, id->container_name)) ==
+	    NULL)
 		return -1;
 	for (; f->k < f->n && f->v[f->k].proc_id == proc_id; f->k++) {
 		struct report_session *s = &f->rep->sessions[f->v[f->k].session];

@@ -89,6 +89,9 @@ struct report_who {
 	const char	*pod;		/* Kubernetes pod uid */
 	const char	*unit;		/* systemd unit */
 	const char	*slurm_job;	/* Slurm job */
+	const char	*pod_namespace;	/* the pod's names, "" unknown */
+	const char	*pod_name;
+	const char	*container_name;
 };
 
 /* A process on a GPU over the window. */
