@@ -175,12 +175,17 @@ report_group_identities(struct report *rep)
 			id->pod = s->who.pod;
 			id->unit = s->who.unit;
 			id->slurm_job = s->who.slurm_job;
+			id->pod_namespace = s->who.pod_namespace;
+			id->pod_name = s->who.pod_name;
 		}
 		/* Kept only while every session has the same. */
 		if (strcmp(id->container, s->who.container) != 0)
 			id->container = "";
 		if (strcmp(id->pod, s->who.pod) != 0)
 			id->pod = "";
+		if (strcmp(id->pod_namespace, s->who.pod_namespace) != 0 ||
+		    strcmp(id->pod_name, s->who.pod_name) != 0)
+			id->pod_namespace = id->pod_name = "";
 		if (strcmp(id->unit, s->who.unit) != 0)
 			id->unit = "";
 		if (strcmp(id->slurm_job, s->who.slurm_job) != 0)

@@ -125,6 +125,8 @@ struct report_identity {
 	const char *pod;
 	const char *unit;
 	const char *slurm_job;
+	const char *pod_namespace;	/* the pod's names, with the pod */
+	const char *pod_name;
 };
 
 struct report {

@@ -87,6 +87,23 @@ t "--metrics-by pod: the counter's pod is namespace/name"
 expect_count "$TMP/metrics" "gua_process_idle_held_seconds_total{pod=\"ml/train-0\",gpu=\"0\"" 1
 expect_count "$TMP/metrics" "{user=" 0
 
+t "the JSON report names the pod, and is valid"
+GUA_NOW='' "$GUA" report --db "$DB" --since 36500d --format json \
+    >"$TMP/report.json"
+PYTHON=python3
+expect_eq "$(py "$TMP/report.json" '[(s["pod"], s["pod_namespace"], s["pod_name"], s["container_name"]) for s in d["sessions"]]')" \
+    "[('$UID_D', 'ml', 'train-0', 'worker')]"
+expect_eq "$(py "$TMP/report.json" '[(i["pod_namespace"], i["pod_name"]) for i in d["identities"]]')" \
+    "[('ml', 'train-0')]"
+if python3 -c 'import jsonschema' 2>/dev/null; then
+	if python3 -c 'import json, sys, jsonschema
+jsonschema.validate(json.load(open(sys.argv[2])), json.load(open(sys.argv[1])))' \
+	    "$HERE/../../docs/gua-report.schema.json" "$TMP/report.json"; then ok
+	else fail "the report does not match its schema"; fi
+else
+	skip "needs python3-jsonschema" python3-jsonschema
+fi
+
 t "--metrics-by namespace"
 collect "$TMP/pods" namespace
 expect_count "$TMP/metrics" "gua_process_idle_held_seconds_total{namespace=\"ml\",gpu=\"0\"" 1
