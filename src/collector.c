@@ -36,7 +36,7 @@
 
 /*
  * Ticks sampled but not yet written wait in memory, at most this many
- * and this many bytes (a tick of 1000 processes takes 1.5 MB): a
+ * and this many bytes (a tick of 1000 processes takes 1.9 MB): a
  * database locked by another process, or a full disk, delays them, and
  * the next write that succeeds takes them all in one transaction. Past
  * that the oldest give way (a gap). The ring has one slot more, for the
