@@ -254,7 +254,8 @@ export_prom_seed(struct export_prom *p, const struct report *rep, char *err,
 	char buf[UNIT_MAX];
 
 	/* The biggest idle-held users of the history take the slots first;
-	   other units, in the order the history shows them. */
+	   other units, in the order of the history's sessions (the biggest
+	   idle-held first). */
 	for (size_t i = 0; p->by == EXPORT_PROM_BY_USER && i < rep->nids; i++)
 		if (rep->ids[i].idle_ms > 0)
 			user_slot(p, rep->ids[i].name);
