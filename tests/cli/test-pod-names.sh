@@ -28,6 +28,12 @@ if [ "$(id -u)" != 0 ]; then
 	finish_collector
 	exit
 fi
+# The directories this test makes, innermost first: only they are removed.
+MADE=""
+for d in "$CG_ROOT/kubepods.slice" \
+    "$CG_ROOT/kubepods.slice/kubepods-besteffort.slice" "$CG_POD" "$CG"; do
+	[ -n "$CG_ROOT" ] && [ ! -d "$d" ] && MADE="$d $MADE"
+done
 if [ -z "$CG_ROOT" ] || ! mkdir -p "$CG" 2>/dev/null; then
 	skip "no writable cgroup hierarchy (${CG_ROOT:-none mounted})"
 	finish_collector
@@ -39,8 +45,7 @@ cg_cleanup() {
 		echo "$HOLDER" >"$CG_ROOT/cgroup.procs" 2>/dev/null
 		kill -9 "$HOLDER" 2>/dev/null
 	fi
-	for d in "$CG" "$CG_POD" "$CG_ROOT/kubepods.slice/kubepods-besteffort.slice" \
-	    "$CG_ROOT/kubepods.slice"; do
+	for d in $MADE; do
 		rmdir "$d" 2>/dev/null
 	done
 	cleanup
