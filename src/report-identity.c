@@ -1,6 +1,7 @@
 /*
  * The identities of a report's sessions: read from the database in one
- * pass, kept in the report's own strings, grouped by host and user, and
+ * pass, kept in the report's own strings, grouped by host and the
+ * report's key (--by: user, job, pod, ...; report-key.c), and
  * the place (pod, container, Slurm job, unit) a session ran in.
  */
 #include <stdio.h>
@@ -147,10 +148,12 @@ report_load_identities(struct store *st, struct report *rep, char *err,
 	return rc;
 }
 
-/* Groups the sessions by host and user into rep->ids. */
+/* Groups the sessions by host and the report's key into rep->ids. */
 int
 report_group_identities(struct report *rep)
 {
+	char buf[256];
+
 	free(rep->ids);
 	rep->nids = 0;
 	rep->nids_all = 0;
@@ -160,8 +163,14 @@ report_group_identities(struct report *rep)
 		return -1;
 	for (size_t i = 0; i < rep->nsessions_all; i++) {
 		const struct report_session *s = &rep->sessions[i];
-		const char *name = s->who.user[0] ? s->who.user : "unknown";
+		const char *name = report_key_value(rep, s, rep->by, buf,
+		    sizeof(buf));
 		struct report_identity *id = NULL;
+		int none = name[0] == '\0';
+
+		/* Processes without the key are one row. */
+		if (none)
+			name = rep->by == REPORT_KEY_USER ? "unknown" : "(none)";
 
 		for (size_t j = 0; j < rep->nids && id == NULL; j++)
 			if (rep->ids[j].host == s->host &&
@@ -171,6 +180,8 @@ report_group_identities(struct report *rep)
 			id = &rep->ids[rep->nids++];
 			id->host = s->host;
 			util_strlcpy(id->name, name, sizeof(id->name));
+			id->none = none;
+			id->user = s->who.user;
 			id->container = s->who.container;
 			id->pod = s->who.pod;
 			id->unit = s->who.unit;
@@ -179,6 +190,8 @@ report_group_identities(struct report *rep)
 			id->pod_name = s->who.pod_name;
 		}
 		/* Kept only while every session has the same. */
+		if (strcmp(id->user, s->who.user) != 0)
+			id->user = "";
 		if (strcmp(id->container, s->who.container) != 0)
 			id->container = "";
 		if (strcmp(id->pod, s->who.pod) != 0)

@@ -181,9 +181,10 @@ put_identities(struct json *j, const struct report *rep)
 
 		json_object_begin(j, NULL);
 		json_string(j, "host", rep->hosts[id->host].hostname);
-		/* Grouped as "unknown" when no user could be told. */
-		json_string(j, "user", strcmp(id->name, "unknown") == 0 ?
-		    NULL : id->name);
+		/* The key's value; null for the processes without it. */
+		json_string(j, "key", id->none ? NULL : id->name);
+		/* The user, as the places: when all its processes share it. */
+		put_text(j, "user", id->user);
 		/* Where its processes ran, when they all share it. */
 		put_text(j, "container", id->container);
 		put_text(j, "pod", id->pod);
@@ -329,6 +330,12 @@ report_json_write(FILE *f, const struct report *rep)
 	put_totals(&j, rep);
 	put_hosts(&j, rep);
 	put_gpus(&j, rep);
+	/* A filter: what the numbers count (report.h, filtered). */
+	if (rep->filtered[0] != '\0')
+		json_string(&j, "filter", rep->filtered);
+	else
+		json_null(&j, "filter");
+	json_string(&j, "identities_by", report_key_name(rep->by));
 	/* --top: the first of each, and how many it left out. */
 	put_identities(&j, rep);
 	json_int(&j, "identities_omitted", (int64_t)report_ids_omitted(rep));

@@ -1,7 +1,8 @@
 /*
  * Builds a report for a window: whole hours from the collector's rollups,
  * the partial hours at the window's edges from raw ticks. With thresholds
- * other than the ones the rollups were made with, everything is raw. The
+ * other than the ones the rollups were made with, or with a filter of
+ * processes (--user, --job, ...), everything is raw. The
  * numbers a writer reads off a built report are here too; the sessions'
  * identities are in report-identity.c, GPU labels and --gpu in
  * report-gpu.c, merging in report-merge.c, raw rows in report-rows.c.
@@ -44,6 +45,13 @@ struct build {
 	int64_t		 tz_hour;	/* INT64_MIN: none yet */
 	int64_t		 tz_offset_ms;
 	int		 tz_whole;
+	/* A filter: the processes that pass it, by key (1 pass, 0 not),
+	   read from the store as the scan meets them. */
+	struct store	*st;
+	const struct report_filter *filter;	/* NULL: none */
+	struct imap	 wanted;
+	char		*err;
+	size_t		 errlen;
 };
 
 /*
@@ -286,6 +294,27 @@ sink_proc(void *ctx, int64_t gpu_id, int64_t proc_id,
 	return 0;
 }
 
+/* Whether a process passes the report's filter: its identity is read
+   once, when the scan first meets it. */
+static int
+proc_wanted(void *ctx, int64_t proc_id)
+{
+	struct build *b = ctx;
+	struct identity who;
+	uint32_t pid;
+	int64_t v, start;
+
+	if (imap_get(&b->wanted, proc_id, 0, &v) == 0)
+		return (int)v;
+	if (store_process(b->st, proc_id, &pid, &start, &who, b->err,
+	    b->errlen) != 0)
+		return -1;
+	v = report_filter_match(b->filter, &who);
+	if (imap_put(&b->wanted, proc_id, 0, v) != 0)
+		return util_err(b->err, b->errlen, "out of memory");
+	return (int)v;
+}
+
 /* GPUs by index, then card, then UUID (a MIG instance's). */
 static int
 cmp_gpu(const void *a, const void *b)
@@ -361,7 +390,7 @@ timeline_from_ticks(struct store *st, const struct report_options *o,
     struct build *b, int64_t lo, int64_t hi, char *err, size_t errlen)
 {
 	struct store_sink sink = { b, seen_only_hour, seen_only_proc,
-	    timeline_tick };
+	    timeline_tick, NULL };
 
 	return store_scan_raw(st, lo, hi, o->gpu_id, &o->thr, &sink, err,
 	    errlen);
@@ -374,7 +403,7 @@ scan_window(struct store *st, const struct report_options *o,
 {
 	struct report *rep = b->rep;
 	struct store_sink sink = { b, sink_gpu_hour, sink_proc,
-	    sink_gpu_tick };
+	    sink_gpu_tick, b->filter != NULL ? proc_wanted : NULL };
 	int64_t oldest_ts, oldest_span, lo, hi, min_step;
 	int found, raw, fine, rc;
 
@@ -403,7 +432,9 @@ scan_window(struct store *st, const struct report_options *o,
 	    err, errlen);
 	if (fine < 0)
 		return -1;
-	raw = o->force_raw || lo >= hi || o->thr.active_util !=
+	/* Rollups sum whole GPUs: a filter's processes need the ticks. */
+	raw = o->force_raw || b->filter != NULL || lo >= hi ||
+	    o->thr.active_util !=
 	    rep->meta.rollup.active_util || o->thr.held_mib !=
 	    rep->meta.rollup.held_mib || !hours_are_local_hours(lo, hi);
 
@@ -447,7 +478,7 @@ seen_exactly(struct store *st, const struct report_options *o,
     struct build *b, char *err, size_t errlen)
 {
 	struct store_sink sink = { b, seen_only_hour, seen_only_proc,
-	    seen_only_tick };
+	    seen_only_tick, NULL };
 	int64_t *hours;
 	size_t n = 0;
 	int rc = 0;
@@ -541,6 +572,25 @@ presence(struct store *st, struct build *b, char *err, size_t errlen)
 			upto = t;
 	}
 	rep->hosts[0].present_ms = covered;
+	/*
+	 * Filtered, a GPU is there only while the processes held it: its
+	 * time is what was seen of it, and the GPUs equivalently idle are
+	 * its idle time over the whole window.
+	 */
+	if (b->filter != NULL) {
+		rep->gpu_window_ms = 0;
+		for (size_t i = 0; i < rep->ngpus; i++) {
+			struct report_gpu *g = &rep->gpus[i];
+
+			g->present_ms = 0;
+			for (int s = 0; s < STATE_COUNT; s++)
+				g->present_ms = util_sat_add(g->present_ms,
+				    g->r.ms[s]);
+			rep->gpu_window_ms = util_sat_add(rep->gpu_window_ms,
+			    g->present_ms);
+		}
+		rep->hosts[0].present_ms = report_window_ms(rep);
+	}
 	free(from_of);
 	free(to_of);
 	return 0;
@@ -559,8 +609,15 @@ report_build(struct store *st, const struct report_options *o,
 	memset(&b, 0, sizeof(b));
 	b.rep = rep;
 	b.tz_hour = INT64_MIN;
+	b.st = st;
+	b.err = err;
+	b.errlen = errlen;
+	if (o->filter != NULL && o->filter->n > 0)
+		b.filter = o->filter;
 	rep->meta = *store_meta(st);
 	rep->thr = o->thr;
+	rep->by = o->by;
+	report_filter_describe(b.filter, rep->filtered, sizeof(rep->filtered));
 	if (store_gpus(st, &b.all, &b.nall, err, errlen) != 0)
 		return -1;
 	b.gpu_sums = calloc(b.nall ? b.nall : 1, sizeof(*b.gpu_sums));
@@ -662,6 +719,7 @@ out:
 	free(b.timeline);
 	imap_free(&b.gpu_slot);
 	imap_free(&b.session_slot);
+	imap_free(&b.wanted);
 	if (ret != 0)
 		report_free(rep);
 	return ret;

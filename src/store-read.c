@@ -536,7 +536,15 @@ raw_tick(void *ctx, const struct store_tick *t)
 		int64_t held = 0;
 		int partial = !tg->reading.procs_known;
 
+		int wanted = rs->sink->proc_wanted == NULL;
+
 		if (rs->gpu_id >= 0 && tg->gpu_id != rs->gpu_id)
+			continue;
+		for (size_t i = 0; i < tg->nprocs && !wanted; i++)
+			if ((wanted = rs->sink->proc_wanted(rs->sink->ctx,
+			    procs[i].proc_id)) < 0)
+				return -1;
+		if (!wanted)
 			continue;
 		for (size_t i = 0; i < tg->nprocs; i++) {
 			if (procs[i].mem_mib == MIB_UNKNOWN)
@@ -554,7 +562,15 @@ raw_tick(void *ctx, const struct store_tick *t)
 			return -1;
 		for (size_t i = 0; i < tg->nprocs; i++) {
 			struct rollup_proc rp;
+			int w;
 
+			if (rs->sink->proc_wanted != NULL && (w =
+			    rs->sink->proc_wanted(rs->sink->ctx,
+			    procs[i].proc_id)) <= 0) {
+				if (w < 0)
+					return -1;
+				continue;
+			}
 			rollup_proc_init(&rp);
 			rollup_proc_add(&rp, rs->thr, t->ts_ms, t->span_ms,
 			    procs[i].util_pm, tg->reading.util_pm,

@@ -68,6 +68,13 @@ struct store_sink {
 	/* Optional: raw scans also give each tick with its timestamp. */
 	int	(*gpu_tick)(void *ctx, int64_t ts_ms, int64_t gpu_id,
 		    const struct rollup_gpu *);
+	/*
+	 * Optional, raw scans only: which processes count (1) or not (0),
+	 * -1 an error. With it, a GPU at a tick reaches gpu_hour and
+	 * gpu_tick only when a process that counts held it (classified
+	 * with all its processes, as ever), and proc only for those.
+	 */
+	int	(*proc_wanted)(void *ctx, int64_t proc_id);
 };
 
 /* One process of a raw row. */

@@ -29,7 +29,13 @@ while ! mkdir "$N/runs/\$i.d" 2>/dev/null; do i=\$((i + 1)); done
 {
 	env
 	echo "STDIN=\$(readlink /proc/self/fd/0)"
-	grep -E '^Sig(Blk|Ign):' /proc/self/status | tr -d '\t' | sed 's/:/=/'
+	# The shell's own masks, the process gua started, read by the shell
+	# itself while it forks nothing: a program reading them while the
+	# shell forks the rest of a pipeline has seen glibc's two internal
+	# signals (32, 33) blocked for that moment.
+	while IFS=': 	' read -r k v; do
+		case \$k in SigBlk | SigIgn) echo "\$k=\$v" ;; esac
+	done </proc/\$\$/status
 	echo "FDS=\$(ls /proc/self/fd | tr '\n' ' ')"
 	echo "PGRP=\$(ps -o pgid= -p \$\$ | tr -d ' ')"
 } >"$N/runs/\$i.tmp"
@@ -498,5 +504,55 @@ for pg in $(cut -d' ' -f1 "$N/hung"); do
 	if [ -z "$left" ]; then ok; else fail "group $pg left: $left"; fi
 done
 expect_count "$LOG" "notify hooks run again after" 1
+
+t "what a hook leaves running in its group is killed when the hook ends"
+cat >"$N/leave" <<EOF
+#!/bin/sh
+(trap '' TERM; exec sleep 1000) &
+echo "\$!" >"$N/left.\$GUA_PID"
+EOF
+chmod +x "$N/leave"
+rm -f "$N"/left.*
+notify_start leave --notify-after 300ms --notify-exec "$N/leave"
+six_left() { [ "$(find "$N" -name 'left.*' | wc -l)" -eq 6 ]; }
+expect_wait six_left
+all_left_gone() {
+	for f in "$N"/left.*; do gone "$(cat "$f")" || return 1; done
+}
+expect_wait all_left_gone
+notify_stop
+expect_rc 0
+# (Six at once: two wait for a slot, and that is said; no failure is.)
+expect_count "$LOG" "collection goes on" 0
+
+# The drop-in for the shipped unit: the unit's command plus the hook's
+# options, the network a webhook needs, and nothing systemd refuses.
+UNIT=$HERE/../../contrib/gua.service
+DROPIN=$HERE/../../contrib/notify/gua-notify.conf
+t "the notify drop-in: the unit's ExecStart plus the --notify options"
+want="$(sed -n 's/^ExecStart=//p' "$UNIT") --notify-after"
+case "$(sed -n 's/^ExecStart=\(..*\)/\1/p' "$DROPIN")" in
+"$want "*--notify-exec\ /*) ok ;;
+*) fail "its ExecStart is not the unit's plus the --notify options" ;;
+esac
+for l in ExecStart= PrivateNetwork=no \
+    'RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6'; do
+	if grep -qxF "$l" "$DROPIN"; then ok; else fail "no $l"; fi
+done
+t "systemd-analyze verify reads the notify drop-in and finds nothing wrong"
+if need systemd-analyze systemd; then
+	mkdir -p "$N/unit/gua.service.d"
+	sed "s|^ExecStart=/usr/bin/gua |ExecStart=$GUA |" "$UNIT" \
+	    >"$N/unit/gua.service"
+	# Every commented line too: what the hooks may need must parse.
+	sed -e "s|^ExecStart=/usr/bin/gua |ExecStart=$GUA |" \
+	    -e "s|--notify-exec [^ ]*|--notify-exec $N/hook|" \
+	    -e 's/^#\([A-Z][A-Za-z]*=\)/\1/' "$DROPIN" \
+	    >"$N/unit/gua.service.d/notify.conf"
+	run sh -c 'cd "$1" && SYSTEMD_LOG_LEVEL=debug exec \
+	    systemd-analyze verify --man=no gua.service' sh "$N/unit"
+	expect_rc 0
+	expect_count "$TMP/err" "notify.conf:" 0
+fi
 
 finish

@@ -533,7 +533,7 @@ static void
 test_unknown_memory(void)
 {
 	struct thresholds thr;
-	struct store_sink sink = { NULL, sum_gpu, sum_proc, NULL };
+	struct store_sink sink = { NULL, sum_gpu, sum_proc, NULL, NULL };
 	struct tick t;
 	struct store *s;
 	struct sums raw;
@@ -568,7 +568,7 @@ static int
 raw_equals_rollups(struct store *s, int64_t from, int64_t to)
 {
 	struct thresholds thr;
-	struct store_sink sink = { NULL, sum_gpu, sum_proc, NULL };
+	struct store_sink sink = { NULL, sum_gpu, sum_proc, NULL, NULL };
 	struct sums raw, roll;
 	char err[512];
 
@@ -600,7 +600,7 @@ test_clock_steps_back(void)
 	int64_t base = 1795600800000LL;		/* 10:00:00 UTC */
 	struct store *s = fixture_create("clock.db", 10000);
 	struct sums raw;
-	struct store_sink sink = { NULL, sum_gpu, sum_proc, NULL };
+	struct store_sink sink = { NULL, sum_gpu, sum_proc, NULL, NULL };
 	struct thresholds thr;
 	struct tick t;
 	char err[512];
@@ -644,7 +644,7 @@ static void
 test_no_process_ever(void)
 {
 	struct store *s = fixture_create("empty-gpus.db", 1000);
-	struct store_sink sink = { NULL, sum_gpu, sum_proc, NULL };
+	struct store_sink sink = { NULL, sum_gpu, sum_proc, NULL, NULL };
 	struct thresholds thr;
 	struct sums raw;
 	struct tick t;
@@ -743,7 +743,7 @@ static void
 test_damaged_values(void)
 {
 	struct store *s = fixture_create("damaged.db", 1000);
-	struct store_sink sink = { NULL, sum_gpu, sum_proc, NULL };
+	struct store_sink sink = { NULL, sum_gpu, sum_proc, NULL, NULL };
 	struct thresholds thr;
 	struct sums raw;
 	struct tick t;
