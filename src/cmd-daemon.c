@@ -25,6 +25,7 @@
 #include "collector.h"
 #include "duration.h"
 #include "export-prom.h"
+#include "http-metrics.h"
 #include "log.h"
 #include "outfile.h"
 #include "pidfile.h"
@@ -47,6 +48,9 @@ struct daemon_args {
 	const char	*nvml_library;		/* NULL: NVML's usual names */
 	char		 nvml_path[PATH_MAX];	/* a library path made absolute */
 	char		 textfile_dir[PATH_MAX]; /* absolute; "" for none */
+	const char	*listen;		/* --listen ADDR:PORT; NULL */
+	enum export_prom_by metrics_by;		/* --metrics-by */
+	int		 metrics_by_given;
 	char		 notify_exec[PATH_MAX];	/* absolute; "" for none */
 	int64_t		 notify_after_ms;	/* 0: not given */
 	int64_t		 notify_repeat_ms;	/* 0: not given */
@@ -247,6 +251,8 @@ parse_args(const struct cmd_entry *c, int argc, char **argv,
 		{ "notify-after", required_argument, NULL, 'A' },
 		{ "notify-exec", required_argument, NULL, 'X' },
 		{ "notify-repeat", required_argument, NULL, 'R' },
+		{ "listen", required_argument, NULL, 'L' },
+		{ "metrics-by", required_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -306,6 +312,24 @@ parse_args(const struct cmd_entry *c, int argc, char **argv,
 		case 'X':
 			notify = optarg;
 			break;
+		case 'L': {
+			struct sockaddr_storage addr;
+			socklen_t addrlen;
+			char err[256];
+
+			if (http_metrics_parse(optarg, &addr, &addrlen, err,
+			    sizeof(err)) != 0)
+				return cmd_usage_error(c, "--listen %s", err);
+			a->listen = optarg;
+			break;
+		}
+		case 'M':
+			if (export_prom_parse_by(optarg, &a->metrics_by) != 0)
+				return cmd_usage_error(c, "--metrics-by: '%s' is "
+				    "not one of user, job, pod, namespace",
+				    optarg);
+			a->metrics_by_given = 1;
+			break;
 		default:
 			return EXIT_USAGE;
 		}
@@ -336,6 +360,14 @@ parse_args(const struct cmd_entry *c, int argc, char **argv,
 		return EXIT_USAGE;
 	if (check_notify(c, a, notify) != EXIT_OK)
 		return EXIT_USAGE;
+	if (a->metrics_by_given && a->textfile_dir[0] == '\0' &&
+	    a->listen == NULL)
+		return cmd_usage_error(c, "--metrics-by needs --textfile-dir or "
+		    "--listen");
+	if (a->listen != NULL && !http_metrics_available())
+		return cmd_fail(c, "--listen: this gua was built without "
+		    "libmicrohttpd (install libmicrohttpd-dev and build "
+		    "again)");
 	a->nvml_library = cmd_nvml_library(a->nvml_library);
 	/* A library given as a path is found from here, not from / where
 	   the background collector runs; a bare name is for dlopen's
@@ -488,6 +520,8 @@ collect(const struct cmd_entry *c, const struct daemon_args *a, int ready_fd)
 	cfg.interval_ms = a->interval_ms;
 	cfg.log_file = log_used ? a->log_file : NULL;
 	cfg.textfile_dir = a->textfile_dir;
+	cfg.listen = a->listen;
+	cfg.metrics_by = (int)a->metrics_by;
 	cfg.print_ticks = a->foreground;
 	if (a->notify_exec[0] != '\0') {
 		cfg.notify_exec = a->notify_exec;
@@ -613,8 +647,9 @@ daemon_exec(const struct cmd_entry *c, int argc, char **argv)
 
 #define DAEMON_USAGE "[--db PATH] [--interval D] [--pid-file PATH] " \
 	"[--log-file PATH] [--foreground] [--append] [--nvml-library PATH] " \
-	"[--textfile-dir DIR] [--notify-after D --notify-exec PROG " \
-	"[--notify-repeat D]]"
+	"[--textfile-dir DIR] [--listen ADDR:PORT] " \
+	"[--metrics-by user|job|pod|namespace] " \
+	"[--notify-after D --notify-exec PROG [--notify-repeat D]]"
 #define DAEMON_HELP \
 	"  --db PATH            database to create (default below)\n" \
 	"  --append             add to an existing database recorded on this\n" \
@@ -631,6 +666,12 @@ daemon_exec(const struct cmd_entry *c, int argc, char **argv)
 	"                       else libnvidia-ml.so)\n" \
 	"  --textfile-dir DIR   write DIR/gua.prom every tick for\n" \
 	"                       node_exporter's textfile collector\n" \
+	"  --listen ADDR:PORT   serve the same metrics at\n" \
+	"                       http://ADDR:PORT/metrics (e.g.\n" \
+	"                       127.0.0.1:9877; [::1]:9877; 0.0.0.0:9877\n" \
+	"                       for every address)\n" \
+	"  --metrics-by UNIT    the unit of the idle-held counter: user\n" \
+	"                       (default), job (Slurm), pod or namespace\n" \
 	"  --notify-after D     run --notify-exec's program when a process\n" \
 	"                       has been idle-held for D without a break\n" \
 	"  --notify-exec PROG   the program (a path; run directly, no shell,\n" \

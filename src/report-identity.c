@@ -94,7 +94,11 @@ fill_identity(void *ctx, int64_t proc_id, uint32_t pid, int64_t start_ms,
 	    (w.container = keep_string(f->rep, id->container)) == NULL ||
 	    (w.pod = keep_string(f->rep, id->pod)) == NULL ||
 	    (w.unit = keep_string(f->rep, id->unit)) == NULL ||
-	    (w.slurm_job = keep_string(f->rep, id->slurm_job)) == NULL)
+	    (w.slurm_job = keep_string(f->rep, id->slurm_job)) == NULL ||
+	    (w.pod_namespace = keep_string(f->rep, id->pod_namespace)) ==
+	    NULL || (w.pod_name = keep_string(f->rep, id->pod_name)) == NULL ||
+	    (w.container_name = keep_string(f->rep, id->container_name)) ==
+	    NULL)
 		return -1;
 	for (; f->k < f->n && f->v[f->k].proc_id == proc_id; f->k++) {
 		struct report_session *s = &f->rep->sessions[f->v[f->k].session];
@@ -182,6 +186,8 @@ report_group_identities(struct report *rep)
 			id->pod = s->who.pod;
 			id->unit = s->who.unit;
 			id->slurm_job = s->who.slurm_job;
+			id->pod_namespace = s->who.pod_namespace;
+			id->pod_name = s->who.pod_name;
 		}
 		/* Kept only while every session has the same. */
 		if (strcmp(id->user, s->who.user) != 0)
@@ -190,6 +196,9 @@ report_group_identities(struct report *rep)
 			id->container = "";
 		if (strcmp(id->pod, s->who.pod) != 0)
 			id->pod = "";
+		if (strcmp(id->pod_namespace, s->who.pod_namespace) != 0 ||
+		    strcmp(id->pod_name, s->who.pod_name) != 0)
+			id->pod_namespace = id->pod_name = "";
 		if (strcmp(id->unit, s->who.unit) != 0)
 			id->unit = "";
 		if (strcmp(id->slurm_job, s->who.slurm_job) != 0)

@@ -190,6 +190,8 @@ put_identities(struct json *j, const struct report *rep)
 		put_text(j, "pod", id->pod);
 		put_text(j, "unit", id->unit);
 		put_text(j, "slurm_job", id->slurm_job);
+		put_text(j, "pod_namespace", id->pod_namespace);
+		put_text(j, "pod_name", id->pod_name);
 		json_int(j, "sessions", id->sessions);
 		put_hours(j, "gpu_hours", id->ms);
 		put_hours(j, "idle_held_gpu_hours", id->idle_ms);
@@ -235,6 +237,9 @@ put_sessions(struct json *j, const struct report *rep)
 		put_text(j, "pod", s->who.pod);
 		put_text(j, "unit", s->who.unit);
 		put_text(j, "slurm_job", s->who.slurm_job);
+		put_text(j, "pod_namespace", s->who.pod_namespace);
+		put_text(j, "pod_name", s->who.pod_name);
+		put_text(j, "container_name", s->who.container_name);
 		if (s->r.peak_mib == MIB_UNKNOWN)
 			json_null(j, "peak_memory_mib");
 		else

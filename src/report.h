@@ -126,6 +126,9 @@ struct report_who {
 	const char	*pod;		/* Kubernetes pod uid */
 	const char	*unit;		/* systemd unit */
 	const char	*slurm_job;	/* Slurm job */
+	const char	*pod_namespace;	/* the pod's names, "" unknown */
+	const char	*pod_name;
+	const char	*container_name;
 };
 
 /* A process on a GPU over the window. */
@@ -165,6 +168,8 @@ struct report_identity {
 	const char *pod;
 	const char *unit;
 	const char *slurm_job;
+	const char *pod_namespace;	/* the pod's names, with the pod */
+	const char *pod_name;
 };
 
 struct report {

@@ -59,6 +59,9 @@ static const char schema_sql[] =
     " pod TEXT NOT NULL,"
     " unit TEXT NOT NULL,"
     " slurm_job TEXT NOT NULL,"
+    " pod_namespace TEXT NOT NULL DEFAULT '',"
+    " pod_name TEXT NOT NULL DEFAULT '',"
+    " container_name TEXT NOT NULL DEFAULT '',"
     " UNIQUE(pid, start_ms));"
     "CREATE TABLE ticks("
     " id INTEGER PRIMARY KEY,"
@@ -175,14 +178,20 @@ static const char *const stmt_sql[STMT_COUNT] = {
 	[STMT_PROC_FIND] = "SELECT id FROM procs WHERE pid = ?1 AND "
 	    "start_ms = ?2",
 	[STMT_PROC_INSERT] = "INSERT INTO procs(pid, start_ms, known, uid, "
-	    "user, comm, cmdline, container, pod, unit, slurm_job) "
-	    "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+	    "user, comm, cmdline, container, pod, unit, slurm_job, "
+	    "pod_namespace, pod_name, container_name) "
+	    "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
+	    "?14)",
 	[STMT_HOUR_GET] = "SELECT first_tick, last_tick, gpus, procs FROM hours "
 	    "WHERE hour_ms = ?1",
 	[STMT_HOUR_PUT] = "INSERT OR REPLACE INTO hours(hour_ms, first_tick, "
 	    "last_tick, gpus, procs) VALUES(?1, ?2, ?3, ?4, ?5)",
 	[STMT_PROC_GET] = "SELECT pid, start_ms, known, uid, user, comm, "
-	    "cmdline, container, pod, unit, slurm_job FROM procs WHERE id = ?1",
+	    "cmdline, container, pod, unit, slurm_job, " STORE_PROC_NAMES
+	    " FROM procs WHERE id = ?1",
+	[STMT_PROC_GET_OLD] = "SELECT pid, start_ms, known, uid, user, comm, "
+	    "cmdline, container, pod, unit, slurm_job, " STORE_PROC_NAMES_OLD
+	    " FROM procs WHERE id = ?1",
 };
 
 sqlite3_stmt *
@@ -730,12 +739,23 @@ store_begin_run(struct store *s, int64_t started_ms, int64_t interval_ms,
 	 * not read the new ones must refuse it.
 	 */
 	if (s->meta.schema_version < STORE_SCHEMA_VERSION) {
-		char sql[64];
+		char sql[512];
 
-		snprintf(sql, sizeof(sql), "PRAGMA user_version=%d",
-		    STORE_SCHEMA_VERSION);
-		if (store_exec(s, sql, err, errlen) != 0)
+		/* The columns and the version in one transaction: a file
+		   never says 3 without them, nor has them twice. */
+		snprintf(sql, sizeof(sql), "BEGIN IMMEDIATE;%s"
+		    "PRAGMA user_version=%d; COMMIT;",
+		    s->meta.schema_version < STORE_SCHEMA_POD_NAMES ?
+		    "ALTER TABLE procs ADD COLUMN pod_namespace TEXT NOT NULL "
+		    "DEFAULT '';ALTER TABLE procs ADD COLUMN pod_name TEXT NOT "
+		    "NULL DEFAULT '';ALTER TABLE procs ADD COLUMN container_name "
+		    "TEXT NOT NULL DEFAULT '';" : "", STORE_SCHEMA_VERSION);
+		if (store_exec(s, sql, err, errlen) != 0) {
+			char ignore[8];
+
+			store_exec(s, "ROLLBACK", ignore, sizeof(ignore));
 			return -1;
+		}
 		s->meta.schema_version = STORE_SCHEMA_VERSION;
 	}
 	if (sqlite3_prepare_v2(s->db, "INSERT INTO runs(started_ms, "

@@ -21,8 +21,13 @@
 /*
  * 2: the hourly rollups keep each process's own utilization. A file of
  * schema 1 is read as it is, and written on as schema 2 (store-pack.c).
+ * 3: procs has pod_namespace, pod_name and container_name. A file of an
+ * older schema is read with those empty, and gets the columns when a
+ * collector writes on it (store_begin_run).
  */
-#define STORE_SCHEMA_VERSION	2
+#define STORE_SCHEMA_VERSION	3
+/* The first schema whose procs has the pod's names. */
+#define STORE_SCHEMA_POD_NAMES	3
 /* PRAGMA application_id of every gua database: "GUA1". */
 #define STORE_APPLICATION_ID	0x47554131
 

@@ -65,6 +65,45 @@ if need systemd-analyze systemd; then
 	expect_err "protect home value"
 fi
 
+# The drop-in for --listen: the unit's collector plus --listen on
+# loopback, the network given back only for that address.
+LISTEN=$TOP/contrib/prometheus/gua-listen.conf
+t "the unit has no network; the --listen drop-in opens only its address"
+for l in PrivateNetwork=yes RestrictAddressFamilies=AF_UNIX; do
+	if grep -qxF "$l" "$UNIT"; then ok; else fail "the unit lacks $l"; fi
+done
+addr=$(sed -n 's/^ExecStart=.* --listen \([^ ]*\)$/\1/p' "$LISTEN")
+want="$(sed -n 's/^ExecStart=//p' "$UNIT") --listen $addr"
+if [ "$(sed -n 's/^ExecStart=\(..*\)/\1/p' "$LISTEN")" = "$want" ]; then ok
+else fail "its ExecStart is not the unit's plus --listen"; fi
+expect_eq() { if [ "$1" = "$2" ]; then ok; else fail "got '$1', want '$2'"; fi; }
+expect_eq "$addr" "127.0.0.1:9877"
+for l in PrivateNetwork=no SocketBindDeny=any "SocketBindAllow=tcp:${addr##*:}" \
+    IPAddressDeny=any IPAddressAllow=localhost; do
+	if grep -qxF "$l" "$LISTEN"; then ok; else fail "the drop-in lacks $l"; fi
+done
+if need systemd-analyze systemd; then
+	t "systemd-analyze verify reads the --listen drop-in and finds nothing wrong"
+	mkdir -p "$TMP/unit/gua.service.d"
+	for f in "$LISTEN" "$TMP/bad-listen.conf"; do
+		[ "$f" = "$LISTEN" ] || { cp "$LISTEN" "$f" &&
+		    echo "SocketBindAllow=perhaps" >>"$f"; }
+		sed "s|^ExecStart=/usr/bin/gua |ExecStart=$GUA |" "$f" \
+		    >"$TMP/unit/gua.service.d/listen.conf"
+		run sh -c 'cd "$1" && SYSTEMD_LOG_LEVEL=debug exec \
+		    systemd-analyze verify --man=no gua.service' sh "$TMP/unit"
+		if [ "$f" = "$LISTEN" ]; then
+			expect_rc 0
+			expect_count_err=$(grep -c "listen.conf:" "$TMP/err")
+			expect_eq "$expect_count_err" 0
+			t "... and would say so about a bad line in it (the check is real)"
+		else
+			expect_err "listen.conf:"
+		fi
+	done
+	rm -rf "$TMP/unit/gua.service.d"
+fi
+
 # The Debian package (debian/; built by make deb and installed by
 # tests/cli/test-deb.sh where that may change the system).
 t "debian/changelog's version is gua's"
