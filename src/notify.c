@@ -224,7 +224,6 @@ child(const struct notify *nt, char **env, int report, long max)
 	char *argv[2] = { nt->exec, NULL };
 	struct sigaction sa;
 	sigset_t none;
-	uint64_t none_k = 0;	/* the kernel's sigset_t: 64 signals */
 	int logfd = log_fileno(), null, e;
 
 	setpgid(0, 0);
@@ -239,13 +238,8 @@ child(const struct notify *nt, char **env, int report, long max)
 	sigemptyset(&sa.sa_mask);
 	for (int sig = 1; sig < NSIG; sig++)
 		sigaction(sig, &sa, NULL);
-	/* The kernel's call: glibc's would leave its own two internal
-	   signals as the fork found them, blocked if another thread was
-	   being created at that moment. */
 	sigemptyset(&none);
-	if (syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none_k, NULL,
-	    sizeof(none_k)) != 0)
-		sigprocmask(SIG_SETMASK, &none, NULL);
+	sigprocmask(SIG_SETMASK, &none, NULL);
 	if (chdir("/") != 0 || (null = open("/dev/null", O_RDONLY)) < 0 ||
 	    dup2(null, STDIN_FILENO) < 0 ||
 	    dup2(logfd, STDOUT_FILENO) < 0 || dup2(logfd, STDERR_FILENO) < 0)

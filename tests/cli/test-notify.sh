@@ -29,10 +29,8 @@ while ! mkdir "$N/runs/\$i.d" 2>/dev/null; do i=\$((i + 1)); done
 {
 	env
 	echo "STDIN=\$(readlink /proc/self/fd/0)"
-	# The shell's own masks, the process gua started, read by the shell
-	# itself while it forks nothing: a program reading them while the
-	# shell forks the rest of a pipeline has seen glibc's two internal
-	# signals (32, 33) blocked for that moment.
+	# The shell's own masks, the process gua started, read by the
+	# shell itself.
 	while IFS=': 	' read -r k v; do
 		case \$k in SigBlk | SigIgn) echo "\$k=\$v" ;; esac
 	done </proc/\$\$/status
@@ -181,8 +179,13 @@ extra=$(sed -n 's/=.*//p' "$N/runs/0" | grep -vxE 'GUA_(HOST|GPU|GPU_UUID|PID|US
 expect_eq "$extra" ""
 t "stdin /dev/null, no signal blocked or ignored, no descriptor but 0-2"
 expect_eq "$(var 0 STDIN)" /dev/null
-expect_eq "$(var 0 SigBlk)" 0000000000000000
-expect_eq "$(var 0 SigIgn)" 0000000000000000
+# Signals 32 and 33 are glibc's own (thread cancellation and set*id
+# across threads): no program can block or ignore them through glibc, and
+# under load a hook's shell has been seen with them blocked; the rest
+# must be clear.
+app_bits() { printf '%016x' $((0x$1 & ~0x180000000)); }
+expect_eq "$(app_bits "$(var 0 SigBlk)")" 0000000000000000
+expect_eq "$(app_bits "$(var 0 SigIgn)")" 0000000000000000
 # ls's own directory descriptor is the one more.
 expect_eq "$(var 0 FDS)" "0 1 2 3 "
 t "the hook has a process group of its own; its output is in the log"
@@ -282,8 +285,12 @@ mv -f "$N/fails.new" "$N/fails"
 expect_wait has_line "$LOG" "notify hook succeeded again after"
 notify_stop
 expect_rc 0
-expect_count "$LOG" "warning: notify hook $N/fails" 1
-expect_count "$LOG" "notify hook succeeded again after" 1
+# One warning for the whole burst before the success. (A run of the old
+# program still going when the new one succeeded may end after it: a
+# new failure, rightly logged, so lines after the success do not count.)
+sed '/notify hook succeeded again after/q' "$LOG" >"$N/burst.log"
+expect_count "$N/burst.log" "warning: notify hook $N/fails" 1
+expect_count "$N/burst.log" "notify hook succeeded again after" 1
 
 t "a program that can no longer be run is logged once, and collection goes on"
 reset_runs
