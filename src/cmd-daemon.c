@@ -47,6 +47,7 @@ struct daemon_args {
 	const char	*nvml_library;		/* NULL: NVML's usual names */
 	char		 nvml_path[PATH_MAX];	/* a library path made absolute */
 	char		 textfile_dir[PATH_MAX]; /* absolute; "" for none */
+	int64_t		 keep_raw_ms;		/* --keep-raw; 0: keep all */
 };
 
 
@@ -131,6 +132,7 @@ parse_args(const struct cmd_entry *c, int argc, char **argv,
 		{ "append", no_argument, NULL, 'a' },
 		{ "nvml-library", required_argument, NULL, 'n' },
 		{ "textfile-dir", required_argument, NULL, 't' },
+		{ "keep-raw", required_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -176,6 +178,15 @@ parse_args(const struct cmd_entry *c, int argc, char **argv,
 			break;
 		case 't':
 			textfile = optarg;
+			break;
+		case 'k':
+			if (cmd_duration(c, "--keep-raw", optarg,
+			    &a->keep_raw_ms) != 0)
+				return EXIT_USAGE;
+			if (a->keep_raw_ms < MS_PER_HOUR)
+				return cmd_usage_error(c, "--keep-raw: at "
+				    "least 1h (the newest hour always stays "
+				    "raw)");
 			break;
 		default:
 			return EXIT_USAGE;
@@ -351,6 +362,7 @@ collect(const struct cmd_entry *c, const struct daemon_args *a, int ready_fd)
 	cfg.log_file = log_used ? a->log_file : NULL;
 	cfg.textfile_dir = a->textfile_dir;
 	cfg.print_ticks = a->foreground;
+	cfg.keep_raw_ms = a->keep_raw_ms;
 	cfg.pid = &pid;
 	if ((e = collector_start(&co, &cfg, err, sizeof(err))) != 0) {
 		rc = startup_db_fail(c, ready_fd, e, err);
@@ -470,7 +482,7 @@ daemon_exec(const struct cmd_entry *c, int argc, char **argv)
 
 #define DAEMON_USAGE "[--db PATH] [--interval D] [--pid-file PATH] " \
 	"[--log-file PATH] [--foreground] [--append] [--nvml-library PATH] " \
-	"[--textfile-dir DIR]"
+	"[--textfile-dir DIR] [--keep-raw D]"
 #define DAEMON_HELP \
 	"  --db PATH            database to create (default below)\n" \
 	"  --append             add to an existing database recorded on this\n" \
@@ -486,6 +498,10 @@ daemon_exec(const struct cmd_entry *c, int argc, char **argv)
 	"                       $GUA_NVML_LIBRARY, else libnvidia-ml.so.1)\n" \
 	"  --textfile-dir DIR   write DIR/gua.prom every tick for\n" \
 	"                       node_exporter's textfile collector\n" \
+	"  --keep-raw D         raw ticks older than D (at least 1h) give\n" \
+	"                       way to the hourly rollups, an hour at a time\n" \
+	"                       between ticks (as 'gua compact'; default:\n" \
+	"                       keep every raw tick)\n" \
 	"\n" \
 	"Returns once the collector runs (NVML is up and the first tick is\n" \
 	"written): exit 0, or 1 with the reason (2 for bad usage, or a --db\n" \

@@ -25,6 +25,9 @@ struct collector_config {
 	const char	*log_file;	/* named in the PID file; NULL none */
 	const char	*textfile_dir;	/* Prometheus textfile; NULL none */
 	int		 print_ticks;	/* a line per tick on stdout */
+	int64_t		 keep_raw_ms;	/* --keep-raw: raw ticks older give
+					   way to the rollups, an hour at a
+					   time between ticks; 0 keeps all */
 	struct pidfile	*pid;		/* the caller's, held: the database's
 					   identity is written in it */
 };

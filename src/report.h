@@ -134,6 +134,13 @@ struct report {
 						   window's end, in it or
 						   before it; 0: none */
 	int			 used_rollups;	/* whole hours from rollups */
+	/*
+	 * The part of the window, [hourly_start_ms, hourly_end_ms), whose
+	 * raw ticks were compacted away: known from hourly rollups only, so
+	 * no per-tick rows and a timeline of whole hours. Both 0: none.
+	 */
+	int64_t			 hourly_start_ms;
+	int64_t			 hourly_end_ms;
 	int64_t			 gpu_window_ms;	/* sum of the GPUs' present_ms:
 						   full coverage */
 	struct rollup_gpu	 total;		/* all GPUs */

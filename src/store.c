@@ -25,7 +25,9 @@
  * (store-pack.c), process memory only when it changed. hours holds the
  * hourly rollups the writer keeps in the tick's transaction, one row an
  * hour, and the range of tick ids in that hour: it is also the index by
- * which raw ticks are found by time.
+ * which raw ticks are found by time. hour_edges keeps, for the hours whose
+ * raw ticks were compacted away (store-compact.c), each GPU's first and
+ * last tick.
  */
 static const char schema_sql[] =
     "CREATE TABLE meta("
@@ -71,7 +73,10 @@ static const char schema_sql[] =
     " first_tick INTEGER NOT NULL,"
     " last_tick INTEGER NOT NULL,"
     " gpus BLOB NOT NULL,"
-    " procs BLOB NOT NULL);";
+    " procs BLOB NOT NULL);"
+    "CREATE TABLE hour_edges("
+    " hour_ms INTEGER PRIMARY KEY,"
+    " gpus BLOB NOT NULL);";
 
 const char *
 store_sqlite_reason(sqlite3 *db)
@@ -451,7 +456,12 @@ build_new(const char *tmp, const struct store_meta *meta, mode_t mode,
 	snprintf(sql, sizeof(sql), "PRAGMA application_id=%d; "
 	    "PRAGMA user_version=%d;", STORE_APPLICATION_ID,
 	    STORE_SCHEMA_VERSION);
-	if (store_exec(s, "PRAGMA journal_mode=MEMORY", err, errlen) ||
+	/*
+	 * Incremental vacuum can only be chosen before the first table: it
+	 * lets compaction give freed pages back a few at a time.
+	 */
+	if (store_exec(s, "PRAGMA auto_vacuum=INCREMENTAL", err, errlen) ||
+	    store_exec(s, "PRAGMA journal_mode=MEMORY", err, errlen) ||
 	    store_exec(s, "BEGIN", err, errlen) ||
 	    store_exec(s, schema_sql, err, errlen) ||
 	    meta_write(s, err, errlen) ||
