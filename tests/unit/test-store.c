@@ -490,7 +490,7 @@ test_schema1(void)
 	store_close(s);
 	CHECK_INT(count_rows(path, "PRAGMA user_version"), 1);
 
-	/* Written on: schema 2, the old part of the hour still lost. */
+	/* Written on: this schema, the old part of the hour still lost. */
 	CHECK_INT(store_open_append(&s, path, err, sizeof(err)), 0);
 	CHECK_INT(store_begin_run(s, base + 20000, 10000, "test", "999.99",
 	    err, sizeof(err)), 0);
@@ -499,9 +499,9 @@ test_schema1(void)
 	fixture_proc(fixture_gpu(&t, 0, 50), 4242, 1000, "carol", 1000, 60);
 	fixture_write(s, &t, base + MS_PER_HOUR, 10000);
 	store_close(s);
-	CHECK_INT(count_rows(path, "PRAGMA user_version"), 2);
+	CHECK_INT(count_rows(path, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
 	CHECK_INT(store_open_read(&s, path, err, sizeof(err)), 0);
-	CHECK_INT(store_meta(s)->schema_version, 2);
+	CHECK_INT(store_meta(s)->schema_version, STORE_SCHEMA_VERSION);
 	roll = hour_sums(s, base);
 	CHECK_INT(roll.proc.ms, 30000);
 	CHECK_INT(roll.proc.n, 3);
