@@ -62,7 +62,13 @@ compact_exec(const struct cmd_entry *c, int argc, char **argv)
 	if (keep < 0)
 		return cmd_usage_error(c, "missing --keep-raw, how long raw "
 		    "ticks are kept (like 30d)");
-	if ((ch = store_open_append(&st, db, err, sizeof(err))) != 0)
+	/* Read first: a file that cannot be read as it is gets nothing
+	   made beside it. */
+	if ((ch = store_open_read(&st, db, err, sizeof(err))) != 0)
+		return cmd_db_error(c, ch, err);
+	store_close(st);
+	if ((ch = store_check_writable(db, err, sizeof(err))) != 0 ||
+	    (ch = store_open_append(&st, db, err, sizeof(err))) != 0)
 		return cmd_db_error(c, ch, err);
 	if (store_retention(st, &before, err, sizeof(err)) != 0)
 		goto fail;

@@ -62,6 +62,9 @@ static const char schema_sql[] =
     " unit TEXT NOT NULL,"
     " slurm_job TEXT NOT NULL,"
     " UNIQUE(pid, start_ms));"
+    "CREATE TABLE hour_edges("
+    " hour_ms INTEGER PRIMARY KEY,"
+    " gpus BLOB NOT NULL);"
     "CREATE TABLE ticks("
     " id INTEGER PRIMARY KEY,"
     " ts_ms INTEGER NOT NULL,"
@@ -73,10 +76,7 @@ static const char schema_sql[] =
     " first_tick INTEGER NOT NULL,"
     " last_tick INTEGER NOT NULL,"
     " gpus BLOB NOT NULL,"
-    " procs BLOB NOT NULL);"
-    "CREATE TABLE hour_edges("
-    " hour_ms INTEGER PRIMARY KEY,"
-    " gpus BLOB NOT NULL);";
+    " procs BLOB NOT NULL);";
 
 const char *
 store_sqlite_reason(sqlite3 *db)
