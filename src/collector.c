@@ -84,6 +84,8 @@ struct collector {
 	int64_t		 compact_next;
 	int64_t		 compact_hours;
 	int64_t		 compact_worst_us;
+	int		 compact_failing;	/* logged once until it works */
+	int64_t		 compact_last_ms;	/* how long the last step took */
 };
 
 /* The files SQLite keeps beside the database while it writes. */
@@ -559,12 +561,13 @@ sleep_until(const struct collector *co, int64_t deadline,
 
 /*
  * --keep-raw: one hour made hourly only and a few pages given back, just
- * after a tick, so the next tick waits for neither; then the next hour at
- * the next tick, until none is due, and a look again a minute later. The
- * longest step is logged with the hours done.
+ * after a tick, and only when the last step would have fitted before the
+ * next deadline, so no tick waits for it; then the next hour at the next
+ * tick, until none is due, and a look again a minute later. The longest
+ * step is logged with the hours done.
  */
 static void
-compact_some(struct collector *co)
+compact_some(struct collector *co, int64_t deadline)
 {
 	struct store_compact c;
 	int64_t now = util_mono_ms(), t0, freed;
@@ -572,7 +575,7 @@ compact_some(struct collector *co)
 	int rc;
 
 	if (co->a->keep_raw_ms <= 0 || co->st == NULL ||
-	    now < co->compact_next)
+	    now < co->compact_next || now + co->compact_last_ms >= deadline)
 		return;
 	t0 = util_mono_us();
 	rc = store_compact_step(co->st, co->a->keep_raw_ms, 1, &c, err,
@@ -580,11 +583,20 @@ compact_some(struct collector *co)
 	if (rc >= 0)
 		rc = store_vacuum_step(co->st, COMPACT_PAGES, &freed, err,
 		    sizeof(err));
+	/* A lock held elsewhere (gua compact, say) or a damaged hour:
+	   logged once, tried again each minute. */
 	if (rc < 0) {
-		log_warn("compaction: %s; tried again in an hour", err);
-		co->compact_next = now + MS_PER_HOUR;
+		if (!co->compact_failing)
+			log_warn("compaction: %s; tried again each minute "
+			    "(logged again when it works)", err);
+		co->compact_failing = 1;
+		co->compact_next = now + MS_PER_MINUTE;
 		return;
 	}
+	if (co->compact_failing)
+		log_info("compaction works again");
+	co->compact_failing = 0;
+	co->compact_last_ms = (util_mono_us() - t0) / 1000;
 	if (c.hours > 0) {
 		co->compact_hours += c.hours;
 		if (util_mono_us() - t0 > co->compact_worst_us)
@@ -644,10 +656,10 @@ collector_run(struct collector *co, const sigset_t *open,
 			continue;
 		}
 		tick_logged(co, now);
-		compact_some(co);
 		/* The next deadline on the grid after now: an overrun skips
 		   ahead, and the span cap leaves an honest gap. */
 		next = t0 + ((util_mono_ms() - t0) / iv + 1) * iv;
+		compact_some(co, next);
 		poll = util_mono_ms() + every;
 	}
 }

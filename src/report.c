@@ -584,7 +584,7 @@ report_build(struct store *st, const struct report_options *o,
 	struct build b;
 	int *card = NULL;	/* parallel to b.all */
 	size_t n;
-	int ret = -1;
+	int ret = -1, snapshot = 0;
 
 	memset(rep, 0, sizeof(*rep));
 	memset(&b, 0, sizeof(b));
@@ -611,6 +611,11 @@ report_build(struct store *st, const struct report_options *o,
 			util_err(err, errlen, "out of memory");
 			goto out;
 		}
+	/* One snapshot for all the reads: a compaction that commits
+	   meanwhile must not take hours from under them. */
+	if (store_read_begin(st, err, errlen) != 0)
+		goto out;
+	snapshot = 1;
 	if (scan_window(st, o, &b, err, errlen) != 0 ||
 	    seen_exactly(st, o, &b, err, errlen) != 0)
 		goto out;
@@ -686,6 +691,8 @@ report_build(struct store *st, const struct report_options *o,
 	report_limit(rep, o->top);
 	ret = 0;
 out:
+	if (snapshot)
+		store_read_end(st);
 	free(b.all);
 	free(b.gpu_sums);
 	free(b.seen);

@@ -52,6 +52,7 @@ struct store {
 	int64_t			 ticks_written;
 	int			 broken;	/* a tick failed inside the
 						   caller's transaction */
+	int			 read_txn;	/* store_read_begin began one */
 	sqlite3_stmt		*stmt[STMT_COUNT];
 	/*
 	 * Caches of the write path. Only what the previous tick saw is kept

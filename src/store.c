@@ -699,6 +699,26 @@ store_close(struct store *s)
 }
 
 int
+store_read_begin(struct store *s, char *err, size_t errlen)
+{
+	/* Inside the caller's own transaction, that one is the view. */
+	if (!sqlite3_get_autocommit(s->db))
+		return 0;
+	if (store_exec(s, "BEGIN", err, errlen) != 0)
+		return -1;
+	s->read_txn = 1;
+	return 0;
+}
+
+void
+store_read_end(struct store *s)
+{
+	if (s->read_txn && !sqlite3_get_autocommit(s->db))
+		store_exec(s, "COMMIT", NULL, 0);
+	s->read_txn = 0;
+}
+
+int
 store_checkpoint(struct store *s, char *err, size_t errlen)
 {
 	int rc = sqlite3_wal_checkpoint_v2(s->db, "main",

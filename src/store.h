@@ -151,6 +151,14 @@ void	store_close(struct store *);
 void	store_set_busy_timeout(struct store *, int ms);
 
 /*
+ * A reader's consistent view: between store_read_begin and store_read_end
+ * every read sees the file as one moment left it, whatever a writer or a
+ * compaction commits meanwhile.
+ */
+int	store_read_begin(struct store *, char *err, size_t errlen);
+void	store_read_end(struct store *);
+
+/*
  * Copies every committed page from the WAL into the file the writer has
  * open, wherever it is now: for a file moved under the writer, which
  * SQLite no longer checkpoints when it closes.
