@@ -285,7 +285,7 @@ struct store_compact {
 int	store_compact_step(struct store *, int64_t keep_raw_ms, int max_hours,
 	    struct store_compact *, char *err, size_t errlen);
 /*
- * Gives up to max_pages free pages back to the file system (incremental
+ * Gives up to max_pages free pages back to the disk (incremental
  * vacuum; nothing in a file without it): *freed says how many.
  */
 int	store_vacuum_step(struct store *, int max_pages, int64_t *freed,
