@@ -16,8 +16,8 @@
 
 /* Hours per transaction: a day, a few milliseconds of work. */
 #define COMPACT_HOURS_PER_STEP	24
-/* Pages given back per transaction: 8 MB at 4 KiB pages. */
-#define COMPACT_PAGES_PER_STEP	2048
+/* Pages given back per transaction: 8 MB at 8 KiB pages. */
+#define COMPACT_PAGES_PER_STEP	1024
 
 static int
 compact_exec(const struct cmd_entry *c, int argc, char **argv)

@@ -44,8 +44,8 @@
 #define RING_SLOTS		(PENDING_MAX + 1)
 /* The longest a write waits for another process's lock. */
 #define BUSY_MAX_MS		5000
-/* Free pages given back after each step of compaction: 1 MB at 4 KiB. */
-#define COMPACT_PAGES		256
+/* Free pages given back after each step of compaction: 1 MB at 8 KiB. */
+#define COMPACT_PAGES		128
 
 /* What the running collector holds. */
 struct collector {
