@@ -48,12 +48,19 @@ database() {
 	    'BEGIN { printf "%.1f KB/GPU-day", b / d / 1000 }')" "$4"
 }
 
-# report WORKLOAD DB NOW WINDOW TARGET
+# report WORKLOAD DB NOW WINDOW TARGET [OPTION...]
 report() {
+	_w=$1
+	_db=$2
+	_now=$3
+	_since=$4
+	_target=$5
+	shift 5
+	_what="report --since $_since${*:+ $*}"
 	# shellcheck disable=SC2046 # the runner prints "WALL RSS CPU": three words
-	set -- "$1" "$2" "$3" "$4" "$5" $("$RUN" "$RUNS" env GUA_NOW="$3" \
-	    "$GUA" report --db "$2" --since "$4")
-	row "$1" "report --since $4" "$(time_rss "$6" "$7")" "$5"
+	set -- $("$RUN" "$RUNS" env GUA_NOW="$_now" "$GUA" report --db "$_db" \
+	    --since "$_since" "$@")
+	row "$_w" "$_what" "$(time_rss "$1" "$2")" "$_target"
 }
 
 database lab12 360 "12 GPUs x 30 days" "<= 40 MB"
@@ -62,6 +69,9 @@ report lab12 "$DIR/lab12.db" "$end" 1h ""
 report lab12 "$DIR/lab12.db" "$end" 1d ""
 report lab12 "$DIR/lab12.db" "$end" 30d "<= 50 ms, <= 16 MB"
 report lab12 "$DIR/lab12.db" "$end" 365d ""
+# A filter reads raw ticks (rollups sum whole GPUs); --by does not.
+report lab12 "$DIR/lab12.db" "$end" 30d "" --by job
+report lab12 "$DIR/lab12.db" "$end" 30d "" --user alice
 
 database year8 2920 "8 GPUs x 365 days" ""
 end=$("$GEN" end year8)

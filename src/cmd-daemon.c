@@ -25,6 +25,7 @@
 #include "collector.h"
 #include "duration.h"
 #include "export-prom.h"
+#include "http-metrics.h"
 #include "log.h"
 #include "outfile.h"
 #include "pidfile.h"
@@ -48,6 +49,12 @@ struct daemon_args {
 	char		 nvml_path[PATH_MAX];	/* a library path made absolute */
 	char		 textfile_dir[PATH_MAX]; /* absolute; "" for none */
 	int64_t		 keep_raw_ms;		/* --keep-raw; 0: keep all */
+	const char	*listen;		/* --listen ADDR:PORT; NULL */
+	enum export_prom_by metrics_by;		/* --metrics-by */
+	int		 metrics_by_given;
+	char		 notify_exec[PATH_MAX];	/* absolute; "" for none */
+	int64_t		 notify_after_ms;	/* 0: not given */
+	int64_t		 notify_repeat_ms;	/* 0: not given */
 };
 
 
@@ -62,6 +69,14 @@ on_signal(int sig)
 		got_hup = 1;
 	else
 		got_stop = sig;
+}
+
+/* A notification hook ended: nothing to note, the wake-up is the point
+   (the loop reaps hooks whenever it wakes). */
+static void
+on_child(int sig)
+{
+	(void)sig;
 }
 
 /* path made absolute against the working directory (the collector
@@ -119,6 +134,108 @@ check_textfile(const struct cmd_entry *c, const struct daemon_args *a)
 	return EXIT_OK;
 }
 
+/*
+ * A collector running as root runs its hook as root: the program, and
+ * every directory above it, must be root's and writable by no one else,
+ * or whoever may change them runs what they like as root. This checks the
+ * directories above path.
+ */
+static int
+check_root_dirs(const struct cmd_entry *c, const char *path)
+{
+	char dir[PATH_MAX];
+	struct stat ds;
+	char *slash;
+
+	util_strlcpy(dir, path, sizeof(dir));
+	while ((slash = strrchr(dir, '/')) != NULL) {
+		*slash = '\0';
+		if (stat(dir[0] != '\0' ? dir : "/", &ds) != 0)
+			return cmd_usage_error(c, "--notify-exec %s: %s: %s",
+			    path, dir[0] != '\0' ? dir : "/",
+			    strerror(errno));
+		/* Sticky /tmp lets others add files, not replace root's. */
+		if (ds.st_uid != 0 || ((ds.st_mode & (S_IWGRP | S_IWOTH)) &&
+		    !(ds.st_mode & S_ISVTX)))
+			return cmd_usage_error(c, "--notify-exec %s: run as "
+			    "root, its directory %s must be root's and "
+			    "writable by root alone", path,
+			    dir[0] != '\0' ? dir : "/");
+		if (dir[0] == '\0')
+			break;
+	}
+	return EXIT_OK;
+}
+
+/* The same for the program, its directories as named and as resolved
+   (a link on the way is only as safe as the directory it is in). */
+static int
+check_root_hook(const struct cmd_entry *c, const char *path,
+    const struct stat *st)
+{
+	char real[PATH_MAX];
+
+	if (st->st_uid != 0 || (st->st_mode & (S_IWGRP | S_IWOTH)))
+		return cmd_usage_error(c, "--notify-exec %s: run as root, it "
+		    "must be root's and writable by root alone", path);
+	if (realpath(path, real) == NULL)
+		return cmd_usage_error(c, "--notify-exec %s: %s", path,
+		    strerror(errno));
+	if (check_root_dirs(c, path) != EXIT_OK ||
+	    check_root_dirs(c, real) != EXIT_OK)
+		return EXIT_USAGE;
+	return EXIT_OK;
+}
+
+/*
+ * The notification options: --notify-exec and --notify-after together,
+ * --notify-repeat only with them, durations above 0, and a program that
+ * is a regular file this user may run (a hook that cannot run would
+ * otherwise be found out hours later, in the log).
+ */
+static int
+check_notify(const struct cmd_entry *c, struct daemon_args *a,
+    const char *prog)
+{
+	struct stat st;
+
+	if ((prog != NULL) != (a->notify_after_ms > 0))
+		return cmd_usage_error(c, "--notify-exec and --notify-after "
+		    "are given together");
+	if (prog == NULL && a->notify_repeat_ms > 0)
+		return cmd_usage_error(c, "--notify-repeat needs --notify-exec "
+		    "and --notify-after");
+	if (prog == NULL)
+		return EXIT_OK;
+	if (absolute(c, "--notify-exec", prog, a->notify_exec,
+	    sizeof(a->notify_exec)) != 0)
+		return EXIT_USAGE;
+	if (stat(a->notify_exec, &st) != 0)
+		return cmd_usage_error(c, "--notify-exec %s: %s",
+		    a->notify_exec, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return cmd_usage_error(c, "--notify-exec %s: not a regular "
+		    "file", a->notify_exec);
+	if (access(a->notify_exec, X_OK) != 0)
+		return cmd_usage_error(c, "--notify-exec %s: not executable: "
+		    "%s", a->notify_exec, strerror(errno));
+	if (geteuid() == 0)
+		return check_root_hook(c, a->notify_exec, &st);
+	return EXIT_OK;
+}
+
+/* A duration above zero, for the --notify-* options. */
+static int
+positive(const struct cmd_entry *c, const char *option, const char *value,
+    int64_t *ms)
+{
+	if (cmd_duration(c, option, value, ms) != 0)
+		return EXIT_USAGE;
+	if (*ms <= 0)
+		return cmd_usage_error(c, "%s: must be longer than 0", option);
+	return EXIT_OK;
+}
+
 static int
 parse_args(const struct cmd_entry *c, int argc, char **argv,
     struct daemon_args *a)
@@ -133,12 +250,17 @@ parse_args(const struct cmd_entry *c, int argc, char **argv,
 		{ "nvml-library", required_argument, NULL, 'n' },
 		{ "textfile-dir", required_argument, NULL, 't' },
 		{ "keep-raw", required_argument, NULL, 'k' },
+		{ "notify-after", required_argument, NULL, 'A' },
+		{ "notify-exec", required_argument, NULL, 'X' },
+		{ "notify-repeat", required_argument, NULL, 'R' },
+		{ "listen", required_argument, NULL, 'L' },
+		{ "metrics-by", required_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const struct cmd_defaults *d = cmd_defaults();
 	const char *db = d->db, *pid = d->pid_file;
-	const char *logf = d->log_file, *textfile = NULL;
+	const char *logf = d->log_file, *textfile = NULL, *notify = NULL;
 	int ch;
 
 	memset(a, 0, sizeof(*a));
@@ -188,6 +310,37 @@ parse_args(const struct cmd_entry *c, int argc, char **argv,
 				    "least 1h (the newest hour always stays "
 				    "raw)");
 			break;
+		case 'A':
+			if (positive(c, "--notify-after", optarg,
+			    &a->notify_after_ms) != EXIT_OK)
+				return EXIT_USAGE;
+			break;
+		case 'R':
+			if (positive(c, "--notify-repeat", optarg,
+			    &a->notify_repeat_ms) != EXIT_OK)
+				return EXIT_USAGE;
+			break;
+		case 'X':
+			notify = optarg;
+			break;
+		case 'L': {
+			struct sockaddr_storage addr;
+			socklen_t addrlen;
+			char err[256];
+
+			if (http_metrics_parse(optarg, &addr, &addrlen, err,
+			    sizeof(err)) != 0)
+				return cmd_usage_error(c, "--listen %s", err);
+			a->listen = optarg;
+			break;
+		}
+		case 'M':
+			if (export_prom_parse_by(optarg, &a->metrics_by) != 0)
+				return cmd_usage_error(c, "--metrics-by: '%s' is "
+				    "not one of user, job, pod, namespace",
+				    optarg);
+			a->metrics_by_given = 1;
+			break;
 		default:
 			return EXIT_USAGE;
 		}
@@ -216,6 +369,16 @@ parse_args(const struct cmd_entry *c, int argc, char **argv,
 		    "must be three different files");
 	if (a->textfile_dir[0] != '\0' && check_textfile(c, a) != EXIT_OK)
 		return EXIT_USAGE;
+	if (check_notify(c, a, notify) != EXIT_OK)
+		return EXIT_USAGE;
+	if (a->metrics_by_given && a->textfile_dir[0] == '\0' &&
+	    a->listen == NULL)
+		return cmd_usage_error(c, "--metrics-by needs --textfile-dir or "
+		    "--listen");
+	if (a->listen != NULL && !http_metrics_available())
+		return cmd_fail(c, "--listen: this gua was built without "
+		    "libmicrohttpd (install libmicrohttpd-dev and build "
+		    "again)");
 	a->nvml_library = cmd_nvml_library(a->nvml_library);
 	/* A library given as a path is found from here, not from / where
 	   the background collector runs; a bare name is for dlopen's
@@ -311,21 +474,28 @@ collect(const struct cmd_entry *c, const struct daemon_args *a, int ready_fd)
 	int64_t ticks;
 	int rc = EXIT_FAIL, log_created = 0, log_used, e;
 
-	/* Signals wait in the mask until the loop's ppoll opens it. */
+	/* Signals wait in the mask until the loop's ppoll opens it; SIGCHLD
+	   too, so a hook that ends wakes the loop to reap it. */
 	sigemptyset(&block);
 	sigaddset(&block, SIGTERM);
 	sigaddset(&block, SIGINT);
 	sigaddset(&block, SIGHUP);
+	sigaddset(&block, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &block, &open);
 	sigdelset(&open, SIGTERM);
 	sigdelset(&open, SIGINT);
 	sigdelset(&open, SIGHUP);
+	sigdelset(&open, SIGCHLD);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_handler = on_child;
+	sa.sa_flags = SA_NOCLDSTOP;
+	sigaction(SIGCHLD, &sa, NULL);
+	sa.sa_flags = 0;
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
 	/* A file size limit (RLIMIT_FSIZE) reached is a failed write, logged
@@ -361,8 +531,15 @@ collect(const struct cmd_entry *c, const struct daemon_args *a, int ready_fd)
 	cfg.interval_ms = a->interval_ms;
 	cfg.log_file = log_used ? a->log_file : NULL;
 	cfg.textfile_dir = a->textfile_dir;
+	cfg.listen = a->listen;
+	cfg.metrics_by = (int)a->metrics_by;
 	cfg.print_ticks = a->foreground;
 	cfg.keep_raw_ms = a->keep_raw_ms;
+	if (a->notify_exec[0] != '\0') {
+		cfg.notify_exec = a->notify_exec;
+		cfg.notify_after_ms = a->notify_after_ms;
+		cfg.notify_repeat_ms = a->notify_repeat_ms;
+	}
 	cfg.pid = &pid;
 	if ((e = collector_start(&co, &cfg, err, sizeof(err))) != 0) {
 		rc = startup_db_fail(c, ready_fd, e, err);
@@ -482,7 +659,10 @@ daemon_exec(const struct cmd_entry *c, int argc, char **argv)
 
 #define DAEMON_USAGE "[--db PATH] [--interval D] [--pid-file PATH] " \
 	"[--log-file PATH] [--foreground] [--append] [--nvml-library PATH] " \
-	"[--textfile-dir DIR] [--keep-raw D]"
+	"[--textfile-dir DIR] [--listen ADDR:PORT] " \
+	"[--metrics-by user|job|pod|namespace] " \
+	"[--notify-after D --notify-exec PROG [--notify-repeat D]] " \
+	"[--keep-raw D]"
 #define DAEMON_HELP \
 	"  --db PATH            database to create (default below)\n" \
 	"  --append             add to an existing database recorded on this\n" \
@@ -495,13 +675,25 @@ daemon_exec(const struct cmd_entry *c, int argc, char **argv)
 	"  --foreground         stay attached and print one line per tick on\n" \
 	"                       stdout (for systemd)\n" \
 	"  --nvml-library PATH  the NVML library to load (default\n" \
-	"                       $GUA_NVML_LIBRARY, else libnvidia-ml.so.1)\n" \
+	"                       $GUA_NVML_LIBRARY, else libnvidia-ml.so.1,\n" \
+	"                       else libnvidia-ml.so)\n" \
 	"  --textfile-dir DIR   write DIR/gua.prom every tick for\n" \
 	"                       node_exporter's textfile collector\n" \
 	"  --keep-raw D         raw ticks older than D (at least 1h) give\n" \
 	"                       way to the hourly rollups, an hour at a time\n" \
 	"                       between ticks (as 'gua compact'; default:\n" \
 	"                       keep every raw tick)\n" \
+	"  --listen ADDR:PORT   serve the same metrics at\n" \
+	"                       http://ADDR:PORT/metrics (e.g.\n" \
+	"                       127.0.0.1:9877; [::1]:9877; 0.0.0.0:9877\n" \
+	"                       for every address)\n" \
+	"  --metrics-by UNIT    the unit of the idle-held counter: user\n" \
+	"                       (default), job (Slurm), pod or namespace\n" \
+	"  --notify-after D     run --notify-exec's program when a process\n" \
+	"                       has been idle-held for D without a break\n" \
+	"  --notify-exec PROG   the program (a path; run directly, no shell,\n" \
+	"                       with the GUA_* variables of gua(1))\n" \
+	"  --notify-repeat D    run it again every D while the streak lasts\n" \
 	"\n" \
 	"Returns once the collector runs (NVML is up and the first tick is\n" \
 	"written): exit 0, or 1 with the reason (2 for bad usage, or a --db\n" \

@@ -27,10 +27,14 @@
 #include "pidfile.h"
 #include "store.h"
 #include "util.h"
+#include "version.h"
 
 #define SMI_TIMEOUT_MS		3000
 #define SMI_OUTPUT_MAX		4096
 #define MAX_CHECKS		16
+/* Of --json (docs/gua-doctor.schema.json): bumped when a key changes
+   meaning or goes away; new keys keep it. */
+#define DOCTOR_JSON_SCHEMA_VERSION	1
 
 enum level { LEVEL_OK, LEVEL_INFO, LEVEL_WARN, LEVEL_FAIL, LEVEL_SKIP };
 static const char *const level_name[] = { "ok", "info", "warn", "fail",
@@ -476,6 +480,8 @@ print_json(const struct doctor *d, const char *db, const char *pid_file)
 
 	json_init(&j, stdout, 2);
 	json_object_begin(&j, NULL);
+	json_int(&j, "schema_version", DOCTOR_JSON_SCHEMA_VERSION);
+	json_string(&j, "generator", "gua " GUA_VERSION);
 	json_bool(&j, "collector_can_run", d->nvml_ok && !d->blocked);
 	json_string(&j, "verdict", verdict(d));
 	json_string(&j, "database", db);
@@ -599,7 +605,8 @@ const struct cmd_entry cmd_doctor_entry = {
 	    "                       (default below)\n"
 	    "  --pid-file PATH      its PID file (default below)\n"
 	    "  --nvml-library PATH  the NVML library to try (default\n"
-	    "                       $GUA_NVML_LIBRARY, else libnvidia-ml.so.1)\n"
+	    "                       $GUA_NVML_LIBRARY, else libnvidia-ml.so.1,\n"
+	    "                       else libnvidia-ml.so)\n"
 	    "  --json               the same as JSON\n"
 	    "\n"
 	    "Checks the kernel, /dev/nvidia*, 'nvidia-smi -L' (3 s at most),\n"

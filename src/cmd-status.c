@@ -23,7 +23,11 @@
 #include "pidfile.h"
 #include "store.h"
 #include "util.h"
+#include "version.h"
 
+/* Of status --json (docs/gua-status.schema.json): bumped when a key
+   changes meaning or goes away; new keys keep it. */
+#define STATUS_JSON_SCHEMA_VERSION	1
 #define STOP_TIMEOUT_MS		(10 * MS_PER_SECOND)
 #define STOP_POLL_MS		20
 
@@ -208,6 +212,8 @@ print_json(const char *pid_file, const struct status *s, int64_t now)
 
 	json_init(&j, stdout, 2);
 	json_object_begin(&j, NULL);
+	json_int(&j, "schema_version", STATUS_JSON_SCHEMA_VERSION);
+	json_string(&j, "generator", "gua " GUA_VERSION);
 	json_string(&j, "state", states[s->lsb]);
 	json_int(&j, "exit_code", s->lsb);
 	json_string(&j, "pid_file", pid_file);

@@ -24,16 +24,19 @@
 #include "collector.h"
 #include "duration.h"
 #include "export-prom.h"
+#include "http-metrics.h"
 #include "log.h"
+#include "notify.h"
 #include "report.h"
 #include "store.h"
+#include "streak.h"
 #include "tick-print.h"
 #include "util.h"
 #include "version.h"
 
 /*
  * Ticks sampled but not yet written wait in memory, at most this many
- * and this many bytes (a tick of 1000 processes takes 1.5 MB): a
+ * and this many bytes (a tick of 1000 processes takes 1.9 MB): a
  * database locked by another process, or a full disk, delays them, and
  * the next write that succeeds takes them all in one transaction. Past
  * that the oldest give way (a gap). The ring has one slot more, for the
@@ -65,9 +68,13 @@ struct collector {
 	int64_t		 ticks;		/* written by this run */
 	int64_t		 failed;	/* consecutive ticks not written */
 	int64_t		 unsampled;	/* ... of them not even sampled */
-	struct export_prom *prom;	/* --textfile-dir, or NULL */
+	struct export_prom *prom;	/* --textfile-dir or --listen, or NULL */
+	struct http_metrics *http;	/* --listen, or NULL */
 	int64_t		 prom_failed;	/* consecutive textfiles not written */
 	struct thresholds thr;		/* of the textfile's counters */
+	struct streaks	*streaks;	/* for the textfile and hooks, or NULL */
+	struct notify	*notify;	/* --notify-exec, or NULL */
+	int		 streaks_failed; /* the last tick could not be added */
 	struct source_info info;	/* for a database made anew */
 	/*
 	 * The files written, as they were when opened: the database (the
@@ -437,15 +444,17 @@ write_pending(struct collector *co, char *err, size_t errlen)
 }
 
 /*
- * Adds the n ticks just recorded (or, n 0, counts a tick that was not)
- * and rewrites the textfile; a failure is logged once per burst, like
+ * Adds the n ticks just recorded (or, n 0, counts a tick that was not),
+ * renders the exposition once, and rewrites the textfile with it and
+ * hands it to the HTTP server; a failure is logged once per burst, like
  * ticks, and never stops the collector.
  */
 static void
 textfile_write(struct collector *co, size_t n)
 {
 	const struct thresholds *thr;
-	char err[1024];
+	char err[1024], *text = NULL;
+	size_t len = 0;
 	int rc = 0;
 
 	if (co->prom == NULL)
@@ -456,7 +465,16 @@ textfile_write(struct collector *co, size_t n)
 	for (size_t i = 0; i < n && rc == 0; i++)
 		rc = export_prom_add_tick(co->prom, pending(co, i), thr, err,
 		    sizeof(err));
-	if (rc != 0 || export_prom_write(co->prom, err, sizeof(err)) != 0) {
+	if (rc == 0 && (rc = export_prom_render(co->prom, &text, &len)) != 0)
+		util_err(err, sizeof(err), "out of memory");
+	if (rc == 0 && co->a->textfile_dir != NULL &&
+	    co->a->textfile_dir[0] != '\0')
+		rc = export_prom_write_text(co->prom, text, len, err,
+		    sizeof(err));
+	/* Served as rendered, even when the file could not be written. */
+	if (text != NULL)
+		http_metrics_publish(co->http, text, len);
+	if (rc != 0) {
 		if (co->prom_failed++ == 0)
 			log_warn("textfile not written: %s; the next ticks "
 			    "retry (logged again when it recovers)", err);
@@ -493,6 +511,35 @@ written(struct collector *co)
 }
 
 /*
+ * A sampled tick to the idle-held streaks, whether or not it can be
+ * written, and the hooks it makes due; out of memory, every streak ends
+ * (logged once) rather than stretch over a tick it did not see.
+ */
+static void
+streaks_feed(struct collector *co, const struct tick *t)
+{
+	char err[256];
+
+	if (co->streaks == NULL)
+		return;
+	if (streaks_add_tick(co->streaks, t, &co->thr, err,
+	    sizeof(err)) != 0) {
+		struct tick none = { .ts_ms = t->ts_ms, .span_ms = t->span_ms };
+
+		if (!co->streaks_failed)
+			log_warn("idle-held streaks: %s; they start again",
+			    err);
+		co->streaks_failed = 1;
+		streaks_add_tick(co->streaks, &none, &co->thr, err,
+		    sizeof(err));
+		return;
+	}
+	co->streaks_failed = 0;
+	if (co->notify != NULL)
+		notify_run(co->notify, co->streaks);
+}
+
+/*
  * Samples a tick and writes it with any that wait: 0, or -1 when it could
  * not be sampled, -2 when the ticks could not be written (they wait).
  * What was written is counted, added to the textfile and printed.
@@ -502,6 +549,7 @@ record(struct collector *co, int64_t mono, char *err, size_t errlen)
 {
 	if (sample_tick(co, mono, err, errlen) != 0)
 		return -1;
+	streaks_feed(co, pending(co, co->npend - 1));
 	if (co->st != NULL && db_gone(co))
 		drop_db(co);
 	if (write_pending(co, err, errlen) != 0)
@@ -632,7 +680,13 @@ collector_run(struct collector *co, const sigset_t *open,
 	next = t0 + iv;
 	poll = t0 + every;
 	while (!*stop) {
-		sleep_until(co, poll < next ? poll : next, open);
+		int64_t wake = poll < next ? poll : next;
+
+		/* A hook past its time is ended on time. */
+		if (notify_deadline(co->notify) < wake)
+			wake = notify_deadline(co->notify);
+		sleep_until(co, wake, open);
+		notify_reap(co->notify);
 		if (*hup) {
 			*hup = 0;
 			if (log_reopen(err, sizeof(err)) != 0)
@@ -679,8 +733,15 @@ release(struct collector *co, int remove)
 	if (co->src != NULL)
 		co->source->close(co->src);
 	co->src = NULL;
+	/* The server first: it may be copying the text when stopped. */
+	http_metrics_stop(co->http);
+	co->http = NULL;
 	export_prom_close(co->prom);
 	co->prom = NULL;
+	notify_close(co->notify);
+	co->notify = NULL;
+	streaks_free(co->streaks);
+	co->streaks = NULL;
 	for (size_t i = 0; i < RING_SLOTS; i++)
 		tick_free(&co->pend[i]);
 	free(co);
@@ -724,8 +785,9 @@ open_store(struct collector *co, const struct source_info *info, char *err,
 }
 
 /*
- * The Prometheus textfile: its counters start from the database's whole
- * history when the collector appends, so a restart does not reset them.
+ * The Prometheus exposition, for the textfile and /metrics: its counters
+ * start from the database's whole history when the collector appends, so
+ * a restart does not reset them.
  */
 static int
 open_textfile(struct collector *co, const struct source_info *info,
@@ -733,11 +795,13 @@ open_textfile(struct collector *co, const struct source_info *info,
 {
 	struct report_options o;
 	struct report rep;
+	const char *dir = co->a->textfile_dir;
 	int rc;
 
-	if (export_prom_open(&co->prom, co->a->textfile_dir,
-	    info->driver_version, err, errlen) != 0)
+	if (export_prom_open(&co->prom, dir != NULL && dir[0] != '\0' ? dir :
+	    NULL, info->driver_version, err, errlen) != 0)
 		return -1;
+	export_prom_group_by(co->prom, (enum export_prom_by)co->a->metrics_by);
 	if (co->db_created)
 		return 0;
 	memset(&o, 0, sizeof(o));
@@ -750,6 +814,26 @@ open_textfile(struct collector *co, const struct source_info *info,
 	rc = export_prom_seed(co->prom, &rep, err, errlen);
 	report_free(&rep);
 	return rc;
+}
+
+/* The idle-held streaks, when the textfile or a hook reads them. */
+static int
+open_streaks(struct collector *co, char *err, size_t errlen)
+{
+	const struct collector_config *a = co->a;
+	struct notify_config nc;
+
+	if (co->prom == NULL && a->notify_exec == NULL)
+		return 0;
+	if (streaks_new(&co->streaks, err, errlen) != 0)
+		return -1;
+	export_prom_follow_streaks(co->prom, co->streaks);
+	if (a->notify_exec == NULL)
+		return 0;
+	nc.exec = a->notify_exec;
+	nc.after_ms = a->notify_after_ms;
+	nc.repeat_ms = a->notify_repeat_ms;
+	return notify_new(&co->notify, &nc, err, errlen);
 }
 
 int
@@ -798,6 +882,10 @@ collector_start(struct collector **out, const struct collector_config *cfg,
 			goto fail;
 		rc = -1;
 	}
+	/* Before NVML and the database: a port in use leaves nothing. */
+	if (cfg->listen != NULL && http_metrics_start(&co->http, cfg->listen,
+	    err, errlen) != 0)
+		goto fail;
 	if (co->source->open(&co->src, &scfg, &info, err, errlen) != 0) {
 		co->src = NULL;
 		goto fail;
@@ -809,8 +897,10 @@ collector_start(struct collector **out, const struct collector_config *cfg,
 	    note_db(co, err, errlen) != 0)
 		goto fail;
 	co->thr = store_meta(co->st)->rollup;
-	if (cfg->textfile_dir != NULL && cfg->textfile_dir[0] != '\0' &&
-	    open_textfile(co, &info, err, errlen) != 0)
+	if (((cfg->textfile_dir != NULL && cfg->textfile_dir[0] != '\0') ||
+	    co->http != NULL) && open_textfile(co, &info, err, errlen) != 0)
+		goto fail;
+	if (open_streaks(co, err, errlen) != 0)
 		goto fail;
 	log_info("collector started: PID %ld, database %s%s, interval %lld ms, "
 	    "%d GPU%s, source %s (%s), driver %s%s%s", (long)getpid(), cfg->db,
@@ -818,9 +908,9 @@ collector_start(struct collector **out, const struct collector_config *cfg,
 	    (long long)cfg->interval_ms, info.ngpus, info.ngpus == 1 ? "" : "s",
 	    co->source->name, info.kind,
 	    info.driver_version[0] ? info.driver_version : "unknown",
-	    co->source == &source_nvml ? ", NVML " : "",
-	    co->source != &source_nvml ? "" : cfg->nvml_library ?
-	    cfg->nvml_library : "libnvidia-ml.so.1");
+	    info.library[0] ? ", NVML " : "", info.library);
+	if (co->http != NULL)
+		log_info("serving http://%s%s", cfg->listen, HTTP_METRICS_PATH);
 	if (geteuid() == 0)
 		log_info("running as root: NVML needs no privileges; a "
 		    "dedicated unprivileged user is recommended");

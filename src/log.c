@@ -79,6 +79,12 @@ log_close(void)
 	log_captures = 0;
 }
 
+int
+log_fileno(void)
+{
+	return log_fd;
+}
+
 static void
 vlog(const char *prefix, const char *fmt, va_list ap)
 {

@@ -24,6 +24,9 @@ void	log_close(void);
  * Kept across log_reopen.
  */
 void	log_capture_stderr(void);
+/* The descriptor lines go to: the notification hooks' stdout and
+   stderr. */
+int	log_fileno(void);
 
 void	log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The same with "warning: " in front. */

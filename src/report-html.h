@@ -2,7 +2,8 @@
  * The report as one self-contained HTML page: inline CSS and SVG charts, no
  * script, no network (a Content-Security-Policy forbids both). Every chart
  * element carries its number in data-* attributes and a <title>, so tests
- * and readers can check what is drawn.
+ * and readers can check what is drawn; the numbers a reader needs (each
+ * GPU's shares, the heatmaps' scale) are also written out as text.
  */
 #ifndef GUA_REPORT_HTML_H
 #define GUA_REPORT_HTML_H

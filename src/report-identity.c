@@ -1,6 +1,7 @@
 /*
  * The identities of a report's sessions: read from the database in one
- * pass, kept in the report's own strings, grouped by host and user, and
+ * pass, kept in the report's own strings, grouped by host and the
+ * report's key (--by: user, job, pod, ...; report-key.c), and
  * the place (pod, container, Slurm job, unit) a session ran in.
  */
 #include <stdio.h>
@@ -93,7 +94,11 @@ fill_identity(void *ctx, int64_t proc_id, uint32_t pid, int64_t start_ms,
 	    (w.container = keep_string(f->rep, id->container)) == NULL ||
 	    (w.pod = keep_string(f->rep, id->pod)) == NULL ||
 	    (w.unit = keep_string(f->rep, id->unit)) == NULL ||
-	    (w.slurm_job = keep_string(f->rep, id->slurm_job)) == NULL)
+	    (w.slurm_job = keep_string(f->rep, id->slurm_job)) == NULL ||
+	    (w.pod_namespace = keep_string(f->rep, id->pod_namespace)) ==
+	    NULL || (w.pod_name = keep_string(f->rep, id->pod_name)) == NULL ||
+	    (w.container_name = keep_string(f->rep, id->container_name)) ==
+	    NULL)
 		return -1;
 	for (; f->k < f->n && f->v[f->k].proc_id == proc_id; f->k++) {
 		struct report_session *s = &f->rep->sessions[f->v[f->k].session];
@@ -143,10 +148,12 @@ report_load_identities(struct store *st, struct report *rep, char *err,
 	return rc;
 }
 
-/* Groups the sessions by host and user into rep->ids. */
+/* Groups the sessions by host and the report's key into rep->ids. */
 int
 report_group_identities(struct report *rep)
 {
+	char buf[256];
+
 	free(rep->ids);
 	rep->nids = 0;
 	rep->nids_all = 0;
@@ -156,8 +163,14 @@ report_group_identities(struct report *rep)
 		return -1;
 	for (size_t i = 0; i < rep->nsessions_all; i++) {
 		const struct report_session *s = &rep->sessions[i];
-		const char *name = s->who.user[0] ? s->who.user : "unknown";
+		const char *name = report_key_value(rep, s, rep->by, buf,
+		    sizeof(buf));
 		struct report_identity *id = NULL;
+		int none = name[0] == '\0';
+
+		/* Processes without the key are one row. */
+		if (none)
+			name = rep->by == REPORT_KEY_USER ? "unknown" : "(none)";
 
 		for (size_t j = 0; j < rep->nids && id == NULL; j++)
 			if (rep->ids[j].host == s->host &&
@@ -167,16 +180,25 @@ report_group_identities(struct report *rep)
 			id = &rep->ids[rep->nids++];
 			id->host = s->host;
 			util_strlcpy(id->name, name, sizeof(id->name));
+			id->none = none;
+			id->user = s->who.user;
 			id->container = s->who.container;
 			id->pod = s->who.pod;
 			id->unit = s->who.unit;
 			id->slurm_job = s->who.slurm_job;
+			id->pod_namespace = s->who.pod_namespace;
+			id->pod_name = s->who.pod_name;
 		}
 		/* Kept only while every session has the same. */
+		if (strcmp(id->user, s->who.user) != 0)
+			id->user = "";
 		if (strcmp(id->container, s->who.container) != 0)
 			id->container = "";
 		if (strcmp(id->pod, s->who.pod) != 0)
 			id->pod = "";
+		if (strcmp(id->pod_namespace, s->who.pod_namespace) != 0 ||
+		    strcmp(id->pod_name, s->who.pod_name) != 0)
+			id->pod_namespace = id->pod_name = "";
 		if (strcmp(id->unit, s->who.unit) != 0)
 			id->unit = "";
 		if (strcmp(id->slurm_job, s->who.slurm_job) != 0)

@@ -1,7 +1,8 @@
 /*
  * Builds a report for a window: whole hours from the collector's rollups,
  * the partial hours at the window's edges from raw ticks. With thresholds
- * other than the ones the rollups were made with, everything is raw. The
+ * other than the ones the rollups were made with, or with a filter of
+ * processes (--user, --job, ...), everything is raw. The
  * numbers a writer reads off a built report are here too; the sessions'
  * identities are in report-identity.c, GPU labels and --gpu in
  * report-gpu.c, merging in report-merge.c, raw rows in report-rows.c.
@@ -44,6 +45,13 @@ struct build {
 	int64_t		 tz_hour;	/* INT64_MIN: none yet */
 	int64_t		 tz_offset_ms;
 	int		 tz_whole;
+	/* A filter: the processes that pass it, by key (1 pass, 0 not),
+	   read from the store as the scan meets them. */
+	struct store	*st;
+	const struct report_filter *filter;	/* NULL: none */
+	struct imap	 wanted;
+	char		*err;
+	size_t		 errlen;
 };
 
 /*
@@ -286,6 +294,27 @@ sink_proc(void *ctx, int64_t gpu_id, int64_t proc_id,
 	return 0;
 }
 
+/* Whether a process passes the report's filter: its identity is read
+   once, when the scan first meets it. */
+static int
+proc_wanted(void *ctx, int64_t proc_id)
+{
+	struct build *b = ctx;
+	struct identity who;
+	uint32_t pid;
+	int64_t v, start;
+
+	if (imap_get(&b->wanted, proc_id, 0, &v) == 0)
+		return (int)v;
+	if (store_process(b->st, proc_id, &pid, &start, &who, b->err,
+	    b->errlen) != 0)
+		return -1;
+	v = report_filter_match(b->filter, &who);
+	if (imap_put(&b->wanted, proc_id, 0, v) != 0)
+		return util_err(b->err, b->errlen, "out of memory");
+	return (int)v;
+}
+
 /* GPUs by index, then card, then UUID (a MIG instance's). */
 static int
 cmp_gpu(const void *a, const void *b)
@@ -354,6 +383,58 @@ hourly_part(struct store *st, struct report *rep, int64_t *hs, int64_t *he,
 	return 0;
 }
 
+/*
+ * Whether a window's timeline is drawn from its ticks: rollups give whole
+ * hours, so a window shorter than REPORT_TIMELINE_MIN hours would get a
+ * coarse timeline from them (six hours: seven columns). Such a timeline
+ * reads the ticks (two days at 30 s: 5760 a GPU), in buckets never finer
+ * than the longest interval the window's runs ticked at, which would
+ * leave every other bucket empty: *min_step is that interval.
+ */
+static int
+timeline_wants_ticks(struct store *st, int64_t start, int64_t end,
+    int64_t *min_step, char *err, size_t errlen)
+{
+	int64_t *iv = NULL;
+	size_t n = 0;
+
+	*min_step = 1;
+	if (report_timeline_buckets(start, end, MS_PER_HOUR) >=
+	    REPORT_TIMELINE_MIN)
+		return 0;
+	if (store_run_intervals(st, start, end, &iv, &n, err, errlen) != 0)
+		return -1;
+	if (n > 0)
+		*min_step = iv[n - 1];	/* sorted: the longest last */
+	free(iv);
+	return 1;
+}
+
+static int
+timeline_tick(void *ctx, int64_t ts_ms, int64_t gpu_id,
+    const struct rollup_gpu *r)
+{
+	struct build *b = ctx;
+	int64_t slot;
+
+	if (imap_get(&b->gpu_slot, gpu_id, 0, &slot) == 0)
+		timeline_add(b, slot, ts_ms, r);
+	return 0;
+}
+
+/* The timeline of the hours [lo, hi) whose sums came from rollups, from
+   their ticks: only the timeline, the sums are counted. */
+static int
+timeline_from_ticks(struct store *st, const struct report_options *o,
+    struct build *b, int64_t lo, int64_t hi, char *err, size_t errlen)
+{
+	struct store_sink sink = { b, seen_only_hour, seen_only_proc,
+	    timeline_tick, NULL };
+
+	return store_scan_raw(st, lo, hi, o->gpu_id, &o->thr, &sink, err,
+	    errlen);
+}
+
 /* Fills the window and reads its sums, from rollups where they serve. */
 static int
 scan_window(struct store *st, const struct report_options *o,
@@ -361,9 +442,9 @@ scan_window(struct store *st, const struct report_options *o,
 {
 	struct report *rep = b->rep;
 	struct store_sink sink = { b, sink_gpu_hour, sink_proc,
-	    sink_gpu_tick };
-	int64_t oldest_ts, oldest_span, lo, hi, hs, he, from;
-	int found, raw, rc;
+	    sink_gpu_tick, b->filter != NULL ? proc_wanted : NULL };
+	int64_t oldest_ts, oldest_span, lo, hi, hs, he, from, min_step;
+	int found, raw, fine, rc;
 
 	report_asked_window(o, &rep->start_ms, &rep->end_ms);
 	rep->asked_start_ms = rep->start_ms;
@@ -391,7 +472,13 @@ scan_window(struct store *st, const struct report_options *o,
 	from = he > hs ? he : rep->start_ms;
 	lo = util_hour_floor(from + MS_PER_HOUR - 1);
 	hi = util_hour_floor(rep->end_ms);
-	raw = o->force_raw || lo >= hi || o->thr.active_util !=
+	fine = timeline_wants_ticks(st, rep->start_ms, rep->end_ms, &min_step,
+	    err, errlen);
+	if (fine < 0)
+		return -1;
+	/* Rollups sum whole GPUs: a filter's processes need the ticks. */
+	raw = o->force_raw || b->filter != NULL || lo >= hi ||
+	    o->thr.active_util !=
 	    rep->meta.rollup.active_util || o->thr.held_mib !=
 	    rep->meta.rollup.held_mib || !hours_are_local_hours(lo, hi);
 	if (he > hs) {
@@ -401,7 +488,7 @@ scan_window(struct store *st, const struct report_options *o,
 		rep->hourly_end_ms = he;
 		util_format_rfc3339(he, when, sizeof(when));
 		/* Hourly sums were classified once, with the thresholds of
-		   the rollups. */
+		   the rollups, and sum whole GPUs. */
 		if (o->thr.active_util != rep->meta.rollup.active_util ||
 		    o->thr.held_mib != rep->meta.rollup.held_mib)
 			return util_err(err, errlen, "%s: the hours before %s "
@@ -410,11 +497,16 @@ scan_window(struct store *st, const struct report_options *o,
 			    "%s on", store_path(st), when,
 			    rep->meta.rollup.active_util,
 			    (long long)rep->meta.rollup.held_mib, when);
+		if (b->filter != NULL)
+			return util_err(err, errlen, "%s: the hours before %s "
+			    "are kept only as hourly sums of whole GPUs: a "
+			    "filter needs a window from %s on", store_path(st),
+			    when, when);
 	}
 
-	/* Buckets finer than an hour only when every tick is read raw. */
+	/* Buckets finer than an hour only from ticks. */
 	rep->timeline_step_ms = timeline_step(rep->start_ms, rep->end_ms,
-	    raw && he <= hs ? 1 : MS_PER_HOUR);
+	    (raw || fine) && he <= hs ? min_step : MS_PER_HOUR);
 	rep->timeline_start_ms = report_floor_div(rep->start_ms,
 	    rep->timeline_step_ms) * rep->timeline_step_ms;
 	rep->ntimeline = report_timeline_buckets(rep->start_ms, rep->end_ms,
@@ -444,6 +536,8 @@ scan_window(struct store *st, const struct report_options *o,
 	b->in_rollups = 1;
 	rc = store_scan_rollups(st, lo, hi, o->gpu_id, &sink, err, errlen);
 	b->in_rollups = 0;
+	if (rc == 0 && rep->timeline_step_ms < MS_PER_HOUR)
+		rc = timeline_from_ticks(st, o, b, lo, hi, err, errlen);
 	if (rc != 0 || store_scan_raw(st, hi, rep->end_ms, o->gpu_id, &o->thr,
 	    &sink, err, errlen) != 0)
 		return -1;
@@ -477,7 +571,7 @@ seen_exactly(struct store *st, const struct report_options *o,
     struct build *b, char *err, size_t errlen)
 {
 	struct store_sink sink = { b, seen_only_hour, seen_only_proc,
-	    seen_only_tick };
+	    seen_only_tick, NULL };
 	int64_t *hours;
 	size_t n = 0;
 	int rc = 0;
@@ -572,6 +666,25 @@ presence(struct store *st, struct build *b, char *err, size_t errlen)
 			upto = t;
 	}
 	rep->hosts[0].present_ms = covered;
+	/*
+	 * Filtered, a GPU is there only while the processes held it: its
+	 * time is what was seen of it, and the GPUs equivalently idle are
+	 * its idle time over the whole window.
+	 */
+	if (b->filter != NULL) {
+		rep->gpu_window_ms = 0;
+		for (size_t i = 0; i < rep->ngpus; i++) {
+			struct report_gpu *g = &rep->gpus[i];
+
+			g->present_ms = 0;
+			for (int s = 0; s < STATE_COUNT; s++)
+				g->present_ms = util_sat_add(g->present_ms,
+				    g->r.ms[s]);
+			rep->gpu_window_ms = util_sat_add(rep->gpu_window_ms,
+			    g->present_ms);
+		}
+		rep->hosts[0].present_ms = report_window_ms(rep);
+	}
 	free(from_of);
 	free(to_of);
 	return 0;
@@ -590,8 +703,15 @@ report_build(struct store *st, const struct report_options *o,
 	memset(&b, 0, sizeof(b));
 	b.rep = rep;
 	b.tz_hour = INT64_MIN;
+	b.st = st;
+	b.err = err;
+	b.errlen = errlen;
+	if (o->filter != NULL && o->filter->n > 0)
+		b.filter = o->filter;
 	rep->meta = *store_meta(st);
 	rep->thr = o->thr;
+	rep->by = o->by;
+	report_filter_describe(b.filter, rep->filtered, sizeof(rep->filtered));
 	if (store_gpus(st, &b.all, &b.nall, err, errlen) != 0)
 		return -1;
 	b.gpu_sums = calloc(b.nall ? b.nall : 1, sizeof(*b.gpu_sums));
@@ -700,6 +820,7 @@ out:
 	free(b.timeline);
 	imap_free(&b.gpu_slot);
 	imap_free(&b.session_slot);
+	imap_free(&b.wanted);
 	if (ret != 0)
 		report_free(rep);
 	return ret;

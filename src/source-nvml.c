@@ -54,6 +54,8 @@ nvml_source_open(void **ctx, const struct source_config *cfg,
 	util_strlcpy(info->driver_version, nvml_driver_version(s->nvml),
 	    sizeof(info->driver_version));
 	util_strlcpy(info->kind, "bare", sizeof(info->kind));
+	util_strlcpy(info->library, nvml_library(s->nvml),
+	    sizeof(info->library));
 	info->ngpus = (int)nvml_gpu_count(s->nvml);
 	*ctx = s;
 	return 0;

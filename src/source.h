@@ -23,6 +23,7 @@ struct source_config {
 struct source_info {
 	char	driver_version[80];	/* NVIDIA driver version */
 	char	kind[16];		/* "bare" */
+	char	library[256];		/* the NVML file loaded; "" none */
 	int	ngpus;			/* GPUs seen when opening */
 };
 

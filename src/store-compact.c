@@ -315,7 +315,6 @@ store_compact_step(struct store *s, int64_t keep_raw_ms, int max_hours,
     struct store_compact *c, char *err, size_t errlen)
 {
 	int64_t newest = 0, raw_from, cutoff, hour = 0;
-	char sql[64];
 	int found, n = 0;
 
 	memset(c, 0, sizeof(*c));
@@ -325,7 +324,10 @@ store_compact_step(struct store *s, int64_t keep_raw_ms, int max_hours,
 	if (keep_raw_ms < MS_PER_HOUR)
 		return util_err(err, errlen, "raw ticks must be kept at least "
 		    "an hour");
-	if (store_exec(s, "BEGIN IMMEDIATE", err, errlen) != 0)
+	/* An older file gets this schema, which reads hourly-only hours,
+	   before its first is compacted. */
+	if (store_upgrade(s, err, errlen) != 0 ||
+	    store_exec(s, "BEGIN IMMEDIATE", err, errlen) != 0)
 		return -1;
 	if (store_raw_from(s, &raw_from, err, errlen) != 0 ||
 	    query_int(s, "SELECT max(ts_ms) FROM ticks WHERE id >= (SELECT "
@@ -337,14 +339,11 @@ store_compact_step(struct store *s, int64_t keep_raw_ms, int max_hours,
 	/* Every hour with a tick less than keep_raw_ms before the newest
 	   stays raw; so does the newest hour, and the newest key with it. */
 	cutoff = util_hour_floor(newest - keep_raw_ms);
-	/* A file of an older schema gets the table of the edges, and the
-	   schema that reads it, with its first compacted hour. */
-	snprintf(sql, sizeof(sql), "PRAGMA user_version=%d",
-	    STORE_SCHEMA_VERSION);
+	/* A file of an older schema gets the table of the edges with its
+	   first compacted hour. */
 	if (store_exec(s, "CREATE TABLE IF NOT EXISTS hour_edges("
 	    " hour_ms INTEGER PRIMARY KEY, gpus BLOB NOT NULL)", err,
-	    errlen) != 0 ||
-	    store_exec(s, sql, err, errlen) != 0)
+	    errlen) != 0)
 		goto fail;
 	while (n < max_hours) {
 		if (query_int(s, "SELECT min(hour_ms) FROM hours WHERE "

@@ -644,7 +644,15 @@ raw_tick(void *ctx, const struct store_tick *t)
 		int64_t held = 0;
 		int partial = !tg->reading.procs_known;
 
+		int wanted = rs->sink->proc_wanted == NULL;
+
 		if (rs->gpu_id >= 0 && tg->gpu_id != rs->gpu_id)
+			continue;
+		for (size_t i = 0; i < tg->nprocs && !wanted; i++)
+			if ((wanted = rs->sink->proc_wanted(rs->sink->ctx,
+			    procs[i].proc_id)) < 0)
+				return -1;
+		if (!wanted)
 			continue;
 		for (size_t i = 0; i < tg->nprocs; i++) {
 			if (procs[i].mem_mib == MIB_UNKNOWN)
@@ -662,7 +670,15 @@ raw_tick(void *ctx, const struct store_tick *t)
 			return -1;
 		for (size_t i = 0; i < tg->nprocs; i++) {
 			struct rollup_proc rp;
+			int w;
 
+			if (rs->sink->proc_wanted != NULL && (w =
+			    rs->sink->proc_wanted(rs->sink->ctx,
+			    procs[i].proc_id)) <= 0) {
+				if (w < 0)
+					return -1;
+				continue;
+			}
 			rollup_proc_init(&rp);
 			rollup_proc_add(&rp, rs->thr, t->ts_ms, t->span_ms,
 			    procs[i].util_pm, tg->reading.util_pm,
@@ -809,13 +825,25 @@ read_identity(sqlite3_stmt *st, int col, uint32_t *pid, int64_t *start_ms,
 	copy_text(who->pod, sizeof(who->pod), st, col + 8);
 	copy_text(who->unit, sizeof(who->unit), st, col + 9);
 	copy_text(who->slurm_job, sizeof(who->slurm_job), st, col + 10);
+	copy_text(who->pod_namespace, sizeof(who->pod_namespace), st, col + 11);
+	copy_text(who->pod_name, sizeof(who->pod_name), st, col + 12);
+	copy_text(who->container_name, sizeof(who->container_name), st,
+	    col + 13);
+}
+
+/* Whether the file's procs has the pod's names (schema 3 on). */
+static int
+has_pod_names(const struct store *s)
+{
+	return s->meta.schema_version >= STORE_SCHEMA_POD_NAMES;
 }
 
 int
 store_process(struct store *s, int64_t proc_id, uint32_t *pid,
     int64_t *start_ms, struct identity *who, char *err, size_t errlen)
 {
-	sqlite3_stmt *st = store_stmt(s, STMT_PROC_GET, err, errlen);
+	sqlite3_stmt *st = store_stmt(s, has_pod_names(s) ? STMT_PROC_GET :
+	    STMT_PROC_GET_OLD, err, errlen);
 	int rc;
 
 	if (st == NULL)
@@ -860,9 +888,13 @@ store_processes(struct store *s, const int64_t *ids, size_t n,
 		return 0;
 	}
 	/* Dense keys: one pass over their range. */
-	if (sqlite3_prepare_v2(s->db, "SELECT id, pid, start_ms, known, uid, "
-	    "user, comm, cmdline, container, pod, unit, slurm_job FROM procs "
-	    "WHERE id >= ?1 AND id <= ?2 ORDER BY id", -1, &st,
+	if (sqlite3_prepare_v2(s->db, has_pod_names(s) ?
+	    "SELECT id, pid, start_ms, known, uid, user, comm, cmdline, "
+	    "container, pod, unit, slurm_job, " STORE_PROC_NAMES " FROM procs "
+	    "WHERE id >= ?1 AND id <= ?2 ORDER BY id" :
+	    "SELECT id, pid, start_ms, known, uid, user, comm, cmdline, "
+	    "container, pod, unit, slurm_job, " STORE_PROC_NAMES_OLD " FROM "
+	    "procs WHERE id >= ?1 AND id <= ?2 ORDER BY id", -1, &st,
 	    NULL) != SQLITE_OK)
 		return store_sqlite_err(s, err, errlen, "reading processes");
 	sqlite3_bind_int64(st, 1, ids[0]);

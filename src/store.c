@@ -61,6 +61,9 @@ static const char schema_sql[] =
     " pod TEXT NOT NULL,"
     " unit TEXT NOT NULL,"
     " slurm_job TEXT NOT NULL,"
+    " pod_namespace TEXT NOT NULL DEFAULT '',"
+    " pod_name TEXT NOT NULL DEFAULT '',"
+    " container_name TEXT NOT NULL DEFAULT '',"
     " UNIQUE(pid, start_ms));"
     "CREATE TABLE hour_edges("
     " hour_ms INTEGER PRIMARY KEY,"
@@ -180,14 +183,20 @@ static const char *const stmt_sql[STMT_COUNT] = {
 	[STMT_PROC_FIND] = "SELECT id FROM procs WHERE pid = ?1 AND "
 	    "start_ms = ?2",
 	[STMT_PROC_INSERT] = "INSERT INTO procs(pid, start_ms, known, uid, "
-	    "user, comm, cmdline, container, pod, unit, slurm_job) "
-	    "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+	    "user, comm, cmdline, container, pod, unit, slurm_job, "
+	    "pod_namespace, pod_name, container_name) "
+	    "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
+	    "?14)",
 	[STMT_HOUR_GET] = "SELECT first_tick, last_tick, gpus, procs FROM hours "
 	    "WHERE hour_ms = ?1",
 	[STMT_HOUR_PUT] = "INSERT OR REPLACE INTO hours(hour_ms, first_tick, "
 	    "last_tick, gpus, procs) VALUES(?1, ?2, ?3, ?4, ?5)",
 	[STMT_PROC_GET] = "SELECT pid, start_ms, known, uid, user, comm, "
-	    "cmdline, container, pod, unit, slurm_job FROM procs WHERE id = ?1",
+	    "cmdline, container, pod, unit, slurm_job, " STORE_PROC_NAMES
+	    " FROM procs WHERE id = ?1",
+	[STMT_PROC_GET_OLD] = "SELECT pid, start_ms, known, uid, user, comm, "
+	    "cmdline, container, pod, unit, slurm_job, " STORE_PROC_NAMES_OLD
+	    " FROM procs WHERE id = ?1",
 };
 
 sqlite3_stmt *
@@ -751,6 +760,37 @@ store_ticks_written(const struct store *s)
 	return s->ticks_written;
 }
 
+/*
+ * A file of an older schema gets this schema's rows from here on (its old
+ * rows stay as they are, and readable): a gua that could not read the new
+ * ones must refuse it.
+ */
+int
+store_upgrade(struct store *s, char *err, size_t errlen)
+{
+	if (s->meta.schema_version < STORE_SCHEMA_VERSION) {
+		char sql[512];
+
+		/* The columns and the version in one transaction: a file
+		   never says 3 without them, nor has them twice. */
+		snprintf(sql, sizeof(sql), "BEGIN IMMEDIATE;%s"
+		    "PRAGMA user_version=%d; COMMIT;",
+		    s->meta.schema_version < STORE_SCHEMA_POD_NAMES ?
+		    "ALTER TABLE procs ADD COLUMN pod_namespace TEXT NOT NULL "
+		    "DEFAULT '';ALTER TABLE procs ADD COLUMN pod_name TEXT NOT "
+		    "NULL DEFAULT '';ALTER TABLE procs ADD COLUMN container_name "
+		    "TEXT NOT NULL DEFAULT '';" : "", STORE_SCHEMA_VERSION);
+		if (store_exec(s, sql, err, errlen) != 0) {
+			char ignore[8];
+
+			store_exec(s, "ROLLBACK", ignore, sizeof(ignore));
+			return -1;
+		}
+		s->meta.schema_version = STORE_SCHEMA_VERSION;
+	}
+	return 0;
+}
+
 int
 store_begin_run(struct store *s, int64_t started_ms, int64_t interval_ms,
     const char *source, const char *driver_version, char *err, size_t errlen)
@@ -758,20 +798,8 @@ store_begin_run(struct store *s, int64_t started_ms, int64_t interval_ms,
 	sqlite3_stmt *st;
 	int rc;
 
-	/*
-	 * A file of an older schema gets this schema's rows from here on
-	 * (its old rows stay as they are, and readable): a gua that could
-	 * not read the new ones must refuse it.
-	 */
-	if (s->meta.schema_version < STORE_SCHEMA_VERSION) {
-		char sql[64];
-
-		snprintf(sql, sizeof(sql), "PRAGMA user_version=%d",
-		    STORE_SCHEMA_VERSION);
-		if (store_exec(s, sql, err, errlen) != 0)
-			return -1;
-		s->meta.schema_version = STORE_SCHEMA_VERSION;
-	}
+	if (store_upgrade(s, err, errlen) != 0)
+		return -1;
 	if (sqlite3_prepare_v2(s->db, "INSERT INTO runs(started_ms, "
 	    "interval_ms, source, driver_version, gua_version, hostname) "
 	    "VALUES(?1, ?2, ?3, ?4, ?5, ?6)", -1, &st, NULL) != SQLITE_OK)

@@ -21,12 +21,17 @@
 /*
  * 2: the hourly rollups keep each process's own utilization. A file of
  * schema 1 is read as it is, and written on as schema 2 (store-pack.c).
- * 3: hours may be hourly only (store-compact.c): their raw ticks deleted,
+ * 3: procs has pod_namespace, pod_name and container_name. A file of an
+ * older schema is read with those empty, and gets the columns when a
+ * collector writes on it (store_begin_run).
+ * 4: hours may be hourly only (store-compact.c): their raw ticks deleted,
  * their GPUs' first and last tick kept in hour_edges, and meta's
- * raw_from_ms the first hour still raw. A file of schema 2 becomes 3 when
- * it is written on or compacted.
+ * raw_from_ms the first hour still raw. An older file gets hour_edges
+ * when it is first compacted.
  */
-#define STORE_SCHEMA_VERSION	3
+#define STORE_SCHEMA_VERSION	4
+/* The first schema whose procs has the pod's names. */
+#define STORE_SCHEMA_POD_NAMES	3
 /* PRAGMA application_id of every gua database: "GUA1". */
 #define STORE_APPLICATION_ID	0x47554131
 
@@ -67,6 +72,13 @@ struct store_sink {
 	/* Optional: raw scans also give each tick with its timestamp. */
 	int	(*gpu_tick)(void *ctx, int64_t ts_ms, int64_t gpu_id,
 		    const struct rollup_gpu *);
+	/*
+	 * Optional, raw scans only: which processes count (1) or not (0),
+	 * -1 an error. With it, a GPU at a tick reaches gpu_hour and
+	 * gpu_tick only when a process that counts held it (classified
+	 * with all its processes, as ever), and proc only for those.
+	 */
+	int	(*proc_wanted)(void *ctx, int64_t proc_id);
 };
 
 /* One process of a raw row. */

@@ -14,9 +14,8 @@
 #include "tick-print.h"
 #include "util.h"
 
-/* GPU i of the tick as the reports label it. */
-static char *
-tick_label(const struct tick *t, size_t i, char *buf, size_t len)
+char *
+tick_print_label(const struct tick *t, size_t i, char *buf, size_t len)
 {
 	const struct tick_gpu *g = &t->gpus[i];
 	size_t chars = 0;
@@ -63,7 +62,7 @@ tick_print(FILE *f, const struct tick *t, int64_t n)
 		int64_t held = tick_gpu_held_mib(g, &partial);
 
 		fprintf(f, "%s %s %s", i ? ";" : "",
-		    tick_label(t, i, label, sizeof(label)),
+		    tick_print_label(t, i, label, sizeof(label)),
 		    state_name(classify_gpu(&thr, g->util_pm, held, partial)));
 		if (g->util_pm != UTIL_UNKNOWN)
 			fprintf(f, " util %d%%", g->util_pm / 10);

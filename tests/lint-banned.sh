@@ -1,6 +1,8 @@
 #!/bin/sh
 # Never a shell: no system(), popen() or "sh -c" anywhere in the sources,
-# and the only program gua runs is doctor's nvidia-smi, with a fixed argv.
+# and the only programs gua runs are doctor's nvidia-smi, with a fixed
+# argv, and the collector's --notify-exec program, directly, with no
+# argument.
 # Usage: lint-banned.sh [SRC] (default: the src/ beside tests/). Run by
 # make lint and by tests/cli/test-privilege.sh; prints what it found and
 # exits 1 when something is banned.
@@ -19,12 +21,16 @@ fi
 
 grep -nE '\b(exec[lv][pe]*|posix_spawnp?|fexecve)[[:space:]]*\(' \
     "$src"/*.c >"$found"
-if [ "$(wc -l <"$found")" -eq 1 ] &&
+if [ "$(wc -l <"$found")" -eq 2 ] &&
     grep -q 'cmd-doctor.c:.*execvp(argv\[0\], argv)' "$found" &&
     grep -q 'char \*const argv\[\] = { "nvidia-smi", "-L", NULL };' \
-    "$src/cmd-doctor.c"; then :; else
-	echo "lint-banned: want one exec in all of gua, doctor's nvidia-smi -L;" \
-	    "found:"
+    "$src/cmd-doctor.c" &&
+    grep -q 'notify.c:.*execve(nt->exec, argv, env)' "$found" &&
+    grep -q 'char \*argv\[2\] = { nt->exec, NULL };' "$src/notify.c"; then
+	:
+else
+	echo "lint-banned: want two execs in all of gua, doctor's" \
+	    "nvidia-smi -L and the --notify-exec program; found:"
 	cat "$found"
 	status=1
 fi

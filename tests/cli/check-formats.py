@@ -427,15 +427,19 @@ def check_html(dom_path, json_path, *texts):
     samples = [e for e in els if e[1].get("id") == "samples"]
     if not samples or int(samples[0][1]["data-samples"]) != t["samples"]:
         fail("sample count")
-    bars = inside("gpu-bars")
-    groups = [i for i, e in enumerate(bars) if e[0] == "g"]
+    # §3: a row per GPU (<tr data-uuid>), its bar's parts after it.
+    bars = [e for e in els if e[0] in ("tr", "rect", "section")]
+    groups = [i for i, e in enumerate(bars)
+              if e[0] == "tr" and "data-uuid" in e[1]]
     if len(groups) != len(d["gpus"]):
         fail("%d GPU bars, want %d" % (len(groups), len(d["gpus"])))
     for n, (i, g) in enumerate(zip(groups, d["gpus"])):
         e = bars[i]
         if e[1]["data-uuid"] != g["uuid"] or e[1]["data-host"] != g["host"]:
             fail("bar %d is %r, want %s" % (n, e[1], g["uuid"]))
-        end = groups[n + 1] if n + 1 < len(groups) else len(bars)
+        end = i + 1
+        while end < len(bars) and bars[end][0] == "rect":
+            end += 1
         got = shares_of(bars[i:end])
         for s in ("active", "idle_held", "truly_idle"):
             if g["samples"] and not near(got.get(s), g[s + "_ratio"]):

@@ -8,6 +8,7 @@
 . "$HERE/collector-lib.sh"
 
 umask 022	# file modes are checked exactly
+STATUS_SCHEMA=$HERE/../../docs/gua-status.schema.json
 DB=$TMP/gua.db
 PF=$TMP/gua.pid
 LOG=$TMP/gua.log
@@ -59,6 +60,11 @@ expect_out "\"pid\": $CPID"
 expect_out "\"database\": \"$DB\""
 expect_out '"interval_ms": 100'
 expect_out '"last_tick_age_ms": '
+expect_out '"schema_version": 1,'
+expect_out "\"generator\": \"gua $("$GUA" --version | sed 's/^gua //')\""
+t "status --json of a running collector: valid against its schema"
+cp "$TMP/out" "$TMP/status-running.json"
+check schema "$STATUS_SCHEMA" "$TMP/status-running.json"
 
 t "report while the collector writes"
 wait_until ticks_at_least "$DB" 3
@@ -105,6 +111,12 @@ t "status: not running (3)"
 gua status --pid-file "$PF"
 expect_rc 3
 expect_out "gua is not running"
+t "status --json of a stopped collector: valid against its schema"
+gua status --pid-file "$PF" --json
+expect_rc 3
+expect_out '"state": "not_running"'
+cp "$TMP/out" "$TMP/status-stopped.json"
+check schema "$STATUS_SCHEMA" "$TMP/status-stopped.json"
 t "stop when not running: 0"
 gua stop --pid-file "$PF"
 expect_rc 0
@@ -203,6 +215,9 @@ gua status --pid-file "$PF" --json
 expect_rc 1
 expect_out '"state": "dead"'
 expect_out '"pid_alive": false'
+t "status --json of a dead collector (a stale PID file): valid against its schema"
+cp "$TMP/out" "$TMP/status-stale.json"
+check schema "$STATUS_SCHEMA" "$TMP/status-stale.json"
 t "after kill -9 the database is intact"
 expect_q "$DB" "PRAGMA integrity_check" ok
 N2=$(q "$DB" "SELECT count(*) FROM ticks")
@@ -298,7 +313,29 @@ expect_out_file "$TMP/fg.out" " tick 1 span 50ms: GPU-0 active util 85% held 600
 expect_out_file "$TMP/fg.out" " root 6000 MiB sm 0% idle-held]; GPU-1 truly-idle util 1% held 0 MiB by 0"
 expect_out_file "$TMP/fg.err" "collector started: PID $FG"
 expect_out_file "$TMP/fg.err" "stopping on SIGINT"
+t "the log names the NVML library loaded"
+expect_out_file "$TMP/fg.err" ", NVML $FAKE"
 expect_no_file "$PF"
+# Without a name, NVML's usual names are tried in turn; the log names the
+# one found, here the unversioned fallback.
+t "the log names NVML's fallback name when it is the one loaded"
+mkdir -p "$TMP/unversioned"
+cp "$FAKE" "$TMP/unversioned/libnvidia-ml.so"
+rm -f "$TMP/fb.db"
+start FB env LD_LIBRARY_PATH="$TMP/unversioned" "$GUA" daemon --foreground \
+    --db "$TMP/fb.db" --pid-file "$PF" --interval 50ms \
+    >"$TMP/fb.out" 2>"$TMP/fb.err"
+expect_wait lines_at_least "$TMP/fb.out" 1
+kill -INT "$FB"
+wait "$FB"
+if /sbin/ldconfig -p 2>/dev/null | grep -qF 'libnvidia-ml.so.1 '; then
+	# A host with NVIDIA's driver: its library comes first, rightly.
+	expect_out_file "$TMP/fb.err" ", NVML libnvidia-ml.so.1"
+else
+	expect_out_file "$TMP/fb.err" ", NVML libnvidia-ml.so"
+	if grep -qF "libnvidia-ml.so.1" "$TMP/fb.err"; then
+		fail "the log names libnvidia-ml.so.1, not loaded"; else ok; fi
+fi
 N=$(q "$TMP/fg.db" "SELECT count(*) FROM ticks")
 t "--foreground: every tick printed was written"
 if [ "$(wc -l <"$TMP/fg.out")" -eq "$N" ]; then ok; else

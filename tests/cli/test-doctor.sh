@@ -7,6 +7,7 @@
 . "$HERE/collector-lib.sh"
 
 mkdir "$TMP/empty" "$TMP/bin"
+DOCTOR_SCHEMA=$HERE/../../docs/gua-doctor.schema.json
 # doctor DIR [options]: runs doctor with its database and PID file in DIR.
 doctor() {
 	_dir=$1
@@ -99,11 +100,20 @@ if command -v python3 >/dev/null 2>&1; then
 	if python3 -m json.tool "$TMP/out" >/dev/null; then ok; else
 		fail "invalid JSON"; fi
 fi
+expect_out '"schema_version": 1,'
+expect_out "\"generator\": \"gua $("$GUA" --version | sed 's/^gua //')\""
+t "--json: valid against its schema"
+cp "$TMP/out" "$TMP/doctor-ok.json"
+check schema "$DOCTOR_SCHEMA" "$TMP/doctor-ok.json"
 t "--json without NVML: false, exit 1"
 doctor "$TMP/empty" --nvml-library "$TMP/nope.so" --json
 expect_rc 1
 expect_out '"collector_can_run": false'
 expect_out '"gpu_count": null'
+expect_out '"status": "fail"'
+t "--json with a failing check: valid against its schema"
+cp "$TMP/out" "$TMP/doctor-fail.json"
+check schema "$DOCTOR_SCHEMA" "$TMP/doctor-fail.json"
 
 echo "init_error DRIVER_NOT_LOADED" | scenario
 t "NVML that does not initialise: exit 1"

@@ -69,9 +69,10 @@ else
 	expect_count "$P/user.log" "running as root" 0
 fi
 
-# Never a shell, and one exec (doctor's nvidia-smi -L): the check make
-# lint runs, on the sources beside these tests.
-t "no shell, system() or popen() in the sources; one exec, nvidia-smi -L"
+# Never a shell, and two execs (doctor's nvidia-smi -L, the collector's
+# --notify-exec program): the check make lint runs, on the sources beside
+# these tests.
+t "no shell, system() or popen() in the sources; two execs, nvidia-smi -L and --notify-exec"
 if sh "$HERE/../lint-banned.sh" "$HERE/../../src" >"$TMP/banned" 2>&1; then
 	ok; else fail "$(cat "$TMP/banned")"; fi
 

@@ -207,6 +207,19 @@ GUA_NOW='' "$GUA" report --db "$DB" --since 36500d --format html \
 if grep -F "<td class=\"n\">$HOLD</td>" "$TMP/shared.html" |
     grep -qF '<td class="n">0.0%</td>'; then ok
 else fail "no 0.0% in the notebook's row of shared.html"; fi
+t "shared: the HTML says why a card 100 % active lists an idle-held session"
+tr -d '\n' <"$TMP/shared.html" | sed 's/<tr/\n<tr/g' >"$TMP/shared.rows"
+if grep -q '<tr class="gpu" data-index="0" .*<span class="busy-card">\*</span>.*<td class="n">100.0%</td><td class="n">0.0%</td><td class="n">0.0%</td></tr>' \
+    "$TMP/shared.rows" &&
+    grep -q '<tr class="busy-card-note"><td colspan="5">\* a process on this card was idle-held' \
+    "$TMP/shared.html" && grep -q '<p id="busy-card-note"' "$TMP/shared.html"
+then ok; else fail "no note under GPU-0's bar"; fi
+if grep -F "<td class=\"n\">$HOLD</td>" "$TMP/shared.html" |
+    grep -qF '<span class="busy-card"'; then ok; else
+	fail "the notebook's row does not point to the note"; fi
+if grep -F "<td class=\"n\">$TRAIN</td>" "$TMP/shared.html" |
+    grep -qF '<span class="busy-card"'; then
+	fail "the trainer's row points to the note"; else ok; fi
 t "shared: the processes table, tick by tick: 90 % active, 0 % idle-held"
 N=$(ticks_csv "$DB" | wc -l)
 expect_procs '$6 == '"$TRAIN"' && $10 == "90.0" && $11 == "active\r" { n++ }

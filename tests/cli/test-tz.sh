@@ -86,8 +86,8 @@ t "html in Europe/Paris: the window, the heatmap's hours, the table"
 rep --tz Europe/Paris --format html
 expect_rc 0
 expect_out "11:30:00+01:00 Europe/Paris (0:00:30)"
-expect_out "5 Idle-held share by weekday and hour (Europe/Paris)</h2>"
-expect_out 'data-day="3" data-hour="11" data-share="0.466667"><title>Wed 11:00 Europe/Paris: idle-held 46.7%'
+expect_out "5 Time-of-day heatmaps (Europe/Paris)</h2>"
+expect_out 'data-day="3" data-hour="11" data-share="0.466667" data-step="4"><title>Wed 11:00 Europe/Paris: idle-held 46.7%'
 expect_out "<th>first seen (Europe/Paris)</th>"
 expect_out "times in Europe/Paris</footer>"
 expect_no_out "UTC"

@@ -249,6 +249,10 @@ static const char expected[] =
     "users only, the rest as (other).\n"
     "# TYPE gua_process_idle_held_seconds_total counter\n"
     "gua_process_idle_held_seconds_total{user=\"bob\",gpu=\"1\",uuid=\"GPU-test-1\"} 40\n"
+    "# HELP gua_process_idle_held_streak_seconds How long a process has "
+    "been idle-held on a GPU without a break, as of the latest tick; the "
+    "20 longest current streaks only.\n"
+    "# TYPE gua_process_idle_held_streak_seconds gauge\n"
     "# HELP gua_last_tick_timestamp_seconds When the latest tick was "
     "recorded, in seconds since the epoch.\n"
     "# TYPE gua_last_tick_timestamp_seconds gauge\n"
@@ -583,14 +587,195 @@ test_validator(void)
 	    1);
 }
 
+/*
+ * The current streaks: the 20 longest, longest first, labelled by GPU,
+ * user (escaped) and PID, and gone with their streak.
+ */
+static void
+test_streaks(void)
+{
+	struct export_prom *p;
+	struct streaks *ss;
+	struct thresholds thr;
+	struct tick t;
+	char err[512], dir[512], want[256], *text;
+
+	classify_defaults(&thr);
+	memset(&t, 0, sizeof(t));
+	snprintf(dir, sizeof(dir), "%s", fixture_path("streaks"));
+	CHECK_INT(mkdir(dir, 0755), 0);
+	CHECK_INT(export_prom_open(&p, dir, "560", err, sizeof(err)), 0);
+	CHECK_INT(streaks_new(&ss, err, sizeof(err)), 0);
+	export_prom_follow_streaks(p, ss);
+	/* 25 holders; holder i idle-held from tick i on, for 25 ticks. */
+	for (int k = 0; k < 25; k++) {
+		struct tick_gpu *g;
+
+		tick_reset(&t);
+		t.ts_ms = T0 + k * 1000;
+		t.span_ms = 1500;
+		g = fixture_gpu(&t, 1, 0);
+		for (int i = 0; i <= k; i++)
+			fixture_proc(g, (uint32_t)(1000 + i), 1, i == 0 ?
+			    "ev\"il\n" : "u", 500, 0);
+		CHECK_INT(export_prom_add_tick(p, &t, &thr, err, sizeof(err)),
+		    0);
+		CHECK_INT(streaks_add_tick(ss, &t, &thr, err, sizeof(err)), 0);
+	}
+	text = printed(p);
+	CHECK_INT(validate(text) >= 8, 1);
+	/* The longest: holder 0, 25 ticks of 1.5 s, its user escaped. */
+	CHECK(strstr(text, "gua_process_idle_held_streak_seconds{gpu=\"1\","
+	    "uuid=\"GPU-test-1\",user=\"ev\\\"il\\n\",pid=\"1000\"} 37.500\n")
+	    != NULL);
+	/* Holder 19 is the 20th longest (6 ticks), 20 is left out. */
+	CHECK(strstr(text, "pid=\"1019\"} 9\n") != NULL);
+	CHECK(strstr(text, "pid=\"1020\"}") == NULL);
+	{
+		size_t n = 0;
+		const char *c = text;
+
+		while ((c = strstr(c, "\ngua_process_idle_held_streak_seconds{"))
+		    != NULL) {
+			n++;
+			c++;
+		}
+		CHECK_INT(n, EXPORT_PROM_TOP_STREAKS);
+	}
+	/* Longest first. */
+	CHECK(strstr(text, "pid=\"1000\"}") < strstr(text, "pid=\"1001\"}"));
+	free(text);
+	/* Holder 0 computes: its series is gone, holder 20 comes in. */
+	tick_reset(&t);
+	t.span_ms = 1000;
+	{
+		struct tick_gpu *g = fixture_gpu(&t, 1, 0);
+
+		fixture_proc(g, 1000, 1, "x", 500, 90);
+		for (int i = 1; i < 25; i++)
+			fixture_proc(g, (uint32_t)(1000 + i), 1, "u", 500, 0);
+	}
+	CHECK_INT(streaks_add_tick(ss, &t, &thr, err, sizeof(err)), 0);
+	text = printed(p);
+	CHECK(strstr(text, "pid=\"1000\"}") == NULL);
+	snprintf(want, sizeof(want), "pid=\"1020\"} 8.500\n");
+	CHECK(strstr(text, want) != NULL);
+	free(text);
+	tick_free(&t);
+	streaks_free(ss);
+	export_prom_close(p);
+}
+
+/*
+ * --metrics-by: the idle series follow the unit, under its own label
+ * (slurm_job, not Prometheus's job), "(none)" for a process without it,
+ * a pod as namespace/name (its uid while the names are unknown), still
+ * EXPORT_PROM_TOP_USERS series and "(other)". Without a directory the
+ * counters are kept and rendered, and nothing is written.
+ */
+static void
+test_metrics_by(void)
+{
+	static const struct {
+		const char	*word;
+		const char	*want[4];	/* the four processes' series */
+	} cases[] = {
+		{ "user", { "{user=\"ann\",", "{user=\"bo\",", "{user=\"cy\",",
+		    "{user=\"dee\"," } },
+		{ "job", { "{slurm_job=\"job_42\",", "{slurm_job=\"(none)\",",
+		    "{slurm_job=\"(none)\",", "{slurm_job=\"(none)\"," } },
+		{ "pod", { "{pod=\"(none)\",", "{pod=\"ml/train-0\",",
+		    "{pod=\"0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0\",",
+		    "{pod=\"(none)\"," } },
+		{ "namespace", { "{namespace=\"(none)\",",
+		    "{namespace=\"ml\",", "{namespace=\"(none)\",",
+		    "{namespace=\"(none)\"," } },
+	};
+	enum export_prom_by by;
+	struct export_prom *p;
+	struct thresholds thr;
+	struct tick t;
+	struct tick_proc *pr;
+	char err[512], *text, unit[32];
+	size_t len;
+
+	classify_defaults(&thr);
+	memset(&t, 0, sizeof(t));
+	CHECK_INT(export_prom_parse_by("host", &by), -1);
+	CHECK_INT(export_prom_parse_by("", &by), -1);
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		struct tick_gpu *g;
+
+		CHECK_INT(export_prom_parse_by(cases[c].word, &by), 0);
+		CHECK_INT(export_prom_open(&p, NULL, "", err, sizeof(err)), 0);
+		export_prom_group_by(p, by);
+		tick_reset(&t);
+		t.ts_ms = T0;
+		t.span_ms = 1000;
+		g = fixture_gpu(&t, 0, 0);
+		pr = fixture_proc(g, 100, 1, "ann", 500, -1);
+		util_strlcpy(pr->id.slurm_job, "job_42",
+		    sizeof(pr->id.slurm_job));
+		pr = fixture_proc(g, 101, 1, "bo", 500, -1);
+		util_strlcpy(pr->id.pod, "11111111-2222-3333-4444-555555555555",
+		    sizeof(pr->id.pod));
+		util_strlcpy(pr->id.pod_namespace, "ml",
+		    sizeof(pr->id.pod_namespace));
+		util_strlcpy(pr->id.pod_name, "train-0",
+		    sizeof(pr->id.pod_name));
+		pr = fixture_proc(g, 102, 1, "cy", 500, -1);
+		util_strlcpy(pr->id.pod, "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0",
+		    sizeof(pr->id.pod));
+		fixture_proc(g, 103, 1, "dee", 500, -1);
+		CHECK_INT(export_prom_add_tick(p, &t, &thr, err, sizeof(err)),
+		    0);
+		CHECK_INT(export_prom_render(p, &text, &len), 0);
+		text = realloc(text, len + 1);
+		text[len] = '\0';
+		for (int i = 0; i < 4; i++)
+			CHECK(strstr(text, cases[c].want[i]) != NULL);
+		CHECK(validate(text) > 0);
+		free(text);
+		/* No directory: nothing to write, nothing to remove. */
+		CHECK_INT(export_prom_write(p, err, sizeof(err)), -1);
+		CHECK_INT(export_prom_remove(p, err, sizeof(err)), 0);
+		export_prom_close(p);
+	}
+
+	/* Twenty jobs get series, the rest are (other). */
+	CHECK_INT(export_prom_open(&p, NULL, "", err, sizeof(err)), 0);
+	export_prom_group_by(p, EXPORT_PROM_BY_JOB);
+	for (int i = 0; i < EXPORT_PROM_TOP_USERS + 3; i++) {
+		tick_reset(&t);
+		t.ts_ms = T0 + i * 1000;
+		t.span_ms = 1000;
+		pr = fixture_proc(fixture_gpu(&t, 0, 0), (uint32_t)(100 + i), 1,
+		    "ann", 500, -1);
+		snprintf(unit, sizeof(unit), "job_%d", 1000 + i);
+		util_strlcpy(pr->id.slurm_job, unit, sizeof(pr->id.slurm_job));
+		CHECK_INT(export_prom_add_tick(p, &t, &thr, err, sizeof(err)),
+		    0);
+	}
+	text = printed(p);
+	CHECK(strstr(text, "{slurm_job=\"job_1019\",") != NULL);
+	CHECK(strstr(text, "job_1020") == NULL);
+	CHECK(strstr(text, "{slurm_job=\"(other)\",gpu=\"0\",uuid=\"GPU-test-0\"} "
+	    "3\n") != NULL);
+	free(text);
+	export_prom_close(p);
+	tick_free(&t);
+}
+
 int
 main(void)
 {
 	test_validator();
 	test_exposition();
 	test_top_users();
+	test_metrics_by();
 	test_shared_index();
 	test_seed();
 	test_control_chars();
+	test_streaks();
 	HARNESS_DONE();
 }

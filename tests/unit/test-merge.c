@@ -93,19 +93,21 @@ test_timeline_steps(void)
 	struct report r;
 	char err[512];
 
-	/* 100 s, all raw: 1 s buckets. */
+	/* 100 s, all raw, ticks every 10 s: 10 s buckets, never finer
+	   than a tick (1 s buckets would leave nine in ten empty). */
 	o = options(T0, 100 * SEC);
 	CHECK_INT(report_build(s, &o, &r, err, sizeof(err)), 0);
-	CHECK_INT(r.timeline_step_ms, SEC);
-	CHECK_INT(r.ntimeline, 101);
+	CHECK_INT(r.timeline_step_ms, 10 * SEC);
+	CHECK_INT(r.ntimeline, 11);
 	check_timeline(&r);
 	report_free(&r);
-	/* 100 min from rollups: no finer than an hour. */
+	/* 100 min, its sums from rollups: a window under two days still
+	   gets a timeline from its ticks, 1 minute buckets, not 3 hours. */
 	o = options(T0, 100 * MS_PER_MINUTE);
 	CHECK_INT(report_build(s, &o, &r, err, sizeof(err)), 0);
 	CHECK(r.used_rollups);
-	CHECK_INT(r.timeline_step_ms, MS_PER_HOUR);
-	CHECK_INT(r.ntimeline, 3);
+	CHECK_INT(r.timeline_step_ms, MS_PER_MINUTE);
+	CHECK_INT(r.ntimeline, 101);
 	check_timeline(&r);
 	report_free(&r);
 	/* The same window read raw: 1 minute buckets, 101 of them. */

@@ -430,6 +430,17 @@ same_report(const struct report *a, const struct report *b)
 	for (size_t i = 0; same && i < a->nids; i++)
 		same = a->ids[i].idle_mib_ms == b->ids[i].idle_mib_ms &&
 		    a->ids[i].ms == b->ids[i].ms;
+	/* A timeline finer than hours comes from the ticks either way
+	   (a window under two days), so it is the same bucket for bucket. */
+	if (same && (a->timeline_step_ms < MS_PER_HOUR ||
+	    b->timeline_step_ms < MS_PER_HOUR)) {
+		same = a->timeline_step_ms == b->timeline_step_ms &&
+		    a->ntimeline == b->ntimeline && memcmp(a->timeline,
+		    b->timeline, a->ntimeline * sizeof(*a->timeline)) == 0;
+		for (size_t i = 0; same && i < a->ngpus; i++)
+			same = memcmp(a->gpus[i].timeline, b->gpus[i].timeline,
+			    a->ntimeline * sizeof(*a->timeline)) == 0;
+	}
 	return same;
 }
 
