@@ -244,6 +244,7 @@ compact_hour(struct store *s, int64_t hour_ms, struct store_compact *c,
 	memset(&stored, 0, sizeof(stored));
 	memset(&b, 0, sizeof(b));
 	store_hour_clear(&b.h, hour_ms);
+	memset(&sink, 0, sizeof(sink));
 	sink.ctx = &b;
 	sink.gpu_hour = rebuild_gpu_hour;
 	sink.proc = rebuild_proc;
