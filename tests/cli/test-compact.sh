@@ -77,6 +77,9 @@ then ok; else fail "hourly_only after: $(sed -n 1p "$TMP/after")"; fi
 GUA_NOW=$NOW run "$GUA" report --db "$DB" --since 5d
 expect_out "  hourly only from 2026-11-22 10:30:00 +00:00 to 2026-11-24 09:59:59 +00:00: raw ticks compacted, no per-tick rows there"
 
+GUA_NOW=$NOW run "$GUA" report --db "$DB" --since 5d --format html
+expect_out "hourly only 2026-11-22 10:30:00 – 2026-11-24 09:59:59 (raw ticks compacted)"
+
 t "the ticks CSV: rows only where raw ticks are kept, and a note on stderr"
 GUA_NOW=$NOW run "$GUA" report --db "$DB" --since 5d --format csv \
     --table ticks
