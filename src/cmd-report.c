@@ -108,6 +108,7 @@ add_filter(const struct cmd_entry *c, struct report_args *a, int ch,
 		{ 'U', REPORT_KEY_USER }, { 'J', REPORT_KEY_JOB },
 		{ 'P', REPORT_KEY_POD }, { 'C', REPORT_KEY_CONTAINER },
 		{ 'N', REPORT_KEY_UNIT }, { 'c', REPORT_KEY_COMMAND },
+		{ 'S', REPORT_KEY_NAMESPACE },
 	};
 	struct report_filter *f = &a->filter;
 	enum report_key key = REPORT_KEY_USER;
@@ -150,6 +151,7 @@ parse_args(const struct cmd_entry *c, int argc, char **argv,
 		{ "user", required_argument, NULL, 'U' },
 		{ "job", required_argument, NULL, 'J' },
 		{ "pod", required_argument, NULL, 'P' },
+		{ "namespace", required_argument, NULL, 'S' },
 		{ "container", required_argument, NULL, 'C' },
 		{ "unit", required_argument, NULL, 'N' },
 		{ "command", required_argument, NULL, 'c' },
@@ -239,10 +241,11 @@ parse_args(const struct cmd_entry *c, int argc, char **argv,
 		case 'b':
 			if (report_key_parse(optarg, &a->ro.by) != 0)
 				return cmd_usage_error(c, "--by: unknown key "
-				    "'%s' (user, job, pod, container, unit, "
-				    "command, gpu or host)", optarg);
+				    "'%s' (user, job, pod, namespace, "
+				    "container, unit, command, gpu or host)",
+				    optarg);
 			break;
-		case 'U': case 'J': case 'P': case 'C': case 'N': case 'c':
+		case 'U': case 'J': case 'P': case 'S': case 'C': case 'N': case 'c':
 			if (add_filter(c, a, ch, optarg) != EXIT_OK)
 				return EXIT_USAGE;
 			break;
@@ -649,10 +652,10 @@ const struct cmd_entry cmd_report_entry = {
 	    "[--interval D] "
 	    "[--width N] [--gpu ID] [--active-util P] [--held-mib M] "
 	    "[--top N] [--tz ZONE] "
-	    "[--by KEY] [--user NAME]... [--job ID]... [--pod UID]... "
-	    "[--container ID]... [--unit NAME]... [--command NAME]... "
+	    "[--by KEY] [--user NAME]... [--job ID]... [--pod NAME|UID]... "
+	    "[--namespace NS]... [--container ID]... [--unit NAME]... [--command NAME]... "
 	    "[--format text|json|csv|html] [--table T] [-o FILE]",
-	.repeatable = "dUJPCNc",
+	.repeatable = "dUJPSCNc",
 	.summary = "Report GPU time as active, idle-held and truly idle.",
 	.help =
 	    "  --db PATH          database to read (default below); give\n"
@@ -680,13 +683,16 @@ const struct cmd_entry cmd_report_entry = {
 	    "                     ZONE: an IANA name (Europe/Paris), UTC\n"
 	    "                     (default) or local, the machine's zone\n"
 	    "  --by KEY           group the identities (section 4) by user\n"
-	    "                     (default), job (Slurm), pod (Kubernetes pod\n"
-	    "                     UID), container, unit (systemd), command,\n"
-	    "                     gpu or host; processes without it are one\n"
-	    "                     (none) row\n"
+	    "                     (default), job (Slurm), pod (Kubernetes:\n"
+	    "                     namespace/name, else its UID), namespace,\n"
+	    "                     container, unit (systemd), command, gpu or\n"
+	    "                     host; processes without it are one (none)\n"
+	    "                     row\n"
 	    "  --user NAME        count only the processes of user NAME\n"
 	    "  --job ID           ... of Slurm job ID (4242 or job_4242)\n"
-	    "  --pod UID          ... of the Kubernetes pod UID\n"
+	    "  --pod NAME|UID     ... of the Kubernetes pod: its name,\n"
+	    "                     namespace/name or UID\n"
+	    "  --namespace NS     ... of the pods of Kubernetes namespace NS\n"
 	    "  --container ID     ... of the container (its short id or more)\n"
 	    "  --unit NAME        ... of the systemd unit NAME\n"
 	    "  --command NAME     ... whose command name is NAME\n"

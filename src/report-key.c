@@ -1,7 +1,7 @@
 /*
  * The keys a report groups its identities by (--by) and the filters
- * that pick the processes it counts (--user, --job, --pod, --container,
- * --unit, --command): their names, a process's value for each, and
+ * that pick the processes it counts (--user, --job, --pod, --namespace,
+ * --container, --unit, --command): their names, a process's value for each, and
  * whether a process passes a filter.
  */
 #include <stdio.h>
@@ -19,6 +19,7 @@ static const char *const key_names[REPORT_KEY_COUNT] = {
 	[REPORT_KEY_COMMAND] = "command",
 	[REPORT_KEY_GPU] = "gpu",
 	[REPORT_KEY_HOST] = "host",
+	[REPORT_KEY_NAMESPACE] = "namespace",
 };
 
 const char *
@@ -80,9 +81,25 @@ identity_value(const struct identity *id, enum report_key k)
 		return id->unit;
 	case REPORT_KEY_COMMAND:
 		return id->comm;
+	case REPORT_KEY_NAMESPACE:
+		return id->pod_namespace;
 	default:
 		return "";
 	}
+}
+
+/* A pod is asked for by its UID, its name or namespace/name. */
+static int
+pod_matches(const struct identity *id, const char *want)
+{
+	size_t ns = strlen(id->pod_namespace);
+
+	if (value_matches(REPORT_KEY_POD, id->pod, want) ||
+	    value_matches(REPORT_KEY_POD, id->pod_name, want))
+		return 1;
+	return ns > 0 && id->pod_name[0] != '\0' &&
+	    strncmp(want, id->pod_namespace, ns) == 0 && want[ns] == '/' &&
+	    strcmp(want + ns + 1, id->pod_name) == 0;
 }
 
 int
@@ -94,8 +111,9 @@ report_filter_match(const struct report_filter *f, const struct identity *id)
 		enum report_key k = f->match[i].key;
 
 		asked[k] = 1;
-		if (!met[k] && value_matches(k, identity_value(id, k),
-		    f->match[i].value))
+		if (!met[k] && (k == REPORT_KEY_POD ?
+		    pod_matches(id, f->match[i].value) :
+		    value_matches(k, identity_value(id, k), f->match[i].value)))
 			met[k] = 1;
 	}
 	for (int k = 0; k < REPORT_KEY_COUNT; k++)
@@ -132,7 +150,16 @@ report_key_value(const struct report *rep, const struct report_session *s,
 	case REPORT_KEY_JOB:
 		return s->who.slurm_job;
 	case REPORT_KEY_POD:
+		/* What people call a pod, where the node's pod logs told. */
+		if (s->who.pod_namespace[0] != '\0' &&
+		    s->who.pod_name[0] != '\0') {
+			snprintf(buf, len, "%s/%s", s->who.pod_namespace,
+			    s->who.pod_name);
+			return buf;
+		}
 		return s->who.pod;
+	case REPORT_KEY_NAMESPACE:
+		return s->who.pod_namespace;
 	case REPORT_KEY_CONTAINER:
 		return s->who.container;
 	case REPORT_KEY_UNIT:

@@ -24,12 +24,14 @@
 enum report_key {
 	REPORT_KEY_USER,
 	REPORT_KEY_JOB,		/* Slurm job */
-	REPORT_KEY_POD,		/* Kubernetes pod UID */
+	REPORT_KEY_POD,		/* Kubernetes pod: namespace/name, else
+				   its UID */
 	REPORT_KEY_CONTAINER,
 	REPORT_KEY_UNIT,	/* systemd unit */
 	REPORT_KEY_COMMAND,	/* kernel command name */
 	REPORT_KEY_GPU,
 	REPORT_KEY_HOST,
+	REPORT_KEY_NAMESPACE,	/* Kubernetes namespace */
 	REPORT_KEY_COUNT
 };
 

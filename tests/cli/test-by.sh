@@ -15,7 +15,7 @@ TOP=$(cd "$HERE/../.." && pwd)
 t "--by: an unknown key is bad usage"
 gua report --db "$TMP/none.db" --by nope
 expect_rc 2
-expect_err "--by: unknown key 'nope' (user, job, pod, container, unit, command, gpu or host)"
+expect_err "--by: unknown key 'nope' (user, job, pod, namespace, container, unit, command, gpu or host)"
 t "--job: an empty value is bad usage"
 gua report --db "$TMP/none.db" --job ''
 expect_rc 2

@@ -109,6 +109,29 @@ else
 	skip "needs python3-jsonschema" python3-jsonschema
 fi
 
+# by_pod ARGS...: the JSON report's sessions with ARGS, and its keys.
+by_pod() {
+	GUA_NOW='' "$GUA" report --db "$DB" --since 36500d --format json "$@" \
+	    >"$TMP/by.json"
+	py "$TMP/by.json" '[len(d["sessions"])] + [i["key"] for i in d["identities"]]'
+}
+t "--by pod reads namespace/name; --by namespace the namespace"
+expect_eq "$(by_pod --by pod)" "[1, 'ml/train-0']"
+expect_eq "$(by_pod --by namespace)" "[1, 'ml']"
+GUA_NOW='' run "$GUA" report --db "$DB" --since 36500d --by pod
+expect_out "ml/train-0"
+t "--pod takes the name, namespace/name or the UID; --namespace the namespace"
+ME=$(id -un)
+for want in train-0 ml/train-0 "$UID_D"; do
+	expect_eq "$(by_pod --pod "$want")" "[1, '$ME']"
+done
+for other in train ml/other web/train-0 ml; do
+	expect_eq "$(by_pod --pod "$other")" "[0]"
+done
+expect_eq "$(by_pod --namespace ml)" "[1, '$ME']"
+expect_eq "$(by_pod --namespace web)" "[0]"
+expect_eq "$(by_pod --namespace ml --pod web/api)" "[0]"
+
 t "--metrics-by namespace"
 collect "$TMP/pods" namespace
 expect_count "$TMP/metrics" "gua_process_idle_held_seconds_total{namespace=\"ml\",gpu=\"0\"" 1

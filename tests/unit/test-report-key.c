@@ -34,7 +34,7 @@ test_keys(void)
 	}
 	CHECK_INT(report_key_parse("users", &k), -1);
 	CHECK_INT(report_key_parse("", &k), -1);
-	CHECK_INT(report_key_parse("namespace", &k), -1);
+	CHECK_INT(report_key_parse("namespaces", &k), -1);
 }
 
 static void
