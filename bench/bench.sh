@@ -4,7 +4,8 @@
 # Timings are reported, never asserted. Run by the Makefile, which builds
 # and caches the histories in $DIR:
 #   lab12.db      12 GPUs x 30 days at 30 s, through gua's write path
-#   year8.db      8 GPUs x 365 days at 30 s
+#   year8.db      8 GPUs x 365 days at 30 s (and a copy compacted to
+#                 raw ticks of 30 days, year8c)
 #   lab12-old.db  lab12 in gpu-usage-audit 1.0's format, memory changing
 #                 every tick (the import's worst case)
 set -eu
@@ -78,6 +79,30 @@ report year8 "$DIR/year8.db" "$end" 1h "<= 10 ms"
 report year8 "$DIR/year8.db" "$end" 1d ""
 report year8 "$DIR/year8.db" "$end" 30d ""
 report year8 "$DIR/year8.db" "$end" 365d "<= 100 ms, <= 16 MB"
+
+# year8 with raw ticks kept 30 days: gua compact on a copy (a fresh copy
+# each run), the file it leaves, and the reports over it.
+: >"$SCRATCH/compact"
+i=0
+while [ $i -lt "$IMPORT_RUNS" ]; do
+	cp "$DIR/year8.db" "$SCRATCH/y8c.db"
+	"$RUN" 1 "$GUA" compact --db "$SCRATCH/y8c.db" --keep-raw 30d \
+	    >>"$SCRATCH/compact"
+	i=$((i + 1))
+done
+cp "$DIR/year8.db" "$SCRATCH/y8c.db"
+longest=$("$GUA" compact --db "$SCRATCH/y8c.db" --keep-raw 30d |
+    sed -n 's/.*longest transaction \([0-9.]*\) ms.*/\1/p')
+row year8c "gua compact --keep-raw 30d" "$(time_rss "$(awk '{ print $1 }' \
+    "$SCRATCH/compact" | median)" "$(awk '{ print $2 }' "$SCRATCH/compact" |
+    median)"), longest transaction $longest ms" ""
+b=$(size "$SCRATCH/y8c.db")
+row year8c "database, raw ticks kept 30 days" "$(mb "$b"), $(awk \
+    -v b="$b" -v a="$(size "$DIR/year8.db")" \
+    'BEGIN { printf "%.1fx smaller", a / b }')" "<= 20 MB"
+report year8c "$SCRATCH/y8c.db" "$end" 1h ""
+report year8c "$SCRATCH/y8c.db" "$end" 30d ""
+report year8c "$SCRATCH/y8c.db" "$end" 365d "<= 100 ms, <= 16 MB"
 
 # top WORKLOAD DB NOW DESCRIPTION TARGET: gua top --once, "now" just
 # after the newest tick (so a collector counts as writing it).

@@ -48,6 +48,7 @@ struct daemon_args {
 	const char	*nvml_library;		/* NULL: NVML's usual names */
 	char		 nvml_path[PATH_MAX];	/* a library path made absolute */
 	char		 textfile_dir[PATH_MAX]; /* absolute; "" for none */
+	int64_t		 keep_raw_ms;		/* --keep-raw; 0: keep all */
 	const char	*listen;		/* --listen ADDR:PORT; NULL */
 	enum export_prom_by metrics_by;		/* --metrics-by */
 	int		 metrics_by_given;
@@ -248,6 +249,7 @@ parse_args(const struct cmd_entry *c, int argc, char **argv,
 		{ "append", no_argument, NULL, 'a' },
 		{ "nvml-library", required_argument, NULL, 'n' },
 		{ "textfile-dir", required_argument, NULL, 't' },
+		{ "keep-raw", required_argument, NULL, 'k' },
 		{ "notify-after", required_argument, NULL, 'A' },
 		{ "notify-exec", required_argument, NULL, 'X' },
 		{ "notify-repeat", required_argument, NULL, 'R' },
@@ -298,6 +300,15 @@ parse_args(const struct cmd_entry *c, int argc, char **argv,
 			break;
 		case 't':
 			textfile = optarg;
+			break;
+		case 'k':
+			if (cmd_duration(c, "--keep-raw", optarg,
+			    &a->keep_raw_ms) != 0)
+				return EXIT_USAGE;
+			if (a->keep_raw_ms < MS_PER_HOUR)
+				return cmd_usage_error(c, "--keep-raw: at "
+				    "least 1h (the newest hour always stays "
+				    "raw)");
 			break;
 		case 'A':
 			if (positive(c, "--notify-after", optarg,
@@ -523,6 +534,7 @@ collect(const struct cmd_entry *c, const struct daemon_args *a, int ready_fd)
 	cfg.listen = a->listen;
 	cfg.metrics_by = (int)a->metrics_by;
 	cfg.print_ticks = a->foreground;
+	cfg.keep_raw_ms = a->keep_raw_ms;
 	if (a->notify_exec[0] != '\0') {
 		cfg.notify_exec = a->notify_exec;
 		cfg.notify_after_ms = a->notify_after_ms;
@@ -649,7 +661,8 @@ daemon_exec(const struct cmd_entry *c, int argc, char **argv)
 	"[--log-file PATH] [--foreground] [--append] [--nvml-library PATH] " \
 	"[--textfile-dir DIR] [--listen ADDR:PORT] " \
 	"[--metrics-by user|job|pod|namespace] " \
-	"[--notify-after D --notify-exec PROG [--notify-repeat D]]"
+	"[--notify-after D --notify-exec PROG [--notify-repeat D]] " \
+	"[--keep-raw D]"
 #define DAEMON_HELP \
 	"  --db PATH            database to create (default below)\n" \
 	"  --append             add to an existing database recorded on this\n" \
@@ -666,6 +679,10 @@ daemon_exec(const struct cmd_entry *c, int argc, char **argv)
 	"                       else libnvidia-ml.so)\n" \
 	"  --textfile-dir DIR   write DIR/gua.prom every tick for\n" \
 	"                       node_exporter's textfile collector\n" \
+	"  --keep-raw D         raw ticks older than D (at least 1h) give\n" \
+	"                       way to the hourly rollups, an hour at a time\n" \
+	"                       between ticks (as 'gua compact'; default:\n" \
+	"                       keep every raw tick)\n" \
 	"  --listen ADDR:PORT   serve the same metrics at\n" \
 	"                       http://ADDR:PORT/metrics (e.g.\n" \
 	"                       127.0.0.1:9877; [::1]:9877; 0.0.0.0:9877\n" \

@@ -450,6 +450,16 @@ write_csv(FILE *f, const struct report_args *a, struct sources *src,
 		return -1;
 	if (a->csv != CSV_TICKS && a->csv != CSV_PROCESSES)
 		return 0;
+	/* CSV has no place for a note: stderr says why rows are missing. */
+	if (rep->hourly_end_ms > rep->hourly_start_ms) {
+		char from[40], to[40];
+
+		util_format_rfc3339(rep->hourly_start_ms, from, sizeof(from));
+		util_format_rfc3339(rep->hourly_end_ms, to, sizeof(to));
+		cmd_warn(&cmd_report_entry, "from %s to %s the window is hourly "
+		    "only (raw ticks compacted): no per-tick rows there", from,
+		    to);
+	}
 	for (size_t i = 0; i < src->n; i++) {
 		struct report_options o = a->ro;
 

@@ -47,6 +47,8 @@
 #define RING_SLOTS		(PENDING_MAX + 1)
 /* The longest a write waits for another process's lock. */
 #define BUSY_MAX_MS		5000
+/* Free pages given back after each step of compaction: 1 MB at 8 KiB. */
+#define COMPACT_PAGES		128
 
 /* What the running collector holds. */
 struct collector {
@@ -84,6 +86,13 @@ struct collector {
 	struct stat	 side_st[2];
 	int		 side_known[2];
 	int64_t		 renewed_ms;	/* when a new database was taken up */
+	/* --keep-raw: when the next step of compaction is due (monotonic
+	   ms), and what the steps since the last line logged did. */
+	int64_t		 compact_next;
+	int64_t		 compact_hours;
+	int64_t		 compact_worst_us;
+	int		 compact_failing;	/* logged once until it works */
+	int64_t		 compact_last_ms;	/* how long the last step took */
 };
 
 /* The files SQLite keeps beside the database while it writes. */
@@ -599,6 +608,62 @@ sleep_until(const struct collector *co, int64_t deadline,
 }
 
 /*
+ * --keep-raw: one hour made hourly only and a few pages given back, just
+ * after a tick, and only when the last step would have fitted before the
+ * next deadline, so no tick waits for it; then the next hour at the next
+ * tick, until none is due, and a look again a minute later. The longest
+ * step is logged with the hours done.
+ */
+static void
+compact_some(struct collector *co, int64_t deadline)
+{
+	struct store_compact c;
+	int64_t now = util_mono_ms(), t0, freed;
+	char err[512];
+	int rc;
+
+	if (co->a->keep_raw_ms <= 0 || co->st == NULL ||
+	    now < co->compact_next || now + co->compact_last_ms >= deadline)
+		return;
+	t0 = util_mono_us();
+	rc = store_compact_step(co->st, co->a->keep_raw_ms, 1, &c, err,
+	    sizeof(err));
+	if (rc >= 0)
+		rc = store_vacuum_step(co->st, COMPACT_PAGES, &freed, err,
+		    sizeof(err));
+	/* A lock held elsewhere (gua compact, say) or a damaged hour:
+	   logged once, tried again each minute. */
+	if (rc < 0) {
+		if (!co->compact_failing)
+			log_warn("compaction: %s; tried again each minute "
+			    "(logged again when it works)", err);
+		co->compact_failing = 1;
+		co->compact_next = now + MS_PER_MINUTE;
+		return;
+	}
+	if (co->compact_failing)
+		log_info("compaction works again");
+	co->compact_failing = 0;
+	co->compact_last_ms = (util_mono_us() - t0) / 1000;
+	if (c.hours > 0) {
+		co->compact_hours += c.hours;
+		if (util_mono_us() - t0 > co->compact_worst_us)
+			co->compact_worst_us = util_mono_us() - t0;
+	}
+	if (c.hours > 0 && c.more)
+		return;
+	if (co->compact_hours > 0)
+		log_info("compaction: %lld hours made hourly only (raw ticks "
+		    "kept %lld s); the longest step took %.1f ms",
+		    (long long)co->compact_hours,
+		    (long long)(co->a->keep_raw_ms / 1000),
+		    (double)co->compact_worst_us / 1000.0);
+	co->compact_hours = 0;
+	co->compact_worst_us = 0;
+	co->compact_next = now + MS_PER_MINUTE;
+}
+
+/*
  * Ticks on the grid; between them the source is polled (per-process
  * utilization, about once a second), never delaying a tick.
  */
@@ -648,6 +713,7 @@ collector_run(struct collector *co, const sigset_t *open,
 		/* The next deadline on the grid after now: an overrun skips
 		   ahead, and the span cap leaves an honest gap. */
 		next = t0 + ((util_mono_ms() - t0) / iv + 1) * iv;
+		compact_some(co, next);
 		poll = util_mono_ms() + every;
 	}
 }

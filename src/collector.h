@@ -30,6 +30,9 @@ struct collector_config {
 					   NULL none */
 	int		 metrics_by;	/* enum export_prom_by (--metrics-by) */
 	int		 print_ticks;	/* a line per tick on stdout */
+	int64_t		 keep_raw_ms;	/* --keep-raw: raw ticks older give
+					   way to the rollups, an hour at a
+					   time between ticks; 0 keeps all */
 	const char	*notify_exec;	/* --notify-exec, absolute; NULL none */
 	int64_t		 notify_after_ms; /* --notify-after */
 	int64_t		 notify_repeat_ms; /* --notify-repeat; 0 none */

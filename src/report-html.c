@@ -175,6 +175,12 @@ write_header(FILE *f, const struct report *rep)
 	}
 	fprintf(f, "window %s \xe2\x80\x93 %s %s (%s)", start, end, tz_name(),
 	    window);
+	if (rep->hourly_end_ms > rep->hourly_start_ms) {
+		tz_format_datetime(rep->hourly_start_ms, start, sizeof(start));
+		tz_format_datetime(rep->hourly_end_ms - 1, end, sizeof(end));
+		fprintf(f, " \xc2\xb7 hourly only %s \xe2\x80\x93 %s (raw "
+		    "ticks compacted)", start, end);
+	}
 	if (rep->ngpus > 0)
 		fprintf(f, " \xc2\xb7 coverage <span id=\"coverage\" "
 		    "data-ratio=\"%.6f\">%.1f%%</span>", report_coverage(rep),

@@ -63,11 +63,11 @@ put_sm_util(struct json *j, double pct)
 
 /* The window [start, end]: ticks stamped after start and up to end. */
 static void
-put_window(struct json *j, int64_t start_ms, int64_t end_ms)
+put_window(struct json *j, const char *key, int64_t start_ms, int64_t end_ms)
 {
 	int64_t end = end_ms - 1 < start_ms ? start_ms : end_ms - 1;
 
-	json_object_begin(j, "window");
+	json_object_begin(j, key);
 	put_time(j, "start", start_ms);
 	put_time(j, "end", end);
 	put_seconds(j, "duration_seconds", end - start_ms);
@@ -131,7 +131,7 @@ put_hosts(struct json *j, const struct report *rep)
 		json_object_begin(j, NULL);
 		json_string(j, "hostname", h->hostname);
 		put_text(j, "driver_version", h->driver_version);
-		put_window(j, h->start_ms, h->end_ms);
+		put_window(j, "window", h->start_ms, h->end_ms);
 		if (h->ngpus > 0)
 			json_double(j, "coverage_ratio",
 			    report_host_coverage(h), RATIO_DECIMALS);
@@ -316,7 +316,13 @@ report_json_write(FILE *f, const struct report *rep)
 		json_null(&j, "hostname");
 		json_null(&j, "driver_version");
 	}
-	put_window(&j, rep->start_ms, rep->end_ms);
+	put_window(&j, "window", rep->start_ms, rep->end_ms);
+	/* The part of the window known from hourly rollups only. */
+	if (rep->hourly_end_ms > rep->hourly_start_ms)
+		put_window(&j, "hourly_only", rep->hourly_start_ms,
+		    rep->hourly_end_ms);
+	else
+		json_null(&j, "hourly_only");
 	json_string(&j, "time_zone", tz_name());
 	json_object_begin(&j, "thresholds");
 	json_int(&j, "active_utilization_percent", rep->thr.active_util);

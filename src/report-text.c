@@ -296,6 +296,12 @@ write_window(FILE *f, const struct report *rep)
 	util_format_elapsed(report_window_ms(rep), window, sizeof(window));
 	fprintf(f, "Window: %s to %s (%s), %s\n", start, end, tz_name(),
 	    window);
+	if (rep->hourly_end_ms > rep->hourly_start_ms) {
+		tz_format_long(rep->hourly_start_ms, start, sizeof(start));
+		tz_format_long(rep->hourly_end_ms - 1, end, sizeof(end));
+		fprintf(f, "  hourly only from %s to %s: raw ticks compacted, "
+		    "no per-tick rows there\n", start, end);
+	}
 	if (rep->last_tick_ms == 0 && rep->history_end_ms == 0) {
 		fprintf(f, "  no sample in the window%s\n", rep->start_ms >
 		    rep->asked_start_ms ? ": the history starts after it" :

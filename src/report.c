@@ -345,6 +345,45 @@ report_cmp_session(const void *a, const void *b)
 }
 
 /*
+ * Where the window reaches into hours kept only as rollups (compacted,
+ * store-compact.c), an edge that cuts an hour's ticks moves out to the
+ * whole hour: an hour's sums cannot be cut. (An edge with none of its
+ * hour's ticks on the far side stays.) [*hs, *he) is then that part of
+ * the window; else both are 0.
+ */
+static int
+hourly_part(struct store *st, struct report *rep, int64_t *hs, int64_t *he,
+    char *err, size_t errlen)
+{
+	int64_t raw_from, h, ts;
+	int found;
+
+	*hs = *he = 0;
+	if (store_raw_from(st, &raw_from, err, errlen) != 0)
+		return -1;
+	if (raw_from == STORE_ALL_RAW || rep->start_ms >= raw_from)
+		return 0;
+	h = util_hour_floor(rep->start_ms);
+	if (h < rep->start_ms) {
+		if (store_first_tick(st, h, rep->start_ms, &ts, &found, err,
+		    errlen) != 0)
+			return -1;
+		if (found)
+			rep->start_ms = h;
+	}
+	h = util_hour_floor(rep->end_ms + MS_PER_HOUR - 1);
+	if (rep->end_ms < raw_from && h > rep->end_ms) {
+		if (store_newest_tick(st, h, &ts, &found, err, errlen) != 0)
+			return -1;
+		if (found && ts >= rep->end_ms)
+			rep->end_ms = h;
+	}
+	*hs = rep->start_ms;
+	*he = rep->end_ms < raw_from ? rep->end_ms : raw_from;
+	return 0;
+}
+
+/*
  * Whether a window's timeline is drawn from its ticks: rollups give whole
  * hours, so a window shorter than REPORT_TIMELINE_MIN hours would get a
  * coarse timeline from them (six hours: seven columns). Such a timeline
@@ -404,11 +443,13 @@ scan_window(struct store *st, const struct report_options *o,
 	struct report *rep = b->rep;
 	struct store_sink sink = { b, sink_gpu_hour, sink_proc,
 	    sink_gpu_tick, b->filter != NULL ? proc_wanted : NULL };
-	int64_t oldest_ts, oldest_span, lo, hi, min_step;
+	int64_t oldest_ts, oldest_span, lo, hi, hs, he, from, min_step;
 	int found, raw, fine, rc;
 
 	report_asked_window(o, &rep->start_ms, &rep->end_ms);
 	rep->asked_start_ms = rep->start_ms;
+	if (hourly_part(st, rep, &hs, &he, err, errlen) != 0)
+		return -1;
 	if (store_oldest_tick(st, &oldest_ts, &oldest_span, &found, err,
 	    errlen) != 0)
 		return -1;
@@ -418,6 +459,8 @@ scan_window(struct store *st, const struct report_options *o,
 	/* History that starts after --until: an empty window at --until. */
 	if (rep->start_ms > rep->end_ms - 1)
 		rep->start_ms = rep->end_ms - 1;
+	if (he > hs && rep->start_ms >= he)
+		hs = he = 0;
 	if (store_newest_tick(st, rep->end_ms, &rep->last_tick_ms, &found, err,
 	    errlen) != 0)
 		return -1;
@@ -426,7 +469,8 @@ scan_window(struct store *st, const struct report_options *o,
 		rep->last_tick_ms = 0;
 
 	/* Whole hours [lo, hi) from rollups, the edges from raw ticks. */
-	lo = util_hour_floor(rep->start_ms + MS_PER_HOUR - 1);
+	from = he > hs ? he : rep->start_ms;
+	lo = util_hour_floor(from + MS_PER_HOUR - 1);
 	hi = util_hour_floor(rep->end_ms);
 	fine = timeline_wants_ticks(st, rep->start_ms, rep->end_ms, &min_step,
 	    err, errlen);
@@ -437,10 +481,32 @@ scan_window(struct store *st, const struct report_options *o,
 	    o->thr.active_util !=
 	    rep->meta.rollup.active_util || o->thr.held_mib !=
 	    rep->meta.rollup.held_mib || !hours_are_local_hours(lo, hi);
+	if (he > hs) {
+		char when[40];
+
+		rep->hourly_start_ms = rep->start_ms;
+		rep->hourly_end_ms = he;
+		util_format_rfc3339(he, when, sizeof(when));
+		/* Hourly sums were classified once, with the thresholds of
+		   the rollups, and sum whole GPUs. */
+		if (o->thr.active_util != rep->meta.rollup.active_util ||
+		    o->thr.held_mib != rep->meta.rollup.held_mib)
+			return util_err(err, errlen, "%s: the hours before %s "
+			    "are kept only as hourly sums, classified at %d %% "
+			    "and %lld MiB: other thresholds need a window from "
+			    "%s on", store_path(st), when,
+			    rep->meta.rollup.active_util,
+			    (long long)rep->meta.rollup.held_mib, when);
+		if (b->filter != NULL)
+			return util_err(err, errlen, "%s: the hours before %s "
+			    "are kept only as hourly sums of whole GPUs: a "
+			    "filter needs a window from %s on", store_path(st),
+			    when, when);
+	}
 
 	/* Buckets finer than an hour only from ticks. */
 	rep->timeline_step_ms = timeline_step(rep->start_ms, rep->end_ms,
-	    raw || fine ? min_step : MS_PER_HOUR);
+	    (raw || fine) && he <= hs ? min_step : MS_PER_HOUR);
 	rep->timeline_start_ms = report_floor_div(rep->start_ms,
 	    rep->timeline_step_ms) * rep->timeline_step_ms;
 	rep->ntimeline = report_timeline_buckets(rep->start_ms, rep->end_ms,
@@ -451,11 +517,20 @@ scan_window(struct store *st, const struct report_options *o,
 	if (rep->timeline == NULL || b->timeline == NULL)
 		return util_err(err, errlen, "out of memory");
 
+	if (he > hs) {
+		rep->used_rollups = 1;
+		b->in_rollups = 1;
+		rc = store_scan_rollups(st, util_hour_floor(hs), he, o->gpu_id,
+		    &sink, err, errlen);
+		b->in_rollups = 0;
+		if (rc != 0)
+			return -1;
+	}
 	if (raw)
-		return store_scan_raw(st, rep->start_ms, rep->end_ms, o->gpu_id,
+		return store_scan_raw(st, from, rep->end_ms, o->gpu_id,
 		    &o->thr, &sink, err, errlen);
 	rep->used_rollups = 1;
-	if (store_scan_raw(st, rep->start_ms, lo, o->gpu_id, &o->thr, &sink,
+	if (store_scan_raw(st, from, lo, o->gpu_id, &o->thr, &sink,
 	    err, errlen) != 0)
 		return -1;
 	b->in_rollups = 1;
@@ -466,6 +541,24 @@ scan_window(struct store *st, const struct report_options *o,
 	if (rc != 0 || store_scan_raw(st, hi, rep->end_ms, o->gpu_id, &o->thr,
 	    &sink, err, errlen) != 0)
 		return -1;
+	return 0;
+}
+
+/* An hourly-only hour's first and last tick of a GPU: when it was seen. */
+static int
+seen_edges(void *ctx, int64_t gpu_id, int64_t first_ms, int64_t first_span_ms,
+    int64_t last_ms)
+{
+	struct build *b = ctx;
+	struct rollup_gpu r;
+	int64_t slot;
+
+	if (imap_get(&b->gpu_slot, gpu_id, 0, &slot) != 0)
+		return 0;
+	memset(&r, 0, sizeof(r));
+	r.ms[STATE_UNKNOWN] = first_span_ms;
+	seen_tick(b, slot, first_ms, &r);
+	seen_tick(b, slot, last_ms, &r);
 	return 0;
 }
 
@@ -502,7 +595,8 @@ seen_exactly(struct store *st, const struct report_options *o,
 		if (j == i)
 			rc = store_scan_raw(st, hours[i], hours[i] +
 			    MS_PER_HOUR, o->gpu_id, &o->thr, &sink, err,
-			    errlen);
+			    errlen) || store_scan_edges(st, hours[i], hours[i] +
+			    MS_PER_HOUR, o->gpu_id, seen_edges, b, err, errlen);
 	}
 	free(hours);
 	return rc;
@@ -603,7 +697,7 @@ report_build(struct store *st, const struct report_options *o,
 	struct build b;
 	int *card = NULL;	/* parallel to b.all */
 	size_t n;
-	int ret = -1;
+	int ret = -1, snapshot = 0;
 
 	memset(rep, 0, sizeof(*rep));
 	memset(&b, 0, sizeof(b));
@@ -637,6 +731,11 @@ report_build(struct store *st, const struct report_options *o,
 			util_err(err, errlen, "out of memory");
 			goto out;
 		}
+	/* One snapshot for all the reads: a compaction that commits
+	   meanwhile must not take hours from under them. */
+	if (store_read_begin(st, err, errlen) != 0)
+		goto out;
+	snapshot = 1;
 	if (scan_window(st, o, &b, err, errlen) != 0 ||
 	    seen_exactly(st, o, &b, err, errlen) != 0)
 		goto out;
@@ -712,6 +811,8 @@ report_build(struct store *st, const struct report_options *o,
 	report_limit(rep, o->top);
 	ret = 0;
 out:
+	if (snapshot)
+		store_read_end(st);
 	free(b.all);
 	free(b.gpu_sums);
 	free(b.seen);

@@ -187,6 +187,13 @@ struct report {
 						   window's end, in it or
 						   before it; 0: none */
 	int			 used_rollups;	/* whole hours from rollups */
+	/*
+	 * The part of the window, [hourly_start_ms, hourly_end_ms), whose
+	 * raw ticks were compacted away: known from hourly rollups only, so
+	 * no per-tick rows and a timeline of whole hours. Both 0: none.
+	 */
+	int64_t			 hourly_start_ms;
+	int64_t			 hourly_end_ms;
 	enum report_key		 by;		/* the identities' key */
 	/* The filter in words ("user=alice job=4242"); "" none. With one,
 	   every sum counts only GPUs at ticks a filtered process held. */

@@ -57,6 +57,7 @@ struct store {
 	int64_t			 ticks_written;
 	int			 broken;	/* a tick failed inside the
 						   caller's transaction */
+	int			 read_txn;	/* store_read_begin began one */
 	sqlite3_stmt		*stmt[STMT_COUNT];
 	/*
 	 * Caches of the write path. Only what the previous tick saw is kept
@@ -188,6 +189,11 @@ int	store_sqlite_open_ro(const char *path, sqlite3 **db, char *err,
  * writes -shm even for a reader, through a hard link too). 0 or -1.
  */
 int	store_check_sidecars(const char *path, char *err, size_t errlen);
+/*
+ * Brings an older file to this schema (store.c): its new columns and its
+ * version, in one transaction of its own.
+ */
+int	store_upgrade(struct store *, char *err, size_t errlen);
 /* Runs SQL with no result rows. */
 int	store_exec(struct store *, const char *sql, char *err, size_t errlen);
 
