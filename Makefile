@@ -10,6 +10,8 @@ MANDIR	?= $(PREFIX)/share/man
 SYSTEMDUNITDIR	?= $(PREFIX)/lib/systemd/system
 BASHCOMPDIR	?= $(PREFIX)/share/bash-completion/completions
 ZSHCOMPDIR	?= $(PREFIX)/share/zsh/vendor-completions
+# The unit's user, for systemd-sysusers; installed with the unit.
+SYSUSERSDIR	?= $(PREFIX)/lib/sysusers.d
 DESTDIR	?=
 
 CC	?= cc
@@ -25,6 +27,15 @@ SQLITE_LIBS	:= $(shell pkg-config --libs sqlite3)
 # gua top's full screen (libncurses-dev).
 CURSES_CFLAGS	:= $(shell pkg-config --cflags ncursesw)
 CURSES_LIBS	:= $(shell pkg-config --libs ncursesw)
+# daemon --listen's HTTP server (libmicrohttpd-dev): optional, so a host
+# without it still builds gua, whose --listen then says what is missing.
+# MICROHTTPD=no builds without it even where it is installed.
+ifneq ($(MICROHTTPD),no)
+ifeq ($(shell pkg-config --exists libmicrohttpd && echo yes),yes)
+MHD_CFLAGS	:= $(shell pkg-config --cflags libmicrohttpd) -DHAVE_MICROHTTPD
+MHD_LIBS	:= $(shell pkg-config --libs libmicrohttpd)
+endif
+endif
 
 ifeq ($(SANITIZE),1)
 BUILD	:= build/sanitize
@@ -44,9 +55,10 @@ else
 Q	:= @
 endif
 
-ALL_CFLAGS	= -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SAN) \
-		  $(SQLITE_CFLAGS) -MMD -MP
-LDLIBS		= $(SQLITE_LIBS) $(CURSES_LIBS) -ldl -lm
+# CPPFLAGS as dpkg-buildflags gives them (-D_FORTIFY_SOURCE) for make deb.
+ALL_CFLAGS	= -std=c11 -D_GNU_SOURCE $(WARN) $(CPPFLAGS) $(CFLAGS) $(SAN) \
+		  $(SQLITE_CFLAGS) $(MHD_CFLAGS) -pthread -MMD -MP
+LDLIBS		= $(SQLITE_LIBS) $(CURSES_LIBS) $(MHD_LIBS) -pthread -ldl -lm
 
 SRC	:= $(wildcard src/*.c)
 OBJ	:= $(SRC:src/%.c=$(BUILD)/src/%.o)
@@ -88,7 +100,7 @@ BENCH_DBS	:= $(BENCH_DIR)/lab12.db $(BENCH_DIR)/year8.db \
 		   $(BENCH_DIR)/hosts/host-100.db
 
 .PHONY: all check lint torture demo bench fuzz install uninstall installcheck \
-	clean
+	deb deb-check clean
 
 all: $(GUA)
 
@@ -175,7 +187,9 @@ check: $(GUA) $(UNIT_BIN) $(FAKE_LIBS)
 # Static checks, each failing on any finding: cppcheck over the C,
 # shellcheck over every shell script (settings in .shellcheckrc), and the
 # calls gua must never make (tests/lint-banned.sh). Run by .ci/run.
-LINT_SH	:= $(wildcard tests/*.sh tests/*/*.sh bench/*.sh contrib/notify/*) \
+LINT_SH	:= $(wildcard tests/*.sh tests/*/*.sh bench/*.sh contrib/notify/gua-notify-* \
+	   debian/*.postrm) \
+	   contrib/slurm/gua-epilog.sh \
 	   .ci/run
 
 lint:
@@ -266,6 +280,8 @@ ifneq ($(SYSTEMDUNITDIR),)
 	    >$(DESTDIR)$(SYSTEMDUNITDIR)/gua.service
 	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/gua.service
 	ln -sf gua.service $(DESTDIR)$(SYSTEMDUNITDIR)/gpu-usage-audit.service
+	install -d $(DESTDIR)$(SYSUSERSDIR)
+	install -m 0644 contrib/gua.sysusers $(DESTDIR)$(SYSUSERSDIR)/gua.conf
 endif
 
 uninstall:
@@ -277,13 +293,43 @@ uninstall:
 	    $(DESTDIR)$(ZSHCOMPDIR)/_gua
 ifneq ($(SYSTEMDUNITDIR),)
 	rm -f $(DESTDIR)$(SYSTEMDUNITDIR)/gua.service \
-	    $(DESTDIR)$(SYSTEMDUNITDIR)/gpu-usage-audit.service
+	    $(DESTDIR)$(SYSTEMDUNITDIR)/gpu-usage-audit.service \
+	    $(DESTDIR)$(SYSUSERSDIR)/gua.conf
 endif
 
 # make install into a scratch DESTDIR puts exactly the listed files in
 # place and make uninstall removes them (tests/installcheck.sh).
 installcheck: $(GUA)
 	@sh tests/installcheck.sh
+
+# make deb: the Debian package gpu-usage-audit (debian/), then lintian
+# over it. dpkg-buildpackage writes beside the source directory, so the
+# package is built from a copy of the tree in build/deb, where the .deb is
+# left; the tree itself stays as it was. The build is the same whatever
+# this make was given or its environment holds (SANITIZE=1, CI=true, a
+# BINDIR): debian/rules alone decides, with DEB_BUILD_OPTIONS.
+DEB_DIR	:= build/deb
+deb:
+	@echo "  DEB     $(DEB_DIR)"
+	$(Q)rm -rf $(DEB_DIR)
+	$(Q)mkdir -p $(DEB_DIR)/gpu-usage-audit
+	$(Q)tar -cf - --exclude-vcs --exclude=./build --exclude=./gua \
+	    --exclude=./tests/out . | tar -xf - -C $(DEB_DIR)/gpu-usage-audit
+	$(Q)cd $(DEB_DIR)/gpu-usage-audit && env -i PATH="$$PATH" \
+	    HOME="$$HOME" DEB_BUILD_OPTIONS="$${DEB_BUILD_OPTIONS:-}" \
+	    dpkg-buildpackage -us -uc -b \
+	    >../build.log 2>&1 || { tail -40 ../build.log; exit 1; }
+	$(Q)rm -rf $(DEB_DIR)/gpu-usage-audit
+	@echo "  LINTIAN $(DEB_DIR)/*.deb"
+	$(Q)lintian --fail-on error,warning --display-info $(DEB_DIR)/*.changes
+	@ls $(DEB_DIR)/*.deb
+
+# make deb-check: installs the package on this machine, checks it, then
+# removes and purges it (tests/cli/test-deb.sh, which make check runs only
+# under CI=true). As root, on a machine you may throw away.
+deb-check: $(GUA) $(FAKE_LIBS)
+	@GUA=$(abspath $(GUA)) FAKE_NVML=$(abspath $(FAKE_DIR)) \
+	    GUA_DEB_CHECK=1 T=test-deb CI=$(CI) tests/run.sh
 
 clean:
 	rm -rf build gua

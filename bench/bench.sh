@@ -4,7 +4,8 @@
 # Timings are reported, never asserted. Run by the Makefile, which builds
 # and caches the histories in $DIR:
 #   lab12.db      12 GPUs x 30 days at 30 s, through gua's write path
-#   year8.db      8 GPUs x 365 days at 30 s
+#   year8.db      8 GPUs x 365 days at 30 s (and a copy compacted to
+#                 raw ticks of 30 days, year8c)
 #   lab12-old.db  lab12 in gpu-usage-audit 1.0's format, memory changing
 #                 every tick (the import's worst case)
 #   churn.db      12 GPUs x 30 days, a process starting on nearly every
@@ -50,13 +51,20 @@ database() {
 	    'BEGIN { printf "%.1f KB/GPU-day", b / d / 1000 }')" "$4"
 }
 
-# report WORKLOAD DB NOW WINDOW TARGET
+# report WORKLOAD DB NOW WINDOW TARGET [OPTION...]
 report() {
+	_w=$1
+	_db=$2
+	_now=$3
+	_since=$4
+	_target=$5
+	shift 5
+	_what="report --since $_since${*:+ $*}"
 	# shellcheck disable=SC2046 # the runner prints "WALL RSS CPU": three words
-	set -- "$1" "$2" "$3" "$4" "$5" $("$RUN" "$RUNS" env GUA_NOW="$3" \
-	    "$GUA" report --db "$2" --since "$4")
-	row "$1" "report --since $4" "$(time_rss "$6" "$7")" "$5"
-	last_ms=$6
+	set -- $("$RUN" "$RUNS" env GUA_NOW="$_now" "$GUA" report --db "$_db" \
+	    --since "$_since" "$@")
+	row "$_w" "$_what" "$(time_rss "$1" "$2")" "$_target"
+	last_ms=$1
 }
 # ratio A B: "2.3x"
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2fx", a / b }'; }
@@ -68,6 +76,9 @@ report lab12 "$DIR/lab12.db" "$end" 1d ""
 report lab12 "$DIR/lab12.db" "$end" 30d "<= 50 ms, <= 16 MB"
 lab_ms=$last_ms
 report lab12 "$DIR/lab12.db" "$end" 365d ""
+# A filter reads raw ticks (rollups sum whole GPUs); --by does not.
+report lab12 "$DIR/lab12.db" "$end" 30d "" --by job
+report lab12 "$DIR/lab12.db" "$end" 30d "" --user alice
 
 database year8 2920 "8 GPUs x 365 days" ""
 end=$("$GEN" end year8)
@@ -113,6 +124,30 @@ fleet() {
 fleet 40 "" "<= 1.3x"
 fleet 100 "<= 2 s" ""
 unset GUA_NOW
+
+# year8 with raw ticks kept 30 days: gua compact on a copy (a fresh copy
+# each run), the file it leaves, and the reports over it.
+: >"$SCRATCH/compact"
+i=0
+while [ $i -lt "$IMPORT_RUNS" ]; do
+	cp "$DIR/year8.db" "$SCRATCH/y8c.db"
+	"$RUN" 1 "$GUA" compact --db "$SCRATCH/y8c.db" --keep-raw 30d \
+	    >>"$SCRATCH/compact"
+	i=$((i + 1))
+done
+cp "$DIR/year8.db" "$SCRATCH/y8c.db"
+longest=$("$GUA" compact --db "$SCRATCH/y8c.db" --keep-raw 30d |
+    sed -n 's/.*longest transaction \([0-9.]*\) ms.*/\1/p')
+row year8c "gua compact --keep-raw 30d" "$(time_rss "$(awk '{ print $1 }' \
+    "$SCRATCH/compact" | median)" "$(awk '{ print $2 }' "$SCRATCH/compact" |
+    median)"), longest transaction $longest ms" ""
+b=$(size "$SCRATCH/y8c.db")
+row year8c "database, raw ticks kept 30 days" "$(mb "$b"), $(awk \
+    -v b="$b" -v a="$(size "$DIR/year8.db")" \
+    'BEGIN { printf "%.1fx smaller", a / b }')" "<= 20 MB"
+report year8c "$SCRATCH/y8c.db" "$end" 1h ""
+report year8c "$SCRATCH/y8c.db" "$end" 30d ""
+report year8c "$SCRATCH/y8c.db" "$end" 365d "<= 100 ms, <= 16 MB"
 
 # top WORKLOAD DB NOW DESCRIPTION TARGET: gua top --once, "now" just
 # after the newest tick (so a collector counts as writing it).

@@ -25,6 +25,7 @@
 #include "collector.h"
 #include "duration.h"
 #include "export-prom.h"
+#include "http-metrics.h"
 #include "log.h"
 #include "outfile.h"
 #include "pidfile.h"
@@ -47,6 +48,10 @@ struct daemon_args {
 	const char	*nvml_library;		/* NULL: NVML's usual names */
 	char		 nvml_path[PATH_MAX];	/* a library path made absolute */
 	char		 textfile_dir[PATH_MAX]; /* absolute; "" for none */
+	int64_t		 keep_raw_ms;		/* --keep-raw; 0: keep all */
+	const char	*listen;		/* --listen ADDR:PORT; NULL */
+	enum export_prom_by metrics_by;		/* --metrics-by */
+	int		 metrics_by_given;
 	char		 notify_exec[PATH_MAX];	/* absolute; "" for none */
 	int64_t		 notify_after_ms;	/* 0: not given */
 	int64_t		 notify_repeat_ms;	/* 0: not given */
@@ -130,6 +135,59 @@ check_textfile(const struct cmd_entry *c, const struct daemon_args *a)
 }
 
 /*
+ * A collector running as root runs its hook as root: the program, and
+ * every directory above it, must be root's and writable by no one else,
+ * or whoever may change them runs what they like as root. This checks the
+ * directories above path.
+ */
+static int
+check_root_dirs(const struct cmd_entry *c, const char *path)
+{
+	char dir[PATH_MAX];
+	struct stat ds;
+	char *slash;
+
+	util_strlcpy(dir, path, sizeof(dir));
+	while ((slash = strrchr(dir, '/')) != NULL) {
+		*slash = '\0';
+		if (stat(dir[0] != '\0' ? dir : "/", &ds) != 0)
+			return cmd_usage_error(c, "--notify-exec %s: %s: %s",
+			    path, dir[0] != '\0' ? dir : "/",
+			    strerror(errno));
+		/* Sticky /tmp lets others add files, not replace root's. */
+		if (ds.st_uid != 0 || ((ds.st_mode & (S_IWGRP | S_IWOTH)) &&
+		    !(ds.st_mode & S_ISVTX)))
+			return cmd_usage_error(c, "--notify-exec %s: run as "
+			    "root, its directory %s must be root's and "
+			    "writable by root alone", path,
+			    dir[0] != '\0' ? dir : "/");
+		if (dir[0] == '\0')
+			break;
+	}
+	return EXIT_OK;
+}
+
+/* The same for the program, its directories as named and as resolved
+   (a link on the way is only as safe as the directory it is in). */
+static int
+check_root_hook(const struct cmd_entry *c, const char *path,
+    const struct stat *st)
+{
+	char real[PATH_MAX];
+
+	if (st->st_uid != 0 || (st->st_mode & (S_IWGRP | S_IWOTH)))
+		return cmd_usage_error(c, "--notify-exec %s: run as root, it "
+		    "must be root's and writable by root alone", path);
+	if (realpath(path, real) == NULL)
+		return cmd_usage_error(c, "--notify-exec %s: %s", path,
+		    strerror(errno));
+	if (check_root_dirs(c, path) != EXIT_OK ||
+	    check_root_dirs(c, real) != EXIT_OK)
+		return EXIT_USAGE;
+	return EXIT_OK;
+}
+
+/*
  * The notification options: --notify-exec and --notify-after together,
  * --notify-repeat only with them, durations above 0, and a program that
  * is a regular file this user may run (a hook that cannot run would
@@ -161,6 +219,8 @@ check_notify(const struct cmd_entry *c, struct daemon_args *a,
 	if (access(a->notify_exec, X_OK) != 0)
 		return cmd_usage_error(c, "--notify-exec %s: not executable: "
 		    "%s", a->notify_exec, strerror(errno));
+	if (geteuid() == 0)
+		return check_root_hook(c, a->notify_exec, &st);
 	return EXIT_OK;
 }
 
@@ -189,9 +249,12 @@ parse_args(const struct cmd_entry *c, int argc, char **argv,
 		{ "append", no_argument, NULL, 'a' },
 		{ "nvml-library", required_argument, NULL, 'n' },
 		{ "textfile-dir", required_argument, NULL, 't' },
+		{ "keep-raw", required_argument, NULL, 'k' },
 		{ "notify-after", required_argument, NULL, 'A' },
 		{ "notify-exec", required_argument, NULL, 'X' },
 		{ "notify-repeat", required_argument, NULL, 'R' },
+		{ "listen", required_argument, NULL, 'L' },
+		{ "metrics-by", required_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -238,6 +301,15 @@ parse_args(const struct cmd_entry *c, int argc, char **argv,
 		case 't':
 			textfile = optarg;
 			break;
+		case 'k':
+			if (cmd_duration(c, "--keep-raw", optarg,
+			    &a->keep_raw_ms) != 0)
+				return EXIT_USAGE;
+			if (a->keep_raw_ms < MS_PER_HOUR)
+				return cmd_usage_error(c, "--keep-raw: at "
+				    "least 1h (the newest hour always stays "
+				    "raw)");
+			break;
 		case 'A':
 			if (positive(c, "--notify-after", optarg,
 			    &a->notify_after_ms) != EXIT_OK)
@@ -250,6 +322,24 @@ parse_args(const struct cmd_entry *c, int argc, char **argv,
 			break;
 		case 'X':
 			notify = optarg;
+			break;
+		case 'L': {
+			struct sockaddr_storage addr;
+			socklen_t addrlen;
+			char err[256];
+
+			if (http_metrics_parse(optarg, &addr, &addrlen, err,
+			    sizeof(err)) != 0)
+				return cmd_usage_error(c, "--listen %s", err);
+			a->listen = optarg;
+			break;
+		}
+		case 'M':
+			if (export_prom_parse_by(optarg, &a->metrics_by) != 0)
+				return cmd_usage_error(c, "--metrics-by: '%s' is "
+				    "not one of user, job, pod, namespace",
+				    optarg);
+			a->metrics_by_given = 1;
 			break;
 		default:
 			return EXIT_USAGE;
@@ -281,6 +371,14 @@ parse_args(const struct cmd_entry *c, int argc, char **argv,
 		return EXIT_USAGE;
 	if (check_notify(c, a, notify) != EXIT_OK)
 		return EXIT_USAGE;
+	if (a->metrics_by_given && a->textfile_dir[0] == '\0' &&
+	    a->listen == NULL)
+		return cmd_usage_error(c, "--metrics-by needs --textfile-dir or "
+		    "--listen");
+	if (a->listen != NULL && !http_metrics_available())
+		return cmd_fail(c, "--listen: this gua was built without "
+		    "libmicrohttpd (install libmicrohttpd-dev and build "
+		    "again)");
 	a->nvml_library = cmd_nvml_library(a->nvml_library);
 	/* A library given as a path is found from here, not from / where
 	   the background collector runs; a bare name is for dlopen's
@@ -433,7 +531,10 @@ collect(const struct cmd_entry *c, const struct daemon_args *a, int ready_fd)
 	cfg.interval_ms = a->interval_ms;
 	cfg.log_file = log_used ? a->log_file : NULL;
 	cfg.textfile_dir = a->textfile_dir;
+	cfg.listen = a->listen;
+	cfg.metrics_by = (int)a->metrics_by;
 	cfg.print_ticks = a->foreground;
+	cfg.keep_raw_ms = a->keep_raw_ms;
 	if (a->notify_exec[0] != '\0') {
 		cfg.notify_exec = a->notify_exec;
 		cfg.notify_after_ms = a->notify_after_ms;
@@ -558,8 +659,10 @@ daemon_exec(const struct cmd_entry *c, int argc, char **argv)
 
 #define DAEMON_USAGE "[--db PATH] [--interval D] [--pid-file PATH] " \
 	"[--log-file PATH] [--foreground] [--append] [--nvml-library PATH] " \
-	"[--textfile-dir DIR] [--notify-after D --notify-exec PROG " \
-	"[--notify-repeat D]]"
+	"[--textfile-dir DIR] [--listen ADDR:PORT] " \
+	"[--metrics-by user|job|pod|namespace] " \
+	"[--notify-after D --notify-exec PROG [--notify-repeat D]] " \
+	"[--keep-raw D]"
 #define DAEMON_HELP \
 	"  --db PATH            database to create (default below)\n" \
 	"  --append             add to an existing database recorded on this\n" \
@@ -576,6 +679,16 @@ daemon_exec(const struct cmd_entry *c, int argc, char **argv)
 	"                       else libnvidia-ml.so)\n" \
 	"  --textfile-dir DIR   write DIR/gua.prom every tick for\n" \
 	"                       node_exporter's textfile collector\n" \
+	"  --keep-raw D         raw ticks older than D (at least 1h) give\n" \
+	"                       way to the hourly rollups, an hour at a time\n" \
+	"                       between ticks (as 'gua compact'; default:\n" \
+	"                       keep every raw tick)\n" \
+	"  --listen ADDR:PORT   serve the same metrics at\n" \
+	"                       http://ADDR:PORT/metrics (e.g.\n" \
+	"                       127.0.0.1:9877; [::1]:9877; 0.0.0.0:9877\n" \
+	"                       for every address)\n" \
+	"  --metrics-by UNIT    the unit of the idle-held counter: user\n" \
+	"                       (default), job (Slurm), pod or namespace\n" \
 	"  --notify-after D     run --notify-exec's program when a process\n" \
 	"                       has been idle-held for D without a break\n" \
 	"  --notify-exec PROG   the program (a path; run directly, no shell,\n" \

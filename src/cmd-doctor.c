@@ -79,6 +79,8 @@ struct doctor {
 	int		 putil_most;	/* most entries of a PID in a read */
 	struct putil_log plog[PUTIL_READS * PUTIL_GPUS];
 	size_t		 nplog;
+	struct store_retention ret;	/* of an existing database */
+	int		 have_ret;
 };
 
 static void
@@ -412,6 +414,11 @@ check_db(struct doctor *d, const char *db)
 		    "host; 'gua daemon --append' adds to it, 'gua report' "
 		    "reads it", db);
 	}
+	if (store_retention(st, &d->ret, err, sizeof(err)) == 0) {
+		d->have_ret = 1;
+		cmd_format_retention(&d->ret, err, sizeof(err));
+		add(d, "retention", LEVEL_INFO, "%s", err);
+	}
 	store_close(st);
 }
 
@@ -514,6 +521,7 @@ print_json(const struct doctor *d, const char *db, const char *pid_file)
 		json_array_end(&j);
 		json_object_end(&j);
 	}
+	cmd_json_retention(&j, d->have_ret ? &d->ret : NULL);
 	json_array_begin(&j, "checks");
 	for (size_t i = 0; i < d->n; i++) {
 		json_object_begin(&j, NULL);

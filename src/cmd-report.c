@@ -38,6 +38,7 @@ struct report_args {
 	const char	*output;
 	int64_t		 interval_ms;	/* 0: not given */
 	struct report_options ro;
+	struct report_filter filter;	/* --user, --job, ... */
 	struct text_options to;
 };
 
@@ -98,6 +99,36 @@ infer_format(const struct cmd_entry *c, struct report_args *a,
 	return EXIT_OK;
 }
 
+/* A filter's option (--user alice) into the report's filter. */
+static int
+add_filter(const struct cmd_entry *c, struct report_args *a, int ch,
+    const char *value)
+{
+	static const struct { int ch; enum report_key key; } keys[] = {
+		{ 'U', REPORT_KEY_USER }, { 'J', REPORT_KEY_JOB },
+		{ 'P', REPORT_KEY_POD }, { 'C', REPORT_KEY_CONTAINER },
+		{ 'N', REPORT_KEY_UNIT }, { 'c', REPORT_KEY_COMMAND },
+		{ 'S', REPORT_KEY_NAMESPACE },
+	};
+	struct report_filter *f = &a->filter;
+	enum report_key key = REPORT_KEY_USER;
+
+	for (size_t i = 0; i < ARRAY_LEN(keys); i++)
+		if (keys[i].ch == ch)
+			key = keys[i].key;
+	if (value[0] == '\0')
+		return cmd_usage_error(c, "--%s: empty value",
+		    report_key_name(key));
+	if (f->n == REPORT_MATCH_MAX)
+		return cmd_usage_error(c, "more than %d filters",
+		    REPORT_MATCH_MAX);
+	f->match[f->n].key = key;
+	f->match[f->n].value = value;
+	f->n++;
+	a->ro.filter = f;
+	return EXIT_OK;
+}
+
 static int
 parse_args(const struct cmd_entry *c, int argc, char **argv,
     struct report_args *a)
@@ -116,6 +147,14 @@ parse_args(const struct cmd_entry *c, int argc, char **argv,
 		{ "output", required_argument, NULL, 'o' },
 		{ "top", required_argument, NULL, 'n' },
 		{ "tz", required_argument, NULL, 'z' },
+		{ "by", required_argument, NULL, 'b' },
+		{ "user", required_argument, NULL, 'U' },
+		{ "job", required_argument, NULL, 'J' },
+		{ "pod", required_argument, NULL, 'P' },
+		{ "namespace", required_argument, NULL, 'S' },
+		{ "container", required_argument, NULL, 'C' },
+		{ "unit", required_argument, NULL, 'N' },
+		{ "command", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -198,6 +237,17 @@ parse_args(const struct cmd_entry *c, int argc, char **argv,
 			break;
 		case 'z':
 			zone = optarg;
+			break;
+		case 'b':
+			if (report_key_parse(optarg, &a->ro.by) != 0)
+				return cmd_usage_error(c, "--by: unknown key "
+				    "'%s' (user, job, pod, namespace, "
+				    "container, unit, command, gpu or host)",
+				    optarg);
+			break;
+		case 'U': case 'J': case 'P': case 'S': case 'C': case 'N': case 'c':
+			if (add_filter(c, a, ch, optarg) != EXIT_OK)
+				return EXIT_USAGE;
 			break;
 		default:
 			return EXIT_USAGE;
@@ -400,6 +450,16 @@ write_csv(FILE *f, const struct report_args *a, struct sources *src,
 		return -1;
 	if (a->csv != CSV_TICKS && a->csv != CSV_PROCESSES)
 		return 0;
+	/* CSV has no place for a note: stderr says why rows are missing. */
+	if (rep->hourly_end_ms > rep->hourly_start_ms) {
+		char from[40], to[40];
+
+		util_format_rfc3339(rep->hourly_start_ms, from, sizeof(from));
+		util_format_rfc3339(rep->hourly_end_ms, to, sizeof(to));
+		cmd_warn(&cmd_report_entry, "from %s to %s the window is hourly "
+		    "only (raw ticks compacted): no per-tick rows there", from,
+		    to);
+	}
 	for (size_t i = 0; i < src->n; i++) {
 		struct report_options o = a->ro;
 
@@ -592,8 +652,10 @@ const struct cmd_entry cmd_report_entry = {
 	    "[--interval D] "
 	    "[--width N] [--gpu ID] [--active-util P] [--held-mib M] "
 	    "[--top N] [--tz ZONE] "
+	    "[--by KEY] [--user NAME]... [--job ID]... [--pod NAME|UID]... "
+	    "[--namespace NS]... [--container ID]... [--unit NAME]... [--command NAME]... "
 	    "[--format text|json|csv|html] [--table T] [-o FILE]",
-	.repeatable = "d",
+	.repeatable = "dUJPSCNc",
 	.summary = "Report GPU time as active, idle-held and truly idle.",
 	.help =
 	    "  --db PATH          database to read (default below); give\n"
@@ -620,6 +682,25 @@ const struct cmd_entry cmd_report_entry = {
 	    "  --tz ZONE          times, the window and the heatmaps' hours in\n"
 	    "                     ZONE: an IANA name (Europe/Paris), UTC\n"
 	    "                     (default) or local, the machine's zone\n"
+	    "  --by KEY           group the identities (section 4) by user\n"
+	    "                     (default), job (Slurm), pod (Kubernetes:\n"
+	    "                     namespace/name, else its UID), namespace,\n"
+	    "                     container, unit (systemd), command, gpu or\n"
+	    "                     host; processes without it are one (none)\n"
+	    "                     row\n"
+	    "  --user NAME        count only the processes of user NAME\n"
+	    "  --job ID           ... of Slurm job ID (4242 or job_4242)\n"
+	    "  --pod NAME|UID     ... of the Kubernetes pod: its name,\n"
+	    "                     namespace/name or UID\n"
+	    "  --namespace NS     ... of the pods of Kubernetes namespace NS\n"
+	    "  --container ID     ... of the container (its short id or more)\n"
+	    "  --unit NAME        ... of the systemd unit NAME\n"
+	    "  --command NAME     ... whose command name is NAME\n"
+	    "                     Each filter may be repeated: any of one\n"
+	    "                     option's values, and every option given.\n"
+	    "                     Sections 1-3 then count only the GPUs at the\n"
+	    "                     ticks those processes held them, from raw\n"
+	    "                     ticks (slower over long windows)\n"
 	    "  --format F         text, json, csv or html; default: what -o's\n"
 	    "                     name ends in (.html, .htm, .json, .csv), else\n"
 	    "                     text\n"

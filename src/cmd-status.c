@@ -49,6 +49,8 @@ struct status {
 						   or NULL: unknown */
 	struct store_summary	 sum;
 	int			 have_sum;
+	struct store_retention	 ret;		/* size, oldest raw tick and
+						   hour; when have_sum */
 };
 
 /* Whether pid is a live process: a zombie has exited, only nobody has
@@ -130,7 +132,8 @@ gather(const char *pid_file, struct status *s)
 	if (store_open_read(&st, s->pf.db, s->db_error,
 	    sizeof(s->db_error)) != 0)
 		return;
-	if (store_summary(st, &s->sum, s->db_error, sizeof(s->db_error)) == 0)
+	if (store_summary(st, &s->sum, s->db_error, sizeof(s->db_error)) == 0 &&
+	    store_retention(st, &s->ret, s->db_error, sizeof(s->db_error)) == 0)
 		s->have_sum = 1;
 	store_close(st);
 	if (s->since_ms == 0 && s->have_sum)
@@ -196,6 +199,7 @@ print_text(const char *pid_file, const struct status *s, int64_t now)
 		printf("  last tick  %s (%.1f s ago)\n", when,
 		    (double)(now - s->sum.last_tick_ms) / 1000);
 	}
+	cmd_print_retention(&s->ret);
 }
 
 static void
@@ -256,6 +260,7 @@ print_json(const char *pid_file, const struct status *s, int64_t now)
 		json_null(&j, "last_tick_at");
 		json_null(&j, "last_tick_age_ms");
 	}
+	cmd_json_retention(&j, s->have_sum ? &s->ret : NULL);
 	json_string(&j, "error", s->lsb == LSB_UNKNOWN ? s->error :
 	    s->lsb == LSB_RUNNING && !s->have_sum ? s->db_error : NULL);
 	json_object_end(&j);

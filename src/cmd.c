@@ -11,6 +11,7 @@
 #include "cmd.h"
 #include "duration.h"
 #include "escape.h"
+#include "json.h"
 #include "store.h"
 #include "outfile.h"
 #include "pidfile.h"
@@ -28,6 +29,7 @@ static const struct cmd_entry *const cmd_table[] = {
 	&cmd_demo_entry,
 	&cmd_import_entry,
 	&cmd_backup_entry,
+	&cmd_compact_entry,
 	&cmd_version_entry,
 	&cmd_help_entry,
 };
@@ -522,4 +524,72 @@ cmd_guard_collector(struct outfile_guard *g, const char *pid_file)
 	    0)
 		return -1;
 	return 0;
+}
+
+/* An instant as RFC 3339 into buf, or "none" for 0. */
+static const char *
+when_or_none(int64_t ms, char *buf, size_t len)
+{
+	if (ms == 0)
+		util_strlcpy(buf, "none", len);
+	else
+		util_format_rfc3339(ms, buf, len);
+	return buf;
+}
+
+void
+cmd_format_retention(const struct store_retention *r, char *buf, size_t len)
+{
+	char raw[40], hour[40], before[40];
+
+	snprintf(buf, len, "%.1f MB; oldest raw tick %s, oldest hour %s%s%s%s",
+	    (double)r->file_bytes / 1e6, when_or_none(r->oldest_raw_ms, raw,
+	    sizeof(raw)), when_or_none(r->oldest_hour_ms, hour, sizeof(hour)),
+	    r->raw_from_ms ? " (hourly only before " : "",
+	    r->raw_from_ms ? when_or_none(r->raw_from_ms, before,
+	    sizeof(before)) : "", r->raw_from_ms ? ")" : "");
+}
+
+void
+cmd_print_retention(const struct store_retention *r)
+{
+	char raw[40], hour[40], before[40];
+
+	printf("  size       %.1f MB\n", (double)r->file_bytes / 1e6);
+	printf("  raw ticks  from %s\n", when_or_none(r->oldest_raw_ms, raw,
+	    sizeof(raw)));
+	printf("  hours      from %s%s%s%s\n", when_or_none(r->oldest_hour_ms,
+	    hour, sizeof(hour)), r->raw_from_ms ? " (hourly only before " :
+	    "", r->raw_from_ms ? when_or_none(r->raw_from_ms, before,
+	    sizeof(before)) : "", r->raw_from_ms ? ")" : "");
+}
+
+/* A time member, null for 0. */
+static void
+json_when(struct json *j, const char *key, int64_t ms)
+{
+	char buf[40];
+
+	if (ms == 0) {
+		json_null(j, key);
+		return;
+	}
+	util_format_rfc3339(ms, buf, sizeof(buf));
+	json_string(j, key, buf);
+}
+
+void
+cmd_json_retention(struct json *j, const struct store_retention *r)
+{
+	if (r == NULL) {
+		json_null(j, "database_bytes");
+		json_null(j, "oldest_raw_tick_at");
+		json_null(j, "oldest_hour_at");
+		json_null(j, "hourly_only_before");
+		return;
+	}
+	json_int(j, "database_bytes", r->file_bytes);
+	json_when(j, "oldest_raw_tick_at", r->oldest_raw_ms);
+	json_when(j, "oldest_hour_at", r->oldest_hour_ms);
+	json_when(j, "hourly_only_before", r->raw_from_ms);
 }

@@ -72,6 +72,7 @@ extern const struct cmd_entry cmd_demo_entry;
 extern const struct cmd_entry cmd_doctor_entry;
 extern const struct cmd_entry cmd_import_entry;
 extern const struct cmd_entry cmd_backup_entry;
+extern const struct cmd_entry cmd_compact_entry;
 extern const struct cmd_entry cmd_version_entry;
 extern const struct cmd_entry cmd_help_entry;
 
@@ -121,6 +122,19 @@ int	cmd_now(const struct cmd_entry *, int64_t *now_ms);
  * unset or empty (https://no-color.org), and TERM is not "dumb".
  */
 int	cmd_colour(FILE *f);
+
+/*
+ * A database's size, oldest raw tick and oldest hour (store_retention),
+ * as status and doctor show them: lines of text, or the members
+ * database_bytes, oldest_raw_tick_at, oldest_hour_at and
+ * hourly_only_before (all null when r is NULL).
+ */
+struct store_retention;
+struct json;
+void	cmd_print_retention(const struct store_retention *r);
+void	cmd_format_retention(const struct store_retention *r, char *buf,
+	    size_t len);
+void	cmd_json_retention(struct json *j, const struct store_retention *r);
 
 /* The NVML library to load: the option's value, else $GUA_NVML_LIBRARY,
    else NULL (NVML's usual names). */

@@ -24,6 +24,7 @@
 #include "collector.h"
 #include "duration.h"
 #include "export-prom.h"
+#include "http-metrics.h"
 #include "log.h"
 #include "notify.h"
 #include "report.h"
@@ -35,7 +36,7 @@
 
 /*
  * Ticks sampled but not yet written wait in memory, at most this many
- * and this many bytes (a tick of 1000 processes takes 1.5 MB): a
+ * and this many bytes (a tick of 1000 processes takes 1.9 MB): a
  * database locked by another process, or a full disk, delays them, and
  * the next write that succeeds takes them all in one transaction. Past
  * that the oldest give way (a gap). The ring has one slot more, for the
@@ -46,6 +47,8 @@
 #define RING_SLOTS		(PENDING_MAX + 1)
 /* The longest a write waits for another process's lock. */
 #define BUSY_MAX_MS		5000
+/* Free pages given back after each step of compaction: 1 MB at 8 KiB. */
+#define COMPACT_PAGES		128
 
 /* What the running collector holds. */
 struct collector {
@@ -65,7 +68,8 @@ struct collector {
 	int64_t		 ticks;		/* written by this run */
 	int64_t		 failed;	/* consecutive ticks not written */
 	int64_t		 unsampled;	/* ... of them not even sampled */
-	struct export_prom *prom;	/* --textfile-dir, or NULL */
+	struct export_prom *prom;	/* --textfile-dir or --listen, or NULL */
+	struct http_metrics *http;	/* --listen, or NULL */
 	int64_t		 prom_failed;	/* consecutive textfiles not written */
 	struct thresholds thr;		/* of the textfile's counters */
 	struct streaks	*streaks;	/* for the textfile and hooks, or NULL */
@@ -82,6 +86,13 @@ struct collector {
 	struct stat	 side_st[2];
 	int		 side_known[2];
 	int64_t		 renewed_ms;	/* when a new database was taken up */
+	/* --keep-raw: when the next step of compaction is due (monotonic
+	   ms), and what the steps since the last line logged did. */
+	int64_t		 compact_next;
+	int64_t		 compact_hours;
+	int64_t		 compact_worst_us;
+	int		 compact_failing;	/* logged once until it works */
+	int64_t		 compact_last_ms;	/* how long the last step took */
 };
 
 /* The files SQLite keeps beside the database while it writes. */
@@ -433,15 +444,17 @@ write_pending(struct collector *co, char *err, size_t errlen)
 }
 
 /*
- * Adds the n ticks just recorded (or, n 0, counts a tick that was not)
- * and rewrites the textfile; a failure is logged once per burst, like
+ * Adds the n ticks just recorded (or, n 0, counts a tick that was not),
+ * renders the exposition once, and rewrites the textfile with it and
+ * hands it to the HTTP server; a failure is logged once per burst, like
  * ticks, and never stops the collector.
  */
 static void
 textfile_write(struct collector *co, size_t n)
 {
 	const struct thresholds *thr;
-	char err[1024];
+	char err[1024], *text = NULL;
+	size_t len = 0;
 	int rc = 0;
 
 	if (co->prom == NULL)
@@ -452,7 +465,16 @@ textfile_write(struct collector *co, size_t n)
 	for (size_t i = 0; i < n && rc == 0; i++)
 		rc = export_prom_add_tick(co->prom, pending(co, i), thr, err,
 		    sizeof(err));
-	if (rc != 0 || export_prom_write(co->prom, err, sizeof(err)) != 0) {
+	if (rc == 0 && (rc = export_prom_render(co->prom, &text, &len)) != 0)
+		util_err(err, sizeof(err), "out of memory");
+	if (rc == 0 && co->a->textfile_dir != NULL &&
+	    co->a->textfile_dir[0] != '\0')
+		rc = export_prom_write_text(co->prom, text, len, err,
+		    sizeof(err));
+	/* Served as rendered, even when the file could not be written. */
+	if (text != NULL)
+		http_metrics_publish(co->http, text, len);
+	if (rc != 0) {
 		if (co->prom_failed++ == 0)
 			log_warn("textfile not written: %s; the next ticks "
 			    "retry (logged again when it recovers)", err);
@@ -586,6 +608,62 @@ sleep_until(const struct collector *co, int64_t deadline,
 }
 
 /*
+ * --keep-raw: one hour made hourly only and a few pages given back, just
+ * after a tick, and only when the last step would have fitted before the
+ * next deadline, so no tick waits for it; then the next hour at the next
+ * tick, until none is due, and a look again a minute later. The longest
+ * step is logged with the hours done.
+ */
+static void
+compact_some(struct collector *co, int64_t deadline)
+{
+	struct store_compact c;
+	int64_t now = util_mono_ms(), t0, freed;
+	char err[512];
+	int rc;
+
+	if (co->a->keep_raw_ms <= 0 || co->st == NULL ||
+	    now < co->compact_next || now + co->compact_last_ms >= deadline)
+		return;
+	t0 = util_mono_us();
+	rc = store_compact_step(co->st, co->a->keep_raw_ms, 1, &c, err,
+	    sizeof(err));
+	if (rc >= 0)
+		rc = store_vacuum_step(co->st, COMPACT_PAGES, &freed, err,
+		    sizeof(err));
+	/* A lock held elsewhere (gua compact, say) or a damaged hour:
+	   logged once, tried again each minute. */
+	if (rc < 0) {
+		if (!co->compact_failing)
+			log_warn("compaction: %s; tried again each minute "
+			    "(logged again when it works)", err);
+		co->compact_failing = 1;
+		co->compact_next = now + MS_PER_MINUTE;
+		return;
+	}
+	if (co->compact_failing)
+		log_info("compaction works again");
+	co->compact_failing = 0;
+	co->compact_last_ms = (util_mono_us() - t0) / 1000;
+	if (c.hours > 0) {
+		co->compact_hours += c.hours;
+		if (util_mono_us() - t0 > co->compact_worst_us)
+			co->compact_worst_us = util_mono_us() - t0;
+	}
+	if (c.hours > 0 && c.more)
+		return;
+	if (co->compact_hours > 0)
+		log_info("compaction: %lld hours made hourly only (raw ticks "
+		    "kept %lld s); the longest step took %.1f ms",
+		    (long long)co->compact_hours,
+		    (long long)(co->a->keep_raw_ms / 1000),
+		    (double)co->compact_worst_us / 1000.0);
+	co->compact_hours = 0;
+	co->compact_worst_us = 0;
+	co->compact_next = now + MS_PER_MINUTE;
+}
+
+/*
  * Ticks on the grid; between them the source is polled (per-process
  * utilization, about once a second), never delaying a tick.
  */
@@ -635,6 +713,7 @@ collector_run(struct collector *co, const sigset_t *open,
 		/* The next deadline on the grid after now: an overrun skips
 		   ahead, and the span cap leaves an honest gap. */
 		next = t0 + ((util_mono_ms() - t0) / iv + 1) * iv;
+		compact_some(co, next);
 		poll = util_mono_ms() + every;
 	}
 }
@@ -654,6 +733,9 @@ release(struct collector *co, int remove)
 	if (co->src != NULL)
 		co->source->close(co->src);
 	co->src = NULL;
+	/* The server first: it may be copying the text when stopped. */
+	http_metrics_stop(co->http);
+	co->http = NULL;
 	export_prom_close(co->prom);
 	co->prom = NULL;
 	notify_close(co->notify);
@@ -703,8 +785,9 @@ open_store(struct collector *co, const struct source_info *info, char *err,
 }
 
 /*
- * The Prometheus textfile: its counters start from the database's whole
- * history when the collector appends, so a restart does not reset them.
+ * The Prometheus exposition, for the textfile and /metrics: its counters
+ * start from the database's whole history when the collector appends, so
+ * a restart does not reset them.
  */
 static int
 open_textfile(struct collector *co, const struct source_info *info,
@@ -712,11 +795,13 @@ open_textfile(struct collector *co, const struct source_info *info,
 {
 	struct report_options o;
 	struct report rep;
+	const char *dir = co->a->textfile_dir;
 	int rc;
 
-	if (export_prom_open(&co->prom, co->a->textfile_dir,
-	    info->driver_version, err, errlen) != 0)
+	if (export_prom_open(&co->prom, dir != NULL && dir[0] != '\0' ? dir :
+	    NULL, info->driver_version, err, errlen) != 0)
 		return -1;
+	export_prom_group_by(co->prom, (enum export_prom_by)co->a->metrics_by);
 	if (co->db_created)
 		return 0;
 	memset(&o, 0, sizeof(o));
@@ -797,6 +882,10 @@ collector_start(struct collector **out, const struct collector_config *cfg,
 			goto fail;
 		rc = -1;
 	}
+	/* Before NVML and the database: a port in use leaves nothing. */
+	if (cfg->listen != NULL && http_metrics_start(&co->http, cfg->listen,
+	    err, errlen) != 0)
+		goto fail;
 	if (co->source->open(&co->src, &scfg, &info, err, errlen) != 0) {
 		co->src = NULL;
 		goto fail;
@@ -808,8 +897,8 @@ collector_start(struct collector **out, const struct collector_config *cfg,
 	    note_db(co, err, errlen) != 0)
 		goto fail;
 	co->thr = store_meta(co->st)->rollup;
-	if (cfg->textfile_dir != NULL && cfg->textfile_dir[0] != '\0' &&
-	    open_textfile(co, &info, err, errlen) != 0)
+	if (((cfg->textfile_dir != NULL && cfg->textfile_dir[0] != '\0') ||
+	    co->http != NULL) && open_textfile(co, &info, err, errlen) != 0)
 		goto fail;
 	if (open_streaks(co, err, errlen) != 0)
 		goto fail;
@@ -820,6 +909,8 @@ collector_start(struct collector **out, const struct collector_config *cfg,
 	    co->source->name, info.kind,
 	    info.driver_version[0] ? info.driver_version : "unknown",
 	    info.library[0] ? ", NVML " : "", info.library);
+	if (co->http != NULL)
+		log_info("serving http://%s%s", cfg->listen, HTTP_METRICS_PATH);
 	if (geteuid() == 0)
 		log_info("running as root: NVML needs no privileges; a "
 		    "dedicated unprivileged user is recommended");

@@ -3,7 +3,8 @@
  * monotonic deadlines, polls it between ticks, and writes each tick in one
  * transaction; ticks that cannot be written wait in memory. It follows a
  * database deleted or replaced under it, and keeps the Prometheus
- * textfile, and the idle-held streaks that the textfile and the
+ * exposition (rendered once a tick for the textfile and for /metrics
+ * over HTTP), and the idle-held streaks that the textfile and the
  * notification hooks read. The command (cmd-daemon.c) owns what surrounds it: options,
  * the fork, the PID file, the log and the signals.
  */
@@ -25,7 +26,13 @@ struct collector_config {
 	int64_t		 interval_ms;
 	const char	*log_file;	/* named in the PID file; NULL none */
 	const char	*textfile_dir;	/* Prometheus textfile; NULL none */
+	const char	*listen;	/* /metrics over HTTP, "ADDR:PORT";
+					   NULL none */
+	int		 metrics_by;	/* enum export_prom_by (--metrics-by) */
 	int		 print_ticks;	/* a line per tick on stdout */
+	int64_t		 keep_raw_ms;	/* --keep-raw: raw ticks older give
+					   way to the rollups, an hour at a
+					   time between ticks; 0 keeps all */
 	const char	*notify_exec;	/* --notify-exec, absolute; NULL none */
 	int64_t		 notify_after_ms; /* --notify-after */
 	int64_t		 notify_repeat_ms; /* --notify-repeat; 0 none */

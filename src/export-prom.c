@@ -21,6 +21,34 @@ static const char *const state_keys[STATE_COUNT] = {
 };
 
 #define OTHER	SIZE_MAX	/* the user slot of "(other)" */
+/* A unit's value: a pod's "namespace/name" is the longest. */
+#define UNIT_MAX	(sizeof(((struct identity *)0)->pod_namespace) + \
+			 sizeof(((struct identity *)0)->pod_name))
+
+/* Per --metrics-by: the label, and what the family's HELP says. */
+static const struct {
+	const char	*word;		/* the option's value */
+	const char	*label;
+	const char	*help;
+} units[] = {
+	[EXPORT_PROM_BY_USER] = { "user", "user", "Process time idle-held "
+	    "(holding memory at low utilization), per user and GPU; the "
+	    "first 20 users only, the rest as (other)." },
+	/* Not "job": Prometheus gives every target a job label. */
+	[EXPORT_PROM_BY_JOB] = { "job", "slurm_job", "Process time "
+	    "idle-held (holding memory at low utilization), per Slurm job "
+	    "and GPU; the first 20 jobs only, the rest as (other), and "
+	    "processes of no job as (none)." },
+	[EXPORT_PROM_BY_POD] = { "pod", "pod", "Process time idle-held "
+	    "(holding memory at low utilization), per Kubernetes pod "
+	    "(namespace/name, else its uid) and GPU; the first 20 pods "
+	    "only, the rest as (other), and processes of no pod as (none)." },
+	[EXPORT_PROM_BY_NAMESPACE] = { "namespace", "namespace", "Process "
+	    "time idle-held (holding memory at low utilization), per "
+	    "Kubernetes namespace and GPU; the first 20 namespaces only, the "
+	    "rest as (other), and processes of no pod, or of a pod whose "
+	    "names are unknown, as (none)." },
+};
 
 struct prom_gpu {
 	char	uuid[96];
@@ -46,7 +74,9 @@ struct export_prom {
 	char		 driver_version[80];
 	struct prom_gpu	*gpus;
 	size_t		 ngpus;
-	char		 users[EXPORT_PROM_TOP_USERS][64]; /* with series */
+	enum export_prom_by by;		/* the unit of the idle series */
+	char		 users[EXPORT_PROM_TOP_USERS][UNIT_MAX]; /* units with
+					   series (users by default) */
 	size_t		 nusers;
 	struct prom_idle *idle;
 	size_t		 nidle;
@@ -65,9 +95,18 @@ export_prom_open(struct export_prom **out, const char *dir,
 {
 	struct export_prom *p;
 	struct stat st;
-	size_t len = strlen(dir);
+	size_t len;
 
 	*out = NULL;
+	if (dir == NULL) {
+		if ((p = calloc(1, sizeof(*p))) == NULL)
+			return util_err(err, errlen, "out of memory");
+		util_strlcpy(p->driver_version, driver_version ?
+		    driver_version : "", sizeof(p->driver_version));
+		*out = p;
+		return 0;
+	}
+	len = strlen(dir);
 	if (len == 0)
 		return util_err(err, errlen, "--textfile-dir: empty path");
 	if (stat(dir, &st) != 0)
@@ -89,6 +128,50 @@ export_prom_open(struct export_prom **out, const char *dir,
 	    sizeof(p->driver_version));
 	*out = p;
 	return 0;
+}
+
+int
+export_prom_parse_by(const char *word, enum export_prom_by *by)
+{
+	for (size_t i = 0; i < ARRAY_LEN(units); i++) {
+		if (strcmp(word, units[i].word) == 0) {
+			*by = (enum export_prom_by)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+void
+export_prom_group_by(struct export_prom *p, enum export_prom_by by)
+{
+	p->by = by;
+}
+
+/*
+ * The unit of a process, from the fields of its identity (those of a
+ * struct identity or a struct report_who), into buf.
+ */
+static const char *
+unit_of(const struct export_prom *p, const char *user, const char *job,
+    const char *pod, const char *ns, const char *name, char *buf,
+    size_t len)
+{
+	switch (p->by) {
+	case EXPORT_PROM_BY_JOB:
+		return job[0] ? job : EXPORT_PROM_NONE;
+	case EXPORT_PROM_BY_POD:
+		if (ns[0] && name[0]) {
+			snprintf(buf, len, "%s/%s", ns, name);
+			return buf;
+		}
+		return pod[0] ? pod : EXPORT_PROM_NONE;
+	case EXPORT_PROM_BY_NAMESPACE:
+		return ns[0] ? ns : EXPORT_PROM_NONE;
+	case EXPORT_PROM_BY_USER:
+		break;
+	}
+	return user[0] ? user : "unknown";
 }
 
 void
@@ -168,8 +251,12 @@ int
 export_prom_seed(struct export_prom *p, const struct report *rep, char *err,
     size_t errlen)
 {
-	/* The biggest idle-held users of the history take the slots first. */
-	for (size_t i = 0; i < rep->nids; i++)
+	char buf[UNIT_MAX];
+
+	/* The biggest idle-held users of the history take the slots first;
+	   other units, in the order of the history's sessions (the biggest
+	   idle-held first). */
+	for (size_t i = 0; p->by == EXPORT_PROM_BY_USER && i < rep->nids; i++)
 		if (rep->ids[i].idle_ms > 0)
 			user_slot(p, rep->ids[i].name);
 	for (size_t i = 0; i < rep->ngpus; i++) {
@@ -191,8 +278,10 @@ export_prom_seed(struct export_prom *p, const struct report *rep, char *err,
 		if (s->r.idle_ms == 0)
 			continue;
 		if (gpu_slot(p, rep->gpus[s->gpu].info.uuid, &slot) != 0 ||
-		    add_idle(p, user_slot(p, s->who.user[0] ? s->who.user :
-		    "unknown"), slot, s->r.idle_ms) != 0)
+		    add_idle(p, user_slot(p, unit_of(p, s->who.user,
+		    s->who.slurm_job, s->who.pod, s->who.pod_namespace,
+		    s->who.pod_name, buf, sizeof(buf))), slot,
+		    s->r.idle_ms) != 0)
 			return util_err(err, errlen, "out of memory");
 	}
 	if (rep->last_tick_ms > p->last_tick_ms)
@@ -204,6 +293,8 @@ int
 export_prom_add_tick(struct export_prom *p, const struct tick *t,
     const struct thresholds *thr, char *err, size_t errlen)
 {
+	char buf[UNIT_MAX];
+
 	for (size_t i = 0; i < p->ngpus; i++)
 		p->gpus[i].seen = 0;
 	for (size_t i = 0; i < t->ngpus; i++) {
@@ -234,8 +325,10 @@ export_prom_add_tick(struct export_prom *p, const struct tick *t,
 			if (classify_process(thr, pr->util_pm, g->util_pm,
 			    pr->mem_mib) != STATE_IDLE_HELD)
 				continue;
-			if (add_idle(p, user_slot(p, pr->id.user[0] ?
-			    pr->id.user : "unknown"), slot, t->span_ms) != 0)
+			if (add_idle(p, user_slot(p, unit_of(p, pr->id.user,
+			    pr->id.slurm_job, pr->id.pod, pr->id.pod_namespace,
+			    pr->id.pod_name, buf, sizeof(buf))), slot,
+			    t->span_ms) != 0)
 				return util_err(err, errlen, "out of memory");
 		}
 	}
@@ -423,12 +516,12 @@ export_prom_print(const struct export_prom *p, FILE *f)
 	}
 	qsort(idle, p->nidle, sizeof(*idle), cmp_idle);
 	family(f, "gua_process_idle_held_seconds_total", "counter",
-	    "Process time idle-held (holding memory at low utilization), per "
-	    "user and GPU; the first 20 users only, the rest as (other).");
+	    units[p->by].help);
 	for (size_t i = 0; i < p->nidle; i++) {
 		/* The uuid too: two GPUs of a history can share an index (a
 		   card replaced), and a series must be unique. */
-		fputs("gua_process_idle_held_seconds_total{user=\"", f);
+		fprintf(f, "gua_process_idle_held_seconds_total{%s=\"",
+		    units[p->by].label);
 		escape_prom_label_write(f, idle[i].user);
 		fprintf(f, "\",gpu=\"%d\",uuid=\"", idle[i].gpu->index);
 		escape_prom_label_write(f, idle[i].gpu->uuid);
@@ -457,17 +550,54 @@ export_prom_print(const struct export_prom *p, FILE *f)
 }
 
 int
+export_prom_render(const struct export_prom *p, char **text, size_t *len)
+{
+	FILE *f;
+	int rc;
+
+	*text = NULL;
+	*len = 0;
+	if ((f = open_memstream(text, len)) == NULL)
+		return -1;
+	rc = export_prom_print(p, f);
+	if (fclose(f) != 0 || rc != 0) {
+		free(*text);
+		*text = NULL;
+		*len = 0;
+		return -1;
+	}
+	return 0;
+}
+
+int
 export_prom_write(struct export_prom *p, char *err, size_t errlen)
+{
+	char *text;
+	size_t len;
+	int rc;
+
+	if (export_prom_render(p, &text, &len) != 0)
+		return util_err(err, errlen, "out of memory");
+	rc = export_prom_write_text(p, text, len, err, errlen);
+	free(text);
+	return rc;
+}
+
+int
+export_prom_write_text(struct export_prom *p, const char *text, size_t len,
+    char *err, size_t errlen)
 {
 	struct outfile of;
 	struct stat st;
 
+	if (p->path == NULL)
+		return util_err(err, errlen, "no textfile directory");
 	/* 0644: node_exporter runs as another user and must read it. */
 	if (outfile_open(&of, p->path, 0644, err, errlen) != 0)
 		return -1;
 	errno = 0;
-	if (export_prom_print(p, of.fp) != 0 || fstat(fileno(of.fp),
-	    &st) != 0) {
+	if (fwrite(text, 1, len, of.fp) != len || fflush(of.fp) != 0 ||
+	    fstat(fileno(of.fp), &st) != 0) {
 		int e = errno;
 
 		outfile_abort(&of);
@@ -488,7 +618,7 @@ export_prom_remove(struct export_prom *p, char *err, size_t errlen)
 	struct stat st;
 
 	/* Gone already, or replaced by someone else's: not ours to take. */
-	if (!p->written || lstat(p->path, &st) != 0 ||
+	if (p->path == NULL || !p->written || lstat(p->path, &st) != 0 ||
 	    st.st_dev != p->written_dev || st.st_ino != p->written_ino)
 		return 0;
 	if (unlink(p->path) != 0 && errno != ENOENT)

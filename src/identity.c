@@ -10,6 +10,7 @@
  * had (an old kernel, no descriptor left), /proc/PID/stat is read every
  * tick instead, as before.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -18,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -408,6 +410,120 @@ identity_parse_cgroup(const char *buf, size_t len, struct identity *out)
 	}
 }
 
+/*
+ * A Kubernetes name of at most max characters: lower-case letters,
+ * digits and '-' (a DNS label), and '.' too when dots (a DNS subdomain).
+ * Kubelet's directory names are built from such names; anything else was
+ * not made by it, and is not taken.
+ */
+static int
+kube_name(const char *s, size_t len, size_t max, int dots)
+{
+	if (len == 0 || len > max)
+		return 0;
+	for (size_t i = 0; i < len; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' &&
+		    s[i] <= '9') || s[i] == '-' || (dots && s[i] == '.')))
+			return 0;
+	return 1;
+}
+
+int
+identity_parse_pod_dir(const char *dirname, const char *uid,
+    struct identity *out)
+{
+	size_t len = strlen(dirname), ulen = strlen(uid), nslen, nlen;
+	const char *us;
+
+	/* NAMESPACE_NAME_UID: neither name has a '_', so the first one ends
+	   the namespace and the one before the uid ends the name. */
+	if (ulen == 0 || len < ulen + 4 || dirname[len - ulen - 1] != '_' ||
+	    memcmp(dirname + len - ulen, uid, ulen) != 0)
+		return 0;
+	if ((us = memchr(dirname, '_', len)) == NULL)
+		return 0;
+	nslen = (size_t)(us - dirname);
+	nlen = len - ulen - 1 - nslen - 1;
+	if (us >= dirname + len - ulen - 1 ||
+	    !kube_name(dirname, nslen, sizeof(out->pod_namespace) - 1, 0) ||
+	    !kube_name(us + 1, nlen, sizeof(out->pod_name) - 1, 1))
+		return 0;
+	memcpy(out->pod_namespace, dirname, nslen);
+	out->pod_namespace[nslen] = '\0';
+	memcpy(out->pod_name, us + 1, nlen);
+	out->pod_name[nlen] = '\0';
+	return 1;
+}
+
+/* The one container directory of a pod's log directory, if one only. */
+static void
+pod_container(int podfd, struct identity *out)
+{
+	char name[sizeof(out->container_name)] = "";
+	struct dirent *de;
+	int n = 0;
+	DIR *d;
+
+	if ((d = fdopendir(podfd)) == NULL) {
+		close(podfd);
+		return;
+	}
+	while (n < 2 && (de = readdir(d)) != NULL) {
+		size_t len = strlen(de->d_name);
+		struct stat st;
+
+		if (de->d_name[0] == '.' || fstatat(dirfd(d), de->d_name, &st,
+		    AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(st.st_mode))
+			continue;
+		if (n++ == 0 && kube_name(de->d_name, len, sizeof(name) - 1, 0))
+			memcpy(name, de->d_name, len + 1);
+	}
+	closedir(d);
+	if (n == 1)
+		util_strlcpy(out->container_name, name,
+		    sizeof(out->container_name));
+}
+
+void
+identity_pod_names(const char *root, struct identity *out)
+{
+	struct dirent *de;
+	int rootfd, podfd;
+	DIR *d;
+
+	out->pod_namespace[0] = out->pod_name[0] = '\0';
+	out->container_name[0] = '\0';
+	if (out->pod[0] == '\0')
+		return;
+	if (root == NULL && ((root = getenv(IDENTITY_POD_LOG_ENV)) == NULL ||
+	    root[0] == '\0'))
+		root = IDENTITY_POD_LOG_ROOT;
+	rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return;
+	if ((d = fdopendir(rootfd)) == NULL) {
+		close(rootfd);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		struct identity names;
+
+		if (!identity_parse_pod_dir(de->d_name, out->pod, &names))
+			continue;
+		podfd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY |
+		    O_CLOEXEC | O_NOFOLLOW);
+		if (podfd < 0)
+			continue;
+		util_strlcpy(out->pod_namespace, names.pod_namespace,
+		    sizeof(out->pod_namespace));
+		util_strlcpy(out->pod_name, names.pod_name,
+		    sizeof(out->pod_name));
+		pod_container(podfd, out);
+		break;
+	}
+	closedir(d);
+}
+
 int64_t
 identity_start_ms(int64_t btime_s, uint64_t starttime, long hz)
 {
@@ -584,6 +700,8 @@ read_identity(struct identity_cache *c, int dirfd,
 				n--;
 		identity_parse_cgroup(buf, (size_t)n, id);
 	}
+	/* A pod's names, once for the process's life like the rest. */
+	identity_pod_names(NULL, id);
 }
 
 static void

@@ -28,7 +28,17 @@ struct identity {
 	char	pod[64];	/* Kubernetes pod uid */
 	char	unit[128];	/* systemd unit */
 	char	slurm_job[32];	/* Slurm job ("job_123") */
+	/* From the node's pod log directories (identity_pod_names); "" when
+	   unknown. Checked to be Kubernetes names, so never a '/' or '"'. */
+	char	pod_namespace[64];	/* a DNS label: at most 63 */
+	char	pod_name[254];		/* a DNS subdomain: at most 253 */
+	char	container_name[64];	/* a DNS label: at most 63 */
 };
+
+/* Where kubelet keeps one directory per pod, NAMESPACE_NAME_UID. */
+#define IDENTITY_POD_LOG_ROOT	"/var/log/pods"
+/* The environment variable that names another root (tests). */
+#define IDENTITY_POD_LOG_ENV	"GUA_POD_LOG_ROOT"
 
 /* The fields of /proc/PID/stat that gua uses. */
 struct identity_stat {
@@ -77,6 +87,22 @@ void	identity_parse_cmdline(const char *buf, size_t len, char *out,
  */
 void	identity_parse_cgroup(const char *buf, size_t len,
 	    struct identity *out);
+/*
+ * A pod log directory's name, "NAMESPACE_NAME_UID", when it is that of
+ * the pod uid (dashes, as identity_parse_cgroup gives it) and its
+ * namespace and name are Kubernetes names (lower-case letters, digits,
+ * '-', and '.' in a name): 1 with them in out, else 0.
+ */
+int	identity_parse_pod_dir(const char *dirname, const char *uid,
+	    struct identity *out);
+/*
+ * The names of out's pod (out->pod) from the pod log directories under
+ * root (NULL: $GUA_POD_LOG_ROOT, else IDENTITY_POD_LOG_ROOT): namespace,
+ * pod name, and the container name when the pod has one container
+ * directory. Silent: nothing is filled when root, the pod or a name is
+ * missing or not what kubelet writes. Symbolic links are not followed.
+ */
+void	identity_pod_names(const char *root, struct identity *out);
 /* Start time in ms since the epoch from boot time and clock ticks. */
 int64_t	identity_start_ms(int64_t btime_s, uint64_t starttime, long hz);
 

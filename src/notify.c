@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,9 @@ static const char *const passed[] = {
 
 struct hook {
 	pid_t	 pid;		/* also its process group */
+	int	 report;	/* read end of the child's execve report,
+				   non-blocking; -1 once read to its end */
+	int	 exec_errno;	/* why execve failed; 0 it did not */
 	int64_t	 started;	/* monotonic ms */
 	int	 termed;	/* SIGTERM sent: it ran past its time */
 	int	 killed;	/* SIGKILL sent too */
@@ -182,8 +186,9 @@ succeeded(struct notify *nt)
 
 /*
  * Closes every descriptor from first on but keep: close_range(2) where the
- * kernel has it (Linux 5.9), else one close per possible descriptor, up to
- * max (a limit of a million would cost a second).
+ * kernel has it (Linux 5.9), else one close per possible descriptor below
+ * max, the descriptor limit the parent read before the fork (sysconf is no
+ * call to make between fork and execve).
  */
 static void
 close_from(int first, int keep, long max)
@@ -195,8 +200,8 @@ close_from(int first, int keep, long max)
 	    keep + 1), ~0U, 0U) == 0)
 		return;
 #endif
-	if (max < 0 || max > 65536)
-		max = 65536;
+	if (max < 0 || max > INT_MAX)
+		max = INT_MAX;
 	for (int fd = first; fd < max; fd++)
 		if (fd != keep)
 			close(fd);
@@ -207,18 +212,27 @@ close_from(int first, int keep, long max)
  * signals as a new program expects them (the collector blocks some and
  * ignores others, and both would be inherited), / as its directory,
  * /dev/null and the log on 0, 1 and 2, no other descriptor but the one
- * that reports a failed execve. Never returns.
+ * that reports a failed execve. The log and the report are first moved
+ * above 2, since a collector started with 0, 1 or 2 closed may hold either
+ * there, and the dup2 onto 0, 1 and 2 would close it. Only
+ * async-signal-safe calls: the collector may have other threads. Never
+ * returns.
  */
 static void
-child(const struct notify *nt, char **env, int report)
+child(const struct notify *nt, char **env, int report, long max)
 {
 	char *argv[2] = { nt->exec, NULL };
 	struct sigaction sa;
 	sigset_t none;
 	int logfd = log_fileno(), null, e;
-	long max = sysconf(_SC_OPEN_MAX);
 
 	setpgid(0, 0);
+	if (report <= STDERR_FILENO)
+		report = fcntl(report, F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
+	if (logfd >= 0 && logfd <= STDERR_FILENO)
+		logfd = fcntl(logfd, F_DUPFD, STDERR_FILENO + 1);
+	if (report < 0 || logfd < 0)
+		_exit(127);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_DFL;
 	sigemptyset(&sa.sa_mask);
@@ -230,7 +244,7 @@ child(const struct notify *nt, char **env, int report)
 	    dup2(null, STDIN_FILENO) < 0 ||
 	    dup2(logfd, STDOUT_FILENO) < 0 || dup2(logfd, STDERR_FILENO) < 0)
 		goto fail;
-	close_from(3, report, max);
+	close_from(STDERR_FILENO + 1, report, max);
 	execve(nt->exec, argv, env);
 fail:
 	e = errno;
@@ -238,7 +252,12 @@ fail:
 	_exit(127);
 }
 
-/* Starts the hook for streak s; returns 0 when it runs. */
+/*
+ * Starts the hook for streak s; returns 0 when it was forked. Whether
+ * execve succeeded is read later, by notify_reap, from the report pipe:
+ * an execve may hang (a program on a stalled network mount) and the
+ * collector never waits for a hook.
+ */
 static int
 start(struct notify *nt, const struct streak *s)
 {
@@ -246,7 +265,7 @@ start(struct notify *nt, const struct streak *s)
 	struct hook *h = &nt->run[nt->nrun];
 	int report[2], e = 0;
 	size_t n = 0;
-	ssize_t got;
+	long max = sysconf(_SC_OPEN_MAX);
 	pid_t pid;
 
 	snprintf(h->what, sizeof(h->what), "PID %u on %s", s->pid, s->label);
@@ -256,7 +275,7 @@ start(struct notify *nt, const struct streak *s)
 		    "256 variables");
 		return -1;
 	}
-	if (pipe2(report, O_CLOEXEC) != 0) {
+	if (pipe2(report, O_CLOEXEC | O_NONBLOCK) != 0) {
 		free_env(env, n);
 		snprintf(how, sizeof(how), "not run: %s", strerror(errno));
 		failed(nt, h->what, how);
@@ -264,7 +283,7 @@ start(struct notify *nt, const struct streak *s)
 	}
 	if ((pid = fork()) == 0) {
 		close(report[0]);
-		child(nt, env, report[1]);
+		child(nt, env, report[1], max);
 	}
 	e = errno;
 	free_env(env, n);
@@ -276,19 +295,9 @@ start(struct notify *nt, const struct streak *s)
 		return -1;
 	}
 	setpgid(pid, pid);
-	/* The end of the pipe: at once, when execve succeeds (it closes
-	   the child's end) or fails (the child writes why). */
-	while ((got = read(report[0], &e, sizeof(e))) < 0 && errno == EINTR)
-		;
-	close(report[0]);
-	if (got == (ssize_t)sizeof(e)) {
-		waitpid(pid, NULL, 0);
-		snprintf(how, sizeof(how), "could not be run: %s",
-		    strerror(e));
-		failed(nt, h->what, how);
-		return -1;
-	}
 	h->pid = pid;
+	h->report = report[0];
+	h->exec_errno = 0;
 	h->started = util_mono_ms();
 	h->termed = 0;
 	h->killed = 0;
@@ -339,14 +348,47 @@ notify_run(struct notify *nt, struct streaks *ss)
 	}
 }
 
-/* Hook i ended with status st: said, and its slot freed. */
+/*
+ * Reads what the child reported of its execve, as far as it can without
+ * waiting: an errno when execve failed; the end of the pipe when it
+ * succeeded (the descriptor is close-on-exec) or the child is gone.
+ */
+static void
+read_report(struct hook *h)
+{
+	ssize_t got;
+	int e;
+
+	if (h->report < 0)
+		return;
+	while ((got = read(h->report, &e, sizeof(e))) < 0 && errno == EINTR)
+		;
+	if (got < 0 && errno == EAGAIN)
+		return;
+	if (got == (ssize_t)sizeof(e))
+		h->exec_errno = e;
+	close(h->report);
+	h->report = -1;
+}
+
+/* Hook i ended with status st (-1: unknown): said, and its slot freed. */
 static void
 ended(struct notify *nt, size_t i, int st)
 {
 	struct hook *h = &nt->run[i];
 	char how[128];
 
-	if (h->termed)
+	read_report(h);
+	if (h->report >= 0)
+		close(h->report);
+	if (h->exec_errno != 0) {
+		snprintf(how, sizeof(how), "could not be run: %s",
+		    strerror(h->exec_errno));
+		failed(nt, h->what, how);
+	} else if (st == -1)
+		log_warn("notify hook %s for %s: its end could not be read",
+		    nt->exec, h->what);
+	else if (h->termed)
 		failed(nt, h->what, "ran longer than 10 s and was killed");
 	else if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
 		succeeded(nt);
@@ -373,11 +415,25 @@ notify_reap(struct notify *nt)
 		return;
 	while (i < nt->nrun) {
 		struct hook *h = &nt->run[i];
-		pid_t r = waitpid(h->pid, &st, WNOHANG);
+		siginfo_t si;
+		int r;
 
-		if (r == h->pid || (r < 0 && errno == ECHILD)) {
-			ended(nt, i, r == h->pid ? st : 0);
+		read_report(h);
+		/* Whether it ended, leaving it a zombie: while it is one its
+		   process group cannot be reused, so what it left running in
+		   the group can still be killed before it is reaped. */
+		memset(&si, 0, sizeof(si));
+		r = waitid(P_PID, (id_t)h->pid, &si, WEXITED | WNOHANG |
+		    WNOWAIT);
+		if (r == 0 && si.si_pid == h->pid) {
+			kill(-h->pid, SIGKILL);
+			ended(nt, i, waitpid(h->pid, &st, 0) == h->pid ? st :
+			    -1);
 			continue;	/* slot i now holds another hook */
+		}
+		if (r < 0 && errno == ECHILD) {
+			ended(nt, i, -1);
+			continue;
 		}
 		if (!h->termed && now - h->started >= NOTIFY_TIMEOUT_MS) {
 			kill(-h->pid, SIGTERM);
@@ -417,10 +473,25 @@ notify_close(struct notify *nt)
 		return;
 	for (size_t i = 0; i < nt->nrun; i++) {
 		kill(-nt->run[i].pid, SIGKILL);
-		waitpid(nt->run[i].pid, NULL, 0);
-		log_info("notify hook for %s still ran at stop; killed",
-		    nt->run[i].what);
+		if (nt->run[i].report >= 0)
+			close(nt->run[i].report);
 	}
+	/* Reaped within a bound: a hook stuck in the kernel (an NFS
+	   server gone) must not hang the collector's stop. */
+	for (int waited = 0; nt->nrun > 0 && waited < 2000; waited += 10) {
+		for (size_t i = 0; i < nt->nrun; )
+			if (waitpid(nt->run[i].pid, NULL, WNOHANG) != 0) {
+				log_info("notify hook for %s still ran at "
+				    "stop; killed", nt->run[i].what);
+				nt->run[i] = nt->run[--nt->nrun];
+			} else
+				i++;
+		if (nt->nrun > 0)
+			usleep(10000);
+	}
+	for (size_t i = 0; i < nt->nrun; i++)
+		log_warn("notify hook for %s did not end on SIGKILL within "
+		    "2 s; left behind", nt->run[i].what);
 	free(nt->exec);
 	free(nt);
 }

@@ -171,19 +171,21 @@ write_gpus(FILE *f, const struct report *rep)
 static void
 write_identities(FILE *f, const struct report *rep)
 {
-	static const char *const names[] = { "host", "user", "sessions",
+	/* The second column is named by the key (--by). */
+	const char *names[] = { "host", "user", "sessions",
 		"gpu_hours", "idle_held_gpu_hours", "idle_held_ratio",
 		"idle_held_gib_hours", "container", "pod", "unit", "slurm_job",
 		"mean_sm_utilization_percent", NULL };
 
+	names[1] = report_key_name(rep->by);
 	header(f, names);
 	for (size_t i = 0; i < rep->nids; i++) {
 		const struct report_identity *id = &rep->ids[i];
 		int first = 1;
 
 		cell_text(f, &first, rep->hosts[id->host].hostname);
-		/* Grouped as "unknown" when no user could be told. */
-		if (strcmp(id->name, "unknown") == 0)
+		/* Empty for the processes without the key ("unknown" user). */
+		if (id->none)
 			cell_empty(f, &first);
 		else
 			cell_text(f, &first, id->name);

@@ -175,11 +175,26 @@ write_header(FILE *f, const struct report *rep)
 	}
 	fprintf(f, "window %s \xe2\x80\x93 %s %s (%s)", start, end, tz_name(),
 	    window);
+	if (rep->hourly_end_ms > rep->hourly_start_ms) {
+		tz_format_datetime(rep->hourly_start_ms, start, sizeof(start));
+		tz_format_datetime(rep->hourly_end_ms - 1, end, sizeof(end));
+		fprintf(f, " \xc2\xb7 hourly only %s \xe2\x80\x93 %s (raw "
+		    "ticks compacted)", start, end);
+	}
 	if (rep->ngpus > 0)
 		fprintf(f, " \xc2\xb7 coverage <span id=\"coverage\" "
 		    "data-ratio=\"%.6f\">%.1f%%</span>", report_coverage(rep),
 		    100 * report_coverage(rep));
-	fputs("</p>\n</header>\n", f);
+	fputs("</p>\n", f);
+	/* A filter changes what every number means. */
+	if (rep->filtered[0] != '\0') {
+		fputs("<p class=\"sub\" id=\"filtered\">Filtered: ", f);
+		esc(f, rep->filtered);
+		fputs(" \xe2\x80\x94 \xc2\xa7" "1\xe2\x80\x93\xc2\xa7" "3 count "
+		    "only the GPUs at the ticks these processes held them</p>\n",
+		    f);
+	}
+	fputs("</header>\n", f);
 }
 
 /*
@@ -450,7 +465,9 @@ write_identities(FILE *f, const struct report *rep)
 		    "(no process held a GPU in window)");
 		return;
 	}
-	fputs("<div class=\"table\"><table>\n<tr><th>identity</th>", f);
+	fputs("<div class=\"table\"><table>\n<tr><th>", f);
+	fputs(report_key_name(rep->by), f);
+	fputs("</th>", f);
 	if (rep->nhosts > 1)
 		fputs("<th>host</th>", f);
 	fputs("<th class=\"n\">GPU-hours</th><th class=\"n\">idle-held</th>"

@@ -1,8 +1,9 @@
 /*
  * The identities of a report's sessions: read from the database in one
  * pass, kept in the report's own strings (each distinct one once), grouped
- * by host and a key (the user), and the place (pod, container, Slurm job,
- * unit) a session ran in.
+ * by host and the report's key (--by: user, job, pod, ...; report-key.c)
+ * through a hash table, and the place (pod, container, Slurm job, unit) a
+ * session ran in.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -166,9 +167,13 @@ fill_identity(void *ctx, int64_t proc_id, uint32_t pid, int64_t start_ms,
 	w.pod = intern(f->rep, &f->strings, id->pod);
 	w.unit = intern(f->rep, &f->strings, id->unit);
 	w.slurm_job = intern(f->rep, &f->strings, id->slurm_job);
+	w.pod_namespace = intern(f->rep, &f->strings, id->pod_namespace);
+	w.pod_name = intern(f->rep, &f->strings, id->pod_name);
+	w.container_name = intern(f->rep, &f->strings, id->container_name);
 	if (w.user == NULL || w.comm == NULL || w.cmdline == NULL ||
 	    w.container == NULL || w.pod == NULL || w.unit == NULL ||
-	    w.slurm_job == NULL)
+	    w.slurm_job == NULL || w.pod_namespace == NULL ||
+	    w.pod_name == NULL || w.container_name == NULL)
 		return -1;
 	for (; f->k < f->n && f->v[f->k].proc_id == proc_id; f->k++) {
 		struct report_session *s = &f->rep->sessions[f->v[f->k].session];
@@ -220,34 +225,24 @@ report_load_identities(struct store *st, struct report *rep, char *err,
 	return rc;
 }
 
-const char *
-report_key_user(const struct report_session *s)
-{
-	return s->who.user[0] ? s->who.user : "unknown";
-}
-
-/* FNV-1a of the key, mixed with its host. */
+/* Groups the sessions by host and the report's key into rep->ids. */
+/* The hash of a group: its name, mixed with its host. */
 static uint64_t
-group_hash(size_t host, const char *key)
+group_hash(size_t host, const char *name)
 {
-	uint64_t h = 0xcbf29ce484222325ULL ^
+	return string_hash(name, strlen(name)) ^
 	    ((uint64_t)host * 0x9E3779B97F4A7C15ULL);
-
-	for (const unsigned char *p = (const unsigned char *)key; *p; p++)
-		h = (h ^ *p) * 0x100000001b3ULL;
-	return h ^ (h >> 29);
 }
 
 /*
  * The groups being built: an open-addressing table of indices into
- * rep->ids (plus one; 0 is empty), each group's full key beside it, so
- * that every session is hashed once and compared with one group at most
- * now and then, whatever the number of groups.
+ * rep->ids (plus one; 0 is empty), at most half full, so that every
+ * session is hashed once and compared with one group at most now and
+ * then, whatever the number of groups (hosts x users in a fleet).
  */
 struct groups {
-	size_t		*slot;		/* cap entries, a power of two */
-	size_t		 cap;
-	const char	**key;		/* key of rep->ids[i] */
+	size_t	*slot;
+	size_t	 cap;		/* a power of two */
 };
 
 /* Doubles the table; -1 out of memory. */
@@ -259,7 +254,8 @@ groups_grow(struct groups *g, const struct report *rep)
 	if ((slot = calloc(cap, sizeof(*slot))) == NULL)
 		return -1;
 	for (size_t i = 0; i < rep->nids; i++) {
-		size_t k = group_hash(rep->ids[i].host, g->key[i]) & (cap - 1);
+		size_t k = group_hash(rep->ids[i].host, rep->ids[i].name) &
+		    (cap - 1);
 
 		while (slot[k] != 0)
 			k = (k + 1) & (cap - 1);
@@ -272,55 +268,64 @@ groups_grow(struct groups *g, const struct report *rep)
 }
 
 int
-report_group(struct report *rep,
-    const char *(*key_of)(const struct report_session *))
+report_group_identities(struct report *rep)
 {
-	struct groups g = { NULL, 0, NULL };
-	int ret = -1;
+	struct groups g = { NULL, 0 };
+	char buf[256];
 
 	free(rep->ids);
 	rep->nids = 0;
 	rep->nids_all = 0;
 	rep->ids = calloc(rep->nsessions_all ? rep->nsessions_all : 1,
 	    sizeof(*rep->ids));
-	g.key = calloc(rep->nsessions_all ? rep->nsessions_all : 1,
-	    sizeof(*g.key));
-	if (rep->ids == NULL || g.key == NULL || groups_grow(&g, rep) != 0)
-		goto out;
+	if (rep->ids == NULL || groups_grow(&g, rep) != 0)
+		return -1;
 	for (size_t i = 0; i < rep->nsessions_all; i++) {
 		const struct report_session *s = &rep->sessions[i];
-		const char *key = key_of(s);
-		size_t k = group_hash(s->host, key) & (g.cap - 1);
+		const char *name = report_key_value(rep, s, rep->by, buf,
+		    sizeof(buf));
 		struct report_identity *id = NULL;
+		int none = name[0] == '\0';
+		size_t k;
 
-		for (; g.slot[k] != 0; k = (k + 1) & (g.cap - 1)) {
-			size_t j = g.slot[k] - 1;
+		/* Processes without the key are one row. */
+		if (none)
+			name = rep->by == REPORT_KEY_USER ? "unknown" : "(none)";
 
-			if (rep->ids[j].host == s->host &&
-			    strcmp(g.key[j], key) == 0) {
-				id = &rep->ids[j];
-				break;
-			}
-		}
+		k = group_hash(s->host, name) & (g.cap - 1);
+		for (; g.slot[k] != 0 && id == NULL; k = (k + 1) & (g.cap - 1))
+			if (rep->ids[g.slot[k] - 1].host == s->host &&
+			    strcmp(rep->ids[g.slot[k] - 1].name, name) == 0)
+				id = &rep->ids[g.slot[k] - 1];
 		if (id == NULL) {
 			g.slot[k] = rep->nids + 1;
-			g.key[rep->nids] = key;
 			id = &rep->ids[rep->nids++];
 			id->host = s->host;
-			util_strlcpy(id->name, key, sizeof(id->name));
+			util_strlcpy(id->name, name, sizeof(id->name));
+			id->none = none;
+			id->user = s->who.user;
 			id->container = s->who.container;
 			id->pod = s->who.pod;
 			id->unit = s->who.unit;
 			id->slurm_job = s->who.slurm_job;
-			/* At most half full, so a probe always ends. */
-			if (rep->nids * 2 > g.cap && groups_grow(&g, rep) != 0)
-				goto out;
+			id->pod_namespace = s->who.pod_namespace;
+			id->pod_name = s->who.pod_name;
+			/* At most half full, so a search always ends. */
+			if (rep->nids * 2 > g.cap && groups_grow(&g, rep) != 0) {
+				free(g.slot);
+				return -1;
+			}
 		}
 		/* Kept only while every session has the same. */
+		if (strcmp(id->user, s->who.user) != 0)
+			id->user = "";
 		if (strcmp(id->container, s->who.container) != 0)
 			id->container = "";
 		if (strcmp(id->pod, s->who.pod) != 0)
 			id->pod = "";
+		if (strcmp(id->pod_namespace, s->who.pod_namespace) != 0 ||
+		    strcmp(id->pod_name, s->who.pod_name) != 0)
+			id->pod_namespace = id->pod_name = "";
 		if (strcmp(id->unit, s->who.unit) != 0)
 			id->unit = "";
 		if (strcmp(id->slurm_job, s->who.slurm_job) != 0)
@@ -335,17 +340,8 @@ report_group(struct report *rep,
 		id->sessions++;
 	}
 	rep->nids_all = rep->nids;
-	ret = 0;
-out:
 	free(g.slot);
-	free(g.key);
-	return ret;
-}
-
-int
-report_group_identities(struct report *rep)
-{
-	return report_group(rep, report_key_user);
+	return 0;
 }
 
 const char *

@@ -32,18 +32,14 @@ int	report_cmp_identity(const void *, const void *);
    one pass. */
 int	report_load_identities(struct store *, struct report *, char *err,
 	    size_t errlen);
-/*
- * Groups all the sessions by host and key_of(session) into rep->ids,
- * unranked (report_limit ranks them), each named by its key (cut to
- * the name's size); a key string must live as long as the report. The
- * sessions are hashed once, so this is linear in the sessions whatever
- * the number of groups. 0, or -1 out of memory.
- */
-int	report_group(struct report *,
-	    const char *(*key_of)(const struct report_session *));
-/* The key of report_group_identities: the user, or "unknown". */
-const char *report_key_user(const struct report_session *);
-/* report_group by user. */
+/* Groups all the sessions by host and rep->by's key into rep->ids,
+   unranked (report_limit ranks them). 0, or -1 out of memory. */
 int	report_group_identities(struct report *);
+
+/* report-key.c: a session's value for key k ("" none); the text is
+   untrusted. buf holds it when it is made (a GPU's label). */
+const char *report_key_value(const struct report *,
+	    const struct report_session *, enum report_key k, char *buf,
+	    size_t len);
 
 #endif

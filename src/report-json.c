@@ -63,11 +63,11 @@ put_sm_util(struct json *j, double pct)
 
 /* The window [start, end]: ticks stamped after start and up to end. */
 static void
-put_window(struct json *j, int64_t start_ms, int64_t end_ms)
+put_window(struct json *j, const char *key, int64_t start_ms, int64_t end_ms)
 {
 	int64_t end = end_ms - 1 < start_ms ? start_ms : end_ms - 1;
 
-	json_object_begin(j, "window");
+	json_object_begin(j, key);
 	put_time(j, "start", start_ms);
 	put_time(j, "end", end);
 	put_seconds(j, "duration_seconds", end - start_ms);
@@ -131,7 +131,7 @@ put_hosts(struct json *j, const struct report *rep)
 		json_object_begin(j, NULL);
 		json_string(j, "hostname", h->hostname);
 		put_text(j, "driver_version", h->driver_version);
-		put_window(j, h->start_ms, h->end_ms);
+		put_window(j, "window", h->start_ms, h->end_ms);
 		if (h->ngpus > 0)
 			json_double(j, "coverage_ratio",
 			    report_host_coverage(h), RATIO_DECIMALS);
@@ -181,14 +181,17 @@ put_identities(struct json *j, const struct report *rep)
 
 		json_object_begin(j, NULL);
 		json_string(j, "host", rep->hosts[id->host].hostname);
-		/* Grouped as "unknown" when no user could be told. */
-		json_string(j, "user", strcmp(id->name, "unknown") == 0 ?
-		    NULL : id->name);
+		/* The key's value; null for the processes without it. */
+		json_string(j, "key", id->none ? NULL : id->name);
+		/* The user, as the places: when all its processes share it. */
+		put_text(j, "user", id->user);
 		/* Where its processes ran, when they all share it. */
 		put_text(j, "container", id->container);
 		put_text(j, "pod", id->pod);
 		put_text(j, "unit", id->unit);
 		put_text(j, "slurm_job", id->slurm_job);
+		put_text(j, "pod_namespace", id->pod_namespace);
+		put_text(j, "pod_name", id->pod_name);
 		json_int(j, "sessions", id->sessions);
 		put_hours(j, "gpu_hours", id->ms);
 		put_hours(j, "idle_held_gpu_hours", id->idle_ms);
@@ -234,6 +237,9 @@ put_sessions(struct json *j, const struct report *rep)
 		put_text(j, "pod", s->who.pod);
 		put_text(j, "unit", s->who.unit);
 		put_text(j, "slurm_job", s->who.slurm_job);
+		put_text(j, "pod_namespace", s->who.pod_namespace);
+		put_text(j, "pod_name", s->who.pod_name);
+		put_text(j, "container_name", s->who.container_name);
 		if (s->r.peak_mib == MIB_UNKNOWN)
 			json_null(j, "peak_memory_mib");
 		else
@@ -310,7 +316,13 @@ report_json_write(FILE *f, const struct report *rep)
 		json_null(&j, "hostname");
 		json_null(&j, "driver_version");
 	}
-	put_window(&j, rep->start_ms, rep->end_ms);
+	put_window(&j, "window", rep->start_ms, rep->end_ms);
+	/* The part of the window known from hourly rollups only. */
+	if (rep->hourly_end_ms > rep->hourly_start_ms)
+		put_window(&j, "hourly_only", rep->hourly_start_ms,
+		    rep->hourly_end_ms);
+	else
+		json_null(&j, "hourly_only");
 	json_string(&j, "time_zone", tz_name());
 	json_object_begin(&j, "thresholds");
 	json_int(&j, "active_utilization_percent", rep->thr.active_util);
@@ -324,6 +336,12 @@ report_json_write(FILE *f, const struct report *rep)
 	put_totals(&j, rep);
 	put_hosts(&j, rep);
 	put_gpus(&j, rep);
+	/* A filter: what the numbers count (report.h, filtered). */
+	if (rep->filtered[0] != '\0')
+		json_string(&j, "filter", rep->filtered);
+	else
+		json_null(&j, "filter");
+	json_string(&j, "identities_by", report_key_name(rep->by));
 	/* --top: the first of each, and how many it left out. */
 	put_identities(&j, rep);
 	json_int(&j, "identities_omitted", (int64_t)report_ids_omitted(rep));

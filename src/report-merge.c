@@ -152,6 +152,14 @@ report_merge(struct report *dst, struct report *src, char *err,
 	if (src->history_end_ms > dst->history_end_ms)
 		dst->history_end_ms = src->history_end_ms;
 	dst->used_rollups |= src->used_rollups;
+	/* The hourly-only part: from the earliest host's to the latest's. */
+	if (src->hourly_end_ms > src->hourly_start_ms) {
+		if (dst->hourly_end_ms <= dst->hourly_start_ms ||
+		    src->hourly_start_ms < dst->hourly_start_ms)
+			dst->hourly_start_ms = src->hourly_start_ms;
+		if (src->hourly_end_ms > dst->hourly_end_ms)
+			dst->hourly_end_ms = src->hourly_end_ms;
+	}
 	dst->gpu_window_ms += src->gpu_window_ms;
 	report_free(src);
 

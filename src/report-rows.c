@@ -1,6 +1,7 @@
 /*
  * report_rows: the raw ticks of a report's window, one row per GPU and
- * tick with its processes and their identities, for the CSV writers.
+ * tick with its processes and their identities, for the CSV writers;
+ * with a filter, the GPUs at the ticks its processes held, with only them.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -99,6 +100,18 @@ row_sink(void *ctx, const struct store_row *r)
 			known = 1;
 		}
 	}
+	/* A filter keeps the GPUs its processes held, with only those. */
+	if (w->o->filter != NULL && w->o->filter->n > 0) {
+		size_t n = 0;
+
+		for (size_t i = 0; i < r->nprocs; i++)
+			if (report_filter_match(w->o->filter, w->procs[i].who))
+				w->procs[n++] = w->procs[i];
+		if (n == 0)
+			return 0;
+		row.nprocs = n;
+	} else
+		row.nprocs = r->nprocs;
 	row.host = w->host;
 	row.ts_ms = r->ts_ms;
 	row.span_ms = r->span_ms;
@@ -108,7 +121,6 @@ row_sink(void *ctx, const struct store_row *r)
 	if (r->nprocs > 0 && !known)
 		row.held_mib = MIB_UNKNOWN;
 	row.procs = w->procs;
-	row.nprocs = r->nprocs;
 	if (w->fn(w->ctx, &row) != 0)
 		return util_err(w->err, w->errlen, "cannot write a row");
 	return 0;

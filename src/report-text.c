@@ -296,6 +296,12 @@ write_window(FILE *f, const struct report *rep)
 	util_format_elapsed(report_window_ms(rep), window, sizeof(window));
 	fprintf(f, "Window: %s to %s (%s), %s\n", start, end, tz_name(),
 	    window);
+	if (rep->hourly_end_ms > rep->hourly_start_ms) {
+		tz_format_long(rep->hourly_start_ms, start, sizeof(start));
+		tz_format_long(rep->hourly_end_ms - 1, end, sizeof(end));
+		fprintf(f, "  hourly only from %s to %s: raw ticks compacted, "
+		    "no per-tick rows there\n", start, end);
+	}
 	if (rep->last_tick_ms == 0 && rep->history_end_ms == 0) {
 		fprintf(f, "  no sample in the window%s\n", rep->start_ms >
 		    rep->asked_start_ms ? ": the history starts after it" :
@@ -316,6 +322,18 @@ write_window(FILE *f, const struct report *rep)
 	}
 }
 
+/* A filter changes what every number means: said before any of them. */
+static void
+write_filtered(FILE *f, const struct report *rep)
+{
+	if (rep->filtered[0] == '\0')
+		return;
+	fputs("Filtered: ", f);
+	put_cell(f, rep->filtered, 0);
+	fprintf(f, " %s %s1-%s3 count only the GPUs at the ticks these "
+	    "processes held them\n", g->dash, g->section, g->section);
+}
+
 static void
 write_header(FILE *f, const struct report *rep)
 {
@@ -323,6 +341,7 @@ write_header(FILE *f, const struct report *rep)
 	if (rep->nhosts > 1) {
 		fprintf(f, "%zu hosts\n", rep->nhosts);
 		write_window(f, rep);
+		write_filtered(f, rep);
 		write_hosts(f, rep);
 		return;
 	}
@@ -332,6 +351,7 @@ write_header(FILE *f, const struct report *rep)
 	    "unknown", 0);
 	fputs(")\n", f);
 	write_window(f, rep);
+	write_filtered(f, rep);
 }
 
 static void
@@ -512,7 +532,7 @@ write_identities(FILE *f, const struct report *rep)
 			w = c > WHO_MAX_COLS ? WHO_MAX_COLS : c;
 	}
 	fputs("  ", f);
-	put_cell(f, "identity", w);
+	put_cell(f, report_key_name(rep->by), w);
 	snprintf(title, sizeof(title), "idle GiB%sh", g->times);
 	fprintf(f, "  gpu-hours   idle-held   share  %s    SM %%\n", title);
 	for (size_t i = 0; i < rep->nids; i++) {

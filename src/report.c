@@ -1,7 +1,8 @@
 /*
  * Builds a report for a window: whole hours from the collector's rollups,
  * the partial hours at the window's edges from raw ticks. With thresholds
- * other than the ones the rollups were made with, everything is raw. The
+ * other than the ones the rollups were made with, or with a filter of
+ * processes (--user, --job, ...), everything is raw. The
  * numbers a writer reads off a built report are here too; the sessions'
  * identities are in report-identity.c, GPU labels and --gpu in
  * report-gpu.c, merging in report-merge.c, raw rows in report-rows.c.
@@ -47,6 +48,13 @@ struct build {
 	int64_t		 tz_hour;	/* INT64_MIN: none yet */
 	int64_t		 tz_offset_ms;
 	int		 tz_whole;
+	/* A filter: the processes that pass it, by key (1 pass, 0 not),
+	   read from the store as the scan meets them. */
+	struct store	*st;
+	const struct report_filter *filter;	/* NULL: none */
+	struct imap	 wanted;
+	char		*err;
+	size_t		 errlen;
 };
 
 /*
@@ -350,6 +358,27 @@ sink_proc(void *ctx, int64_t gpu_id, int64_t proc_id,
 	return 0;
 }
 
+/* Whether a process passes the report's filter: its identity is read
+   once, when the scan first meets it. */
+static int
+proc_wanted(void *ctx, int64_t proc_id)
+{
+	struct build *b = ctx;
+	struct identity who;
+	uint32_t pid;
+	int64_t v, start;
+
+	if (imap_get(&b->wanted, proc_id, 0, &v) == 0)
+		return (int)v;
+	if (store_process(b->st, proc_id, &pid, &start, &who, b->err,
+	    b->errlen) != 0)
+		return -1;
+	v = report_filter_match(b->filter, &who);
+	if (imap_put(&b->wanted, proc_id, 0, v) != 0)
+		return util_err(b->err, b->errlen, "out of memory");
+	return (int)v;
+}
+
 /* GPUs by index, then card, then UUID (a MIG instance's). */
 static int
 cmp_gpu(const void *a, const void *b)
@@ -377,6 +406,45 @@ report_cmp_session(const void *a, const void *b)
 	if (x->gpu != y->gpu)
 		return x->gpu < y->gpu ? -1 : 1;
 	return x->pid < y->pid ? -1 : x->pid > y->pid;
+}
+
+/*
+ * Where the window reaches into hours kept only as rollups (compacted,
+ * store-compact.c), an edge that cuts an hour's ticks moves out to the
+ * whole hour: an hour's sums cannot be cut. (An edge with none of its
+ * hour's ticks on the far side stays.) [*hs, *he) is then that part of
+ * the window; else both are 0.
+ */
+static int
+hourly_part(struct store *st, struct report *rep, int64_t *hs, int64_t *he,
+    char *err, size_t errlen)
+{
+	int64_t raw_from, h, ts;
+	int found;
+
+	*hs = *he = 0;
+	if (store_raw_from(st, &raw_from, err, errlen) != 0)
+		return -1;
+	if (raw_from == STORE_ALL_RAW || rep->start_ms >= raw_from)
+		return 0;
+	h = util_hour_floor(rep->start_ms);
+	if (h < rep->start_ms) {
+		if (store_first_tick(st, h, rep->start_ms, &ts, &found, err,
+		    errlen) != 0)
+			return -1;
+		if (found)
+			rep->start_ms = h;
+	}
+	h = util_hour_floor(rep->end_ms + MS_PER_HOUR - 1);
+	if (rep->end_ms < raw_from && h > rep->end_ms) {
+		if (store_newest_tick(st, h, &ts, &found, err, errlen) != 0)
+			return -1;
+		if (found && ts >= rep->end_ms)
+			rep->end_ms = h;
+	}
+	*hs = rep->start_ms;
+	*he = rep->end_ms < raw_from ? rep->end_ms : raw_from;
+	return 0;
 }
 
 /*
@@ -425,7 +493,7 @@ timeline_from_ticks(struct store *st, const struct report_options *o,
     struct build *b, int64_t lo, int64_t hi, char *err, size_t errlen)
 {
 	struct store_sink sink = { b, seen_only_hour, seen_only_proc,
-	    timeline_tick };
+	    timeline_tick, NULL };
 
 	return store_scan_raw(st, lo, hi, o->gpu_id, &o->thr, &sink, err,
 	    errlen);
@@ -438,12 +506,14 @@ scan_window(struct store *st, const struct report_options *o,
 {
 	struct report *rep = b->rep;
 	struct store_sink sink = { b, sink_gpu_hour, sink_proc,
-	    sink_gpu_tick };
-	int64_t oldest_ts, oldest_span, lo, hi, min_step;
+	    sink_gpu_tick, b->filter != NULL ? proc_wanted : NULL };
+	int64_t oldest_ts, oldest_span, lo, hi, hs, he, from, min_step;
 	int found, raw, fine, rc;
 
 	report_asked_window(o, &rep->start_ms, &rep->end_ms);
 	rep->asked_start_ms = rep->start_ms;
+	if (hourly_part(st, rep, &hs, &he, err, errlen) != 0)
+		return -1;
 	if (store_oldest_tick(st, &oldest_ts, &oldest_span, &found, err,
 	    errlen) != 0)
 		return -1;
@@ -453,6 +523,8 @@ scan_window(struct store *st, const struct report_options *o,
 	/* History that starts after --until: an empty window at --until. */
 	if (rep->start_ms > rep->end_ms - 1)
 		rep->start_ms = rep->end_ms - 1;
+	if (he > hs && rep->start_ms >= he)
+		hs = he = 0;
 	if (store_newest_tick(st, rep->end_ms, &rep->last_tick_ms, &found, err,
 	    errlen) != 0)
 		return -1;
@@ -461,19 +533,44 @@ scan_window(struct store *st, const struct report_options *o,
 		rep->last_tick_ms = 0;
 
 	/* Whole hours [lo, hi) from rollups, the edges from raw ticks. */
-	lo = util_hour_floor(rep->start_ms + MS_PER_HOUR - 1);
+	from = he > hs ? he : rep->start_ms;
+	lo = util_hour_floor(from + MS_PER_HOUR - 1);
 	hi = util_hour_floor(rep->end_ms);
 	fine = timeline_wants_ticks(st, rep->start_ms, rep->end_ms, &min_step,
 	    err, errlen);
 	if (fine < 0)
 		return -1;
-	raw = o->force_raw || lo >= hi || o->thr.active_util !=
+	/* Rollups sum whole GPUs: a filter's processes need the ticks. */
+	raw = o->force_raw || b->filter != NULL || lo >= hi ||
+	    o->thr.active_util !=
 	    rep->meta.rollup.active_util || o->thr.held_mib !=
 	    rep->meta.rollup.held_mib || !hours_are_local_hours(lo, hi);
+	if (he > hs) {
+		char when[40];
+
+		rep->hourly_start_ms = rep->start_ms;
+		rep->hourly_end_ms = he;
+		util_format_rfc3339(he, when, sizeof(when));
+		/* Hourly sums were classified once, with the thresholds of
+		   the rollups, and sum whole GPUs. */
+		if (o->thr.active_util != rep->meta.rollup.active_util ||
+		    o->thr.held_mib != rep->meta.rollup.held_mib)
+			return util_err(err, errlen, "%s: the hours before %s "
+			    "are kept only as hourly sums, classified at %d %% "
+			    "and %lld MiB: other thresholds need a window from "
+			    "%s on", store_path(st), when,
+			    rep->meta.rollup.active_util,
+			    (long long)rep->meta.rollup.held_mib, when);
+		if (b->filter != NULL)
+			return util_err(err, errlen, "%s: the hours before %s "
+			    "are kept only as hourly sums of whole GPUs: a "
+			    "filter needs a window from %s on", store_path(st),
+			    when, when);
+	}
 
 	/* Buckets finer than an hour only from ticks. */
 	rep->timeline_step_ms = timeline_step(rep->start_ms, rep->end_ms,
-	    raw || fine ? min_step : MS_PER_HOUR);
+	    (raw || fine) && he <= hs ? min_step : MS_PER_HOUR);
 	rep->timeline_start_ms = report_floor_div(rep->start_ms,
 	    rep->timeline_step_ms) * rep->timeline_step_ms;
 	rep->ntimeline = report_timeline_buckets(rep->start_ms, rep->end_ms,
@@ -484,11 +581,20 @@ scan_window(struct store *st, const struct report_options *o,
 	if (rep->timeline == NULL || b->timeline == NULL)
 		return util_err(err, errlen, "out of memory");
 
+	if (he > hs) {
+		rep->used_rollups = 1;
+		b->in_rollups = 1;
+		rc = store_scan_rollups(st, util_hour_floor(hs), he, o->gpu_id,
+		    &sink, err, errlen);
+		b->in_rollups = 0;
+		if (rc != 0)
+			return -1;
+	}
 	if (raw)
-		return store_scan_raw(st, rep->start_ms, rep->end_ms, o->gpu_id,
+		return store_scan_raw(st, from, rep->end_ms, o->gpu_id,
 		    &o->thr, &sink, err, errlen);
 	rep->used_rollups = 1;
-	if (store_scan_raw(st, rep->start_ms, lo, o->gpu_id, &o->thr, &sink,
+	if (store_scan_raw(st, from, lo, o->gpu_id, &o->thr, &sink,
 	    err, errlen) != 0)
 		return -1;
 	b->in_rollups = 1;
@@ -502,6 +608,24 @@ scan_window(struct store *st, const struct report_options *o,
 	return 0;
 }
 
+/* An hourly-only hour's first and last tick of a GPU: when it was seen. */
+static int
+seen_edges(void *ctx, int64_t gpu_id, int64_t first_ms, int64_t first_span_ms,
+    int64_t last_ms)
+{
+	struct build *b = ctx;
+	struct rollup_gpu r;
+	int64_t slot;
+
+	if (imap_get(&b->gpu_slot, gpu_id, 0, &slot) != 0)
+		return 0;
+	memset(&r, 0, sizeof(r));
+	r.ms[STATE_UNKNOWN] = first_span_ms;
+	seen_tick(b, slot, first_ms, &r);
+	seen_tick(b, slot, last_ms, &r);
+	return 0;
+}
+
 /*
  * A GPU first or last seen in an hour read from rollups is seen to the
  * hour only: those hours are read again raw, for when exactly.
@@ -511,7 +635,7 @@ seen_exactly(struct store *st, const struct report_options *o,
     struct build *b, char *err, size_t errlen)
 {
 	struct store_sink sink = { b, seen_only_hour, seen_only_proc,
-	    seen_only_tick };
+	    seen_only_tick, NULL };
 	int64_t *hours;
 	size_t n = 0;
 	int rc = 0;
@@ -535,7 +659,8 @@ seen_exactly(struct store *st, const struct report_options *o,
 		if (j == i)
 			rc = store_scan_raw(st, hours[i], hours[i] +
 			    MS_PER_HOUR, o->gpu_id, &o->thr, &sink, err,
-			    errlen);
+			    errlen) || store_scan_edges(st, hours[i], hours[i] +
+			    MS_PER_HOUR, o->gpu_id, seen_edges, b, err, errlen);
 	}
 	free(hours);
 	return rc;
@@ -605,6 +730,25 @@ presence(struct store *st, struct build *b, char *err, size_t errlen)
 			upto = t;
 	}
 	rep->hosts[0].present_ms = covered;
+	/*
+	 * Filtered, a GPU is there only while the processes held it: its
+	 * time is what was seen of it, and the GPUs equivalently idle are
+	 * its idle time over the whole window.
+	 */
+	if (b->filter != NULL) {
+		rep->gpu_window_ms = 0;
+		for (size_t i = 0; i < rep->ngpus; i++) {
+			struct report_gpu *g = &rep->gpus[i];
+
+			g->present_ms = 0;
+			for (int s = 0; s < STATE_COUNT; s++)
+				g->present_ms = util_sat_add(g->present_ms,
+				    g->r.ms[s]);
+			rep->gpu_window_ms = util_sat_add(rep->gpu_window_ms,
+			    g->present_ms);
+		}
+		rep->hosts[0].present_ms = report_window_ms(rep);
+	}
 	free(from_of);
 	free(to_of);
 	return 0;
@@ -617,14 +761,21 @@ report_build(struct store *st, const struct report_options *o,
 	struct build b;
 	int *card = NULL;	/* parallel to b.all */
 	size_t n;
-	int ret = -1;
+	int ret = -1, snapshot = 0;
 
 	memset(rep, 0, sizeof(*rep));
 	memset(&b, 0, sizeof(b));
 	b.rep = rep;
 	b.tz_hour = INT64_MIN;
+	b.st = st;
+	b.err = err;
+	b.errlen = errlen;
+	if (o->filter != NULL && o->filter->n > 0)
+		b.filter = o->filter;
 	rep->meta = *store_meta(st);
 	rep->thr = o->thr;
+	rep->by = o->by;
+	report_filter_describe(b.filter, rep->filtered, sizeof(rep->filtered));
 	if (store_gpus(st, &b.all, &b.nall, err, errlen) != 0)
 		return -1;
 	b.gpu_sums = calloc(b.nall ? b.nall : 1, sizeof(*b.gpu_sums));
@@ -644,6 +795,11 @@ report_build(struct store *st, const struct report_options *o,
 			util_err(err, errlen, "out of memory");
 			goto out;
 		}
+	/* One snapshot for all the reads: a compaction that commits
+	   meanwhile must not take hours from under them. */
+	if (store_read_begin(st, err, errlen) != 0)
+		goto out;
+	snapshot = 1;
 	if (scan_window(st, o, &b, err, errlen) != 0 ||
 	    seen_exactly(st, o, &b, err, errlen) != 0)
 		goto out;
@@ -719,6 +875,8 @@ report_build(struct store *st, const struct report_options *o,
 	report_limit(rep, o->top);
 	ret = 0;
 out:
+	if (snapshot)
+		store_read_end(st);
 	free(b.all);
 	free(b.gpu_sums);
 	free(b.seen);
@@ -726,6 +884,7 @@ out:
 	free(b.timeline);
 	imap_free(&b.gpu_slot);
 	free(b.session_slot.slot);
+	imap_free(&b.wanted);
 	if (ret != 0)
 		report_free(rep);
 	return ret;

@@ -17,6 +17,42 @@
 #include "rollup.h"
 #include "store.h"
 
+/*
+ * What the identities table groups by (--by), and what a filter names
+ * (--user, --job, ...; the last two are --by keys only).
+ */
+enum report_key {
+	REPORT_KEY_USER,
+	REPORT_KEY_JOB,		/* Slurm job */
+	REPORT_KEY_POD,		/* Kubernetes pod: namespace/name, else
+				   its UID */
+	REPORT_KEY_CONTAINER,
+	REPORT_KEY_UNIT,	/* systemd unit */
+	REPORT_KEY_COMMAND,	/* kernel command name */
+	REPORT_KEY_GPU,
+	REPORT_KEY_HOST,
+	REPORT_KEY_NAMESPACE,	/* Kubernetes namespace */
+	REPORT_KEY_COUNT
+};
+
+/* One filter's value: processes whose key is value. */
+struct report_match {
+	enum report_key	 key;
+	const char	*value;		/* the caller's; outlives the report */
+};
+
+/* Filters given more often than this are refused. */
+#define REPORT_MATCH_MAX	256
+
+/*
+ * Which processes a report counts: a process passes when, for every key
+ * that has values, one of them names it (AND across keys, OR within one).
+ */
+struct report_filter {
+	struct report_match	 match[REPORT_MATCH_MAX];
+	size_t			 n;
+};
+
 struct report_options {
 	int64_t		 until_ms;	/* window end: ticks at or before it */
 	int64_t		 since_ms;	/* window length asked for */
@@ -25,6 +61,9 @@ struct report_options {
 	int		 force_raw;	/* read raw ticks even for whole hours */
 	size_t		 top;		/* sessions and identities to rank and
 					   show (--top); 0: all of them */
+	enum report_key	 by;		/* identities grouped by (--by) */
+	const struct report_filter *filter;	/* NULL or none: every
+						   process */
 };
 
 /* Sessions and identities a report shows unless told (--top). */
@@ -89,6 +128,9 @@ struct report_who {
 	const char	*pod;		/* Kubernetes pod uid */
 	const char	*unit;		/* systemd unit */
 	const char	*slurm_job;	/* Slurm job */
+	const char	*pod_namespace;	/* the pod's names, "" unknown */
+	const char	*pod_name;
+	const char	*container_name;
 };
 
 /* A process on a GPU over the window. */
@@ -104,10 +146,15 @@ struct report_session {
 	int			alive;		/* seen at the window's last tick */
 };
 
-/* Everything one user's processes did on one host over the window. */
+/*
+ * Everything the processes of one value of the report's key (a user, a
+ * job, ...) did on one host over the window.
+ */
 struct report_identity {
 	size_t	host;		/* index into report.hosts */
-	char	name[64];	/* user, or "unknown" */
+	char	name[256];	/* the key's value; "unknown" (user) or
+				   "(none)" when the processes had none */
+	int	none;		/* 1: they had none */
 	int64_t	ms;		/* process time on GPUs */
 	int64_t	idle_ms;	/* of which idle-held */
 	int64_t	idle_mib_ms;	/* memory x time while idle-held */
@@ -118,10 +165,13 @@ struct report_identity {
 	int64_t	util_lost_ms;
 	/* Where its processes ran, when all of its sessions share it; ""
 	   otherwise (strings of the report, like the sessions'). */
+	const char *user;
 	const char *container;
 	const char *pod;
 	const char *unit;
 	const char *slurm_job;
+	const char *pod_namespace;	/* the pod's names, with the pod */
+	const char *pod_name;
 };
 
 struct report {
@@ -137,6 +187,17 @@ struct report {
 						   window's end, in it or
 						   before it; 0: none */
 	int			 used_rollups;	/* whole hours from rollups */
+	/*
+	 * The part of the window, [hourly_start_ms, hourly_end_ms), whose
+	 * raw ticks were compacted away: known from hourly rollups only, so
+	 * no per-tick rows and a timeline of whole hours. Both 0: none.
+	 */
+	int64_t			 hourly_start_ms;
+	int64_t			 hourly_end_ms;
+	enum report_key		 by;		/* the identities' key */
+	/* The filter in words ("user=alice job=4242"); "" none. With one,
+	   every sum counts only GPUs at ticks a filtered process held. */
+	char			 filtered[512];
 	int64_t			 gpu_window_ms;	/* sum of the GPUs' present_ms:
 						   full coverage */
 	struct rollup_gpu	 total;		/* all GPUs */
@@ -268,6 +329,21 @@ void	report_limit(struct report *, size_t top);
 size_t	report_sessions_omitted(const struct report *, int idle_only);
 /* Identities --top left out. */
 size_t	report_ids_omitted(const struct report *);
+
+/* report-key.c: a key's name for --by and the outputs ("user", "job"). */
+const char *report_key_name(enum report_key);
+/* The key a name names; 0, or -1 for none. */
+int	report_key_parse(const char *name, enum report_key *);
+/*
+ * Whether a process passes the filter: 1 or 0. A job matches "4242" or
+ * "job_4242", a container its short id or a longer id that starts with
+ * it, the others exactly.
+ */
+int	report_filter_match(const struct report_filter *,
+	    const struct identity *);
+/* The filter in words, "user=alice user=bob job=4242"; "" for none. */
+void	report_filter_describe(const struct report_filter *, char *buf,
+	    size_t len);
 
 /* Derived numbers, computed in one place so every writer agrees. */
 int64_t	report_window_ms(const struct report *);

@@ -14,6 +14,10 @@
 #include "store.h"
 
 
+/* The pod's names in a procs query, and empty ones for an older file. */
+#define STORE_PROC_NAMES	"pod_namespace, pod_name, container_name"
+#define STORE_PROC_NAMES_OLD	"'', '', ''"
+
 /*
  * Statements prepared on first use and reused (bind, step, reset) for the
  * life of the handle: the write path's every tick, the read path's per row.
@@ -28,6 +32,7 @@ enum {
 	STMT_HOUR_GET,
 	STMT_HOUR_PUT,
 	STMT_PROC_GET,
+	STMT_PROC_GET_OLD,	/* the same, of a file before the pod's names */
 	STMT_COUNT
 };
 
@@ -52,6 +57,7 @@ struct store {
 	int64_t			 ticks_written;
 	int			 broken;	/* a tick failed inside the
 						   caller's transaction */
+	int			 read_txn;	/* store_read_begin began one */
 	sqlite3_stmt		*stmt[STMT_COUNT];
 	/*
 	 * Caches of the write path. Only what the previous tick saw is kept
@@ -183,6 +189,11 @@ int	store_sqlite_open_ro(const char *path, sqlite3 **db, char *err,
  * writes -shm even for a reader, through a hard link too). 0 or -1.
  */
 int	store_check_sidecars(const char *path, char *err, size_t errlen);
+/*
+ * Brings an older file to this schema (store.c): its new columns and its
+ * version, in one transaction of its own.
+ */
+int	store_upgrade(struct store *, char *err, size_t errlen);
 /* Runs SQL with no result rows. */
 int	store_exec(struct store *, const char *sql, char *err, size_t errlen);
 

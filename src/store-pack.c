@@ -447,3 +447,73 @@ store_unpack_hour(struct store_hour *h, const void *gblob, size_t glen,
 	}
 	return c.bad ? -1 : 0;
 }
+
+int
+store_pack_edges(struct store_buf *b, int64_t hour_ms,
+    const struct store_edge *e, size_t n)
+{
+	b->len = 0;
+	if (store_buf_reserve(b, n * 4 * STORE_VARINT_MAX) != 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		int same = i > 0 && e[i].first_ms == e[i - 1].first_ms &&
+		    e[i].first_span_ms == e[i - 1].first_span_ms &&
+		    e[i].last_ms == e[i - 1].last_ms;
+
+		put(b, (uint64_t)e[i].gpu << 1 | (uint64_t)same);
+		if (same)
+			continue;
+		put(b, (uint64_t)(e[i].first_ms - hour_ms));
+		put(b, (uint64_t)e[i].first_span_ms);
+		put(b, (uint64_t)(e[i].last_ms - hour_ms));
+	}
+	return 0;
+}
+
+int
+store_unpack_edges(const void *blob, size_t len, int64_t hour_ms,
+    struct store_edge **out, size_t *n)
+{
+	struct cursor c = { blob, len, 0, 0 };
+	struct store_edge *v = NULL, *nv;
+	size_t cap = 0;
+
+	*out = NULL;
+	*n = 0;
+	while (!c.bad && c.off < c.len) {
+		uint64_t key = get(&c);
+		struct store_edge *e;
+
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 8;
+			if ((nv = realloc(v, cap * sizeof(*v))) == NULL) {
+				free(v);
+				return -2;
+			}
+			v = nv;
+		}
+		e = &v[*n];
+		if (key > INT64_MAX || ((key & 1) && *n == 0)) {
+			c.bad = 1;
+			break;
+		}
+		e->gpu = (int64_t)(key >> 1);
+		if (key & 1) {
+			e->first_ms = e[-1].first_ms;
+			e->first_span_ms = e[-1].first_span_ms;
+			e->last_ms = e[-1].last_ms;
+		} else {
+			e->first_ms = util_sat_add(hour_ms, get_i64(&c));
+			e->first_span_ms = get_i64(&c);
+			e->last_ms = util_sat_add(hour_ms, get_i64(&c));
+		}
+		(*n)++;
+	}
+	if (c.bad) {
+		free(v);
+		*n = 0;
+		return -1;
+	}
+	*out = v;
+	return 0;
+}

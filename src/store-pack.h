@@ -70,6 +70,14 @@ struct store_unpacked {
 	size_t			 nprocs, procs_cap;
 };
 
+/* A GPU's first and last tick in an hour whose raw ticks are gone. */
+struct store_edge {
+	int64_t	gpu;
+	int64_t	first_ms;
+	int64_t	first_span_ms;	/* ... and that tick's span */
+	int64_t	last_ms;
+};
+
 /* Unsigned LEB128, the packed formats' only number. */
 size_t	store_varint_put(unsigned char *, uint64_t);
 /* Returns bytes read, 0 on a truncated or overlong value. */
@@ -91,6 +99,12 @@ int	store_pack_hour(struct store_buf *gpus, struct store_buf *procs,
  */
 int	store_unpack_hour(struct store_hour *, const void *gpus, size_t glen,
 	    const void *procs, size_t plen, int index);
+/* The edges of an hourly-only hour; *out is the caller's to free. */
+int	store_pack_edges(struct store_buf *, int64_t hour_ms,
+	    const struct store_edge *, size_t n);
+/* 0, -1 for a damaged blob, -2 out of memory. */
+int	store_unpack_edges(const void *, size_t, int64_t hour_ms,
+	    struct store_edge **out, size_t *n);
 /* Empties h for another hour, keeping its memory. */
 void	store_hour_clear(struct store_hour *, int64_t hour_ms);
 void	store_hour_free(struct store_hour *);

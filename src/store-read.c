@@ -106,15 +106,146 @@ tick_in_hour(struct store *s, int64_t hour_ms, int64_t first, int64_t last,
 	return 0;
 }
 
+/*
+ * The reason a report stops at a damaged tick: which one, by its time,
+ * and the way out (backup copies a database without its damaged ticks).
+ */
+static int
+damaged_tick(struct store *s, int64_t ts_ms, char *err, size_t errlen)
+{
+	char when[40];
+
+	util_format_rfc3339_ms(ts_ms, when, sizeof(when));
+	return util_err(err, errlen, "%s: the tick of %s is damaged and "
+	    "cannot be read; 'gua backup --db %s OUT' copies it without the "
+	    "damaged ticks", s->path, when, s->path);
+}
+
+/* The same for an hour's sums. */
+static int
+damaged_hour(struct store *s, int64_t hour_ms, char *err, size_t errlen)
+{
+	char when[40];
+
+	util_format_rfc3339(hour_ms, when, sizeof(when));
+	return util_err(err, errlen, "%s: the hourly sums of the hour from %s "
+	    "are damaged and cannot be read; 'gua backup --db %s OUT' copies "
+	    "it without them", s->path, when, s->path);
+}
+
+/*
+ * The edges of the hourly-only hours in [from_hour_ms, to_hour_ms), hour
+ * by hour: fn(ctx, hour_ms, edges, n) for each; nonzero from fn ends the
+ * scan there (not an error).
+ */
+static int
+scan_edge_rows(struct store *s, int64_t from_hour_ms, int64_t to_hour_ms,
+    int back, int (*fn)(void *ctx, int64_t hour_ms,
+    const struct store_edge *, size_t), void *ctx, char *err, size_t errlen)
+{
+	struct store_edge *e;
+	sqlite3_stmt *st;
+	size_t n;
+	int rc, urc;
+
+	if (from_hour_ms >= to_hour_ms)
+		return 0;
+	if (sqlite3_prepare_v2(s->db, back ?
+	    "SELECT hour_ms, gpus FROM hour_edges WHERE hour_ms >= ?1 AND "
+	    "hour_ms < ?2 ORDER BY hour_ms DESC" :
+	    "SELECT hour_ms, gpus FROM hour_edges WHERE hour_ms >= ?1 AND "
+	    "hour_ms < ?2 ORDER BY hour_ms", -1, &st, NULL) != SQLITE_OK)
+		return store_sqlite_err(s, err, errlen, "reading hour edges");
+	sqlite3_bind_int64(st, 1, from_hour_ms);
+	sqlite3_bind_int64(st, 2, to_hour_ms);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t hour = sqlite3_column_int64(st, 0);
+
+		urc = store_unpack_edges(sqlite3_column_blob(st, 1),
+		    (size_t)sqlite3_column_bytes(st, 1), hour, &e, &n);
+		if (urc != 0) {
+			sqlite3_finalize(st);
+			if (urc == -2)
+				return util_err(err, errlen, "out of memory");
+			return damaged_hour(s, hour, err, errlen);
+		}
+		urc = fn(ctx, hour, e, n);
+		free(e);
+		if (urc != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return store_sqlite_err(s, err, errlen, "reading hour edges");
+	return 0;
+}
+
+/* What edge_in_hour looks for in an hour's edges. */
+struct edge_find {
+	int64_t	from_ms, before_ms;
+	int	latest;
+	int64_t	ts_ms, span_ms;
+	int	found;
+};
+
+static int
+edge_find_hour(void *ctx, int64_t hour_ms, const struct store_edge *e,
+    size_t n)
+{
+	struct edge_find *f = ctx;
+
+	(void)hour_ms;
+	for (size_t i = 0; i < n; i++) {
+		int64_t t = f->latest ? e[i].last_ms : e[i].first_ms;
+
+		if (t < f->from_ms || t >= f->before_ms)
+			continue;
+		if (!f->found || (f->latest ? t > f->ts_ms : t < f->ts_ms)) {
+			f->ts_ms = t;
+			f->span_ms = e[i].first_span_ms;
+			f->found = 1;
+		}
+	}
+	return f->found;
+}
+
+/*
+ * The same for an hourly-only hour, from the first and last tick its GPUs
+ * had (hour_edges), which outlive its raw ticks.
+ */
+static int
+edge_in_hour(struct store *s, int64_t hour_ms, int64_t from_ms,
+    int64_t before_ms, int latest, int64_t *ts_ms, int64_t *span_ms,
+    int *found, char *err, size_t errlen)
+{
+	struct edge_find f = { from_ms, before_ms, latest, 0, 0, 0 };
+
+	if (scan_edge_rows(s, hour_ms, hour_ms + 1, 0, edge_find_hour, &f,
+	    err, errlen) != 0)
+		return -1;
+	if (f.found) {
+		*ts_ms = f.ts_ms;
+		if (span_ms != NULL)
+			*span_ms = f.span_ms;
+		*found = 1;
+	}
+	return 0;
+}
+
 /* The first (or last) tick with from_ms <= ts < before_ms, hour by hour. */
 static int
 edge_tick(struct store *s, int64_t from_ms, int64_t before_ms, int latest,
     int64_t *ts_ms, int64_t *span_ms, int *found, char *err, size_t errlen)
 {
 	sqlite3_stmt *st;
+	int64_t raw_from;
 	int rc;
 
 	*found = 0;
+	if (store_raw_from(s, &raw_from, err, errlen) != 0)
+		return -1;
 	if (sqlite3_prepare_v2(s->db, latest ?
 	    "SELECT hour_ms, first_tick, last_tick FROM hours WHERE "
 	    "hour_ms < ?1 AND hour_ms >= ?2 ORDER BY hour_ms DESC" :
@@ -126,10 +257,13 @@ edge_tick(struct store *s, int64_t from_ms, int64_t before_ms, int latest,
 	sqlite3_bind_int64(st, 2, from_ms == INT64_MIN ? INT64_MIN :
 	    util_hour_floor(from_ms));
 	while (!*found && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (tick_in_hour(s, sqlite3_column_int64(st, 0),
-		    sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2),
-		    from_ms, before_ms, latest, ts_ms, span_ms, found, err,
-		    errlen) != 0) {
+		int64_t hour = sqlite3_column_int64(st, 0);
+
+		if (hour < raw_from ? edge_in_hour(s, hour, from_ms, before_ms,
+		    latest, ts_ms, span_ms, found, err, errlen) :
+		    tick_in_hour(s, hour, sqlite3_column_int64(st, 1),
+		    sqlite3_column_int64(st, 2), from_ms, before_ms, latest,
+		    ts_ms, span_ms, found, err, errlen) != 0) {
 			sqlite3_finalize(st);
 			return -1;
 		}
@@ -174,8 +308,9 @@ store_summary(struct store *s, struct store_summary *out, char *err,
 
 	memset(out, 0, sizeof(*out));
 	/*
-	 * Ticks are never deleted and their keys count up, so the newest key
-	 * is the number of ticks: no scan of a year of packed rows.
+	 * Tick keys count up from 1 and are never reused (compaction,
+	 * store-compact.c, always keeps the newest), so the newest key is
+	 * the number of ticks ever written: no scan of a year of packed rows.
 	 */
 	if (sqlite3_prepare_v2(s->db, "SELECT t.id, t.ts_ms, r.id, "
 	    "r.started_ms, r.interval_ms FROM (SELECT 1) LEFT JOIN ticks t ON "
@@ -259,33 +394,6 @@ store_run_intervals(struct store *s, int64_t from_ms, int64_t to_ms,
 	*out = v;
 	*n = len;
 	return 0;
-}
-
-/*
- * The reason a report stops at a damaged tick: which one, by its time,
- * and the way out (backup copies a database without its damaged ticks).
- */
-static int
-damaged_tick(struct store *s, int64_t ts_ms, char *err, size_t errlen)
-{
-	char when[40];
-
-	util_format_rfc3339_ms(ts_ms, when, sizeof(when));
-	return util_err(err, errlen, "%s: the tick of %s is damaged and "
-	    "cannot be read; 'gua backup --db %s OUT' copies it without the "
-	    "damaged ticks", s->path, when, s->path);
-}
-
-/* The same for an hour's sums. */
-static int
-damaged_hour(struct store *s, int64_t hour_ms, char *err, size_t errlen)
-{
-	char when[40];
-
-	util_format_rfc3339(hour_ms, when, sizeof(when));
-	return util_err(err, errlen, "%s: the hourly sums of the hour from %s "
-	    "are damaged and cannot be read; 'gua backup --db %s OUT' copies "
-	    "it without them", s->path, when, s->path);
 }
 
 /*
@@ -536,7 +644,15 @@ raw_tick(void *ctx, const struct store_tick *t)
 		int64_t held = 0;
 		int partial = !tg->reading.procs_known;
 
+		int wanted = rs->sink->proc_wanted == NULL;
+
 		if (rs->gpu_id >= 0 && tg->gpu_id != rs->gpu_id)
+			continue;
+		for (size_t i = 0; i < tg->nprocs && !wanted; i++)
+			if ((wanted = rs->sink->proc_wanted(rs->sink->ctx,
+			    procs[i].proc_id)) < 0)
+				return -1;
+		if (!wanted)
 			continue;
 		for (size_t i = 0; i < tg->nprocs; i++) {
 			if (procs[i].mem_mib == MIB_UNKNOWN)
@@ -554,7 +670,15 @@ raw_tick(void *ctx, const struct store_tick *t)
 			return -1;
 		for (size_t i = 0; i < tg->nprocs; i++) {
 			struct rollup_proc rp;
+			int w;
 
+			if (rs->sink->proc_wanted != NULL && (w =
+			    rs->sink->proc_wanted(rs->sink->ctx,
+			    procs[i].proc_id)) <= 0) {
+				if (w < 0)
+					return -1;
+				continue;
+			}
 			rollup_proc_init(&rp);
 			rollup_proc_add(&rp, rs->thr, t->ts_ms, t->span_ms,
 			    procs[i].util_pm, tg->reading.util_pm,
@@ -640,6 +764,50 @@ store_scan_raw(struct store *s, int64_t from_ms, int64_t to_ms,
 	return store_scan_ticks(s, from_ms, to_ms, raw_tick, &rs, err, errlen);
 }
 
+/* What store_scan_edges hands each GPU's edges to. */
+struct edge_scan {
+	int64_t	gpu_id;
+	int	(*fn)(void *, int64_t, int64_t, int64_t, int64_t);
+	void	*ctx;
+	int	failed;
+};
+
+static int
+edge_scan_hour(void *ctx, int64_t hour_ms, const struct store_edge *e,
+    size_t n)
+{
+	struct edge_scan *es = ctx;
+
+	(void)hour_ms;
+	for (size_t i = 0; i < n; i++)
+		if ((es->gpu_id < 0 || e[i].gpu == es->gpu_id) &&
+		    es->fn(es->ctx, e[i].gpu, e[i].first_ms, e[i].first_span_ms,
+		    e[i].last_ms) != 0)
+			return es->failed = 1;
+	return 0;
+}
+
+int
+store_scan_edges(struct store *s, int64_t from_hour_ms, int64_t to_hour_ms,
+    int64_t gpu_id, int (*fn)(void *ctx, int64_t gpu_id, int64_t first_ms,
+    int64_t first_span_ms, int64_t last_ms), void *ctx, char *err,
+    size_t errlen)
+{
+	struct edge_scan es = { gpu_id, fn, ctx, 0 };
+	int64_t raw_from;
+
+	if (store_raw_from(s, &raw_from, err, errlen) != 0)
+		return -1;
+	if (to_hour_ms > raw_from)
+		to_hour_ms = raw_from;
+	if (scan_edge_rows(s, from_hour_ms, to_hour_ms, 0, edge_scan_hour, &es,
+	    err, errlen) != 0)
+		return -1;
+	if (es.failed)
+		return util_err(err, errlen, "out of memory");
+	return 0;
+}
+
 /*
  * A procs row from column col on: pid, start_ms, then the identity. Every
  * field is written (a string up to its end), so who needs no clearing:
@@ -660,13 +828,25 @@ read_identity(sqlite3_stmt *st, int col, uint32_t *pid, int64_t *start_ms,
 	copy_text(who->pod, sizeof(who->pod), st, col + 8);
 	copy_text(who->unit, sizeof(who->unit), st, col + 9);
 	copy_text(who->slurm_job, sizeof(who->slurm_job), st, col + 10);
+	copy_text(who->pod_namespace, sizeof(who->pod_namespace), st, col + 11);
+	copy_text(who->pod_name, sizeof(who->pod_name), st, col + 12);
+	copy_text(who->container_name, sizeof(who->container_name), st,
+	    col + 13);
+}
+
+/* Whether the file's procs has the pod's names (schema 3 on). */
+static int
+has_pod_names(const struct store *s)
+{
+	return s->meta.schema_version >= STORE_SCHEMA_POD_NAMES;
 }
 
 int
 store_process(struct store *s, int64_t proc_id, uint32_t *pid,
     int64_t *start_ms, struct identity *who, char *err, size_t errlen)
 {
-	sqlite3_stmt *st = store_stmt(s, STMT_PROC_GET, err, errlen);
+	sqlite3_stmt *st = store_stmt(s, has_pod_names(s) ? STMT_PROC_GET :
+	    STMT_PROC_GET_OLD, err, errlen);
 	int rc;
 
 	if (st == NULL)
@@ -711,9 +891,13 @@ store_processes(struct store *s, const int64_t *ids, size_t n,
 		return 0;
 	}
 	/* Dense keys: one pass over their range. */
-	if (sqlite3_prepare_v2(s->db, "SELECT id, pid, start_ms, known, uid, "
-	    "user, comm, cmdline, container, pod, unit, slurm_job FROM procs "
-	    "WHERE id >= ?1 AND id <= ?2 ORDER BY id", -1, &st,
+	if (sqlite3_prepare_v2(s->db, has_pod_names(s) ?
+	    "SELECT id, pid, start_ms, known, uid, user, comm, cmdline, "
+	    "container, pod, unit, slurm_job, " STORE_PROC_NAMES " FROM procs "
+	    "WHERE id >= ?1 AND id <= ?2 ORDER BY id" :
+	    "SELECT id, pid, start_ms, known, uid, user, comm, cmdline, "
+	    "container, pod, unit, slurm_job, " STORE_PROC_NAMES_OLD " FROM "
+	    "procs WHERE id >= ?1 AND id <= ?2 ORDER BY id", -1, &st,
 	    NULL) != SQLITE_OK)
 		return store_sqlite_err(s, err, errlen, "reading processes");
 	sqlite3_bind_int64(st, 1, ids[0]);

@@ -226,6 +226,12 @@ resolve_proc(struct store *s, const struct tick_proc *p, int64_t *id,
 			sqlite3_bind_text(st, 10, who->unit, -1, SQLITE_STATIC);
 			sqlite3_bind_text(st, 11, who->slurm_job, -1,
 			    SQLITE_STATIC);
+			sqlite3_bind_text(st, 12, who->pod_namespace, -1,
+			    SQLITE_STATIC);
+			sqlite3_bind_text(st, 13, who->pod_name, -1,
+			    SQLITE_STATIC);
+			sqlite3_bind_text(st, 14, who->container_name, -1,
+			    SQLITE_STATIC);
 			if (step_done(s, st, err, errlen,
 			    "adding a process") != 0)
 				return -1;

@@ -21,8 +21,17 @@
 /*
  * 2: the hourly rollups keep each process's own utilization. A file of
  * schema 1 is read as it is, and written on as schema 2 (store-pack.c).
+ * 3: procs has pod_namespace, pod_name and container_name. A file of an
+ * older schema is read with those empty, and gets the columns when a
+ * collector writes on it (store_begin_run).
+ * 4: hours may be hourly only (store-compact.c): their raw ticks deleted,
+ * their GPUs' first and last tick kept in hour_edges, and meta's
+ * raw_from_ms the first hour still raw. An older file gets hour_edges
+ * when it is first compacted.
  */
-#define STORE_SCHEMA_VERSION	2
+#define STORE_SCHEMA_VERSION	4
+/* The first schema whose procs has the pod's names. */
+#define STORE_SCHEMA_POD_NAMES	3
 /* PRAGMA application_id of every gua database: "GUA1". */
 #define STORE_APPLICATION_ID	0x47554131
 
@@ -63,6 +72,13 @@ struct store_sink {
 	/* Optional: raw scans also give each tick with its timestamp. */
 	int	(*gpu_tick)(void *ctx, int64_t ts_ms, int64_t gpu_id,
 		    const struct rollup_gpu *);
+	/*
+	 * Optional, raw scans only: which processes count (1) or not (0),
+	 * -1 an error. With it, a GPU at a tick reaches gpu_hour and
+	 * gpu_tick only when a process that counts held it (classified
+	 * with all its processes, as ever), and proc only for those.
+	 */
+	int	(*proc_wanted)(void *ctx, int64_t proc_id);
 };
 
 /* One process of a raw row. */
@@ -147,6 +163,14 @@ void	store_close(struct store *);
 void	store_set_busy_timeout(struct store *, int ms);
 
 /*
+ * A reader's consistent view: between store_read_begin and store_read_end
+ * every read sees the file as one moment left it, whatever a writer or a
+ * compaction commits meanwhile.
+ */
+int	store_read_begin(struct store *, char *err, size_t errlen);
+void	store_read_end(struct store *);
+
+/*
  * Copies every committed page from the WAL into the file the writer has
  * open, wherever it is now: for a file moved under the writer, which
  * SQLite no longer checkpoints when it closes.
@@ -204,7 +228,8 @@ int	store_newest_tick(struct store *, int64_t before_ms, int64_t *ts_ms,
 	    int *found, char *err, size_t errlen);
 /* What `gua status` shows of a database. */
 struct store_summary {
-	int64_t	ticks;			/* ticks in the file */
+	int64_t	ticks;			/* ticks ever written to the file
+					   (compacted ones too) */
 	int64_t	last_tick_ms;		/* newest tick's time, 0 if none */
 	int64_t	run_started_ms;		/* the latest run, 0 if none */
 	int64_t	run_interval_ms;
@@ -243,6 +268,67 @@ int	store_scan_raw(struct store *, int64_t from_ms, int64_t to_ms,
 int	store_scan_rows(struct store *, int64_t from_ms, int64_t to_ms,
 	    int64_t gpu_id, int (*fn)(void *ctx, const struct store_row *),
 	    void *ctx, char *err, size_t errlen);
+/*
+ * Retention (store-compact.c). The first hour whose raw ticks are kept:
+ * every hour before it is hourly only. STORE_ALL_RAW when nothing was
+ * ever compacted.
+ */
+#define STORE_ALL_RAW	INT64_MIN
+int	store_raw_from(struct store *, int64_t *raw_from_ms, char *err,
+	    size_t errlen);
+
+/* What a step of compaction did. */
+struct store_compact {
+	int	hours;		/* hours made hourly only */
+	int64_t	ticks;		/* raw ticks deleted */
+	int	rebuilt;	/* hours whose stored sums differed from their
+				   raw ticks, summed again from them */
+	int64_t	raw_from_ms;	/* the first raw hour now, when hours > 0 */
+	int	more;		/* hours older than the cutoff are left */
+};
+/*
+ * One step of compaction, in one BEGIN IMMEDIATE transaction: up to
+ * max_hours of the oldest raw hours whose every tick is more than
+ * keep_raw_ms (at least an hour) older than the newest tick give way to
+ * their rollups.
+ * Returns 1 when it compacted an hour, 0 when none was due, -1. Not
+ * inside a caller's transaction.
+ */
+int	store_compact_step(struct store *, int64_t keep_raw_ms, int max_hours,
+	    struct store_compact *, char *err, size_t errlen);
+/*
+ * Gives up to max_pages free pages back to the disk (incremental
+ * vacuum; nothing in a file without it): *freed says how many.
+ */
+int	store_vacuum_step(struct store *, int max_pages, int64_t *freed,
+	    char *err, size_t errlen);
+/*
+ * Makes a file created before incremental vacuum give pages back: a
+ * one-time VACUUM that holds the write lock while it copies what is left
+ * (*converted 1). Nothing for a file that already does.
+ */
+int	store_make_incremental(struct store *, int *converted, char *err,
+	    size_t errlen);
+/* What `gua status` and `gua doctor` show of retention. */
+struct store_retention {
+	int64_t	file_bytes;	/* the database file, without -wal */
+	int64_t	oldest_raw_ms;	/* oldest raw tick, 0 when none */
+	int64_t	oldest_hour_ms;	/* oldest hour with rollups, 0 when none */
+	int64_t	raw_from_ms;	/* hours before it are hourly only; 0 none */
+	int	incremental;	/* freed pages can go back (auto_vacuum) */
+};
+int	store_retention(struct store *, struct store_retention *, char *err,
+	    size_t errlen);
+/*
+ * The first and last tick of each GPU in the hourly-only hours of
+ * [from_hour_ms, to_hour_ms); gpu_id -1 for every GPU. fn nonzero stops
+ * the scan with an error.
+ */
+int	store_scan_edges(struct store *, int64_t from_hour_ms,
+	    int64_t to_hour_ms, int64_t gpu_id, int (*fn)(void *ctx,
+	    int64_t gpu_id, int64_t first_ms, int64_t first_span_ms,
+	    int64_t last_ms), void *ctx, char *err, size_t errlen);
+
 /* The identity recorded for a process key. */
 int	store_process(struct store *, int64_t proc_id, uint32_t *pid,
 	    int64_t *start_ms, struct identity *, char *err, size_t errlen);

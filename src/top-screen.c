@@ -64,6 +64,9 @@ top_screen_open(int colour, char *err, size_t errlen)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	/* Ctrl-\ too: its default would dump core with the terminal left
+	   without echo, on the alternate screen. */
+	sigaction(SIGQUIT, &sa, NULL);
 	return 0;
 }
 

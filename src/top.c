@@ -27,9 +27,14 @@ struct streak {
 };
 
 /* A GPU in a scan: its first and last tick there. */
+/* Beyond two spans, what two ticks may lie apart and still be
+   consecutive: the jitter of a collector's wake-ups. */
+#define GAP_SLACK_MS	1000
+
 struct scan_gpu {
 	int64_t	gpu_id;
 	int64_t	first_tick, last_tick;
+	int64_t	last_ms;	/* the time of last_tick */
 };
 
 /* One scan of raw ticks: the idle-held streaks that end at its end. */
@@ -144,10 +149,16 @@ scan_row(void *ctx, const struct store_row *row)
 
 	if (g == NULL)
 		return -1;
-	prev = g->last_tick;
+	/* A gap in the record (the collector was down) ends every streak
+	   on the GPU: nobody saw what the process did then. A tick's span
+	   is at most two intervals, so a longer gap is one. */
+	prev = g->last_tick != 0 && row->ts_ms - g->last_ms <=
+	    util_sat_add(row->span_ms, row->span_ms) + GAP_SLACK_MS ?
+	    g->last_tick : 0;
 	if (g->first_tick == 0)
 		g->first_tick = row->tick_id;
 	g->last_tick = row->tick_id;
+	g->last_ms = row->ts_ms;
 	for (size_t i = 0; i < row->nprocs; i++) {
 		const struct store_row_proc *p = &row->procs[i];
 		struct streak *k;
@@ -168,6 +179,9 @@ scan_row(void *ctx, const struct store_row *row)
 			s->streaks[at].proc_id = p->proc_id;
 		}
 		k = &s->streaks[at];
+		/* A process listed twice in one tick (NVML can) counts once. */
+		if (k->last_tick == row->tick_id)
+			continue;
 		/* Idle-held at this GPU's tick before too: it goes on. */
 		if (prev != 0 && k->last_tick == prev) {
 			k->ms = util_sat_add(k->ms, row->span_ms);
@@ -213,6 +227,8 @@ struct follow {
 struct follow_hour {
 	struct follow	*f;
 	size_t		 n, left;
+	int64_t		 expect_hour;	/* the hour that must come next */
+	int64_t		 slack_ms;	/* of an hour's record, missing */
 };
 
 static int
@@ -244,22 +260,31 @@ follow_proc(void *ctx, int64_t gpu_id, int64_t proc_id,
 
 /*
  * After an hour's rollups: a process idle-held at every tick of its GPU
- * in the hour adds the hour's idle time and goes on back; any other ends
- * its streak, in this hour (to decode) or at its end. Nonzero when no
- * streak goes on.
+ * in an hour recorded whole adds the hour's idle time and goes on back.
+ * Any other ends its streak: in this hour (to decode: where it began, or
+ * after the gap in the record) or at its end (the hour is not the one
+ * before: nothing was recorded in between). Nonzero when no streak goes
+ * on.
  */
 static int
 follow_hour_done(void *ctx, int64_t hour_ms)
 {
 	struct follow_hour *h = ctx;
+	int next = hour_ms == h->expect_hour;
 
+	h->expect_hour = hour_ms - MS_PER_HOUR;
 	for (size_t i = 0; i < h->n; i++) {
 		struct follow *f = &h->f[i];
 
 		if (f->done)
 			continue;
-		if (f->r.n > 0 && f->r.n == f->gpu_n &&
-		    f->r.idle_ms == f->r.ms) {
+		if (!next) {
+			f->done = 1;
+			f->began_in = 0;
+			h->left--;
+		} else if (f->r.n > 0 && f->r.n == f->gpu_n &&
+		    f->r.idle_ms == f->r.ms &&
+		    f->r.ms >= MS_PER_HOUR - h->slack_ms) {
 			f->p->idle_ms = util_sat_add(f->p->idle_ms,
 			    f->r.idle_ms);
 			f->p->idle_since_ms = f->r.first_ms;
@@ -283,8 +308,10 @@ static int
 follow_back(struct store *st, struct top_view *v, struct follow *f, size_t n,
     int64_t hour_ms, char *err, size_t errlen)
 {
-	struct follow_hour h = { f, n, n };
-	struct store_sink sink = { &h, follow_gpu, follow_proc, NULL };
+	/* The gap scan_row allows between two ticks, at the longest span. */
+	struct follow_hour h = { f, n, n, hour_ms - MS_PER_HOUR,
+	    util_sat_add(2 * v->interval_ms, GAP_SLACK_MS) };
+	struct store_sink sink = { &h, follow_gpu, follow_proc, NULL, NULL };
 
 	if (n == 0)
 		return 0;

@@ -15,7 +15,8 @@ usr/share/bash-completion/completions/gua
 usr/share/bash-completion/completions/gpu-usage-audit
 usr/share/zsh/vendor-completions/_gua
 usr/lib/systemd/system/gua.service
-usr/lib/systemd/system/gpu-usage-audit.service"
+usr/lib/systemd/system/gpu-usage-audit.service
+usr/lib/sysusers.d/gua.conf"
 for f in $want; do
 	test -e "$root/$f" || { echo "make install did not install $f"; exit 1; }
 done

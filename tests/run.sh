@@ -67,7 +67,8 @@ if [ "$ran" -eq 0 ]; then
 fi
 [ -n "$broken" ] && echo "did not finish cleanly:$broken" >&2
 if [ "$skipped" -gt 0 ]; then
-	echo "skipped tests need: apt-get install" \
+	# (Only the skips for a missing tool name a package.)
+	[ -s "$GUA_SKIPPED" ] && echo "skipped tests need: apt-get install" \
 	    "$(sort -u "$GUA_SKIPPED" | tr '\n' ' ' | sed 's/ $//')"
 	echo "tests: $passed passed, $failed failed, $skipped skipped"
 else

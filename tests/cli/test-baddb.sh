@@ -96,6 +96,12 @@ for name in $BAD_DBS; do
 			fail "left behind: $(ls -A "$TMP/run")"; fi
 	fi
 
+	rc=$(rc_of "$name")
+	[ "$name" = readonly.db ] && rc=1
+	t "compact --db $name: exit $rc, one line, untouched"
+	gua compact --db "$B/$name" --keep-raw 1d
+	refused "$name" "$rc" "$rc" "$says"
+
 	t "doctor --db $name: exit 1, says why, untouched"
 	gua doctor --nvml-library "$FAKE" --db "$B/$name" \
 	    --pid-file "$TMP/run/gua.pid"

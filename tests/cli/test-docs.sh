@@ -114,8 +114,8 @@ for f in "$TOP/README.md" "$TOP"/docs/*.md "$TMP/man.utf8" \
 done
 
 "$GUA" help | sed -n 's/^  \([a-z]*\) .*/\1/p' >"$TMP/commands"
-t "gua help lists twelve commands"
-if [ "$(wc -l <"$TMP/commands")" -eq 12 ]; then ok; else
+t "gua help lists thirteen commands"
+if [ "$(wc -l <"$TMP/commands")" -eq 13 ]; then ok; else
 	fail "$(cat "$TMP/commands")"; fi
 for c in $(cat "$TMP/commands"); do
 	t "gua.1 documents $c"

@@ -107,7 +107,7 @@ if [ "$(grep -c '^  GPU-[0-9]* ' "$TMP/out")" -eq 64 ]; then ok; else
 	fail "$(grep -c '^  GPU-[0-9]* ' "$TMP/out") GPUs in §3"; fi
 
 # Ticks that wait for a locked database hold their processes: 1000 of
-# them are 1.5 MB a tick. What waits is bounded in bytes (8 MiB) as well
+# them are 1.9 MB a tick. What waits is bounded in bytes (8 MiB) as well
 # as in ticks (64), and released once they are written.
 vm() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
 start COL "$GUA" daemon --foreground --nvml-library "$FAKE" \
@@ -120,7 +120,7 @@ start HOLDER sh -c "{ echo '.timeout 10000'; echo 'BEGIN IMMEDIATE;'; \
     while [ ! -e '$S/release' ]; do sleep 0.05; done; echo 'ROLLBACK;'; } |
     sqlite3 '$S/burst.db'"
 wait_until has_line "$S/burst.err" "warning: tick not recorded: "
-# 80 ticks wait and give way: 120 MB if nothing bounded them.
+# 80 ticks wait and give way: 150 MB if nothing bounded them.
 sleep 4
 touch "$S/release"
 wait_until gone "$HOLDER"

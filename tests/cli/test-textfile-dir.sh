@@ -36,8 +36,9 @@ if grep -qxF "SupplementaryGroups=$GROUP" "$DROPIN" &&
 want="$(sed -n 's/^ExecStart=//p' "$UNIT") --textfile-dir $DIR"
 if [ "$(sed -n 's/^ExecStart=\(..*\)/\1/p' "$DROPIN")" = "$want" ]; then ok
 else fail "its ExecStart is not the unit's plus --textfile-dir $DIR"; fi
-t "the unit keeps its private state directory and its dynamic user"
-for l in DynamicUser=yes StateDirectory=gua ProtectSystem=strict; do
+t "the unit keeps its own state directory and its own user"
+for l in User=gua StateDirectory=gua StateDirectoryMode=0750 \
+    ProtectSystem=strict; do
 	if grep -qxF "$l" "$UNIT"; then ok; else fail "no $l"; fi
 done
 

@@ -187,7 +187,11 @@ if need tmux tmux; then
 	tm capture-pane -e -p -t plain >"$TMP/pane-e"
 	if grep -Eq "$(printf '\033')\[([0-9]+;)*3[0-7]m" "$TMP/pane-e"; then
 		fail "colour with NO_COLOR"; else ok; fi
-	tm send-keys -t plain q
+	t "tmux: Ctrl-\\ quits too and gives the terminal back"
+	tm send-keys -t plain 'C-\'
+	expect_wait pane_has "top exited 0"
+	expect_eq "$(tm display-message -p -t plain '#{alternate_on} #{cursor_flag}')" \
+	    "0 1"
 	tm kill-server 2>/dev/null
 fi
 

@@ -666,12 +666,113 @@ test_streaks(void)
 	export_prom_close(p);
 }
 
+/*
+ * --metrics-by: the idle series follow the unit, under its own label
+ * (slurm_job, not Prometheus's job), "(none)" for a process without it,
+ * a pod as namespace/name (its uid while the names are unknown), still
+ * EXPORT_PROM_TOP_USERS series and "(other)". Without a directory the
+ * counters are kept and rendered, and nothing is written.
+ */
+static void
+test_metrics_by(void)
+{
+	static const struct {
+		const char	*word;
+		const char	*want[4];	/* the four processes' series */
+	} cases[] = {
+		{ "user", { "{user=\"ann\",", "{user=\"bo\",", "{user=\"cy\",",
+		    "{user=\"dee\"," } },
+		{ "job", { "{slurm_job=\"job_42\",", "{slurm_job=\"(none)\",",
+		    "{slurm_job=\"(none)\",", "{slurm_job=\"(none)\"," } },
+		{ "pod", { "{pod=\"(none)\",", "{pod=\"ml/train-0\",",
+		    "{pod=\"0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0\",",
+		    "{pod=\"(none)\"," } },
+		{ "namespace", { "{namespace=\"(none)\",",
+		    "{namespace=\"ml\",", "{namespace=\"(none)\",",
+		    "{namespace=\"(none)\"," } },
+	};
+	enum export_prom_by by;
+	struct export_prom *p;
+	struct thresholds thr;
+	struct tick t;
+	struct tick_proc *pr;
+	char err[512], *text, unit[32];
+	size_t len;
+
+	classify_defaults(&thr);
+	memset(&t, 0, sizeof(t));
+	CHECK_INT(export_prom_parse_by("host", &by), -1);
+	CHECK_INT(export_prom_parse_by("", &by), -1);
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		struct tick_gpu *g;
+
+		CHECK_INT(export_prom_parse_by(cases[c].word, &by), 0);
+		CHECK_INT(export_prom_open(&p, NULL, "", err, sizeof(err)), 0);
+		export_prom_group_by(p, by);
+		tick_reset(&t);
+		t.ts_ms = T0;
+		t.span_ms = 1000;
+		g = fixture_gpu(&t, 0, 0);
+		pr = fixture_proc(g, 100, 1, "ann", 500, -1);
+		util_strlcpy(pr->id.slurm_job, "job_42",
+		    sizeof(pr->id.slurm_job));
+		pr = fixture_proc(g, 101, 1, "bo", 500, -1);
+		util_strlcpy(pr->id.pod, "11111111-2222-3333-4444-555555555555",
+		    sizeof(pr->id.pod));
+		util_strlcpy(pr->id.pod_namespace, "ml",
+		    sizeof(pr->id.pod_namespace));
+		util_strlcpy(pr->id.pod_name, "train-0",
+		    sizeof(pr->id.pod_name));
+		pr = fixture_proc(g, 102, 1, "cy", 500, -1);
+		util_strlcpy(pr->id.pod, "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0",
+		    sizeof(pr->id.pod));
+		fixture_proc(g, 103, 1, "dee", 500, -1);
+		CHECK_INT(export_prom_add_tick(p, &t, &thr, err, sizeof(err)),
+		    0);
+		CHECK_INT(export_prom_render(p, &text, &len), 0);
+		text = realloc(text, len + 1);
+		text[len] = '\0';
+		for (int i = 0; i < 4; i++)
+			CHECK(strstr(text, cases[c].want[i]) != NULL);
+		CHECK(validate(text) > 0);
+		free(text);
+		/* No directory: nothing to write, nothing to remove. */
+		CHECK_INT(export_prom_write(p, err, sizeof(err)), -1);
+		CHECK_INT(export_prom_remove(p, err, sizeof(err)), 0);
+		export_prom_close(p);
+	}
+
+	/* Twenty jobs get series, the rest are (other). */
+	CHECK_INT(export_prom_open(&p, NULL, "", err, sizeof(err)), 0);
+	export_prom_group_by(p, EXPORT_PROM_BY_JOB);
+	for (int i = 0; i < EXPORT_PROM_TOP_USERS + 3; i++) {
+		tick_reset(&t);
+		t.ts_ms = T0 + i * 1000;
+		t.span_ms = 1000;
+		pr = fixture_proc(fixture_gpu(&t, 0, 0), (uint32_t)(100 + i), 1,
+		    "ann", 500, -1);
+		snprintf(unit, sizeof(unit), "job_%d", 1000 + i);
+		util_strlcpy(pr->id.slurm_job, unit, sizeof(pr->id.slurm_job));
+		CHECK_INT(export_prom_add_tick(p, &t, &thr, err, sizeof(err)),
+		    0);
+	}
+	text = printed(p);
+	CHECK(strstr(text, "{slurm_job=\"job_1019\",") != NULL);
+	CHECK(strstr(text, "job_1020") == NULL);
+	CHECK(strstr(text, "{slurm_job=\"(other)\",gpu=\"0\",uuid=\"GPU-test-0\"} "
+	    "3\n") != NULL);
+	free(text);
+	export_prom_close(p);
+	tick_free(&t);
+}
+
 int
 main(void)
 {
 	test_validator();
 	test_exposition();
 	test_top_users();
+	test_metrics_by();
 	test_shared_index();
 	test_seed();
 	test_control_chars();

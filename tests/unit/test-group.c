@@ -1,7 +1,7 @@
 /*
  * Grouping a report's sessions: the hashed grouping must give the same
  * groups, sums and places as comparing every session with every group,
- * on random sessions, whatever key it groups by.
+ * on random sessions, whatever key (--by) it groups by.
  */
 #include <stdlib.h>
 
@@ -50,6 +50,9 @@ random_report(struct report *rep, size_t n, unsigned hosts)
 		s->who.pod = pick(places, 5);
 		s->who.unit = pick(places, 5);
 		s->who.slurm_job = pick(places, 5);
+		s->who.pod_namespace = pick(places, 5);
+		s->who.pod_name = pick(places, 5);
+		s->who.container_name = "";
 		s->r.ms = rnd(100000);
 		s->r.idle_ms = rnd(50000);
 		s->r.idle_mib_ms = rnd(1000000);
@@ -61,15 +64,19 @@ random_report(struct report *rep, size_t n, unsigned hosts)
 
 /* The reference: each session compared with every group made so far. */
 static size_t
-pairwise(const struct report *rep, struct report_identity *ids,
-    const char *(*key_of)(const struct report_session *))
+pairwise(const struct report *rep, struct report_identity *ids)
 {
 	size_t n = 0;
+	char buf[256];
 
 	for (size_t i = 0; i < rep->nsessions_all; i++) {
 		const struct report_session *s = &rep->sessions[i];
-		const char *key = key_of(s);
+		const char *key = report_key_value(rep, s, rep->by, buf,
+		    sizeof(buf));
 		struct report_identity *id = NULL;
+
+		if (key[0] == '\0')
+			key = rep->by == REPORT_KEY_USER ? "unknown" : "(none)";
 
 		for (size_t j = 0; j < n && id == NULL; j++)
 			if (ids[j].host == s->host && strcmp(ids[j].name,
@@ -117,27 +124,21 @@ same_identity(const struct report_identity *a, const struct report_identity *b)
 	    strcmp(a->slurm_job, b->slurm_job) == 0;
 }
 
-static const char *
-key_comm(const struct report_session *s)
-{
-	return s->who.comm;
-}
-
 /* Both groupings of n random sessions, in the order each made them. */
 static void
-check_random(size_t n, unsigned hosts,
-    const char *(*key_of)(const struct report_session *))
+check_random(size_t n, unsigned hosts, enum report_key by)
 {
 	struct report rep;
 	struct report_identity *want;
 	size_t nwant, same = 0;
 
 	random_report(&rep, n, hosts);
+	rep.by = by;
 	want = calloc(n + 1, sizeof(*want));
 	if (want == NULL)
 		exit(1);
-	nwant = pairwise(&rep, want, key_of);
-	CHECK_INT(report_group(&rep, key_of), 0);
+	nwant = pairwise(&rep, want);
+	CHECK_INT(report_group_identities(&rep), 0);
 	CHECK_INT(rep.nids_all, nwant);
 	CHECK_INT(rep.nids, nwant);
 	/* Both make a group when its first session comes: the same order. */
@@ -151,13 +152,15 @@ check_random(size_t n, unsigned hosts,
 static void
 test_random(void)
 {
-	check_random(0, 1, report_key_user);
-	check_random(1, 1, report_key_user);
-	check_random(200, 1, report_key_user);
-	check_random(5000, 3, report_key_user);
+	check_random(0, 1, REPORT_KEY_USER);
+	check_random(1, 1, REPORT_KEY_USER);
+	check_random(200, 1, REPORT_KEY_USER);
+	check_random(5000, 3, REPORT_KEY_USER);
 	/* Many groups: the table grows many times. */
-	check_random(20000, 400, report_key_user);
-	check_random(3000, 7, key_comm);
+	check_random(20000, 400, REPORT_KEY_USER);
+	check_random(3000, 7, REPORT_KEY_COMMAND);
+	check_random(3000, 7, REPORT_KEY_JOB);
+	check_random(3000, 7, REPORT_KEY_POD);
 }
 
 /* An empty user and a user called "unknown" are one group, as before. */

@@ -1,12 +1,15 @@
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "harness.h"
 #include "identity.h"
+#include "util.h"
 
 #define STAT_TAIL " 1 1 1 0 -1 4194560 100 0 0 0 5 3 0 0 20 0 1 0 " \
 	"123456 10000 200 18446744073709551615\n"
@@ -346,6 +349,128 @@ test_cache(void)
 	identity_cache_free(c);
 }
 
+#define POD_UID	"0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
+
+/* Pod log directory names: what kubelet writes is taken, nothing else. */
+static void
+test_pod_dir(void)
+{
+	static const struct {
+		const char	*dir;
+		int		 ok;
+		const char	*ns, *name;
+	} cases[] = {
+		{ "ml_train-0_" POD_UID, 1, "ml", "train-0" },
+		{ "kube-system_coredns-5d78c9869d-x2x9q_" POD_UID, 1,
+		    "kube-system", "coredns-5d78c9869d-x2x9q" },
+		{ "a_b.c.d_" POD_UID, 1, "a", "b.c.d" },
+		/* another pod, a uid cut, no name, no namespace */
+		{ "ml_train-0_" POD_UID "0", 0, NULL, NULL },
+		{ "ml_train-0_0f1e2d3c", 0, NULL, NULL },
+		{ "ml_" POD_UID, 0, NULL, NULL },
+		{ "_train_" POD_UID, 0, NULL, NULL },
+		{ "ml__" POD_UID, 0, NULL, NULL },
+		/* characters no Kubernetes name has */
+		{ "ml_Train_" POD_UID, 0, NULL, NULL },
+		{ "ml_a\"b_" POD_UID, 0, NULL, NULL },
+		{ "ml_a\\nb_" POD_UID, 0, NULL, NULL },
+		{ "m.l_a_" POD_UID, 0, NULL, NULL },
+		{ "ml_a_b_" POD_UID, 0, NULL, NULL },
+		{ "ml_a b_" POD_UID, 0, NULL, NULL },
+		{ "ml_\xc3\xa9_" POD_UID, 0, NULL, NULL },
+		/* a namespace over 63 characters */
+		{ "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		    "_x_" POD_UID, 0, NULL, NULL },
+	};
+	struct identity id;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memset(&id, 0, sizeof(id));
+		CHECK_INT(identity_parse_pod_dir(cases[i].dir, POD_UID, &id),
+		    cases[i].ok);
+		if (!cases[i].ok) {
+			CHECK_STR(id.pod_namespace, "");
+			continue;
+		}
+		CHECK_STR(id.pod_namespace, cases[i].ns);
+		CHECK_STR(id.pod_name, cases[i].name);
+	}
+}
+
+static void
+mkdir_p(const char *root, const char *rel)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	CHECK_INT(mkdir(path, 0755), 0);
+}
+
+/*
+ * A fake /var/log/pods: names resolved for a pod of one container, the
+ * container left unnamed for a pod of two, nothing for a pod that is not
+ * there, a root that is missing, or a pod directory that is a link.
+ */
+static void
+test_pod_names(void)
+{
+	char root[] = "/tmp/gua-test-pods.XXXXXX", path[512], link[512];
+	struct identity id;
+
+	if (mkdtemp(root) == NULL) {
+		CHECK(0);
+		return;
+	}
+	mkdir_p(root, "ml_train-0_" POD_UID);
+	mkdir_p(root, "ml_train-0_" POD_UID "/worker");
+	snprintf(path, sizeof(path), "%s/ml_train-0_" POD_UID "/worker/0.log",
+	    root);
+	fclose(fopen(path, "w"));
+	mkdir_p(root, "web_api_11111111-2222-3333-4444-555555555555");
+	mkdir_p(root, "web_api_11111111-2222-3333-4444-555555555555/app");
+	mkdir_p(root, "web_api_11111111-2222-3333-4444-555555555555/sidecar");
+	snprintf(path, sizeof(path), "%s/ml_train-0_" POD_UID, root);
+	snprintf(link, sizeof(link),
+	    "%s/evil_link_22222222-2222-3333-4444-555555555555", root);
+	CHECK_INT(symlink(path, link), 0);
+
+	memset(&id, 0, sizeof(id));
+	util_strlcpy(id.pod, POD_UID, sizeof(id.pod));
+	identity_pod_names(root, &id);
+	CHECK_STR(id.pod_namespace, "ml");
+	CHECK_STR(id.pod_name, "train-0");
+	CHECK_STR(id.container_name, "worker");
+
+	util_strlcpy(id.pod, "11111111-2222-3333-4444-555555555555",
+	    sizeof(id.pod));
+	identity_pod_names(root, &id);
+	CHECK_STR(id.pod_namespace, "web");
+	CHECK_STR(id.pod_name, "api");
+	CHECK_STR(id.container_name, "");
+
+	util_strlcpy(id.pod, "22222222-2222-3333-4444-555555555555",
+	    sizeof(id.pod));
+	identity_pod_names(root, &id);
+	CHECK_STR(id.pod_namespace, "");
+	CHECK_STR(id.pod_name, "");
+
+	util_strlcpy(id.pod, "33333333-2222-3333-4444-555555555555",
+	    sizeof(id.pod));
+	identity_pod_names(root, &id);
+	CHECK_STR(id.pod_name, "");
+
+	/* No pod uid, no lookup; no root, nothing. */
+	id.pod[0] = '\0';
+	identity_pod_names(root, &id);
+	CHECK_STR(id.pod_name, "");
+	util_strlcpy(id.pod, POD_UID, sizeof(id.pod));
+	identity_pod_names("/nonexistent/gua-pods", &id);
+	CHECK_STR(id.pod_name, "");
+
+	snprintf(path, sizeof(path), "rm -rf '%s'", root);
+	CHECK_INT(system(path), 0);
+}
+
 int
 main(void)
 {
@@ -353,6 +478,8 @@ main(void)
 	test_status_loginuid_btime();
 	test_cmdline();
 	test_cgroup();
+	test_pod_dir();
+	test_pod_names();
 	test_cache();
 	HARNESS_DONE();
 }

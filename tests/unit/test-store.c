@@ -375,6 +375,16 @@ test_round_trip(void)
 	tick_free(&t);
 }
 
+/* The procs table as schemas 1 and 2 made it: without the pod's names. */
+static void
+make_schema2_procs(sqlite3 *db)
+{
+	CHECK_INT(sqlite3_exec(db, "ALTER TABLE procs DROP COLUMN "
+	    "pod_namespace; ALTER TABLE procs DROP COLUMN pod_name; "
+	    "ALTER TABLE procs DROP COLUMN container_name", NULL, NULL, NULL),
+	    SQLITE_OK);
+}
+
 /* Rewrites every hour's procs blob as schema 1 wrote it. */
 static void
 make_schema1(const char *path)
@@ -417,6 +427,7 @@ make_schema1(const char *path)
 	}
 	sqlite3_finalize(st);
 	sqlite3_finalize(up);
+	make_schema2_procs(db);
 	sqlite3_exec(db, "PRAGMA user_version=1", NULL, NULL, NULL);
 	sqlite3_close(db);
 	store_hour_free(&h);
@@ -490,7 +501,7 @@ test_schema1(void)
 	store_close(s);
 	CHECK_INT(count_rows(path, "PRAGMA user_version"), 1);
 
-	/* Written on: schema 2, the old part of the hour still lost. */
+	/* Written on: this schema, the old part of the hour still lost. */
 	CHECK_INT(store_open_append(&s, path, err, sizeof(err)), 0);
 	CHECK_INT(store_begin_run(s, base + 20000, 10000, "test", "999.99",
 	    err, sizeof(err)), 0);
@@ -499,9 +510,10 @@ test_schema1(void)
 	fixture_proc(fixture_gpu(&t, 0, 50), 4242, 1000, "carol", 1000, 60);
 	fixture_write(s, &t, base + MS_PER_HOUR, 10000);
 	store_close(s);
-	CHECK_INT(count_rows(path, "PRAGMA user_version"), 2);
+	CHECK_INT(count_rows(path, "PRAGMA user_version"),
+	    STORE_SCHEMA_VERSION);
 	CHECK_INT(store_open_read(&s, path, err, sizeof(err)), 0);
-	CHECK_INT(store_meta(s)->schema_version, 2);
+	CHECK_INT(store_meta(s)->schema_version, STORE_SCHEMA_VERSION);
 	roll = hour_sums(s, base);
 	CHECK_INT(roll.proc.ms, 30000);
 	CHECK_INT(roll.proc.n, 3);
@@ -521,7 +533,7 @@ static void
 test_unknown_memory(void)
 {
 	struct thresholds thr;
-	struct store_sink sink = { NULL, sum_gpu, sum_proc, NULL };
+	struct store_sink sink = { NULL, sum_gpu, sum_proc, NULL, NULL };
 	struct tick t;
 	struct store *s;
 	struct sums raw;
@@ -556,7 +568,7 @@ static int
 raw_equals_rollups(struct store *s, int64_t from, int64_t to)
 {
 	struct thresholds thr;
-	struct store_sink sink = { NULL, sum_gpu, sum_proc, NULL };
+	struct store_sink sink = { NULL, sum_gpu, sum_proc, NULL, NULL };
 	struct sums raw, roll;
 	char err[512];
 
@@ -588,7 +600,7 @@ test_clock_steps_back(void)
 	int64_t base = 1795600800000LL;		/* 10:00:00 UTC */
 	struct store *s = fixture_create("clock.db", 10000);
 	struct sums raw;
-	struct store_sink sink = { NULL, sum_gpu, sum_proc, NULL };
+	struct store_sink sink = { NULL, sum_gpu, sum_proc, NULL, NULL };
 	struct thresholds thr;
 	struct tick t;
 	char err[512];
@@ -632,7 +644,7 @@ static void
 test_no_process_ever(void)
 {
 	struct store *s = fixture_create("empty-gpus.db", 1000);
-	struct store_sink sink = { NULL, sum_gpu, sum_proc, NULL };
+	struct store_sink sink = { NULL, sum_gpu, sum_proc, NULL, NULL };
 	struct thresholds thr;
 	struct sums raw;
 	struct tick t;
@@ -731,7 +743,7 @@ static void
 test_damaged_values(void)
 {
 	struct store *s = fixture_create("damaged.db", 1000);
-	struct store_sink sink = { NULL, sum_gpu, sum_proc, NULL };
+	struct store_sink sink = { NULL, sum_gpu, sum_proc, NULL, NULL };
 	struct thresholds thr;
 	struct sums raw;
 	struct tick t;
@@ -809,6 +821,89 @@ test_damaged_values(void)
 	CHECK_INT(util_sat_add(40, 2), 42);
 }
 
+/* A process's identity as the store gives it back. */
+static struct identity
+stored_identity(struct store *s, int64_t proc_id)
+{
+	struct identity who;
+	int64_t start_ms;
+	uint32_t pid;
+	char err[512];
+
+	CHECK_INT(store_process(s, proc_id, &pid, &start_ms, &who, err,
+	    sizeof(err)), 0);
+	return who;
+}
+
+/*
+ * Schema 3 keeps a pod's namespace, name and container name with the
+ * process. A file of schema 2 (no such columns) opens and reads them
+ * empty; written on, it gains the columns and becomes schema 3, its old
+ * processes still empty, its new ones named.
+ */
+static void
+test_pod_names(void)
+{
+	struct store *s;
+	struct tick t;
+	struct tick_proc *p;
+	struct identity who;
+	sqlite3 *db;
+	char err[512], path[512];
+	int64_t base = 1795600800000LL;
+
+	memset(&t, 0, sizeof(t));
+	s = fixture_create("pods.db", 10000);
+	util_strlcpy(path, store_path(s), sizeof(path));
+	p = fixture_proc(fixture_gpu(&t, 0, 50), 7, 1000, "dave", 1000, 0);
+	util_strlcpy(p->id.pod, "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0",
+	    sizeof(p->id.pod));
+	util_strlcpy(p->id.pod_namespace, "ml", sizeof(p->id.pod_namespace));
+	util_strlcpy(p->id.pod_name, "train-0", sizeof(p->id.pod_name));
+	util_strlcpy(p->id.container_name, "worker",
+	    sizeof(p->id.container_name));
+	fixture_write(s, &t, base, 10000);
+	who = stored_identity(s, 1);
+	CHECK_STR(who.pod_namespace, "ml");
+	CHECK_STR(who.pod_name, "train-0");
+	CHECK_STR(who.container_name, "worker");
+	store_close(s);
+
+	/* As schema 2 left it. */
+	CHECK_INT(sqlite3_open(path, &db), SQLITE_OK);
+	make_schema2_procs(db);
+	sqlite3_exec(db, "PRAGMA user_version=2", NULL, NULL, NULL);
+	sqlite3_close(db);
+	CHECK_INT(store_open_read(&s, path, err, sizeof(err)), 0);
+	CHECK_INT(store_meta(s)->schema_version, 2);
+	who = stored_identity(s, 1);
+	CHECK_STR(who.user, "dave");
+	CHECK_STR(who.pod, "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0");
+	CHECK_STR(who.pod_name, "");
+	store_close(s);
+
+	CHECK_INT(store_open_append(&s, path, err, sizeof(err)), 0);
+	CHECK_INT(store_begin_run(s, base + 10000, 10000, "test", "999.99",
+	    err, sizeof(err)), 0);
+	p = fixture_proc(fixture_gpu(&t, 0, 50), 8, 2000, "erin", 1000, 0);
+	util_strlcpy(p->id.pod_namespace, "web", sizeof(p->id.pod_namespace));
+	util_strlcpy(p->id.pod_name, "api-7", sizeof(p->id.pod_name));
+	fixture_write(s, &t, base + 10000, 10000);
+	store_close(s);
+	CHECK_INT(count_rows(path, "PRAGMA user_version"),
+	    STORE_SCHEMA_VERSION);
+	CHECK_INT(store_open_read(&s, path, err, sizeof(err)), 0);
+	who = stored_identity(s, 1);
+	CHECK_STR(who.pod_name, "");
+	who = stored_identity(s, 2);
+	CHECK_STR(who.pod_namespace, "web");
+	CHECK_STR(who.pod_name, "api-7");
+	CHECK_STR(who.container_name, "");
+	store_close(s);
+	CHECK_INT(count_rows(path, "PRAGMA integrity_check"), 0);
+	tick_free(&t);
+}
+
 int
 main(void)
 {
@@ -817,6 +912,7 @@ main(void)
 	test_no_process_ever();
 	test_round_trip();
 	test_schema1();
+	test_pod_names();
 	test_unknown_memory();
 	test_clock_steps_back();
 	test_writer_keeps_locks();

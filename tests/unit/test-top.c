@@ -33,14 +33,19 @@ rnd(unsigned n)
 	return (rnd_state >> 16) % n;
 }
 
-/* The streak counted back from the last tick, the obvious way. */
+/* The streak counted back from the last tick, the obvious way: it ends
+   at a tick not idle-held, or at a gap in the record longer than two of
+   the tick's spans and a second (the collector was down). */
 static int64_t
 brute_streak(const struct history *h, int p)
 {
 	int64_t ms = 0;
 
-	for (int i = h->n - 1; i >= 0 && h->act[i][p] == IDLE; i--)
+	for (int i = h->n - 1; i >= 0 && h->act[i][p] == IDLE; i--) {
 		ms += h->span[i];
+		if (i > 0 && h->ts[i] - h->ts[i - 1] > 2 * h->span[i] + 1000)
+			break;
+	}
 	return ms;
 }
 
