@@ -131,9 +131,10 @@ mutate "stale after 100 minutes" 's/gua_last_tick_timestamp_seconds > 600/gua_la
 mutate "down without the unless" '/unless on (instance, job) gua_build_info/d'
 mutate "absent of another name" 's/absent(gua_build_info)/absent(gua_info)/'
 
-# The PromQL of docs/prometheus.md: a line that opens with an operator,
-# or follows one that ends with one, goes on the expression before it;
-# any other starts a new one.
+# The PromQL of docs/prometheus.md: a comment line (#) ends the
+# expression before it; a line that opens with an operator, or follows
+# one that ends with one, goes on the expression before it; any other
+# starts a new one.
 t "the queries docs/prometheus.md shows name gua's families and parse"
 awk 'BEGIN { print "groups:\n  - name: docs\n    rules:" }
     function put() {
@@ -144,6 +145,7 @@ awk 'BEGIN { print "groups:\n  - name: docs\n    rules:" }
     }
     /^```promql$/ { inblock = 1; next }
     inblock && /^```$/ { put(); inblock = 0; next }
+    inblock && /^[ \t]*#/ { put(); next }
     inblock && (/^[ \t]*(\/|\+|-|\*|and |or |unless )/ ||
 	e ~ /(\/|\+|-|\*|and|or|unless)[ \t]*$/) { e = e " " $0; next }
     inblock { put(); e = $0 }' "$TOP/docs/prometheus.md" >"$TMP/docs-rules.yml"
