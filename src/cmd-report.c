@@ -12,6 +12,7 @@
 #include "cmd.h"
 #include "duration.h"
 #include "outfile.h"
+#include "price.h"
 #include "report-csv.h"
 #include "report-html.h"
 #include "report-json.h"
@@ -40,6 +41,7 @@ struct report_args {
 	struct report_options ro;
 	struct report_filter filter;	/* --user, --job, ... */
 	struct text_options to;
+	struct price	 price;		/* --cost-per-gpu-hour, --currency */
 };
 
 /* The open databases of a report and what each contributes. */
@@ -147,6 +149,8 @@ parse_args(const struct cmd_entry *c, int argc, char **argv,
 		{ "output", required_argument, NULL, 'o' },
 		{ "top", required_argument, NULL, 'n' },
 		{ "tz", required_argument, NULL, 'z' },
+		{ "cost-per-gpu-hour", required_argument, NULL, 'K' },
+		{ "currency", required_argument, NULL, 'Y' },
 		{ "by", required_argument, NULL, 'b' },
 		{ "user", required_argument, NULL, 'U' },
 		{ "job", required_argument, NULL, 'J' },
@@ -159,6 +163,7 @@ parse_args(const struct cmd_entry *c, int argc, char **argv,
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *until = NULL, *since = NULL, *format = NULL, *zone = NULL;
+	const char *currency = NULL;
 	char zerr[512];
 	int64_t now;
 	long long v;
@@ -238,6 +243,21 @@ parse_args(const struct cmd_entry *c, int argc, char **argv,
 		case 'z':
 			zone = optarg;
 			break;
+		case 'K':
+			if (price_parse(optarg, &a->price.micros) != 0)
+				return cmd_usage_error(c, "--cost-per-gpu-hour: "
+				    "'%s' is not an amount from 0 to %lld with "
+				    "at most %d decimals (like 2.50)", optarg,
+				    PRICE_MAX - 1, PRICE_DECIMALS);
+			a->price.set = 1;
+			break;
+		case 'Y':
+			if (price_currency_ok(optarg) != 0)
+				return cmd_usage_error(c, "--currency: '%s' is "
+				    "not a currency code of three capital "
+				    "letters (like EUR or USD)", optarg);
+			currency = optarg;
+			break;
 		case 'b':
 			if (report_key_parse(optarg, &a->ro.by) != 0)
 				return cmd_usage_error(c, "--by: unknown key "
@@ -263,6 +283,12 @@ parse_args(const struct cmd_entry *c, int argc, char **argv,
 		return cmd_usage_error(c, "-o: empty file name");
 	if (infer_format(c, a, format) != EXIT_OK)
 		return EXIT_USAGE;
+	if (currency != NULL && !a->price.set)
+		return cmd_usage_error(c, "--currency is for "
+		    "--cost-per-gpu-hour");
+	if (currency != NULL)
+		util_strlcpy(a->price.currency, currency,
+		    sizeof(a->price.currency));
 	if (zone != NULL && tz_set(zone, zerr, sizeof(zerr)) != 0)
 		return cmd_usage_error(c, "--tz: %s", zerr);
 	/* A file is no terminal: COLUMNS, or the fixed width. */
@@ -584,6 +610,7 @@ build(const struct cmd_entry *c, const struct report_args *a,
 		}
 		have = 1;
 	}
+	rep->price = a->price;
 	return EXIT_OK;
 }
 
@@ -651,7 +678,8 @@ const struct cmd_entry cmd_report_entry = {
 	.usage = "[--db PATH]... [--since D|TIME] [--until D|TIME] "
 	    "[--interval D] "
 	    "[--width N] [--gpu ID] [--active-util P] [--held-mib M] "
-	    "[--top N] [--tz ZONE] "
+	    "[--top N] [--tz ZONE] [--cost-per-gpu-hour AMOUNT "
+	    "[--currency CODE]] "
 	    "[--by KEY] [--user NAME]... [--job ID]... [--pod NAME|UID]... "
 	    "[--namespace NS]... [--container ID]... [--unit NAME]... [--command NAME]... "
 	    "[--format text|json|csv|html] [--table T] [-o FILE]",
@@ -682,6 +710,12 @@ const struct cmd_entry cmd_report_entry = {
 	    "  --tz ZONE          times, the window and the heatmaps' hours in\n"
 	    "                     ZONE: an IANA name (Europe/Paris), UTC\n"
 	    "                     (default) or local, the machine's zone\n"
+	    "  --cost-per-gpu-hour AMOUNT\n"
+	    "                     price the idle-held GPU-hours (sections 2\n"
+	    "                     and 4, every format) and all observed ones\n"
+	    "                     at AMOUNT a GPU-hour (like 2.50), in cents\n"
+	    "  --currency CODE    the amount's currency, printed after it (EUR,\n"
+	    "                     USD); no symbol is guessed without it\n"
 	    "  --by KEY           group the identities (section 4) by user\n"
 	    "                     (default), job (Slurm), pod (Kubernetes:\n"
 	    "                     namespace/name, else its UID), namespace,\n"

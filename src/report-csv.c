@@ -175,7 +175,7 @@ write_identities(FILE *f, const struct report *rep)
 	const char *names[] = { "host", "user", "sessions",
 		"gpu_hours", "idle_held_gpu_hours", "idle_held_ratio",
 		"idle_held_gib_hours", "container", "pod", "unit", "slurm_job",
-		"mean_sm_utilization_percent", NULL };
+		"mean_sm_utilization_percent", "idle_held_cost", NULL };
 
 	names[1] = report_key_name(rep->by);
 	header(f, names);
@@ -204,6 +204,12 @@ write_identities(FILE *f, const struct report *rep)
 		cell_text(f, &first, id->unit);
 		cell_text(f, &first, id->slurm_job);
 		cell_percent(f, &first, report_identity_util(id));
+		/* Empty without --cost-per-gpu-hour. */
+		if (rep->price.set)
+			cell_double(f, &first, (double)price_cents(&rep->price,
+			    id->idle_ms) / 100, 2);
+		else
+			cell_empty(f, &first);
 		end_row(f);
 	}
 }

@@ -291,6 +291,39 @@ write_headline(FILE *f, const struct report *rep)
 	    (long long)rollup_gpu_known_n(t));
 }
 
+/*
+ * With --cost-per-gpu-hour, under §2: what the idle-held GPU-hours cost,
+ * of what all the observed ones did; the section ends here either way.
+ * The currency is three capital letters (checked), else the price's
+ * origin is said: no symbol is guessed.
+ */
+static void
+write_cost(FILE *f, const struct report *rep)
+{
+	char rate[32], idle[48], all[48];
+	int64_t idle_c, all_c;
+
+	if (rep->price.set) {
+		idle_c = price_cents(&rep->price, rep->total.ms[STATE_IDLE_HELD]);
+		all_c = price_cents(&rep->price,
+		    rollup_gpu_known_ms(&rep->total));
+		price_format_rate(&rep->price, rate, sizeof(rate));
+		fprintf(f, "<p id=\"cost\">idle-held cost <b "
+		    "id=\"idle-held-cost\" data-value=\"%lld.%02lld\">%s</b>, "
+		    "of <span id=\"observed-cost\">%s</span> for all %.2f "
+		    "observed GPU-hours (%s%s%s%s%s)</p>\n",
+		    (long long)(idle_c / 100), (long long)(idle_c % 100),
+		    report_money(rep, idle_c, idle, sizeof(idle)),
+		    report_money(rep, all_c, all, sizeof(all)),
+		    (double)rollup_gpu_known_ms(&rep->total) / MS_PER_HOUR,
+		    rep->price.currency[0] ? "at " : "per --cost-per-gpu-hour ",
+		    rate, rep->price.currency[0] ? " " : "",
+		    rep->price.currency, rep->price.currency[0] ?
+		    " a GPU-hour" : "");
+	}
+	fputs("</section>\n", f);
+}
+
 static void
 write_waste(FILE *f, const struct report *rep)
 {
@@ -302,9 +335,10 @@ write_waste(FILE *f, const struct report *rep)
 	fprintf(f, "<p class=\"big\"><b id=\"idle-gpu-hours\" "
 	    "data-value=\"%.6f\">~%.2f</b> GPU-hours idle, <b "
 	    "id=\"gpus-unused\" data-value=\"%.6f\">~%.2f</b> GPUs "
-	    "equivalently unused</p>\n</section>\n",
+	    "equivalently unused</p>\n",
 	    report_idle_gpu_hours(rep), report_idle_gpu_hours(rep),
 	    report_gpus_unused(rep), report_gpus_unused(rep));
+	write_cost(f, rep);
 }
 
 static void
@@ -472,9 +506,13 @@ write_identities(FILE *f, const struct report *rep)
 		fputs("<th>host</th>", f);
 	fputs("<th class=\"n\">GPU-hours</th><th class=\"n\">idle-held</th>"
 	    "<th class=\"n\">share</th><th class=\"n\">idle GiB\xc2\xb7h</th>"
-	    "<th class=\"n\">SM %</th></tr>\n", f);
+	    "<th class=\"n\">SM %</th>", f);
+	if (rep->price.set)
+		fputs("<th class=\"n\">idle-held cost</th>", f);
+	fputs("</tr>\n", f);
 	for (size_t i = 0; i < shown; i++) {
 		const struct report_identity *id = &rep->ids[i];
+		char money[48];
 
 		fputs("<tr><td>", f);
 		esc(f, id->name);
@@ -492,6 +530,10 @@ write_identities(FILE *f, const struct report *rep)
 		    id->ms ? 100.0 * (double)id->idle_ms / (double)id->ms : 0,
 		    (double)id->idle_mib_ms / 1024 / MS_PER_HOUR);
 		sm_cell(f, report_identity_util(id));
+		if (rep->price.set)
+			fprintf(f, "<td class=\"n\">%s</td>", report_money(rep,
+			    price_cents(&rep->price, id->idle_ms), money,
+			    sizeof(money)));
 		fputs("</tr>\n", f);
 	}
 	fputs("</table></div>\n", f);

@@ -121,6 +121,39 @@ put_totals(struct json *j, const struct report *rep)
 	json_object_end(j);
 }
 
+/* Money: a number with two decimals, from whole cents. */
+static void
+put_money(struct json *j, const char *key, int64_t cents)
+{
+	json_double(j, key, (double)cents / 100, 2);
+}
+
+/*
+ * "cost": null without --cost-per-gpu-hour; else the price, its currency
+ * (null when not given) and what the idle-held and all the observed
+ * GPU-hours cost, in cents.
+ */
+static void
+put_cost(struct json *j, const struct report *rep)
+{
+	const struct price *p = &rep->price;
+
+	if (!p->set) {
+		json_null(j, "cost");
+		return;
+	}
+	json_object_begin(j, "cost");
+	json_double(j, "per_gpu_hour", (double)p->micros / 1e6,
+	    PRICE_DECIMALS);
+	json_string(j, "currency", p->currency[0] != '\0' ? p->currency :
+	    NULL);
+	put_money(j, "idle_held", price_cents(p,
+	    rep->total.ms[STATE_IDLE_HELD]));
+	put_money(j, "observed", price_cents(p,
+	    rollup_gpu_known_ms(&rep->total)));
+	json_object_end(j);
+}
+
 static void
 put_hosts(struct json *j, const struct report *rep)
 {
@@ -203,6 +236,11 @@ put_identities(struct json *j, const struct report *rep)
 		json_double(j, "idle_held_gib_hours", (double)id->idle_mib_ms /
 		    1024 / MS_PER_HOUR, RATIO_DECIMALS);
 		put_sm_util(j, report_identity_util(id));
+		if (rep->price.set)
+			put_money(j, "idle_held_cost", price_cents(&rep->price,
+			    id->idle_ms));
+		else
+			json_null(j, "idle_held_cost");
 		json_object_end(j);
 	}
 	json_array_end(j);
@@ -334,6 +372,7 @@ report_json_write(FILE *f, const struct report *rep)
 	else
 		json_null(&j, "coverage_ratio");
 	put_totals(&j, rep);
+	put_cost(&j, rep);
 	put_hosts(&j, rep);
 	put_gpus(&j, rep);
 	/* A filter: what the numbers count (report.h, filtered). */

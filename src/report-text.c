@@ -396,6 +396,35 @@ write_headline(FILE *f, const struct report *rep, int width)
 	}
 }
 
+/*
+ * With --cost-per-gpu-hour: what the idle-held GPU-hours cost, and all
+ * the observed ones. A price without a currency says where it came from
+ * rather than guess a symbol.
+ */
+static void
+write_cost(FILE *f, const struct report *rep)
+{
+	char rate[32], idle[48], all[48];
+
+	if (!rep->price.set)
+		return;
+	price_format_rate(&rep->price, rate, sizeof(rate));
+	report_money(rep, price_cents(&rep->price,
+	    rep->total.ms[STATE_IDLE_HELD]), idle, sizeof(idle));
+	report_money(rep, price_cents(&rep->price,
+	    rollup_gpu_known_ms(&rep->total)), all, sizeof(all));
+	if (rep->price.currency[0] != '\0')
+		fprintf(f, "  idle-held cost %s, of %s for all %.2f observed "
+		    "GPU-hours (at %s %s a GPU-hour)\n", idle, all,
+		    (double)rollup_gpu_known_ms(&rep->total) / MS_PER_HOUR,
+		    rate, rep->price.currency);
+	else
+		fprintf(f, "  idle-held cost %s, of %s for all %.2f observed "
+		    "GPU-hours (per --cost-per-gpu-hour %s)\n", idle, all,
+		    (double)rollup_gpu_known_ms(&rep->total) / MS_PER_HOUR,
+		    rate);
+}
+
 /* Idle-held time is the waste; truly idle time is free capacity, no
    waste at all: each has its own line. */
 static void
@@ -414,6 +443,7 @@ write_waste(FILE *f, const struct report *rep)
 	    "held by nobody, free capacity\n",
 	    (double)rep->total.ms[STATE_TRULY_IDLE] / MS_PER_HOUR,
 	    report_gpus_in(rep, STATE_TRULY_IDLE));
+	write_cost(f, rep);
 }
 
 /* A GPU's memory for people: "80 GiB", "39.6 GiB", "" when unknown. */
@@ -534,20 +564,26 @@ write_identities(FILE *f, const struct report *rep)
 	fputs("  ", f);
 	put_cell(f, report_key_name(rep->by), w);
 	snprintf(title, sizeof(title), "idle GiB%sh", g->times);
-	fprintf(f, "  gpu-hours   idle-held   share  %s    SM %%\n", title);
+	fprintf(f, "  gpu-hours   idle-held   share  %s    SM %%%s\n", title,
+	    rep->price.set ? "  idle-held cost" : "");
 	for (size_t i = 0; i < rep->nids; i++) {
 		const struct report_identity *id = &rep->ids[i];
-		char sm[16];
+		char sm[16], money[48];
 
 		fputs("  ", f);
 		identity_label(rep, id, label, sizeof(label));
 		put_cell(f, label, w);
 		format_sm(report_identity_util(id), sm, sizeof(sm));
-		fprintf(f, "  %9.2f   %9.2f  %5.1f%%  %10.2f  %s\n",
+		fprintf(f, "  %9.2f   %9.2f  %5.1f%%  %10.2f  %s",
 		    (double)id->ms / MS_PER_HOUR,
 		    (double)id->idle_ms / MS_PER_HOUR,
 		    id->ms ? 100.0 * (double)id->idle_ms / (double)id->ms : 0,
 		    (double)id->idle_mib_ms / 1024 / MS_PER_HOUR, sm);
+		if (rep->price.set)
+			fprintf(f, "  %14s", report_money(rep,
+			    price_cents(&rep->price, id->idle_ms), money,
+			    sizeof(money)));
+		fputc('\n', f);
 	}
 	write_more(f, report_ids_omitted(rep));
 }

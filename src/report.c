@@ -7,6 +7,7 @@
  * identities are in report-identity.c, GPU labels and --gpu in
  * report-gpu.c, merging in report-merge.c, raw rows in report-rows.c.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -1065,6 +1066,19 @@ double
 report_host_coverage(const struct report_host *h)
 {
 	return coverage(&h->total, (double)h->gpu_window_ms);
+}
+
+const char *
+report_money(const struct report *rep, int64_t cents, char *buf, size_t len)
+{
+	char n[32];
+
+	price_format_cents(cents, n, sizeof(n));
+	if (rep->price.currency[0] != '\0')
+		snprintf(buf, len, "%s %s", n, rep->price.currency);
+	else
+		snprintf(buf, len, "%s", n);
+	return buf;
 }
 
 double

@@ -14,6 +14,7 @@
 
 #include "classify.h"
 #include "identity.h"
+#include "price.h"
 #include "rollup.h"
 #include "store.h"
 
@@ -232,6 +233,9 @@ struct report {
 	size_t			 nids_all;
 	struct report_strings	*strings;	/* what the sessions' who
 						   strings point into */
+	struct price		 price;		/* --cost-per-gpu-hour; set
+						   by the command, after
+						   building and merging */
 };
 
 /*
@@ -371,6 +375,13 @@ double	report_gpus_unused(const struct report *);
 /* The same for one state: idle-held cards (held, unused: the waste)
    apart from truly idle ones (free capacity). */
 double	report_gpus_in(const struct report *, enum state);
+/*
+ * Money for people: "312.40 EUR" with a currency, else "312.40"; the
+ * writers say "(per --cost-per-gpu-hour)" where no code names it.
+ * Returns buf.
+ */
+const char *report_money(const struct report *, int64_t cents, char *buf,
+	    size_t len);
 /* Mean utilization in percent over the known time, or -1. */
 double	report_mean_util(const struct rollup_gpu *);
 /*
