@@ -32,7 +32,7 @@ compact_exec(const struct cmd_entry *c, int argc, char **argv)
 	struct store_retention before, after;
 	struct store_compact step;
 	struct store *st;
-	int64_t keep = -1, worst_us = 0, hours = 0, ticks = 0, freed, pages = 0;
+	int64_t keep = -1, worst_us = 0, hours = 0, ticks = 0, freed;
 	char err[512], when[40];
 	int ch, rc, rebuilt = 0, converted = 0;
 
@@ -91,7 +91,6 @@ compact_exec(const struct cmd_entry *c, int argc, char **argv)
 		if (store_vacuum_step(st, COMPACT_PAGES_PER_STEP, &freed, err,
 		    sizeof(err)) != 0)
 			goto fail;
-		pages += freed;
 	} while (freed > 0);
 	/* The file shrinks when the WAL is copied back into it. */
 	if (store_checkpoint(st, err, sizeof(err)) != 0)

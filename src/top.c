@@ -27,9 +27,22 @@ struct streak {
 };
 
 /* A GPU in a scan: its first and last tick there. */
-/* Beyond two spans, what two ticks may lie apart and still be
-   consecutive: the jitter of a collector's wake-ups. */
+/*
+ * How far apart two ticks may lie and still be consecutive: two spans
+ * and a second of jitter, and never less than two minutes, since a
+ * collector held up (a loaded machine) caps its next span at two
+ * intervals and that is no outage. A longer gap is the collector down.
+ */
 #define GAP_SLACK_MS	1000
+#define GAP_MIN_MS	(2 * MS_PER_MINUTE)
+
+static int64_t
+gap_allowed(int64_t span_ms)
+{
+	int64_t g = util_sat_add(util_sat_add(span_ms, span_ms), GAP_SLACK_MS);
+
+	return g > GAP_MIN_MS ? g : GAP_MIN_MS;
+}
 
 struct scan_gpu {
 	int64_t	gpu_id;
@@ -153,8 +166,7 @@ scan_row(void *ctx, const struct store_row *row)
 	   on the GPU: nobody saw what the process did then. A tick's span
 	   is at most two intervals, so a longer gap is one. */
 	prev = g->last_tick != 0 && row->ts_ms - g->last_ms <=
-	    util_sat_add(row->span_ms, row->span_ms) + GAP_SLACK_MS ?
-	    g->last_tick : 0;
+	    gap_allowed(row->span_ms) ? g->last_tick : 0;
 	if (g->first_tick == 0)
 		g->first_tick = row->tick_id;
 	g->last_tick = row->tick_id;
@@ -310,7 +322,7 @@ follow_back(struct store *st, struct top_view *v, struct follow *f, size_t n,
 {
 	/* The gap scan_row allows between two ticks, at the longest span. */
 	struct follow_hour h = { f, n, n, hour_ms - MS_PER_HOUR,
-	    util_sat_add(2 * v->interval_ms, GAP_SLACK_MS) };
+	    gap_allowed(v->interval_ms) };
 	struct store_sink sink = { &h, follow_gpu, follow_proc, NULL, NULL };
 
 	if (n == 0)

@@ -35,7 +35,8 @@ rnd(unsigned n)
 
 /* The streak counted back from the last tick, the obvious way: it ends
    at a tick not idle-held, or at a gap in the record longer than two of
-   the tick's spans and a second (the collector was down). */
+   the tick's spans and a second, and than two minutes (the collector was
+   down). */
 static int64_t
 brute_streak(const struct history *h, int p)
 {
@@ -43,7 +44,8 @@ brute_streak(const struct history *h, int p)
 
 	for (int i = h->n - 1; i >= 0 && h->act[i][p] == IDLE; i--) {
 		ms += h->span[i];
-		if (i > 0 && h->ts[i] - h->ts[i - 1] > 2 * h->span[i] + 1000)
+		if (i > 0 && h->ts[i] - h->ts[i - 1] > 2 * h->span[i] + 1000 &&
+		    h->ts[i] - h->ts[i - 1] > 120000)
 			break;
 	}
 	return ms;
