@@ -1,0 +1,87 @@
+/*
+ * energy.c: a GPU's readings tick after tick, by a table: the counter's
+ * differences, its first read and resets (power x span, or unknown),
+ * a card without a counter, implausible jumps. Never negative.
+ */
+#include <stdint.h>
+
+#include "energy.h"
+#include "harness.h"
+#include "util.h"
+
+struct step {
+	int		counter_ok;
+	uint64_t	counter_mj;
+	int		power_ok;
+	uint32_t	power_mw;
+	int64_t		span_ms;
+	int64_t		want_mj;
+	enum energy_source want_src;
+};
+
+#define C(mj)	1, (mj)
+#define NOC	0, 0
+#define P(mw)	1, (mw)
+#define NOP	0, 0
+
+/* One GPU's life: each step is a tick, in order. */
+static const struct step life[] = {
+	/* First read: no previous counter, so power x span. 300 W x 30 s. */
+	{ C(1000000), P(300000), 30000, 9000000, ENERGY_SRC_POWER },
+	/* The counter's difference, whatever the power read says. */
+	{ C(10000000), P(1000), 30000, 9000000, ENERGY_SRC_COUNTER },
+	/* Idle-held: 70 W for 30 s. */
+	{ C(12100000), P(70000), 30000, 2100000, ENERGY_SRC_COUNTER },
+	/* The same reading again: no energy, not unknown. */
+	{ C(12100000), P(70000), 30000, 0, ENERGY_SRC_COUNTER },
+	/* Driver reload: the counter restarts below the last read. */
+	{ C(500), P(60000), 30000, 1800000, ENERGY_SRC_POWER },
+	/* ... and counts from its new base. */
+	{ C(1800500), P(60000), 30000, 1800000, ENERGY_SRC_COUNTER },
+	/* A reset without a power read: unknown, never negative. */
+	{ C(100), NOP, 30000, ENERGY_UNKNOWN, ENERGY_SRC_NONE },
+	{ C(600100), NOP, 30000, 600000, ENERGY_SRC_COUNTER },
+	/* The counter read fails: power x span, and the base is lost. */
+	{ NOC, P(50000), 30000, 1500000, ENERGY_SRC_POWER },
+	{ C(2000000), P(50000), 30000, 1500000, ENERGY_SRC_POWER },
+	/* A jump no card can make (over 10 kW): not trusted. */
+	{ C(2000000 + 10000ULL * 30000 + 1), P(40000), 30000, 1200000,
+	    ENERGY_SRC_POWER },
+	/* At most 10 kW is kept. */
+	{ C(2000000 + 10000ULL * 30000 + 1 + 10000ULL * 30000), P(40000),
+	    30000, 300000000, ENERGY_SRC_COUNTER },
+	/* A power read beyond 10 kW is no reading either. */
+	{ NOC, P(10000001), 30000, ENERGY_UNKNOWN, ENERGY_SRC_NONE },
+	/* Nothing at all: unknown. */
+	{ NOC, NOP, 30000, ENERGY_UNKNOWN, ENERGY_SRC_NONE },
+	/* A span of 0 tells nothing, and a counter after it is a base. */
+	{ C(5000), P(100000), 0, ENERGY_UNKNOWN, ENERGY_SRC_NONE },
+	{ C(8000), P(100000), 1000, 3000, ENERGY_SRC_COUNTER },
+	/* Near the counter's top: differences stay exact. */
+	{ C(UINT64_MAX - 1000), P(1), 1000, 1, ENERGY_SRC_POWER },
+	{ C(UINT64_MAX), P(1), 1000, 1000, ENERGY_SRC_COUNTER },
+};
+
+int
+main(void)
+{
+	struct energy_meter m = { 0, 0 };
+
+	for (size_t i = 0; i < ARRAY_LEN(life); i++) {
+		const struct step *s = &life[i];
+		struct energy_read r = { s->counter_ok, s->counter_mj,
+			s->power_ok, s->power_mw };
+		int64_t mj = -2;
+		enum energy_source src = energy_tick(&m, &r, s->span_ms, &mj);
+
+		if (mj != s->want_mj || src != s->want_src)
+			fprintf(stderr, "step %zu\n", i);
+		CHECK_INT(mj, s->want_mj);
+		CHECK_INT(src, s->want_src);
+		CHECK(mj >= 0 || mj == ENERGY_UNKNOWN);
+	}
+	CHECK_STR(energy_source_name(ENERGY_SRC_COUNTER), "counter");
+	CHECK_STR(energy_source_name(ENERGY_SRC_POWER), "power");
+	CHECK_STR(energy_source_name(ENERGY_SRC_NONE), "unknown");
+	HARNESS_DONE();
+}
