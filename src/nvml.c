@@ -204,6 +204,8 @@ struct nvml_fns {
 	nvmlReturn_t	(*memory_v2)(nvmlDevice_t, nvmlMemory_v2_t *);
 	nvmlReturn_t	(*memory_v1)(nvmlDevice_t, nvmlMemory_t *);
 	nvmlReturn_t	(*utilization)(nvmlDevice_t, nvmlUtilization_t *);
+	nvmlReturn_t	(*total_energy)(nvmlDevice_t, unsigned long long *);
+	nvmlReturn_t	(*power_usage)(nvmlDevice_t, unsigned int *);
 	nvmlReturn_t	(*samples)(nvmlDevice_t, int, unsigned long long,
 			    int *, unsigned int *, nvmlSample_t *);
 	nvmlReturn_t	(*procs_util_info)(nvmlDevice_t,
@@ -244,6 +246,8 @@ static const struct {
 	SYM("nvmlDeviceGetMemoryInfo_v2", memory_v2),
 	SYM("nvmlDeviceGetMemoryInfo", memory_v1),
 	SYM("nvmlDeviceGetUtilizationRates", utilization),
+	SYM("nvmlDeviceGetTotalEnergyConsumption", total_energy),
+	SYM("nvmlDeviceGetPowerUsage", power_usage),
 	SYM("nvmlDeviceGetSamples", samples),
 	SYM("nvmlDeviceGetProcessesUtilizationInfo", procs_util_info),
 	SYM("nvmlDeviceGetProcessUtilization", proc_util),
@@ -280,6 +284,7 @@ enum {
 	M_PUTIL,		/* per-process utilization */
 	M_MIG,			/* MIG instances */
 	M_MEMORY,
+	M_ENERGY,		/* the energy counter, else power usage */
 	M_LIST,			/* + LIST_*: one per process list */
 	M_COUNT = M_LIST + LIST_COUNT
 };
@@ -313,6 +318,7 @@ struct nvml_dev {
 	unsigned	 putil_count;	/* entries of the last read */
 	int		 periods;	/* utilization samples of this tick */
 	int		 in_mig;	/* MIG mode at the last tick */
+	struct energy_meter meter;	/* the energy counter's last read */
 	struct nvml_dev	*mig;		/* its MIG instances, by slot */
 	unsigned	 nmig;		/* slots in mig */
 };
@@ -1007,6 +1013,63 @@ read_util(struct nvml *n, struct nvml_dev *d, struct tick_gpu *g,
 	g->util_max_pct = (int)u.gpu;
 	g->util_src = UTIL_SRC_INSTANT;
 	return 0;
+}
+
+/* NVML cannot tell this on this card or driver: no error. */
+static int
+unsupported(nvmlReturn_t rc)
+{
+	return rc == NVML_ERROR_NOT_SUPPORTED ||
+	    rc == NVML_ERROR_FUNCTION_NOT_FOUND;
+}
+
+/*
+ * The GPU's energy over the tick: the total-energy counter's difference
+ * where the card has one, else power usage x span (energy.c). NOT_SUPPORTED
+ * is no error: the fallback is the design. The span is read_util's window,
+ * else the collector's interval.
+ */
+static void
+read_energy(struct nvml *n, struct nvml_dev *d, struct tick_gpu *g,
+    nvmlReturn_t *lost)
+{
+	struct energy_read r;
+	unsigned long long mj = 0;
+	unsigned int mw = 0;
+	nvmlReturn_t erc = NVML_ERROR_FUNCTION_NOT_FOUND;
+	nvmlReturn_t prc = NVML_ERROR_FUNCTION_NOT_FOUND;
+	int64_t span_us = d->window_us > 0 ? d->window_us : n->interval_us;
+
+	if (n->f.total_energy != NULL)
+		erc = n->f.total_energy(d->handle, &mj);
+	if (is_lost(erc)) {
+		*lost = erc;
+		return;
+	}
+	if (erc != NVML_SUCCESS && n->f.power_usage != NULL)
+		prc = n->f.power_usage(d->handle, &mw);
+	if (is_lost(prc)) {
+		*lost = prc;
+		return;
+	}
+	memset(&r, 0, sizeof(r));
+	r.counter_ok = erc == NVML_SUCCESS && mj != NVML_VALUE_NOT_AVAILABLE_ULL;
+	r.counter_mj = mj;
+	r.power_ok = prc == NVML_SUCCESS;
+	r.power_mw = mw;
+	/* The first read and a reset want the power read too. */
+	if (r.counter_ok && n->f.power_usage != NULL)
+		r.power_ok = n->f.power_usage(d->handle, &r.power_mw) ==
+		    NVML_SUCCESS;
+	/* A card with neither (MIG, old boards) is unknown, not failing. */
+	if (r.counter_ok || r.power_ok || (unsupported(erc) &&
+	    unsupported(prc)))
+		erc = NVML_SUCCESS;
+	else if (unsupported(erc))
+		erc = prc;
+	note(n, d, M_ENERGY, erc, "energy", "recorded as unknown");
+	g->energy_src = energy_tick(&d->meter, &r, span_us / 1000,
+	    &g->energy_mj);
 }
 
 /* Memory in MiB; *total_bytes for the plausibility check of processes. */
@@ -1786,6 +1849,8 @@ sample_dev(struct nvml *n, struct nvml_dev *d, struct tick *t,
 		return -1;
 	if (lost == NVML_SUCCESS)
 		read_memory(n, d, g, &total, &lost);
+	if (lost == NVML_SUCCESS)
+		read_energy(n, d, g, &lost);
 	if (lost == NVML_SUCCESS && read_procs(n, d, g, total, &lost) != 0)
 		return -1;
 	/* Also without a process list: what it read is not read again. */

@@ -83,6 +83,8 @@ tick_add_gpu(struct tick *t)
 	g->util_cover_pm = -1;
 	g->util_src = UTIL_SRC_NONE;
 	g->procs_known = 1;
+	g->energy_mj = ENERGY_UNKNOWN;
+	g->energy_src = ENERGY_SRC_NONE;
 	return g;
 }
 

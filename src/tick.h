@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "energy.h"
 #include "identity.h"
 
 /*
@@ -68,6 +69,9 @@ struct tick_gpu {
 					   per mille; -1 when not from samples */
 	enum util_source util_src;
 	int		 procs_known;	/* 0: the process list could not be read */
+	int64_t		 energy_mj;	/* energy over the tick, millijoules;
+					   ENERGY_UNKNOWN */
+	enum energy_source energy_src;	/* where energy_mj came from */
 	struct tick_proc *procs;
 	size_t		 nprocs;
 	size_t		 procs_cap;

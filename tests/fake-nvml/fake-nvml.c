@@ -16,6 +16,7 @@
  * default variant.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -115,6 +116,9 @@ nvmlReturn_t nvmlDeviceGetName(nvmlDevice_t, char *, unsigned int);
 nvmlReturn_t nvmlDeviceGetMemoryInfo(nvmlDevice_t, nvmlMemory_t *);
 nvmlReturn_t nvmlDeviceGetMemoryInfo_v2(nvmlDevice_t, nvmlMemory_v2_t *);
 nvmlReturn_t nvmlDeviceGetUtilizationRates(nvmlDevice_t, nvmlUtilization_t *);
+nvmlReturn_t nvmlDeviceGetTotalEnergyConsumption(nvmlDevice_t,
+    unsigned long long *);
+nvmlReturn_t nvmlDeviceGetPowerUsage(nvmlDevice_t, unsigned int *);
 nvmlReturn_t nvmlDeviceGetComputeRunningProcesses(nvmlDevice_t,
     unsigned int *, void *);
 nvmlReturn_t nvmlDeviceGetComputeRunningProcesses_v2(nvmlDevice_t,
@@ -159,11 +163,13 @@ nvmlReturn_t nvmlDeviceGetMigDeviceHandleByIndex(nvmlDevice_t, unsigned int,
 enum call {
 	CALL_HANDLE, CALL_UUID, CALL_NAME, CALL_UTIL, CALL_MEMORY,
 	CALL_COMPUTE, CALL_GRAPHICS, CALL_MPS, CALL_SAMPLES, CALL_PUTIL,
-	CALL_PUTIL_INFO, CALL_MIG, CALL_DEVCOUNT, CALL_COUNT_
+	CALL_PUTIL_INFO, CALL_MIG, CALL_DEVCOUNT, CALL_ENERGY, CALL_POWER,
+	CALL_COUNT_
 };
 static const char *const call_names[CALL_COUNT_] = {
 	"handle", "uuid", "name", "util", "memory", "compute", "graphics",
-	"mps", "samples", "putil", "putil_info", "mig", "count",
+	"mps", "samples", "putil", "putil_info", "mig", "count", "energy",
+	"power",
 };
 #define LIST_BIT(c)	(1u << ((c) - CALL_COMPUTE))
 #define IS_LIST(c)	((c) >= CALL_COMPUTE && (c) <= CALL_MPS)
@@ -202,6 +208,10 @@ struct fake_tick {
 	int		 has_samples[MAX_GPUS]; /* a `samples` line gave them */
 	int		 cover[MAX_GPUS]; /* percent of the tick they cover */
 	int		 junk[MAX_GPUS]; /* add junk process samples */
+	long long	 energy[MAX_GPUS]; /* the total-energy counter, mJ;
+					   -1: NOT_SUPPORTED */
+	long long	 power[MAX_GPUS]; /* power usage, mW; -1:
+					   NOT_SUPPORTED */
 	struct fake_proc *procs[MAX_GPUS];	/* nprocs of procs_cap */
 	int		 nprocs[MAX_GPUS];
 	int		 procs_cap[MAX_GPUS];
@@ -609,6 +619,8 @@ grow_ticks(int k)
 		for (int g = 0; g < MAX_GPUS; g++) {
 			nt[i].mem[g] = -1;
 			nt[i].cover[g] = 100;
+			nt[i].energy[g] = -1;
+			nt[i].power[g] = -1;
 		}
 	}
 	F->ticks = nt;
@@ -754,6 +766,16 @@ load(const char *path)
 			    parse_int(tok[2], 0, 1LL << 30, &w) != 0)
 				BAD();
 			cur->mem[v] = w;
+		} else if (strcmp(tok[0], "energy") == 0 && ntok == 3) {
+			if (parse_int(tok[1], 0, MAX_GPUS - 1, &v) != 0 ||
+			    parse_int(tok[2], 0, LLONG_MAX, &w) != 0)
+				BAD();
+			cur->energy[v] = w;
+		} else if (strcmp(tok[0], "power") == 0 && ntok == 3) {
+			if (parse_int(tok[1], 0, MAX_GPUS - 1, &v) != 0 ||
+			    parse_int(tok[2], 0, 100000, &w) != 0)
+				BAD();
+			cur->power[v] = w * 1000;
 		} else if (strcmp(tok[0], "samples") == 0 && ntok >= 2) {
 			if (parse_samples(tok, ntok, cur) != 0)
 				BAD();
@@ -1096,6 +1118,44 @@ nvmlDeviceGetUtilizationRates(nvmlDevice_t d, nvmlUtilization_t *u)
 		u->memory = u->gpu / 2;
 	}
 	trace("nvmlDeviceGetUtilizationRates", gpu, rc);
+	return rc;
+}
+
+/* The energy counter as the tick's `energy` gives it; a reset is a
+   smaller value than the tick before's. NOT_SUPPORTED without one, and
+   on a MIG instance, as real drivers answer. */
+nvmlReturn_t
+nvmlDeviceGetTotalEnergyConsumption(nvmlDevice_t d, unsigned long long *mj)
+{
+	nvmlReturn_t rc;
+	int gpu = -1;
+
+	rc = check(d, CALL_ENERGY, &gpu);
+	if (rc == NVML_SUCCESS && mj == NULL)
+		rc = NVML_ERROR_INVALID_ARGUMENT;
+	if (rc == NVML_SUCCESS && (d->mig >= 0 || now_tick()->energy[gpu] < 0))
+		rc = NVML_ERROR_NOT_SUPPORTED;
+	if (rc == NVML_SUCCESS)
+		*mj = (unsigned long long)now_tick()->energy[gpu];
+	trace("nvmlDeviceGetTotalEnergyConsumption", gpu, rc);
+	return rc;
+}
+
+/* The tick's `power`, in milliwatts; NOT_SUPPORTED without one. */
+nvmlReturn_t
+nvmlDeviceGetPowerUsage(nvmlDevice_t d, unsigned int *mw)
+{
+	nvmlReturn_t rc;
+	int gpu = -1;
+
+	rc = check(d, CALL_POWER, &gpu);
+	if (rc == NVML_SUCCESS && mw == NULL)
+		rc = NVML_ERROR_INVALID_ARGUMENT;
+	if (rc == NVML_SUCCESS && (d->mig >= 0 || now_tick()->power[gpu] < 0))
+		rc = NVML_ERROR_NOT_SUPPORTED;
+	if (rc == NVML_SUCCESS)
+		*mw = (unsigned)now_tick()->power[gpu];
+	trace("nvmlDeviceGetPowerUsage", gpu, rc);
 	return rc;
 }
 

@@ -272,6 +272,50 @@ test_basic(void)
 	tick_free(&t);
 }
 
+/*
+ * Energy: GPU 0's counter, reset by a driver reload at tick 2; GPU 1
+ * without a counter (power x span); GPU 2 with neither (unknown, and no
+ * complaint: NOT_SUPPORTED is no error). A tick is 1 ms here (sample).
+ */
+static void
+test_energy(void)
+{
+	static const struct { int64_t mj[3]; enum energy_source src[3]; }
+	    want[] = {
+		/* The first tick has no span yet: unknown. */
+		{ { ENERGY_UNKNOWN, ENERGY_UNKNOWN, ENERGY_UNKNOWN },
+		  { ENERGY_SRC_NONE, ENERGY_SRC_NONE, ENERGY_SRC_NONE } },
+		{ { 300, 100, ENERGY_UNKNOWN },
+		  { ENERGY_SRC_COUNTER, ENERGY_SRC_POWER, ENERGY_SRC_NONE } },
+		/* The reset: 200 W x 1 ms, not a negative difference. */
+		{ { 200, 100, ENERGY_UNKNOWN },
+		  { ENERGY_SRC_POWER, ENERGY_SRC_POWER, ENERGY_SRC_NONE } },
+		{ { 250, 100, ENERGY_UNKNOWN },
+		  { ENERGY_SRC_COUNTER, ENERGY_SRC_POWER, ENERGY_SRC_NONE } },
+	};
+	struct tick t;
+	struct nvml *n;
+
+	memset(&t, 0, sizeof(t));
+	scenario("gpus 3\n"
+	    "tick 0\n" "energy 0 1000000\n" "power 0 300\n" "power 1 100\n"
+	    "tick 1\n" "energy 0 1000300\n" "power 0 300\n" "power 1 100\n"
+	    "tick 2\n" "energy 0 50\n" "power 0 200\n" "power 1 100\n"
+	    "tick 3\n" "energy 0 300\n" "power 0 250\n" "power 1 100\n");
+	if ((n = open_fake("libnvidia-ml.so.1")) == NULL)
+		return;
+	for (size_t k = 0; k < ARRAY_LEN(want); k++) {
+		CHECK_INT(sample(n, &t), 0);
+		for (int i = 0; i < 3; i++) {
+			CHECK_INT(t.gpus[i].energy_mj, want[k].mj[i]);
+			CHECK_INT(t.gpus[i].energy_src, want[k].src[i]);
+		}
+	}
+	CHECK_STR(logbuf, "");
+	nvml_close(n);
+	tick_free(&t);
+}
+
 /* The 535 drivers' 32-byte entries, by version, by symbols, by measure. */
 static void
 test_entry_sizes(void)
@@ -832,6 +876,7 @@ main(void)
 	test_strings();
 	test_load_errors();
 	test_basic();
+	test_energy();
 	test_entry_sizes();
 	test_old_drivers();
 	test_faults();
