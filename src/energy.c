@@ -41,6 +41,14 @@ energy_tick(struct energy_meter *m, const struct energy_read *r,
 	return ENERGY_SRC_COUNTER;
 }
 
+int64_t
+energy_joules(int64_t mj)
+{
+	if (mj < 0)
+		return ENERGY_UNKNOWN;
+	return mj / 1000 + (mj % 1000 >= 500);
+}
+
 const char *
 energy_source_name(enum energy_source s)
 {

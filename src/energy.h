@@ -46,6 +46,9 @@ struct energy_read {
  */
 enum energy_source energy_tick(struct energy_meter *m,
 	    const struct energy_read *r, int64_t span_ms, int64_t *mj);
+/* Millijoules as the whole joules the store keeps, rounded; unknown
+   stays ENERGY_UNKNOWN. */
+int64_t	energy_joules(int64_t mj);
 /* "counter", "power" or "unknown". */
 const char *energy_source_name(enum energy_source);
 

@@ -4,12 +4,17 @@
 
 enum state
 rollup_gpu_add(struct rollup_gpu *r, const struct thresholds *t,
-    int64_t span_ms, int util_pm, int64_t held_mib, int held_partial)
+    int64_t span_ms, int util_pm, int64_t held_mib, int held_partial,
+    int64_t energy_j)
 {
 	enum state s = classify_gpu(t, util_pm, held_mib, held_partial);
 
 	r->ms[s] = util_sat_add(r->ms[s], span_ms);
 	r->n[s]++;
+	if (energy_j >= 0)
+		r->energy_j[s] = util_sat_add(r->energy_j[s], energy_j);
+	else
+		r->energy_lost_ms = util_sat_add(r->energy_lost_ms, span_ms);
 	if (util_pm != UTIL_UNKNOWN) {
 		r->util_pm_ms = util_sat_add(r->util_pm_ms,
 		    util_sat_mul(util_pm, span_ms));
@@ -52,7 +57,9 @@ rollup_gpu_merge(struct rollup_gpu *d, const struct rollup_gpu *s)
 	for (int i = 0; i < STATE_COUNT; i++) {
 		d->ms[i] = util_sat_add(d->ms[i], s->ms[i]);
 		d->n[i] = util_sat_add(d->n[i], s->n[i]);
+		d->energy_j[i] = util_sat_add(d->energy_j[i], s->energy_j[i]);
 	}
+	d->energy_lost_ms = util_sat_add(d->energy_lost_ms, s->energy_lost_ms);
 	d->util_pm_ms = util_sat_add(d->util_pm_ms, s->util_pm_ms);
 	d->util_ms = util_sat_add(d->util_ms, s->util_ms);
 }
@@ -106,4 +113,14 @@ rollup_gpu_known_n(const struct rollup_gpu *r)
 {
 	return r->n[STATE_ACTIVE] + r->n[STATE_IDLE_HELD] +
 	    r->n[STATE_TRULY_IDLE];
+}
+
+int64_t
+rollup_gpu_energy_j(const struct rollup_gpu *r)
+{
+	int64_t j = 0;
+
+	for (int i = 0; i < STATE_COUNT; i++)
+		j = util_sat_add(j, r->energy_j[i]);
+	return j;
 }

@@ -16,6 +16,9 @@ struct rollup_gpu {
 	int64_t	n[STATE_COUNT];		/* ticks per state */
 	int64_t	util_pm_ms;		/* sum of util (per mille) x span */
 	int64_t	util_ms;		/* time whose utilization is known */
+	int64_t	energy_j[STATE_COUNT];	/* energy per state, whole joules */
+	int64_t	energy_lost_ms;		/* time whose energy is unknown (not
+					   read, or recorded before schema 5) */
 };
 
 /* One process on one GPU over some ticks. */
@@ -33,10 +36,10 @@ struct rollup_proc {
 				   own utilization (schema 1's) */
 };
 
-/* Adds one tick of a card; returns its state. */
+/* Adds one tick of a card (energy_j: ENERGY_UNKNOWN); returns its state. */
 enum state	rollup_gpu_add(struct rollup_gpu *, const struct thresholds *,
 		    int64_t span_ms, int util_pm, int64_t held_mib,
-		    int held_partial);
+		    int held_partial, int64_t energy_j);
 /* Adds one tick of a process; returns its state. */
 enum state	rollup_proc_add(struct rollup_proc *, const struct thresholds *,
 		    int64_t ts_ms, int64_t span_ms, int proc_util_pm,
@@ -57,5 +60,7 @@ double		rollup_proc_mean_util(const struct rollup_proc *);
 /* Observed time with a known state (everything but STATE_UNKNOWN). */
 int64_t		rollup_gpu_known_ms(const struct rollup_gpu *);
 int64_t		rollup_gpu_known_n(const struct rollup_gpu *);
+/* Energy over all states, whole joules. */
+int64_t		rollup_gpu_energy_j(const struct rollup_gpu *);
 
 #endif

@@ -194,6 +194,8 @@ int	store_check_sidecars(const char *path, char *err, size_t errlen);
  * version, in one transaction of its own.
  */
 int	store_upgrade(struct store *, char *err, size_t errlen);
+/* The same inside the caller's transaction. */
+int	store_upgrade_in_txn(struct store *, char *err, size_t errlen);
 /* Runs SQL with no result rows. */
 int	store_exec(struct store *, const char *sql, char *err, size_t errlen);
 

@@ -1,19 +1,29 @@
 /*
  * The packed formats of the two big tables, as unsigned LEB128 varints.
  *
- * ticks.gpus, per GPU of the tick:
+ * ticks.gpus: 0 and 2 (no GPU has key 0: this marks the format of
+ *   schema 5), then per GPU of the tick:
  *   gpu key; flags (bit 0 util known, 1 util_max known, 2 cover known,
- *   3 process list known, bits 4-7 util_src); util_pm; util_max_pct;
- *   zigzag(1000 - cover_pm) (so a full cover is one byte); then, with a
- *   known list, the number of processes and per process:
+ *   3 process list known, bits 4-6 util_src, bit 7 energy from power
+ *   usage x span rather than the counter); util_pm; util_max_pct;
+ *   zigzag(1000 - cover_pm) (so a full cover is one byte); energy in
+ *   whole joules + 1 (0 unknown: two bytes for a 30 s tick under 546 W,
+ *   and the common counter's source costs no byte); then, with a known
+ *   list, the number of processes and per process:
  *   proc key << 1 | memory present; own util_pm + 1 (0 unknown);
  *   memory MiB + 1 (0 unknown) when present.
+ *   Schema 4 and before wrote the GPUs without the mark and without the
+ *   energy; such ticks are still read, their energy unknown.
  * A process's memory is left out when it is what the same process had on
  * the same GPU in the tick just before (id - 1) in the same UTC hour, at an
  * earlier or equal time: so a reader that starts at an hour's first tick
  * and goes in id order always has it, and steady memory costs nothing.
  *
- * hours.gpus, per GPU: gpu key; ms[4]; n[4]; util_pm_ms; util_ms.
+ * hours.gpus: 0 and 2 (the mark of schema 5), then per GPU: gpu key;
+ *   ms[4]; n[4]; util_pm_ms; util_ms; energy_j[4] (whole joules per
+ *   state); energy_lost_ms (time whose energy is unknown). Schema 4
+ *   wrote the records without the mark and the last five; such rows are
+ *   still read, all their time counted as energy_lost_ms.
  * hours.procs: 0 and 2 (no GPU has key 0: this marks the format of
  *   schema 2), then per (GPU, process): gpu key; proc key; ms; n;
  *   idle_ms; idle_mib_ms; peak_mib + 1; first_ms and last_ms after the
@@ -25,11 +35,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "energy.h"
 #include "store-pack.h"
 #include "util.h"
 
 /* The version of hours.procs' records after their mark. */
 #define HOUR_PROCS_FORMAT	2
+/* The version of ticks.gpus' and hours.gpus' records after their mark. */
+#define GPUS_FORMAT		2
+/* Bit 7 of a GPU's flags in a tick: its energy is power x span. */
+#define FLAG_ENERGY_POWER	0x80
+/* A joule count no tick or hour holds: a damaged value. */
+#define ENERGY_J_MAX		((int64_t)1 << 53)
 
 size_t
 store_varint_put(unsigned char *p, uint64_t v)
@@ -101,12 +118,25 @@ unzigzag(uint64_t v)
 }
 
 int
+store_pack_tick_start(struct store_buf *b)
+{
+	if (store_buf_reserve(b, 2 * STORE_VARINT_MAX) != 0)
+		return -1;
+	put(b, 0);
+	put(b, GPUS_FORMAT);
+	return 0;
+}
+
+int
 store_pack_gpu(struct store_buf *b, int64_t gpu_id, const struct tick_gpu *g)
 {
-	unsigned flags = (unsigned)g->util_src << 4;
+	unsigned flags = ((unsigned)g->util_src & 7) << 4;
+	int64_t j = energy_joules(g->energy_mj);
 
-	if (store_buf_reserve(b, 6 * STORE_VARINT_MAX) != 0)
+	if (store_buf_reserve(b, 7 * STORE_VARINT_MAX) != 0)
 		return -1;
+	if (j != ENERGY_UNKNOWN && g->energy_src == ENERGY_SRC_POWER)
+		flags |= FLAG_ENERGY_POWER;
 	if (g->util_pm != UTIL_UNKNOWN)
 		flags |= 1;
 	if (g->util_max_pct >= 0)
@@ -123,6 +153,7 @@ store_pack_gpu(struct store_buf *b, int64_t gpu_id, const struct tick_gpu *g)
 		put(b, (uint64_t)g->util_max_pct);
 	if (flags & 4)
 		put(b, zigzag(1000 - (int64_t)g->util_cover_pm));
+	put(b, j == ENERGY_UNKNOWN ? 0 : (uint64_t)j + 1);
 	if (flags & 8)
 		put(b, g->nprocs);
 	return 0;
@@ -193,9 +224,17 @@ int
 store_unpack_tick(const void *blob, size_t len, struct store_unpacked *u)
 {
 	struct cursor c = { blob, len, 0, 0 };
+	int energy = 0;
 
 	u->ngpus = 0;
 	u->nprocs = 0;
+	/* The mark of schema 5's records; without it, schema 4's. */
+	if (len > 0 && c.p[0] == 0) {
+		c.off = 1;
+		if (get(&c) != GPUS_FORMAT)
+			return -1;
+		energy = 1;
+	}
 	while (!c.bad && c.off < c.len) {
 		struct store_tick_gpu *g;
 		unsigned flags;
@@ -215,7 +254,8 @@ store_unpack_tick(const void *blob, size_t len, struct store_unpacked *u)
 		memset(g, 0, sizeof(*g));
 		g->gpu_id = get_i64(&c);
 		flags = (unsigned)get_int(&c);
-		g->reading.util_src = (enum util_source)(flags >> 4);
+		g->reading.util_src = (enum util_source)(energy ?
+		    (flags >> 4) & 7 : flags >> 4);
 		g->reading.util_pm = flags & 1 ? get_int(&c) : UTIL_UNKNOWN;
 		g->reading.util_max_pct = flags & 2 ? get_int(&c) : -1;
 		g->reading.util_cover_pm = -1;
@@ -228,6 +268,21 @@ store_unpack_tick(const void *blob, size_t len, struct store_unpacked *u)
 			else
 				g->reading.util_cover_pm =
 				    (int)(1000 - unzigzag(z));
+		}
+		g->reading.energy_j = ENERGY_UNKNOWN;
+		g->reading.energy_src = ENERGY_SRC_NONE;
+		if (energy) {
+			int64_t e = get_i64(&c);
+
+			if (e > ENERGY_J_MAX || (e == 0 && (flags &
+			    FLAG_ENERGY_POWER)))
+				c.bad = 1;
+			else if (e > 0) {
+				g->reading.energy_j = e - 1;
+				g->reading.energy_src = flags &
+				    FLAG_ENERGY_POWER ? ENERGY_SRC_POWER :
+				    ENERGY_SRC_COUNTER;
+			}
 		}
 		if (g->reading.util_pm > 1000 ||
 		    g->reading.util_max_pct > 100 ||
@@ -280,9 +335,12 @@ store_pack_hour(struct store_buf *gb, struct store_buf *pb,
 {
 	gb->len = 0;
 	pb->len = 0;
-	if (store_buf_reserve(gb, h->ngpus * 11 * STORE_VARINT_MAX) != 0 ||
+	if (store_buf_reserve(gb, (h->ngpus * 16 + 2) * STORE_VARINT_MAX) !=
+	    0 ||
 	    store_buf_reserve(pb, (h->nprocs * 12 + 2) * STORE_VARINT_MAX) != 0)
 		return -1;
+	put(gb, 0);
+	put(gb, GPUS_FORMAT);
 	for (size_t i = 0; i < h->ngpus; i++) {
 		const struct rollup_gpu *r = &h->gpus[i].r;
 
@@ -293,6 +351,9 @@ store_pack_hour(struct store_buf *gb, struct store_buf *pb,
 			put(gb, (uint64_t)r->n[k]);
 		put(gb, (uint64_t)r->util_pm_ms);
 		put(gb, (uint64_t)r->util_ms);
+		for (int k = 0; k < STATE_COUNT; k++)
+			put(gb, (uint64_t)r->energy_j[k]);
+		put(gb, (uint64_t)r->energy_lost_ms);
 	}
 	put(pb, 0);
 	put(pb, HOUR_PROCS_FORMAT);
@@ -396,19 +457,42 @@ store_unpack_hour(struct store_hour *h, const void *gblob, size_t glen,
     const void *pblob, size_t plen, int index)
 {
 	struct cursor c = { gblob, glen, 0, 0 };
-	int own_util = 0;
+	int own_util = 0, energy = 0;
 
+	/* The mark of schema 5's records; without it, schema 4's. */
+	if (glen > 0 && c.p[0] == 0) {
+		c.off = 1;
+		if (get(&c) != GPUS_FORMAT)
+			return -1;
+		energy = 1;
+	}
 	while (!c.bad && c.off < c.len) {
 		struct rollup_gpu *r = store_hour_gpu(h, get_i64(&c));
+		int64_t row_ms = 0;
 
 		if (r == NULL)
 			return -2;
-		for (int k = 0; k < STATE_COUNT; k++)
-			r->ms[k] = util_sat_add(r->ms[k], get_i64(&c));
+		for (int k = 0; k < STATE_COUNT; k++) {
+			int64_t ms = get_i64(&c);
+
+			r->ms[k] = util_sat_add(r->ms[k], ms);
+			row_ms = util_sat_add(row_ms, ms);
+		}
 		for (int k = 0; k < STATE_COUNT; k++)
 			r->n[k] = util_sat_add(r->n[k], get_i64(&c));
 		r->util_pm_ms = util_sat_add(r->util_pm_ms, get_i64(&c));
 		r->util_ms = util_sat_add(r->util_ms, get_i64(&c));
+		/* Not recorded before schema 5: unknown, never 0 J. */
+		if (!energy) {
+			r->energy_lost_ms = util_sat_add(r->energy_lost_ms,
+			    row_ms);
+			continue;
+		}
+		for (int k = 0; k < STATE_COUNT; k++)
+			r->energy_j[k] = util_sat_add(r->energy_j[k],
+			    get_i64(&c));
+		r->energy_lost_ms = util_sat_add(r->energy_lost_ms,
+		    get_i64(&c));
 	}
 	if (c.bad)
 		return -1;

@@ -85,6 +85,8 @@ size_t	store_varint_get(const unsigned char *, size_t len, uint64_t *);
 
 /* store-pack.c: the packed formats (described there). 0, or -1. */
 int	store_buf_reserve(struct store_buf *, size_t more);
+/* Appends the mark of the tick format, before the tick's first GPU. */
+int	store_pack_tick_start(struct store_buf *);
 int	store_pack_gpu(struct store_buf *, int64_t gpu_id,
 	    const struct tick_gpu *);
 int	store_pack_proc(struct store_buf *, int64_t proc_id, int util_pm,

@@ -662,7 +662,7 @@ raw_tick(void *ctx, const struct store_tick *t)
 		}
 		memset(&rg, 0, sizeof(rg));
 		rollup_gpu_add(&rg, rs->thr, t->span_ms, tg->reading.util_pm,
-		    held, partial);
+		    held, partial, tg->reading.energy_j);
 		if (rs->sink->gpu_hour(rs->sink->ctx, hour, tg->gpu_id,
 		    &rg) != 0 || (rs->sink->gpu_tick != NULL &&
 		    rs->sink->gpu_tick(rs->sink->ctx, t->ts_ms, tg->gpu_id,

@@ -150,6 +150,8 @@ repack(struct salvage *sv, int64_t id, int64_t ts_ms)
 	struct store_buf *b = &sv->fixed;
 	size_t off = b->len;
 
+	if (store_pack_tick_start(b) != 0)
+		return -1;
 	for (size_t g = 0; g < sv->u.ngpus; g++) {
 		const struct store_tick_gpu *tg = &sv->u.gpus[g];
 		struct tick_gpu pg;
@@ -161,6 +163,9 @@ repack(struct salvage *sv, int64_t id, int64_t ts_ms)
 		pg.util_src = tg->reading.util_src;
 		pg.procs_known = tg->reading.procs_known;
 		pg.nprocs = tg->nprocs;
+		pg.energy_mj = tg->reading.energy_j == ENERGY_UNKNOWN ?
+		    ENERGY_UNKNOWN : util_sat_mul(tg->reading.energy_j, 1000);
+		pg.energy_src = tg->reading.energy_src;
 		if (store_pack_gpu(b, tg->gpu_id, &pg) != 0)
 			return -1;
 		for (size_t i = 0; i < tg->nprocs; i++) {
@@ -452,7 +457,9 @@ store_salvage(struct store *s, struct store_damage *d, char *err,
 		ret = 0;
 		goto out;
 	}
-	if (affected_hours(&sv, &hours, &nhours, err, errlen) != 0)
+	/* Rows packed again are this schema's. */
+	if (store_upgrade_in_txn(s, err, errlen) != 0 ||
+	    affected_hours(&sv, &hours, &nhours, err, errlen) != 0)
 		goto out;
 	for (size_t i = 0; i < sv.nleft; i++)
 		if (exec_ints(s, "DELETE FROM ticks WHERE id = ?1",

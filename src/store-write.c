@@ -328,7 +328,8 @@ write_gpu(struct store *s, const struct tick *t, const struct tick_gpu *g,
 	if ((rg = store_hour_gpu(&s->hour, gpu_id)) == NULL)
 		return util_err(err, errlen, "out of memory");
 	held = tick_gpu_held_mib(g, &partial);
-	rollup_gpu_add(rg, thr, t->span_ms, g->util_pm, held, partial);
+	rollup_gpu_add(rg, thr, t->span_ms, g->util_pm, held, partial,
+	    energy_joules(g->energy_mj));
 	return 0;
 }
 
@@ -360,6 +361,10 @@ store_write_tick(struct store *s, const struct tick *t, char *err,
 	may_omit = s->prev_valid && util_hour_floor(s->prev_ts) == hour &&
 	    s->prev_ts <= t->ts_ms;
 	s->tick_buf.len = 0;
+	if (store_pack_tick_start(&s->tick_buf) != 0) {
+		util_err(err, errlen, "out of memory");
+		goto fail;
+	}
 	for (size_t i = 0; i < t->ngpus; i++)
 		if (write_gpu(s, t, &t->gpus[i], may_omit, err, errlen) != 0)
 			goto fail;

@@ -763,32 +763,48 @@ store_ticks_written(const struct store *s)
 /*
  * A file of an older schema gets this schema's rows from here on (its old
  * rows stay as they are, and readable): a gua that could not read the new
- * ones must refuse it.
+ * ones must refuse it. in_txn: the caller's transaction holds it, else
+ * one of its own does.
  */
+static int
+upgrade(struct store *s, int in_txn, char *err, size_t errlen)
+{
+	char sql[512];
+
+	if (s->meta.schema_version >= STORE_SCHEMA_VERSION)
+		return 0;
+	/* The columns and the version in one transaction: a file never
+	   says 3 without them, nor has them twice. Schema 5 adds no
+	   column: its rows' marks (store-pack.c) tell old from new. */
+	snprintf(sql, sizeof(sql), "%s%sPRAGMA user_version=%d;%s",
+	    in_txn ? "" : "BEGIN IMMEDIATE;",
+	    s->meta.schema_version < STORE_SCHEMA_POD_NAMES ?
+	    "ALTER TABLE procs ADD COLUMN pod_namespace TEXT NOT NULL "
+	    "DEFAULT '';ALTER TABLE procs ADD COLUMN pod_name TEXT NOT "
+	    "NULL DEFAULT '';ALTER TABLE procs ADD COLUMN container_name "
+	    "TEXT NOT NULL DEFAULT '';" : "", STORE_SCHEMA_VERSION,
+	    in_txn ? "" : "COMMIT;");
+	if (store_exec(s, sql, err, errlen) != 0) {
+		char ignore[8];
+
+		if (!in_txn)
+			store_exec(s, "ROLLBACK", ignore, sizeof(ignore));
+		return -1;
+	}
+	s->meta.schema_version = STORE_SCHEMA_VERSION;
+	return 0;
+}
+
 int
 store_upgrade(struct store *s, char *err, size_t errlen)
 {
-	if (s->meta.schema_version < STORE_SCHEMA_VERSION) {
-		char sql[512];
+	return upgrade(s, 0, err, errlen);
+}
 
-		/* The columns and the version in one transaction: a file
-		   never says 3 without them, nor has them twice. */
-		snprintf(sql, sizeof(sql), "BEGIN IMMEDIATE;%s"
-		    "PRAGMA user_version=%d; COMMIT;",
-		    s->meta.schema_version < STORE_SCHEMA_POD_NAMES ?
-		    "ALTER TABLE procs ADD COLUMN pod_namespace TEXT NOT NULL "
-		    "DEFAULT '';ALTER TABLE procs ADD COLUMN pod_name TEXT NOT "
-		    "NULL DEFAULT '';ALTER TABLE procs ADD COLUMN container_name "
-		    "TEXT NOT NULL DEFAULT '';" : "", STORE_SCHEMA_VERSION);
-		if (store_exec(s, sql, err, errlen) != 0) {
-			char ignore[8];
-
-			store_exec(s, "ROLLBACK", ignore, sizeof(ignore));
-			return -1;
-		}
-		s->meta.schema_version = STORE_SCHEMA_VERSION;
-	}
-	return 0;
+int
+store_upgrade_in_txn(struct store *s, char *err, size_t errlen)
+{
+	return upgrade(s, 1, err, errlen);
 }
 
 int

@@ -28,8 +28,10 @@
  * their GPUs' first and last tick kept in hour_edges, and meta's
  * raw_from_ms the first hour still raw. An older file gets hour_edges
  * when it is first compacted.
+ * 5: ticks.gpus and hours.gpus carry each GPU's energy (store-pack.c);
+ * older rows are read with their energy unknown, never 0.
  */
-#define STORE_SCHEMA_VERSION	4
+#define STORE_SCHEMA_VERSION	5
 /* The first schema whose procs has the pod's names. */
 #define STORE_SCHEMA_POD_NAMES	3
 /* PRAGMA application_id of every gua database: "GUA1". */

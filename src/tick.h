@@ -46,6 +46,9 @@ struct gpu_reading {
 	enum util_source util_src;
 	int		 procs_known;	/* 0: the process list could not
 					   be read */
+	int64_t		 energy_j;	/* energy over the tick, whole
+					   joules; ENERGY_UNKNOWN */
+	enum energy_source energy_src;	/* where it came from */
 };
 
 struct tick_proc {

@@ -26,7 +26,10 @@ tick(const uint8_t *data, size_t size)
 			    g->nprocs > u.nprocs - g->first_proc ||
 			    g->reading.util_pm > 1000 ||
 			    g->reading.util_max_pct > 100 ||
-			    g->reading.util_cover_pm > 1000)
+			    g->reading.util_cover_pm > 1000 ||
+			    g->reading.energy_j < ENERGY_UNKNOWN ||
+			    (g->reading.energy_j == ENERGY_UNKNOWN) !=
+			    (g->reading.energy_src == ENERGY_SRC_NONE))
 				abort();
 		}
 	}

@@ -1,3 +1,5 @@
+#include <string.h>
+
 #include "classify.h"
 #include "harness.h"
 #include "rollup.h"
@@ -53,16 +55,17 @@ main(void)
 
 	/* Rollup sums. */
 	{
-		struct rollup_gpu g = { { 0 }, { 0 }, 0, 0 };
+		struct rollup_gpu g;
 		struct rollup_proc p, q;
 
+		memset(&g, 0, sizeof(g));
 		classify_defaults(&t);
-		CHECK_INT(rollup_gpu_add(&g, &t, 30000, 800, 0, 0),
+		CHECK_INT(rollup_gpu_add(&g, &t, 30000, 800, 0, 0, 9000),
 		    STATE_ACTIVE);
-		CHECK_INT(rollup_gpu_add(&g, &t, 15000, 20, 500, 0),
+		CHECK_INT(rollup_gpu_add(&g, &t, 15000, 20, 500, 0, 1500),
 		    STATE_IDLE_HELD);
-		CHECK_INT(rollup_gpu_add(&g, &t, 1000, UTIL_UNKNOWN, 0, 0),
-		    STATE_UNKNOWN);
+		CHECK_INT(rollup_gpu_add(&g, &t, 1000, UTIL_UNKNOWN, 0, 0,
+		    ENERGY_UNKNOWN), STATE_UNKNOWN);
 		CHECK_INT(g.ms[STATE_ACTIVE], 30000);
 		CHECK_INT(g.ms[STATE_IDLE_HELD], 15000);
 		CHECK_INT(g.n[STATE_UNKNOWN], 1);
@@ -70,6 +73,22 @@ main(void)
 		CHECK_INT(rollup_gpu_known_n(&g), 2);
 		CHECK_INT(g.util_ms, 45000);
 		CHECK_INT(g.util_pm_ms, 800LL * 30000 + 20LL * 15000);
+		/* Energy per state; an unknown tick's time is counted apart,
+		   never as 0 J. */
+		CHECK_INT(g.energy_j[STATE_ACTIVE], 9000);
+		CHECK_INT(g.energy_j[STATE_IDLE_HELD], 1500);
+		CHECK_INT(g.energy_j[STATE_UNKNOWN], 0);
+		CHECK_INT(g.energy_lost_ms, 1000);
+		CHECK_INT(rollup_gpu_energy_j(&g), 10500);
+		{
+			struct rollup_gpu m;
+
+			memset(&m, 0, sizeof(m));
+			rollup_gpu_merge(&m, &g);
+			rollup_gpu_merge(&m, &g);
+			CHECK_INT(m.energy_j[STATE_IDLE_HELD], 3000);
+			CHECK_INT(m.energy_lost_ms, 2000);
+		}
 
 		rollup_proc_init(&p);
 		rollup_proc_add(&p, &t, 2000, 1000, 0, 900, 4096);

@@ -1,0 +1,168 @@
+/*
+ * The packed formats' energy (store-pack.c): a tick's joules and their
+ * source round-trip, the counter's source costs no byte, and rows of
+ * schema 4 (no mark, no energy) still decode, their energy unknown.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "store-pack.h"
+
+/* One GPU (key 3) with util known and a known empty process list. */
+static void
+gpu(struct tick_gpu *g, int64_t mj, enum energy_source src)
+{
+	memset(g, 0, sizeof(*g));
+	g->util_pm = 500;
+	g->util_max_pct = -1;
+	g->util_cover_pm = -1;
+	g->util_src = UTIL_SRC_SAMPLES;
+	g->procs_known = 1;
+	g->energy_mj = mj;
+	g->energy_src = src;
+}
+
+static void
+test_tick(void)
+{
+	struct store_buf b;
+	struct store_unpacked u;
+	struct tick_gpu g;
+	size_t counter_len;
+	/* Schema 4's row: GPU 3, flags (util known, list known,
+	   samples), util 500, no process. */
+	static const unsigned char old[] = { 3, 0x29, 0xf4, 0x03, 0 };
+
+	memset(&b, 0, sizeof(b));
+	memset(&u, 0, sizeof(u));
+
+	/* 9 000 499 mJ: 9000 J, from the counter; 2 bytes of energy. */
+	CHECK_INT(store_pack_tick_start(&b), 0);
+	CHECK_INT(b.len, 2);
+	gpu(&g, 9000499, ENERGY_SRC_COUNTER);
+	CHECK_INT(store_pack_gpu(&b, 3, &g), 0);
+	counter_len = b.len;
+	CHECK_INT(counter_len, 2 + 1 + 1 + 2 + 2 + 1);
+	CHECK_INT(store_unpack_tick(b.p, b.len, &u), 0);
+	CHECK_INT(u.ngpus, 1);
+	CHECK_INT(u.gpus[0].gpu_id, 3);
+	CHECK_INT(u.gpus[0].reading.util_pm, 500);
+	CHECK_INT(u.gpus[0].reading.util_src, UTIL_SRC_SAMPLES);
+	CHECK_INT(u.gpus[0].reading.energy_j, 9000);
+	CHECK_INT(u.gpus[0].reading.energy_src, ENERGY_SRC_COUNTER);
+
+	/* Power x span: one more byte, its flag. 500 mJ rounds up. */
+	b.len = 0;
+	CHECK_INT(store_pack_tick_start(&b), 0);
+	gpu(&g, 4500500, ENERGY_SRC_POWER);
+	CHECK_INT(store_pack_gpu(&b, 3, &g), 0);
+	CHECK_INT(b.len, counter_len + 1);
+	CHECK_INT(store_unpack_tick(b.p, b.len, &u), 0);
+	CHECK_INT(u.gpus[0].reading.energy_j, 4501);
+	CHECK_INT(u.gpus[0].reading.energy_src, ENERGY_SRC_POWER);
+	CHECK_INT(u.gpus[0].reading.util_src, UTIL_SRC_SAMPLES);
+
+	/* Unknown: one byte, and unknown again (never 0 J); a tick of
+	   0 J stays 0 J. */
+	b.len = 0;
+	CHECK_INT(store_pack_tick_start(&b), 0);
+	gpu(&g, ENERGY_UNKNOWN, ENERGY_SRC_NONE);
+	CHECK_INT(store_pack_gpu(&b, 3, &g), 0);
+	gpu(&g, 0, ENERGY_SRC_COUNTER);
+	CHECK_INT(store_pack_gpu(&b, 4, &g), 0);
+	CHECK_INT(store_unpack_tick(b.p, b.len, &u), 0);
+	CHECK_INT(u.ngpus, 2);
+	CHECK_INT(u.gpus[0].reading.energy_j, ENERGY_UNKNOWN);
+	CHECK_INT(u.gpus[0].reading.energy_src, ENERGY_SRC_NONE);
+	CHECK_INT(u.gpus[1].reading.energy_j, 0);
+	CHECK_INT(u.gpus[1].reading.energy_src, ENERGY_SRC_COUNTER);
+
+	/* Schema 4's rows decode as before, energy unknown. */
+	CHECK_INT(store_unpack_tick(old, sizeof(old), &u), 0);
+	CHECK_INT(u.ngpus, 1);
+	CHECK_INT(u.gpus[0].gpu_id, 3);
+	CHECK_INT(u.gpus[0].reading.util_pm, 500);
+	CHECK_INT(u.gpus[0].reading.util_src, UTIL_SRC_SAMPLES);
+	CHECK_INT(u.gpus[0].reading.procs_known, 1);
+	CHECK_INT(u.gpus[0].reading.energy_j, ENERGY_UNKNOWN);
+	CHECK_INT(u.gpus[0].reading.energy_src, ENERGY_SRC_NONE);
+
+	/* Damage: an unknown format, power flagged on unknown energy. */
+	{
+		static const unsigned char v9[] = { 0, 9, 3, 0x29, 0xf4,
+		    0x03, 1, 0 };
+		static const unsigned char flag[] = { 0, 2, 3, 0xa9, 0xf4,
+		    0x03, 0, 0 };
+
+		CHECK_INT(store_unpack_tick(v9, sizeof(v9), &u), -1);
+		CHECK_INT(store_unpack_tick(flag, sizeof(flag), &u), -1);
+	}
+	free(b.p);
+	free(u.gpus);
+	free(u.procs);
+}
+
+static void
+test_hour(void)
+{
+	struct store_buf gb, pb;
+	struct store_hour h, r;
+	struct rollup_gpu *g;
+	/* Schema 4's hours.gpus: GPU 5, ms 1000 2000 3000 400, n 1 1 1 1,
+	   util 0 0. */
+	static const unsigned char old[] = { 5, 0xe8, 0x07, 0xd0, 0x0f,
+	    0xb8, 0x17, 0x90, 0x03, 1, 1, 1, 1, 0, 0 };
+
+	memset(&gb, 0, sizeof(gb));
+	memset(&pb, 0, sizeof(pb));
+	memset(&h, 0, sizeof(h));
+	memset(&r, 0, sizeof(r));
+	store_hour_clear(&h, 3600000);
+	store_hour_clear(&r, 3600000);
+	g = store_hour_gpu(&h, 5);
+	CHECK(g != NULL);
+	if (g == NULL)
+		return;
+	g->ms[STATE_ACTIVE] = 60000;
+	g->n[STATE_ACTIVE] = 2;
+	g->energy_j[STATE_ACTIVE] = 30000;
+	g->energy_j[STATE_IDLE_HELD] = 7;
+	g->energy_lost_ms = 30000;
+	CHECK_INT(store_pack_hour(&gb, &pb, &h), 0);
+	CHECK_INT(store_unpack_hour(&r, gb.p, gb.len, pb.p, pb.len, 1), 0);
+	CHECK_INT(r.ngpus, 1);
+	CHECK_INT(r.gpus[0].gpu, 5);
+	CHECK_INT(r.gpus[0].r.ms[STATE_ACTIVE], 60000);
+	CHECK_INT(r.gpus[0].r.energy_j[STATE_ACTIVE], 30000);
+	CHECK_INT(r.gpus[0].r.energy_j[STATE_IDLE_HELD], 7);
+	CHECK_INT(r.gpus[0].r.energy_j[STATE_TRULY_IDLE], 0);
+	CHECK_INT(r.gpus[0].r.energy_lost_ms, 30000);
+
+	/* A schema 4 row added to it: its whole time unknown energy. */
+	CHECK_INT(store_unpack_hour(&r, old, sizeof(old), NULL, 0, 1), 0);
+	CHECK_INT(r.ngpus, 1);
+	CHECK_INT(r.gpus[0].r.ms[STATE_IDLE_HELD], 2000);
+	CHECK_INT(r.gpus[0].r.energy_j[STATE_ACTIVE], 30000);
+	CHECK_INT(r.gpus[0].r.energy_lost_ms, 30000 + 6400);
+
+	/* An unknown format is damage. */
+	{
+		static const unsigned char v9[] = { 0, 9, 5 };
+
+		CHECK_INT(store_unpack_hour(&r, v9, sizeof(v9), NULL, 0, 1),
+		    -1);
+	}
+	free(gb.p);
+	free(pb.p);
+	store_hour_free(&h);
+	store_hour_free(&r);
+}
+
+int
+main(void)
+{
+	test_tick();
+	test_hour();
+	HARNESS_DONE();
+}
