@@ -74,6 +74,32 @@ put_window(struct json *j, const char *key, int64_t start_ms, int64_t end_ms)
 	json_object_end(j);
 }
 
+/*
+ * "energy": kWh per state and in all, and the share of the time whose
+ * energy was not recorded; null when none of it was (older data, or no
+ * GPU that could tell), never 0 kWh.
+ */
+static void
+put_energy(struct json *j, const struct rollup_gpu *r)
+{
+	static const char *const keys[] = { "active_kwh", "idle_held_kwh",
+		"truly_idle_kwh", "unknown_state_kwh" };
+	double unrecorded = report_energy_unrecorded(r);
+
+	if (unrecorded >= 1) {
+		json_null(j, "energy");
+		return;
+	}
+	json_object_begin(j, "energy");
+	for (int s = 0; s < STATE_COUNT; s++)
+		json_double(j, keys[s], report_kwh(r->energy_j[s]),
+		    RATIO_DECIMALS);
+	json_double(j, "total_kwh", report_kwh(rollup_gpu_energy_j(r)),
+	    RATIO_DECIMALS);
+	json_double(j, "unrecorded_ratio", unrecorded, RATIO_DECIMALS);
+	json_object_end(j);
+}
+
 /* The members every sum of GPU time has. */
 static void
 put_sums(struct json *j, const struct rollup_gpu *r)
@@ -101,6 +127,7 @@ put_sums(struct json *j, const struct rollup_gpu *r)
 		json_null(j, "mean_utilization_percent");
 	else
 		json_double(j, "mean_utilization_percent", util, 3);
+	put_energy(j, r);
 }
 
 static void

@@ -425,6 +425,35 @@ write_cost(FILE *f, const struct report *rep)
 		    rate);
 }
 
+#define ENERGY_WHY	"older data, or a GPU with neither energy counter " \
+			"nor power reading"
+
+/*
+ * §2's energy: what the idle-held time drew beside the rest, and a word
+ * on the time whose energy was not recorded (it is not 0 kWh).
+ */
+static void
+write_energy(FILE *f, const struct rollup_gpu *r)
+{
+	double un = report_energy_unrecorded(r);
+	char held[48], free_[48], busy[48], all[48];
+
+	if (un >= 1) {
+		fprintf(f, "  energy not recorded (%s)\n", ENERGY_WHY);
+		return;
+	}
+	report_kwh_format(r->energy_j[STATE_IDLE_HELD], held, sizeof(held));
+	report_kwh_format(r->energy_j[STATE_TRULY_IDLE], free_,
+	    sizeof(free_));
+	report_kwh_format(r->energy_j[STATE_ACTIVE], busy, sizeof(busy));
+	report_kwh_format(rollup_gpu_energy_j(r), all, sizeof(all));
+	fprintf(f, "  %s idle-held, %s truly idle, %s active: %s drawn in "
+	    "all\n", held, free_, busy, all);
+	if (un > 0)
+		fprintf(f, "  energy not recorded for %.1f%% of the observed "
+		    "time (%s): not in these kWh\n", 100 * un, ENERGY_WHY);
+}
+
 /* Idle-held time is the waste; truly idle time is free capacity, no
    waste at all: each has its own line. */
 static void
@@ -443,6 +472,7 @@ write_waste(FILE *f, const struct report *rep)
 	    "held by nobody, free capacity\n",
 	    (double)rep->total.ms[STATE_TRULY_IDLE] / MS_PER_HOUR,
 	    report_gpus_in(rep, STATE_TRULY_IDLE));
+	write_energy(f, &rep->total);
 	write_cost(f, rep);
 }
 
@@ -461,12 +491,36 @@ format_memory(int64_t mib, char *buf, size_t len)
 #define MODEL_MAX_COLS	32	/* a GPU's model name: cut beyond */
 #define UNKNOWN_NOTE	"  unknown throughout"	/* the longest note */
 
+/* §3's line under a GPU: its kWh per state, when the report has any. */
+static void
+write_gpu_energy(FILE *f, const struct rollup_gpu *r, int w)
+{
+	double un = report_energy_unrecorded(r);
+	char busy[48], held[48], free_[48];
+
+	fprintf(f, "  %*s  energy", w, "");
+	if (un >= 1) {
+		fputs("  not recorded\n", f);
+		return;
+	}
+	report_kwh_format(r->energy_j[STATE_ACTIVE], busy, sizeof(busy));
+	report_kwh_format(r->energy_j[STATE_IDLE_HELD], held, sizeof(held));
+	report_kwh_format(r->energy_j[STATE_TRULY_IDLE], free_,
+	    sizeof(free_));
+	fprintf(f, "  active %s  idle-held %s  truly-idle %s", busy, held,
+	    free_);
+	if (un > 0)
+		fprintf(f, "  not recorded for %.1f%%", 100 * un);
+	fputc('\n', f);
+}
+
 /* §3: the shares of each GPU, then its model and memory. */
 static void
 write_per_gpu(FILE *f, const struct report *rep)
 {
 	char label[256], mem[32];
 	int w = gpu_label_width(rep, 8), nw = 0;
+	int energy = report_energy_unrecorded(&rep->total) < 1;
 	size_t mw = 0;
 
 	heading(f, "3 Per-GPU");
@@ -500,13 +554,15 @@ write_per_gpu(FILE *f, const struct report *rep)
 		    rollup_gpu_known_n(r) ? "  unknown for part" :
 		    UNKNOWN_NOTE;
 		/* An imported GPU may have neither: nothing then. */
-		if (gp->info.name[0] == '\0' && mem[0] == '\0') {
+		if (gp->info.name[0] == '\0' && mem[0] == '\0')
 			fprintf(f, "%s\n", note);
-			continue;
+		else {
+			fprintf(f, "%-*s  ", nw, note);
+			put_cell(f, gp->info.name, mw);
+			fprintf(f, "  %9s\n", mem);
 		}
-		fprintf(f, "%-*s  ", nw, note);
-		put_cell(f, gp->info.name, mw);
-		fprintf(f, "  %9s\n", mem);
+		if (energy)
+			write_gpu_energy(f, r, w);
 	}
 }
 

@@ -1034,6 +1034,39 @@ report_share(const struct rollup_gpu *r, enum state s)
 	return (double)r->ms[s] / (double)known;
 }
 
+double
+report_kwh(int64_t joules)
+{
+	return (double)joules / 3.6e6;
+}
+
+void
+report_kwh_format(int64_t joules, char *buf, size_t len)
+{
+	double kwh = report_kwh(joules);
+	int decimals = 6;
+
+	/* Three significant digits at least, six decimals at most;
+	   nothing drawn is plainly 0. */
+	if (joules == 0)
+		decimals = 0;
+	for (double at = 100; decimals > 1 && kwh >= at / 1e5; at *= 10)
+		decimals--;
+	snprintf(buf, len, "%.*f kWh", decimals, kwh);
+}
+
+double
+report_energy_unrecorded(const struct rollup_gpu *r)
+{
+	int64_t all = 0;
+
+	for (int i = 0; i < STATE_COUNT; i++)
+		all = util_sat_add(all, r->ms[i]);
+	if (all <= 0 || r->energy_lost_ms >= all)
+		return 1;
+	return (double)r->energy_lost_ms / (double)all;
+}
+
 /* Observed / possible GPU time, 0..1. */
 static double
 coverage(const struct rollup_gpu *r, double possible)

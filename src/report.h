@@ -357,6 +357,17 @@ void	report_asked_window(const struct report_options *, int64_t *start,
 	    int64_t *end);
 /* Share of known time in a state, 0..1; 0 when nothing is known. */
 double	report_share(const struct rollup_gpu *, enum state);
+/* Whole joules in kWh. */
+double	report_kwh(int64_t joules);
+/* The same for people: "1159.8 kWh", "0.00125 kWh" (three significant
+   digits at least, six decimals at most). */
+void	report_kwh_format(int64_t joules, char *buf, size_t len);
+/*
+ * The share of the observed time whose energy was not recorded, 0..1: a
+ * GPU with neither energy counter nor power reading, or data written
+ * before gua measured energy (schema 5). 1 when nothing was observed.
+ */
+double	report_energy_unrecorded(const struct rollup_gpu *);
 /* Observed (known-state) GPU time / (window x GPUs), 0..1. */
 double	report_coverage(const struct report *);
 /* GPU time of the window not observed: the complement of the coverage. */

@@ -231,8 +231,9 @@ sqlite3 "$TMP/longhost.db" "UPDATE meta SET value = 'a-host-name-of-twenty-six' 
 GUA_NOW=$NOW run "$GUA" report --db "$DB" --db "$TMP/longhost.db"
 expect_rc 0
 expect_out "a-host-name-of-twen…/GPU-0  active"
-# Every §3 row has "active" at one column, every §6 row its memory.
-sed -n '/§3/,/§4/p' "$TMP/out" | grep 'active' |
+# Every §3 row has "active" at one column (its energy lines under it
+# theirs), every §6 row its memory.
+sed -n '/§3/,/§4/p' "$TMP/out" | grep 'active' | grep -v ' energy ' |
     "$PYTHON" -c 'import sys
 print("\n".join(str(l.index(" active ")) for l in sys.stdin))' | sort -u >"$TMP/cols"
 if [ "$(wc -l <"$TMP/cols")" -eq 1 ]; then ok; else
