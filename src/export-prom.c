@@ -55,6 +55,8 @@ struct prom_gpu {
 	char	name[96];
 	int	index;			/* NVML index at the last tick seen */
 	int64_t	state_ms[STATE_COUNT];	/* counters */
+	int64_t	energy_j[STATE_COUNT];	/* counters, whole joules */
+	int	energy_known;		/* some tick told its energy: series */
 	int	seen;			/* in the latest tick: gauges valid */
 	int	util_pm;		/* latest, or UTIL_UNKNOWN */
 	int64_t	held_mib;		/* latest; MIB_UNKNOWN if unreadable */
@@ -268,8 +270,12 @@ export_prom_seed(struct export_prom *p, const struct report *rep, char *err,
 		p->gpus[slot].index = g->info.index;
 		util_strlcpy(p->gpus[slot].name, g->info.name,
 		    sizeof(p->gpus[slot].name));
-		for (int s = 0; s < STATE_COUNT; s++)
+		for (int s = 0; s < STATE_COUNT; s++) {
 			p->gpus[slot].state_ms[s] += g->r.ms[s];
+			p->gpus[slot].energy_j[s] += g->r.energy_j[s];
+		}
+		if (report_energy_unrecorded(&g->r) < 1)
+			p->gpus[slot].energy_known = 1;
 	}
 	for (size_t i = 0; i < rep->nsessions; i++) {
 		const struct report_session *s = &rep->sessions[i];
@@ -300,7 +306,8 @@ export_prom_add_tick(struct export_prom *p, const struct tick *t,
 	for (size_t i = 0; i < t->ngpus; i++) {
 		const struct tick_gpu *g = &t->gpus[i];
 		struct prom_gpu *pg;
-		int64_t held;
+		int64_t held, joules = energy_joules(g->energy_mj);
+		enum state st;
 		size_t slot;
 		int partial;
 
@@ -310,8 +317,14 @@ export_prom_add_tick(struct export_prom *p, const struct tick *t,
 		pg->index = g->index;
 		util_strlcpy(pg->name, g->name, sizeof(pg->name));
 		held = tick_gpu_held_mib(g, &partial);
-		pg->state_ms[classify_gpu(thr, g->util_pm, held, partial)] +=
-		    t->span_ms;
+		st = classify_gpu(thr, g->util_pm, held, partial);
+		pg->state_ms[st] += t->span_ms;
+		/* Never negative (energy.c): a driver reload's counter reset
+		   cannot take this counter back. */
+		if (joules != ENERGY_UNKNOWN) {
+			pg->energy_j[st] += joules;
+			pg->energy_known = 1;
+		}
 		pg->seen = 1;
 		pg->util_pm = g->util_pm;
 		/* Processes none of whose memory is known hold an unknown
@@ -460,6 +473,18 @@ export_prom_print(const struct export_prom *p, FILE *f)
 			fprintf(f, ",state=\"%s\"} ", state_keys[s]);
 			put_seconds(f, g[i]->state_ms[s]);
 			fputc('\n', f);
+		}
+	}
+	family(f, "gua_gpu_energy_joules_total", "counter",
+	    "GPU energy in each state (active, idle_held, truly_idle, "
+	    "unknown), from NVML's total-energy counter, else power usage x "
+	    "tick span; absent for a GPU that could tell neither.");
+	for (size_t i = 0; i < p->ngpus; i++) {
+		for (int s = 0; s < STATE_COUNT && g[i]->energy_known; s++) {
+			fputs("gua_gpu_energy_joules_total", f);
+			gpu_labels(f, g[i]);
+			fprintf(f, ",state=\"%s\"} %lld\n", state_keys[s],
+			    (long long)g[i]->energy_j[s]);
 		}
 	}
 	family(f, "gua_gpu_utilization_ratio", "gauge",

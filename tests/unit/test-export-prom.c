@@ -178,7 +178,8 @@ validate(const char *text)
 	return samples;
 }
 
-/* Two GPUs, one tick: GPU 0 active for alice, GPU 1 idle-held by bob. */
+/* Two GPUs, one tick: GPU 0 active for alice, drawing 300 W by its
+   counter; GPU 1 idle-held by bob, its energy unknown. */
 static void
 tick_one(struct tick *t, int64_t ts, int64_t span)
 {
@@ -188,6 +189,8 @@ tick_one(struct tick *t, int64_t ts, int64_t span)
 	t->ts_ms = ts;
 	t->span_ms = span;
 	g0 = fixture_gpu(t, 0, 80);
+	g0->energy_mj = 300 * span;	/* W x ms = mJ */
+	g0->energy_src = ENERGY_SRC_COUNTER;
 	fixture_proc(g0, 100, 1, "alice", 70000, -1);
 	g1 = fixture_gpu(t, 1, 2);
 	g1->mem_total_mib = 40960;
@@ -216,6 +219,19 @@ static const char expected[] =
     "gua_gpu_state_seconds_total{gpu=\"1\",uuid=\"GPU-test-1\","
     "state=\"truly_idle\"} 0\n"
     "gua_gpu_state_seconds_total{gpu=\"1\",uuid=\"GPU-test-1\","
+    "state=\"unknown\"} 0\n"
+    "# HELP gua_gpu_energy_joules_total GPU energy in each state (active, "
+    "idle_held, truly_idle, unknown), from NVML's total-energy counter, "
+    "else power usage x tick span; absent for a GPU that could tell "
+    "neither.\n"
+    "# TYPE gua_gpu_energy_joules_total counter\n"
+    "gua_gpu_energy_joules_total{gpu=\"0\",uuid=\"GPU-test-0\","
+    "state=\"active\"} 12000\n"
+    "gua_gpu_energy_joules_total{gpu=\"0\",uuid=\"GPU-test-0\","
+    "state=\"idle_held\"} 0\n"
+    "gua_gpu_energy_joules_total{gpu=\"0\",uuid=\"GPU-test-0\","
+    "state=\"truly_idle\"} 0\n"
+    "gua_gpu_energy_joules_total{gpu=\"0\",uuid=\"GPU-test-0\","
     "state=\"unknown\"} 0\n"
     "# HELP gua_gpu_utilization_ratio GPU utilization over the latest "
     "tick, 0 to 1 (absent when NVML could not tell).\n"
@@ -311,7 +327,7 @@ test_exposition(void)
 	export_prom_count_error(p);
 	text = printed(p);
 	CHECK_STR(text, expected);
-	CHECK_INT(validate(text), 8 + 2 + 2 + 2 + 2 + 1 + 1 + 1 + 1);
+	CHECK_INT(validate(text), 8 + 4 + 2 + 2 + 2 + 2 + 1 + 1 + 1 + 1);
 
 	/* The file holds the same text, and no temporary file is left. */
 	CHECK_INT(export_prom_write(p, err, sizeof(err)), 0);
@@ -354,8 +370,13 @@ test_exposition(void)
 	t.ts_ms = T0 + 40000;
 	t.span_ms = 10000;
 	fixture_gpu(&t, 0, -1)->mem_total_mib = MIB_UNKNOWN;
+	t.gpus[0].energy_mj = 500000;
+	t.gpus[0].energy_src = ENERGY_SRC_POWER;
 	CHECK_INT(export_prom_add_tick(p, &t, &thr, err, sizeof(err)), 0);
 	text = printed(p);
+	CHECK(strstr(text, "gua_gpu_energy_joules_total{gpu=\"0\",uuid=\""
+	    "GPU-test-0\",state=\"unknown\"} 500\n") != NULL);
+	CHECK(strstr(text, "gua_gpu_energy_joules_total{gpu=\"1\"") == NULL);
 	CHECK(strstr(text, "gua_gpu_utilization_ratio{") == NULL);
 	CHECK(strstr(text, "gua_gpu_memory_total_bytes{") == NULL);
 	CHECK(strstr(text, "{gpu=\"0\",uuid=\"GPU-test-0\",state=\"unknown\"} "
@@ -489,6 +510,9 @@ test_seed(void)
 	CHECK(strstr(text, "{gpu=\"0\",uuid=\"GPU-test-0\",state=\"active\"} "
 	    "70\n") != NULL);
 	CHECK(strstr(text, "{user=\"bob\",gpu=\"1\",uuid=\"GPU-test-1\"} 70\n") != NULL);
+	/* The energy goes on from the history's: 7 ticks of 3000 J. */
+	CHECK(strstr(text, "gua_gpu_energy_joules_total{gpu=\"0\",uuid=\""
+	    "GPU-test-0\",state=\"active\"} 21000\n") != NULL);
 	CHECK(strstr(text, "gua_last_tick_timestamp_seconds 1795602660\n") !=
 	    NULL);
 	CHECK(validate(text) > 0);
@@ -497,6 +521,55 @@ test_seed(void)
 	report_free(&rep);
 	store_close(s);
 	tick_free(&t);
+}
+
+/* A GPU 0 tick of 10 s whose energy the meter gives for a read. */
+static int64_t
+energy_after(struct export_prom *p, struct energy_meter *m, uint64_t mj,
+    int64_t ts)
+{
+	struct energy_read r = { 1, mj, 1, 100000 };	/* 100 W */
+	struct thresholds thr;
+	struct tick t;
+	char err[256], *text, *at;
+	long long j = -1;
+
+	classify_defaults(&thr);
+	memset(&t, 0, sizeof(t));
+	tick_one(&t, ts, 10000);
+	t.gpus[0].energy_src = energy_tick(m, &r, 10000, &t.gpus[0].energy_mj);
+	CHECK_INT(export_prom_add_tick(p, &t, &thr, err, sizeof(err)), 0);
+	text = printed(p);
+	at = strstr(text, "gua_gpu_energy_joules_total{gpu=\"0\",uuid=\""
+	    "GPU-test-0\",state=\"active\"} ");
+	CHECK(at != NULL);
+	if (at != NULL)
+		j = strtoll(strchr(at, '}') + 2, NULL, 10);
+	free(text);
+	tick_free(&t);
+	return j;
+}
+
+/*
+ * The counter only grows: a driver reload's reset of NVML's counter is
+ * power x span for that tick, never a step back.
+ */
+static void
+test_energy_reset(void)
+{
+	struct export_prom *p;
+	struct energy_meter m;
+	char err[256];
+
+	memset(&m, 0, sizeof(m));
+	CHECK_INT(export_prom_open(&p, NULL, "", err, sizeof(err)), 0);
+	/* First read: power x span, 1000 J; then the counter's 1500 J. */
+	CHECK_INT(energy_after(p, &m, 5000000, T0), 1000);
+	CHECK_INT(energy_after(p, &m, 6500000, T0 + 10000), 2500);
+	/* The driver reloaded: the counter restarts near 0. */
+	CHECK_INT(energy_after(p, &m, 200000, T0 + 20000), 3500);
+	CHECK_INT(energy_after(p, &m, 1400000, T0 + 30000), 4700);
+	export_prom_close(p);
 }
 
 /* Whether text has a control character other than the lines' LF. */
@@ -777,5 +850,6 @@ main(void)
 	test_seed();
 	test_control_chars();
 	test_streaks();
+	test_energy_reset();
 	HARNESS_DONE();
 }
