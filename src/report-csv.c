@@ -121,6 +121,22 @@ header(FILE *f, const char *const *names)
 	end_row(f);
 }
 
+/* kWh per state and the share not recorded; empty (unknown, not 0)
+   when none of the GPU's time has its energy recorded. */
+static void
+energy_cells(FILE *f, int *first, const struct rollup_gpu *r)
+{
+	double un = report_energy_unrecorded(r);
+
+	for (int s = 0; s < STATE_COUNT; s++) {
+		if (un >= 1)
+			cell_empty(f, first);
+		else
+			cell_double(f, first, report_kwh(r->energy_j[s]), 6);
+	}
+	cell_double(f, first, un, 6);
+}
+
 static void
 write_gpus(FILE *f, const struct report *rep)
 {
@@ -129,7 +145,9 @@ write_gpus(FILE *f, const struct report *rep)
 		"active_ratio", "idle_held_ratio", "truly_idle_ratio",
 		"active_gpu_hours", "idle_held_gpu_hours",
 		"truly_idle_gpu_hours", "unknown_gpu_hours",
-		"mean_utilization_percent", "gpu_label", NULL };
+		"mean_utilization_percent", "gpu_label", "active_kwh",
+		"idle_held_kwh", "truly_idle_kwh", "unknown_state_kwh",
+		"energy_unrecorded_ratio", NULL };
 
 	header(f, names);
 	for (size_t i = 0; i < rep->ngpus; i++) {
@@ -164,6 +182,7 @@ write_gpus(FILE *f, const struct report *rep)
 			cell_double(f, &first, util, 3);
 		cell_text(f, &first, report_gpu_label(rep, i, label,
 		    sizeof(label)));
+		energy_cells(f, &first, &g->r);
 		end_row(f);
 	}
 }
@@ -272,7 +291,7 @@ report_csv_write(FILE *f, const struct report *rep, enum csv_table t)
 		"span_ms", "gpu_index", "gpu_uuid", "utilization_percent",
 		"utilization_source", "state", "memory_held_mib", "process_count", "processes",
 		"utilization_max_percent", "utilization_coverage_percent",
-		NULL };
+		"energy_joules", "energy_source", NULL };
 	static const char *const process_names[] = { "host", "timestamp",
 		"span_ms", "gpu_index", "gpu_uuid", "pid", "user", "command",
 		"memory_mib", "sm_utilization_percent", "state", NULL };
@@ -362,6 +381,11 @@ report_csv_tick_row(FILE *f, const struct report_row *r)
 		cell_empty(f, &first);
 	else
 		cell_double(f, &first, r->reading.util_cover_pm / 10.0, 1);
+	if (r->reading.energy_j == ENERGY_UNKNOWN)
+		cell_empty(f, &first);
+	else
+		cell_int(f, &first, r->reading.energy_j);
+	cell_text(f, &first, energy_source_name(r->reading.energy_src));
 	end_row(f);
 	return ferror(f) ? -1 : 0;
 }

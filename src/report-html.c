@@ -324,6 +324,49 @@ write_cost(FILE *f, const struct report *rep)
 	fputs("</section>\n", f);
 }
 
+/*
+ * Under §2: the energy the idle-held time drew beside the rest, each
+ * number with its exact value in data-value (kWh); a word on the time
+ * whose energy was not recorded (unknown, not 0 kWh).
+ */
+static void
+write_energy(FILE *f, const struct rollup_gpu *r)
+{
+	static const char *const ids[] = { "energy-active", "energy-idle-held",
+		"energy-truly-idle" };
+	static const char *const words[] = { "active", "idle-held",
+		"truly idle" };
+	static const int order[] = { STATE_IDLE_HELD, STATE_TRULY_IDLE,
+		STATE_ACTIVE };
+	double un = report_energy_unrecorded(r);
+	char kwh[48];
+
+	if (un >= 1) {
+		fputs("<p id=\"energy\" class=\"note\">energy not recorded "
+		    "(older data, or GPUs with neither energy counter nor power "
+		    "reading)</p>\n", f);
+		return;
+	}
+	fputs("<p id=\"energy\">energy: ", f);
+	for (int i = 0; i < 3; i++) {
+		int st = order[i];
+
+		report_kwh_format(r->energy_j[st], kwh, sizeof(kwh));
+		fprintf(f, "%s<b id=\"%s\" data-value=\"%.6f\">%s</b> %s",
+		    i ? ", " : "", ids[st], report_kwh(r->energy_j[st]), kwh,
+		    words[st]);
+	}
+	report_kwh_format(rollup_gpu_energy_j(r), kwh, sizeof(kwh));
+	fprintf(f, "; <span id=\"energy-total\" data-value=\"%.6f\">%s"
+	    "</span> in all", report_kwh(rollup_gpu_energy_j(r)), kwh);
+	if (un > 0)
+		fprintf(f, " <span id=\"energy-unrecorded\" class=\"note\" "
+		    "data-value=\"%.6f\">(not recorded for %.1f%% of the "
+		    "observed time: older data, or a GPU with neither energy "
+		    "counter nor power reading)</span>", un, 100 * un);
+	fputs("</p>\n", f);
+}
+
 static void
 write_waste(FILE *f, const struct report *rep)
 {
@@ -338,6 +381,7 @@ write_waste(FILE *f, const struct report *rep)
 	    "equivalently unused</p>\n",
 	    report_idle_gpu_hours(rep), report_idle_gpu_hours(rep),
 	    report_gpus_unused(rep), report_gpus_unused(rep));
+	write_energy(f, &rep->total);
 	write_cost(f, rep);
 }
 
@@ -403,10 +447,35 @@ busy_card_idle_session(const struct report *rep, size_t g)
  * in their own columns. The bar stretches to the room the numbers leave,
  * so that on a phone the numbers stay on screen and the bar narrows.
  */
+/* A GPU's kWh per state under its model, when the report has any. */
+static void
+gpu_energy(FILE *f, const struct rollup_gpu *r)
+{
+	double un = report_energy_unrecorded(r);
+	char a[48], h[48], t[48];
+
+	if (un >= 1) {
+		fputs("<div class=\"model energy\">energy not recorded</div>",
+		    f);
+		return;
+	}
+	report_kwh_format(r->energy_j[STATE_ACTIVE], a, sizeof(a));
+	report_kwh_format(r->energy_j[STATE_IDLE_HELD], h, sizeof(h));
+	report_kwh_format(r->energy_j[STATE_TRULY_IDLE], t, sizeof(t));
+	fprintf(f, "<div class=\"model energy\" data-active=\"%.6f\" "
+	    "data-idle-held=\"%.6f\" data-truly-idle=\"%.6f\">%s active, "
+	    "%s idle-held, %s truly idle", report_kwh(r->energy_j[
+	    STATE_ACTIVE]), report_kwh(r->energy_j[STATE_IDLE_HELD]),
+	    report_kwh(r->energy_j[STATE_TRULY_IDLE]), a, h, t);
+	if (un > 0)
+		fprintf(f, "; not recorded for %.1f%%", 100 * un);
+	fputs("</div>", f);
+}
+
 static void
 write_gpus(FILE *f, const struct report *rep)
 {
-	int notes = 0;
+	int notes = 0, energy = report_energy_unrecorded(&rep->total) < 1;
 
 	fputs("<section id=\"gpus\">\n<h2>\xc2\xa7" "3 Per-GPU</h2>\n", f);
 	if (rep->ngpus == 0) {
@@ -440,6 +509,8 @@ write_gpus(FILE *f, const struct report *rep)
 			fprintf(f, ", %.0f GiB", (double)g->info.mem_total_mib /
 			    1024);
 		fputs("</div>", f);
+		if (energy)
+			gpu_energy(f, &g->r);
 		fprintf(f, "</td><td class=\"bar\"><svg role=\"img\" "
 		    "aria-label=\"state shares\" width=\"100%%\" height=\"%d\" "
 		    "viewBox=\"0 0 %d %d\" preserveAspectRatio=\"none\">", BAR_H,

@@ -70,8 +70,8 @@ gone() {
 # unknown), 7 utilization_source, 8 state, 9 memory_held_mib, 10
 # process_count (empty: the list could not be read), 11 processes
 # ("PID/USER/MIB/STATE" separated by spaces), 12 utilization_max_percent,
-# 13 utilization_coverage_percent (both empty: unknown). The last ends
-# with the row's CR.
+# 13 utilization_coverage_percent (both empty: unknown), 14 energy_joules
+# (empty: unknown), 15 energy_source. The last ends with the row's CR.
 ticks_csv() {
 	GUA_NOW='' "$GUA" report --db "$1" --since 36500d --format csv \
 	    --table ticks | tail -n +2
