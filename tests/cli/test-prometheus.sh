@@ -91,8 +91,9 @@ case $(cat "$TMP/mode") in
 esac
 
 t "one HELP and one TYPE per family, no timestamps"
-for fam in gua_gpu_state_seconds_total gua_gpu_utilization_ratio \
-    gua_gpu_memory_held_bytes gua_gpu_memory_total_bytes gua_gpu_info \
+for fam in gua_gpu_state_seconds_total gua_gpu_energy_joules_total \
+    gua_gpu_utilization_ratio gua_gpu_memory_held_bytes \
+    gua_gpu_memory_total_bytes gua_gpu_info \
     gua_process_idle_held_seconds_total gua_last_tick_timestamp_seconds \
     gua_tick_errors_total gua_build_info; do
 	expect_count "$P" "# HELP $fam " 1
