@@ -157,6 +157,16 @@ else
 	skip "needs python3 (apt-get install python3)" python3
 fi
 
+t "two databases merged: their kWh summed"
+cp "$DB" "$TMP/other.db"
+sqlite3 "$TMP/other.db" "UPDATE meta SET value = 'other-host' WHERE key = 'hostname'"
+GUA_NOW='' run "$GUA" report --db "$DB" --db "$TMP/other.db" --since 1d \
+    --format json
+expect_rc 0
+expect_out "\"total_kwh\": $(six $((2 * ALL)))"
+GUA_NOW='' run "$GUA" report --db "$DB" --db "$TMP/other.db" --since 1d
+expect_out "$(kwh $((2 * (H + G1)))) idle-held, $(kwh $((2 * I))) truly idle, $(kwh $((2 * A))) active: $(kwh $((2 * ALL))) drawn in all"
+
 t "CSV: each GPU's kWh per state, empty (unknown) where not recorded"
 GUA_NOW='' run "$GUA" report --db "$DB" --since 1d --format csv --table gpus
 expect_rc 0

@@ -107,6 +107,15 @@ build_history(const char *name, int64_t *first, int64_t *last)
 			    rnd(5) == 0 ? -1 : (int)rnd(30));
 			int np = (int)rnd(4);
 
+			/* Energy, unknown now and then, from either source
+			   (not from rnd: the history stays what it was). */
+			if ((i * 7 + g * 13) % 11 != 0) {
+				tg->energy_mj = (int64_t)((i * 37 + g * 101) %
+				    400) * 1000 + 499;
+				tg->energy_src = i % 5 == 0 ?
+				    ENERGY_SRC_POWER : ENERGY_SRC_COUNTER;
+			}
+
 			for (int p = 0; p < np; p++)
 				fixture_proc(tg, 1000 + (unsigned)g * 10 +
 				    (unsigned)p, (i / 300) * 1000,
@@ -342,6 +351,10 @@ test_rebuilt_and_refused(void)
 	o.force_raw = 0;
 	CHECK_INT(report_build(st, &o, &b, err, sizeof(err)), 0);
 	CHECK(same_report(&a, &b));
+	/* ... energy and its unknown part included (same_report compares
+	   the sums whole). */
+	CHECK(rollup_gpu_energy_j(&b.total) > 0);
+	CHECK(b.total.energy_lost_ms > 0);
 	CHECK_INT(b.hourly_start_ms, h1);
 	CHECK_INT(b.hourly_end_ms, h1 + MS_PER_HOUR);
 	report_free(&a);
