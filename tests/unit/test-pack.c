@@ -92,8 +92,15 @@ test_tick(void)
 	{
 		static const unsigned char v9[] = { 0, 9, 3, 0x29, 0xf4,
 		    0x03, 1, 0 };
-		static const unsigned char flag[] = { 0, 2, 3, 0xa9, 0xf4,
-		    0x03, 0, 0 };
+		static const unsigned char flag[] = { 0, 2, 3, 0xa9, 0x01,
+		    0xf4, 0x03, 0, 0 };
+		static const unsigned char power[] = { 0, 2, 3, 0xa9, 0x01,
+		    0xf4, 0x03, 0xa9, 0x46, 0 };
+
+		/* The same with energy: 9000 J from power usage. */
+		CHECK_INT(store_unpack_tick(power, sizeof(power), &u), 0);
+		CHECK_INT(u.gpus[0].reading.energy_j, 9000);
+		CHECK_INT(u.gpus[0].reading.energy_src, ENERGY_SRC_POWER);
 
 		CHECK_INT(store_unpack_tick(v9, sizeof(v9), &u), -1);
 		CHECK_INT(store_unpack_tick(flag, sizeof(flag), &u), -1);
