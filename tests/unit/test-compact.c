@@ -400,11 +400,82 @@ test_vacuum(void)
 	CHECK_INT(sql(path, "PRAGMA freelist_count"), 0);
 }
 
+/*
+ * A schema 4 file: its rows without energy read as unknown, never 0 J,
+ * from the raw ticks and from the rollups alike, beside a newer tick's
+ * energy; gua compact makes it schema 5, and the old hour's energy stays
+ * unknown once its ticks are gone.
+ */
+static void
+test_schema4_energy(void)
+{
+	struct store *s = fixture_create("s4.db", 10 * SEC);
+	int64_t h = util_hour_floor(T0) - 10 * MS_PER_HOUR;
+	char path[512], err[512], q[256];
+	struct store_compact c;
+	struct report_options o;
+	struct report r;
+	struct tick t;
+
+	util_strlcpy(path, fixture_path("s4.db"), sizeof(path));
+	memset(&t, 0, sizeof(t));
+	for (int i = 0; i < 4; i++) {
+		struct tick_gpu *g;
+
+		tick_reset(&t);
+		g = fixture_gpu(&t, 0, 50);
+		g->energy_mj = 1000000;
+		g->energy_src = ENERGY_SRC_COUNTER;
+		fixture_write(s, &t, i < 3 ? h + i * 10 * SEC : h +
+		    3 * MS_PER_HOUR, 10 * SEC);
+	}
+	tick_free(&t);
+	store_close(s);
+	/* Hour h as schema 4 wrote it: GPU 1's rows without mark and
+	   energy (flags: util known, list known, source instant; util 500;
+	   no process), and its sums: 30 s active in 3 ticks, util. */
+	snprintf(q, sizeof(q), "UPDATE ticks SET gpus = x'0119f40300' WHERE "
+	    "ts_ms < %lld", (long long)(h + MS_PER_HOUR));
+	CHECK_INT(sql_exec(path, q), 0);
+	snprintf(q, sizeof(q), "UPDATE hours SET gpus = "
+	    "x'01b0ea0100000003000000c0c39307b0ea01' WHERE hour_ms = %lld",
+	    (long long)h);
+	CHECK_INT(sql_exec(path, q), 0);
+	CHECK_INT(sql_exec(path, "PRAGMA user_version=4"), 0);
+
+	for (int pass = 0; pass < 2; pass++) {
+		CHECK_INT(store_open_read(&s, path, err, sizeof(err)), 0);
+		o = options(h + 4 * MS_PER_HOUR - 1, 4 * MS_PER_HOUR);
+		o.force_raw = pass == 0;
+		CHECK_INT(report_build(s, &o, &r, err, sizeof(err)), 0);
+		CHECK_INT(r.total.ms[STATE_ACTIVE], 40 * SEC);
+		CHECK_INT(r.total.energy_lost_ms, 30 * SEC);
+		CHECK_INT(r.total.energy_j[STATE_ACTIVE], 1000);
+		CHECK(report_energy_unrecorded(&r.total) == 0.75);
+		report_free(&r);
+		store_close(s);
+		if (pass == 1)
+			break;
+		/* Compacted: the old hour's sums are kept as they were. */
+		CHECK_INT(store_open_append(&s, path, err, sizeof(err)), 0);
+		CHECK_INT(store_compact_step(s, MS_PER_HOUR, 8, &c, err,
+		    sizeof(err)), 1);
+		CHECK_INT(c.hours, 1);
+		CHECK_INT(c.rebuilt, 0);
+		store_close(s);
+		CHECK_INT(sql(path, "PRAGMA user_version"), 5);
+		snprintf(q, sizeof(q), "SELECT count(*) FROM ticks WHERE "
+		    "ts_ms < %lld", (long long)(h + MS_PER_HOUR));
+		CHECK_INT(sql(path, q), 0);
+	}
+}
+
 int
 main(void)
 {
 	test_random_windows();
 	test_rebuilt_and_refused();
 	test_vacuum();
+	test_schema4_energy();
 	HARNESS_DONE();
 }
