@@ -1,14 +1,18 @@
 /*
  * The identities of a report's sessions: read from the database in one
- * pass, kept in the report's own strings (each distinct one once), grouped
- * by host and the report's key (--by: user, job, pod, ...; report-key.c)
- * through a hash table, and the place (pod, container, Slurm job, unit) a
- * session ran in.
+ * pass and grouped by host and the report's key (--by: user, job, pod,
+ * ...; report-key.c) through a hash table, each group keeping its own
+ * strings; then only the sessions a report shows (--top) are read again
+ * whole and kept, in the report's own strings (each distinct one once):
+ * the report's memory follows what it shows, not every process of the
+ * window. Also the place (pod, container, Slurm job, unit) a session ran
+ * in.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "report-internal.h"
 #include "util.h"
 
@@ -128,7 +132,7 @@ report_cmp_identity(const void *a, const void *b)
 /* A session waiting for its identity: sorted by process key. */
 struct pending {
 	int64_t	proc_id;	/* the process */
-	size_t	session;	/* index into report.sessions */
+	size_t	session;	/* index into the sessions */
 };
 
 static int
@@ -141,7 +145,244 @@ cmp_pending(const void *a, const void *b)
 	return x->session < y->session ? -1 : x->session > y->session;
 }
 
-/* Where store_processes' identities go, in process key order. */
+/*
+ * n sessions' processes, each once, in key order, for store_processes:
+ * *pv the sessions sorted by process (proc_id(ctx, i) is session i's),
+ * *idv their distinct keys, *nidv how many. -1 out of memory.
+ */
+static int
+pending_sort(size_t n, int64_t (*proc_id)(const void *, size_t),
+    const void *ctx, struct pending **pv, int64_t **idv, size_t *nidv)
+{
+	struct pending *v = calloc(n + 1, sizeof(*v));
+	int64_t *ids = calloc(n + 1, sizeof(*ids));
+	size_t nids = 0;
+
+	if (v == NULL || ids == NULL) {
+		free(v);
+		free(ids);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		v[i].proc_id = proc_id(ctx, i);
+		v[i].session = i;
+	}
+	qsort(v, n, sizeof(*v), cmp_pending);
+	for (size_t i = 0; i < n; i++)
+		if (nids == 0 || ids[nids - 1] != v[i].proc_id)
+			ids[nids++] = v[i].proc_id;
+	*pv = v;
+	*idv = ids;
+	*nidv = nids;
+	return 0;
+}
+
+/* The hash of a group: its name, mixed with its host. */
+static uint64_t
+group_hash(size_t host, const char *name)
+{
+	return string_hash(name, strlen(name)) ^
+	    ((uint64_t)host * 0x9E3779B97F4A7C15ULL);
+}
+
+/*
+ * The groups being built: an open-addressing table of indices into
+ * rep->ids (plus one; 0 is empty), at most half full, so that every
+ * session is hashed once and compared with one group at most now and
+ * then, whatever the number of groups (hosts x users in a fleet).
+ */
+struct groups {
+	size_t	*slot;
+	size_t	 cap;		/* a power of two */
+	size_t	 ids_cap;	/* rep->ids' room */
+};
+
+/* Doubles the table; -1 out of memory. */
+static int
+groups_grow(struct groups *g, const struct report *rep)
+{
+	size_t cap = g->cap ? g->cap * 2 : 64, *slot;
+
+	if ((slot = calloc(cap, sizeof(*slot))) == NULL)
+		return -1;
+	for (size_t i = 0; i < rep->nids; i++) {
+		size_t k = group_hash(rep->ids[i].host, rep->ids[i].name) &
+		    (cap - 1);
+
+		while (slot[k] != 0)
+			k = (k + 1) & (cap - 1);
+		slot[k] = i + 1;
+	}
+	free(g->slot);
+	g->slot = slot;
+	g->cap = cap;
+	return 0;
+}
+
+/* A place field of a new group: the report's own copy. */
+static const char *
+group_string(struct report *rep, const char *s)
+{
+	return keep_string(rep, s, strlen(s));
+}
+
+/*
+ * Adds one session, who on GPU gpu of host host with sums r, to its group.
+ * who's strings need only live during the call: a new group keeps copies.
+ * -1 out of memory.
+ */
+static int
+group_add(struct report *rep, struct groups *g, size_t host, size_t gpu,
+    const struct report_who *who, const struct rollup_proc *r)
+{
+	char buf[256];
+	const char *name = report_key_who(rep, who, gpu, host, rep->by, buf,
+	    sizeof(buf));
+	struct report_identity *id = NULL;
+	int none = name[0] == '\0';
+	size_t k;
+
+	/* Processes without the key are one row. */
+	if (none)
+		name = rep->by == REPORT_KEY_USER ? "unknown" : "(none)";
+
+	k = group_hash(host, name) & (g->cap - 1);
+	for (; g->slot[k] != 0 && id == NULL; k = (k + 1) & (g->cap - 1))
+		if (rep->ids[g->slot[k] - 1].host == host &&
+		    strcmp(rep->ids[g->slot[k] - 1].name, name) == 0)
+			id = &rep->ids[g->slot[k] - 1];
+	if (id == NULL) {
+		if (grow((void **)&rep->ids, &g->ids_cap, rep->nids + 1,
+		    sizeof(*rep->ids)) != 0)
+			return -1;
+		g->slot[k] = rep->nids + 1;
+		id = &rep->ids[rep->nids++];
+		memset(id, 0, sizeof(*id));
+		id->host = host;
+		util_strlcpy(id->name, name, sizeof(id->name));
+		id->none = none;
+		id->user = group_string(rep, who->user);
+		id->container = group_string(rep, who->container);
+		id->pod = group_string(rep, who->pod);
+		id->unit = group_string(rep, who->unit);
+		id->slurm_job = group_string(rep, who->slurm_job);
+		id->pod_namespace = group_string(rep, who->pod_namespace);
+		id->pod_name = group_string(rep, who->pod_name);
+		if (id->user == NULL || id->container == NULL ||
+		    id->pod == NULL || id->unit == NULL ||
+		    id->slurm_job == NULL || id->pod_namespace == NULL ||
+		    id->pod_name == NULL)
+			return -1;
+		/* At most half full, so a search always ends. */
+		if (rep->nids * 2 > g->cap && groups_grow(g, rep) != 0)
+			return -1;
+	}
+	/* Kept only while every session has the same. */
+	if (strcmp(id->user, who->user) != 0)
+		id->user = "";
+	if (strcmp(id->container, who->container) != 0)
+		id->container = "";
+	if (strcmp(id->pod, who->pod) != 0)
+		id->pod = "";
+	if (strcmp(id->pod_namespace, who->pod_namespace) != 0 ||
+	    strcmp(id->pod_name, who->pod_name) != 0)
+		id->pod_namespace = id->pod_name = "";
+	if (strcmp(id->unit, who->unit) != 0)
+		id->unit = "";
+	if (strcmp(id->slurm_job, who->slurm_job) != 0)
+		id->slurm_job = "";
+	id->ms += r->ms;
+	id->idle_ms += r->idle_ms;
+	id->idle_mib_ms += r->idle_mib_ms;
+	id->util_pm_ms = util_sat_add(id->util_pm_ms, r->util_pm_ms);
+	id->util_ms = util_sat_add(id->util_ms, r->util_ms);
+	id->util_lost_ms = util_sat_add(id->util_lost_ms, r->util_lost_ms);
+	id->sessions++;
+	return 0;
+}
+
+/* Empties rep->ids for a new grouping; -1 out of memory. */
+static int
+groups_start(struct report *rep, struct groups *g)
+{
+	free(rep->ids);
+	rep->ids = NULL;
+	rep->nids = 0;
+	rep->nids_all = 0;
+	memset(g, 0, sizeof(*g));
+	return groups_grow(g, rep);
+}
+
+int
+report_group_identities(struct report *rep)
+{
+	struct groups g;
+
+	if (groups_start(rep, &g) != 0)
+		return -1;
+	for (size_t i = 0; i < rep->nsessions; i++) {
+		const struct report_session *s = &rep->sessions[i];
+
+		if (group_add(rep, &g, s->host, s->gpu, &s->who, &s->r) != 0) {
+			free(g.slot);
+			return -1;
+		}
+	}
+	rep->nids_all = rep->nids;
+	free(g.slot);
+	return 0;
+}
+
+/* A report_who whose strings are id's: valid while id is. */
+static void
+who_of(struct report_who *w, const struct identity *id)
+{
+	w->known = id->known;
+	w->uid = id->uid;
+	w->user = id->user;
+	w->comm = id->comm;
+	w->cmdline = id->cmdline;
+	w->container = id->container;
+	w->pod = id->pod;
+	w->unit = id->unit;
+	w->slurm_job = id->slurm_job;
+	w->pod_namespace = id->pod_namespace;
+	w->pod_name = id->pod_name;
+	w->container_name = id->container_name;
+}
+
+/* Where store_processes' identities go while grouping, in key order. */
+struct grouping {
+	struct report		*rep;
+	struct groups		 groups;
+	struct report_found	*found;
+	const struct pending	*v;	/* the found sessions, sorted */
+	size_t			 n;	/* ... how many */
+	size_t			 k;	/* v[k] is the next */
+};
+
+/* Adds every session of one process to its group; nothing is kept of
+   its identity but what its group keeps. */
+static int
+group_process(void *ctx, int64_t proc_id, uint32_t pid, int64_t start_ms,
+    const struct identity *id)
+{
+	struct grouping *gr = ctx;
+	struct report_who w;
+
+	(void)start_ms;
+	who_of(&w, id);
+	for (; gr->k < gr->n && gr->v[gr->k].proc_id == proc_id; gr->k++) {
+		struct report_found *f = &gr->found[gr->v[gr->k].session];
+
+		f->pid = pid;
+		if (group_add(gr->rep, &gr->groups, 0, f->gpu, &w, &f->r) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Where store_processes' identities go for the sessions kept. */
 struct fill {
 	struct report		*rep;
 	struct interned		 strings;	/* rep's strings so far */
@@ -150,7 +391,7 @@ struct fill {
 	size_t			 k;	/* v[k] is the next to fill */
 };
 
-/* Gives every session of one process its pid and identity. */
+/* Gives every kept session of one process its identity. */
 static int
 fill_identity(void *ctx, int64_t proc_id, uint32_t pid, int64_t start_ms,
     const struct identity *id)
@@ -185,163 +426,102 @@ fill_identity(void *ctx, int64_t proc_id, uint32_t pid, int64_t start_ms,
 	return 0;
 }
 
-/* Reads the identities of every session's process in one pass. */
+/* The order of report_cmp_session, for sessions being built. */
+static int
+cmp_found(const void *a, const void *b)
+{
+	const struct report_found *x = a, *y = b;
+
+	if (x->r.idle_ms != y->r.idle_ms)
+		return x->r.idle_ms > y->r.idle_ms ? -1 : 1;
+	if (x->r.ms != y->r.ms)
+		return x->r.ms > y->r.ms ? -1 : 1;
+	if (x->r.first_ms != y->r.first_ms)
+		return x->r.first_ms < y->r.first_ms ? -1 : 1;
+	if (x->gpu != y->gpu)
+		return x->gpu < y->gpu ? -1 : 1;
+	return x->pid < y->pid ? -1 : x->pid > y->pid;
+}
+
+static int64_t
+found_proc(const void *ctx, size_t i)
+{
+	return ((const struct report_found *)ctx)[i].proc_id;
+}
+
+static int64_t
+session_proc(const void *ctx, size_t i)
+{
+	return ((const struct report_session *)ctx)[i].proc_id;
+}
+
+/*
+ * Groups every found session, ranks them, and keeps the top ones as the
+ * report's sessions: only their identities are read whole and kept.
+ */
 int
-report_load_identities(struct store *st, struct report *rep, char *err,
+report_identities(struct store *st, struct report *rep,
+    struct report_found *found, size_t n, size_t top, char *err,
     size_t errlen)
 {
-	struct pending *v;
-	int64_t *ids;
-	size_t nids = 0;
+	struct grouping gr;
 	struct fill f;
+	struct pending *v = NULL;
+	int64_t *ids = NULL;
+	size_t nids, k;
 	int rc;
 
-	if (rep->nsessions == 0)
-		return 0;
-	v = calloc(rep->nsessions, sizeof(*v));
-	ids = calloc(rep->nsessions, sizeof(*ids));
-	if (v == NULL || ids == NULL) {
-		free(v);
-		free(ids);
+	memset(&gr, 0, sizeof(gr));
+	if (groups_start(rep, &gr.groups) != 0 ||
+	    pending_sort(n, found_proc, found, &v, &ids, &nids) != 0) {
+		free(gr.groups.slot);
 		return util_err(err, errlen, "out of memory");
 	}
-	for (size_t i = 0; i < rep->nsessions; i++) {
-		v[i].proc_id = rep->sessions[i].proc_id;
-		v[i].session = i;
+	gr.rep = rep;
+	gr.found = found;
+	gr.v = v;
+	gr.n = n;
+	rc = store_processes(st, ids, nids, group_process, &gr, err, errlen);
+	free(gr.groups.slot);
+	free(v);
+	free(ids);
+	if (rc != 0)
+		return -1;
+	rep->nids_all = rep->nids;
+
+	/* The sessions a report shows, and what it says of the rest. */
+	k = report_select_top(found, n, sizeof(*found), top, cmp_found);
+	rep->nsessions_all = n;
+	rep->sessions_idle_omitted = 0;
+	for (size_t i = k; i < n; i++)
+		if (found[i].r.idle_ms > 0)
+			rep->sessions_idle_omitted++;
+	if ((rep->sessions = calloc(k + 1, sizeof(*rep->sessions))) == NULL)
+		return util_err(err, errlen, "out of memory");
+	for (size_t i = 0; i < k; i++) {
+		struct report_session *s = &rep->sessions[i];
+
+		s->gpu = found[i].gpu;
+		s->gpu_id = rep->gpus[s->gpu].id;
+		s->proc_id = found[i].proc_id;
+		s->r = found[i].r;
+		s->alive = rep->last_tick_ms != 0 &&
+		    s->r.last_ms == rep->last_tick_ms;
 	}
-	qsort(v, rep->nsessions, sizeof(*v), cmp_pending);
-	for (size_t i = 0; i < rep->nsessions; i++)
-		if (nids == 0 || ids[nids - 1] != v[i].proc_id)
-			ids[nids++] = v[i].proc_id;
+	rep->nsessions = k;
+	if (k == 0)
+		return 0;
+	if (pending_sort(k, session_proc, rep->sessions, &v, &ids, &nids) != 0)
+		return util_err(err, errlen, "out of memory");
 	memset(&f, 0, sizeof(f));
 	f.rep = rep;
 	f.v = v;
-	f.n = rep->nsessions;
-	f.k = 0;
+	f.n = k;
 	rc = store_processes(st, ids, nids, fill_identity, &f, err, errlen);
 	free(f.strings.slot);
 	free(v);
 	free(ids);
 	return rc;
-}
-
-/* Groups the sessions by host and the report's key into rep->ids. */
-/* The hash of a group: its name, mixed with its host. */
-static uint64_t
-group_hash(size_t host, const char *name)
-{
-	return string_hash(name, strlen(name)) ^
-	    ((uint64_t)host * 0x9E3779B97F4A7C15ULL);
-}
-
-/*
- * The groups being built: an open-addressing table of indices into
- * rep->ids (plus one; 0 is empty), at most half full, so that every
- * session is hashed once and compared with one group at most now and
- * then, whatever the number of groups (hosts x users in a fleet).
- */
-struct groups {
-	size_t	*slot;
-	size_t	 cap;		/* a power of two */
-};
-
-/* Doubles the table; -1 out of memory. */
-static int
-groups_grow(struct groups *g, const struct report *rep)
-{
-	size_t cap = g->cap ? g->cap * 2 : 64, *slot;
-
-	if ((slot = calloc(cap, sizeof(*slot))) == NULL)
-		return -1;
-	for (size_t i = 0; i < rep->nids; i++) {
-		size_t k = group_hash(rep->ids[i].host, rep->ids[i].name) &
-		    (cap - 1);
-
-		while (slot[k] != 0)
-			k = (k + 1) & (cap - 1);
-		slot[k] = i + 1;
-	}
-	free(g->slot);
-	g->slot = slot;
-	g->cap = cap;
-	return 0;
-}
-
-int
-report_group_identities(struct report *rep)
-{
-	struct groups g = { NULL, 0 };
-	char buf[256];
-
-	free(rep->ids);
-	rep->nids = 0;
-	rep->nids_all = 0;
-	rep->ids = calloc(rep->nsessions_all ? rep->nsessions_all : 1,
-	    sizeof(*rep->ids));
-	if (rep->ids == NULL || groups_grow(&g, rep) != 0)
-		return -1;
-	for (size_t i = 0; i < rep->nsessions_all; i++) {
-		const struct report_session *s = &rep->sessions[i];
-		const char *name = report_key_value(rep, s, rep->by, buf,
-		    sizeof(buf));
-		struct report_identity *id = NULL;
-		int none = name[0] == '\0';
-		size_t k;
-
-		/* Processes without the key are one row. */
-		if (none)
-			name = rep->by == REPORT_KEY_USER ? "unknown" : "(none)";
-
-		k = group_hash(s->host, name) & (g.cap - 1);
-		for (; g.slot[k] != 0 && id == NULL; k = (k + 1) & (g.cap - 1))
-			if (rep->ids[g.slot[k] - 1].host == s->host &&
-			    strcmp(rep->ids[g.slot[k] - 1].name, name) == 0)
-				id = &rep->ids[g.slot[k] - 1];
-		if (id == NULL) {
-			g.slot[k] = rep->nids + 1;
-			id = &rep->ids[rep->nids++];
-			id->host = s->host;
-			util_strlcpy(id->name, name, sizeof(id->name));
-			id->none = none;
-			id->user = s->who.user;
-			id->container = s->who.container;
-			id->pod = s->who.pod;
-			id->unit = s->who.unit;
-			id->slurm_job = s->who.slurm_job;
-			id->pod_namespace = s->who.pod_namespace;
-			id->pod_name = s->who.pod_name;
-			/* At most half full, so a search always ends. */
-			if (rep->nids * 2 > g.cap && groups_grow(&g, rep) != 0) {
-				free(g.slot);
-				return -1;
-			}
-		}
-		/* Kept only while every session has the same. */
-		if (strcmp(id->user, s->who.user) != 0)
-			id->user = "";
-		if (strcmp(id->container, s->who.container) != 0)
-			id->container = "";
-		if (strcmp(id->pod, s->who.pod) != 0)
-			id->pod = "";
-		if (strcmp(id->pod_namespace, s->who.pod_namespace) != 0 ||
-		    strcmp(id->pod_name, s->who.pod_name) != 0)
-			id->pod_namespace = id->pod_name = "";
-		if (strcmp(id->unit, s->who.unit) != 0)
-			id->unit = "";
-		if (strcmp(id->slurm_job, s->who.slurm_job) != 0)
-			id->slurm_job = "";
-		id->ms += s->r.ms;
-		id->idle_ms += s->r.idle_ms;
-		id->idle_mib_ms += s->r.idle_mib_ms;
-		id->util_pm_ms = util_sat_add(id->util_pm_ms, s->r.util_pm_ms);
-		id->util_ms = util_sat_add(id->util_ms, s->r.util_ms);
-		id->util_lost_ms = util_sat_add(id->util_lost_ms,
-		    s->r.util_lost_ms);
-		id->sessions++;
-	}
-	rep->nids_all = rep->nids;
-	free(g.slot);
-	return 0;
 }
 
 const char *

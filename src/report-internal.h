@@ -25,14 +25,38 @@ int64_t	report_next_step(int64_t step);
 size_t	report_timeline_buckets(int64_t start, int64_t end, int64_t step);
 /* qsort order of sessions: most idle first. */
 int	report_cmp_session(const void *, const void *);
+/* Moves the k first-ranked of n elements (all when k is 0) to the front,
+   sorted; the rest follow in no order. Returns how many are in front. */
+size_t	report_select_top(void *v, size_t n, size_t size, size_t k,
+	    int (*cmp)(const void *, const void *));
 /* report-identity.c: qsort order of identities, most idle first. */
 int	report_cmp_identity(const void *, const void *);
 
-/* report-identity.c: reads the identities of every session's process in
-   one pass. */
-int	report_load_identities(struct store *, struct report *, char *err,
+/*
+ * A session while a report is built: small, since a window can hold
+ * hundreds of thousands of processes and only the few a report shows
+ * need their identity kept (report_identities).
+ */
+struct report_found {
+	int64_t			proc_id;
+	uint32_t		gpu;	/* while scanning, an index into the
+					   database's GPUs; then into
+					   report.gpus */
+	uint32_t		pid;	/* from the procs table */
+	struct rollup_proc	r;
+};
+
+/*
+ * report-identity.c: reads the identity of every found session's process
+ * in one pass and groups the sessions by rep->by's key into rep->ids,
+ * unranked; then ranks the sessions and keeps in rep->sessions only the
+ * top (all of them when top is 0), with their identities. v is
+ * reordered.
+ */
+int	report_identities(struct store *, struct report *,
+	    struct report_found *v, size_t n, size_t top, char *err,
 	    size_t errlen);
-/* Groups all the sessions by host and rep->by's key into rep->ids,
+/* Groups all of rep->sessions by host and rep->by's key into rep->ids,
    unranked (report_limit ranks them). 0, or -1 out of memory. */
 int	report_group_identities(struct report *);
 
@@ -41,5 +65,8 @@ int	report_group_identities(struct report *);
 const char *report_key_value(const struct report *,
 	    const struct report_session *, enum report_key k, char *buf,
 	    size_t len);
+/* The same for who ran on GPU gpu of host host. */
+const char *report_key_who(const struct report *, const struct report_who *,
+	    size_t gpu, size_t host, enum report_key k, char *buf, size_t len);
 
 #endif

@@ -144,32 +144,38 @@ const char *
 report_key_value(const struct report *rep, const struct report_session *s,
     enum report_key k, char *buf, size_t len)
 {
+	return report_key_who(rep, &s->who, s->gpu, s->host, k, buf, len);
+}
+
+const char *
+report_key_who(const struct report *rep, const struct report_who *w,
+    size_t gpu, size_t host, enum report_key k, char *buf, size_t len)
+{
 	switch (k) {
 	case REPORT_KEY_USER:
-		return s->who.user;
+		return w->user;
 	case REPORT_KEY_JOB:
-		return s->who.slurm_job;
+		return w->slurm_job;
 	case REPORT_KEY_POD:
 		/* What people call a pod, where the node's pod logs told. */
-		if (s->who.pod_namespace[0] != '\0' &&
-		    s->who.pod_name[0] != '\0') {
-			snprintf(buf, len, "%s/%s", s->who.pod_namespace,
-			    s->who.pod_name);
+		if (w->pod_namespace[0] != '\0' && w->pod_name[0] != '\0') {
+			snprintf(buf, len, "%s/%s", w->pod_namespace,
+			    w->pod_name);
 			return buf;
 		}
-		return s->who.pod;
+		return w->pod;
 	case REPORT_KEY_NAMESPACE:
-		return s->who.pod_namespace;
+		return w->pod_namespace;
 	case REPORT_KEY_CONTAINER:
-		return s->who.container;
+		return w->container;
 	case REPORT_KEY_UNIT:
-		return s->who.unit;
+		return w->unit;
 	case REPORT_KEY_COMMAND:
-		return s->who.comm;
+		return w->comm;
 	case REPORT_KEY_GPU:
-		return report_gpu_label(rep, s->gpu, buf, len);
+		return report_gpu_label(rep, gpu, buf, len);
 	case REPORT_KEY_HOST:
-		return rep->hosts[s->host].hostname;
+		return rep->hosts[host].hostname;
 	default:
 		return "";
 	}

@@ -95,8 +95,8 @@ report_merge(struct report *dst, struct report *src, char *err,
 	    sizeof(*dst->gpus))) == NULL)
 		return util_err(err, errlen, "out of memory");
 	dst->gpus = p;
-	if ((p = realloc(dst->sessions, (dst->nsessions_all +
-	    src->nsessions_all + 1) * sizeof(*dst->sessions))) == NULL)
+	if ((p = realloc(dst->sessions, (dst->nsessions + src->nsessions +
+	    1) * sizeof(*dst->sessions))) == NULL)
 		return util_err(err, errlen, "out of memory");
 	dst->sessions = p;
 	if ((p = realloc(dst->ids, (dst->nids_all + src->nids_all + 1) *
@@ -110,13 +110,20 @@ report_merge(struct report *dst, struct report *src, char *err,
 		dst->gpus[g0 + i].host += h0;
 	}
 	dst->ngpus += src->ngpus;
-	for (size_t i = 0; i < src->nsessions_all; i++) {
-		struct report_session *s = &dst->sessions[dst->nsessions_all++];
+	/*
+	 * Each report kept its own top sessions: the top of both is among
+	 * them, since a host's sessions rank among themselves as they did
+	 * (its GPUs keep their order, after dst's).
+	 */
+	for (size_t i = 0; i < src->nsessions; i++) {
+		struct report_session *s = &dst->sessions[dst->nsessions++];
 
 		*s = src->sessions[i];
 		s->gpu += g0;
 		s->host += h0;
 	}
+	dst->nsessions_all += src->nsessions_all;
+	dst->sessions_idle_omitted += src->sessions_idle_omitted;
 	/* An identity is of one host, so src's are dst's new ones as they
 	   are: no regrouping of what dst already had. */
 	for (size_t i = 0; i < src->nids_all; i++) {
@@ -163,7 +170,7 @@ report_merge(struct report *dst, struct report *src, char *err,
 	dst->gpu_window_ms += src->gpu_window_ms;
 	report_free(src);
 
-	/* Ranks over both hosts' sessions and identities, every one. */
+	/* Ranks over both hosts' sessions and identities. */
 	report_limit(dst, dst->top);
 	return 0;
 }

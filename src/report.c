@@ -38,11 +38,15 @@ struct build {
 	struct seen	*seen;		/* parallel to all */
 	int		 in_rollups;	/* a rollup scan feeds gpu_hour */
 	struct imap	 gpu_slot;	/* gpu id -> index in all */
+	/* The sessions found so far, small: the report keeps only the
+	   few it shows (report_identities). */
+	struct report_found *found;
+	size_t		 nfound;
+	size_t		 found_cap;
 	struct session_index {		/* (gpu, proc) -> its session: */
-		uint32_t *slot;		/* index in sessions + 1, 0 empty */
+		uint32_t *slot;		/* index in found + 1, 0 empty */
 		size_t	  cap;		/* a power of two, at most half full */
 	}		 session_slot;
-	size_t		 sessions_cap;
 	struct rollup_gpu *timeline;	/* nall x ntimeline, by slot */
 	/* The last UTC hour a tick's heatmap cell was looked up in: its
 	   offset serves the hour's other ticks when it is whole. */
@@ -269,31 +273,31 @@ seen_only_tick(void *ctx, int64_t ts_ms, int64_t gpu_id,
 }
 
 static size_t
-session_hash(int64_t gpu_id, int64_t proc_id, size_t cap)
+session_hash(uint32_t gpu, int64_t proc_id, size_t cap)
 {
 	uint64_t h = (uint64_t)proc_id * 0x9E3779B97F4A7C15ULL ^
-	    (uint64_t)gpu_id * 0xBF58476D1CE4E5B9ULL;
+	    (uint64_t)gpu * 0xBF58476D1CE4E5B9ULL;
 
 	h ^= h >> 31;
 	return (size_t)h & (cap - 1);
 }
 
 /*
- * Where (gpu_id, proc_id) is in the session index, or the empty slot it
- * would take. The keys are the sessions' own, so a slot is 4 bytes: a
- * window of 575 000 processes needs 8 MB for it, not 64.
+ * Where (gpu, proc_id) is in the session index, or the empty slot it
+ * would take; gpu is the GPU's index among the database's. The keys are
+ * the sessions' own, so a slot is 4 bytes: a window of 575 000 processes
+ * needs 8 MB for it, not 64.
  */
 static size_t
-session_find(const struct build *b, int64_t gpu_id, int64_t proc_id)
+session_find(const struct build *b, uint32_t gpu, int64_t proc_id)
 {
 	const struct session_index *x = &b->session_slot;
-	size_t k = session_hash(gpu_id, proc_id, x->cap);
+	size_t k = session_hash(gpu, proc_id, x->cap);
 
 	for (; x->slot[k] != 0; k = (k + 1) & (x->cap - 1)) {
-		const struct report_session *s = &b->rep->sessions[x->slot[k] -
-		    1];
+		const struct report_found *f = &b->found[x->slot[k] - 1];
 
-		if (s->proc_id == proc_id && s->gpu_id == gpu_id)
+		if (f->proc_id == proc_id && f->gpu == gpu)
 			break;
 	}
 	return k;
@@ -312,11 +316,10 @@ session_index_grow(struct build *b)
 		return -1;
 	}
 	x->cap = cap;
-	for (size_t i = 0; i < b->rep->nsessions; i++) {
-		const struct report_session *s = &b->rep->sessions[i];
+	for (size_t i = 0; i < b->nfound; i++) {
+		const struct report_found *f = &b->found[i];
 
-		x->slot[session_find(b, s->gpu_id, s->proc_id)] =
-		    (uint32_t)i + 1;
+		x->slot[session_find(b, f->gpu, f->proc_id)] = (uint32_t)i + 1;
 	}
 	return 0;
 }
@@ -326,36 +329,36 @@ sink_proc(void *ctx, int64_t gpu_id, int64_t proc_id,
     const struct rollup_proc *r)
 {
 	struct build *b = ctx;
-	struct report *rep = b->rep;
-	struct report_session *s;
+	struct report_found *f;
 	int64_t slot;
+	uint32_t gpu;
 	size_t k;
 
 	/* A process row without its GPU (a damaged file): ignored, as the
 	   GPU rows without their GPU are. */
 	if (imap_get(&b->gpu_slot, gpu_id, 0, &slot) != 0)
 		return 0;
-	if ((rep->nsessions + 1) * 2 > b->session_slot.cap) {
-		if (rep->nsessions >= UINT32_MAX - 1 ||
+	gpu = (uint32_t)slot;
+	if ((b->nfound + 1) * 2 > b->session_slot.cap) {
+		if (b->nfound >= UINT32_MAX - 1 ||
 		    session_index_grow(b) != 0)
 			return -1;
 	}
-	k = session_find(b, gpu_id, proc_id);
+	k = session_find(b, gpu, proc_id);
 	if (b->session_slot.slot[k] != 0) {
-		slot = b->session_slot.slot[k] - 1;
+		f = &b->found[b->session_slot.slot[k] - 1];
 	} else {
-		if (grow((void **)&rep->sessions, &b->sessions_cap,
-		    rep->nsessions + 1, sizeof(*rep->sessions)) != 0)
+		if (grow((void **)&b->found, &b->found_cap, b->nfound + 1,
+		    sizeof(*b->found)) != 0)
 			return -1;
-		slot = (int64_t)rep->nsessions;
-		b->session_slot.slot[k] = (uint32_t)slot + 1;
-		s = &rep->sessions[rep->nsessions++];
-		memset(s, 0, sizeof(*s));
-		s->gpu_id = gpu_id;
-		s->proc_id = proc_id;
-		rollup_proc_init(&s->r);
+		b->session_slot.slot[k] = (uint32_t)b->nfound + 1;
+		f = &b->found[b->nfound++];
+		memset(f, 0, sizeof(*f));
+		f->gpu = gpu;
+		f->proc_id = proc_id;
+		rollup_proc_init(&f->r);
 	}
-	rollup_proc_merge(&rep->sessions[slot].r, r);
+	rollup_proc_merge(&f->r, r);
 	return 0;
 }
 
@@ -851,28 +854,23 @@ report_build(struct store *st, const struct report_options *o,
 	/* Every session points at one of the report's GPUs; one whose GPU
 	   has no sample in the window (only a damaged file has those) goes. */
 	n = 0;
-	for (size_t i = 0; i < rep->nsessions; i++) {
-		struct report_session *s = &rep->sessions[i];
+	for (size_t i = 0; i < b.nfound; i++) {
+		struct report_found *f = &b.found[i];
 		size_t g;
 
 		for (g = 0; g < rep->ngpus; g++)
-			if (rep->gpus[g].id == s->gpu_id)
+			if (rep->gpus[g].id == b.all[f->gpu].id)
 				break;
 		if (g == rep->ngpus)
 			continue;
-		s->gpu = g;
-		s->alive = rep->last_tick_ms != 0 &&
-		    s->r.last_ms == rep->last_tick_ms;
-		rep->sessions[n++] = *s;
+		f->gpu = (uint32_t)g;
+		b.found[n++] = *f;
 	}
-	rep->nsessions = n;
-	rep->nsessions_all = n;
-	if (report_load_identities(st, rep, err, errlen) != 0)
+	/* The index points into found no more. */
+	free(b.session_slot.slot);
+	b.session_slot.slot = NULL;
+	if (report_identities(st, rep, b.found, n, o->top, err, errlen) != 0)
 		goto out;
-	if (report_group_identities(rep) != 0) {
-		util_err(err, errlen, "out of memory");
-		goto out;
-	}
 	report_limit(rep, o->top);
 	ret = 0;
 out:
@@ -885,6 +883,7 @@ out:
 	free(b.timeline);
 	imap_free(&b.gpu_slot);
 	free(b.session_slot.slot);
+	free(b.found);
 	imap_free(&b.wanted);
 	if (ret != 0)
 		report_free(rep);
@@ -913,7 +912,7 @@ report_free(struct report *rep)
 	rep->hosts = NULL;
 	rep->timeline = NULL;
 	rep->ngpus = rep->nsessions = rep->nids = rep->nhosts = 0;
-	rep->nsessions_all = rep->nids_all = 0;
+	rep->nsessions_all = rep->nids_all = rep->sessions_idle_omitted = 0;
 	rep->ntimeline = 0;
 }
 
@@ -955,13 +954,11 @@ sift_down(char *base, size_t n, size_t size, size_t i,
 }
 
 /*
- * Moves the k first-ranked of n elements to the front, sorted; the rest
- * follow in no order. A heap of the k best so far, its worst on top, sees
- * every element once: O(n log k) where a sort of all is O(n log n).
- * Returns how many are in front.
+ * A heap of the k best so far, its worst on top, sees every element once:
+ * O(n log k) where a sort of all is O(n log n).
  */
-static size_t
-select_top(void *v, size_t n, size_t size, size_t k,
+size_t
+report_select_top(void *v, size_t n, size_t size, size_t k,
     int (*cmp)(const void *, const void *))
 {
 	char *base = v;
@@ -985,22 +982,24 @@ select_top(void *v, size_t n, size_t size, size_t k,
 void
 report_limit(struct report *rep, size_t top)
 {
+	size_t k;
+
 	rep->top = top;
-	rep->nsessions = select_top(rep->sessions, rep->nsessions_all,
+	k = report_select_top(rep->sessions, rep->nsessions,
 	    sizeof(*rep->sessions), top, report_cmp_session);
-	rep->nids = select_top(rep->ids, rep->nids_all, sizeof(*rep->ids),
-	    top, report_cmp_identity);
+	for (size_t i = k; i < rep->nsessions; i++)
+		if (rep->sessions[i].r.idle_ms > 0)
+			rep->sessions_idle_omitted++;
+	rep->nsessions = k;
+	rep->nids = report_select_top(rep->ids, rep->nids_all,
+	    sizeof(*rep->ids), top, report_cmp_identity);
 }
 
 size_t
 report_sessions_omitted(const struct report *rep, int idle_only)
 {
-	size_t n = 0;
-
-	for (size_t i = rep->nsessions; i < rep->nsessions_all; i++)
-		if (!idle_only || rep->sessions[i].r.idle_ms > 0)
-			n++;
-	return n;
+	return idle_only ? rep->sessions_idle_omitted :
+	    rep->nsessions_all - rep->nsessions;
 }
 
 size_t

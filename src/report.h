@@ -219,15 +219,18 @@ struct report {
 	size_t			 ngpus;
 	/*
 	 * Sessions and identities: the first nsessions (nids) are those to
-	 * show, ranked (most idle-held time first, then most time); the
-	 * rest of the array, up to nsessions_all (nids_all), are the ones
-	 * --top leaves out, unranked. Writers show the first part and say
-	 * how many were left out.
+	 * show, ranked (most idle-held time first, then most time). The
+	 * identities --top leaves out follow in the array, unranked, up to
+	 * nids_all; the sessions it leaves out are only counted: of
+	 * nsessions_all, sessions_idle_omitted were idle-held for a while
+	 * and not shown. Writers show the first part and say how many were
+	 * left out.
 	 */
 	size_t			 top;		/* the limit; 0: none */
 	struct report_session	*sessions;
 	size_t			 nsessions;
 	size_t			 nsessions_all;
+	size_t			 sessions_idle_omitted;
 	struct report_identity	*ids;
 	size_t			 nids;
 	size_t			 nids_all;
@@ -325,8 +328,9 @@ int	report_has_mig(const struct report *);
 
 /*
  * Ranks rep's sessions and identities and keeps the first top of each to
- * show (0: all). Only the shown are sorted: the others are set apart in
- * O(n log top), which matters with hundreds of thousands of sessions.
+ * show (0: all); the sessions left out are counted and freed. Only the
+ * shown are sorted: the others are set apart in O(n log top), which
+ * matters with hundreds of thousands of sessions.
  */
 void	report_limit(struct report *, size_t top);
 /* Sessions --top left out; idle_only: only those with idle-held time. */
