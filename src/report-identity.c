@@ -333,22 +333,23 @@ report_group_identities(struct report *rep)
 	return 0;
 }
 
-/* A report_who whose strings are id's: valid while id is. */
+/* A report_who with keys' strings, valid while they are; the rest
+   unknown. */
 static void
-who_of(struct report_who *w, const struct identity *id)
+who_of(struct report_who *w, const struct store_proc_keys *keys)
 {
-	w->known = id->known;
-	w->uid = id->uid;
-	w->user = id->user;
-	w->comm = id->comm;
-	w->cmdline = id->cmdline;
-	w->container = id->container;
-	w->pod = id->pod;
-	w->unit = id->unit;
-	w->slurm_job = id->slurm_job;
-	w->pod_namespace = id->pod_namespace;
-	w->pod_name = id->pod_name;
-	w->container_name = id->container_name;
+	w->known = 0;
+	w->uid = -1;
+	w->user = keys->user;
+	w->comm = keys->comm;
+	w->cmdline = "";
+	w->container = keys->container;
+	w->pod = keys->pod;
+	w->unit = keys->unit;
+	w->slurm_job = keys->slurm_job;
+	w->pod_namespace = keys->pod_namespace;
+	w->pod_name = keys->pod_name;
+	w->container_name = "";
 }
 
 /* Where store_processes' identities go while grouping, in key order. */
@@ -364,14 +365,13 @@ struct grouping {
 /* Adds every session of one process to its group; nothing is kept of
    its identity but what its group keeps. */
 static int
-group_process(void *ctx, int64_t proc_id, uint32_t pid, int64_t start_ms,
-    const struct identity *id)
+group_process(void *ctx, int64_t proc_id, uint32_t pid,
+    const struct store_proc_keys *keys)
 {
 	struct grouping *gr = ctx;
 	struct report_who w;
 
-	(void)start_ms;
-	who_of(&w, id);
+	who_of(&w, keys);
 	for (; gr->k < gr->n && gr->v[gr->k].proc_id == proc_id; gr->k++) {
 		struct report_found *f = &gr->found[gr->v[gr->k].session];
 
@@ -481,7 +481,8 @@ report_identities(struct store *st, struct report *rep,
 	gr.found = found;
 	gr.v = v;
 	gr.n = n;
-	rc = store_processes(st, ids, nids, group_process, &gr, err, errlen);
+	rc = store_process_keys(st, ids, nids, group_process, &gr, err,
+	    errlen);
 	free(gr.groups.slot);
 	free(v);
 	free(ids);

@@ -43,10 +43,25 @@ struct build {
 	struct report_found *found;
 	size_t		 nfound;
 	size_t		 found_cap;
-	struct session_index {		/* (gpu, proc) -> its session: */
-		uint32_t *slot;		/* index in found + 1, 0 empty */
-		size_t	  cap;		/* a power of two, at most half full */
-	}		 session_slot;
+	/*
+	 * (gpu, proc) -> its session. Process keys are handed out as
+	 * processes are first seen, so a window's are mostly one run of
+	 * numbers, met in order: pages of them (index in found + 1, 0
+	 * none) are read one after the other, not scattered as a hash
+	 * table's slots would be. The sessions of one process on other
+	 * GPUs follow next.
+	 */
+	struct session_index {
+		struct imap  page_of;	/* page number -> index in pages */
+		uint32_t   **pages;	/* SESSION_PAGE slots each */
+		size_t	     npages;
+		size_t	     pages_cap;
+		int64_t	     last_no;	/* the page last looked up */
+		uint32_t    *last;	/* ... it; NULL none yet */
+		uint32_t    *next;	/* parallel to found: the process's
+					   next session + 1, 0 none */
+		size_t	     next_cap;
+	}		 sessions;
 	struct rollup_gpu *timeline;	/* nall x ntimeline, by slot */
 	/* The last UTC hour a tick's heatmap cell was looked up in: its
 	   offset serves the hour's other ticks when it is whole. */
@@ -272,56 +287,44 @@ seen_only_tick(void *ctx, int64_t ts_ms, int64_t gpu_id,
 	return 0;
 }
 
-static size_t
-session_hash(uint32_t gpu, int64_t proc_id, size_t cap)
-{
-	uint64_t h = (uint64_t)proc_id * 0x9E3779B97F4A7C15ULL ^
-	    (uint64_t)gpu * 0xBF58476D1CE4E5B9ULL;
+/* Process keys a page of the session index holds. */
+#define SESSION_PAGE	4096
 
-	h ^= h >> 31;
-	return (size_t)h & (cap - 1);
+/* The page of the session index that holds proc_id's slot, made when
+   missing; NULL out of memory. */
+static uint32_t *
+session_page(struct session_index *x, int64_t proc_id)
+{
+	int64_t no = report_floor_div(proc_id, SESSION_PAGE), i;
+
+	if (x->last != NULL && x->last_no == no)
+		return x->last;
+	if (imap_get(&x->page_of, no, 0, &i) != 0) {
+		i = (int64_t)x->npages;
+		if (grow((void **)&x->pages, &x->pages_cap, x->npages + 1,
+		    sizeof(*x->pages)) != 0)
+			return NULL;
+		if ((x->pages[i] = calloc(SESSION_PAGE,
+		    sizeof(**x->pages))) == NULL)
+			return NULL;
+		x->npages++;
+		if (imap_put(&x->page_of, no, 0, i) != 0)
+			return NULL;
+	}
+	x->last_no = no;
+	x->last = x->pages[i];
+	return x->last;
 }
 
-/*
- * Where (gpu, proc_id) is in the session index, or the empty slot it
- * would take; gpu is the GPU's index among the database's. The keys are
- * the sessions' own, so a slot is 4 bytes: a window of 575 000 processes
- * needs 8 MB for it, not 64.
- */
-static size_t
-session_find(const struct build *b, uint32_t gpu, int64_t proc_id)
+static void
+session_index_free(struct session_index *x)
 {
-	const struct session_index *x = &b->session_slot;
-	size_t k = session_hash(gpu, proc_id, x->cap);
-
-	for (; x->slot[k] != 0; k = (k + 1) & (x->cap - 1)) {
-		const struct report_found *f = &b->found[x->slot[k] - 1];
-
-		if (f->proc_id == proc_id && f->gpu == gpu)
-			break;
-	}
-	return k;
-}
-
-/* Doubles the session index; -1 out of memory. */
-static int
-session_index_grow(struct build *b)
-{
-	struct session_index *x = &b->session_slot;
-	size_t cap = x->cap ? x->cap * 2 : 1024;
-
-	free(x->slot);
-	if ((x->slot = calloc(cap, sizeof(*x->slot))) == NULL) {
-		x->cap = 0;
-		return -1;
-	}
-	x->cap = cap;
-	for (size_t i = 0; i < b->nfound; i++) {
-		const struct report_found *f = &b->found[i];
-
-		x->slot[session_find(b, f->gpu, f->proc_id)] = (uint32_t)i + 1;
-	}
-	return 0;
+	for (size_t i = 0; i < x->npages; i++)
+		free(x->pages[i]);
+	free(x->pages);
+	free(x->next);
+	imap_free(&x->page_of);
+	memset(x, 0, sizeof(*x));
 }
 
 static int
@@ -329,34 +332,37 @@ sink_proc(void *ctx, int64_t gpu_id, int64_t proc_id,
     const struct rollup_proc *r)
 {
 	struct build *b = ctx;
-	struct report_found *f;
-	int64_t slot;
-	uint32_t gpu;
-	size_t k;
+	struct session_index *x = &b->sessions;
+	struct report_found *f = NULL;
+	uint32_t gpu, *slot, *page;
+	int64_t i;
 
 	/* A process row without its GPU (a damaged file): ignored, as the
 	   GPU rows without their GPU are. */
-	if (imap_get(&b->gpu_slot, gpu_id, 0, &slot) != 0)
+	if (imap_get(&b->gpu_slot, gpu_id, 0, &i) != 0)
 		return 0;
-	gpu = (uint32_t)slot;
-	if ((b->nfound + 1) * 2 > b->session_slot.cap) {
+	gpu = (uint32_t)i;
+	if ((page = session_page(x, proc_id)) == NULL)
+		return -1;
+	slot = &page[proc_id - report_floor_div(proc_id, SESSION_PAGE) *
+	    SESSION_PAGE];
+	for (uint32_t k = *slot; k != 0 && f == NULL; k = x->next[k - 1])
+		if (b->found[k - 1].gpu == gpu)
+			f = &b->found[k - 1];
+	if (f == NULL) {
 		if (b->nfound >= UINT32_MAX - 1 ||
-		    session_index_grow(b) != 0)
+		    grow((void **)&b->found, &b->found_cap, b->nfound + 1,
+		    sizeof(*b->found)) != 0 ||
+		    grow((void **)&x->next, &x->next_cap, b->nfound + 1,
+		    sizeof(*x->next)) != 0)
 			return -1;
-	}
-	k = session_find(b, gpu, proc_id);
-	if (b->session_slot.slot[k] != 0) {
-		f = &b->found[b->session_slot.slot[k] - 1];
-	} else {
-		if (grow((void **)&b->found, &b->found_cap, b->nfound + 1,
-		    sizeof(*b->found)) != 0)
-			return -1;
-		b->session_slot.slot[k] = (uint32_t)b->nfound + 1;
-		f = &b->found[b->nfound++];
+		f = &b->found[b->nfound];
 		memset(f, 0, sizeof(*f));
 		f->gpu = gpu;
 		f->proc_id = proc_id;
 		rollup_proc_init(&f->r);
+		x->next[b->nfound] = *slot;
+		*slot = (uint32_t)++b->nfound;
 	}
 	rollup_proc_merge(&f->r, r);
 	return 0;
@@ -867,8 +873,7 @@ report_build(struct store *st, const struct report_options *o,
 		b.found[n++] = *f;
 	}
 	/* The index points into found no more. */
-	free(b.session_slot.slot);
-	b.session_slot.slot = NULL;
+	session_index_free(&b.sessions);
 	if (report_identities(st, rep, b.found, n, o->top, err, errlen) != 0)
 		goto out;
 	report_limit(rep, o->top);
@@ -882,7 +887,7 @@ out:
 	free(card);
 	free(b.timeline);
 	imap_free(&b.gpu_slot);
-	free(b.session_slot.slot);
+	session_index_free(&b.sessions);
 	free(b.found);
 	imap_free(&b.wanted);
 	if (ret != 0)

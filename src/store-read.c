@@ -14,8 +14,13 @@ static void
 copy_text(char *dst, size_t len, sqlite3_stmt *st, int col)
 {
 	const unsigned char *v = sqlite3_column_text(st, col);
+	size_t n = (size_t)sqlite3_column_bytes(st, col);
 
-	util_strlcpy(dst, v ? (const char *)v : "", len);
+	/* Its length is known: no need to measure it again. */
+	if (v != NULL && n < len)
+		memcpy(dst, v, n + 1);
+	else
+		util_strlcpy(dst, v ? (const char *)v : "", len);
 }
 
 static int64_t
@@ -909,6 +914,96 @@ store_processes(struct store *s, const int64_t *ids, size_t n,
 			continue;
 		read_identity(st, 1, &pid, &start_ms, &who);
 		if (fn(ctx, id, pid, start_ms, &who) != 0) {
+			sqlite3_finalize(st);
+			return util_err(err, errlen, "out of memory");
+		}
+		k++;
+	}
+	sqlite3_finalize(st);
+	if (k < n && rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return store_sqlite_err(s, err, errlen, "reading processes");
+	if (k < n)
+		return util_err(err, errlen, "%s: process %lld is missing",
+		    s->path, (long long)ids[k]);
+	return 0;
+}
+
+/* A column's text as SQLite holds it, valid until the next step. */
+static const char *
+column_str(sqlite3_stmt *st, int col)
+{
+	const unsigned char *v = sqlite3_column_text(st, col);
+
+	return v != NULL ? (const char *)v : "";
+}
+
+/* keys' strings from who's. */
+static void
+keys_of(struct store_proc_keys *keys, const struct identity *who)
+{
+	keys->user = who->user;
+	keys->comm = who->comm;
+	keys->container = who->container;
+	keys->pod = who->pod;
+	keys->unit = who->unit;
+	keys->slurm_job = who->slurm_job;
+	keys->pod_namespace = who->pod_namespace;
+	keys->pod_name = who->pod_name;
+}
+
+int
+store_process_keys(struct store *s, const int64_t *ids, size_t n,
+    int (*fn)(void *ctx, int64_t proc_id, uint32_t pid,
+    const struct store_proc_keys *), void *ctx, char *err, size_t errlen)
+{
+	struct store_proc_keys keys;
+	struct identity who;
+	sqlite3_stmt *st;
+	uint32_t pid;
+	int64_t start_ms;
+	size_t k = 0;
+	int rc;
+
+	if (n == 0)
+		return 0;
+	/* Scattered keys: one lookup each. */
+	if ((uint64_t)(ids[n - 1] - ids[0]) / 8 > n) {
+		for (size_t i = 0; i < n; i++) {
+			if (store_process(s, ids[i], &pid, &start_ms, &who, err,
+			    errlen) != 0)
+				return -1;
+			keys_of(&keys, &who);
+			if (fn(ctx, ids[i], pid, &keys) != 0)
+				return util_err(err, errlen, "out of memory");
+		}
+		return 0;
+	}
+	/* Dense keys: one pass over their range, the strings not copied. */
+	if (sqlite3_prepare_v2(s->db, has_pod_names(s) ?
+	    "SELECT id, pid, user, comm, container, pod, unit, slurm_job, "
+	    "pod_namespace, pod_name FROM procs WHERE id >= ?1 AND id <= ?2 "
+	    "ORDER BY id" :
+	    "SELECT id, pid, user, comm, container, pod, unit, slurm_job, "
+	    "'', '' FROM procs WHERE id >= ?1 AND id <= ?2 ORDER BY id", -1,
+	    &st, NULL) != SQLITE_OK)
+		return store_sqlite_err(s, err, errlen, "reading processes");
+	sqlite3_bind_int64(st, 1, ids[0]);
+	sqlite3_bind_int64(st, 2, ids[n - 1]);
+	while (k < n && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(st, 0);
+
+		if (id != ids[k])
+			continue;
+		pid = (uint32_t)sqlite3_column_int64(st, 1);
+		keys.user = column_str(st, 2);
+		keys.comm = column_str(st, 3);
+		keys.container = column_str(st, 4);
+		keys.pod = column_str(st, 5);
+		keys.unit = column_str(st, 6);
+		keys.slurm_job = column_str(st, 7);
+		keys.pod_namespace = column_str(st, 8);
+		keys.pod_name = column_str(st, 9);
+		if (fn(ctx, id, pid, &keys) != 0) {
 			sqlite3_finalize(st);
 			return util_err(err, errlen, "out of memory");
 		}
