@@ -146,13 +146,13 @@ cmp_pending(const void *a, const void *b)
 }
 
 /*
- * n sessions' processes, each once, in key order, for store_processes:
- * *pv the sessions sorted by process (proc_id(ctx, i) is session i's),
- * *idv their distinct keys, *nidv how many. -1 out of memory.
+ * The processes of n sessions, each once, in key order, for
+ * store_processes: *pv the sessions sorted by process, *idv their
+ * distinct keys, *nidv how many. -1 out of memory.
  */
 static int
-pending_sort(size_t n, int64_t (*proc_id)(const void *, size_t),
-    const void *ctx, struct pending **pv, int64_t **idv, size_t *nidv)
+pending_sort(const struct report_session *s, size_t n, struct pending **pv,
+    int64_t **idv, size_t *nidv)
 {
 	struct pending *v = calloc(n + 1, sizeof(*v));
 	int64_t *ids = calloc(n + 1, sizeof(*ids));
@@ -164,7 +164,7 @@ pending_sort(size_t n, int64_t (*proc_id)(const void *, size_t),
 		return -1;
 	}
 	for (size_t i = 0; i < n; i++) {
-		v[i].proc_id = proc_id(ctx, i);
+		v[i].proc_id = s[i].proc_id;
 		v[i].session = i;
 	}
 	qsort(v, n, sizeof(*v), cmp_pending);
@@ -352,14 +352,14 @@ who_of(struct report_who *w, const struct store_proc_keys *keys)
 	w->container_name = "";
 }
 
-/* Where store_processes' identities go while grouping, in key order. */
+/* Where store_process_keys' processes go while grouping, in key order. */
 struct grouping {
 	struct report		*rep;
 	struct groups		 groups;
 	struct report_found	*found;
-	const struct pending	*v;	/* the found sessions, sorted */
+	const uint32_t		*order;	/* the found sessions, sorted */
 	size_t			 n;	/* ... how many */
-	size_t			 k;	/* v[k] is the next */
+	size_t			 k;	/* order[k] is the next */
 };
 
 /* Adds every session of one process to its group; nothing is kept of
@@ -372,8 +372,9 @@ group_process(void *ctx, int64_t proc_id, uint32_t pid,
 	struct report_who w;
 
 	who_of(&w, keys);
-	for (; gr->k < gr->n && gr->v[gr->k].proc_id == proc_id; gr->k++) {
-		struct report_found *f = &gr->found[gr->v[gr->k].session];
+	for (; gr->k < gr->n && gr->found[gr->order[gr->k]].proc_id ==
+	    proc_id; gr->k++) {
+		struct report_found *f = &gr->found[gr->order[gr->k]];
 
 		f->pid = pid;
 		if (group_add(gr->rep, &gr->groups, 0, f->gpu, &w, &f->r) != 0)
@@ -443,52 +444,50 @@ cmp_found(const void *a, const void *b)
 	return x->pid < y->pid ? -1 : x->pid > y->pid;
 }
 
-static int64_t
-found_proc(const void *ctx, size_t i)
-{
-	return ((const struct report_found *)ctx)[i].proc_id;
-}
-
-static int64_t
-session_proc(const void *ctx, size_t i)
-{
-	return ((const struct report_session *)ctx)[i].proc_id;
-}
-
 /*
  * Groups every found session, ranks them, and keeps the top ones as the
  * report's sessions: only their identities are read whole and kept.
  */
 int
 report_identities(struct store *st, struct report *rep,
-    struct report_found *found, size_t n, size_t top, char *err,
-    size_t errlen)
+    struct report_found *found, size_t n, const uint32_t *order,
+    size_t norder, size_t top, char *err, size_t errlen)
 {
 	struct grouping gr;
 	struct fill f;
 	struct pending *v = NULL;
-	int64_t *ids = NULL;
-	size_t nids, k;
+	int64_t *ids;
+	size_t nids = 0, k;
 	int rc;
 
 	memset(&gr, 0, sizeof(gr));
-	if (groups_start(rep, &gr.groups) != 0 ||
-	    pending_sort(n, found_proc, found, &v, &ids, &nids) != 0) {
+	if ((ids = calloc(norder + 1, sizeof(*ids))) == NULL ||
+	    groups_start(rep, &gr.groups) != 0) {
+		free(ids);
 		free(gr.groups.slot);
 		return util_err(err, errlen, "out of memory");
 	}
+	for (size_t i = 0; i < norder; i++)
+		if (nids == 0 || ids[nids - 1] != found[order[i]].proc_id)
+			ids[nids++] = found[order[i]].proc_id;
 	gr.rep = rep;
 	gr.found = found;
-	gr.v = v;
-	gr.n = n;
+	gr.order = order;
+	gr.n = norder;
 	rc = store_process_keys(st, ids, nids, group_process, &gr, err,
 	    errlen);
 	free(gr.groups.slot);
-	free(v);
 	free(ids);
 	if (rc != 0)
 		return -1;
 	rep->nids_all = rep->nids;
+
+	/* The sessions counted, together. */
+	k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (found[i].gpu != UINT32_MAX)
+			found[k++] = found[i];
+	n = k;
 
 	/* The sessions a report shows, and what it says of the rest. */
 	k = report_select_top(found, n, sizeof(*found), top, cmp_found);
@@ -512,7 +511,7 @@ report_identities(struct store *st, struct report *rep,
 	rep->nsessions = k;
 	if (k == 0)
 		return 0;
-	if (pending_sort(k, session_proc, rep->sessions, &v, &ids, &nids) != 0)
+	if (pending_sort(rep->sessions, k, &v, &ids, &nids) != 0)
 		return util_err(err, errlen, "out of memory");
 	memset(&f, 0, sizeof(f));
 	f.rep = rep;

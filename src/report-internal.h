@@ -50,12 +50,13 @@ struct report_found {
  * report-identity.c: reads the identity of every found session's process
  * in one pass and groups the sessions by rep->by's key into rep->ids,
  * unranked; then ranks the sessions and keeps in rep->sessions only the
- * top (all of them when top is 0), with their identities. v is
- * reordered.
+ * top (all of them when top is 0), with their identities. order holds
+ * the indices in v of the sessions to count, by process key; the others
+ * have gpu UINT32_MAX. v is reordered.
  */
 int	report_identities(struct store *, struct report *,
-	    struct report_found *v, size_t n, size_t top, char *err,
-	    size_t errlen);
+	    struct report_found *v, size_t n, const uint32_t *order,
+	    size_t norder, size_t top, char *err, size_t errlen);
 /* Groups all of rep->sessions by host and rep->by's key into rep->ids,
    unranked (report_limit ranks them). 0, or -1 out of memory. */
 int	report_group_identities(struct report *);

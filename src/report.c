@@ -53,7 +53,10 @@ struct build {
 	 */
 	struct session_index {
 		struct imap  page_of;	/* page number -> index in pages */
-		uint32_t   **pages;	/* SESSION_PAGE slots each */
+		struct session_page {
+			int64_t	  no;	/* keys no * SESSION_PAGE on */
+			uint32_t *slot;	/* SESSION_PAGE of them */
+		}	    *pages;
 		size_t	     npages;
 		size_t	     pages_cap;
 		int64_t	     last_no;	/* the page last looked up */
@@ -293,7 +296,7 @@ seen_only_tick(void *ctx, int64_t ts_ms, int64_t gpu_id,
 /* The page of the session index that holds proc_id's slot, made when
    missing; NULL out of memory. */
 static uint32_t *
-session_page(struct session_index *x, int64_t proc_id)
+session_slots(struct session_index *x, int64_t proc_id)
 {
 	int64_t no = report_floor_div(proc_id, SESSION_PAGE), i;
 
@@ -304,23 +307,60 @@ session_page(struct session_index *x, int64_t proc_id)
 		if (grow((void **)&x->pages, &x->pages_cap, x->npages + 1,
 		    sizeof(*x->pages)) != 0)
 			return NULL;
-		if ((x->pages[i] = calloc(SESSION_PAGE,
-		    sizeof(**x->pages))) == NULL)
+		x->pages[i].no = no;
+		if ((x->pages[i].slot = calloc(SESSION_PAGE,
+		    sizeof(*x->pages[i].slot))) == NULL)
 			return NULL;
 		x->npages++;
 		if (imap_put(&x->page_of, no, 0, i) != 0)
 			return NULL;
 	}
 	x->last_no = no;
-	x->last = x->pages[i];
+	x->last = x->pages[i].slot;
 	return x->last;
+}
+
+static int
+cmp_page(const void *a, const void *b)
+{
+	const struct session_page *x = a, *y = b;
+
+	return x->no < y->no ? -1 : x->no > y->no;
+}
+
+/*
+ * The found sessions whose GPU is one of the report's, in process key
+ * order, read off the index's pages in order: no sort of them all.
+ * Returns how many, or -1 out of memory; *out is the caller's to free.
+ */
+static int64_t
+session_order(struct build *b, uint32_t **out)
+{
+	struct session_index *x = &b->sessions;
+	uint32_t *v = calloc(b->nfound + 1, sizeof(*v));
+	size_t n = 0;
+
+	if (v == NULL)
+		return -1;
+	/* The map from page numbers is of no use once they are sorted. */
+	imap_free(&x->page_of);
+	x->last = NULL;
+	qsort(x->pages, x->npages, sizeof(*x->pages), cmp_page);
+	for (size_t p = 0; p < x->npages; p++)
+		for (size_t i = 0; i < SESSION_PAGE; i++)
+			for (uint32_t k = x->pages[p].slot[i]; k != 0;
+			    k = x->next[k - 1])
+				if (b->found[k - 1].gpu != UINT32_MAX)
+					v[n++] = k - 1;
+	*out = v;
+	return (int64_t)n;
 }
 
 static void
 session_index_free(struct session_index *x)
 {
 	for (size_t i = 0; i < x->npages; i++)
-		free(x->pages[i]);
+		free(x->pages[i].slot);
 	free(x->pages);
 	free(x->next);
 	imap_free(&x->page_of);
@@ -342,7 +382,7 @@ sink_proc(void *ctx, int64_t gpu_id, int64_t proc_id,
 	if (imap_get(&b->gpu_slot, gpu_id, 0, &i) != 0)
 		return 0;
 	gpu = (uint32_t)i;
-	if ((page = session_page(x, proc_id)) == NULL)
+	if ((page = session_slots(x, proc_id)) == NULL)
 		return -1;
 	slot = &page[proc_id - report_floor_div(proc_id, SESSION_PAGE) *
 	    SESSION_PAGE];
@@ -770,7 +810,8 @@ report_build(struct store *st, const struct report_options *o,
 {
 	struct build b;
 	int *card = NULL;	/* parallel to b.all */
-	size_t n;
+	uint32_t *order = NULL;	/* the found sessions, by process */
+	int64_t norder;
 	int ret = -1, snapshot = 0;
 
 	memset(rep, 0, sizeof(*rep));
@@ -859,7 +900,6 @@ report_build(struct store *st, const struct report_options *o,
 	rep->hosts[0].gpu_window_ms = rep->gpu_window_ms;
 	/* Every session points at one of the report's GPUs; one whose GPU
 	   has no sample in the window (only a damaged file has those) goes. */
-	n = 0;
 	for (size_t i = 0; i < b.nfound; i++) {
 		struct report_found *f = &b.found[i];
 		size_t g;
@@ -867,14 +907,15 @@ report_build(struct store *st, const struct report_options *o,
 		for (g = 0; g < rep->ngpus; g++)
 			if (rep->gpus[g].id == b.all[f->gpu].id)
 				break;
-		if (g == rep->ngpus)
-			continue;
-		f->gpu = (uint32_t)g;
-		b.found[n++] = *f;
+		f->gpu = g < rep->ngpus ? (uint32_t)g : UINT32_MAX;
 	}
-	/* The index points into found no more. */
+	if ((norder = session_order(&b, &order)) < 0) {
+		util_err(err, errlen, "out of memory");
+		goto out;
+	}
 	session_index_free(&b.sessions);
-	if (report_identities(st, rep, b.found, n, o->top, err, errlen) != 0)
+	if (report_identities(st, rep, b.found, b.nfound, order,
+	    (size_t)norder, o->top, err, errlen) != 0)
 		goto out;
 	report_limit(rep, o->top);
 	ret = 0;
@@ -889,6 +930,7 @@ out:
 	imap_free(&b.gpu_slot);
 	session_index_free(&b.sessions);
 	free(b.found);
+	free(order);
 	imap_free(&b.wanted);
 	if (ret != 0)
 		report_free(rep);

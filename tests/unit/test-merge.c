@@ -226,6 +226,108 @@ test_merge(void)
 }
 
 /*
+ * A host whose processes come and go: process p (of 60) holds GPU p % 3
+ * for p % 7 + 1 ticks from tick p / 2, idle-held (500 MiB) unless p % 4
+ * is 0. Every host has the same: its sessions tie with the other hosts'.
+ */
+static struct store *
+churn_db(const char *host)
+{
+	struct store_meta m;
+	struct store *s;
+	struct tick t;
+	char err[512], name[64], user[16];
+
+	memset(&m, 0, sizeof(m));
+	util_strlcpy(m.hostname, host, sizeof(m.hostname));
+	util_strlcpy(m.source, "test", sizeof(m.source));
+	util_strlcpy(m.gua_version, GUA_VERSION, sizeof(m.gua_version));
+	m.interval_ms = 10 * SEC;
+	classify_defaults(&m.rollup);
+	snprintf(name, sizeof(name), "%s.db", host);
+	if (store_create(&s, fixture_path(name), &m, err, sizeof(err)) != 0 ||
+	    store_begin_run(s, 0, 10 * SEC, "test", "550.00", err,
+	    sizeof(err)) != 0) {
+		fprintf(stderr, "%s\n", err);
+		exit(1);
+	}
+	memset(&t, 0, sizeof(t));
+	for (int i = 0; i < 40; i++) {
+		struct tick_gpu *g[3];
+
+		for (int k = 0; k < 3; k++)
+			g[k] = fixture_gpu(&t, k, 0);
+		for (int p = 0; p < 60; p++) {
+			if (i < p / 2 || i >= p / 2 + p % 7 + 1)
+				continue;
+			snprintf(user, sizeof(user), "u%d", p % 5);
+			fixture_proc(g[p % 3], (uint32_t)(2000 + p), 1, user,
+			    p % 4 == 0 ? 50 : 500, -1);
+		}
+		fixture_write(s, &t, T0 - (int64_t)(39 - i) * 10 * SEC,
+		    10 * SEC);
+	}
+	tick_free(&t);
+	return s;
+}
+
+/* A merged report keeps each host's top sessions only, yet shows what
+   ranking every session of every host would. */
+static void
+test_merge_top(void)
+{
+	static const size_t tops[] = { 1, 2, 3, 5, 8, 40, 61, 200 };
+	struct store *st[3] = { churn_db("churna"), churn_db("churnb"),
+	    churn_db("churnc") };
+	struct report_options o = options(T0, MS_PER_HOUR);
+	struct report all, m, one;
+	char err[512];
+
+	for (size_t k = 0; k < sizeof(tops) / sizeof(tops[0]); k++) {
+		int same = 1;
+
+		/* The reference: every session of every host, then ranked. */
+		o.top = 0;
+		CHECK_INT(report_build(st[0], &o, &all, err, sizeof(err)), 0);
+		for (int h = 1; h < 3; h++) {
+			CHECK_INT(report_build(st[h], &o, &one, err,
+			    sizeof(err)), 0);
+			CHECK_INT(report_merge(&all, &one, err, sizeof(err)), 0);
+		}
+		CHECK_INT(all.nsessions, 3 * 60);
+		report_limit(&all, tops[k]);
+
+		o.top = tops[k];
+		CHECK_INT(report_build(st[0], &o, &m, err, sizeof(err)), 0);
+		CHECK(m.nsessions <= tops[k]);
+		for (int h = 1; h < 3; h++) {
+			CHECK_INT(report_build(st[h], &o, &one, err,
+			    sizeof(err)), 0);
+			CHECK_INT(report_merge(&m, &one, err, sizeof(err)), 0);
+		}
+		CHECK_INT(m.nsessions, all.nsessions);
+		CHECK_INT(m.nsessions_all, 3 * 60);
+		CHECK_INT(report_sessions_omitted(&m, 0),
+		    report_sessions_omitted(&all, 0));
+		CHECK_INT(report_sessions_omitted(&m, 1),
+		    report_sessions_omitted(&all, 1));
+		for (size_t i = 0; i < m.nsessions && i < all.nsessions; i++)
+			same &= m.sessions[i].host == all.sessions[i].host &&
+			    m.sessions[i].gpu == all.sessions[i].gpu &&
+			    m.sessions[i].pid == all.sessions[i].pid &&
+			    strcmp(m.sessions[i].who.user,
+			    all.sessions[i].who.user) == 0 &&
+			    memcmp(&m.sessions[i].r, &all.sessions[i].r,
+			    sizeof(m.sessions[i].r)) == 0;
+		CHECK(same);
+		report_free(&m);
+		report_free(&all);
+	}
+	for (int h = 0; h < 3; h++)
+		store_close(st[h]);
+}
+
+/*
  * A damaged file whose GPU keys no longer match its rows: those rows are
  * ignored, and a merged report never points a session at a GPU it lacks.
  */
@@ -266,6 +368,7 @@ main(void)
 	(void)fixture_create;	/* this test names its hosts itself */
 	test_timeline_steps();
 	test_merge();
+	test_merge_top();
 	test_orphan_rows();
 	HARNESS_DONE();
 }
