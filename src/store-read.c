@@ -1,5 +1,6 @@
 /*
- * The read path: GPUs, window edges, hourly rollups and raw ticks. Raw
+ * The read path: GPUs, window edges, hourly rollups, raw ticks and the
+ * processes (whole, or only the keys a report groups them by). Raw
  * ticks are classified here with rollup.c, the very code the writer used
  * for the rollups, so both give the same numbers.
  */

@@ -904,6 +904,119 @@ test_pod_names(void)
 	tick_free(&t);
 }
 
+/* What store_process_keys gave, checked against store_process. */
+struct keys_seen {
+	struct store	*st;
+	int64_t		 last;		/* the key before */
+	size_t		 n;
+	int		 ok;
+	int		 names;		/* the file has the pod's names */
+};
+
+static int
+check_keys(void *ctx, int64_t proc_id, uint32_t pid,
+    const struct store_proc_keys *k)
+{
+	struct keys_seen *ks = ctx;
+	struct identity who;
+	uint32_t want_pid;
+	int64_t start;
+	char err[512];
+
+	ks->ok &= proc_id > ks->last;
+	ks->last = proc_id;
+	ks->n++;
+	if (store_process(ks->st, proc_id, &want_pid, &start, &who, err,
+	    sizeof(err)) != 0)
+		return ks->ok = 0;
+	ks->ok &= pid == want_pid && strcmp(k->user, who.user) == 0 &&
+	    strcmp(k->comm, who.comm) == 0 &&
+	    strcmp(k->container, who.container) == 0 &&
+	    strcmp(k->pod, who.pod) == 0 && strcmp(k->unit, who.unit) == 0 &&
+	    strcmp(k->slurm_job, who.slurm_job) == 0 &&
+	    strcmp(k->pod_namespace, who.pod_namespace) == 0 &&
+	    strcmp(k->pod_name, who.pod_name) == 0;
+	/* Every process below has a user, and every fifth a pod's names. */
+	ks->ok &= k->user[0] != '\0' && (!ks->names || proc_id % 5 != 0 ||
+	    strcmp(k->pod_name, "train") == 0);
+	return 0;
+}
+
+/* Reads the keys of ids[0..n) of s, in a dense pass or one by one. */
+static void
+keys_of(struct store *s, const int64_t *ids, size_t n, int names)
+{
+	struct keys_seen ks = { s, 0, 0, 1, names };
+	char err[512];
+
+	CHECK_INT(store_process_keys(s, ids, n, check_keys, &ks, err,
+	    sizeof(err)), 0);
+	CHECK_INT(ks.n, n);
+	CHECK(ks.ok);
+}
+
+/*
+ * The keys a report groups processes by are those store_process reads,
+ * whether the keys asked for are dense or scattered, of a file with the
+ * pod's names or of schema 2 (without them); a key that is not there is
+ * an error.
+ */
+static void
+test_process_keys(void)
+{
+	static const int64_t scattered[] = { 1, 55, 120 };
+	static const int64_t missing[] = { 3, 121 };
+	struct store *s;
+	struct tick t;
+	sqlite3 *db;
+	int64_t ids[120];
+	char err[512], path[512];
+
+	memset(&t, 0, sizeof(t));
+	s = fixture_create("keys.db", 10000);
+	util_strlcpy(path, store_path(s), sizeof(path));
+	for (int i = 0; i < 120; i++) {
+		struct tick_gpu *g = fixture_gpu(&t, 0, 50);
+		struct tick_proc *p;
+		char user[16];
+
+		snprintf(user, sizeof(user), "u%d", i % 7);
+		p = fixture_proc(g, (uint32_t)(100 + i), 1000 + i, user, 500,
+		    0);
+		snprintf(p->id.container, sizeof(p->id.container), "c%03d",
+		    i / 3);
+		snprintf(p->id.slurm_job, sizeof(p->id.slurm_job), "job_%d",
+		    i % 4);
+		if ((i + 1) % 5 == 0) {
+			util_strlcpy(p->id.pod, "0f1e2d3c", sizeof(p->id.pod));
+			util_strlcpy(p->id.pod_namespace, "ml",
+			    sizeof(p->id.pod_namespace));
+			util_strlcpy(p->id.pod_name, "train",
+			    sizeof(p->id.pod_name));
+		}
+		fixture_write(s, &t, 1795600800000LL + i * 10000LL, 10000);
+		tick_free(&t);
+		memset(&t, 0, sizeof(t));
+		ids[i] = i + 1;
+	}
+	keys_of(s, ids, 120, 1);
+	keys_of(s, ids + 10, 30, 1);
+	keys_of(s, scattered, 3, 1);
+	CHECK_INT(store_process_keys(s, missing, 2, check_keys,
+	    &(struct keys_seen){ s, 0, 0, 1, 1 }, err, sizeof(err)), -1);
+	CHECK(strstr(err, "process 121 is missing") != NULL);
+	store_close(s);
+
+	CHECK_INT(sqlite3_open(path, &db), SQLITE_OK);
+	make_schema2_procs(db);
+	sqlite3_exec(db, "PRAGMA user_version=2", NULL, NULL, NULL);
+	sqlite3_close(db);
+	CHECK_INT(store_open_read(&s, path, err, sizeof(err)), 0);
+	keys_of(s, ids, 120, 0);
+	keys_of(s, scattered, 3, 0);
+	store_close(s);
+}
+
 int
 main(void)
 {
@@ -913,6 +1026,7 @@ main(void)
 	test_round_trip();
 	test_schema1();
 	test_pod_names();
+	test_process_keys();
 	test_unknown_memory();
 	test_clock_steps_back();
 	test_writer_keeps_locks();
