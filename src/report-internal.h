@@ -58,15 +58,14 @@ int	report_identities(struct store *, struct report *,
 	    struct report_found *v, size_t n, const uint32_t *order,
 	    size_t norder, size_t top, char *err, size_t errlen);
 /* Groups all of rep->sessions by host and rep->by's key into rep->ids,
-   unranked (report_limit ranks them). 0, or -1 out of memory. */
+   unranked (report_limit ranks them), as report_identities groups the
+   sessions it finds: tests check that grouping with it. 0, or -1 out of
+   memory. */
 int	report_group_identities(struct report *);
 
-/* report-key.c: a session's value for key k ("" none); the text is
-   untrusted. buf holds it when it is made (a GPU's label). */
-const char *report_key_value(const struct report *,
-	    const struct report_session *, enum report_key k, char *buf,
-	    size_t len);
-/* The same for who ran on GPU gpu of host host. */
+/* report-key.c: the value for key k ("" none) of who ran on GPU gpu of
+   host host; the text is untrusted. buf holds it when it is made (a
+   GPU's label). */
 const char *report_key_who(const struct report *, const struct report_who *,
 	    size_t gpu, size_t host, enum report_key k, char *buf, size_t len);
 

@@ -141,13 +141,6 @@ report_filter_describe(const struct report_filter *f, char *buf, size_t len)
 }
 
 const char *
-report_key_value(const struct report *rep, const struct report_session *s,
-    enum report_key k, char *buf, size_t len)
-{
-	return report_key_who(rep, &s->who, s->gpu, s->host, k, buf, len);
-}
-
-const char *
 report_key_who(const struct report *rep, const struct report_who *w,
     size_t gpu, size_t host, enum report_key k, char *buf, size_t len)
 {

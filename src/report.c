@@ -290,8 +290,12 @@ seen_only_tick(void *ctx, int64_t ts_ms, int64_t gpu_id,
 	return 0;
 }
 
-/* Process keys a page of the session index holds. */
-#define SESSION_PAGE	4096
+/*
+ * Process keys a page of the session index holds: few, so that a window
+ * whose processes are far apart (a filter's, say) costs a page of 512
+ * bytes a session at worst.
+ */
+#define SESSION_PAGE	128
 
 /* The page of the session index that holds proc_id's slot, made when
    missing; NULL out of memory. */

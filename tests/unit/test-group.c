@@ -71,8 +71,8 @@ pairwise(const struct report *rep, struct report_identity *ids)
 
 	for (size_t i = 0; i < rep->nsessions_all; i++) {
 		const struct report_session *s = &rep->sessions[i];
-		const char *key = report_key_value(rep, s, rep->by, buf,
-		    sizeof(buf));
+		const char *key = report_key_who(rep, &s->who, s->gpu, s->host,
+		    rep->by, buf, sizeof(buf));
 		struct report_identity *id = NULL;
 
 		if (key[0] == '\0')
