@@ -349,7 +349,8 @@ session_order(struct build *b, uint32_t **out)
 	/* The map from page numbers is of no use once they are sorted. */
 	imap_free(&x->page_of);
 	x->last = NULL;
-	qsort(x->pages, x->npages, sizeof(*x->pages), cmp_page);
+	if (x->npages > 1)
+		qsort(x->pages, x->npages, sizeof(*x->pages), cmp_page);
 	for (size_t p = 0; p < x->npages; p++)
 		for (size_t i = 0; i < SESSION_PAGE; i++)
 			for (uint32_t k = x->pages[p].slot[i]; k != 0;
