@@ -179,8 +179,9 @@ struct cursor {
 	int			 bad;
 };
 
+/* A varint that may run into the blob's end: every byte checked. */
 static uint64_t
-get(struct cursor *c)
+get_slow(struct cursor *c)
 {
 	uint64_t v = 0;
 
@@ -190,6 +191,29 @@ get(struct cursor *c)
 		v |= (uint64_t)(b & 0x7f) << shift;
 		if (b < 0x80)
 			return v;
+	}
+	c->bad = 1;
+	return 0;
+}
+
+/*
+ * The same where a whole varint fits before the end: no check per byte,
+ * for a report that decodes a year of hours.
+ */
+static inline uint64_t
+get(struct cursor *c)
+{
+	const unsigned char *p = c->p + c->off;
+	uint64_t v = 0;
+
+	if (c->len - c->off < STORE_VARINT_MAX)
+		return get_slow(c);
+	for (int i = 0; i < STORE_VARINT_MAX; i++) {
+		v |= (uint64_t)(p[i] & 0x7f) << (7 * i);
+		if (p[i] < 0x80) {
+			c->off += (size_t)i + 1;
+			return v;
+		}
 	}
 	c->bad = 1;
 	return 0;
@@ -453,8 +477,8 @@ store_hour_proc(struct store_hour *h, int64_t gpu, int64_t proc, int index)
 }
 
 int
-store_unpack_hour(struct store_hour *h, const void *gblob, size_t glen,
-    const void *pblob, size_t plen, int index)
+store_hour_each(int64_t hour_ms, const void *gblob, size_t glen,
+    const void *pblob, size_t plen, const struct store_hour_records *to)
 {
 	struct cursor c = { gblob, glen, 0, 0 };
 	int own_util = 0, energy = 0;
@@ -466,36 +490,27 @@ store_unpack_hour(struct store_hour *h, const void *gblob, size_t glen,
 			return -1;
 		energy = 1;
 	}
-	while (!c.bad && c.off < c.len) {
-		struct rollup_gpu *r = store_hour_gpu(h, get_i64(&c));
-		int64_t row_ms = 0;
+	while (c.off < c.len) {
+		struct rollup_gpu v;
+		int64_t gpu = get_i64(&c), row_ms = 0;
 
-		if (r == NULL)
-			return -2;
 		for (int k = 0; k < STATE_COUNT; k++) {
-			int64_t ms = get_i64(&c);
-
-			r->ms[k] = util_sat_add(r->ms[k], ms);
-			row_ms = util_sat_add(row_ms, ms);
+			v.ms[k] = get_i64(&c);
+			row_ms = util_sat_add(row_ms, v.ms[k]);
 		}
 		for (int k = 0; k < STATE_COUNT; k++)
-			r->n[k] = util_sat_add(r->n[k], get_i64(&c));
-		r->util_pm_ms = util_sat_add(r->util_pm_ms, get_i64(&c));
-		r->util_ms = util_sat_add(r->util_ms, get_i64(&c));
+			v.n[k] = get_i64(&c);
+		v.util_pm_ms = get_i64(&c);
+		v.util_ms = get_i64(&c);
 		/* Not recorded before schema 5: unknown, never 0 J. */
-		if (!energy) {
-			r->energy_lost_ms = util_sat_add(r->energy_lost_ms,
-			    row_ms);
-			continue;
-		}
 		for (int k = 0; k < STATE_COUNT; k++)
-			r->energy_j[k] = util_sat_add(r->energy_j[k],
-			    get_i64(&c));
-		r->energy_lost_ms = util_sat_add(r->energy_lost_ms,
-		    get_i64(&c));
+			v.energy_j[k] = energy ? get_i64(&c) : 0;
+		v.energy_lost_ms = energy ? get_i64(&c) : row_ms;
+		if (c.bad)
+			return -1;
+		if (to->gpu(to->ctx, gpu, &v) != 0)
+			return -2;
 	}
-	if (c.bad)
-		return -1;
 	c.p = pblob;
 	c.len = plen;
 	c.off = 0;
@@ -506,19 +521,17 @@ store_unpack_hour(struct store_hour *h, const void *gblob, size_t glen,
 			return -1;
 		own_util = 1;
 	}
-	while (!c.bad && c.off < c.len) {
+	while (c.off < c.len) {
 		int64_t gpu = get_i64(&c), proc = get_i64(&c);
-		struct rollup_proc *r = store_hour_proc(h, gpu, proc, index), v;
+		struct rollup_proc v;
 
-		if (r == NULL)
-			return -2;
 		v.ms = get_i64(&c);
 		v.n = get_i64(&c);
 		v.idle_ms = get_i64(&c);
 		v.idle_mib_ms = get_i64(&c);
 		v.peak_mib = get_i64(&c) - 1;
-		v.first_ms = util_sat_add(h->hour_ms, get_i64(&c));
-		v.last_ms = util_sat_add(h->hour_ms, get_i64(&c));
+		v.first_ms = util_sat_add(hour_ms, get_i64(&c));
+		v.last_ms = util_sat_add(hour_ms, get_i64(&c));
 		if (own_util) {
 			v.util_pm_ms = get_i64(&c);
 			v.util_ms = get_i64(&c);
@@ -527,9 +540,55 @@ store_unpack_hour(struct store_hour *h, const void *gblob, size_t glen,
 			v.util_pm_ms = v.util_ms = 0;
 			v.util_lost_ms = v.ms;
 		}
-		rollup_proc_merge(r, &v);
+		if (c.bad)
+			return -1;
+		/* A process no tick saw adds nothing, as a merge would. */
+		if (v.n == 0)
+			rollup_proc_init(&v);
+		if (to->proc(to->ctx, gpu, proc, &v) != 0)
+			return -2;
 	}
-	return c.bad ? -1 : 0;
+	return 0;
+}
+
+/* store_unpack_hour's records: merged into its hour. */
+struct unpack {
+	struct store_hour	*h;
+	int			 index;
+};
+
+static int
+unpack_gpu(void *ctx, int64_t gpu, const struct rollup_gpu *v)
+{
+	struct unpack *u = ctx;
+	struct rollup_gpu *r = store_hour_gpu(u->h, gpu);
+
+	if (r == NULL)
+		return -1;
+	rollup_gpu_merge(r, v);
+	return 0;
+}
+
+static int
+unpack_proc(void *ctx, int64_t gpu, int64_t proc, const struct rollup_proc *v)
+{
+	struct unpack *u = ctx;
+	struct rollup_proc *r = store_hour_proc(u->h, gpu, proc, u->index);
+
+	if (r == NULL)
+		return -1;
+	rollup_proc_merge(r, v);
+	return 0;
+}
+
+int
+store_unpack_hour(struct store_hour *h, const void *gblob, size_t glen,
+    const void *pblob, size_t plen, int index)
+{
+	struct unpack u = { h, index };
+	struct store_hour_records to = { &u, unpack_gpu, unpack_proc };
+
+	return store_hour_each(h->hour_ms, gblob, glen, pblob, plen, &to);
 }
 
 int

@@ -101,6 +101,21 @@ int	store_pack_hour(struct store_buf *gpus, struct store_buf *procs,
  */
 int	store_unpack_hour(struct store_hour *, const void *gpus, size_t glen,
 	    const void *procs, size_t plen, int index);
+/*
+ * The records of an hours row one by one, in the order stored, unmerged
+ * (a GPU or process twice in the row comes twice): a reader that sums them
+ * anyway needs no store_hour. A process record no tick saw comes as
+ * rollup_proc_init's. 0, -1 damaged (records before the damage were
+ * given), -2 when a callback returned nonzero.
+ */
+struct store_hour_records {
+	void	*ctx;
+	int	(*gpu)(void *ctx, int64_t gpu, const struct rollup_gpu *);
+	int	(*proc)(void *ctx, int64_t gpu, int64_t proc,
+		    const struct rollup_proc *);
+};
+int	store_hour_each(int64_t hour_ms, const void *gpus, size_t glen,
+	    const void *procs, size_t plen, const struct store_hour_records *);
 /* The edges of an hourly-only hour; *out is the caller's to free. */
 int	store_pack_edges(struct store_buf *, int64_t hour_ms,
 	    const struct store_edge *, size_t n);

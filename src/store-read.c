@@ -402,23 +402,52 @@ store_run_intervals(struct store *s, int64_t from_ms, int64_t to_ms,
 	return 0;
 }
 
+/* A rollup scan's records on their way to its sink. */
+struct rollup_scan {
+	const struct store_sink	*sink;
+	int64_t			 hour_ms;
+	int64_t			 gpu_id;	/* or -1: every GPU */
+};
+
+static int
+rollup_gpu(void *ctx, int64_t gpu, const struct rollup_gpu *r)
+{
+	struct rollup_scan *rs = ctx;
+
+	if (rs->gpu_id >= 0 && gpu != rs->gpu_id)
+		return 0;
+	return rs->sink->gpu_hour(rs->sink->ctx, rs->hour_ms, gpu, r);
+}
+
+static int
+rollup_proc(void *ctx, int64_t gpu, int64_t proc, const struct rollup_proc *r)
+{
+	struct rollup_scan *rs = ctx;
+
+	if (rs->gpu_id >= 0 && gpu != rs->gpu_id)
+		return 0;
+	return rs->sink->proc(rs->sink->ctx, gpu, proc, r);
+}
+
 /*
  * The rollups of the hours in [from, to), oldest first, or newest first
  * (back) with hour_done called after each hour: nonzero from it ends the
- * scan, not as an error.
+ * scan, not as an error. Each record goes to the sink as it is decoded,
+ * unmerged: the sink sums them all the same, and a year of hours costs no
+ * more than decoding them.
  */
 static int
 scan_rollups(struct store *s, int64_t from_hour_ms, int64_t to_hour_ms,
     int back, int64_t gpu_id, const struct store_sink *sink,
     int (*hour_done)(void *ctx, int64_t hour_ms), char *err, size_t errlen)
 {
-	struct store_hour h;
+	struct rollup_scan rs = { sink, 0, gpu_id };
+	struct store_hour_records to = { &rs, rollup_gpu, rollup_proc };
 	sqlite3_stmt *st;
 	int rc, urc = 0, ret = -1;
 
 	if (from_hour_ms >= to_hour_ms)
 		return 0;
-	memset(&h, 0, sizeof(h));
 	if (sqlite3_prepare_v2(s->db, back ?
 	    "SELECT hour_ms, gpus, procs FROM hours WHERE hour_ms >= ?1 "
 	    "AND hour_ms < ?2 ORDER BY hour_ms DESC" :
@@ -429,28 +458,19 @@ scan_rollups(struct store *s, int64_t from_hour_ms, int64_t to_hour_ms,
 	sqlite3_bind_int64(st, 1, from_hour_ms);
 	sqlite3_bind_int64(st, 2, to_hour_ms);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		store_hour_clear(&h, sqlite3_column_int64(st, 0));
-		urc = store_unpack_hour(&h, sqlite3_column_blob(st, 1),
+		rs.hour_ms = sqlite3_column_int64(st, 0);
+		urc = store_hour_each(rs.hour_ms, sqlite3_column_blob(st, 1),
 		    (size_t)sqlite3_column_bytes(st, 1),
 		    sqlite3_column_blob(st, 2),
-		    (size_t)sqlite3_column_bytes(st, 2), 0);
+		    (size_t)sqlite3_column_bytes(st, 2), &to);
 		if (urc == -2)
 			goto nomem;
 		if (urc != 0) {
-			damaged_hour(s, h.hour_ms, err, errlen);
+			damaged_hour(s, rs.hour_ms, err, errlen);
 			goto out;
 		}
-		for (size_t i = 0; i < h.ngpus; i++)
-			if ((gpu_id < 0 || h.gpus[i].gpu == gpu_id) &&
-			    sink->gpu_hour(sink->ctx, h.hour_ms, h.gpus[i].gpu,
-			    &h.gpus[i].r) != 0)
-				goto nomem;
-		for (size_t i = 0; i < h.nprocs; i++)
-			if ((gpu_id < 0 || h.procs[i].gpu == gpu_id) &&
-			    sink->proc(sink->ctx, h.procs[i].gpu,
-			    h.procs[i].proc, &h.procs[i].r) != 0)
-				goto nomem;
-		if (hour_done != NULL && hour_done(sink->ctx, h.hour_ms) != 0) {
+		if (hour_done != NULL && hour_done(sink->ctx, rs.hour_ms) !=
+		    0) {
 			rc = SQLITE_DONE;
 			break;
 		}
@@ -465,7 +485,6 @@ nomem:
 	util_err(err, errlen, "out of memory");
 out:
 	sqlite3_finalize(st);
-	store_hour_free(&h);
 	return ret;
 }
 
