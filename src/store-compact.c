@@ -254,7 +254,8 @@ compact_hour(struct store *s, int64_t hour_ms, struct store_compact *c,
 	    &s->meta.rollup, &sink, err, errlen) != 0)
 		goto out;
 	if (!same_sums(&stored, &b.h)) {
-		if (store_pack_hour(&s->hour_gbuf, &s->hour_pbuf, &b.h) != 0) {
+		if (store_pack_hour(&s->hour_gbuf, &s->hour_pbuf, &b.h,
+		    store_hour_format(s)) != 0) {
 			util_err(err, errlen, "out of memory");
 			goto out;
 		}

@@ -196,6 +196,13 @@ int	store_check_sidecars(const char *path, char *err, size_t errlen);
 int	store_upgrade(struct store *, char *err, size_t errlen);
 /* The same inside the caller's transaction. */
 int	store_upgrade_in_txn(struct store *, char *err, size_t errlen);
+/* The format of the hours rows this file takes (store-pack.h). */
+static inline int
+store_hour_format(const struct store *s)
+{
+	return s->meta.schema_version >= STORE_SCHEMA_HOUR_DELTAS ?
+	    STORE_HOUR_DELTAS : STORE_HOUR_PLAIN;
+}
 /* Runs SQL with no result rows. */
 int	store_exec(struct store *, const char *sql, char *err, size_t errlen);
 

@@ -31,6 +31,17 @@
  *   the records without the mark and without the last three; such rows
  *   are still read, all their time counted as util_lost_ms (and so is
  *   that part of an hour a gua of schema 1 began).
+ * Schema 6 marks both blobs of an hour 0 and 3 (format 3), then T, the
+ *   hour's mean span (all GPUs' ms over all their ticks), and sends most
+ *   sums as their zigzagged difference from what the others predict
+ *   (~), since ms is about n x T, util_ms about ms, and so on: a year of
+ *   hours takes a third less room. hours.gpus, per GPU: gpu key; n[4];
+ *   ms[k] ~ n[k] x T; util_pm_ms; util_ms ~ the sum of ms; energy_j[4];
+ *   energy_lost_ms. hours.procs, per (GPU, process): gpu key; proc key;
+ *   n; ms ~ n x T; idle_ms; peak_mib + 1; idle_mib_ms ~ idle_ms x peak;
+ *   first_ms after the hour; last_ms after the hour ~ first + (n - 1) x
+ *   T; util_pm_ms; util_ms ~ ms; util_lost_ms ~ ms - util_ms. The
+ *   differences wrap in 64 bits, so any values go and come back exactly.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -115,6 +126,15 @@ static int64_t
 unzigzag(uint64_t v)
 {
 	return (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
+}
+
+/* v as its difference from pred, zigzagged, in wrapping arithmetic. */
+static uint64_t
+off_from(uint64_t pred, uint64_t v)
+{
+	uint64_t d = v - pred;
+
+	return d << 1 ^ (d >> 63 ? UINT64_MAX : 0);
 }
 
 int
@@ -244,6 +264,20 @@ get_int(struct cursor *c)
 	return (int)v;
 }
 
+/* A value sent by off_from(pred, v): v, which must fit in an int64_t. */
+static int64_t
+get_off(struct cursor *c, uint64_t pred)
+{
+	uint64_t z = get(c);
+	uint64_t v = pred + (z >> 1 ^ (0 - (z & 1)));
+
+	if (v > INT64_MAX) {
+		c->bad = 1;
+		return 0;
+	}
+	return (int64_t)v;
+}
+
 int
 store_unpack_tick(const void *blob, size_t len, struct store_unpacked *u)
 {
@@ -353,16 +387,87 @@ store_unpack_tick(const void *blob, size_t len, struct store_unpacked *u)
 	return c.bad ? -1 : 0;
 }
 
+/* The hour's mean span: what its sums are predicted by in format 3. */
+static uint64_t
+hour_mean_span(const struct store_hour *h)
+{
+	uint64_t ms = 0, n = 0;
+
+	for (size_t i = 0; i < h->ngpus; i++)
+		for (int k = 0; k < STATE_COUNT; k++) {
+			ms += (uint64_t)h->gpus[i].r.ms[k];
+			n += (uint64_t)h->gpus[i].r.n[k];
+		}
+	return n ? ms / n : 0;
+}
+
+static void
+pack_hour_deltas(struct store_buf *gb, struct store_buf *pb,
+    const struct store_hour *h)
+{
+	uint64_t t = hour_mean_span(h);
+
+	put(gb, 0);
+	put(gb, STORE_HOUR_DELTAS);
+	put(gb, t);
+	for (size_t i = 0; i < h->ngpus; i++) {
+		const struct rollup_gpu *r = &h->gpus[i].r;
+		uint64_t sum = 0;
+
+		put(gb, (uint64_t)h->gpus[i].gpu);
+		for (int k = 0; k < STATE_COUNT; k++)
+			put(gb, (uint64_t)r->n[k]);
+		for (int k = 0; k < STATE_COUNT; k++) {
+			put(gb, off_from((uint64_t)r->n[k] * t,
+			    (uint64_t)r->ms[k]));
+			sum += (uint64_t)r->ms[k];
+		}
+		put(gb, (uint64_t)r->util_pm_ms);
+		put(gb, off_from(sum, (uint64_t)r->util_ms));
+		for (int k = 0; k < STATE_COUNT; k++)
+			put(gb, (uint64_t)r->energy_j[k]);
+		put(gb, (uint64_t)r->energy_lost_ms);
+	}
+	put(pb, 0);
+	put(pb, STORE_HOUR_DELTAS);
+	put(pb, t);
+	for (size_t i = 0; i < h->nprocs; i++) {
+		const struct rollup_proc *r = &h->procs[i].r;
+		uint64_t first = (uint64_t)(r->first_ms - h->hour_ms);
+
+		put(pb, (uint64_t)h->procs[i].gpu);
+		put(pb, (uint64_t)h->procs[i].proc);
+		put(pb, (uint64_t)r->n);
+		put(pb, off_from((uint64_t)r->n * t, (uint64_t)r->ms));
+		put(pb, (uint64_t)r->idle_ms);
+		put(pb, (uint64_t)r->peak_mib + 1);
+		put(pb, off_from((uint64_t)r->idle_ms *
+		    (uint64_t)(r->peak_mib > 0 ? r->peak_mib : 0),
+		    (uint64_t)r->idle_mib_ms));
+		put(pb, first);
+		put(pb, off_from(first + (r->n > 0 ? (uint64_t)r->n - 1 : 0) *
+		    t, (uint64_t)(r->last_ms - h->hour_ms)));
+		put(pb, (uint64_t)r->util_pm_ms);
+		put(pb, off_from((uint64_t)r->ms, (uint64_t)r->util_ms));
+		put(pb, off_from((uint64_t)r->ms - (uint64_t)r->util_ms,
+		    (uint64_t)r->util_lost_ms));
+	}
+}
+
 int
 store_pack_hour(struct store_buf *gb, struct store_buf *pb,
-    const struct store_hour *h)
+    const struct store_hour *h, int format)
 {
 	gb->len = 0;
 	pb->len = 0;
-	if (store_buf_reserve(gb, (h->ngpus * 16 + 2) * STORE_VARINT_MAX) !=
+	if (store_buf_reserve(gb, (h->ngpus * 16 + 3) * STORE_VARINT_MAX) !=
 	    0 ||
-	    store_buf_reserve(pb, (h->nprocs * 12 + 2) * STORE_VARINT_MAX) != 0)
+	    store_buf_reserve(pb, (h->nprocs * 12 + 3) * STORE_VARINT_MAX) != 0)
 		return -1;
+	if (format == STORE_HOUR_DELTAS) {
+		pack_hour_deltas(gb, pb, h);
+		return 0;
+	}
 	put(gb, 0);
 	put(gb, GPUS_FORMAT);
 	for (size_t i = 0; i < h->ngpus; i++) {
@@ -476,36 +581,130 @@ store_hour_proc(struct store_hour *h, int64_t gpu, int64_t proc, int index)
 	return &p->r;
 }
 
+/* A GPU's record of schema 4 (energy: of 5) after its key. */
+static void
+get_gpu_plain(struct cursor *c, int energy, struct rollup_gpu *v)
+{
+	int64_t row_ms = 0;
+
+	for (int k = 0; k < STATE_COUNT; k++) {
+		v->ms[k] = get_i64(c);
+		row_ms = util_sat_add(row_ms, v->ms[k]);
+	}
+	for (int k = 0; k < STATE_COUNT; k++)
+		v->n[k] = get_i64(c);
+	v->util_pm_ms = get_i64(c);
+	v->util_ms = get_i64(c);
+	/* Not recorded before schema 5: unknown, never 0 J. */
+	for (int k = 0; k < STATE_COUNT; k++)
+		v->energy_j[k] = energy ? get_i64(c) : 0;
+	v->energy_lost_ms = energy ? get_i64(c) : row_ms;
+}
+
+/* A process's record of schema 1 (own_util: of 2) after its keys. */
+static void
+get_proc_plain(struct cursor *c, int own_util, int64_t hour_ms,
+    struct rollup_proc *v)
+{
+	v->ms = get_i64(c);
+	v->n = get_i64(c);
+	v->idle_ms = get_i64(c);
+	v->idle_mib_ms = get_i64(c);
+	v->peak_mib = get_i64(c) - 1;
+	v->first_ms = util_sat_add(hour_ms, get_i64(c));
+	v->last_ms = util_sat_add(hour_ms, get_i64(c));
+	if (own_util) {
+		v->util_pm_ms = get_i64(c);
+		v->util_ms = get_i64(c);
+		v->util_lost_ms = get_i64(c);
+	} else {
+		v->util_pm_ms = v->util_ms = 0;
+		v->util_lost_ms = v->ms;
+	}
+}
+
+/* A GPU's record of format 3 after its key. */
+static void
+get_gpu_deltas(struct cursor *c, uint64_t t, struct rollup_gpu *v)
+{
+	uint64_t sum = 0;
+
+	for (int k = 0; k < STATE_COUNT; k++)
+		v->n[k] = get_i64(c);
+	for (int k = 0; k < STATE_COUNT; k++) {
+		v->ms[k] = get_off(c, (uint64_t)v->n[k] * t);
+		sum += (uint64_t)v->ms[k];
+	}
+	v->util_pm_ms = get_i64(c);
+	v->util_ms = get_off(c, sum);
+	for (int k = 0; k < STATE_COUNT; k++)
+		v->energy_j[k] = get_i64(c);
+	v->energy_lost_ms = get_i64(c);
+}
+
+/* A process's record of format 3 after its keys. */
+static void
+get_proc_deltas(struct cursor *c, uint64_t t, int64_t hour_ms,
+    struct rollup_proc *v)
+{
+	int64_t first, last;
+
+	v->n = get_i64(c);
+	v->ms = get_off(c, (uint64_t)v->n * t);
+	v->idle_ms = get_i64(c);
+	v->peak_mib = get_i64(c) - 1;
+	v->idle_mib_ms = get_off(c, (uint64_t)v->idle_ms *
+	    (uint64_t)(v->peak_mib > 0 ? v->peak_mib : 0));
+	first = get_i64(c);
+	last = get_off(c, (uint64_t)first + (v->n > 0 ? (uint64_t)v->n - 1 :
+	    0) * t);
+	v->first_ms = util_sat_add(hour_ms, first);
+	v->last_ms = util_sat_add(hour_ms, last);
+	v->util_pm_ms = get_i64(c);
+	v->util_ms = get_off(c, (uint64_t)v->ms);
+	v->util_lost_ms = get_off(c, (uint64_t)v->ms - (uint64_t)v->util_ms);
+}
+
+/*
+ * The mark at the start of an hour's blob: its format, or 1 (the oldest,
+ * unmarked), or -1 for one this gua does not know; T after the mark of
+ * format 3.
+ */
+static int
+hour_mark(struct cursor *c, int known, uint64_t *t)
+{
+	uint64_t f;
+
+	if (c->len == 0 || c->p[0] != 0)
+		return 1;
+	c->off = 1;
+	f = get(c);
+	if (f == STORE_HOUR_DELTAS)
+		*t = get(c);
+	else if (f != (uint64_t)known)
+		return -1;
+	return c->bad ? -1 : (int)f;
+}
+
 int
 store_hour_each(int64_t hour_ms, const void *gblob, size_t glen,
     const void *pblob, size_t plen, const struct store_hour_records *to)
 {
 	struct cursor c = { gblob, glen, 0, 0 };
-	int own_util = 0, energy = 0;
+	uint64_t t = 0;
+	int format;
 
-	/* The mark of schema 5's records; without it, schema 4's. */
-	if (glen > 0 && c.p[0] == 0) {
-		c.off = 1;
-		if (get(&c) != GPUS_FORMAT)
-			return -1;
-		energy = 1;
-	}
+	/* Schema 5's mark or 6's; without one, schema 4's records. */
+	if ((format = hour_mark(&c, GPUS_FORMAT, &t)) < 0)
+		return -1;
 	while (c.off < c.len) {
 		struct rollup_gpu v;
-		int64_t gpu = get_i64(&c), row_ms = 0;
+		int64_t gpu = get_i64(&c);
 
-		for (int k = 0; k < STATE_COUNT; k++) {
-			v.ms[k] = get_i64(&c);
-			row_ms = util_sat_add(row_ms, v.ms[k]);
-		}
-		for (int k = 0; k < STATE_COUNT; k++)
-			v.n[k] = get_i64(&c);
-		v.util_pm_ms = get_i64(&c);
-		v.util_ms = get_i64(&c);
-		/* Not recorded before schema 5: unknown, never 0 J. */
-		for (int k = 0; k < STATE_COUNT; k++)
-			v.energy_j[k] = energy ? get_i64(&c) : 0;
-		v.energy_lost_ms = energy ? get_i64(&c) : row_ms;
+		if (format == STORE_HOUR_DELTAS)
+			get_gpu_deltas(&c, t, &v);
+		else
+			get_gpu_plain(&c, format == GPUS_FORMAT, &v);
 		if (c.bad)
 			return -1;
 		if (to->gpu(to->ctx, gpu, &v) != 0)
@@ -514,32 +713,18 @@ store_hour_each(int64_t hour_ms, const void *gblob, size_t glen,
 	c.p = pblob;
 	c.len = plen;
 	c.off = 0;
-	/* The mark of schema 2's records; without it, schema 1's. */
-	if (plen > 0 && c.p[0] == 0) {
-		c.off = 1;
-		if (get(&c) != HOUR_PROCS_FORMAT)
-			return -1;
-		own_util = 1;
-	}
+	/* Schema 2's mark or 6's; without one, schema 1's records. */
+	if ((format = hour_mark(&c, HOUR_PROCS_FORMAT, &t)) < 0)
+		return -1;
 	while (c.off < c.len) {
 		int64_t gpu = get_i64(&c), proc = get_i64(&c);
 		struct rollup_proc v;
 
-		v.ms = get_i64(&c);
-		v.n = get_i64(&c);
-		v.idle_ms = get_i64(&c);
-		v.idle_mib_ms = get_i64(&c);
-		v.peak_mib = get_i64(&c) - 1;
-		v.first_ms = util_sat_add(hour_ms, get_i64(&c));
-		v.last_ms = util_sat_add(hour_ms, get_i64(&c));
-		if (own_util) {
-			v.util_pm_ms = get_i64(&c);
-			v.util_ms = get_i64(&c);
-			v.util_lost_ms = get_i64(&c);
-		} else {
-			v.util_pm_ms = v.util_ms = 0;
-			v.util_lost_ms = v.ms;
-		}
+		if (format == STORE_HOUR_DELTAS)
+			get_proc_deltas(&c, t, hour_ms, &v);
+		else
+			get_proc_plain(&c, format == HOUR_PROCS_FORMAT, hour_ms,
+			    &v);
 		if (c.bad)
 			return -1;
 		/* A process no tick saw adds nothing, as a merge would. */

@@ -19,6 +19,10 @@
 /* store_hour.hour_ms when no hour is loaded. */
 #define STORE_NO_HOUR		INT64_MIN
 
+/* The formats of an hours row store_pack_hour writes (store-pack.c). */
+#define STORE_HOUR_PLAIN	2	/* up to schema 5 */
+#define STORE_HOUR_DELTAS	3	/* from schema 6 */
+
 /* A growing byte buffer. */
 struct store_buf {
 	unsigned char	*p;
@@ -93,8 +97,10 @@ int	store_pack_proc(struct store_buf *, int64_t proc_id, int util_pm,
 	    int with_mem, int64_t mem_mib);
 /* 0, -1 for a damaged blob, -2 out of memory. */
 int	store_unpack_tick(const void *, size_t, struct store_unpacked *);
+/* format: STORE_HOUR_PLAIN or STORE_HOUR_DELTAS, as the file's schema
+   allows (store_hour_format). */
 int	store_pack_hour(struct store_buf *gpus, struct store_buf *procs,
-	    const struct store_hour *);
+	    const struct store_hour *, int format);
 /*
  * Adds a stored hour to h (whose hour_ms is set). index: keep the
  * (gpu, proc) index, for a writer that adds more. 0, -1 damaged, -2 memory.

@@ -322,7 +322,8 @@ resum_hour(struct store *s, int64_t hour_ms, char *err, size_t errlen)
 		goto out;
 	h.first_tick = first;
 	h.last_tick = last;
-	if (store_pack_hour(&s->hour_gbuf, &s->hour_pbuf, &h) != 0) {
+	if (store_pack_hour(&s->hour_gbuf, &s->hour_pbuf, &h,
+	    store_hour_format(s)) != 0) {
 		util_err(err, errlen, "out of memory");
 		goto out;
 	}

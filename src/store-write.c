@@ -66,7 +66,8 @@ hour_write(struct store *s, char *err, size_t errlen)
 	struct store_hour *h = &s->hour;
 	sqlite3_stmt *st;
 
-	if (store_pack_hour(&s->hour_gbuf, &s->hour_pbuf, h) != 0)
+	if (store_pack_hour(&s->hour_gbuf, &s->hour_pbuf, h,
+	    store_hour_format(s)) != 0)
 		return util_err(err, errlen, "out of memory");
 	if ((st = store_stmt(s, STMT_HOUR_PUT, err, errlen)) == NULL)
 		return -1;

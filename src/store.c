@@ -764,7 +764,9 @@ store_ticks_written(const struct store *s)
  * A file of an older schema gets this schema's rows from here on (its old
  * rows stay as they are, and readable): a gua that could not read the new
  * ones must refuse it. in_txn: the caller's transaction holds it, else
- * one of its own does.
+ * one of its own does. Each schema's step: 3 adds the pod's names to
+ * procs; 5 (energy) and 6 (hours rows in format 3) need nothing but the
+ * version.
  */
 static int
 upgrade(struct store *s, int in_txn, char *err, size_t errlen)

@@ -30,10 +30,16 @@
  * when it is first compacted.
  * 5: ticks.gpus and hours.gpus carry each GPU's energy (store-pack.c);
  * older rows are read with their energy unknown, never 0.
+ * 6: hours rows are written in format 3 (store-pack.c), their sums as
+ * differences from what the others predict. An older file's rows stay as
+ * they are; a writer on it writes format 3 from then on, and a gua of
+ * an older schema cannot read those.
  */
-#define STORE_SCHEMA_VERSION	5
+#define STORE_SCHEMA_VERSION	6
 /* The first schema whose procs has the pod's names. */
 #define STORE_SCHEMA_POD_NAMES	3
+/* The first schema whose hours rows may be in format 3. */
+#define STORE_SCHEMA_HOUR_DELTAS	6
 /* PRAGMA application_id of every gua database: "GUA1". */
 #define STORE_APPLICATION_ID	0x47554131
 

@@ -403,7 +403,7 @@ test_vacuum(void)
 /*
  * A schema 4 file: its rows without energy read as unknown, never 0 J,
  * from the raw ticks and from the rollups alike, beside a newer tick's
- * energy; gua compact makes it schema 5, and the old hour's energy stays
+ * energy; gua compact makes it this schema, and the old hour's energy stays
  * unknown once its ticks are gone.
  */
 static void
@@ -463,7 +463,7 @@ test_schema4_energy(void)
 		CHECK_INT(c.hours, 1);
 		CHECK_INT(c.rebuilt, 0);
 		store_close(s);
-		CHECK_INT(sql(path, "PRAGMA user_version"), 5);
+		CHECK_INT(sql(path, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
 		snprintf(q, sizeof(q), "SELECT count(*) FROM ticks WHERE "
 		    "ts_ms < %lld", (long long)(h + MS_PER_HOUR));
 		CHECK_INT(sql(path, q), 0);

@@ -136,7 +136,13 @@ test_hour(void)
 	g->energy_j[STATE_ACTIVE] = 30000;
 	g->energy_j[STATE_IDLE_HELD] = 7;
 	g->energy_lost_ms = 30000;
-	CHECK_INT(store_pack_hour(&gb, &pb, &h), 0);
+	/* Schema 6's format keeps the energy as schema 5's does. */
+	CHECK_INT(store_pack_hour(&gb, &pb, &h, STORE_HOUR_DELTAS), 0);
+	CHECK_INT(store_unpack_hour(&r, gb.p, gb.len, pb.p, pb.len, 1), 0);
+	CHECK_INT(r.ngpus, 1);
+	CHECK_INT(memcmp(&r.gpus[0].r, g, sizeof(*g)), 0);
+	store_hour_clear(&r, 3600000);
+	CHECK_INT(store_pack_hour(&gb, &pb, &h, STORE_HOUR_PLAIN), 0);
 	CHECK_INT(store_unpack_hour(&r, gb.p, gb.len, pb.p, pb.len, 1), 0);
 	CHECK_INT(r.ngpus, 1);
 	CHECK_INT(r.gpus[0].gpu, 5);

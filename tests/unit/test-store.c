@@ -529,6 +529,265 @@ test_schema1(void)
 	tick_free(&t);
 }
 
+/* An hour with sums of every size, and the edge values a record holds. */
+static void
+odd_hour(struct store_hour *h, int64_t hour_ms)
+{
+	static const int64_t big[] = { 0, 1, 29999, 30000, 3600000,
+		INT64_MAX / 3, INT64_MAX - 1, INT64_MAX };
+
+	store_hour_clear(h, hour_ms);
+	for (int g = 0; g < 3; g++) {
+		struct rollup_gpu *r = store_hour_gpu(h, g + 1);
+
+		for (int k = 0; k < STATE_COUNT; k++) {
+			r->n[k] = big[(g + k) % 8] / 30000;
+			r->ms[k] = big[(g * 3 + k) % 8];
+		}
+		r->util_pm_ms = big[(g + 5) % 8];
+		r->util_ms = big[(g + 6) % 8];
+		for (int k = 0; k < STATE_COUNT; k++)
+			r->energy_j[k] = big[(g + k + 2) % 8];
+		r->energy_lost_ms = big[(g + 7) % 8];
+	}
+	for (int i = 0; i < 24; i++) {
+		struct rollup_proc *r = store_hour_proc(h, i % 3 + 1, 100 + i,
+		    1);
+
+		r->n = i % 5 == 0 ? 0 : big[i % 8] / 30000 + 1;
+		r->ms = big[(i + 1) % 8];
+		r->idle_ms = big[(i + 2) % 8];
+		r->idle_mib_ms = big[(i + 3) % 8];
+		/* peak + 1 must fit */
+		r->peak_mib = i % 4 == 0 ? MIB_UNKNOWN : big[(i + 4) % 7];
+		r->first_ms = hour_ms + (i % 3) * 1000;
+		r->last_ms = hour_ms + MS_PER_HOUR - 1 - i * 30000;
+		r->util_pm_ms = big[(i + 5) % 8];
+		r->util_ms = big[(i + 6) % 8];
+		r->util_lost_ms = big[(i + 7) % 8];
+	}
+}
+
+/* An hour written in a format, read back. */
+static void
+repack(const struct store_hour *h, int format, struct store_hour *out,
+    size_t *bytes)
+{
+	struct store_buf gb, pb;
+
+	memset(&gb, 0, sizeof(gb));
+	memset(&pb, 0, sizeof(pb));
+	CHECK_INT(store_pack_hour(&gb, &pb, h, format), 0);
+	CHECK_INT(pb.len >= 2 && pb.p[0] == 0 && pb.p[1] == format, 1);
+	store_hour_clear(out, h->hour_ms);
+	CHECK_INT(store_unpack_hour(out, gb.p, gb.len, pb.p, pb.len, 1), 0);
+	*bytes = gb.len + pb.len;
+	/* Cut short anywhere, it is damaged, never read as something. */
+	for (size_t cut = 1; cut < pb.len; cut += 7) {
+		struct store_hour t;
+
+		memset(&t, 0, sizeof(t));
+		store_hour_clear(&t, h->hour_ms);
+		if (pb.p[cut - 1] < 0x80)
+			continue;	/* a cut between records reads */
+		CHECK_INT(store_unpack_hour(&t, gb.p, gb.len, pb.p, cut, 1),
+		    -1);
+		store_hour_free(&t);
+	}
+	free(gb.p);
+	free(pb.p);
+}
+
+/*
+ * Schema 6 writes hours in format 3, as differences from predictions:
+ * every value, edge values too, comes back as format 2 gives it, and an
+ * ordinary hour takes a fifth less room.
+ */
+static void
+test_hour_formats(void)
+{
+	struct store_hour h, plain, deltas;
+	size_t plain_len, deltas_len;
+	int64_t hour = 1795600800000LL;
+
+	memset(&h, 0, sizeof(h));
+	memset(&plain, 0, sizeof(plain));
+	memset(&deltas, 0, sizeof(deltas));
+	odd_hour(&h, hour);
+	repack(&h, STORE_HOUR_PLAIN, &plain, &plain_len);
+	repack(&h, STORE_HOUR_DELTAS, &deltas, &deltas_len);
+	CHECK_INT(plain.ngpus, 3);
+	CHECK_INT(deltas.ngpus, 3);
+	CHECK_INT(plain.nprocs, 24);
+	CHECK_INT(deltas.nprocs, 24);
+	for (size_t i = 0; i < 3; i++) {
+		CHECK_INT(deltas.gpus[i].gpu, plain.gpus[i].gpu);
+		CHECK_INT(memcmp(&deltas.gpus[i].r, &plain.gpus[i].r,
+		    sizeof(plain.gpus[i].r)), 0);
+		CHECK_INT(memcmp(&deltas.gpus[i].r, &h.gpus[i].r,
+		    sizeof(h.gpus[i].r)), 0);
+	}
+	for (size_t i = 0; i < 24; i++) {
+		const struct rollup_proc *a = &plain.procs[i].r,
+		    *b = &deltas.procs[i].r, *w = &h.procs[i].r;
+
+		CHECK_INT(deltas.procs[i].proc, plain.procs[i].proc);
+		CHECK_INT(b->n, a->n);
+		CHECK_INT(b->ms, a->ms);
+		CHECK_INT(b->idle_ms, a->idle_ms);
+		CHECK_INT(b->idle_mib_ms, a->idle_mib_ms);
+		CHECK_INT(b->peak_mib, a->peak_mib);
+		CHECK_INT(b->first_ms, a->first_ms);
+		CHECK_INT(b->last_ms, a->last_ms);
+		CHECK_INT(b->util_pm_ms, a->util_pm_ms);
+		CHECK_INT(b->util_ms, a->util_ms);
+		CHECK_INT(b->util_lost_ms, a->util_lost_ms);
+		if (w->n > 0) {
+			CHECK_INT(b->ms, w->ms);
+			CHECK_INT(b->idle_mib_ms, w->idle_mib_ms);
+			CHECK_INT(b->last_ms, w->last_ms);
+			CHECK_INT(b->util_lost_ms, w->util_lost_ms);
+		}
+	}
+
+	/* An ordinary hour: two GPUs, a process on each all hour long. */
+	store_hour_clear(&h, hour);
+	for (int g = 1; g <= 2; g++) {
+		struct rollup_gpu *r = store_hour_gpu(&h, g);
+		struct rollup_proc *p = store_hour_proc(&h, g, 4000 + g, 1);
+
+		r->n[STATE_ACTIVE] = 100;
+		r->ms[STATE_ACTIVE] = 100 * 30000;
+		r->n[STATE_IDLE_HELD] = 20;
+		r->ms[STATE_IDLE_HELD] = 20 * 30000;
+		r->util_pm_ms = 2987654321LL;
+		r->util_ms = 3600000;
+		p->n = 120;
+		p->ms = 3600000;
+		p->idle_ms = 600000;
+		p->peak_mib = 40000;
+		p->idle_mib_ms = 600000LL * 39990;
+		p->first_ms = hour + 15;
+		p->last_ms = hour + 15 + 119 * 30000;
+		p->util_pm_ms = 2987654321LL;
+		p->util_ms = 3600000;
+	}
+	repack(&h, STORE_HOUR_PLAIN, &plain, &plain_len);
+	repack(&h, STORE_HOUR_DELTAS, &deltas, &deltas_len);
+	CHECK_INT(memcmp(&deltas.procs[1].r, &h.procs[1].r,
+	    sizeof(h.procs[1].r)), 0);
+	CHECK(deltas_len * 5 < plain_len * 4);
+	/* A format this gua does not know is damage. */
+	CHECK_INT(store_unpack_hour(&plain, "", 0, "\0\4", 2, 0), -1);
+	store_hour_free(&h);
+	store_hour_free(&plain);
+	store_hour_free(&deltas);
+}
+
+/* Rewrites every hour in schema 5's format and marks the file so. */
+static void
+make_schema5(const char *path)
+{
+	struct store_hour h;
+	struct store_buf gb, pb;
+	sqlite3 *db;
+	sqlite3_stmt *st, *up;
+
+	memset(&h, 0, sizeof(h));
+	memset(&gb, 0, sizeof(gb));
+	memset(&pb, 0, sizeof(pb));
+	sqlite3_open(path, &db);
+	sqlite3_prepare_v2(db, "SELECT hour_ms, gpus, procs FROM hours", -1,
+	    &st, NULL);
+	sqlite3_prepare_v2(db, "UPDATE hours SET gpus = ?1, procs = ?2 "
+	    "WHERE hour_ms = ?3", -1, &up, NULL);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		store_hour_clear(&h, sqlite3_column_int64(st, 0));
+		CHECK_INT(store_unpack_hour(&h, sqlite3_column_blob(st, 1),
+		    (size_t)sqlite3_column_bytes(st, 1),
+		    sqlite3_column_blob(st, 2),
+		    (size_t)sqlite3_column_bytes(st, 2), 0), 0);
+		CHECK_INT(store_pack_hour(&gb, &pb, &h, STORE_HOUR_PLAIN), 0);
+		sqlite3_bind_blob(up, 1, gb.p, (int)gb.len, SQLITE_STATIC);
+		sqlite3_bind_blob(up, 2, pb.p, (int)pb.len, SQLITE_STATIC);
+		sqlite3_bind_int64(up, 3, h.hour_ms);
+		CHECK_INT(sqlite3_step(up), SQLITE_DONE);
+		sqlite3_reset(up);
+	}
+	sqlite3_finalize(st);
+	sqlite3_finalize(up);
+	sqlite3_exec(db, "PRAGMA user_version=5", NULL, NULL, NULL);
+	sqlite3_close(db);
+	store_hour_free(&h);
+	free(gb.p);
+	free(pb.p);
+}
+
+/*
+ * A file of schema 5, its hours in format 2: read as it is; written on,
+ * it becomes this schema, the hour written on goes to format 3 with its
+ * old sums kept, and an hour not written on stays format 2.
+ */
+static void
+test_schema5(void)
+{
+	struct store *s;
+	struct sums roll;
+	struct tick t;
+	char err[512], path[512];
+	int64_t base = 1795600800000LL;		/* 10:00:00 UTC */
+
+	memset(&t, 0, sizeof(t));
+	s = fixture_create("schema5.db", 10000);
+	util_strlcpy(path, store_path(s), sizeof(path));
+	for (int i = 0; i < 2; i++) {
+		fixture_proc(fixture_gpu(&t, 0, 50), 4242, 1000, "carol", 1000,
+		    40);
+		fixture_write(s, &t, base + i * 10000, 10000);
+		fixture_proc(fixture_gpu(&t, 0, 50), 4242, 1000, "carol", 1000,
+		    40);
+		fixture_write(s, &t, base + MS_PER_HOUR + i * 10000, 10000);
+	}
+	store_close(s);
+	CHECK_INT(count_rows(path, "SELECT count(*) FROM hours WHERE "
+	    "substr(procs, 1, 2) = x'0003'"), 2);
+	make_schema5(path);
+	CHECK_INT(count_rows(path, "SELECT count(*) FROM hours WHERE "
+	    "substr(procs, 1, 2) = x'0002'"), 2);
+
+	CHECK_INT(store_open_read(&s, path, err, sizeof(err)), 0);
+	CHECK_INT(store_meta(s)->schema_version, 5);
+	roll = hour_sums(s, base);
+	CHECK_INT(roll.proc.ms, 20000);
+	CHECK_INT(roll.proc.util_pm_ms, 400LL * 20000);
+	CHECK_INT(roll.gpu.n[STATE_ACTIVE], 2);
+	store_close(s);
+
+	CHECK_INT(store_open_append(&s, path, err, sizeof(err)), 0);
+	CHECK_INT(store_begin_run(s, base + MS_PER_HOUR + 20000, 10000, "test",
+	    "999.99", err, sizeof(err)), 0);
+	fixture_proc(fixture_gpu(&t, 0, 50), 4242, 1000, "carol", 1000, 60);
+	fixture_write(s, &t, base + MS_PER_HOUR + 20000, 10000);
+	store_close(s);
+	CHECK_INT(count_rows(path, "PRAGMA user_version"),
+	    STORE_SCHEMA_VERSION);
+	CHECK_INT(count_rows(path, "SELECT count(*) FROM hours WHERE "
+	    "substr(procs, 1, 2) = x'0002' AND hour_ms = 1795600800000"), 1);
+	CHECK_INT(count_rows(path, "SELECT count(*) FROM hours WHERE "
+	    "substr(procs, 1, 2) = x'0003' AND hour_ms = 1795604400000"), 1);
+	CHECK_INT(store_open_read(&s, path, err, sizeof(err)), 0);
+	roll = hour_sums(s, base);
+	CHECK_INT(roll.proc.ms, 20000);
+	roll = hour_sums(s, base + MS_PER_HOUR);
+	CHECK_INT(roll.proc.ms, 30000);
+	CHECK_INT(roll.proc.n, 3);
+	CHECK_INT(roll.proc.util_pm_ms, 400LL * 20000 + 600LL * 10000);
+	CHECK_INT(roll.gpu.n[STATE_ACTIVE], 3);
+	store_close(s);
+	CHECK_INT(count_rows(path, "PRAGMA integrity_check"), 0);
+	tick_free(&t);
+}
+
 static void
 test_unknown_memory(void)
 {
@@ -1027,6 +1286,8 @@ main(void)
 	test_schema1();
 	test_pod_names();
 	test_process_keys();
+	test_hour_formats();
+	test_schema5();
 	test_unknown_memory();
 	test_clock_steps_back();
 	test_writer_keeps_locks();
