@@ -639,6 +639,13 @@ store_open_read(struct store **out, const char *path, char *err,
 		store_close(s);
 		return rc;
 	}
+	/* A reader goes through the file about once: SQLite's default
+	   2 MB of page cache would mostly be fresh memory to fault in (a
+	   report over year8's 365 days: 1900 page faults, 1450 with this). */
+	if (store_exec(s, "PRAGMA cache_size=-256", err, errlen) != 0) {
+		store_close(s);
+		return -1;
+	}
 	*out = s;
 	return 0;
 }
