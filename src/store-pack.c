@@ -35,10 +35,12 @@
  *   hour's mean span (all GPUs' ms over all their ticks), and sends most
  *   sums as their zigzagged difference from what the others predict
  *   (~), since ms is about n x T, util_ms about ms, and so on: a year of
- *   hours takes a third less room. hours.gpus, per GPU: gpu key; n[4];
- *   ms[k] ~ n[k] x T; util_pm_ms; util_ms ~ the sum of ms; energy_j[4];
- *   energy_lost_ms. hours.procs, per (GPU, process): gpu key; proc key;
- *   n; ms ~ n x T; idle_ms; peak_mib + 1; idle_mib_ms ~ idle_ms x peak;
+ *   hours takes a third less room. hours.gpus, per GPU: gpu key; the
+ *   states it has (bit k: n, ms or energy_j of state k not 0), and for
+ *   each of those n[k], ms[k] ~ n[k] x T and energy_j[k]; util_pm_ms;
+ *   util_ms ~ the sum of ms; energy_lost_ms. hours.procs, per (GPU,
+ *   process): gpu key; proc key ~ the record before's (0 for the
+ *   first); n; ms ~ n x T; idle_ms; peak_mib + 1; idle_mib_ms ~ idle_ms x peak;
  *   first_ms after the hour; last_ms after the hour ~ first + (n - 1) x
  *   T; util_pm_ms; util_ms ~ ms; util_lost_ms ~ ms - util_ms. The
  *   differences wrap in 64 bits, so any values go and come back exactly.
@@ -405,7 +407,7 @@ static void
 pack_hour_deltas(struct store_buf *gb, struct store_buf *pb,
     const struct store_hour *h)
 {
-	uint64_t t = hour_mean_span(h);
+	uint64_t t = hour_mean_span(h), proc = 0;
 
 	put(gb, 0);
 	put(gb, STORE_HOUR_DELTAS);
@@ -414,18 +416,24 @@ pack_hour_deltas(struct store_buf *gb, struct store_buf *pb,
 		const struct rollup_gpu *r = &h->gpus[i].r;
 		uint64_t sum = 0;
 
-		put(gb, (uint64_t)h->gpus[i].gpu);
+		unsigned states = 0;
+
 		for (int k = 0; k < STATE_COUNT; k++)
-			put(gb, (uint64_t)r->n[k]);
+			if (r->n[k] != 0 || r->ms[k] != 0 || r->energy_j[k] != 0)
+				states |= 1u << k;
+		put(gb, (uint64_t)h->gpus[i].gpu);
+		put(gb, states);
 		for (int k = 0; k < STATE_COUNT; k++) {
+			sum += (uint64_t)r->ms[k];
+			if (!(states & 1u << k))
+				continue;
+			put(gb, (uint64_t)r->n[k]);
 			put(gb, off_from((uint64_t)r->n[k] * t,
 			    (uint64_t)r->ms[k]));
-			sum += (uint64_t)r->ms[k];
+			put(gb, (uint64_t)r->energy_j[k]);
 		}
 		put(gb, (uint64_t)r->util_pm_ms);
 		put(gb, off_from(sum, (uint64_t)r->util_ms));
-		for (int k = 0; k < STATE_COUNT; k++)
-			put(gb, (uint64_t)r->energy_j[k]);
 		put(gb, (uint64_t)r->energy_lost_ms);
 	}
 	put(pb, 0);
@@ -436,7 +444,8 @@ pack_hour_deltas(struct store_buf *gb, struct store_buf *pb,
 		uint64_t first = (uint64_t)(r->first_ms - h->hour_ms);
 
 		put(pb, (uint64_t)h->procs[i].gpu);
-		put(pb, (uint64_t)h->procs[i].proc);
+		put(pb, off_from(proc, (uint64_t)h->procs[i].proc));
+		proc = (uint64_t)h->procs[i].proc;
 		put(pb, (uint64_t)r->n);
 		put(pb, off_from((uint64_t)r->n * t, (uint64_t)r->ms));
 		put(pb, (uint64_t)r->idle_ms);
@@ -627,18 +636,21 @@ get_proc_plain(struct cursor *c, int own_util, int64_t hour_ms,
 static void
 get_gpu_deltas(struct cursor *c, uint64_t t, struct rollup_gpu *v)
 {
-	uint64_t sum = 0;
+	uint64_t sum = 0, states = get(c);
 
-	for (int k = 0; k < STATE_COUNT; k++)
-		v->n[k] = get_i64(c);
+	if (states >> STATE_COUNT)
+		c->bad = 1;
 	for (int k = 0; k < STATE_COUNT; k++) {
+		v->n[k] = v->ms[k] = v->energy_j[k] = 0;
+		if (!(states & 1u << k))
+			continue;
+		v->n[k] = get_i64(c);
 		v->ms[k] = get_off(c, (uint64_t)v->n[k] * t);
+		v->energy_j[k] = get_i64(c);
 		sum += (uint64_t)v->ms[k];
 	}
 	v->util_pm_ms = get_i64(c);
 	v->util_ms = get_off(c, sum);
-	for (int k = 0; k < STATE_COUNT; k++)
-		v->energy_j[k] = get_i64(c);
 	v->energy_lost_ms = get_i64(c);
 }
 
@@ -692,6 +704,7 @@ store_hour_each(int64_t hour_ms, const void *gblob, size_t glen,
 {
 	struct cursor c = { gblob, glen, 0, 0 };
 	uint64_t t = 0;
+	int64_t proc = 0;
 	int format;
 
 	/* Schema 5's mark or 6's; without one, schema 4's records. */
@@ -717,9 +730,12 @@ store_hour_each(int64_t hour_ms, const void *gblob, size_t glen,
 	if ((format = hour_mark(&c, HOUR_PROCS_FORMAT, &t)) < 0)
 		return -1;
 	while (c.off < c.len) {
-		int64_t gpu = get_i64(&c), proc = get_i64(&c);
+		int64_t gpu = get_i64(&c);
 		struct rollup_proc v;
 
+		/* Format 3: each key after the one before. */
+		proc = format == STORE_HOUR_DELTAS ?
+		    get_off(&c, (uint64_t)proc) : get_i64(&c);
 		if (format == STORE_HOUR_DELTAS)
 			get_proc_deltas(&c, t, hour_ms, &v);
 		else
