@@ -267,7 +267,7 @@ get_int(struct cursor *c)
 }
 
 /* A value sent by off_from(pred, v): v, which must fit in an int64_t. */
-static int64_t
+static inline int64_t
 get_off(struct cursor *c, uint64_t pred)
 {
 	uint64_t z = get(c);
