@@ -127,6 +127,11 @@ start COL "$GUA" daemon --foreground --append --nvml-library "$FAKE" \
     --db "$L" --pid-file "$TMP/live.pid" --log-file "$TMP/live.log" \
     --interval 20ms --keep-raw 3h >"$TMP/col.out"
 wait_until lines_at_least "$TMP/live.log" 1
+# The collector's own compaction (hours older than 3h) first: run beside
+# gua compact, whichever took the lock first would leave the other
+# nothing to do, or a busy lock to try again a minute later.
+wait_until grep -q "compaction: .* hours made hourly only" "$TMP/live.log" ||
+    fail "the collector compacted nothing: $(tail -3 "$TMP/live.log")"
 i=0
 while [ $i -lt 20 ]; do
 	"$GUA" compact --db "$L" --keep-raw 1h >>"$TMP/compact.out" \
