@@ -173,8 +173,14 @@ if [ "$(wc -l <"$TMP/col.out")" -eq "$run_ticks" ]; then ok; else
 t "the history before it: every hour's sums kept, its raw ticks gone"
 expect_q "$L" "PRAGMA integrity_check" ok
 expect_q "$L" "SELECT count(*) FROM hours WHERE hour_ms <= $end" "$(cat "$TMP/hours")"
-if [ "$(sqlite3 "$L" "SELECT count(*) FROM ticks WHERE ts_ms <= $end")" -lt 120 ]
-then ok; else fail "raw ticks left"; fi
+# The last compaction's cutoff: an hour's start at most two hours before
+# the history's end (--keep-raw 1h, whatever the minute it ran at), and
+# no raw tick before it.
+cut=$(sed -n 's/.*hourly only before \([^;]*\);.*/\1/p' "$TMP/compact.out" | tail -n 1)
+cut_ms=$(( $(date -u -d "$cut" +%s 2>/dev/null || echo 0) * 1000 ))
+if [ "$cut_ms" -ge $((end - 7200000)) ] && [ $((cut_ms % 3600000)) -eq 0 ]
+then ok; else fail "cutoff '$cut' ($cut_ms), history ends at $end"; fi
+expect_q "$L" "SELECT count(*) FROM ticks WHERE ts_ms < $cut_ms" 0
 q "$TMP/live-orig.db" "SELECT hour_ms, hex(gpus), hex(procs) FROM hours ORDER BY 1" \
     >"$TMP/sums-before"
 q "$L" "SELECT hour_ms, hex(gpus), hex(procs) FROM hours WHERE hour_ms <= $end - $end % 3600000 - 3600000 ORDER BY 1" \
