@@ -3,6 +3,11 @@
  * as the reports label it with its state, utilization and memory held,
  * and each of its processes (PID, user, memory, own SM utilization,
  * state). Names are escaped for a terminal.
+ *
+ * A tick of a thousand processes is a line of some 60 KB, printed every
+ * tick: the processes are written with the stream locked once and the
+ * numbers formatted by hand, as printf-ing each field cost more than
+ * sampling them.
  */
 #include <stdio.h>
 #include <string.h>
@@ -29,14 +34,33 @@ tick_print_label(const struct tick *t, size_t i, char *buf, size_t len)
 	    chars);
 }
 
-/* " 12288 MiB", " ? MiB" when unknown. */
+/* n in decimal, as "%lld" prints it, onto a locked stream. */
+static void
+put_int(FILE *f, int64_t n)
+{
+	char buf[24], *p = buf + sizeof(buf);
+	uint64_t u = n < 0 ? -(uint64_t)n : (uint64_t)n;
+
+	*--p = '\0';
+	do
+		*--p = (char)('0' + u % 10);
+	while ((u /= 10) != 0);
+	if (n < 0)
+		*--p = '-';
+	fputs_unlocked(p, f);
+}
+
+/* " 12288 MiB", " ? MiB" when unknown, onto a locked stream. */
 static void
 print_mib(FILE *f, int64_t mib)
 {
-	if (mib == MIB_UNKNOWN)
-		fputs(" ? MiB", f);
-	else
-		fprintf(f, " %lld MiB", (long long)mib);
+	if (mib == MIB_UNKNOWN) {
+		fputs_unlocked(" ? MiB", f);
+		return;
+	}
+	fputc_unlocked(' ', f);
+	put_int(f, mib);
+	fputs_unlocked(" MiB", f);
 }
 
 /*
@@ -55,9 +79,11 @@ tick_print(FILE *f, const struct tick *t, int64_t n)
 	classify_defaults(&thr);
 	util_format_rfc3339(t->ts_ms, ts, sizeof(ts));
 	duration_format(t->span_ms, span, sizeof(span));
+	flockfile(f);
 	fprintf(f, "%s tick %lld span %s:", ts, (long long)n, span);
 	for (size_t i = 0; i < t->ngpus; i++) {
 		const struct tick_gpu *g = &t->gpus[i];
+		const char *raw = NULL;
 		int partial;
 		int64_t held = tick_gpu_held_mib(g, &partial);
 
@@ -69,24 +95,36 @@ tick_print(FILE *f, const struct tick *t, int64_t n)
 		if (!g->procs_known)
 			continue;
 		/* Memory some holders did not tell: at least what others did. */
-		fputs(partial ? " held >=" : " held", f);
+		fputs_unlocked(partial ? " held >=" : " held", f);
 		print_mib(f, partial && held == 0 ? MIB_UNKNOWN : held);
 		fprintf(f, " by %zu", g->nprocs);
 		for (size_t k = 0; k < g->nprocs; k++) {
 			const struct tick_proc *p = &g->procs[k];
+			const char *who = p->id.user[0] ? p->id.user : "?";
 
-			escape_terminal(p->id.user[0] ? p->id.user : "?", user,
-			    sizeof(user), 32);
-			fprintf(f, "%s%u %s", k ? ", " : " [", p->pid, user);
+			/* Most processes of a GPU are one user's: escaped once. */
+			if (raw == NULL || strcmp(raw, who) != 0) {
+				escape_terminal(who, user, sizeof(user), 32);
+				raw = who;
+			}
+			fputs_unlocked(k ? ", " : " [", f);
+			put_int(f, p->pid);
+			fputc_unlocked(' ', f);
+			fputs_unlocked(user, f);
 			print_mib(f, p->mem_mib);
-			if (p->util_pm != UTIL_UNKNOWN)
-				fprintf(f, " sm %d%%", p->util_pm / 10);
-			fprintf(f, " %s", state_name(classify_process(&thr,
-			    p->util_pm, g->util_pm, p->mem_mib)));
+			if (p->util_pm != UTIL_UNKNOWN) {
+				fputs_unlocked(" sm ", f);
+				put_int(f, p->util_pm / 10);
+				fputc_unlocked('%', f);
+			}
+			fputc_unlocked(' ', f);
+			fputs_unlocked(state_name(classify_process(&thr,
+			    p->util_pm, g->util_pm, p->mem_mib)), f);
 		}
 		if (g->nprocs > 0)
-			fputc(']', f);
+			fputc_unlocked(']', f);
 	}
-	fputc('\n', f);
+	fputc_unlocked('\n', f);
+	funlockfile(f);
 	fflush(f);
 }
