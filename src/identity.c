@@ -713,11 +713,20 @@ read_identity(struct identity_cache *c, int dirfd,
 	identity_pod_names(NULL, id);
 }
 
+void
+identity_clear(struct identity *id)
+{
+	id->known = 0;
+	id->uid = -1;
+	id->user[0] = id->comm[0] = id->cmdline[0] = id->container[0] = '\0';
+	id->pod[0] = id->unit[0] = id->slurm_job[0] = '\0';
+	id->pod_namespace[0] = id->pod_name[0] = id->container_name[0] = '\0';
+}
+
 static void
 gone(int64_t *start_ms, struct identity *out)
 {
-	memset(out, 0, sizeof(*out));
-	out->uid = -1;
+	identity_clear(out);
 	*start_ms = 0;
 }
 
@@ -901,6 +910,12 @@ identity_lookup(struct identity_cache *c, uint32_t pid, int64_t *start_ms,
 	util_strlcpy(e->id.comm, ps.comm, sizeof(e->id.comm));
 	*start_ms = e->start_ms;
 	*out = e->id;
+}
+
+void
+identity_prefetch(const struct identity_cache *c, uint32_t pid)
+{
+	imap_prefetch(&c->by_pid, pid, 0);
 }
 
 void
