@@ -5,9 +5,9 @@
  * state). Names are escaped for a terminal.
  *
  * A tick of a thousand processes is a line of some 60 KB, printed every
- * tick: the processes are written with the stream locked once and the
- * numbers formatted by hand, as printf-ing each field cost more than
- * sampling them.
+ * tick: the processes are gathered in a buffer with the numbers
+ * formatted by hand, as printf-ing each field cost more than sampling
+ * them.
  */
 #include <stdio.h>
 #include <string.h>
@@ -34,33 +34,60 @@ tick_print_label(const struct tick *t, size_t i, char *buf, size_t len)
 	    chars);
 }
 
-/* n in decimal, as "%lld" prints it, onto a locked stream. */
+/* A line's processes, gathered in a buffer and written in pieces. */
+struct out {
+	FILE	*f;
+	size_t	 n;
+	char	 buf[4096];
+};
+
 static void
-put_int(FILE *f, int64_t n)
+put_mem(struct out *o, const char *s, size_t len)
+{
+	if (o->n + len > sizeof(o->buf)) {
+		fwrite(o->buf, 1, o->n, o->f);
+		o->n = 0;
+		if (len > sizeof(o->buf)) {
+			fwrite(s, 1, len, o->f);
+			return;
+		}
+	}
+	memcpy(o->buf + o->n, s, len);
+	o->n += len;
+}
+
+static void
+put_str(struct out *o, const char *s)
+{
+	put_mem(o, s, strlen(s));
+}
+
+/* n in decimal, as "%lld" prints it. */
+static void
+put_int(struct out *o, int64_t n)
 {
 	char buf[24], *p = buf + sizeof(buf);
 	uint64_t u = n < 0 ? -(uint64_t)n : (uint64_t)n;
 
-	*--p = '\0';
 	do
 		*--p = (char)('0' + u % 10);
 	while ((u /= 10) != 0);
 	if (n < 0)
 		*--p = '-';
-	fputs_unlocked(p, f);
+	put_mem(o, p, (size_t)(buf + sizeof(buf) - p));
 }
 
-/* " 12288 MiB", " ? MiB" when unknown, onto a locked stream. */
+/* " 12288 MiB", " ? MiB" when unknown. */
 static void
-print_mib(FILE *f, int64_t mib)
+put_mib(struct out *o, int64_t mib)
 {
 	if (mib == MIB_UNKNOWN) {
-		fputs_unlocked(" ? MiB", f);
+		put_str(o, " ? MiB");
 		return;
 	}
-	fputc_unlocked(' ', f);
-	put_int(f, mib);
-	fputs_unlocked(" MiB", f);
+	put_str(o, " ");
+	put_int(o, mib);
+	put_str(o, " MiB");
 }
 
 /*
@@ -75,11 +102,11 @@ tick_print(FILE *f, const struct tick *t, int64_t n)
 {
 	struct thresholds thr;
 	char ts[32], span[32], label[64], user[160];
+	struct out o = { .f = f, .n = 0 };
 
 	classify_defaults(&thr);
 	util_format_rfc3339(t->ts_ms, ts, sizeof(ts));
 	duration_format(t->span_ms, span, sizeof(span));
-	flockfile(f);
 	fprintf(f, "%s tick %lld span %s:", ts, (long long)n, span);
 	for (size_t i = 0; i < t->ngpus; i++) {
 		const struct tick_gpu *g = &t->gpus[i];
@@ -95,9 +122,10 @@ tick_print(FILE *f, const struct tick *t, int64_t n)
 		if (!g->procs_known)
 			continue;
 		/* Memory some holders did not tell: at least what others did. */
-		fputs_unlocked(partial ? " held >=" : " held", f);
-		print_mib(f, partial && held == 0 ? MIB_UNKNOWN : held);
-		fprintf(f, " by %zu", g->nprocs);
+		put_str(&o, partial ? " held >=" : " held");
+		put_mib(&o, partial && held == 0 ? MIB_UNKNOWN : held);
+		put_str(&o, " by ");
+		put_int(&o, (int64_t)g->nprocs);
 		for (size_t k = 0; k < g->nprocs; k++) {
 			const struct tick_proc *p = &g->procs[k];
 			const char *who = p->id.user[0] ? p->id.user : "?";
@@ -107,24 +135,25 @@ tick_print(FILE *f, const struct tick *t, int64_t n)
 				escape_terminal(who, user, sizeof(user), 32);
 				raw = who;
 			}
-			fputs_unlocked(k ? ", " : " [", f);
-			put_int(f, p->pid);
-			fputc_unlocked(' ', f);
-			fputs_unlocked(user, f);
-			print_mib(f, p->mem_mib);
+			put_str(&o, k ? ", " : " [");
+			put_int(&o, p->pid);
+			put_str(&o, " ");
+			put_str(&o, user);
+			put_mib(&o, p->mem_mib);
 			if (p->util_pm != UTIL_UNKNOWN) {
-				fputs_unlocked(" sm ", f);
-				put_int(f, p->util_pm / 10);
-				fputc_unlocked('%', f);
+				put_str(&o, " sm ");
+				put_int(&o, p->util_pm / 10);
+				put_str(&o, "%");
 			}
-			fputc_unlocked(' ', f);
-			fputs_unlocked(state_name(classify_process(&thr,
-			    p->util_pm, g->util_pm, p->mem_mib)), f);
+			put_str(&o, " ");
+			put_str(&o, state_name(classify_process(&thr,
+			    p->util_pm, g->util_pm, p->mem_mib)));
 		}
 		if (g->nprocs > 0)
-			fputc_unlocked(']', f);
+			put_str(&o, "]");
+		fwrite(o.buf, 1, o.n, f);
+		o.n = 0;
 	}
-	fputc_unlocked('\n', f);
-	funlockfile(f);
+	fputc('\n', f);
 	fflush(f);
 }
