@@ -913,9 +913,27 @@ identity_lookup(struct identity_cache *c, uint32_t pid, int64_t *start_ms,
 }
 
 void
-identity_prefetch(const struct identity_cache *c, uint32_t pid)
+identity_prefetch_key(const struct identity_cache *c, uint32_t pid)
 {
 	imap_prefetch(&c->by_pid, pid, 0);
+}
+
+void
+identity_prefetch_entry(const struct identity_cache *c, uint32_t pid)
+{
+#if defined(__GNUC__) || defined(__clang__)
+	int64_t at;
+
+	/* The first lines: the copy's sequential reads bring the rest. */
+	if (imap_get(&c->by_pid, pid, 0, &at) == 0) {
+		__builtin_prefetch(&c->v[at]);
+		__builtin_prefetch((const char *)&c->v[at] + 64);
+		__builtin_prefetch((const char *)&c->v[at] + 128);
+	}
+#else
+	(void)c;
+	(void)pid;
+#endif
 }
 
 void

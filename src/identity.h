@@ -131,9 +131,14 @@ void	identity_cache_check(struct identity_cache *);
  */
 void	identity_lookup(struct identity_cache *, uint32_t pid,
 	    int64_t *start_ms, struct identity *out);
-/* Starts bringing what a lookup of pid reads first into the cache: a
-   loop over a tick's processes asks a few ahead. */
-void	identity_prefetch(const struct identity_cache *, uint32_t pid);
+/*
+ * Start bringing what a lookup of pid reads into the CPU's cache, for a
+ * loop over a tick's processes: identity_prefetch_key some processes
+ * ahead (the map), identity_prefetch_entry fewer ahead (the identity,
+ * found through the map by then cached).
+ */
+void	identity_prefetch_key(const struct identity_cache *, uint32_t pid);
+void	identity_prefetch_entry(const struct identity_cache *, uint32_t pid);
 /*
  * Ends a tick: forgets the processes not looked up since the previous
  * call, so the cache holds at most what one tick saw.
