@@ -562,6 +562,13 @@ struct identity_cache {
 	size_t			 npidfds;	/* pidfds open now */
 	size_t			 max_pidfds;	/* at most: half the fd limit */
 	char			*pwbuf;		/* for getpwuid_r */
+	/* The last user name looked up, kept for the tick it was looked up
+	   in: a tick of a thousand new processes of one user reads the
+	   password database once, and a renamed user shows at the next. */
+	int			 pw_known;
+	unsigned		 pw_gen;
+	int64_t			 pw_uid;
+	char			 pw_name[64];
 };
 
 /*
@@ -666,11 +673,20 @@ user_name(struct identity_cache *c, int64_t uid, char *buf, size_t len)
 {
 	struct passwd pw, *res = NULL;
 
+	if (c->pw_known && c->pw_gen == c->gen && c->pw_uid == uid) {
+		util_strlcpy(buf, c->pw_name, len);
+		return;
+	}
 	if (getpwuid_r((uid_t)uid, &pw, c->pwbuf, PWBUF_SIZE, &res) == 0 &&
 	    res != NULL && res->pw_name != NULL && res->pw_name[0] != '\0')
-		util_strlcpy(buf, res->pw_name, len);
+		util_strlcpy(c->pw_name, res->pw_name, sizeof(c->pw_name));
 	else
-		snprintf(buf, len, "uid:%lld", (long long)uid);
+		snprintf(c->pw_name, sizeof(c->pw_name), "uid:%lld",
+		    (long long)uid);
+	c->pw_known = 1;
+	c->pw_gen = c->gen;
+	c->pw_uid = uid;
+	util_strlcpy(buf, c->pw_name, len);
 }
 
 /* Reads what does not change over a process's life: uid, user, cmdline. */
