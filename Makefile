@@ -24,16 +24,17 @@ endif
 
 SQLITE_CFLAGS	:= $(shell pkg-config --cflags sqlite3)
 SQLITE_LIBS	:= $(shell pkg-config --libs sqlite3)
-# gua top's full screen (libncurses-dev).
+# gua top's full screen (libncurses-dev): only its header at build time,
+# as gua top loads the library (dlopen) and nothing else carries it.
 CURSES_CFLAGS	:= $(shell pkg-config --cflags ncursesw)
-CURSES_LIBS	:= $(shell pkg-config --libs ncursesw)
 # daemon --listen's HTTP server (libmicrohttpd-dev): optional, so a host
 # without it still builds gua, whose --listen then says what is missing.
-# MICROHTTPD=no builds without it even where it is installed.
+# MICROHTTPD=no builds without it even where it is installed. Only its
+# header is used at build time: --listen loads the library (dlopen), so
+# that a collector without --listen does not carry it and GnuTLS.
 ifneq ($(MICROHTTPD),no)
 ifeq ($(shell pkg-config --exists libmicrohttpd && echo yes),yes)
 MHD_CFLAGS	:= $(shell pkg-config --cflags libmicrohttpd) -DHAVE_MICROHTTPD
-MHD_LIBS	:= $(shell pkg-config --libs libmicrohttpd)
 endif
 endif
 
@@ -58,7 +59,7 @@ endif
 # CPPFLAGS as dpkg-buildflags gives them (-D_FORTIFY_SOURCE) for make deb.
 ALL_CFLAGS	= -std=c11 -D_GNU_SOURCE $(WARN) $(CPPFLAGS) $(CFLAGS) $(SAN) \
 		  $(SQLITE_CFLAGS) $(MHD_CFLAGS) -pthread -MMD -MP
-LDLIBS		= $(SQLITE_LIBS) $(CURSES_LIBS) $(MHD_LIBS) -pthread -ldl -lm
+LDLIBS		= $(SQLITE_LIBS) -pthread -ldl -lm
 
 SRC	:= $(wildcard src/*.c)
 OBJ	:= $(SRC:src/%.c=$(BUILD)/src/%.o)

@@ -3,6 +3,10 @@
  * socket is made here, so that an address in use or not this host's is
  * said in words at start-up; libmicrohttpd's own thread then accepts and
  * answers on it (epoll where there is one), never the collector's.
+ *
+ * libmicrohttpd is loaded (dlopen) by --listen only: linked, it and what
+ * it brings (GnuTLS, nettle, p11-kit, ...) took 2.7 MB of every gua
+ * process's memory, a collector without --listen included.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -97,9 +101,59 @@ http_metrics_parse(const char *spec, struct sockaddr_storage *addr,
 
 #ifdef HAVE_MICROHTTPD
 
+#include <dlfcn.h>
 #include <pthread.h>
 
 #include <microhttpd.h>
+
+/* The library's soname: its ABI has been 12 since 2013. */
+#define MHD_SONAME	"libmicrohttpd.so.12"
+
+/* The functions used, from the library loaded at the first --listen. */
+static struct {
+	__typeof__(MHD_start_daemon)		*start_daemon;
+	__typeof__(MHD_stop_daemon)		*stop_daemon;
+	__typeof__(MHD_create_response_from_buffer) *create_response;
+	__typeof__(MHD_add_response_header)	*add_header;
+	__typeof__(MHD_queue_response)		*queue_response;
+	__typeof__(MHD_destroy_response)	*destroy_response;
+} mhd;
+
+/* Loads libmicrohttpd once; 0, or -1 with the reason. */
+static int
+load_mhd(const char *spec, char *err, size_t errlen)
+{
+	const char *why;
+	void *lib;
+
+	if (mhd.start_daemon != NULL)
+		return 0;
+	if ((lib = dlopen(MHD_SONAME, RTLD_NOW | RTLD_LOCAL)) == NULL) {
+		why = dlerror();
+		return util_err(err, errlen, "--listen %s: cannot load %s (%s); "
+		    "install libmicrohttpd", spec, MHD_SONAME, why != NULL ?
+		    why : "not found");
+	}
+	/* Casts through a data pointer, as dlsym gives functions. */
+#define SYM(field, name) \
+	*(void **)(&mhd.field) = dlsym(lib, name)
+	SYM(stop_daemon, "MHD_stop_daemon");
+	SYM(create_response, "MHD_create_response_from_buffer");
+	SYM(add_header, "MHD_add_response_header");
+	SYM(queue_response, "MHD_queue_response");
+	SYM(destroy_response, "MHD_destroy_response");
+	SYM(start_daemon, "MHD_start_daemon");
+#undef SYM
+	if (mhd.stop_daemon == NULL || mhd.create_response == NULL ||
+	    mhd.add_header == NULL || mhd.queue_response == NULL ||
+	    mhd.destroy_response == NULL || mhd.start_daemon == NULL) {
+		mhd.start_daemon = NULL;
+		dlclose(lib);
+		return util_err(err, errlen, "--listen %s: %s lacks functions "
+		    "gua needs", spec, MHD_SONAME);
+	}
+	return 0;
+}
 
 struct http_metrics {
 	struct MHD_Daemon *mhd;
@@ -122,16 +176,16 @@ answer_text(struct MHD_Connection *conn, unsigned status, const char *body,
 	struct MHD_Response *r;
 	enum MHD_Result rc;
 
-	r = MHD_create_response_from_buffer(strlen(body), (void *)(uintptr_t)
+	r = mhd.create_response(strlen(body), (void *)(uintptr_t)
 	    body, MHD_RESPMEM_PERSISTENT);
 	if (r == NULL)
 		return MHD_NO;
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+	mhd.add_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
 	    "text/plain; charset=utf-8");
 	if (allow != NULL)
-		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
-	rc = MHD_queue_response(conn, status, r);
-	MHD_destroy_response(r);
+		mhd.add_header(r, MHD_HTTP_HEADER_ALLOW, allow);
+	rc = mhd.queue_response(conn, status, r);
+	mhd.destroy_response(r);
 	return rc;
 }
 
@@ -164,15 +218,15 @@ answer(void *cls, struct MHD_Connection *conn, const char *url,
 	/* The copy is all that happens under the lock. */
 	pthread_mutex_lock(&h->lock);
 	if (h->text != NULL)
-		r = MHD_create_response_from_buffer(h->len, h->text,
+		r = mhd.create_response(h->len, h->text,
 		    MHD_RESPMEM_MUST_COPY);
 	pthread_mutex_unlock(&h->lock);
 	if (r == NULL)
 		return answer_text(conn, MHD_HTTP_SERVICE_UNAVAILABLE,
 		    "no tick recorded yet\n", NULL);
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, CONTENT_TYPE);
-	rc = MHD_queue_response(conn, MHD_HTTP_OK, r);
-	MHD_destroy_response(r);
+	mhd.add_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, CONTENT_TYPE);
+	rc = mhd.queue_response(conn, MHD_HTTP_OK, r);
+	mhd.destroy_response(r);
 	return rc;
 }
 
@@ -216,6 +270,8 @@ http_metrics_start(struct http_metrics **out, const char *spec, char *err,
 	int fd;
 
 	*out = NULL;
+	if (load_mhd(spec, err, errlen) != 0)
+		return -1;
 	if ((h = calloc(1, sizeof(*h))) == NULL)
 		return util_err(err, errlen, "out of memory");
 	if (pthread_mutex_init(&h->lock, NULL) != 0) {
@@ -231,7 +287,7 @@ http_metrics_start(struct http_metrics **out, const char *spec, char *err,
 		flags |= MHD_USE_IPv6;
 	/* No MHD_USE_ERROR_LOG: what a hostile client makes it say would
 	   fill the collector's log. */
-	h->mhd = MHD_start_daemon(flags, 0, NULL, NULL, answer, h,
+	h->mhd = mhd.start_daemon(flags, 0, NULL, NULL, answer, h,
 	    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONN_MAX,
@@ -272,7 +328,7 @@ http_metrics_stop(struct http_metrics *h)
 	if (h == NULL)
 		return;
 	/* Joins the server's thread and closes the listening socket. */
-	MHD_stop_daemon(h->mhd);
+	mhd.stop_daemon(h->mhd);
 	pthread_mutex_destroy(&h->lock);
 	free(h->text);
 	free(h);

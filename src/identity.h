@@ -103,6 +103,12 @@ int	identity_parse_pod_dir(const char *dirname, const char *uid,
  * missing or not what kubelet writes. Symbolic links are not followed.
  */
 void	identity_pod_names(const char *root, struct identity *out);
+/*
+ * Makes an identity unknown (known 0, uid -1, every string "") writing
+ * only the first byte of each string: an identity is some 1.9 KB, nearly
+ * all of it room for text, and a tick clears one per process.
+ */
+void	identity_clear(struct identity *);
 /* Start time in ms since the epoch from boot time and clock ticks. */
 int64_t	identity_start_ms(int64_t btime_s, uint64_t starttime, long hz);
 
@@ -125,6 +131,14 @@ void	identity_cache_check(struct identity_cache *);
  */
 void	identity_lookup(struct identity_cache *, uint32_t pid,
 	    int64_t *start_ms, struct identity *out);
+/*
+ * Start bringing what a lookup of pid reads into the CPU's cache, for a
+ * loop over a tick's processes: identity_prefetch_key some processes
+ * ahead (the map), identity_prefetch_entry fewer ahead (the identity,
+ * found through the map by then cached).
+ */
+void	identity_prefetch_key(const struct identity_cache *, uint32_t pid);
+void	identity_prefetch_entry(const struct identity_cache *, uint32_t pid);
 /*
  * Ends a tick: forgets the processes not looked up since the previous
  * call, so the cache holds at most what one tick saw.

@@ -74,6 +74,19 @@ imap_get(const struct imap *m, int64_t a, int64_t b, int64_t *value)
 }
 
 void
+imap_prefetch(const struct imap *m, int64_t a, int64_t b)
+{
+#if defined(__GNUC__) || defined(__clang__)
+	if (m->cap > 0)
+		__builtin_prefetch(&m->slots[slot_of(m, a, b)]);
+#else
+	(void)m;
+	(void)a;
+	(void)b;
+#endif
+}
+
+void
 imap_clear(struct imap *m)
 {
 	if (m->slots != NULL)

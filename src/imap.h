@@ -25,6 +25,12 @@ struct imap {
 int	imap_put(struct imap *, int64_t a, int64_t b, int64_t value);
 /* Returns 0 and sets *value when found, else -1. */
 int	imap_get(const struct imap *, int64_t a, int64_t b, int64_t *value);
+/*
+ * Starts bringing the slot of a key into the cache, for a get soon after:
+ * a loop over many keys asks a few keys ahead, so that the cache misses
+ * of a map too big to stay cached between passes overlap.
+ */
+void	imap_prefetch(const struct imap *, int64_t a, int64_t b);
 /* Forgets every entry but keeps the memory. */
 void	imap_clear(struct imap *);
 void	imap_free(struct imap *);

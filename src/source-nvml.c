@@ -75,9 +75,19 @@ nvml_source_sample(void *ctx, struct tick *t, char *err, size_t errlen)
 	for (size_t i = 0; i < t->ngpus; i++) {
 		struct tick_gpu *g = &t->gpus[i];
 
-		for (size_t k = 0; k < g->nprocs; k++)
+		for (size_t k = 0; k < g->nprocs; k++) {
+			/* The cache of a thousand processes is out of the
+			   CPU's cache by the next tick: the lookups of
+			   processes ahead start early. */
+			if (k + 16 < g->nprocs)
+				identity_prefetch_key(s->ids,
+				    g->procs[k + 16].pid);
+			if (k + 8 < g->nprocs)
+				identity_prefetch_entry(s->ids,
+				    g->procs[k + 8].pid);
 			identity_lookup(s->ids, g->procs[k].pid,
 			    &g->procs[k].start_ms, &g->procs[k].id);
+		}
 	}
 	identity_cache_sweep(s->ids);
 	return 0;

@@ -8,6 +8,9 @@
 #include "store-internal.h"
 #include "util.h"
 
+/* How many processes ahead write_gpu starts its map lookups. */
+#define PREFETCH_AHEAD	8
+
 static int
 step_done(struct store *s, sqlite3_stmt *st, char *err, size_t errlen,
     const char *what)
@@ -312,8 +315,21 @@ write_gpu(struct store *s, const struct tick *t, const struct tick_gpu *g,
 		int64_t proc_id, last;
 		int omit;
 
+		/* A thousand processes' maps are out of the cache by the next
+		   tick: the lookups of processes a few ahead start early. */
+		if (i + PREFETCH_AHEAD < g->nprocs) {
+			const struct tick_proc *q = &g->procs[i +
+			    PREFETCH_AHEAD];
+
+			imap_prefetch(&s->proc_cur, q->pid, q->start_ms);
+			imap_prefetch(&s->proc_prev, q->pid, q->start_ms);
+		}
 		if (resolve_proc(s, p, &proc_id, err, errlen) != 0)
 			return -1;
+		/* The three lookups below, overlapped. */
+		imap_prefetch(&s->mem_cur, gpu_id, proc_id);
+		imap_prefetch(&s->mem_prev, gpu_id, proc_id);
+		imap_prefetch(&s->hour.proc_slot, gpu_id, proc_id);
 		/* Listed twice in a tick (NVML can), it is packed in full. */
 		omit = may_omit && imap_get(&s->mem_cur, gpu_id, proc_id,
 		    &last) != 0 && imap_get(&s->mem_prev, gpu_id, proc_id,

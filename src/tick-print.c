@@ -3,6 +3,11 @@
  * as the reports label it with its state, utilization and memory held,
  * and each of its processes (PID, user, memory, own SM utilization,
  * state). Names are escaped for a terminal.
+ *
+ * A tick of a thousand processes is a line of some 60 KB, printed every
+ * tick: the processes are gathered in a buffer with the numbers
+ * formatted by hand, as printf-ing each field cost more than sampling
+ * them.
  */
 #include <stdio.h>
 #include <string.h>
@@ -29,14 +34,60 @@ tick_print_label(const struct tick *t, size_t i, char *buf, size_t len)
 	    chars);
 }
 
+/* A line's processes, gathered in a buffer and written in pieces. */
+struct out {
+	FILE	*f;
+	size_t	 n;
+	char	 buf[4096];
+};
+
+static void
+put_mem(struct out *o, const char *s, size_t len)
+{
+	if (o->n + len > sizeof(o->buf)) {
+		fwrite(o->buf, 1, o->n, o->f);
+		o->n = 0;
+		if (len > sizeof(o->buf)) {
+			fwrite(s, 1, len, o->f);
+			return;
+		}
+	}
+	memcpy(o->buf + o->n, s, len);
+	o->n += len;
+}
+
+static void
+put_str(struct out *o, const char *s)
+{
+	put_mem(o, s, strlen(s));
+}
+
+/* n in decimal, as "%lld" prints it. */
+static void
+put_int(struct out *o, int64_t n)
+{
+	char buf[24], *p = buf + sizeof(buf);
+	uint64_t u = n < 0 ? -(uint64_t)n : (uint64_t)n;
+
+	do
+		*--p = (char)('0' + u % 10);
+	while ((u /= 10) != 0);
+	if (n < 0)
+		*--p = '-';
+	put_mem(o, p, (size_t)(buf + sizeof(buf) - p));
+}
+
 /* " 12288 MiB", " ? MiB" when unknown. */
 static void
-print_mib(FILE *f, int64_t mib)
+put_mib(struct out *o, int64_t mib)
 {
-	if (mib == MIB_UNKNOWN)
-		fputs(" ? MiB", f);
-	else
-		fprintf(f, " %lld MiB", (long long)mib);
+	if (mib == MIB_UNKNOWN) {
+		put_str(o, " ? MiB");
+		return;
+	}
+	put_str(o, " ");
+	put_int(o, mib);
+	put_str(o, " MiB");
 }
 
 /*
@@ -51,6 +102,7 @@ tick_print(FILE *f, const struct tick *t, int64_t n)
 {
 	struct thresholds thr;
 	char ts[32], span[32], label[64], user[160];
+	struct out o = { .f = f, .n = 0 };
 
 	classify_defaults(&thr);
 	util_format_rfc3339(t->ts_ms, ts, sizeof(ts));
@@ -58,6 +110,7 @@ tick_print(FILE *f, const struct tick *t, int64_t n)
 	fprintf(f, "%s tick %lld span %s:", ts, (long long)n, span);
 	for (size_t i = 0; i < t->ngpus; i++) {
 		const struct tick_gpu *g = &t->gpus[i];
+		const char *raw = NULL;
 		int partial;
 		int64_t held = tick_gpu_held_mib(g, &partial);
 
@@ -69,23 +122,37 @@ tick_print(FILE *f, const struct tick *t, int64_t n)
 		if (!g->procs_known)
 			continue;
 		/* Memory some holders did not tell: at least what others did. */
-		fputs(partial ? " held >=" : " held", f);
-		print_mib(f, partial && held == 0 ? MIB_UNKNOWN : held);
-		fprintf(f, " by %zu", g->nprocs);
+		put_str(&o, partial ? " held >=" : " held");
+		put_mib(&o, partial && held == 0 ? MIB_UNKNOWN : held);
+		put_str(&o, " by ");
+		put_int(&o, (int64_t)g->nprocs);
 		for (size_t k = 0; k < g->nprocs; k++) {
 			const struct tick_proc *p = &g->procs[k];
+			const char *who = p->id.user[0] ? p->id.user : "?";
 
-			escape_terminal(p->id.user[0] ? p->id.user : "?", user,
-			    sizeof(user), 32);
-			fprintf(f, "%s%u %s", k ? ", " : " [", p->pid, user);
-			print_mib(f, p->mem_mib);
-			if (p->util_pm != UTIL_UNKNOWN)
-				fprintf(f, " sm %d%%", p->util_pm / 10);
-			fprintf(f, " %s", state_name(classify_process(&thr,
+			/* Most processes of a GPU are one user's: escaped once. */
+			if (raw == NULL || strcmp(raw, who) != 0) {
+				escape_terminal(who, user, sizeof(user), 32);
+				raw = who;
+			}
+			put_str(&o, k ? ", " : " [");
+			put_int(&o, p->pid);
+			put_str(&o, " ");
+			put_str(&o, user);
+			put_mib(&o, p->mem_mib);
+			if (p->util_pm != UTIL_UNKNOWN) {
+				put_str(&o, " sm ");
+				put_int(&o, p->util_pm / 10);
+				put_str(&o, "%");
+			}
+			put_str(&o, " ");
+			put_str(&o, state_name(classify_process(&thr,
 			    p->util_pm, g->util_pm, p->mem_mib)));
 		}
 		if (g->nprocs > 0)
-			fputc(']', f);
+			put_str(&o, "]");
+		fwrite(o.buf, 1, o.n, f);
+		o.n = 0;
 	}
 	fputc('\n', f);
 	fflush(f);

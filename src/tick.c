@@ -1,3 +1,4 @@
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -97,10 +98,14 @@ tick_add_proc(struct tick_gpu *g)
 	    grow((void **)&g->procs, &g->procs_cap, sizeof(*g->procs)) != 0)
 		return NULL;
 	p = &g->procs[g->nprocs++];
-	memset(p, 0, sizeof(*p));
+	/* All but the identity's room for text is zeroed: a memset of the
+	   whole would clear 1.9 MB a tick for a thousand processes. */
+	memset(p, 0, offsetof(struct tick_proc, id));
+	memset((char *)(&p->id + 1), 0, sizeof(*p) -
+	    offsetof(struct tick_proc, id) - sizeof(p->id));
+	identity_clear(&p->id);
 	p->mem_mib = MIB_UNKNOWN;
 	p->util_pm = UTIL_UNKNOWN;
-	p->id.uid = -1;
 	return p;
 }
 
