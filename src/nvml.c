@@ -1031,7 +1031,7 @@ unsupported(nvmlReturn_t rc)
  */
 static void
 read_energy(struct nvml *n, struct nvml_dev *d, struct tick_gpu *g,
-    nvmlReturn_t *lost)
+    int64_t now_us, nvmlReturn_t *lost)
 {
 	struct energy_read r;
 	unsigned long long mj = 0;
@@ -1057,6 +1057,7 @@ read_energy(struct nvml *n, struct nvml_dev *d, struct tick_gpu *g,
 	r.counter_mj = mj;
 	r.power_ok = prc == NVML_SUCCESS;
 	r.power_mw = mw;
+	r.now_ms = now_us / 1000;
 	/* The first read and a reset want the power read too. */
 	if (r.counter_ok && n->f.power_usage != NULL)
 		r.power_ok = n->f.power_usage(d->handle, &r.power_mw) ==
@@ -1812,6 +1813,16 @@ mig_enabled(struct nvml *n, struct nvml_dev *d, nvmlReturn_t *lost)
 	return on;
 }
 
+/*
+ * A tick that did not reach read_energy: the counter's base stays at its
+ * older read, and its next difference would hold time no tick covered.
+ */
+static void
+forget_energy(struct nvml_dev *d)
+{
+	d->meter.have = 0;
+}
+
 /* One GPU into the tick. Returns -1 only when out of memory. */
 static int
 sample_dev(struct nvml *n, struct nvml_dev *d, struct tick *t,
@@ -1821,9 +1832,12 @@ sample_dev(struct nvml *n, struct nvml_dev *d, struct tick *t,
 	nvmlReturn_t lost = NVML_SUCCESS;
 	struct tick_gpu *g;
 
-	if (open_dev(n, d) != 0)
+	if (open_dev(n, d) != 0) {
+		forget_energy(d);
 		return 0;
+	}
 	if (mig_enabled(n, d, &lost) && lost == NVML_SUCCESS) {
+		forget_energy(d);
 		if (sample_mig(n, d, t, &lost) != 0)
 			return -1;
 		note(n, d, M_DEVICE, lost, "every call", "recorded as unknown "
@@ -1832,6 +1846,7 @@ sample_dev(struct nvml *n, struct nvml_dev *d, struct tick *t,
 	}
 	if (lost != NVML_SUCCESS && d->in_mig) {
 		/* A GPU in MIG mode is lost: its instances are unknown. */
+		forget_energy(d);
 		note(n, d, M_DEVICE, lost, "every call", "recorded as unknown "
 		    "until it answers");
 		for (unsigned i = 0; i < d->nmig; i++) {
@@ -1850,7 +1865,7 @@ sample_dev(struct nvml *n, struct nvml_dev *d, struct tick *t,
 	if (lost == NVML_SUCCESS)
 		read_memory(n, d, g, &total, &lost);
 	if (lost == NVML_SUCCESS)
-		read_energy(n, d, g, &lost);
+		read_energy(n, d, g, now_us, &lost);
 	if (lost == NVML_SUCCESS && read_procs(n, d, g, total, &lost) != 0)
 		return -1;
 	/* Also without a process list: what it read is not read again. */
@@ -1862,6 +1877,7 @@ sample_dev(struct nvml *n, struct nvml_dev *d, struct tick *t,
 		gpu_unknown(g);
 		/* Samples from the time it was lost are not a tick's. */
 		d->util_resync = d->putil_resync = 1;
+		forget_energy(d);
 	}
 	return 0;
 }
@@ -1883,9 +1899,16 @@ nvml_sample(struct nvml *n, struct tick *t, int64_t now_us, char *err,
 
 	/* Once per sample, first: a changed count is worth a line. */
 	rc = n->f.count_v2 ? n->f.count_v2(&count) : n->f.count_v1(&count);
-	if (rc != NVML_SUCCESS)
+	if (rc != NVML_SUCCESS) {
+		/* The collector drops this tick's time: the next window is
+		   one interval, as its span is, and no counter spans two. */
+		for (unsigned i = 0; i < n->ndevs; i++) {
+			forget_energy(&n->devs[i]);
+			n->devs[i].read_us = 0;
+		}
 		return util_err(err, errlen, "nvmlDeviceGetCount: %s",
 		    nvml_strerror(n, rc, e, sizeof(e)));
+	}
 	if (count != n->last_count) {
 		tell(n, "NVML now counts %u GPUs (was %u); gua samples the %u "
 		    "it found at start: restart it to follow the change", count,

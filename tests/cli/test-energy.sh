@@ -6,7 +6,9 @@
 # CSV and HTML, and the textfile its counter, all equal to what the
 # scenario says. Where energy is power x span the span is the collector's
 # own (timing), so those ticks are checked against their bound (the span
-# is at most two intervals) and summed from what was recorded.
+# is at most two intervals) and summed from what was recorded. A second
+# collector plays a GPU lost for a tick and a sample that fails: no
+# counter difference spans more than its tick.
 # shellcheck source=tests/cli/lib.sh
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/cli/collector-lib.sh
@@ -216,5 +218,61 @@ if need promtool prometheus; then
 	expect_empty_out
 	expect_empty_err
 fi
+
+# A counter's difference is a tick's only when it covers no more time
+# than the tick: GPU 0 is lost at tick 2 (its counter not read), and the
+# whole sample fails at tick 5 (no GPU read, the collector drops that
+# time). The counter runs on at 10 J a tick, so a difference across
+# either would be 20 J; the tick after each is power x span instead.
+DB2=$TMP/gaps.db
+# gap K COUNTER0 [EXTRA]: GPU 0 active, GPU 1 idle at 150 W.
+gap() {
+	cat <<EOF
+tick $1
+util 0 90
+energy 0 $2
+power 0 300
+power 1 150
+${3:-}
+EOF
+}
+{
+	echo "gpus 2"
+	echo "gpu 0 uuid=GPU-gap0 name=H100"
+	echo "gpu 1 uuid=GPU-gap1 name=T4"
+	gap 0 1000000
+	gap 1 1010000
+	gap 2 1020000 "fault 0 memory GPU_IS_LOST"
+	gap 3 1030000
+	gap 4 1040000
+	gap 5 1050000 "fault 0 count UNKNOWN"
+	gap 6 1060000
+	gap 7 1070000
+	gap 8 1080000
+} | scenario
+t "a collector through a lost GPU and a failed sample records their ticks"
+start FG2 "$GUA" daemon --foreground \
+    --nvml-library "$FAKE" --db "$DB2" --pid-file "$TMP/g.pid" \
+    --interval 200ms >"$TMP/g.out" 2>"$TMP/g.err"
+if wait_until ticks_printed "$TMP/g.out" 10; then ok; else
+	fail "$(tail -3 "$TMP/g.err")"; fi
+# shellcheck disable=SC2154 # start sets FG2, through eval
+kill -TERM "$FG2"
+wait "$FG2"
+RC=$?
+expect_rc 0
+ticks_csv "$DB2" | tr -d '\r' >"$TMP/ticks2"
+awk -F, '$5 == "GPU-gap0" { print $14, $15 }' "$TMP/ticks2" >"$TMP/gap0"
+t "the tick after the lost GPU and after the failed sample is no two-tick difference"
+# Rows: 0 first read, 1 counter, 2 lost, 3 after it, 4 counter, (5 failed:
+# no row), 6 after it, 7 counter.
+if [ "$(sed -n '1p;3p;4p;6p' "$TMP/gap0" | awk '{ print $NF }' | tr '\n' ' ')" = \
+    "power unknown power power " ] &&
+    [ "$(sed -n '2p;5p;7p' "$TMP/gap0" | tr '\n' ' ')" = \
+    "10 counter 10 counter 10 counter " ]; then ok; else
+	fail "$(head -8 "$TMP/gap0" | tr '\n' ' ')"; fi
+# Power x span, the span at most two intervals: 300 W x 400 ms.
+if [ "$(sed -n '4p;6p' "$TMP/gap0" | awk '$1 != "" && $1 <= 120' |
+    wc -l)" -eq 2 ]; then ok; else fail "$(sed -n '4p;6p' "$TMP/gap0")"; fi
 
 finish
