@@ -1026,8 +1026,11 @@ unsupported(nvmlReturn_t rc)
 /*
  * The GPU's energy over the tick: the total-energy counter's difference
  * where the card has one, else power usage x span (energy.c). NOT_SUPPORTED
- * is no error: the fallback is the design. The span is read_util's window,
- * else the collector's interval.
+ * is no error: the fallback is the design. A counter that answers
+ * success with NVML's "not available" value is no counter either. Power is
+ * read only where the counter cannot tell (no base, a reset, a base older
+ * than the span). The span is read_util's window, else the collector's
+ * interval.
  */
 static void
 read_energy(struct nvml *n, struct nvml_dev *d, struct tick_gpu *g,
@@ -1035,10 +1038,10 @@ read_energy(struct nvml *n, struct nvml_dev *d, struct tick_gpu *g,
 {
 	struct energy_read r;
 	unsigned long long mj = 0;
-	unsigned int mw = 0;
 	nvmlReturn_t erc = NVML_ERROR_FUNCTION_NOT_FOUND;
 	nvmlReturn_t prc = NVML_ERROR_FUNCTION_NOT_FOUND;
-	int64_t span_us = d->window_us > 0 ? d->window_us : n->interval_us;
+	int64_t span_ms = (d->window_us > 0 ? d->window_us : n->interval_us) /
+	    1000;
 
 	if (n->f.total_energy != NULL)
 		erc = n->f.total_energy(d->handle, &mj);
@@ -1046,22 +1049,24 @@ read_energy(struct nvml *n, struct nvml_dev *d, struct tick_gpu *g,
 		*lost = erc;
 		return;
 	}
-	if (erc != NVML_SUCCESS && n->f.power_usage != NULL)
-		prc = n->f.power_usage(d->handle, &mw);
-	if (is_lost(prc)) {
-		*lost = prc;
-		return;
-	}
+	if (erc == NVML_SUCCESS && mj == NVML_VALUE_NOT_AVAILABLE_ULL)
+		erc = NVML_ERROR_NOT_SUPPORTED;
 	memset(&r, 0, sizeof(r));
-	r.counter_ok = erc == NVML_SUCCESS && mj != NVML_VALUE_NOT_AVAILABLE_ULL;
+	r.counter_ok = erc == NVML_SUCCESS;
 	r.counter_mj = mj;
-	r.power_ok = prc == NVML_SUCCESS;
-	r.power_mw = mw;
 	r.now_ms = now_us / 1000;
-	/* The first read and a reset want the power read too. */
-	if (r.counter_ok && n->f.power_usage != NULL)
-		r.power_ok = n->f.power_usage(d->handle, &r.power_mw) ==
-		    NVML_SUCCESS;
+	if (n->f.power_usage != NULL &&
+	    energy_wants_power(&d->meter, &r, span_ms)) {
+		unsigned int mw = 0;
+
+		prc = n->f.power_usage(d->handle, &mw);
+		if (is_lost(prc)) {
+			*lost = prc;
+			return;
+		}
+		r.power_ok = prc == NVML_SUCCESS;
+		r.power_mw = mw;
+	}
 	/* A card with neither (MIG, old boards) is unknown, not failing. */
 	if (r.counter_ok || r.power_ok || (unsupported(erc) &&
 	    unsupported(prc)))
@@ -1069,8 +1074,7 @@ read_energy(struct nvml *n, struct nvml_dev *d, struct tick_gpu *g,
 	else if (unsupported(erc))
 		erc = prc;
 	note(n, d, M_ENERGY, erc, "energy", "recorded as unknown");
-	g->energy_src = energy_tick(&d->meter, &r, span_us / 1000,
-	    &g->energy_mj);
+	g->energy_src = energy_tick(&d->meter, &r, span_ms, &g->energy_mj);
 }
 
 /* Memory in MiB; *total_bytes for the plausibility check of processes. */

@@ -28,7 +28,7 @@ block() {
 	cat <<EOF
 tick $1
 util 0 $2
-$3
+${3:-}
 energy 0 $4
 power 0 $5
 util 1 2
@@ -224,6 +224,8 @@ fi
 # whole sample fails at tick 5 (no GPU read, the collector drops that
 # time). The counter runs on at 10 J a tick, so a difference across
 # either would be 20 J; the tick after each is power x span instead.
+# GPU 1's counter answers success with NVML's "not available": power.
+# Power is read only where the counter cannot tell.
 DB2=$TMP/gaps.db
 # gap K COUNTER0 [EXTRA]: GPU 0 active, GPU 1 idle at 150 W.
 gap() {
@@ -232,6 +234,7 @@ tick $1
 util 0 90
 energy 0 $2
 power 0 300
+energy 1 na
 power 1 150
 ${3:-}
 EOF
@@ -251,7 +254,8 @@ EOF
 	gap 8 1080000
 } | scenario
 t "a collector through a lost GPU and a failed sample records their ticks"
-start FG2 "$GUA" daemon --foreground \
+: >"$TMP/trace"
+start FG2 env FAKE_NVML_TRACE="$TMP/trace" "$GUA" daemon --foreground \
     --nvml-library "$FAKE" --db "$DB2" --pid-file "$TMP/g.pid" \
     --interval 200ms >"$TMP/g.out" 2>"$TMP/g.err"
 if wait_until ticks_printed "$TMP/g.out" 10; then ok; else
@@ -274,5 +278,17 @@ if [ "$(sed -n '1p;3p;4p;6p' "$TMP/gap0" | awk '{ print $NF }' | tr '\n' ' ')" =
 # Power x span, the span at most two intervals: 300 W x 400 ms.
 if [ "$(sed -n '4p;6p' "$TMP/gap0" | awk '$1 != "" && $1 <= 120' |
     wc -l)" -eq 2 ]; then ok; else fail "$(sed -n '4p;6p' "$TMP/gap0")"; fi
+t "a counter answering NVML_VALUE_NOT_AVAILABLE falls back to power x span"
+if [ "$(awk -F, '$5 == "GPU-gap1" && !($15 == "power" && $14 != "")' \
+    "$TMP/ticks2" | wc -l)" -eq 0 ] &&
+    [ "$(awk -F, '$5 == "GPU-gap1"' "$TMP/ticks2" | wc -l)" -ge 10 ]
+then ok; else
+	fail "$(awk -F, '$5 == "GPU-gap1" { print $14, $15 }' "$TMP/ticks2" |
+	    tr '\n' ' ')"; fi
+t "power is read only at the ticks the counter cannot tell"
+got=$(awk '$2 == "nvmlDeviceGetPowerUsage" && $3 == 0' "$TMP/trace" | wc -l)
+want=$(awk '$NF == "power"' "$TMP/gap0" | wc -l)
+if [ "$got" -eq "$want" ] && [ "$want" -eq 3 ]; then ok; else
+	fail "GPU 0: $got power reads, $want ticks of power x span"; fi
 
 finish
