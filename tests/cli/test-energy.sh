@@ -66,7 +66,7 @@ metric() {
 # kwh J: joules as the text report writes kWh (report_kwh_format).
 kwh() {
 	awk -v j="$1" 'BEGIN { k = j / 3.6e6; if (j == 0) { print "0 kWh"; exit }
-	    d = 6; for (at = 100; d > 1 && k >= at / 1e5; at *= 10) d--
+	    d = 9; for (at = 100; d > 1 && k >= at / 1e8; at *= 10) d--
 	    printf "%." d "f kWh\n", k }'
 }
 # six J: joules as kWh with six decimals (JSON, CSV, HTML's data-value).
@@ -252,7 +252,7 @@ EOF
 	gap 4 1040000
 	gap 5 1050000 "fault 0 count UNKNOWN"
 	gap 6 1060000
-	gap 7 1070000
+	gap 7 1070000 "fault 0 util UNKNOWN"
 	gap 8 1080000
 } | scenario
 t "a collector through a lost GPU and a failed sample records their ticks"
@@ -271,7 +271,8 @@ ticks_csv "$DB2" | tr -d '\r' >"$TMP/ticks2"
 awk -F, '$5 == "GPU-gap0" { print $14, $15 }' "$TMP/ticks2" >"$TMP/gap0"
 t "the tick after the lost GPU and after the failed sample is no two-tick difference"
 # Rows: 0 first read, 1 counter, 2 lost, 3 after it, 4 counter, (5 failed:
-# no row), 6 after it, 7 counter.
+# no row), 6 after it, 7 counter (its utilization unknown: of unknown
+# state).
 if [ "$(sed -n '1p;3p;4p;6p' "$TMP/gap0" | awk '{ print $NF }' | tr '\n' ' ')" = \
     "power unknown power power " ] &&
     [ "$(sed -n '2p;5p;7p' "$TMP/gap0" | tr '\n' ' ')" = \
@@ -280,6 +281,13 @@ if [ "$(sed -n '1p;3p;4p;6p' "$TMP/gap0" | awk '{ print $NF }' | tr '\n' ' ')" =
 # Power x span, the span at most two intervals: 300 W x 400 ms.
 if [ "$(sed -n '4p;6p' "$TMP/gap0" | awk '$1 != "" && $1 <= 120' |
     wc -l)" -eq 2 ]; then ok; else fail "$(sed -n '4p;6p' "$TMP/gap0")"; fi
+t "energy of unknown state is a part of the whole, in text and HTML"
+GUA_NOW='' run "$GUA" report --db "$DB2" --since 1d
+expect_rc 0
+expect_out ", $(kwh 10) of unknown state: "
+GUA_NOW='' run "$GUA" report --db "$DB2" --since 1d --format html
+expect_rc 0
+expect_out "<b id=\"energy-unknown-state\" data-value=\"$(six 10)\">$(kwh 10)</b> of unknown state"
 t "a counter answering NVML_VALUE_NOT_AVAILABLE falls back to power x span"
 if [ "$(awk -F, '$5 == "GPU-gap1" && !($15 == "power" && $14 != "")' \
     "$TMP/ticks2" | wc -l)" -eq 0 ] &&
