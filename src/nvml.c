@@ -1820,11 +1820,14 @@ mig_enabled(struct nvml *n, struct nvml_dev *d, nvmlReturn_t *lost)
 /*
  * A tick that did not reach read_energy: the counter's base stays at its
  * older read, and its next difference would hold time no tick covered.
+ * The next tick starts afresh, its window one interval as the
+ * collector's span after a gap is, and no counter base.
  */
 static void
-forget_energy(struct nvml_dev *d)
+forget_reads(struct nvml_dev *d)
 {
 	d->meter.have = 0;
+	d->read_us = 0;
 }
 
 /* One GPU into the tick. Returns -1 only when out of memory. */
@@ -1837,11 +1840,11 @@ sample_dev(struct nvml *n, struct nvml_dev *d, struct tick *t,
 	struct tick_gpu *g;
 
 	if (open_dev(n, d) != 0) {
-		forget_energy(d);
+		forget_reads(d);
 		return 0;
 	}
 	if (mig_enabled(n, d, &lost) && lost == NVML_SUCCESS) {
-		forget_energy(d);
+		forget_reads(d);
 		if (sample_mig(n, d, t, &lost) != 0)
 			return -1;
 		note(n, d, M_DEVICE, lost, "every call", "recorded as unknown "
@@ -1850,7 +1853,7 @@ sample_dev(struct nvml *n, struct nvml_dev *d, struct tick *t,
 	}
 	if (lost != NVML_SUCCESS && d->in_mig) {
 		/* A GPU in MIG mode is lost: its instances are unknown. */
-		forget_energy(d);
+		forget_reads(d);
 		note(n, d, M_DEVICE, lost, "every call", "recorded as unknown "
 		    "until it answers");
 		for (unsigned i = 0; i < d->nmig; i++) {
@@ -1881,7 +1884,7 @@ sample_dev(struct nvml *n, struct nvml_dev *d, struct tick *t,
 		gpu_unknown(g);
 		/* Samples from the time it was lost are not a tick's. */
 		d->util_resync = d->putil_resync = 1;
-		forget_energy(d);
+		forget_reads(d);
 	}
 	return 0;
 }
@@ -1906,10 +1909,8 @@ nvml_sample(struct nvml *n, struct tick *t, int64_t now_us, char *err,
 	if (rc != NVML_SUCCESS) {
 		/* The collector drops this tick's time: the next window is
 		   one interval, as its span is, and no counter spans two. */
-		for (unsigned i = 0; i < n->ndevs; i++) {
-			forget_energy(&n->devs[i]);
-			n->devs[i].read_us = 0;
-		}
+		for (unsigned i = 0; i < n->ndevs; i++)
+			forget_reads(&n->devs[i]);
 		return util_err(err, errlen, "nvmlDeviceGetCount: %s",
 		    nvml_strerror(n, rc, e, sizeof(e)));
 	}
