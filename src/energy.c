@@ -20,24 +20,48 @@ from_power(const struct energy_read *r, int64_t span_ms, int64_t *mj)
 	return ENERGY_SRC_POWER;
 }
 
+/*
+ * The counter's difference since m's read, or -1 where it is not this
+ * tick's: no counter or no base, a reset (the counter went down), a span
+ * that tells nothing, a base older than the span (the time between is
+ * not the tick's; a millisecond is rounding of the caller's µs), a jump
+ * beyond ENERGY_MAX_W.
+ */
+static int64_t
+counter_delta(const struct energy_meter *m, const struct energy_read *r,
+    int64_t span_ms)
+{
+	uint64_t delta;
+
+	if (!r->counter_ok || !m->have || r->counter_mj < m->last_mj ||
+	    span_ms <= 0 || r->now_ms - m->read_ms > span_ms + 1)
+		return -1;
+	delta = r->counter_mj - m->last_mj;
+	if (delta > (uint64_t)ENERGY_MAX_W * (uint64_t)span_ms) /* W x ms = mJ */
+		return -1;
+	return (int64_t)delta;
+}
+
+int
+energy_wants_power(const struct energy_meter *m, const struct energy_read *r,
+    int64_t span_ms)
+{
+	return counter_delta(m, r, span_ms) < 0;
+}
+
 enum energy_source
 energy_tick(struct energy_meter *m, const struct energy_read *r,
     int64_t span_ms, int64_t *mj)
 {
-	uint64_t delta, most;
-	int had = m->have;
-	uint64_t last = m->last_mj;
+	int64_t delta = counter_delta(m, r, span_ms);
 
 	/* Without a counter now, the previous read is no base later. */
 	m->have = r->counter_ok;
 	m->last_mj = r->counter_ok ? r->counter_mj : 0;
-	if (!r->counter_ok || !had || r->counter_mj < last || span_ms <= 0)
+	m->read_ms = r->now_ms;
+	if (delta < 0)
 		return from_power(r, span_ms, mj);
-	delta = r->counter_mj - last;
-	most = (uint64_t)ENERGY_MAX_W * (uint64_t)span_ms;	/* W x ms = mJ */
-	if (delta > most)
-		return from_power(r, span_ms, mj);
-	*mj = (int64_t)delta;
+	*mj = delta;
 	return ENERGY_SRC_COUNTER;
 }
 

@@ -1026,19 +1026,22 @@ unsupported(nvmlReturn_t rc)
 /*
  * The GPU's energy over the tick: the total-energy counter's difference
  * where the card has one, else power usage x span (energy.c). NOT_SUPPORTED
- * is no error: the fallback is the design. The span is read_util's window,
- * else the collector's interval.
+ * is no error: the fallback is the design. A counter that answers
+ * success with NVML's "not available" value is no counter either. Power is
+ * read only where the counter cannot tell (no base, a reset, a base older
+ * than the span). The span is read_util's window, else the collector's
+ * interval.
  */
 static void
 read_energy(struct nvml *n, struct nvml_dev *d, struct tick_gpu *g,
-    nvmlReturn_t *lost)
+    int64_t now_us, nvmlReturn_t *lost)
 {
 	struct energy_read r;
 	unsigned long long mj = 0;
-	unsigned int mw = 0;
 	nvmlReturn_t erc = NVML_ERROR_FUNCTION_NOT_FOUND;
 	nvmlReturn_t prc = NVML_ERROR_FUNCTION_NOT_FOUND;
-	int64_t span_us = d->window_us > 0 ? d->window_us : n->interval_us;
+	int64_t span_ms = (d->window_us > 0 ? d->window_us : n->interval_us) /
+	    1000;
 
 	if (n->f.total_energy != NULL)
 		erc = n->f.total_energy(d->handle, &mj);
@@ -1046,21 +1049,24 @@ read_energy(struct nvml *n, struct nvml_dev *d, struct tick_gpu *g,
 		*lost = erc;
 		return;
 	}
-	if (erc != NVML_SUCCESS && n->f.power_usage != NULL)
-		prc = n->f.power_usage(d->handle, &mw);
-	if (is_lost(prc)) {
-		*lost = prc;
-		return;
-	}
+	if (erc == NVML_SUCCESS && mj == NVML_VALUE_NOT_AVAILABLE_ULL)
+		erc = NVML_ERROR_NOT_SUPPORTED;
 	memset(&r, 0, sizeof(r));
-	r.counter_ok = erc == NVML_SUCCESS && mj != NVML_VALUE_NOT_AVAILABLE_ULL;
+	r.counter_ok = erc == NVML_SUCCESS;
 	r.counter_mj = mj;
-	r.power_ok = prc == NVML_SUCCESS;
-	r.power_mw = mw;
-	/* The first read and a reset want the power read too. */
-	if (r.counter_ok && n->f.power_usage != NULL)
-		r.power_ok = n->f.power_usage(d->handle, &r.power_mw) ==
-		    NVML_SUCCESS;
+	r.now_ms = now_us / 1000;
+	if (n->f.power_usage != NULL &&
+	    energy_wants_power(&d->meter, &r, span_ms)) {
+		unsigned int mw = 0;
+
+		prc = n->f.power_usage(d->handle, &mw);
+		if (is_lost(prc)) {
+			*lost = prc;
+			return;
+		}
+		r.power_ok = prc == NVML_SUCCESS;
+		r.power_mw = mw;
+	}
 	/* A card with neither (MIG, old boards) is unknown, not failing. */
 	if (r.counter_ok || r.power_ok || (unsupported(erc) &&
 	    unsupported(prc)))
@@ -1068,8 +1074,7 @@ read_energy(struct nvml *n, struct nvml_dev *d, struct tick_gpu *g,
 	else if (unsupported(erc))
 		erc = prc;
 	note(n, d, M_ENERGY, erc, "energy", "recorded as unknown");
-	g->energy_src = energy_tick(&d->meter, &r, span_us / 1000,
-	    &g->energy_mj);
+	g->energy_src = energy_tick(&d->meter, &r, span_ms, &g->energy_mj);
 }
 
 /* Memory in MiB; *total_bytes for the plausibility check of processes. */
@@ -1812,6 +1817,19 @@ mig_enabled(struct nvml *n, struct nvml_dev *d, nvmlReturn_t *lost)
 	return on;
 }
 
+/*
+ * A tick that did not reach read_energy: the counter's base stays at its
+ * older read, and its next difference would hold time no tick covered.
+ * The next tick starts afresh, its window one interval as the
+ * collector's span after a gap is, and no counter base.
+ */
+static void
+forget_reads(struct nvml_dev *d)
+{
+	d->meter.have = 0;
+	d->read_us = 0;
+}
+
 /* One GPU into the tick. Returns -1 only when out of memory. */
 static int
 sample_dev(struct nvml *n, struct nvml_dev *d, struct tick *t,
@@ -1821,9 +1839,12 @@ sample_dev(struct nvml *n, struct nvml_dev *d, struct tick *t,
 	nvmlReturn_t lost = NVML_SUCCESS;
 	struct tick_gpu *g;
 
-	if (open_dev(n, d) != 0)
+	if (open_dev(n, d) != 0) {
+		forget_reads(d);
 		return 0;
+	}
 	if (mig_enabled(n, d, &lost) && lost == NVML_SUCCESS) {
+		forget_reads(d);
 		if (sample_mig(n, d, t, &lost) != 0)
 			return -1;
 		note(n, d, M_DEVICE, lost, "every call", "recorded as unknown "
@@ -1832,6 +1853,7 @@ sample_dev(struct nvml *n, struct nvml_dev *d, struct tick *t,
 	}
 	if (lost != NVML_SUCCESS && d->in_mig) {
 		/* A GPU in MIG mode is lost: its instances are unknown. */
+		forget_reads(d);
 		note(n, d, M_DEVICE, lost, "every call", "recorded as unknown "
 		    "until it answers");
 		for (unsigned i = 0; i < d->nmig; i++) {
@@ -1850,7 +1872,7 @@ sample_dev(struct nvml *n, struct nvml_dev *d, struct tick *t,
 	if (lost == NVML_SUCCESS)
 		read_memory(n, d, g, &total, &lost);
 	if (lost == NVML_SUCCESS)
-		read_energy(n, d, g, &lost);
+		read_energy(n, d, g, now_us, &lost);
 	if (lost == NVML_SUCCESS && read_procs(n, d, g, total, &lost) != 0)
 		return -1;
 	/* Also without a process list: what it read is not read again. */
@@ -1862,6 +1884,7 @@ sample_dev(struct nvml *n, struct nvml_dev *d, struct tick *t,
 		gpu_unknown(g);
 		/* Samples from the time it was lost are not a tick's. */
 		d->util_resync = d->putil_resync = 1;
+		forget_reads(d);
 	}
 	return 0;
 }
@@ -1883,9 +1906,14 @@ nvml_sample(struct nvml *n, struct tick *t, int64_t now_us, char *err,
 
 	/* Once per sample, first: a changed count is worth a line. */
 	rc = n->f.count_v2 ? n->f.count_v2(&count) : n->f.count_v1(&count);
-	if (rc != NVML_SUCCESS)
+	if (rc != NVML_SUCCESS) {
+		/* The collector drops this tick's time: the next window is
+		   one interval, as its span is, and no counter spans two. */
+		for (unsigned i = 0; i < n->ndevs; i++)
+			forget_reads(&n->devs[i]);
 		return util_err(err, errlen, "nvmlDeviceGetCount: %s",
 		    nvml_strerror(n, rc, e, sizeof(e)));
+	}
 	if (count != n->last_count) {
 		tell(n, "NVML now counts %u GPUs (was %u); gua samples the %u "
 		    "it found at start: restart it to follow the change", count,

@@ -333,11 +333,13 @@ static void
 write_energy(FILE *f, const struct rollup_gpu *r)
 {
 	static const char *const ids[] = { "energy-active", "energy-idle-held",
-		"energy-truly-idle" };
+		"energy-truly-idle", "energy-unknown-state" };
 	static const char *const words[] = { "active", "idle-held",
-		"truly idle" };
+		"truly idle", "of unknown state" };
+	/* Unknown state last, and only when it drew anything: it is in
+	   the whole, and the parts add up. */
 	static const int order[] = { STATE_IDLE_HELD, STATE_TRULY_IDLE,
-		STATE_ACTIVE };
+		STATE_ACTIVE, STATE_UNKNOWN };
 	double un = report_energy_unrecorded(r);
 	char kwh[48];
 
@@ -348,9 +350,11 @@ write_energy(FILE *f, const struct rollup_gpu *r)
 		return;
 	}
 	fputs("<p id=\"energy\">energy: ", f);
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < 4; i++) {
 		int st = order[i];
 
+		if (st == STATE_UNKNOWN && r->energy_j[st] == 0)
+			continue;
 		report_kwh_format(r->energy_j[st], kwh, sizeof(kwh));
 		fprintf(f, "%s<b id=\"%s\" data-value=\"%.6f\">%s</b> %s",
 		    i ? ", " : "", ids[st], report_kwh(r->energy_j[st]), kwh,

@@ -436,7 +436,7 @@ static void
 write_energy(FILE *f, const struct rollup_gpu *r)
 {
 	double un = report_energy_unrecorded(r);
-	char held[48], free_[48], busy[48], all[48];
+	char held[48], free_[48], busy[48], unk[80], all[48];
 
 	if (un >= 1) {
 		fprintf(f, "  energy not recorded (%s)\n", ENERGY_WHY);
@@ -447,8 +447,17 @@ write_energy(FILE *f, const struct rollup_gpu *r)
 	    sizeof(free_));
 	report_kwh_format(r->energy_j[STATE_ACTIVE], busy, sizeof(busy));
 	report_kwh_format(rollup_gpu_energy_j(r), all, sizeof(all));
-	fprintf(f, "  %s idle-held, %s truly idle, %s active: %s drawn in "
-	    "all\n", held, free_, busy, all);
+	/* Energy of ticks whose state is unknown is in the whole: said,
+	   so that the parts add up. */
+	unk[0] = '\0';
+	if (r->energy_j[STATE_UNKNOWN] != 0) {
+		char k[48];
+
+		report_kwh_format(r->energy_j[STATE_UNKNOWN], k, sizeof(k));
+		snprintf(unk, sizeof(unk), ", %s of unknown state", k);
+	}
+	fprintf(f, "  %s idle-held, %s truly idle, %s active%s: %s drawn in "
+	    "all\n", held, free_, busy, unk, all);
 	if (un > 0)
 		fprintf(f, "  energy not recorded for %.1f%% of the observed "
 		    "time (%s): not in these kWh\n", 100 * un, ENERGY_WHY);

@@ -1095,13 +1095,13 @@ void
 report_kwh_format(int64_t joules, char *buf, size_t len)
 {
 	double kwh = report_kwh(joules);
-	int decimals = 6;
+	int decimals = 9;
 
-	/* Three significant digits at least, six decimals at most;
-	   nothing drawn is plainly 0. */
+	/* Three significant digits at least, down to a joule (0.000000278
+	   kWh: nine decimals); nothing drawn is plainly 0. */
 	if (joules == 0)
 		decimals = 0;
-	for (double at = 100; decimals > 1 && kwh >= at / 1e5; at *= 10)
+	for (double at = 100; decimals > 1 && kwh >= at / 1e8; at *= 10)
 		decimals--;
 	snprintf(buf, len, "%.*f kWh", decimals, kwh);
 }

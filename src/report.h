@@ -363,8 +363,8 @@ void	report_asked_window(const struct report_options *, int64_t *start,
 double	report_share(const struct rollup_gpu *, enum state);
 /* Whole joules in kWh. */
 double	report_kwh(int64_t joules);
-/* The same for people: "1159.8 kWh", "0.00125 kWh" (three significant
-   digits at least, six decimals at most). */
+/* The same for people: "1159.8 kWh", "0.00125 kWh", "0.000000278 kWh"
+   (three significant digits at least, down to a joule); 0 is "0 kWh". */
 void	report_kwh_format(int64_t joules, char *buf, size_t len);
 /*
  * The share of the observed time whose energy was not recorded, 0..1: a

@@ -267,6 +267,38 @@ get_int(struct cursor *c)
 }
 
 /* A value sent by off_from(pred, v): v, which must fit in an int64_t. */
+/*
+ * Whether j joules over ms of time (0 or less: not known) are more than
+ * any GPU draws: ENERGY_MAX_W over twice the time (a tick's energy covers
+ * NVML's own measure of the tick, which the collector's span may trail),
+ * and a joule per tick of rounding.
+ */
+static int
+energy_beyond(int64_t j, int64_t ms, int64_t ticks)
+{
+	if (ms <= 0 || ms > INT64_MAX / (2 * ENERGY_MAX_W))
+		return 0;
+	return j - ticks > ms * 2 * ENERGY_MAX_W / 1000;
+}
+
+/*
+ * A GPU's hour record that no ticks could have summed to: more time
+ * whose energy is unknown than its time, or more energy than
+ * energy_beyond allows over it.
+ */
+static int
+hour_gpu_damaged(const struct rollup_gpu *v)
+{
+	int64_t ms = 0, n = 0, j = 0;
+
+	for (int k = 0; k < STATE_COUNT; k++) {
+		ms = util_sat_add(ms, v->ms[k]);
+		n = util_sat_add(n, v->n[k]);
+		j = util_sat_add(j, v->energy_j[k]);
+	}
+	return v->energy_lost_ms > ms || energy_beyond(j, ms, n);
+}
+
 static inline int64_t
 get_off(struct cursor *c, uint64_t pred)
 {
@@ -281,7 +313,8 @@ get_off(struct cursor *c, uint64_t pred)
 }
 
 int
-store_unpack_tick(const void *blob, size_t len, struct store_unpacked *u)
+store_unpack_tick(const void *blob, size_t len, int64_t span_ms,
+    struct store_unpacked *u)
 {
 	struct cursor c = { blob, len, 0, 0 };
 	int energy = 0;
@@ -335,7 +368,8 @@ store_unpack_tick(const void *blob, size_t len, struct store_unpacked *u)
 			int64_t e = get_i64(&c);
 
 			if (e > ENERGY_J_MAX || (e == 0 && (flags &
-			    FLAG_ENERGY_POWER)))
+			    FLAG_ENERGY_POWER)) || (e > 0 &&
+			    energy_beyond(e - 1, span_ms, 1)))
 				c.bad = 1;
 			else if (e > 0) {
 				g->reading.energy_j = e - 1;
@@ -718,7 +752,7 @@ store_hour_each(int64_t hour_ms, const void *gblob, size_t glen,
 			get_gpu_deltas(&c, t, &v);
 		else
 			get_gpu_plain(&c, format == GPUS_FORMAT, &v);
-		if (c.bad)
+		if (c.bad || hour_gpu_damaged(&v))
 			return -1;
 		if (to->gpu(to->ctx, gpu, &v) != 0)
 			return -2;

@@ -95,8 +95,10 @@ int	store_pack_gpu(struct store_buf *, int64_t gpu_id,
 	    const struct tick_gpu *);
 int	store_pack_proc(struct store_buf *, int64_t proc_id, int util_pm,
 	    int with_mem, int64_t mem_mib);
-/* 0, -1 for a damaged blob, -2 out of memory. */
-int	store_unpack_tick(const void *, size_t, struct store_unpacked *);
+/* 0, -1 for a damaged blob, -2 out of memory. span_ms: the tick's span,
+   to which its energy is held (0: not known). */
+int	store_unpack_tick(const void *, size_t, int64_t span_ms,
+	    struct store_unpacked *);
 /* format: STORE_HOUR_PLAIN or STORE_HOUR_DELTAS, as the file's schema
    allows (store_hour_format). */
 int	store_pack_hour(struct store_buf *gpus, struct store_buf *procs,

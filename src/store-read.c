@@ -563,7 +563,7 @@ store_scan_ticks(struct store *s, int64_t from_ms, int64_t to_ms,
 		t.ts_ms = sqlite3_column_int64(st, 1);
 		t.span_ms = sqlite3_column_int64(st, 2);
 		urc = store_unpack_tick(sqlite3_column_blob(st, 3),
-		    (size_t)sqlite3_column_bytes(st, 3), &u);
+		    (size_t)sqlite3_column_bytes(st, 3), t.span_ms, &u);
 		if (urc == -2)
 			goto nomem;
 		for (size_t g = 0; urc == 0 && g < u.ngpus; g++) {

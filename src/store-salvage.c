@@ -56,7 +56,7 @@ static int
 decode(struct salvage *sv, int64_t id, int64_t span_ms, const void *blob,
     size_t len, int prev_same_hour, int *dangling, int *lost)
 {
-	int urc = store_unpack_tick(blob, len, &sv->u);
+	int urc = store_unpack_tick(blob, len, span_ms, &sv->u);
 
 	*dangling = *lost = 0;
 	if (urc != 0)

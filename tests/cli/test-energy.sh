@@ -6,7 +6,9 @@
 # CSV and HTML, and the textfile its counter, all equal to what the
 # scenario says. Where energy is power x span the span is the collector's
 # own (timing), so those ticks are checked against their bound (the span
-# is at most two intervals) and summed from what was recorded.
+# is at most two intervals) and summed from what was recorded. A second
+# collector plays a GPU lost for a tick and a sample that fails: no
+# counter difference spans more than its tick.
 # shellcheck source=tests/cli/lib.sh
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/cli/collector-lib.sh
@@ -26,7 +28,7 @@ block() {
 	cat <<EOF
 tick $1
 util 0 $2
-$3
+${3:-}
 energy 0 $4
 power 0 $5
 util 1 2
@@ -64,7 +66,7 @@ metric() {
 # kwh J: joules as the text report writes kWh (report_kwh_format).
 kwh() {
 	awk -v j="$1" 'BEGIN { k = j / 3.6e6; if (j == 0) { print "0 kWh"; exit }
-	    d = 6; for (at = 100; d > 1 && k >= at / 1e5; at *= 10) d--
+	    d = 9; for (at = 100; d > 1 && k >= at / 1e8; at *= 10) d--
 	    printf "%." d "f kWh\n", k }'
 }
 # six J: joules as kWh with six decimals (JSON, CSV, HTML's data-value).
@@ -105,8 +107,10 @@ if [ "$(awk -F, '!($15 == "power" && $14 != "" && $14 <= 60)' "$TMP/g1" |
 G1=$(awk -F, '{ j += $14 } END { print j }' "$TMP/g1")
 t "GPU 2 tells neither: its energy is unknown, not 0"
 if [ "$(awk -F, '$5 == "GPU-energy2" && !($14 == "" &&
-    $15 == "unknown")' "$TMP/ticks" | wc -l)" -eq 0 ]; then ok; else
-	fail "GPU 2 has energy"; fi
+    $15 == "unknown")' "$TMP/ticks" | wc -l)" -eq 0 ] &&
+    [ "$(awk -F, '$5 == "GPU-energy2"' "$TMP/ticks" | wc -l)" -ge 10 ]
+then ok; else
+	fail "GPU 2 has energy, or no rows"; fi
 
 # What the scenario makes of it, in joules.
 A=$((60 + 10 + 10 + P3))
@@ -216,5 +220,85 @@ if need promtool prometheus; then
 	expect_empty_out
 	expect_empty_err
 fi
+
+# A counter's difference is a tick's only when it covers no more time
+# than the tick: GPU 0 is lost at tick 2 (its counter not read), and the
+# whole sample fails at tick 5 (no GPU read, the collector drops that
+# time). The counter runs on at 10 J a tick, so a difference across
+# either would be 20 J; the tick after each is power x span instead.
+# GPU 1's counter answers success with NVML's "not available": power.
+# Power is read only where the counter cannot tell.
+DB2=$TMP/gaps.db
+# gap K COUNTER0 [EXTRA]: GPU 0 active, GPU 1 idle at 150 W.
+gap() {
+	cat <<EOF
+tick $1
+util 0 90
+energy 0 $2
+power 0 300
+energy 1 na
+power 1 150
+${3:-}
+EOF
+}
+{
+	echo "gpus 2"
+	echo "gpu 0 uuid=GPU-gap0 name=H100"
+	echo "gpu 1 uuid=GPU-gap1 name=T4"
+	gap 0 1000000
+	gap 1 1010000
+	gap 2 1020000 "fault 0 memory GPU_IS_LOST"
+	gap 3 1030000
+	gap 4 1040000
+	gap 5 1050000 "fault 0 count UNKNOWN"
+	gap 6 1060000
+	gap 7 1070000 "fault 0 util UNKNOWN"
+	gap 8 1080000
+} | scenario
+t "a collector through a lost GPU and a failed sample records their ticks"
+: >"$TMP/trace"
+start FG2 env FAKE_NVML_TRACE="$TMP/trace" "$GUA" daemon --foreground \
+    --nvml-library "$FAKE" --db "$DB2" --pid-file "$TMP/g.pid" \
+    --interval 200ms >"$TMP/g.out" 2>"$TMP/g.err"
+if wait_until ticks_printed "$TMP/g.out" 10; then ok; else
+	fail "$(tail -3 "$TMP/g.err")"; fi
+# shellcheck disable=SC2154 # start sets FG2, through eval
+kill -TERM "$FG2"
+wait "$FG2"
+RC=$?
+expect_rc 0
+ticks_csv "$DB2" | tr -d '\r' >"$TMP/ticks2"
+awk -F, '$5 == "GPU-gap0" { print $14, $15 }' "$TMP/ticks2" >"$TMP/gap0"
+t "the tick after the lost GPU and after the failed sample is no two-tick difference"
+# Rows: 0 first read, 1 counter, 2 lost, 3 after it, 4 counter, (5 failed:
+# no row), 6 after it, 7 counter (its utilization unknown: of unknown
+# state).
+if [ "$(sed -n '1p;3p;4p;6p' "$TMP/gap0" | awk '{ print $NF }' | tr '\n' ' ')" = \
+    "power unknown power power " ] &&
+    [ "$(sed -n '2p;5p;7p' "$TMP/gap0" | tr '\n' ' ')" = \
+    "10 counter 10 counter 10 counter " ]; then ok; else
+	fail "$(head -8 "$TMP/gap0" | tr '\n' ' ')"; fi
+# Power x span, the span at most two intervals: 300 W x 400 ms.
+if [ "$(sed -n '4p;6p' "$TMP/gap0" | awk '$1 != "" && $1 <= 120' |
+    wc -l)" -eq 2 ]; then ok; else fail "$(sed -n '4p;6p' "$TMP/gap0")"; fi
+t "energy of unknown state is a part of the whole, in text and HTML"
+GUA_NOW='' run "$GUA" report --db "$DB2" --since 1d
+expect_rc 0
+expect_out ", $(kwh 10) of unknown state: "
+GUA_NOW='' run "$GUA" report --db "$DB2" --since 1d --format html
+expect_rc 0
+expect_out "<b id=\"energy-unknown-state\" data-value=\"$(six 10)\">$(kwh 10)</b> of unknown state"
+t "a counter answering NVML_VALUE_NOT_AVAILABLE falls back to power x span"
+if [ "$(awk -F, '$5 == "GPU-gap1" && !($15 == "power" && $14 != "")' \
+    "$TMP/ticks2" | wc -l)" -eq 0 ] &&
+    [ "$(awk -F, '$5 == "GPU-gap1"' "$TMP/ticks2" | wc -l)" -ge 10 ]
+then ok; else
+	fail "$(awk -F, '$5 == "GPU-gap1" { print $14, $15 }' "$TMP/ticks2" |
+	    tr '\n' ' ')"; fi
+t "power is read only at the ticks the counter cannot tell"
+got=$(awk '$2 == "nvmlDeviceGetPowerUsage" && $3 == 0' "$TMP/trace" | wc -l)
+want=$(awk '$NF == "power"' "$TMP/gap0" | wc -l)
+if [ "$got" -eq "$want" ] && [ "$want" -eq 3 ]; then ok; else
+	fail "GPU 0: $got power reads, $want ticks of power x span"; fi
 
 finish

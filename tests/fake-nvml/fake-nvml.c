@@ -209,7 +209,8 @@ struct fake_tick {
 	int		 cover[MAX_GPUS]; /* percent of the tick they cover */
 	int		 junk[MAX_GPUS]; /* add junk process samples */
 	long long	 energy[MAX_GPUS]; /* the total-energy counter, mJ;
-					   -1: NOT_SUPPORTED */
+					   -1: NOT_SUPPORTED; -2: success
+					   with NVML_VALUE_NOT_AVAILABLE */
 	long long	 power[MAX_GPUS]; /* power usage, mW; -1:
 					   NOT_SUPPORTED */
 	struct fake_proc *procs[MAX_GPUS];	/* nprocs of procs_cap */
@@ -767,8 +768,11 @@ load(const char *path)
 				BAD();
 			cur->mem[v] = w;
 		} else if (strcmp(tok[0], "energy") == 0 && ntok == 3) {
-			if (parse_int(tok[1], 0, MAX_GPUS - 1, &v) != 0 ||
-			    parse_int(tok[2], 0, LLONG_MAX, &w) != 0)
+			if (parse_int(tok[1], 0, MAX_GPUS - 1, &v) != 0)
+				BAD();
+			if (strcmp(tok[2], "na") == 0)
+				w = -2;
+			else if (parse_int(tok[2], 0, LLONG_MAX, &w) != 0)
 				BAD();
 			cur->energy[v] = w;
 		} else if (strcmp(tok[0], "power") == 0 && ntok == 3) {
@@ -1123,7 +1127,8 @@ nvmlDeviceGetUtilizationRates(nvmlDevice_t d, nvmlUtilization_t *u)
 
 /* The energy counter as the tick's `energy` gives it; a reset is a
    smaller value than the tick before's. NOT_SUPPORTED without one, and
-   on a MIG instance, as real drivers answer. */
+   on a MIG instance, as real drivers answer; `na`: success with
+   NVML_VALUE_NOT_AVAILABLE, as some drivers answer. */
 nvmlReturn_t
 nvmlDeviceGetTotalEnergyConsumption(nvmlDevice_t d, unsigned long long *mj)
 {
@@ -1133,10 +1138,12 @@ nvmlDeviceGetTotalEnergyConsumption(nvmlDevice_t d, unsigned long long *mj)
 	rc = check(d, CALL_ENERGY, &gpu);
 	if (rc == NVML_SUCCESS && mj == NULL)
 		rc = NVML_ERROR_INVALID_ARGUMENT;
-	if (rc == NVML_SUCCESS && (d->mig >= 0 || now_tick()->energy[gpu] < 0))
+	if (rc == NVML_SUCCESS && (d->mig >= 0 ||
+	    now_tick()->energy[gpu] == -1))
 		rc = NVML_ERROR_NOT_SUPPORTED;
 	if (rc == NVML_SUCCESS)
-		*mj = (unsigned long long)now_tick()->energy[gpu];
+		*mj = now_tick()->energy[gpu] == -2 ? ~0ULL :
+		    (unsigned long long)now_tick()->energy[gpu];
 	trace("nvmlDeviceGetTotalEnergyConsumption", gpu, rc);
 	return rc;
 }

@@ -18,7 +18,8 @@ tick(const uint8_t *data, size_t size)
 	struct store_unpacked u;
 
 	memset(&u, 0, sizeof(u));
-	if (store_unpack_tick(data, size, &u) == 0) {
+	/* A tick of 1 s: its energy at most 10 kW over two, and a joule. */
+	if (store_unpack_tick(data, size, 1000, &u) == 0) {
 		for (size_t i = 0; i < u.ngpus; i++) {
 			const struct store_tick_gpu *g = &u.gpus[i];
 
@@ -28,6 +29,7 @@ tick(const uint8_t *data, size_t size)
 			    g->reading.util_max_pct > 100 ||
 			    g->reading.util_cover_pm > 1000 ||
 			    g->reading.energy_j < ENERGY_UNKNOWN ||
+			    g->reading.energy_j > 2 * ENERGY_MAX_W + 1 ||
 			    (g->reading.energy_j == ENERGY_UNKNOWN) !=
 			    (g->reading.energy_src == ENERGY_SRC_NONE))
 				abort();

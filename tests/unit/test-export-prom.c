@@ -528,7 +528,8 @@ static int64_t
 energy_after(struct export_prom *p, struct energy_meter *m, uint64_t mj,
     int64_t ts)
 {
-	struct energy_read r = { 1, mj, 1, 100000 };	/* 100 W */
+	/* 100 W; read at the tick's time, 10 s after the one before. */
+	struct energy_read r = { 1, mj, 1, 100000, ts };
 	struct thresholds thr;
 	struct tick t;
 	char err[256], *text, *at;

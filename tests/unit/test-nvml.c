@@ -316,6 +316,53 @@ test_energy(void)
 	tick_free(&t);
 }
 
+/*
+ * A counter difference holds only its tick's time: a GPU that leaves MIG
+ * mode (no energy read while in it) and one lost for a tick start again
+ * from power x one interval, not the difference since their last read.
+ */
+static void
+test_energy_gaps(void)
+{
+	static const struct { int64_t mj; enum energy_source src; } want[] = {
+		{ 2100, ENERGY_SRC_POWER },	/* 100 W x 21 ms */
+		{ ENERGY_UNKNOWN, ENERGY_SRC_NONE },	/* a MIG instance */
+		{ 2100, ENERGY_SRC_POWER },	/* out of MIG mode */
+		{ 1000, ENERGY_SRC_COUNTER },
+		{ ENERGY_UNKNOWN, ENERGY_SRC_NONE },	/* lost */
+		{ 2100, ENERGY_SRC_POWER },
+		{ 1000, ENERGY_SRC_COUNTER },
+	};
+	struct tick t;
+	struct nvml *n;
+
+	memset(&t, 0, sizeof(t));
+	scenario("gpus 1\n" "mig 0 1 total=19968\n"
+	    "tick 0\n" "fault 0 mig NOT_SUPPORTED\n" "energy 0 1000000\n"
+	    "power 0 100\n"
+	    "tick 1\n" "energy 0 1001000\n" "power 0 100\n"
+	    "tick 2\n" "fault 0 mig NOT_SUPPORTED\n" "energy 0 1002000\n"
+	    "power 0 100\n"
+	    "tick 3\n" "fault 0 mig NOT_SUPPORTED\n" "energy 0 1003000\n"
+	    "power 0 100\n"
+	    "tick 4\n" "fault 0 mig NOT_SUPPORTED\n" "energy 0 1004000\n"
+	    "power 0 100\n" "fault 0 memory GPU_IS_LOST\n"
+	    "tick 5\n" "fault 0 mig NOT_SUPPORTED\n" "energy 0 1005000\n"
+	    "power 0 100\n"
+	    "tick 6\n" "fault 0 mig NOT_SUPPORTED\n" "energy 0 1006000\n"
+	    "power 0 100\n");
+	if ((n = open_fake("libnvidia-ml.so.1")) == NULL)
+		return;
+	nvml_set_interval(n, 21);
+	for (size_t k = 0; k < ARRAY_LEN(want); k++) {
+		CHECK_INT(sample_later(n, &t), 0);
+		CHECK_INT(t.gpus[0].energy_mj, want[k].mj);
+		CHECK_INT(t.gpus[0].energy_src, want[k].src);
+	}
+	nvml_close(n);
+	tick_free(&t);
+}
+
 /* The 535 drivers' 32-byte entries, by version, by symbols, by measure. */
 static void
 test_entry_sizes(void)
@@ -877,6 +924,7 @@ main(void)
 	test_load_errors();
 	test_basic();
 	test_energy();
+	test_energy_gaps();
 	test_entry_sizes();
 	test_old_drivers();
 	test_faults();

@@ -44,7 +44,7 @@ test_tick(void)
 	CHECK_INT(store_pack_gpu(&b, 3, &g), 0);
 	counter_len = b.len;
 	CHECK_INT(counter_len, 2 + 1 + 1 + 2 + 2 + 1);
-	CHECK_INT(store_unpack_tick(b.p, b.len, &u), 0);
+	CHECK_INT(store_unpack_tick(b.p, b.len, 30000, &u), 0);
 	CHECK_INT(u.ngpus, 1);
 	CHECK_INT(u.gpus[0].gpu_id, 3);
 	CHECK_INT(u.gpus[0].reading.util_pm, 500);
@@ -58,7 +58,7 @@ test_tick(void)
 	gpu(&g, 4500500, ENERGY_SRC_POWER);
 	CHECK_INT(store_pack_gpu(&b, 3, &g), 0);
 	CHECK_INT(b.len, counter_len + 1);
-	CHECK_INT(store_unpack_tick(b.p, b.len, &u), 0);
+	CHECK_INT(store_unpack_tick(b.p, b.len, 30000, &u), 0);
 	CHECK_INT(u.gpus[0].reading.energy_j, 4501);
 	CHECK_INT(u.gpus[0].reading.energy_src, ENERGY_SRC_POWER);
 	CHECK_INT(u.gpus[0].reading.util_src, UTIL_SRC_SAMPLES);
@@ -71,15 +71,26 @@ test_tick(void)
 	CHECK_INT(store_pack_gpu(&b, 3, &g), 0);
 	gpu(&g, 0, ENERGY_SRC_COUNTER);
 	CHECK_INT(store_pack_gpu(&b, 4, &g), 0);
-	CHECK_INT(store_unpack_tick(b.p, b.len, &u), 0);
+	CHECK_INT(store_unpack_tick(b.p, b.len, 30000, &u), 0);
 	CHECK_INT(u.ngpus, 2);
 	CHECK_INT(u.gpus[0].reading.energy_j, ENERGY_UNKNOWN);
 	CHECK_INT(u.gpus[0].reading.energy_src, ENERGY_SRC_NONE);
 	CHECK_INT(u.gpus[1].reading.energy_j, 0);
 	CHECK_INT(u.gpus[1].reading.energy_src, ENERGY_SRC_COUNTER);
 
+	/* Beyond 10 kW over twice the span, and a joule: damage; a span
+	   not known holds nothing. 9000 J: 450 ms at most. */
+	b.len = 0;
+	CHECK_INT(store_pack_tick_start(&b), 0);
+	gpu(&g, 9000499, ENERGY_SRC_COUNTER);
+	CHECK_INT(store_pack_gpu(&b, 3, &g), 0);
+	CHECK_INT(store_unpack_tick(b.p, b.len, 450, &u), 0);
+	CHECK_INT(store_unpack_tick(b.p, b.len, 449, &u), -1);
+	CHECK_INT(store_unpack_tick(b.p, b.len, 0, &u), 0);
+	CHECK_INT(u.gpus[0].reading.energy_j, 9000);
+
 	/* Schema 4's rows decode as before, energy unknown. */
-	CHECK_INT(store_unpack_tick(old, sizeof(old), &u), 0);
+	CHECK_INT(store_unpack_tick(old, sizeof(old), 30000, &u), 0);
 	CHECK_INT(u.ngpus, 1);
 	CHECK_INT(u.gpus[0].gpu_id, 3);
 	CHECK_INT(u.gpus[0].reading.util_pm, 500);
@@ -98,12 +109,12 @@ test_tick(void)
 		    0xf4, 0x03, 0xa9, 0x46, 0 };
 
 		/* The same with energy: 9000 J from power usage. */
-		CHECK_INT(store_unpack_tick(power, sizeof(power), &u), 0);
+		CHECK_INT(store_unpack_tick(power, sizeof(power), 30000, &u), 0);
 		CHECK_INT(u.gpus[0].reading.energy_j, 9000);
 		CHECK_INT(u.gpus[0].reading.energy_src, ENERGY_SRC_POWER);
 
-		CHECK_INT(store_unpack_tick(v9, sizeof(v9), &u), -1);
-		CHECK_INT(store_unpack_tick(flag, sizeof(flag), &u), -1);
+		CHECK_INT(store_unpack_tick(v9, sizeof(v9), 30000, &u), -1);
+		CHECK_INT(store_unpack_tick(flag, sizeof(flag), 30000, &u), -1);
 	}
 	free(b.p);
 	free(u.gpus);
@@ -158,6 +169,25 @@ test_hour(void)
 	CHECK_INT(r.gpus[0].r.ms[STATE_IDLE_HELD], 2000);
 	CHECK_INT(r.gpus[0].r.energy_j[STATE_ACTIVE], 30000);
 	CHECK_INT(r.gpus[0].r.energy_lost_ms, 30000 + 6400);
+
+	/* Damage: more time of unknown energy than the record's time, more
+	   energy than 10 kW over twice its time (and a joule per tick). */
+	for (int f = STORE_HOUR_PLAIN; f <= STORE_HOUR_DELTAS; f++) {
+		g->energy_lost_ms = 60001;
+		CHECK_INT(store_pack_hour(&gb, &pb, &h, f), 0);
+		CHECK_INT(store_unpack_hour(&r, gb.p, gb.len, pb.p, pb.len, 1),
+		    -1);
+		g->energy_lost_ms = 60000;
+		g->energy_j[STATE_ACTIVE] = 1200002 - 7;
+		CHECK_INT(store_pack_hour(&gb, &pb, &h, f), 0);
+		CHECK_INT(store_unpack_hour(&r, gb.p, gb.len, pb.p, pb.len, 1),
+		    0);
+		g->energy_j[STATE_ACTIVE]++;
+		CHECK_INT(store_pack_hour(&gb, &pb, &h, f), 0);
+		CHECK_INT(store_unpack_hour(&r, gb.p, gb.len, pb.p, pb.len, 1),
+		    -1);
+		g->energy_j[STATE_ACTIVE] = 30000;
+	}
 
 	/* An unknown format is damage. */
 	{

@@ -766,9 +766,34 @@ test_top(void)
 	tick_free(&t);
 }
 
+/* kWh for people: three significant digits down to a single joule,
+   and 0 plainly 0. */
+static void
+test_kwh_format(void)
+{
+	static const struct {
+		int64_t	j;
+		const char *want;
+	} cases[] = {
+		{ 0, "0 kWh" },
+		{ 1, "0.000000278 kWh" },
+		{ 100, "0.0000278 kWh" },
+		{ 1080, "0.000300 kWh" },
+		{ 3600, "0.00100 kWh" },
+		{ 4175280000LL, "1159.8 kWh" },
+	};
+	char buf[48];
+
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		report_kwh_format(cases[i].j, buf, sizeof(buf));
+		CHECK_STR(buf, cases[i].want);
+	}
+}
+
 int
 main(void)
 {
+	test_kwh_format();
 	test_hand();
 	test_gap();
 	test_unused_not_unknown();

@@ -81,7 +81,7 @@ memory_entries(const char *path)
 	}
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		if (store_unpack_tick(sqlite3_column_blob(st, 0),
-		    (size_t)sqlite3_column_bytes(st, 0), &u) != 0) {
+		    (size_t)sqlite3_column_bytes(st, 0), 0, &u) != 0) {
 			n = -1;
 			break;
 		}
@@ -546,9 +546,12 @@ odd_hour(struct store_hour *h, int64_t hour_ms)
 		}
 		r->util_pm_ms = big[(g + 5) % 8];
 		r->util_ms = big[(g + 6) % 8];
+		/* Within what its time allows, or a decoder finds damage:
+		   GPU 1's 60 s hold small values, the others' time is
+		   (saturated) the largest. */
 		for (int k = 0; k < STATE_COUNT; k++)
-			r->energy_j[k] = big[(g + k + 2) % 8];
-		r->energy_lost_ms = big[(g + 7) % 8];
+			r->energy_j[k] = big[g == 0 ? k : (g + k + 2) % 8];
+		r->energy_lost_ms = g == 0 ? 60000 : g == 1 ? 0 : INT64_MAX;
 	}
 	for (int i = 0; i < 24; i++) {
 		struct rollup_proc *r = store_hour_proc(h, i % 3 + 1, 100 + i,
