@@ -80,12 +80,17 @@ store_varint_get(const unsigned char *p, size_t len, uint64_t *v)
 {
 	uint64_t r = 0;
 
-	for (size_t i = 0; i < len && i < 10; i++) {
+	for (size_t i = 0; i < len && i < STORE_VARINT_MAX - 1; i++) {
 		r |= (uint64_t)(p[i] & 0x7f) << (7 * i);
 		if (!(p[i] & 0x80)) {
 			*v = r;
 			return i + 1;
 		}
+	}
+	/* A tenth byte holds bit 63 alone: anything more would be lost. */
+	if (len >= STORE_VARINT_MAX && p[STORE_VARINT_MAX - 1] <= 1) {
+		*v = r | (uint64_t)p[STORE_VARINT_MAX - 1] << 63;
+		return STORE_VARINT_MAX;
 	}
 	return 0;
 }
@@ -207,13 +212,16 @@ get_slow(struct cursor *c)
 {
 	uint64_t v = 0;
 
-	for (int shift = 0; shift < 64 && c->off < c->len; shift += 7) {
+	for (int shift = 0; shift < 63 && c->off < c->len; shift += 7) {
 		unsigned char b = c->p[c->off++];
 
 		v |= (uint64_t)(b & 0x7f) << shift;
 		if (b < 0x80)
 			return v;
 	}
+	/* A tenth byte holds bit 63 alone: anything more would be lost. */
+	if (c->off < c->len && c->p[c->off] <= 1)
+		return v | (uint64_t)c->p[c->off++] << 63;
 	c->bad = 1;
 	return 0;
 }
@@ -230,12 +238,16 @@ get(struct cursor *c)
 
 	if (c->len - c->off < STORE_VARINT_MAX)
 		return get_slow(c);
-	for (int i = 0; i < STORE_VARINT_MAX; i++) {
+	for (int i = 0; i < STORE_VARINT_MAX - 1; i++) {
 		v |= (uint64_t)(p[i] & 0x7f) << (7 * i);
 		if (p[i] < 0x80) {
 			c->off += (size_t)i + 1;
 			return v;
 		}
+	}
+	if (p[STORE_VARINT_MAX - 1] <= 1) {
+		c->off += STORE_VARINT_MAX;
+		return v | (uint64_t)p[STORE_VARINT_MAX - 1] << 63;
 	}
 	c->bad = 1;
 	return 0;
@@ -503,7 +515,7 @@ store_pack_hour(struct store_buf *gb, struct store_buf *pb,
 {
 	gb->len = 0;
 	pb->len = 0;
-	if (store_buf_reserve(gb, (h->ngpus * 16 + 3) * STORE_VARINT_MAX) !=
+	if (store_buf_reserve(gb, (h->ngpus * 17 + 3) * STORE_VARINT_MAX) !=
 	    0 ||
 	    store_buf_reserve(pb, (h->nprocs * 12 + 3) * STORE_VARINT_MAX) != 0)
 		return -1;

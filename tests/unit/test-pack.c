@@ -1,7 +1,8 @@
 /*
  * The packed formats' energy (store-pack.c): a tick's joules and their
  * source round-trip, the counter's source costs no byte, and rows of
- * schema 4 (no mark, no energy) still decode, their energy unknown.
+ * schema 4 (no mark, no energy) still decode, their energy unknown;
+ * varints keep all 64 bits and refuse a tenth byte that would lose some.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -202,9 +203,51 @@ test_hour(void)
 	store_hour_free(&r);
 }
 
+/* A varint round-trips; one whose tenth byte holds more than bit 63 is
+   damage, in the public reader and in a blob (both of its readers). */
+static void
+test_varint(void)
+{
+	static const uint64_t v[] = { 0, 1, 127, 128, 16383, 16384,
+	    (uint64_t)INT64_MAX, (uint64_t)INT64_MAX + 1, UINT64_MAX };
+	unsigned char b[STORE_VARINT_MAX + 8], blob[32];
+	struct store_unpacked u;
+	uint64_t got;
+	size_t n;
+
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		n = store_varint_put(b, v[i]);
+		got = 0;
+		CHECK_INT((long long)store_varint_get(b, n, &got), (long long)n);
+		CHECK(got == v[i]);
+		CHECK_INT((long long)store_varint_get(b, n - 1, &got), 0);
+	}
+	CHECK_INT((long long)store_varint_put(b, UINT64_MAX), STORE_VARINT_MAX);
+	CHECK_INT(b[STORE_VARINT_MAX - 1], 1);
+	b[STORE_VARINT_MAX - 1] = 2;
+	CHECK_INT((long long)store_varint_get(b, STORE_VARINT_MAX, &got), 0);
+
+	/* Schema 4's row of GPU 3 (as in test_tick), its key 3 written in
+	   ten bytes: a valid row; with bit 64 set in the tenth byte, damage
+	   (the low bits alone would read as GPU 3). */
+	memset(&u, 0, sizeof(u));
+	memset(blob, 0x80, STORE_VARINT_MAX - 1);
+	blob[0] = 0x83;
+	blob[STORE_VARINT_MAX - 1] = 0;
+	memcpy(blob + STORE_VARINT_MAX, "\x29\xf4\x03\x00", 4);
+	CHECK_INT(store_unpack_tick(blob, STORE_VARINT_MAX + 4, 30000, &u), 0);
+	CHECK_INT((long long)u.ngpus, 1);
+	CHECK(u.ngpus == 1 && u.gpus[0].gpu_id == 3);
+	blob[STORE_VARINT_MAX - 1] = 2;
+	CHECK_INT(store_unpack_tick(blob, STORE_VARINT_MAX + 4, 30000, &u), -1);
+	free(u.gpus);
+	free(u.procs);
+}
+
 int
 main(void)
 {
+	test_varint();
 	test_tick();
 	test_hour();
 	HARNESS_DONE();

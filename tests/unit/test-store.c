@@ -371,7 +371,8 @@ test_round_trip(void)
 	CHECK_INT(count_rows(path, "SELECT count(*) FROM ticks"), 7);
 	CHECK_INT(count_rows(path, "SELECT count(*) FROM runs"), 2);
 	CHECK_INT(count_rows(path, "SELECT count(*) FROM procs"), 3);
-	CHECK_INT(count_rows(path, "PRAGMA integrity_check") , 0);
+	CHECK_INT(count_rows(path, "SELECT count(*) FROM "
+	    "pragma_integrity_check() WHERE integrity_check <> 'ok'"), 0);
 	tick_free(&t);
 }
 
@@ -787,7 +788,8 @@ test_schema5(void)
 	CHECK_INT(roll.proc.util_pm_ms, 400LL * 20000 + 600LL * 10000);
 	CHECK_INT(roll.gpu.n[STATE_ACTIVE], 3);
 	store_close(s);
-	CHECK_INT(count_rows(path, "PRAGMA integrity_check"), 0);
+	CHECK_INT(count_rows(path, "SELECT count(*) FROM "
+	    "pragma_integrity_check() WHERE integrity_check <> 'ok'"), 0);
 	tick_free(&t);
 }
 
@@ -1162,7 +1164,8 @@ test_pod_names(void)
 	CHECK_STR(who.pod_name, "api-7");
 	CHECK_STR(who.container_name, "");
 	store_close(s);
-	CHECK_INT(count_rows(path, "PRAGMA integrity_check"), 0);
+	CHECK_INT(count_rows(path, "SELECT count(*) FROM "
+	    "pragma_integrity_check() WHERE integrity_check <> 'ok'"), 0);
 	tick_free(&t);
 }
 
