@@ -47,10 +47,11 @@ struct report_found {
 };
 
 /*
- * report-identity.c: reads the identity of every found session's process
- * in one pass and groups the sessions by rep->by's key into rep->ids,
- * unranked; then ranks the sessions and keeps in rep->sessions only the
- * top (all of them when top is 0), with their identities. order holds
+ * report-identity.c: reads only the keys to group by of every found
+ * session's process (in key order; scattered keys one at a time) and
+ * groups the sessions by rep->by's key into rep->ids, unranked; then
+ * ranks the sessions and keeps in rep->sessions only the top (all of
+ * them when top is 0), their identities read whole. order holds
  * the indices in v of the sessions to count, by process key; the others
  * have gpu UINT32_MAX. v is reordered.
  */

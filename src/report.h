@@ -328,9 +328,10 @@ int	report_has_mig(const struct report *);
 
 /*
  * Ranks rep's sessions and identities and keeps the first top of each to
- * show (0: all); the sessions left out are counted and freed. Only the
- * shown are sorted: the others are set apart in O(n log top), which
- * matters with hundreds of thousands of sessions.
+ * show (0: all); the sessions left out are counted (their memory stays
+ * with the array until report_free). Only the shown are sorted: the
+ * others are set apart in O(n log top), which matters with hundreds of
+ * thousands of sessions.
  */
 void	report_limit(struct report *, size_t top);
 /* Sessions --top left out; idle_only: only those with idle-held time. */
