@@ -131,7 +131,7 @@ load_mhd(const char *spec, char *err, size_t errlen)
 	if ((lib = dlopen(MHD_SONAME, RTLD_NOW | RTLD_LOCAL)) == NULL) {
 		why = dlerror();
 		return util_err(err, errlen, "--listen %s: cannot load %s (%s); "
-		    "install libmicrohttpd", spec, MHD_SONAME, why != NULL ?
+		    "install libmicrohttpd12", spec, MHD_SONAME, why != NULL ?
 		    why : "not found");
 	}
 	/* Casts through a data pointer, as dlsym gives functions. */

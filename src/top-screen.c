@@ -62,7 +62,8 @@ load_curses(char *err, size_t errlen)
 	if ((lib = dlopen(CURSES_SONAME, RTLD_NOW | RTLD_LOCAL)) == NULL) {
 		why = dlerror();
 		return util_err(err, errlen, "cannot load %s (%s); install "
-		    "ncurses", CURSES_SONAME, why != NULL ? why : "not found");
+		    "libncursesw6", CURSES_SONAME,
+		    why != NULL ? why : "not found");
 	}
 	/* Through a data pointer, as dlsym gives functions. */
 #define SYM(field, name) \
@@ -116,6 +117,20 @@ top_screen_open(int colour, char *err, size_t errlen)
 
 	if (load_curses(err, errlen) != 0)
 		return -1;
+	/*
+	 * The handlers first: they only set a flag, and a signal between
+	 * noecho() and them would leave the terminal without echo.
+	 */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	/* No SA_RESTART: the wait for a key returns at once. */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	/* Ctrl-\ too: its default would dump core with the terminal left
+	   without echo, on the alternate screen. */
+	sigaction(SIGQUIT, &sa, NULL);
 	/* Names and the cut mark "…" are UTF-8. */
 	setlocale(LC_CTYPE, "");
 	if ((screen = cu.newterm(NULL, stdout, stdin)) == NULL)
@@ -136,16 +151,6 @@ top_screen_open(int colour, char *err, size_t errlen)
 		cu.init_pair(PAIR_IDLE_HELD, COLOR_RED, -1);
 		cu.init_pair(PAIR_UNKNOWN, COLOR_MAGENTA, -1);
 	}
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	/* No SA_RESTART: the wait for a key returns at once. */
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	/* Ctrl-\ too: its default would dump core with the terminal left
-	   without echo, on the alternate screen. */
-	sigaction(SIGQUIT, &sa, NULL);
 	return 0;
 }
 
