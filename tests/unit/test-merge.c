@@ -271,58 +271,80 @@ churn_db(const char *host)
 	return s;
 }
 
+/* One key and one --top: a merged report against ranking every session. */
+static void
+check_merge_top(struct store **st, enum report_key key, size_t top)
+{
+	struct report_options o = options(T0, MS_PER_HOUR);
+	struct report all, m, one;
+	char err[512];
+	int same = 1;
+
+	o.by = key;
+	/* The reference: every session of every host, then ranked. */
+	o.top = 0;
+	CHECK_INT(report_build(st[0], &o, &all, err, sizeof(err)), 0);
+	for (int h = 1; h < 3; h++) {
+		CHECK_INT(report_build(st[h], &o, &one, err, sizeof(err)), 0);
+		CHECK_INT(report_merge(&all, &one, err, sizeof(err)), 0);
+	}
+	CHECK_INT(all.nsessions, 3 * 60);
+	report_limit(&all, top);
+
+	o.top = top;
+	CHECK_INT(report_build(st[0], &o, &m, err, sizeof(err)), 0);
+	CHECK(m.nsessions <= top);
+	for (int h = 1; h < 3; h++) {
+		CHECK_INT(report_build(st[h], &o, &one, err, sizeof(err)), 0);
+		CHECK_INT(report_merge(&m, &one, err, sizeof(err)), 0);
+	}
+	CHECK_INT(m.nsessions, all.nsessions);
+	CHECK_INT(m.nsessions_all, 3 * 60);
+	CHECK_INT(report_sessions_omitted(&m, 0),
+	    report_sessions_omitted(&all, 0));
+	CHECK_INT(report_sessions_omitted(&m, 1),
+	    report_sessions_omitted(&all, 1));
+	for (size_t i = 0; i < m.nsessions && i < all.nsessions; i++)
+		same &= m.sessions[i].host == all.sessions[i].host &&
+		    m.sessions[i].gpu == all.sessions[i].gpu &&
+		    m.sessions[i].pid == all.sessions[i].pid &&
+		    strcmp(m.sessions[i].who.user,
+		    all.sessions[i].who.user) == 0 &&
+		    memcmp(&m.sessions[i].r, &all.sessions[i].r,
+		    sizeof(m.sessions[i].r)) == 0;
+	CHECK(same);
+	/* The identities too: grouped from each host's keys alone, the
+	   same groups, sums and order as from every session. */
+	CHECK_INT(m.nids, all.nids);
+	for (size_t i = 0; i < m.nids && i < all.nids; i++)
+		same &= m.ids[i].host == all.ids[i].host &&
+		    strcmp(m.ids[i].name, all.ids[i].name) == 0 &&
+		    m.ids[i].none == all.ids[i].none &&
+		    m.ids[i].ms == all.ids[i].ms &&
+		    m.ids[i].idle_ms == all.ids[i].idle_ms &&
+		    m.ids[i].idle_mib_ms == all.ids[i].idle_mib_ms &&
+		    m.ids[i].sessions == all.ids[i].sessions &&
+		    m.ids[i].util_pm_ms == all.ids[i].util_pm_ms &&
+		    m.ids[i].util_ms == all.ids[i].util_ms;
+	CHECK(same);
+	report_free(&m);
+	report_free(&all);
+}
+
 /* A merged report keeps each host's top sessions only, yet shows what
-   ranking every session of every host would. */
+   ranking every session of every host would, for any key. */
 static void
 test_merge_top(void)
 {
 	static const size_t tops[] = { 1, 2, 3, 5, 8, 40, 61, 200 };
+	static const enum report_key keys[] = { REPORT_KEY_USER,
+	    REPORT_KEY_COMMAND, REPORT_KEY_GPU, REPORT_KEY_HOST };
 	struct store *st[3] = { churn_db("churna"), churn_db("churnb"),
 	    churn_db("churnc") };
-	struct report_options o = options(T0, MS_PER_HOUR);
-	struct report all, m, one;
-	char err[512];
 
-	for (size_t k = 0; k < sizeof(tops) / sizeof(tops[0]); k++) {
-		int same = 1;
-
-		/* The reference: every session of every host, then ranked. */
-		o.top = 0;
-		CHECK_INT(report_build(st[0], &o, &all, err, sizeof(err)), 0);
-		for (int h = 1; h < 3; h++) {
-			CHECK_INT(report_build(st[h], &o, &one, err,
-			    sizeof(err)), 0);
-			CHECK_INT(report_merge(&all, &one, err, sizeof(err)), 0);
-		}
-		CHECK_INT(all.nsessions, 3 * 60);
-		report_limit(&all, tops[k]);
-
-		o.top = tops[k];
-		CHECK_INT(report_build(st[0], &o, &m, err, sizeof(err)), 0);
-		CHECK(m.nsessions <= tops[k]);
-		for (int h = 1; h < 3; h++) {
-			CHECK_INT(report_build(st[h], &o, &one, err,
-			    sizeof(err)), 0);
-			CHECK_INT(report_merge(&m, &one, err, sizeof(err)), 0);
-		}
-		CHECK_INT(m.nsessions, all.nsessions);
-		CHECK_INT(m.nsessions_all, 3 * 60);
-		CHECK_INT(report_sessions_omitted(&m, 0),
-		    report_sessions_omitted(&all, 0));
-		CHECK_INT(report_sessions_omitted(&m, 1),
-		    report_sessions_omitted(&all, 1));
-		for (size_t i = 0; i < m.nsessions && i < all.nsessions; i++)
-			same &= m.sessions[i].host == all.sessions[i].host &&
-			    m.sessions[i].gpu == all.sessions[i].gpu &&
-			    m.sessions[i].pid == all.sessions[i].pid &&
-			    strcmp(m.sessions[i].who.user,
-			    all.sessions[i].who.user) == 0 &&
-			    memcmp(&m.sessions[i].r, &all.sessions[i].r,
-			    sizeof(m.sessions[i].r)) == 0;
-		CHECK(same);
-		report_free(&m);
-		report_free(&all);
-	}
+	for (size_t j = 0; j < sizeof(keys) / sizeof(keys[0]); j++)
+		for (size_t k = 0; k < sizeof(tops) / sizeof(tops[0]); k++)
+			check_merge_top(st, keys[j], tops[k]);
 	for (int h = 0; h < 3; h++)
 		store_close(st[h]);
 }
