@@ -134,11 +134,13 @@ void	identity_lookup(struct identity_cache *, uint32_t pid,
 /*
  * Start bringing what a lookup of pid reads into the CPU's cache, for a
  * loop over a tick's processes: identity_prefetch_key some processes
- * ahead (the map), identity_prefetch_entry fewer ahead (the identity,
- * found through the map by then cached).
+ * ahead (the map), identity_prefetch_entry fewer ahead (the entry, found
+ * through the map by then cached), identity_prefetch_text fewer still
+ * (the identity's strings, found through the entry by then cached).
  */
 void	identity_prefetch_key(const struct identity_cache *, uint32_t pid);
 void	identity_prefetch_entry(const struct identity_cache *, uint32_t pid);
+void	identity_prefetch_text(const struct identity_cache *, uint32_t pid);
 /*
  * Ends a tick: forgets the processes not looked up since the previous
  * call, so the cache holds at most what one tick saw.

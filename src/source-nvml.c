@@ -85,6 +85,9 @@ nvml_source_sample(void *ctx, struct tick *t, char *err, size_t errlen)
 			if (k + 8 < g->nprocs)
 				identity_prefetch_entry(s->ids,
 				    g->procs[k + 8].pid);
+			if (k + 4 < g->nprocs)
+				identity_prefetch_text(s->ids,
+				    g->procs[k + 4].pid);
 			identity_lookup(s->ids, g->procs[k].pid,
 			    &g->procs[k].start_ms, &g->procs[k].id);
 		}

@@ -10,6 +10,7 @@
 
 /* How many processes ahead write_gpu starts its map lookups. */
 #define PREFETCH_AHEAD	8
+#define PREFETCH_NEAR	4	/* ... and the next lookups of those */
 
 static int
 step_done(struct store *s, sqlite3_stmt *st, char *err, size_t errlen,
@@ -323,6 +324,20 @@ write_gpu(struct store *s, const struct tick *t, const struct tick_gpu *g,
 
 			imap_prefetch(&s->proc_cur, q->pid, q->start_ms);
 			imap_prefetch(&s->proc_prev, q->pid, q->start_ms);
+		}
+		/* Fewer ahead, its key (of the tick before, as most are)
+		   found by then: the slots of its three lookups below. */
+		if (i + PREFETCH_NEAR < g->nprocs) {
+			const struct tick_proc *q = &g->procs[i +
+			    PREFETCH_NEAR];
+			int64_t q_id;
+
+			if (imap_get(&s->proc_prev, q->pid, q->start_ms,
+			    &q_id) == 0) {
+				imap_prefetch(&s->mem_cur, gpu_id, q_id);
+				imap_prefetch(&s->mem_prev, gpu_id, q_id);
+				imap_prefetch(&s->hour.proc_slot, gpu_id, q_id);
+			}
 		}
 		if (resolve_proc(s, p, &proc_id, err, errlen) != 0)
 			return -1;

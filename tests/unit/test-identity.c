@@ -265,6 +265,18 @@ test_cgroup(void)
 	}
 }
 
+/* Every field alike, each string compared within its room. */
+static int
+same_identity(const struct identity *a, const struct identity *b)
+{
+#define SAME(f)	(strncmp(a->f, b->f, sizeof(a->f)) == 0)
+	return a->known == b->known && a->uid == b->uid && SAME(user) &&
+	    SAME(comm) && SAME(cmdline) && SAME(container) && SAME(pod) &&
+	    SAME(unit) && SAME(slurm_job) && SAME(pod_namespace) &&
+	    SAME(pod_name) && SAME(container_name);
+#undef SAME
+}
+
 static void
 test_cache(void)
 {
@@ -282,8 +294,12 @@ test_cache(void)
 	CHECK(strstr(id.cmdline, "test-identity") != NULL);
 	CHECK_STR(id.comm, "test-identity");
 	CHECK(start > 1000000000000LL);	/* after 2001, in ms */
+	/* The copy out of the cache is whole: nothing of what the tick's
+	   room held before is left in a field. */
+	memset(&again, 'x', sizeof(again));
 	identity_lookup(c, (uint32_t)getpid(), &start2, &again);
 	CHECK_INT(start2, start);
+	CHECK(same_identity(&again, &id));
 	CHECK_INT(identity_cache_size(c), 1);
 
 	child = fork();
