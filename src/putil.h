@@ -18,9 +18,9 @@
  * none), weighted by the time since the read before, and the tick's value
  * is their time-weighted mean: exact for the mean-since-last-read
  * behaviour, a sample of one point per read for the latest-period one.
- * An empty read that comes sooner after the newest timestamp than the
- * entries' spacing (reads faster than the sampling period) tells nothing
- * yet: its span goes with the next read.
+ * An empty read that comes sooner after the newest timestamp than one
+ * and a half times the entries' spacing (reads faster than the sampling
+ * period) tells nothing yet: its span goes with the next read.
  */
 #ifndef GUA_PUTIL_H
 #define GUA_PUTIL_H
