@@ -1,7 +1,8 @@
 /*
  * A tick's energy from the counter, or power x span where the counter
- * cannot say (energy.h). Counter differences are exact; power x span
- * assumes the draw read at the tick held over its span.
+ * cannot say (energy.h). Counter differences are exact, in whole joules
+ * with the rest carried to the next tick; power x span assumes the draw
+ * read at the tick held over its span.
  */
 #include <stddef.h>
 
@@ -61,7 +62,13 @@ energy_tick(struct energy_meter *m, const struct energy_read *r,
 	m->read_ms = r->now_ms;
 	if (delta < 0)
 		return from_power(r, span_ms, mj);
-	*mj = delta;
+	/*
+	 * Whole joules, as the store keeps them; the rest stays in the
+	 * base for the next tick. Rounded each tick instead, a steady
+	 * draw lost up to half a joule a tick: 4 % at 200 ms and 62 W.
+	 */
+	*mj = delta - delta % 1000;
+	m->last_mj -= (uint64_t)(delta % 1000);
 	return ENERGY_SRC_COUNTER;
 }
 

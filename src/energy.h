@@ -32,7 +32,8 @@ enum energy_source {
 /* One GPU's previous counter read, kept from tick to tick. */
 struct energy_meter {
 	int		have;		/* 0: no previous read */
-	uint64_t	last_mj;	/* the counter at the previous tick */
+	uint64_t	last_mj;	/* the counter at the previous tick, less
+					   what its whole joules left over */
 	int64_t		read_ms;	/* monotonic ms of that read */
 };
 
