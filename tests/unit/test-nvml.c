@@ -285,12 +285,13 @@ test_energy(void)
 		/* The first tick has no span yet: unknown. */
 		{ { ENERGY_UNKNOWN, ENERGY_UNKNOWN, ENERGY_UNKNOWN },
 		  { ENERGY_SRC_NONE, ENERGY_SRC_NONE, ENERGY_SRC_NONE } },
-		{ { 300, 100, ENERGY_UNKNOWN },
+		/* Whole joules (the rest waits for the next tick). */
+		{ { 3000, 100, ENERGY_UNKNOWN },
 		  { ENERGY_SRC_COUNTER, ENERGY_SRC_POWER, ENERGY_SRC_NONE } },
 		/* The reset: 200 W x 1 ms, not a negative difference. */
 		{ { 200, 100, ENERGY_UNKNOWN },
 		  { ENERGY_SRC_POWER, ENERGY_SRC_POWER, ENERGY_SRC_NONE } },
-		{ { 250, 100, ENERGY_UNKNOWN },
+		{ { 2000, 100, ENERGY_UNKNOWN },
 		  { ENERGY_SRC_COUNTER, ENERGY_SRC_POWER, ENERGY_SRC_NONE } },
 	};
 	struct tick t;
@@ -299,9 +300,9 @@ test_energy(void)
 	memset(&t, 0, sizeof(t));
 	scenario("gpus 3\n"
 	    "tick 0\n" "energy 0 1000000\n" "power 0 300\n" "power 1 100\n"
-	    "tick 1\n" "energy 0 1000300\n" "power 0 300\n" "power 1 100\n"
+	    "tick 1\n" "energy 0 1003400\n" "power 0 300\n" "power 1 100\n"
 	    "tick 2\n" "energy 0 50\n" "power 0 200\n" "power 1 100\n"
-	    "tick 3\n" "energy 0 300\n" "power 0 250\n" "power 1 100\n");
+	    "tick 3\n" "energy 0 2050\n" "power 0 250\n" "power 1 100\n");
 	if ((n = open_fake("libnvidia-ml.so.1")) == NULL)
 		return;
 	for (size_t k = 0; k < ARRAY_LEN(want); k++) {
