@@ -433,15 +433,8 @@ cmp_found(const void *a, const void *b)
 {
 	const struct report_found *x = a, *y = b;
 
-	if (x->r.idle_ms != y->r.idle_ms)
-		return x->r.idle_ms > y->r.idle_ms ? -1 : 1;
-	if (x->r.ms != y->r.ms)
-		return x->r.ms > y->r.ms ? -1 : 1;
-	if (x->r.first_ms != y->r.first_ms)
-		return x->r.first_ms < y->r.first_ms ? -1 : 1;
-	if (x->gpu != y->gpu)
-		return x->gpu < y->gpu ? -1 : 1;
-	return x->pid < y->pid ? -1 : x->pid > y->pid;
+	return report_rank_session(&x->r, x->gpu, x->pid, &y->r, y->gpu,
+	    y->pid);
 }
 
 /*

@@ -448,19 +448,27 @@ cmp_gpu(const void *a, const void *b)
 }
 
 int
+report_rank_session(const struct rollup_proc *xr, size_t xgpu, uint32_t xpid,
+    const struct rollup_proc *yr, size_t ygpu, uint32_t ypid)
+{
+	if (xr->idle_ms != yr->idle_ms)
+		return xr->idle_ms > yr->idle_ms ? -1 : 1;
+	if (xr->ms != yr->ms)
+		return xr->ms > yr->ms ? -1 : 1;
+	if (xr->first_ms != yr->first_ms)
+		return xr->first_ms < yr->first_ms ? -1 : 1;
+	if (xgpu != ygpu)
+		return xgpu < ygpu ? -1 : 1;
+	return xpid < ypid ? -1 : xpid > ypid;
+}
+
+int
 report_cmp_session(const void *a, const void *b)
 {
 	const struct report_session *x = a, *y = b;
 
-	if (x->r.idle_ms != y->r.idle_ms)
-		return x->r.idle_ms > y->r.idle_ms ? -1 : 1;
-	if (x->r.ms != y->r.ms)
-		return x->r.ms > y->r.ms ? -1 : 1;
-	if (x->r.first_ms != y->r.first_ms)
-		return x->r.first_ms < y->r.first_ms ? -1 : 1;
-	if (x->gpu != y->gpu)
-		return x->gpu < y->gpu ? -1 : 1;
-	return x->pid < y->pid ? -1 : x->pid > y->pid;
+	return report_rank_session(&x->r, x->gpu, x->pid, &y->r, y->gpu,
+	    y->pid);
 }
 
 /*
