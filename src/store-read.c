@@ -890,40 +890,41 @@ store_process(struct store *s, int64_t proc_id, uint32_t *pid,
 	return 0;
 }
 
-int
-store_processes(struct store *s, const int64_t *ids, size_t n,
-    int (*fn)(void *ctx, int64_t proc_id, uint32_t pid, int64_t start_ms,
-    const struct identity *), void *ctx, char *err, size_t errlen)
+/*
+ * Visits the processes of ids (ascending, no key twice) in their order:
+ * where the keys are scattered, one lookup each through one(); where
+ * they are dense, one pass over their range with sql (?1 and ?2 the
+ * range, the key in column 0), each row through row(). A callback's -1
+ * has said why in err; an absent process is an error.
+ */
+struct process_visit {
+	int	(*one)(struct store *, int64_t id, void *ctx, char *err,
+		    size_t errlen);
+	int	(*row)(sqlite3_stmt *, int64_t id, void *ctx, char *err,
+		    size_t errlen);
+	void	*ctx;
+};
+
+static int
+visit_processes(struct store *s, const int64_t *ids, size_t n,
+    const char *sql, const struct process_visit *v, char *err,
+    size_t errlen)
 {
-	struct identity who;
 	sqlite3_stmt *st;
-	uint32_t pid;
-	int64_t start_ms;
 	size_t k = 0;
-	int rc;
+	int rc = SQLITE_DONE;
 
 	if (n == 0)
 		return 0;
 	/* Scattered keys: one lookup each. */
 	if ((uint64_t)(ids[n - 1] - ids[0]) / 8 > n) {
-		for (size_t i = 0; i < n; i++) {
-			if (store_process(s, ids[i], &pid, &start_ms, &who, err,
-			    errlen) != 0)
+		for (size_t i = 0; i < n; i++)
+			if (v->one(s, ids[i], v->ctx, err, errlen) != 0)
 				return -1;
-			if (fn(ctx, ids[i], pid, start_ms, &who) != 0)
-				return util_err(err, errlen, "out of memory");
-		}
 		return 0;
 	}
 	/* Dense keys: one pass over their range. */
-	if (sqlite3_prepare_v2(s->db, has_pod_names(s) ?
-	    "SELECT id, pid, start_ms, known, uid, user, comm, cmdline, "
-	    "container, pod, unit, slurm_job, " STORE_PROC_NAMES " FROM procs "
-	    "WHERE id >= ?1 AND id <= ?2 ORDER BY id" :
-	    "SELECT id, pid, start_ms, known, uid, user, comm, cmdline, "
-	    "container, pod, unit, slurm_job, " STORE_PROC_NAMES_OLD " FROM "
-	    "procs WHERE id >= ?1 AND id <= ?2 ORDER BY id", -1, &st,
-	    NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
 		return store_sqlite_err(s, err, errlen, "reading processes");
 	sqlite3_bind_int64(st, 1, ids[0]);
 	sqlite3_bind_int64(st, 2, ids[n - 1]);
@@ -932,10 +933,9 @@ store_processes(struct store *s, const int64_t *ids, size_t n,
 
 		if (id != ids[k])
 			continue;
-		read_identity(st, 1, &pid, &start_ms, &who);
-		if (fn(ctx, id, pid, start_ms, &who) != 0) {
+		if (v->row(st, id, v->ctx, err, errlen) != 0) {
 			sqlite3_finalize(st);
-			return util_err(err, errlen, "out of memory");
+			return -1;
 		}
 		k++;
 	}
@@ -946,6 +946,59 @@ store_processes(struct store *s, const int64_t *ids, size_t n,
 		return util_err(err, errlen, "%s: process %lld is missing",
 		    s->path, (long long)ids[k]);
 	return 0;
+}
+
+/* store_processes' caller. */
+struct whole_fn {
+	int	(*fn)(void *ctx, int64_t proc_id, uint32_t pid,
+		    int64_t start_ms, const struct identity *);
+	void	*ctx;
+};
+
+static int
+whole_one(struct store *s, int64_t id, void *ctx, char *err, size_t errlen)
+{
+	const struct whole_fn *w = ctx;
+	struct identity who;
+	uint32_t pid;
+	int64_t start_ms;
+
+	if (store_process(s, id, &pid, &start_ms, &who, err, errlen) != 0)
+		return -1;
+	if (w->fn(w->ctx, id, pid, start_ms, &who) != 0)
+		return util_err(err, errlen, "out of memory");
+	return 0;
+}
+
+static int
+whole_row(sqlite3_stmt *st, int64_t id, void *ctx, char *err, size_t errlen)
+{
+	const struct whole_fn *w = ctx;
+	struct identity who;
+	uint32_t pid;
+	int64_t start_ms;
+
+	read_identity(st, 1, &pid, &start_ms, &who);
+	if (w->fn(w->ctx, id, pid, start_ms, &who) != 0)
+		return util_err(err, errlen, "out of memory");
+	return 0;
+}
+
+int
+store_processes(struct store *s, const int64_t *ids, size_t n,
+    int (*fn)(void *ctx, int64_t proc_id, uint32_t pid, int64_t start_ms,
+    const struct identity *), void *ctx, char *err, size_t errlen)
+{
+	struct whole_fn w = { fn, ctx };
+	struct process_visit v = { whole_one, whole_row, &w };
+
+	return visit_processes(s, ids, n, has_pod_names(s) ?
+	    "SELECT id, pid, start_ms, known, uid, user, comm, cmdline, "
+	    "container, pod, unit, slurm_job, " STORE_PROC_NAMES " FROM procs "
+	    "WHERE id >= ?1 AND id <= ?2 ORDER BY id" :
+	    "SELECT id, pid, start_ms, known, uid, user, comm, cmdline, "
+	    "container, pod, unit, slurm_job, " STORE_PROC_NAMES_OLD " FROM "
+	    "procs WHERE id >= ?1 AND id <= ?2 ORDER BY id", &v, err, errlen);
 }
 
 /* A column's text as SQLite holds it, valid until the next step. */
@@ -957,18 +1010,56 @@ column_str(sqlite3_stmt *st, int col)
 	return v != NULL ? (const char *)v : "";
 }
 
-/* keys' strings from who's. */
-static void
-keys_of(struct store_proc_keys *keys, const struct identity *who)
+/* store_process_keys' caller. */
+struct keys_fn {
+	int	(*fn)(void *ctx, int64_t proc_id, uint32_t pid,
+		    const struct store_proc_keys *);
+	void	*ctx;
+};
+
+static int
+keys_one(struct store *s, int64_t id, void *ctx, char *err, size_t errlen)
 {
-	keys->user = who->user;
-	keys->comm = who->comm;
-	keys->container = who->container;
-	keys->pod = who->pod;
-	keys->unit = who->unit;
-	keys->slurm_job = who->slurm_job;
-	keys->pod_namespace = who->pod_namespace;
-	keys->pod_name = who->pod_name;
+	const struct keys_fn *w = ctx;
+	struct store_proc_keys keys;
+	struct identity who;
+	uint32_t pid;
+	int64_t start_ms;
+
+	if (store_process(s, id, &pid, &start_ms, &who, err, errlen) != 0)
+		return -1;
+	keys.user = who.user;
+	keys.comm = who.comm;
+	keys.container = who.container;
+	keys.pod = who.pod;
+	keys.unit = who.unit;
+	keys.slurm_job = who.slurm_job;
+	keys.pod_namespace = who.pod_namespace;
+	keys.pod_name = who.pod_name;
+	if (w->fn(w->ctx, id, pid, &keys) != 0)
+		return util_err(err, errlen, "out of memory");
+	return 0;
+}
+
+/* A row's keys, the strings not copied. */
+static int
+keys_row(sqlite3_stmt *st, int64_t id, void *ctx, char *err, size_t errlen)
+{
+	const struct keys_fn *w = ctx;
+	struct store_proc_keys keys;
+
+	keys.user = column_str(st, 2);
+	keys.comm = column_str(st, 3);
+	keys.container = column_str(st, 4);
+	keys.pod = column_str(st, 5);
+	keys.unit = column_str(st, 6);
+	keys.slurm_job = column_str(st, 7);
+	keys.pod_namespace = column_str(st, 8);
+	keys.pod_name = column_str(st, 9);
+	if (w->fn(w->ctx, id, (uint32_t)sqlite3_column_int64(st, 1),
+	    &keys) != 0)
+		return util_err(err, errlen, "out of memory");
+	return 0;
 }
 
 int
@@ -976,66 +1067,16 @@ store_process_keys(struct store *s, const int64_t *ids, size_t n,
     int (*fn)(void *ctx, int64_t proc_id, uint32_t pid,
     const struct store_proc_keys *), void *ctx, char *err, size_t errlen)
 {
-	struct store_proc_keys keys;
-	struct identity who;
-	sqlite3_stmt *st;
-	uint32_t pid;
-	int64_t start_ms;
-	size_t k = 0;
-	int rc;
+	struct keys_fn w = { fn, ctx };
+	struct process_visit v = { keys_one, keys_row, &w };
 
-	if (n == 0)
-		return 0;
-	/* Scattered keys: one lookup each. */
-	if ((uint64_t)(ids[n - 1] - ids[0]) / 8 > n) {
-		for (size_t i = 0; i < n; i++) {
-			if (store_process(s, ids[i], &pid, &start_ms, &who, err,
-			    errlen) != 0)
-				return -1;
-			keys_of(&keys, &who);
-			if (fn(ctx, ids[i], pid, &keys) != 0)
-				return util_err(err, errlen, "out of memory");
-		}
-		return 0;
-	}
-	/* Dense keys: one pass over their range, the strings not copied. */
-	if (sqlite3_prepare_v2(s->db, has_pod_names(s) ?
+	return visit_processes(s, ids, n, has_pod_names(s) ?
 	    "SELECT id, pid, user, comm, container, pod, unit, slurm_job, "
 	    "pod_namespace, pod_name FROM procs WHERE id >= ?1 AND id <= ?2 "
 	    "ORDER BY id" :
 	    "SELECT id, pid, user, comm, container, pod, unit, slurm_job, "
-	    "'', '' FROM procs WHERE id >= ?1 AND id <= ?2 ORDER BY id", -1,
-	    &st, NULL) != SQLITE_OK)
-		return store_sqlite_err(s, err, errlen, "reading processes");
-	sqlite3_bind_int64(st, 1, ids[0]);
-	sqlite3_bind_int64(st, 2, ids[n - 1]);
-	while (k < n && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int64_t id = sqlite3_column_int64(st, 0);
-
-		if (id != ids[k])
-			continue;
-		pid = (uint32_t)sqlite3_column_int64(st, 1);
-		keys.user = column_str(st, 2);
-		keys.comm = column_str(st, 3);
-		keys.container = column_str(st, 4);
-		keys.pod = column_str(st, 5);
-		keys.unit = column_str(st, 6);
-		keys.slurm_job = column_str(st, 7);
-		keys.pod_namespace = column_str(st, 8);
-		keys.pod_name = column_str(st, 9);
-		if (fn(ctx, id, pid, &keys) != 0) {
-			sqlite3_finalize(st);
-			return util_err(err, errlen, "out of memory");
-		}
-		k++;
-	}
-	sqlite3_finalize(st);
-	if (k < n && rc != SQLITE_DONE && rc != SQLITE_ROW)
-		return store_sqlite_err(s, err, errlen, "reading processes");
-	if (k < n)
-		return util_err(err, errlen, "%s: process %lld is missing",
-		    s->path, (long long)ids[k]);
-	return 0;
+	    "'', '' FROM procs WHERE id >= ?1 AND id <= ?2 ORDER BY id", &v,
+	    err, errlen);
 }
 
 /* A tick scan that only decodes. */
