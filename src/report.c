@@ -71,6 +71,17 @@ struct build {
 	int64_t		 tz_hour;	/* INT64_MIN: none yet */
 	int64_t		 tz_offset_ms;
 	int		 tz_whole;
+	/*
+	 * The last lookups, which the next record mostly repeats: an hour's
+	 * GPUs and a tick's come together, a GPU's processes one after the
+	 * other. INT64_MIN: none yet.
+	 */
+	int64_t		 last_gpu_id;	/* ... its slot in all, -1 none */
+	int64_t		 last_gpu_slot;
+	int64_t		 heat_ms;	/* ... its heatmap cell */
+	struct rollup_gpu *heat_cell;
+	int64_t		 timeline_ms;	/* ... its bucket, -1 none */
+	int64_t		 timeline_i;
 	/* A filter: the processes that pass it, by key (1 pass, 0 not),
 	   read from the store as the scan meets them. */
 	struct store	*st;
@@ -136,14 +147,31 @@ timeline_add(struct build *b, int64_t slot, int64_t ts_ms,
     const struct rollup_gpu *r)
 {
 	struct report *rep = b->rep;
-	int64_t i = report_floor_div(ts_ms - rep->timeline_start_ms,
-	    rep->timeline_step_ms);
+	int64_t i;
 
-	if (i < 0 || (size_t)i >= rep->ntimeline)
+	if (ts_ms != b->timeline_ms) {
+		i = report_floor_div(ts_ms - rep->timeline_start_ms,
+		    rep->timeline_step_ms);
+		b->timeline_ms = ts_ms;
+		b->timeline_i = i < 0 || (size_t)i >= rep->ntimeline ? -1 : i;
+	}
+	if ((i = b->timeline_i) < 0)
 		return;
 	rollup_gpu_merge(&b->timeline[(size_t)slot * rep->ntimeline +
 	    (size_t)i], r);
-	rollup_gpu_merge(&rep->timeline[i], r);
+}
+
+/* A GPU's slot in b->all; -1 a GPU the database does not list. */
+static int
+gpu_slot(struct build *b, int64_t gpu_id, int64_t *slot)
+{
+	if (gpu_id != b->last_gpu_id) {
+		b->last_gpu_id = gpu_id;
+		if (imap_get(&b->gpu_slot, gpu_id, 0, &b->last_gpu_slot) != 0)
+			b->last_gpu_slot = -1;
+	}
+	*slot = b->last_gpu_slot;
+	return *slot < 0 ? -1 : 0;
 }
 
 /*
@@ -154,9 +182,15 @@ timeline_add(struct build *b, int64_t slot, int64_t ts_ms,
 static void
 heat_add(struct build *b, int64_t ms, const struct rollup_gpu *r)
 {
-	int64_t hour = util_hour_floor(ms), local;
+	int64_t hour, local;
 	struct tz_time t;
 
+	if (ms == b->heat_ms) {
+		rollup_gpu_merge(b->heat_cell, r);
+		return;
+	}
+	b->heat_ms = ms;
+	hour = util_hour_floor(ms);
 	if (tz_is_utc()) {
 		local = ms;
 	} else {
@@ -166,13 +200,15 @@ heat_add(struct build *b, int64_t ms, const struct rollup_gpu *r)
 		}
 		if (!b->tz_whole) {
 			tz_local(ms, &t);
-			rollup_gpu_merge(&b->rep->heat[t.weekday][t.hour], r);
+			b->heat_cell = &b->rep->heat[t.weekday][t.hour];
+			rollup_gpu_merge(b->heat_cell, r);
 			return;
 		}
 		local = ms + b->tz_offset_ms;
 	}
-	rollup_gpu_merge(&b->rep->heat[util_weekday(local)]
-	    [util_hour_of_day(local)], r);
+	b->heat_cell = &b->rep->heat[util_weekday(local)]
+	    [util_hour_of_day(local)];
+	rollup_gpu_merge(b->heat_cell, r);
 }
 
 /*
@@ -200,7 +236,7 @@ sink_gpu_hour(void *ctx, int64_t hour_ms, int64_t gpu_id,
 	struct build *b = ctx;
 	int64_t slot;
 
-	if (imap_get(&b->gpu_slot, gpu_id, 0, &slot) != 0)
+	if (gpu_slot(b, gpu_id, &slot) != 0)
 		return 0;	/* a GPU row without its GPU: ignore */
 	if (b->in_rollups) {
 		struct seen *w = &b->seen[slot];
@@ -211,7 +247,6 @@ sink_gpu_hour(void *ctx, int64_t hour_ms, int64_t gpu_id,
 			w->last_hour = hour_ms;
 	}
 	rollup_gpu_merge(&b->gpu_sums[slot], r);
-	rollup_gpu_merge(&b->rep->total, r);
 	/* A raw tick's cell is its own instant's (sink_gpu_tick); an hour of
 	   rollups is one local hour (scan_window made sure). */
 	if (b->in_rollups)
@@ -220,6 +255,24 @@ sink_gpu_hour(void *ctx, int64_t hour_ms, int64_t gpu_id,
 	if (b->rep->timeline_step_ms >= MS_PER_HOUR)
 		timeline_add(b, slot, hour_ms, r);
 	return 0;
+}
+
+/*
+ * The whole window's sums and timeline, from each GPU's: summed once at
+ * the end, not merged again with every record (a year of hours is 70 000
+ * records on 8 GPUs).
+ */
+static void
+sum_gpus(struct build *b)
+{
+	struct report *rep = b->rep;
+
+	for (size_t i = 0; i < b->nall; i++) {
+		rollup_gpu_merge(&rep->total, &b->gpu_sums[i]);
+		for (size_t t = 0; t < rep->ntimeline; t++)
+			rollup_gpu_merge(&rep->timeline[t],
+			    &b->timeline[i * rep->ntimeline + t]);
+	}
 }
 
 /* A raw tick of a GPU: when it was seen. */
@@ -246,7 +299,7 @@ sink_gpu_tick(void *ctx, int64_t ts_ms, int64_t gpu_id,
 	struct build *b = ctx;
 	int64_t slot;
 
-	if (imap_get(&b->gpu_slot, gpu_id, 0, &slot) != 0)
+	if (gpu_slot(b, gpu_id, &slot) != 0)
 		return 0;
 	seen_tick(b, slot, ts_ms, r);
 	heat_add(b, ts_ms, r);
@@ -285,7 +338,7 @@ seen_only_tick(void *ctx, int64_t ts_ms, int64_t gpu_id,
 	struct build *b = ctx;
 	int64_t slot;
 
-	if (imap_get(&b->gpu_slot, gpu_id, 0, &slot) == 0)
+	if (gpu_slot(b, gpu_id, &slot) == 0)
 		seen_tick(b, slot, ts_ms, r);
 	return 0;
 }
@@ -384,7 +437,7 @@ sink_proc(void *ctx, int64_t gpu_id, int64_t proc_id,
 
 	/* A process row without its GPU (a damaged file): ignored, as the
 	   GPU rows without their GPU are. */
-	if (imap_get(&b->gpu_slot, gpu_id, 0, &i) != 0)
+	if (gpu_slot(b, gpu_id, &i) != 0)
 		return 0;
 	gpu = (uint32_t)i;
 	if ((page = session_slots(x, proc_id)) == NULL)
@@ -544,7 +597,7 @@ timeline_tick(void *ctx, int64_t ts_ms, int64_t gpu_id,
 	struct build *b = ctx;
 	int64_t slot;
 
-	if (imap_get(&b->gpu_slot, gpu_id, 0, &slot) == 0)
+	if (gpu_slot(b, gpu_id, &slot) == 0)
 		timeline_add(b, slot, ts_ms, r);
 	return 0;
 }
@@ -680,7 +733,7 @@ seen_edges(void *ctx, int64_t gpu_id, int64_t first_ms, int64_t first_span_ms,
 	struct rollup_gpu r;
 	int64_t slot;
 
-	if (imap_get(&b->gpu_slot, gpu_id, 0, &slot) != 0)
+	if (gpu_slot(b, gpu_id, &slot) != 0)
 		return 0;
 	memset(&r, 0, sizeof(r));
 	r.ms[STATE_UNKNOWN] = first_span_ms;
@@ -831,6 +884,7 @@ report_build(struct store *st, const struct report_options *o,
 	memset(&b, 0, sizeof(b));
 	b.rep = rep;
 	b.tz_hour = INT64_MIN;
+	b.last_gpu_id = b.heat_ms = b.timeline_ms = INT64_MIN;
 	b.st = st;
 	b.err = err;
 	b.errlen = errlen;
@@ -867,6 +921,7 @@ report_build(struct store *st, const struct report_options *o,
 	if (scan_window(st, o, &b, err, errlen) != 0 ||
 	    seen_exactly(st, o, &b, err, errlen) != 0)
 		goto out;
+	sum_gpus(&b);
 
 	/* The GPUs that have samples in the window, in index order. */
 	rep->gpus = calloc(b.nall ? b.nall : 1, sizeof(*rep->gpus));

@@ -238,6 +238,15 @@ get(struct cursor *c)
 
 	if (c->len - c->off < STORE_VARINT_MAX)
 		return get_slow(c);
+	/* Most of a record's numbers are differences: a byte or two. */
+	if (p[0] < 0x80) {
+		c->off++;
+		return p[0];
+	}
+	if (p[1] < 0x80) {
+		c->off += 2;
+		return (uint64_t)(p[0] & 0x7f) | (uint64_t)p[1] << 7;
+	}
 	for (int i = 0; i < STORE_VARINT_MAX - 1; i++) {
 		v |= (uint64_t)(p[i] & 0x7f) << (7 * i);
 		if (p[i] < 0x80) {
