@@ -14,6 +14,24 @@ static int	 log_fd = STDERR_FILENO;	/* where lines go */
 static char	*log_path;			/* NULL: stderr */
 static int	 log_captures;			/* stderr is the log file */
 
+/*
+ * A lock on the log while it is written (a write lock: the descriptor is
+ * write-only): it says the file is in use, so no output of another gua
+ * replaces it (outfile_guard_check). An fcntl lock goes when any
+ * descriptor of the file is closed, so it is taken again after every
+ * close and dup2 that may touch the file.
+ */
+static void
+hold(int fd)
+{
+	struct flock fl;
+
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	(void)fcntl(fd, F_SETLK, &fl);
+}
+
 static int
 open_path(const char *path, int *created, char *err, size_t errlen)
 {
@@ -40,6 +58,7 @@ log_open(const char *path, int *created, char *err, size_t errlen)
 		return util_err(err, errlen, "out of memory");
 	}
 	log_fd = fd;
+	hold(log_fd);
 	return 0;
 }
 
@@ -56,6 +75,7 @@ log_reopen(char *err, size_t errlen)
 	log_fd = fd;
 	if (log_captures)
 		dup2(log_fd, STDERR_FILENO);
+	hold(log_fd);
 	return 0;
 }
 
@@ -66,6 +86,7 @@ log_capture_stderr(void)
 		return;
 	dup2(log_fd, STDERR_FILENO);
 	log_captures = 1;
+	hold(log_fd);
 }
 
 void

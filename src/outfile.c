@@ -228,16 +228,93 @@ release(struct outfile *o)
 	o->fp = NULL;
 }
 
+/*
+ * A character device or a FIFO (-o /dev/stdout, /dev/null, a named pipe)
+ * is written to as it is: there is nothing to replace atomically, and
+ * replacing it would put a plain file in place of the device.
+ */
+static int
+open_direct(struct outfile *o, const char *path, int fdno, char *err,
+    size_t errlen)
+{
+	int fd;
+
+	if ((o->path = strdup(path)) == NULL)
+		return util_err(err, errlen, "out of memory");
+	fd = fdno >= 0 ? fcntl(fdno, F_DUPFD_CLOEXEC, 0) :
+	    open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0 || (o->fp = fdopen(fd, "w")) == NULL) {
+		util_err(err, errlen, "%s: cannot write: %s", path,
+		    strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		release(o);
+		return -1;
+	}
+	o->direct = 1;
+	return 0;
+}
+
+/*
+ * The descriptor a name stands for: /dev/stdout, /dev/stderr, /dev/fd/N,
+ * /proc/self/fd/N; -1 for any other name. Opened anew, such a name would
+ * start at the file's beginning and replace it, even where the shell
+ * opened it to append (gua report -o /dev/stdout >> all.txt).
+ */
+static int
+named_fd(const char *path)
+{
+	static const char *const dirs[] = { "/dev/fd/", "/proc/self/fd/" };
+	char *end;
+	long n;
+
+	if (strcmp(path, "/dev/stdout") == 0)
+		return STDOUT_FILENO;
+	if (strcmp(path, "/dev/stderr") == 0)
+		return STDERR_FILENO;
+	for (size_t i = 0; i < ARRAY_LEN(dirs); i++) {
+		size_t len = strlen(dirs[i]);
+
+		if (strncmp(path, dirs[i], len) != 0 || path[len] < '0' ||
+		    path[len] > '9')
+			continue;
+		errno = 0;
+		n = strtol(path + len, &end, 10);
+		if (errno == 0 && *end == '\0' && n <= INT_MAX)
+			return (int)n;
+	}
+	return -1;
+}
+
 int
 outfile_open(struct outfile *o, const char *path, int mode, char *err,
     size_t errlen)
 {
-	char tmp[PATH_MAX];
+	char tmp[PATH_MAX], real[PATH_MAX];
+	struct stat st, lst;
 	int fd;
 
 	memset(o, 0, sizeof(*o));
 	if (path[0] == '\0')
 		return util_err(err, errlen, "empty file name");
+	if (stat(path, &st) == 0) {
+		if (named_fd(path) >= 0)
+			return open_direct(o, path, named_fd(path), err,
+			    errlen);
+		if (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode))
+			return open_direct(o, path, -1, err, errlen);
+		if (!S_ISREG(st.st_mode))
+			return util_err(err, errlen, "%s: not a regular file, a "
+			    "character device or a FIFO", path);
+		/* Through a link, the file it names is replaced: the link
+		   stays a link. */
+		if (lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode)) {
+			if (realpath(path, real) == NULL)
+				return util_err(err, errlen, "%s: %s", path,
+				    strerror(errno));
+			path = real;
+		}
+	}
 	if (outfile_tmp_name(path, tmp, sizeof(tmp), err, errlen) != 0)
 		return -1;
 	o->path = strdup(path);
@@ -267,9 +344,21 @@ int
 outfile_commit(struct outfile *o, char *err, size_t errlen)
 {
 	int failed = fflush(o->fp) != 0 || ferror(o->fp) ||
-	    fsync(fileno(o->fp)) != 0;
+	    (!o->direct && fsync(fileno(o->fp)) != 0);
 	int saved = errno;
 
+	if (o->direct) {
+		if (fclose(o->fp) != 0 && !failed) {
+			failed = 1;
+			saved = errno;
+		}
+		o->fp = NULL;
+		if (failed)
+			util_err(err, errlen, "%s: cannot write: %s", o->path,
+			    strerror(saved));
+		release(o);
+		return failed ? -1 : 0;
+	}
 	if (!failed && rename(o->tmp, o->path) != 0) {
 		failed = 1;
 		saved = errno;
@@ -345,10 +434,79 @@ outfile_guard_db(struct outfile_guard *g, const char *path, const char *what)
 	return 0;
 }
 
+/* Whether path is a file whose first bytes are an SQLite database's. */
+static int
+is_sqlite(const char *path)
+{
+	static const char magic[16] = "SQLite format 3";
+	char head[sizeof(magic)];
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ?
+	    read(fd, head, sizeof(head)) : 0;
+	close(fd);
+	return n == (ssize_t)sizeof(head) &&
+	    memcmp(head, magic, sizeof(magic)) == 0;
+}
+
+/* Whether path ends in one of SQLite's suffixes after an SQLite file. */
+static int
+beside_sqlite(const char *path)
+{
+	char base[PATH_MAX];
+	size_t len = strlen(path);
+
+	for (size_t i = 0; i < ARRAY_LEN(sidecars); i++) {
+		size_t sl = strlen(sidecars[i]);
+
+		if (len <= sl || len - sl >= sizeof(base) ||
+		    strcmp(path + len - sl, sidecars[i]) != 0)
+			continue;
+		memcpy(base, path, len - sl);
+		base[len - sl] = '\0';
+		if (is_sqlite(base))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * The holder of a lock on the regular file at path (a collector's PID
+ * file, its log), asked without taking one: its PID, 0 when it is in
+ * another PID namespace, -1 none.
+ */
+static pid_t
+lock_holder(const char *path)
+{
+	struct flock fl;
+	struct stat st;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    fcntl(fd, F_GETLK, &fl) != 0 || fl.l_type == F_UNLCK)
+		fl.l_pid = -1;
+	close(fd);
+	return fl.l_pid < 0 ? -1 : fl.l_pid;
+}
+
 int
 outfile_guard_check(const struct outfile_guard *g, const char *out,
     char *err, size_t errlen)
 {
+	struct stat st;
+	pid_t holder;
+
 	for (size_t i = 0; i < g->n; i++) {
 		const struct outfile_kept *k = &g->v[i];
 
@@ -358,6 +516,32 @@ outfile_guard_check(const struct outfile_guard *g, const char *out,
 		    "to write over it", out, k->path, k->side ? "a file SQLite "
 		    "keeps beside " : "", k->what);
 	}
+	/* Whatever the guard lists, no output replaces a history, the
+	   files SQLite keeps beside one, or a file a process holds. */
+	if (stat(out, &st) != 0)
+		return 0;
+	if (S_ISDIR(st.st_mode))
+		return util_err(err, errlen, "%s: is a directory", out);
+	if (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode) &&
+	    !S_ISFIFO(st.st_mode))
+		return util_err(err, errlen, "%s: not a regular file, a "
+		    "character device or a FIFO; refusing to write to it", out);
+	if (!S_ISREG(st.st_mode))
+		return 0;
+	if (is_sqlite(out))
+		return util_err(err, errlen, "%s is an SQLite database (a gua "
+		    "history?); refusing to write over it", out);
+	if (beside_sqlite(out))
+		return util_err(err, errlen, "%s is a file SQLite keeps beside "
+		    "a database; refusing to write over it", out);
+	if ((holder = lock_holder(out)) > 0)
+		return util_err(err, errlen, "%s is in use (process %ld holds "
+		    "a lock on it: a running collector's PID file or log?); "
+		    "refusing to write over it", out, (long)holder);
+	if (holder == 0)
+		return util_err(err, errlen, "%s is in use (a process in "
+		    "another PID namespace holds a lock on it); refusing to "
+		    "write over it", out);
 	return 0;
 }
 

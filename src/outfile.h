@@ -22,9 +22,15 @@ struct outfile {
 	FILE	*fp;		/* write here */
 	char	*path;		/* the target */
 	char	*tmp;		/* the temporary file beside it */
+	int	 direct;	/* a device or FIFO, written as it is */
 };
 
-/* Creates the temporary file with mode (less the umask). */
+/*
+ * Creates the temporary file with mode (less the umask). A target that
+ * is a link to a regular file: the file it names is replaced. One that is
+ * a character device or a FIFO (/dev/stdout, /dev/null, a named pipe):
+ * written to directly, nothing replaced. Anything else: refused.
+ */
 int	outfile_open(struct outfile *, const char *path, int mode, char *err,
 	    size_t errlen);
 /* Flushes, syncs and renames over the target, then syncs its directory. */
@@ -85,8 +91,11 @@ int	outfile_guard_db(struct outfile_guard *, const char *path,
 /*
  * Whether out names one of the guarded files, by any spelling: the same
  * device and inode when both exist, else the same directory (by device
- * and inode) and name. 0 when it does not; -1 with err naming both when
- * it does.
+ * and inode) and name. And, guarded or not, whether out is a directory,
+ * something other than a regular file, a character device or a FIFO, an
+ * SQLite database, a file SQLite keeps beside one, or a file a process
+ * holds a lock on (a collector's PID file and log). 0 when none of
+ * these; -1 with err saying which.
  */
 int	outfile_guard_check(const struct outfile_guard *, const char *out,
 	    char *err, size_t errlen);

@@ -78,6 +78,82 @@ expect_file "$P/report.txt"
 if [ -n "$(tmp_left "$P")" ]; then fail "temporary file left"; else ok; fi
 rm -f "$P/report.txt"
 
+# Not only the files named: no output replaces any SQLite database, the
+# files beside one, or a file a process holds a lock on.
+cp "$DB" "$P/other.db"
+: >"$P/other.db-wal"
+cp "$P/other.db" "$TMP/other.orig"
+listing >"$TMP/ls.orig"
+t "report -o onto a database it does not read is refused"
+in_p report --db x.db -o other.db
+refused "-o: other.db is an SQLite database (a gua history?); refusing to write over it"
+expect_same "$P/other.db" "$TMP/other.orig"
+t "... and onto a file SQLite keeps beside one"
+in_p report --db x.db -o other.db-wal
+refused "-o: other.db-wal is a file SQLite keeps beside a database"
+t "... and onto a directory"
+in_p report --db x.db -o sub
+refused "-o: sub: is a directory"
+t "... and onto a file a process holds a lock on (a collector's PID file)"
+echo 1234 >"$P/held.pid"
+cp "$P/held.pid" "$TMP/held.orig"
+listing >"$TMP/ls.orig"
+# A POSIX lock, as a collector holds on its PID file and log; the marker
+# says it is taken.
+start HOLDER python3 -c 'import fcntl, sys, time
+f = open(sys.argv[1], "r+")
+fcntl.lockf(f, fcntl.LOCK_EX)
+open(sys.argv[2], "w").close()
+time.sleep(1000)' "$P/held.pid" "$TMP/held.marker"
+if wait_until test -e "$TMP/held.marker"; then ok; else
+	fail "no lock taken"; fi
+in_p report --db x.db -o held.pid
+refused "-o: held.pid is in use (process $HOLDER holds a lock on it"
+expect_same "$P/held.pid" "$TMP/held.orig"
+kill "$HOLDER" 2>/dev/null
+wait "$HOLDER" 2>/dev/null
+
+# A device, a FIFO or a descriptor's name is written to, not replaced; a
+# link to a regular file replaces the file it names and stays a link.
+t "report -o a FIFO writes into it and leaves it a FIFO"
+mkfifo "$P/fifo"
+cat "$P/fifo" >"$TMP/from-fifo" &
+READER=$!
+in_p report --db x.db -o fifo
+expect_rc 0
+# A FIFO replaced by a file would leave the reader waiting for ever.
+if [ -p "$P/fifo" ]; then wait "$READER"; else kill "$READER"; fi
+in_p report --db x.db
+if [ -p "$P/fifo" ] && cmp -s "$TMP/from-fifo" "$TMP/out"; then ok; else
+	fail "the FIFO was replaced or did not get the report"; fi
+t "report -o /dev/stdout appends where the shell appends"
+echo "first line" >"$TMP/all.txt"
+(cd "$P" && "$GUA" report --db x.db -o /dev/stdout >>"$TMP/all.txt")
+if [ "$(head -1 "$TMP/all.txt")" = "first line" ] &&
+    sed -n 2p "$TMP/all.txt" | grep -q '^gua '; then ok; else
+	fail "not appended: $(head -2 "$TMP/all.txt" | tr '\n' ' ')"; fi
+t "report -o a link to a file replaces the file, not the link"
+echo old >"$P/target.txt"
+ln -s target.txt "$P/tlink"
+in_p report --db x.db -o tlink
+expect_rc 0
+if [ -L "$P/tlink" ] && [ "$(readlink "$P/tlink")" = target.txt ] &&
+    head -1 "$P/target.txt" | grep -q '^gua '; then ok; else
+	fail "the link was replaced or its file not written"; fi
+if [ "$(id -u)" -eq 0 ]; then
+	t "report -o a character device writes to it and leaves it a device"
+	mknod "$P/nul" c 1 3
+	in_p report --db x.db -o nul
+	expect_rc 0
+	if [ -c "$P/nul" ]; then ok; else fail "the device was replaced"; fi
+else
+	t "report -o a character device"
+	skip "needs root for mknod"
+fi
+rm -f "$P/fifo" "$P/tlink" "$P/target.txt" "$P/nul" "$P/held.pid" \
+    "$P/other.db" "$P/other.db-wal"
+listing >"$TMP/ls.orig"
+
 # A running collector: its database (and what is beside it), its PID
 # file and its log, through its PID file. The default PID file is the
 # one every command reads, so the collector runs as a user whose
@@ -141,6 +217,24 @@ EOF
 	victim "$CLOG" "the collector's log"
 	victim "$U/loglink" "the collector's log"
 	victim "$CDB-wal" "a file SQLite keeps beside the database the collector writes" live
+	t "a second collector's files, named by no default: its log is in use"
+	run $AS "$GUA" daemon --nvml-library "$FAKE" --db "$U/third.db" \
+	    --pid-file "$U/third.pid" --log-file "$U/third.log" \
+	    --interval 100ms
+	expect_rc 0
+	for f in third.pid third.log; do
+		t "report -o onto the second collector's $f"
+		cp "$U/$f" "$TMP/$f.orig"
+		run $AS "$GUA" report --db "$DB" -o "$U/$f"
+		expect_rc 2
+		expect_err "$U/$f is in use (process"
+		expect_same "$U/$f" "$TMP/$f.orig"
+	done
+	t "report -o onto the second collector's database"
+	run $AS "$GUA" report --db "$DB" -o "$U/third.db"
+	expect_rc 2
+	expect_err "$U/third.db is an SQLite database"
+	run $AS "$GUA" stop --pid-file "$U/third.pid"
 	t "report -o onto the database the collector writes"
 	run $AS "$GUA" report --db "$DB" -o "$U/state/gua/../gua/gua.db"
 	expect_rc 2
