@@ -20,7 +20,9 @@
  * behaviour, a sample of one point per read for the latest-period one.
  * An empty read that comes sooner after the newest timestamp than one
  * and a half times the entries' spacing (reads faster than the sampling
- * period) tells nothing yet: its span goes with the next read.
+ * period) tells nothing yet: its span goes with the next read. Later, it
+ * says nobody was busy, and such reads in a row are counted (idle_reads)
+ * so that the reader can space them out (nvml.c, read_wait).
  */
 #ifndef GUA_PUTIL_H
 #define GUA_PUTIL_H
@@ -55,6 +57,8 @@ struct putil {
 	int64_t		 span_us;	/* this tick's reads' spans, summed */
 	int64_t		 pending_us;	/* spans of empty reads too early to
 					   tell "idle" from "no new period" */
+	int		 idle_reads;	/* reads in a row that found nobody
+					   busy (not those too early) */
 	unsigned long long newest;	/* newest timestamp seen, 0 none */
 	int64_t		 newest_at_us;	/* when it was first seen */
 	struct putil_sum *sums;		/* this tick's, by pid */
