@@ -25,8 +25,8 @@
  *   100 %, PID 0, stale timestamps: nvtop #110), and are not supported on
  *   MIG, where device utilization is not either. How many entries a read
  *   returns per process is not documented: putil.h says how gua is right
- *   under each behaviour, which needs them read about once a second
- *   (nvml_poll) and not only at ticks.
+ *   under each behaviour, which needs them read at least once a second
+ *   while anyone is busy (nvml_poll) and not only at ticks.
  *
  * How a tick's utilization is computed from the samples (read_util,
  * read_putil) is described above those functions and in the README.

@@ -1,7 +1,8 @@
 /*
  * A process's own SM utilization over a tick, from the reads of NVML's
- * per-process samples taken between ticks (about once a second) and at
- * the tick itself. Knows no NVML type: nvml.c reads, this adds up.
+ * per-process samples taken between ticks (at least once a second while
+ * anyone is busy) and at the tick itself. Knows no NVML type: nvml.c
+ * reads, this adds up.
  *
  * NVML's documentation does not say how many entries a read returns per
  * process, and drivers differ. Three behaviours are plausible, and the
