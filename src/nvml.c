@@ -1602,7 +1602,9 @@ read_putil(struct nvml *n, struct nvml_dev *d, struct tick_gpu *g,
  * after each, down to once a second: such reads find nothing and only
  * cost a wakeup, and the first read after work starts then stands for
  * the time since the read before, up to a second, as every read does at
- * the default interval. Busy, reads keep the cadence: under the
+ * the default interval (under the latest-period behaviour, a burst
+ * shorter than that is sampled, not followed: the price of not waking
+ * ten times a tick for nothing). Busy, reads keep the cadence: under the
  * latest-period behaviour each is one point weighted by the time since
  * the one before, so reading only once a sampling period, unevenly,
  * weighs some periods twice as much as others.
