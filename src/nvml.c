@@ -1591,36 +1591,34 @@ read_putil(struct nvml *n, struct nvml_dev *d, struct tick_gpu *g,
  */
 #define PERIOD_READ_US		5000000
 #define PERIOD_READ_MANY	512
-/* The longest wait between reads of a GPU nobody is busy on: the
-   cadence of a collector at 10 s and beyond. */
-#define IDLE_READ_MAX_US	1000000
+/* A GPU nobody has been busy on for QUIET_US is read every QUIET_US:
+   the cadence of a collector at 10 s and beyond. */
+#define QUIET_US		1000000
 
 /*
  * How long after its last read GPU d needs the next, at the caller's
- * cadence every_us. A GPU whose last reads found nobody busy (putil.h:
- * not those too soon after an entry to tell) is read half as often
- * after each, down to once a second: such reads find nothing and only
- * cost a wakeup, and the first read after work starts then stands for
- * the time since the read before, up to a second, as every read does at
- * the default interval (under the latest-period behaviour, a burst
- * shorter than that is sampled, not followed: the price of not waking
- * ten times a tick for nothing). Busy, reads keep the cadence: under the
- * latest-period behaviour each is one point weighted by the time since
- * the one before, so reading only once a sampling period, unevenly,
- * weighs some periods twice as much as others.
+ * cadence every_us. A GPU whose reads found nobody busy for a second
+ * (putil.h: no new entry since) is read once a second: such reads find
+ * nothing and only cost a wakeup (at 200 ms, 1000 idle holders woke the
+ * collector ten times a tick for nothing). The first read after work
+ * starts there stands for up to a second, as every read does at the
+ * default interval: under the latest-period behaviour, the start of
+ * work after a quiet second is sampled, not followed. Work with shorter
+ * pauses keeps the cadence, and so does a busy GPU: under that
+ * behaviour each read is one point weighted by the time since the one
+ * before, so reading only once a sampling period, unevenly, would weigh
+ * some periods twice as much as others.
  */
 static int64_t
-read_wait(const struct nvml_dev *d, int64_t every_us)
+read_wait(const struct nvml_dev *d, int64_t every_us, int64_t now_us)
 {
-	int64_t w = every_us;
-
 	if (d->pu.per_period)
 		return d->putil_count < PERIOD_READ_MANY ? PERIOD_READ_US :
 		    every_us;
-	for (int k = 0; k < d->pu.idle_reads && w < IDLE_READ_MAX_US; k++)
-		w *= 2;
-	return w > IDLE_READ_MAX_US && every_us <= IDLE_READ_MAX_US ?
-	    IDLE_READ_MAX_US : w;
+	if (d->pu.idle_reads > 0 && every_us < QUIET_US &&
+	    now_us - d->pu.newest_at_us >= QUIET_US)
+		return QUIET_US;
+	return every_us;
 }
 
 int64_t
@@ -1645,10 +1643,11 @@ nvml_poll(struct nvml *n, int64_t now_us, int64_t every_us)
 		    d->last_rc[M_DEVICE] != NVML_SUCCESS ||
 		    d->last_rc[M_PUTIL] != NVML_SUCCESS)
 			continue;
-		due = d->pu.last_read_us + read_wait(d, every_us) - now_us;
+		due = d->pu.last_read_us + read_wait(d, every_us, now_us) -
+		    now_us;
 		if (d->pu.last_read_us == 0 || due <= 0) {
 			(void)putil_read_once(n, d, now_us);
-			due = read_wait(d, every_us);
+			due = read_wait(d, every_us, now_us);
 		}
 		if (wait < 0 || due < wait)
 			wait = due;

@@ -22,8 +22,8 @@
  * An empty read that comes sooner after the newest timestamp than one
  * and a half times the entries' spacing (reads faster than the sampling
  * period) tells nothing yet: its span goes with the next read. Later, it
- * says nobody was busy, and such reads in a row are counted (idle_reads)
- * so that the reader can space them out (nvml.c, read_wait).
+ * says nobody was busy, and such reads in a row are counted (idle_reads):
+ * with newest_at_us, the reader tells a quiet GPU (nvml.c, read_wait).
  */
 #ifndef GUA_PUTIL_H
 #define GUA_PUTIL_H

@@ -363,8 +363,8 @@ test_behaviours(void)
 					    s[P_BURST].hi <= 550);
 			}
 			/* Busy the first 5 s of every minute: 8 ± 3 %, on a
-			   GPU busy throughout and alone on one read half as
-			   often after each read that finds nobody busy. */
+			   GPU busy throughout and alone on one read once a
+			   second after a second with nobody busy. */
 			CHECK_NEAR(mean(&s[P_MINUTE]), 8, 3);
 			CHECK_NEAR(mean(&s[P_ALONE]), 8, 3);
 			/*
@@ -391,7 +391,7 @@ test_behaviours(void)
 				    most_wait <= (every > 1000000 ? every :
 				    1000000));
 			/* Between ticks, the GPU nobody is busy on 55 s a
-			   minute is read less often (a 12th at 200 ms). */
+			   minute is read less often. */
 			r0 -= total / iv + 1;
 			r1 -= total / iv + 1;
 			if (strcmp(modes[m], "periods") != 0 && every < 1000000)
@@ -422,6 +422,64 @@ test_behaviours(void)
 			    0);
 			set_clock(3000000);
 			CHECK_INT(nvml_poll(n, 3000000, 100000), -1);
+		} else {
+			CHECK(!"load the fake");
+		}
+		nvml_close(n);
+		tick_free(&t);
+	}
+	/* One held but nobody busy: read at the cadence (100 ms) for a
+	   second after the newest entry (here the first read, at the
+	   tick), once a second from then on; and at the cadence again
+	   as soon as a read finds work. */
+	if (set_clock != NULL) {
+		struct nvml *n = NULL;
+		struct tick t;
+		char err[512], path[512];
+
+		scenario("putil_mode latest\nprocess_period_us 100000\n"
+		    "tick 0\nutil 0 0\nproc 0 201 8000\n"
+		    "tick 1\nutil 0 0\nproc 0 201 8000\n"
+		    "tick 2\nutil 0 50\nproc 0 201 8000 sm=50\n");
+		snprintf(path, sizeof(path), "%s/libnvidia-ml.so.1",
+		    getenv("FAKE_NVML"));
+		memset(&t, 0, sizeof(t));
+		set_clock(1000000);
+		if (nvml_load(&n, path, NULL, err, sizeof(err)) == 0 &&
+		    nvml_init(n, err, sizeof(err)) == 0) {
+			void *lib = dlopen(path, RTLD_NOW | RTLD_NOLOAD);
+			long long p = 2000000, w;
+
+			set_clock = (void (*)(long long))dlsym(lib,
+			    "fake_nvml_set_clock_us");
+			dlclose(lib);
+			set_clock(p);
+			CHECK_INT(nvml_sample(n, &t, p, err, sizeof(err)), 0);
+			/* Just after the tick: when, no read. */
+			CHECK_INT(nvml_poll(n, p, 100000), 100000);
+			for (p += 100000; p < 3000000; p += w) {
+				set_clock(p);
+				w = nvml_poll(n, p, 100000);
+				CHECK_INT(w, 100000);
+			}
+			set_clock(p);
+			CHECK_INT(nvml_poll(n, p, 100000), 900000);
+			p += 900000;
+			set_clock(p);
+			CHECK_INT(nvml_poll(n, p, 100000), 1000000);
+			/* Tick 1 at 4 s, work from tick 2 (5 s) on: the first
+			   read after it brings the cadence back. */
+			p = 4000000;
+			set_clock(p);
+			tick_reset(&t);
+			CHECK_INT(nvml_sample(n, &t, p, err, sizeof(err)), 0);
+			CHECK_INT(nvml_poll(n, p, 100000), 1000000);
+			p = 5000000;
+			set_clock(p);
+			tick_reset(&t);
+			CHECK_INT(nvml_sample(n, &t, p, err, sizeof(err)), 0);
+			set_clock(p + 200000);
+			CHECK_INT(nvml_poll(n, p + 200000, 100000), 100000);
 		} else {
 			CHECK(!"load the fake");
 		}
