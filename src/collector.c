@@ -663,9 +663,22 @@ compact_some(struct collector *co, int64_t deadline)
 	co->compact_next = now + MS_PER_MINUTE;
 }
 
+/* When to poll the source next: when it says, never sooner than every
+   ms; the next tick's time or later when it needs none before. */
+static int64_t
+next_poll(struct collector *co, int64_t every)
+{
+	int64_t wait = co->source->poll != NULL ?
+	    co->source->poll(co->src) : -1;
+
+	return util_mono_ms() + (wait < 0 ? co->a->interval_ms :
+	    wait > every ? wait : every);
+}
+
 /*
  * Ticks on the grid; between them the source is polled (per-process
- * utilization, about once a second), never delaying a tick.
+ * utilization) when it asks, at most every source_poll_ms (about once a
+ * second or faster), never delaying a tick.
  */
 void
 collector_run(struct collector *co, const sigset_t *open,
@@ -678,7 +691,7 @@ collector_run(struct collector *co, const sigset_t *open,
 	co->stop = stop;
 	co->hup = hup;
 	next = t0 + iv;
-	poll = t0 + every;
+	poll = next_poll(co, every);
 	while (!*stop) {
 		int64_t wake = poll < next ? poll : next;
 
@@ -699,14 +712,8 @@ collector_run(struct collector *co, const sigset_t *open,
 			break;
 		now = util_mono_ms();
 		if (now < next) {
-			if (now >= poll) {
-				int64_t wait = co->source->poll != NULL ?
-				    co->source->poll(co->src) : -1;
-
-				/* -1: nothing to read before the tick. */
-				poll = util_mono_ms() + (wait < 0 ? iv :
-				    wait > every ? wait : every);
-			}
+			if (now >= poll)
+				poll = next_poll(co, every);
 			continue;
 		}
 		tick_logged(co, now);
@@ -714,7 +721,9 @@ collector_run(struct collector *co, const sigset_t *open,
 		   ahead, and the span cap leaves an honest gap. */
 		next = t0 + ((util_mono_ms() - t0) / iv + 1) * iv;
 		compact_some(co, next);
-		poll = util_mono_ms() + every;
+		/* The tick read what the source reads: it says when next
+		   (without a wakeup that would find nothing due). */
+		poll = next_poll(co, every);
 	}
 }
 

@@ -25,8 +25,8 @@
  *   100 %, PID 0, stale timestamps: nvtop #110), and are not supported on
  *   MIG, where device utilization is not either. How many entries a read
  *   returns per process is not documented: putil.h says how gua is right
- *   under each behaviour, which needs them read about once a second
- *   (nvml_poll) and not only at ticks.
+ *   under each behaviour, which needs them read at least once a second
+ *   while anyone is busy (nvml_poll) and not only at ticks.
  *
  * How a tick's utilization is computed from the samples (read_util,
  * read_putil) is described above those functions and in the README.
@@ -1587,22 +1587,53 @@ read_putil(struct nvml *n, struct nvml_dev *d, struct tick_gpu *g,
  * A driver that gives an entry per sampling period keeps them for a
  * while: its GPU is read every PERIOD_READ_US between ticks, often enough
  * for a buffer of a few thousand entries unless a read brought more than
- * PERIOD_READ_MANY, which is read every time.
+ * PERIOD_READ_MANY, which is read at every poll.
  */
 #define PERIOD_READ_US		5000000
 #define PERIOD_READ_MANY	512
+/* A GPU nobody has been busy on for QUIET_US is read every QUIET_US:
+   the cadence of a collector at 10 s and beyond. */
+#define QUIET_US		1000000
+
+/*
+ * How long after its last read GPU d needs the next, at the caller's
+ * cadence every_us. A GPU whose reads found nobody busy for a second
+ * (putil.h: no new entry since) is read once a second: such reads find
+ * nothing and only cost a wakeup (at 200 ms, 1000 idle holders woke the
+ * collector ten times a tick for nothing). The first read after work
+ * starts there stands for up to a second, as every read does at the
+ * default interval: under the latest-period behaviour, the start of
+ * work after a quiet second is sampled, not followed. Work with shorter
+ * pauses keeps the cadence, and so does a busy GPU: under that
+ * behaviour each read is one point weighted by the time since the one
+ * before, so reading only once a sampling period, unevenly, would weigh
+ * some periods twice as much as others.
+ */
+static int64_t
+read_wait(const struct nvml_dev *d, int64_t every_us, int64_t now_us)
+{
+	if (d->pu.per_period)
+		return d->putil_count < PERIOD_READ_MANY ? PERIOD_READ_US :
+		    every_us;
+	if (d->pu.idle_reads > 0 && every_us < QUIET_US &&
+	    now_us - d->pu.newest_at_us >= QUIET_US)
+		return QUIET_US;
+	return every_us;
+}
 
 int64_t
-nvml_poll(struct nvml *n, int64_t now_us)
+nvml_poll(struct nvml *n, int64_t now_us, int64_t every_us)
 {
 	int64_t wait = -1;
 
 	if (!n->initialised ||
 	    (n->f.proc_util == NULL && n->f.procs_util_info == NULL))
 		return -1;
+	if (every_us < 1)
+		every_us = 1;
 	for (unsigned i = 0; i < n->ndevs; i++) {
 		struct nvml_dev *d = &n->devs[i];
-		int64_t due = 0;
+		int64_t due;
 
 		/* Not a GPU in MIG mode (no per-process utilization), not
 		   one that failed at the last tick (the tick tells), not one
@@ -1612,13 +1643,11 @@ nvml_poll(struct nvml *n, int64_t now_us)
 		    d->last_rc[M_DEVICE] != NVML_SUCCESS ||
 		    d->last_rc[M_PUTIL] != NVML_SUCCESS)
 			continue;
-		if (d->pu.per_period && d->putil_count < PERIOD_READ_MANY)
-			due = d->pu.last_read_us + PERIOD_READ_US - now_us;
-		if (due <= 0) {
+		due = d->pu.last_read_us + read_wait(d, every_us, now_us) -
+		    now_us;
+		if (d->pu.last_read_us == 0 || due <= 0) {
 			(void)putil_read_once(n, d, now_us);
-			due = d->pu.per_period &&
-			    d->putil_count < PERIOD_READ_MANY ?
-			    PERIOD_READ_US : 0;
+			due = read_wait(d, every_us, now_us);
 		}
 		if (wait < 0 || due < wait)
 			wait = due;

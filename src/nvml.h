@@ -66,14 +66,17 @@ const char *nvml_driver_version(const struct nvml *);
 int	nvml_sample(struct nvml *, struct tick *, int64_t now_us, char *err,
 	    size_t errlen);
 /*
- * Reads per-process utilization between ticks, at now_us: about once a
- * second, so that a driver giving one entry per process per read is read
- * often enough (putil.h); a driver giving an entry per sampling period
- * only every few seconds. Failures are left for the tick to tell.
- * Returns how long (µs) no GPU needs a read: 0 at the usual cadence; -1
- * when none needs one before the next tick.
+ * Reads per-process utilization between ticks, at now_us, of each GPU
+ * whose next read is due, at the caller's cadence every_us (about once a
+ * second or faster) or slower where the driver says more often gains
+ * nothing: a driver giving one entry per process per read no faster than
+ * its sampling period, and a GPU nobody was busy on lately down to once
+ * a second; a driver giving an entry per sampling period only every few
+ * seconds. Failures are left for the tick to tell. Returns how long (µs)
+ * until a GPU needs a read, never 0 right after one (a call just after
+ * a tick only says when); -1 when none needs one before the next tick.
  */
-int64_t	nvml_poll(struct nvml *, int64_t now_us);
+int64_t	nvml_poll(struct nvml *, int64_t now_us, int64_t every_us);
 /*
  * One read of GPU index's per-process utilization, as nvml_poll reads it,
  * for gua doctor and the GPU smoke test: up to max of the entries exactly

@@ -47,12 +47,16 @@ sum_of(struct putil *p, uint32_t pid)
 /*
  * Appends the read's distinct timestamps, newer than any before, so the
  * tick's list stays ascending; keeps their shortest spacing (from the
- * newest of the read before too) and the newest.
+ * newest of the read before too, unless reads that found nobody busy came
+ * between: that is a pause in the work, not the sampling period) and the
+ * newest.
  */
 static int
-add_times(struct putil *p, int64_t now_us, struct putil_entry *e, size_t n)
+add_times(struct putil *p, int64_t now_us, struct putil_entry *e, size_t n,
+    int after_pause)
 {
-	unsigned long long prev = p->newest;
+	unsigned long long prev = p->newest, from = after_pause ? 0 :
+	    p->newest;
 
 	if (grow((void **)&p->ts, &p->ts_cap, p->nts + n,
 	    sizeof(*p->ts)) != 0)
@@ -76,8 +80,9 @@ add_times(struct putil *p, int64_t now_us, struct putil_entry *e, size_t n)
 
 		if (t <= prev)
 			continue;
-		if (prev > 0 && (p->spacing == 0 || t - prev < p->spacing))
-			p->spacing = t - prev;
+		if (from > 0 && (p->spacing == 0 || t - from < p->spacing))
+			p->spacing = t - from;
+		from = t;
 		prev = t;
 	}
 	if (prev > p->newest) {
@@ -94,6 +99,7 @@ putil_read(struct putil *p, int64_t now_us, struct putil_entry *e, size_t n)
 	    now_us - p->last_read_us : 0;
 	unsigned long long gap = p->spacing ? p->spacing : p->period_us ?
 	    p->period_us : 1000000;
+	int after_pause;
 
 	if (p->last_read_us == 0) {
 		/* The first read is one point, what the driver holds (an
@@ -118,8 +124,12 @@ putil_read(struct putil *p, int64_t now_us, struct putil_entry *e, size_t n)
 	span += p->pending_us;
 	p->pending_us = 0;
 	p->span_us += span;
-	if (n == 0)
+	if (n == 0) {
+		p->idle_reads++;
 		return 0;		/* nobody busy: 0 for everyone */
+	}
+	after_pause = p->idle_reads > 0;
+	p->idle_reads = 0;
 	/* Each process's entries of this read, in the order they came. */
 	p->read_no++;
 	for (size_t i = 0; i < n; i++) {
@@ -149,7 +159,7 @@ putil_read(struct putil *p, int64_t now_us, struct putil_entry *e, size_t n)
 		s->wsum += (s->read_sum + s->read_count / 2) / s->read_count *
 		    (uint64_t)span;
 	}
-	return add_times(p, now_us, e, n);
+	return add_times(p, now_us, e, n, after_pause);
 }
 
 /*

@@ -1,7 +1,8 @@
 /*
  * A process's own SM utilization over a tick, from the reads of NVML's
- * per-process samples taken between ticks (about once a second) and at
- * the tick itself. Knows no NVML type: nvml.c reads, this adds up.
+ * per-process samples taken between ticks (at least once a second while
+ * anyone is busy) and at the tick itself. Knows no NVML type: nvml.c
+ * reads, this adds up.
  *
  * NVML's documentation does not say how many entries a read returns per
  * process, and drivers differ. Three behaviours are plausible, and the
@@ -20,7 +21,9 @@
  * behaviour, a sample of one point per read for the latest-period one.
  * An empty read that comes sooner after the newest timestamp than one
  * and a half times the entries' spacing (reads faster than the sampling
- * period) tells nothing yet: its span goes with the next read.
+ * period) tells nothing yet: its span goes with the next read. Later, it
+ * says nobody was busy, and such reads in a row are counted (idle_reads):
+ * with newest_at_us, the reader tells a quiet GPU (nvml.c, read_wait).
  */
 #ifndef GUA_PUTIL_H
 #define GUA_PUTIL_H
@@ -55,6 +58,8 @@ struct putil {
 	int64_t		 span_us;	/* this tick's reads' spans, summed */
 	int64_t		 pending_us;	/* spans of empty reads too early to
 					   tell "idle" from "no new period" */
+	int		 idle_reads;	/* reads in a row that found nobody
+					   busy (not those too early) */
 	unsigned long long newest;	/* newest timestamp seen, 0 none */
 	int64_t		 newest_at_us;	/* when it was first seen */
 	struct putil_sum *sums;		/* this tick's, by pid */

@@ -13,6 +13,7 @@
 struct nvml_source {
 	struct nvml		*nvml;
 	struct identity_cache	*ids;	/* identities across ticks */
+	int64_t			 poll_us;	/* the collector's cadence */
 };
 
 static void
@@ -48,6 +49,7 @@ nvml_source_open(void **ctx, const struct source_config *cfg,
 		goto fail;
 	}
 	nvml_set_interval(s->nvml, cfg->interval_ms);
+	s->poll_us = source_poll_ms(cfg->interval_ms) * 1000;
 	if (identity_cache_new(&s->ids, err, errlen) != 0)
 		goto fail;
 	memset(info, 0, sizeof(*info));
@@ -100,9 +102,10 @@ static int64_t
 nvml_source_poll(void *ctx)
 {
 	struct nvml_source *s = ctx;
-	int64_t wait = nvml_poll(s->nvml, util_mono_us());
+	int64_t wait = nvml_poll(s->nvml, util_mono_us(), s->poll_us);
 
-	return wait < 0 ? -1 : wait / 1000;
+	/* Rounded up: woken a moment early, a GPU is not due yet. */
+	return wait < 0 ? -1 : (wait + 999) / 1000;
 }
 
 int64_t

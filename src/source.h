@@ -33,17 +33,17 @@ struct source {
 			    struct source_info *, char *err, size_t errlen);
 	int		(*sample)(void *ctx, struct tick *, char *err,
 			    size_t errlen);
-	/* Between ticks, several times a tick and at most once a second
-	   (source_poll_ms): what must be read more often than ticks come,
-	   NVML's per-process utilization. Returns how long (ms) it needs
-	   no poll: 0 the usual cadence, -1 none before the next tick.
-	   NULL: nothing to read. */
+	/* Between ticks, at most every source_poll_ms: what must be read
+	   more often than ticks come, NVML's per-process utilization; the
+	   source may read less often. Returns how long (ms) it needs no
+	   poll, -1 none before the next tick; called just after a tick it
+	   only says when. NULL: nothing to read. */
 	int64_t		(*poll)(void *ctx);
 	void		(*close)(void *ctx);
 };
 
-/* How often a collector at interval_ms polls its source between ticks:
-   ten times a tick, at most once a second. */
+/* How often at most a collector at interval_ms polls its source between
+   ticks: ten times a tick, and at least once a second. */
 int64_t	source_poll_ms(int64_t interval_ms);
 
 extern const struct source source_demo;

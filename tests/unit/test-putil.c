@@ -5,8 +5,8 @@
  * Every acceptance case runs under each of the three behaviours a driver
  * may show (an entry per sampling period, the latest period once per
  * read, the mean since the last read once per read) at the collector's
- * intervals of 1 s, 5 s, 30 s and 5 min, with the collector's own poll
- * cadence (source_poll_ms).
+ * intervals of 200 ms to 5 min, polled as the collector polls: at most
+ * every source_poll_ms, when nvml_poll says.
  */
 #include <dlfcn.h>
 #include <stdio.h>
@@ -88,9 +88,24 @@ test_sums(void)
 	   there yet (the driver's clock and latency): still too early. */
 	CHECK_INT(putil_read(&p, 13000000, e, 0), 0);
 	CHECK_INT(putil_result(&p, 7, 3000000, 0), 600);
+	CHECK_INT(p.idle_reads, 0);		/* too early is not idle */
 	CHECK_INT(putil_read(&p, 13600000, e, 0), 0);	/* 1.6 s idle */
 	CHECK_INT(putil_result(&p, 7, 3600000, 0), 333);
 	CHECK_INT(p.per_period, 0);
+	/* Reads that find nobody busy are counted, for the reader to space
+	   them out; work after them is a pause's end, not a period. */
+	CHECK_INT(p.idle_reads, 1);
+	CHECK_INT(putil_read(&p, 15000000, e, 0), 0);
+	CHECK_INT(p.idle_reads, 2);
+	putil_next_tick(&p);
+	e[0] = (struct putil_entry){ 9000000, 7, 60 };
+	CHECK_INT(putil_read(&p, 16000000, e, 1), 0);
+	CHECK_INT(p.idle_reads, 0);
+	CHECK_INT(p.spacing, 0);
+	CHECK_INT(p.period_us, 1000000);
+	e[0] = (struct putil_entry){ 10000000, 7, 60 };
+	CHECK_INT(putil_read(&p, 17000000, e, 1), 0);
+	CHECK_INT(p.spacing, 1000000);
 	putil_free(&p);
 }
 
@@ -115,8 +130,11 @@ scenario(const char *text)
 
 static const char *const modes[] = { "periods", "latest", "mean" };
 
-enum { P_TRAIN, P_LIGHT, P_HOLDER, P_BURST, P_MINUTE, NPROC };
-static const unsigned pids[NPROC] = { 101, 102, 103, 104, 105 };
+enum { P_TRAIN, P_LIGHT, P_HOLDER, P_BURST, P_MINUTE, P_FLIP, P_ALONE,
+    NPROC };
+static const unsigned pids[NPROC] = { 101, 102, 103, 104, 105, 106, 107 };
+/* GPU 0 holds the first six; GPU 1 only P_ALONE, nobody else busy. */
+static const int gpu_of[NPROC] = { 0, 0, 0, 0, 0, 0, 1 };
 
 /* What one run saw per process: ticks known, their sum, the extremes. */
 struct seen {
@@ -134,10 +152,20 @@ find_proc(const struct tick_gpu *g, unsigned pid)
 	return NULL;
 }
 
+/* When the collector polls next after nvml_poll said wait at p. */
+static long long
+poll_after(long long p, long long wait, long long every, long long tick)
+{
+	if (wait > most_wait)
+		most_wait = wait;
+	return wait < 0 ? tick : p + (wait > every ? wait : every);
+}
+
 /*
  * Plays the collector for total_us at interval_us: a sample at each tick
- * and nvml_poll at the collector's cadence between them. The first tick
- * is left out of what is seen (it stands for the time before gua).
+ * and nvml_poll between them when it asks, never sooner than the
+ * collector's cadence (collector.c, next_poll). The first tick is left
+ * out of what is seen (it stands for the time before gua).
  */
 static int
 play(const char *mode, long long interval_us, long long total_us,
@@ -155,15 +183,22 @@ play(const char *mode, long long interval_us, long long total_us,
 	snprintf(text, sizeof(text),
 	    "putil_mode %s\n"
 	    "process_period_us 166667\n"	/* a sixth of a second */
+	    "gpus 2\n"
 	    "tick 0\n"
 	    "util 0 90\n"
 	    "proc 0 101 30000 sm=85\n"		/* a steady trainer */
 	    "proc 0 102 8000 sm=20\n"		/* steady and light */
 	    "proc 0 103 12288\n"		/* holds 12 GiB at 0 % */
 	    "proc 0 104 8000 burst=200/400\n"	/* 200 ms bursts, 50 % */
-	    "proc 0 105 8000 burst=5000/60000\n",	/* 5 s a minute */
+	    "proc 0 105 8000 burst=5000/60000\n"	/* 5 s a minute */
+	    "proc 0 106 8000 sm=100,0\n"	/* every other period */
+	    "util 1 10\n"
+	    "proc 1 107 8000 burst=5000/60000\n",	/* alone on its GPU */
 	    mode);
 	scenario(text);
+	snprintf(text, sizeof(text), "%s/trace", dir);
+	unlink(text);
+	setenv("FAKE_NVML_TRACE", text, 1);
 	memset(&t, 0, sizeof(t));
 	memset(seen, 0, NPROC * sizeof(*seen));
 	for (int i = 0; i < NPROC; i++)
@@ -185,36 +220,34 @@ play(const char *mode, long long interval_us, long long total_us,
 		goto out;
 	nvml_set_interval(n, interval_us / 1000);
 	for (start = now; now - start <= total_us; now += interval_us) {
-		const struct tick_gpu *g;
+		long long next = now + interval_us, p;
 
 		set_clock(now);
 		tick_reset(&t);
 		if (nvml_sample(n, &t, now, err, sizeof(err)) != 0 ||
-		    t.ngpus != 1)
+		    t.ngpus != 2)
 			goto out;
-		g = &t.gpus[0];
 		for (int i = 0; now > start && i < NPROC; i++) {
-			const struct tick_proc *p = find_proc(g, pids[i]);
+			const struct tick_proc *q = find_proc(
+			    &t.gpus[gpu_of[i]], pids[i]);
 
-			if (p == NULL)
+			if (q == NULL)
 				goto out;
 			seen[i].ticks++;
-			if (p->util_pm == UTIL_UNKNOWN)
+			if (q->util_pm == UTIL_UNKNOWN)
 				continue;
 			seen[i].known++;
-			seen[i].sum += p->util_pm;
-			if (p->util_pm < seen[i].lo)
-				seen[i].lo = p->util_pm;
-			if (p->util_pm > seen[i].hi)
-				seen[i].hi = p->util_pm;
+			seen[i].sum += q->util_pm;
+			if (q->util_pm < seen[i].lo)
+				seen[i].lo = q->util_pm;
+			if (q->util_pm > seen[i].hi)
+				seen[i].hi = q->util_pm;
 		}
-		for (long long p = now + every; p < now + interval_us;
-		    p += every) {
+		/* Just after the tick: only when to poll, no read. */
+		p = poll_after(now, nvml_poll(n, now, every), every, next);
+		while (p < next) {
 			set_clock(p);
-			long long w = nvml_poll(n, p);
-
-			if (w > most_wait)
-				most_wait = w;
+			p = poll_after(p, nvml_poll(n, p, every), every, next);
 		}
 	}
 	ok = 1;
@@ -222,6 +255,32 @@ out:
 	nvml_close(n);
 	tick_free(&t);
 	return ok;
+}
+
+/* Per-process utilization reads of GPU 0 and 1 in the trace of the
+   last play (at its ticks and between). */
+static void
+putil_reads(long long *r0, long long *r1)
+{
+	char path[512], line[256];
+	FILE *f;
+
+	*r0 = 0;
+	*r1 = 0;
+	snprintf(path, sizeof(path), "%s/trace", dir);
+	if ((f = fopen(path, "r")) == NULL)
+		return;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		int tick, gpu, rc;
+		char call[128];
+
+		if (sscanf(line, "%d %127s %d %d", &tick, call, &gpu, &rc) ==
+		    4 && strcmp(call, "nvmlDeviceGetProcessesUtilizationInfo")
+		    == 0)
+			*(gpu == 0 ? r0 : r1) += 1;
+	}
+	fclose(f);
+	unlink(path);
 }
 
 /* Mean utilization in percent over the ticks that knew it. */
@@ -263,17 +322,24 @@ test_behaviours(void)
 			/* 40 minutes, and at least 8 ticks after the first. */
 			long long total = iv * 8 > 2400000000LL ? iv * 8 :
 			    2400000000LL;
+			long long every = source_poll_ms(iv / 1000) * 1000;
+			long long r0, r1;
 			int ok = play(modes[m], iv, total, s);
 
+			putil_reads(&r0, &r1);
 			fprintf(stderr, "%-7s %6lldms: train %.1f%% [%d,%d] "
 			    "light %.1f%% [%d,%d] holder %.1f%% burst %.1f%% "
-			    "[%d,%d] minute %.1f%% (%d/%d ticks known)\n",
+			    "[%d,%d] minute %.1f%% (%d/%d ticks known) "
+			    "flip %.1f%% [%d,%d] alone %.1f%%; reads %lld, "
+			    "%lld; longest wait %lld ms\n",
 			    modes[m], iv / 1000, mean(&s[P_TRAIN]),
 			    s[P_TRAIN].lo, s[P_TRAIN].hi, mean(&s[P_LIGHT]),
 			    s[P_LIGHT].lo, s[P_LIGHT].hi, mean(&s[P_HOLDER]),
 			    mean(&s[P_BURST]), s[P_BURST].lo, s[P_BURST].hi,
 			    mean(&s[P_MINUTE]), s[P_MINUTE].known,
-			    s[P_MINUTE].ticks);
+			    s[P_MINUTE].ticks, mean(&s[P_FLIP]), s[P_FLIP].lo,
+			    s[P_FLIP].hi, mean(&s[P_ALONE]), r0, r1,
+			    most_wait / 1000);
 			CHECK(ok);
 			if (!ok)
 				continue;
@@ -296,17 +362,43 @@ test_behaviours(void)
 					CHECK(s[P_BURST].lo >= 450 &&
 					    s[P_BURST].hi <= 550);
 			}
-			/* Busy the first 5 s of every minute: 8 ± 3 %. */
+			/* Busy the first 5 s of every minute: 8 ± 3 %, on a
+			   GPU busy throughout and alone on one read once a
+			   second after a second with nobody busy. */
 			CHECK_NEAR(mean(&s[P_MINUTE]), 8, 3);
+			CHECK_NEAR(mean(&s[P_ALONE]), 8, 3);
+			/*
+			 * 100 % and 0 % in turn, period after period: where
+			 * the cadence reads every period (below 1.6 s), 50 %
+			 * over the session, and where a tick holds six
+			 * periods, 50 % within one at every tick. A cadence
+			 * that skipped periods would read the same half again
+			 * and again.
+			 */
+			if (every < 166667 && strcmp(modes[m], "periods") != 0)
+				CHECK_NEAR(mean(&s[P_FLIP]), 50, 2);
+			if (iv == 1000000)
+				CHECK(s[P_FLIP].lo >= 400 &&
+				    s[P_FLIP].hi <= 600);
 			/* Entries per period wait in the driver's buffer: read
-			   every 5 s; one entry per read: at every poll. */
+			   every 5 s. One entry per read: at the collector's
+			   cadence while anyone is busy. */
 			if (strcmp(modes[m], "periods") == 0)
 				CHECK(most_wait >= 4000000 &&
 				    most_wait <= 5000000);
 			else
-				CHECK_INT(most_wait, 0);
+				CHECK(most_wait >= every &&
+				    most_wait <= (every > 1000000 ? every :
+				    1000000));
+			/* Between ticks, the GPU nobody is busy on 55 s a
+			   minute is read less often. */
+			r0 -= total / iv + 1;
+			r1 -= total / iv + 1;
+			if (strcmp(modes[m], "periods") != 0 && every < 1000000)
+				CHECK(r1 * 3 < r0 * 2);
 		}
 	}
+	unsetenv("FAKE_NVML_TRACE");
 	/* A GPU nobody held at the last tick is not read between ticks. */
 	if (set_clock != NULL) {
 		struct nvml *n = NULL;
@@ -329,7 +421,65 @@ test_behaviours(void)
 			CHECK_INT(nvml_sample(n, &t, 2000000, err, sizeof(err)),
 			    0);
 			set_clock(3000000);
-			CHECK_INT(nvml_poll(n, 3000000), -1);
+			CHECK_INT(nvml_poll(n, 3000000, 100000), -1);
+		} else {
+			CHECK(!"load the fake");
+		}
+		nvml_close(n);
+		tick_free(&t);
+	}
+	/* One held but nobody busy: read at the cadence (100 ms) for a
+	   second after the newest entry (here the first read, at the
+	   tick), once a second from then on; and at the cadence again
+	   as soon as a read finds work. */
+	if (set_clock != NULL) {
+		struct nvml *n = NULL;
+		struct tick t;
+		char err[512], path[512];
+
+		scenario("putil_mode latest\nprocess_period_us 100000\n"
+		    "tick 0\nutil 0 0\nproc 0 201 8000\n"
+		    "tick 1\nutil 0 0\nproc 0 201 8000\n"
+		    "tick 2\nutil 0 50\nproc 0 201 8000 sm=50\n");
+		snprintf(path, sizeof(path), "%s/libnvidia-ml.so.1",
+		    getenv("FAKE_NVML"));
+		memset(&t, 0, sizeof(t));
+		set_clock(1000000);
+		if (nvml_load(&n, path, NULL, err, sizeof(err)) == 0 &&
+		    nvml_init(n, err, sizeof(err)) == 0) {
+			void *lib = dlopen(path, RTLD_NOW | RTLD_NOLOAD);
+			long long p = 2000000, w;
+
+			set_clock = (void (*)(long long))dlsym(lib,
+			    "fake_nvml_set_clock_us");
+			dlclose(lib);
+			set_clock(p);
+			CHECK_INT(nvml_sample(n, &t, p, err, sizeof(err)), 0);
+			/* Just after the tick: when, no read. */
+			CHECK_INT(nvml_poll(n, p, 100000), 100000);
+			for (p += 100000; p < 3000000; p += w) {
+				set_clock(p);
+				w = nvml_poll(n, p, 100000);
+				CHECK_INT(w, 100000);
+			}
+			set_clock(p);
+			CHECK_INT(nvml_poll(n, p, 100000), 900000);
+			p += 900000;
+			set_clock(p);
+			CHECK_INT(nvml_poll(n, p, 100000), 1000000);
+			/* Tick 1 at 4 s, work from tick 2 (5 s) on: the first
+			   read after it brings the cadence back. */
+			p = 4000000;
+			set_clock(p);
+			tick_reset(&t);
+			CHECK_INT(nvml_sample(n, &t, p, err, sizeof(err)), 0);
+			CHECK_INT(nvml_poll(n, p, 100000), 1000000);
+			p = 5000000;
+			set_clock(p);
+			tick_reset(&t);
+			CHECK_INT(nvml_sample(n, &t, p, err, sizeof(err)), 0);
+			set_clock(p + 200000);
+			CHECK_INT(nvml_poll(n, p + 200000, 100000), 100000);
 		} else {
 			CHECK(!"load the fake");
 		}
