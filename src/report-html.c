@@ -371,6 +371,26 @@ write_energy(FILE *f, const struct rollup_gpu *r)
 	fputs("</p>\n", f);
 }
 
+/*
+ * One line of §2, as the text report has it: the GPU-hours in one idle
+ * state and the GPUs they equal, the idle-held line (the waste) the big
+ * one. Truly idle time is free capacity: the two are never summed into
+ * one "idle" figure.
+ */
+static void
+waste_line(FILE *f, const struct report *rep, enum state s,
+    const char *id, const char *what)
+{
+	double h = (double)rep->total.ms[s] / MS_PER_HOUR;
+	double n = report_gpus_in(rep, s);
+
+	fprintf(f, "<p%s><b id=\"%s-gpu-hours\" data-value=\"%.6f\">"
+	    "~%.2f</b> GPU-hours %s, <b id=\"%s-gpus\" data-value=\"%.6f\">"
+	    "~%.2f</b> GPUs equivalently: %s</p>\n",
+	    s == STATE_IDLE_HELD ? " class=\"big\"" : "", id, h, h,
+	    state_words[s], id, n, n, what);
+}
+
 static void
 write_waste(FILE *f, const struct report *rep)
 {
@@ -379,12 +399,10 @@ write_waste(FILE *f, const struct report *rep)
 		fputs("<p>(no samples in window)</p>\n</section>\n", f);
 		return;
 	}
-	fprintf(f, "<p class=\"big\"><b id=\"idle-gpu-hours\" "
-	    "data-value=\"%.6f\">~%.2f</b> GPU-hours idle, <b "
-	    "id=\"gpus-unused\" data-value=\"%.6f\">~%.2f</b> GPUs "
-	    "equivalently unused</p>\n",
-	    report_idle_gpu_hours(rep), report_idle_gpu_hours(rep),
-	    report_gpus_unused(rep), report_gpus_unused(rep));
+	waste_line(f, rep, STATE_IDLE_HELD, "idle-held",
+	    "held by processes and unused, the waste");
+	waste_line(f, rep, STATE_TRULY_IDLE, "truly-idle",
+	    "held by nobody, free capacity");
 	write_energy(f, &rep->total);
 	write_cost(f, rep);
 }

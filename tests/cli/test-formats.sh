@@ -250,4 +250,15 @@ if need script bsdutils; then
 		fail "cut in a file: $(grep -F train "$TMP/o.txt")"; fi
 fi
 
+t "html §2 splits idle-held from truly idle, with the text report's numbers"
+out r.txt --db "$DB"
+out r.html --db "$DB" --format html
+for state in "idle-held" "truly idle"; do
+	line=$(grep -F "GPU-hours $state," "$TMP/r.txt" | sed 's/^ *//')
+	# The HTML line with its tags taken out reads as the text one.
+	if [ -n "$line" ] && sed -n '/<section id="waste">/,/<\/section>/p' \
+	    "$TMP/r.html" | sed 's/<[^>]*>//g' | grep -qxF -- "$line"; then ok
+	else fail "html §2 lacks '$line'"; fi
+done
+
 finish
