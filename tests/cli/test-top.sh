@@ -67,6 +67,8 @@ expect_rc 0
 expect_empty_err
 expect_out "collector running (PID $COL)"
 expect_out "GPU-0         Holder"
+t "top --once: the collector's interval as it was given, 100ms"
+expect_out "(every 100ms)"
 t "the idle-held holder from the first tick is listed first, with its streak"
 if rows | head -1 | grep -Eq "^$HOLDER +.* idle-held +idle [0-9]+:[0-9]{2}:[0-9]{2} "
 then ok; else fail "first row: $(rows | head -1)"; fi
