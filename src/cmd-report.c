@@ -611,6 +611,10 @@ build(const struct cmd_entry *c, const struct report_args *a,
 		have = 1;
 	}
 	rep->price = a->price;
+	if (a->gpu != NULL && rep->ngpus == 1)
+		report_gpu_label(rep, 0, rep->only_gpu, sizeof(rep->only_gpu));
+	else if (a->gpu != NULL)
+		util_strlcpy(rep->only_gpu, a->gpu, sizeof(rep->only_gpu));
 	return EXIT_OK;
 }
 

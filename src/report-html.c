@@ -194,6 +194,19 @@ write_header(FILE *f, const struct report *rep)
 		    "only the GPUs at the ticks these processes held them</p>\n",
 		    f);
 	}
+	/* So does one GPU, and thresholds not the defaults. */
+	if (rep->only_gpu[0] != '\0') {
+		fputs("<p class=\"sub\" id=\"only-gpu\">GPU: ", f);
+		esc(f, rep->only_gpu);
+		fputs(" only (--gpu) \xe2\x80\x94 every number counts this GPU "
+		    "alone</p>\n", f);
+	}
+	if (!classify_is_default(&rep->thr))
+		fprintf(f, "<p class=\"sub\" id=\"thresholds\">Thresholds: "
+		    "active at \xe2\x89\xa5 %d%% utilization, held above %lld "
+		    "MiB (defaults %d%%, %d MiB)</p>\n", rep->thr.active_util,
+		    (long long)rep->thr.held_mib, THRESHOLD_ACTIVE_UTIL,
+		    THRESHOLD_HELD_MIB);
 	fputs("</header>\n", f);
 }
 

@@ -334,6 +334,27 @@ write_filtered(FILE *f, const struct report *rep)
 	    "processes held them\n", g->dash, g->section, g->section);
 }
 
+/*
+ * What else narrows the numbers, said where the filter is: one GPU
+ * (--gpu), and thresholds that are not the defaults, which change what
+ * active and idle-held mean.
+ */
+static void
+write_scope(FILE *f, const struct report *rep)
+{
+	if (rep->only_gpu[0] != '\0') {
+		fputs("GPU: ", f);
+		put_cell(f, rep->only_gpu, 0);
+		fprintf(f, " only (--gpu) %s every number counts this GPU "
+		    "alone\n", g->dash);
+	}
+	if (!classify_is_default(&rep->thr))
+		fprintf(f, "Thresholds: active at >= %d%% utilization, held "
+		    "above %lld MiB (defaults %d%%, %d MiB)\n",
+		    rep->thr.active_util, (long long)rep->thr.held_mib,
+		    THRESHOLD_ACTIVE_UTIL, THRESHOLD_HELD_MIB);
+}
+
 static void
 write_header(FILE *f, const struct report *rep)
 {
@@ -342,6 +363,7 @@ write_header(FILE *f, const struct report *rep)
 		fprintf(f, "%zu hosts\n", rep->nhosts);
 		write_window(f, rep);
 		write_filtered(f, rep);
+		write_scope(f, rep);
 		write_hosts(f, rep);
 		return;
 	}
@@ -352,6 +374,7 @@ write_header(FILE *f, const struct report *rep)
 	fputs(")\n", f);
 	write_window(f, rep);
 	write_filtered(f, rep);
+	write_scope(f, rep);
 }
 
 static void

@@ -199,6 +199,9 @@ struct report {
 	/* The filter in words ("user=alice job=4242"); "" none. With one,
 	   every sum counts only GPUs at ticks a filtered process held. */
 	char			 filtered[512];
+	/* --gpu: the one GPU's label ("GPU-3"), as the user named it when
+	   the window holds none of its ticks; "" for every GPU. */
+	char			 only_gpu[128];
 	int64_t			 gpu_window_ms;	/* sum of the GPUs' present_ms:
 						   full coverage */
 	struct rollup_gpu	 total;		/* all GPUs */

@@ -261,4 +261,20 @@ for state in "idle-held" "truly idle"; do
 	else fail "html §2 lacks '$line'"; fi
 done
 
+t "--gpu and other thresholds are said in every format, and not otherwise"
+out r.txt --db "$DB" --gpu 1 --active-util 50 --held-mib 0
+expect_out "GPU: GPU-1 only (--gpu)"
+expect_out "Thresholds: active at >= 50% utilization, held above 0 MiB"
+out r.html --db "$DB" --gpu 1 --active-util 50 --held-mib 0 --format html
+expect_out '<p class="sub" id="only-gpu">GPU: GPU-1 only (--gpu)'
+expect_out '<p class="sub" id="thresholds">Thresholds: active at'
+out r.json --db "$DB" --gpu 1 --format json
+expect_out '"only_gpu": "GPU-1",'
+check schema "$SCHEMA" "$TMP/r.json"
+out r.txt --db "$DB"
+expect_no_out "GPU: "
+expect_no_out "Thresholds:"
+out r.json --db "$DB" --format json
+expect_out '"only_gpu": null,'
+
 finish
