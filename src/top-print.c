@@ -254,9 +254,15 @@ status_lines(const struct top_view *v, const struct top_status *st,
 	if (lb_end(b, st->running ? TOP_LINE_PLAIN : TOP_LINE_WARN, l, n,
 	    cap) != 0)
 		return -1;
-	if (!st->running) {
+	if (!st->running && st->start_hint[0] != '\0') {
 		lb_printf(b, "start one with: ");
 		lb_untrusted(b, st->start_hint, 0);
+		if (lb_end(b, TOP_LINE_WARN, l, n, cap) != 0)
+			return -1;
+	} else if (!st->running) {
+		lb_printf(b, "recorded on host ");
+		lb_untrusted(b, v->host, 0);
+		lb_printf(b, ": only a collector there can write it");
 		if (lb_end(b, TOP_LINE_WARN, l, n, cap) != 0)
 			return -1;
 	}
