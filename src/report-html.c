@@ -524,6 +524,7 @@ write_gpus(FILE *f, const struct report *rep)
 	for (size_t i = 0; i < rep->ngpus; i++) {
 		const struct report_gpu *g = &rep->gpus[i];
 		int64_t odd = busy_card_idle_session(rep, i);
+		char mem[32];
 
 		fprintf(f, "<tr class=\"gpu\" data-index=\"%d\" data-uuid=\"",
 		    g->info.index);
@@ -540,9 +541,9 @@ write_gpus(FILE *f, const struct report *rep)
 		   wrap: a long model name must not push the numbers off. */
 		fputs("<div class=\"model\">", f);
 		esc(f, g->info.name[0] ? g->info.name : "unknown model");
-		if (g->info.mem_total_mib != MIB_UNKNOWN)
-			fprintf(f, ", %.0f GiB", (double)g->info.mem_total_mib /
-			    1024);
+		if (report_memory_format(g->info.mem_total_mib, mem,
+		    sizeof(mem))[0] != '\0')
+			fprintf(f, ", %s", mem);
 		fputs("</div>", f);
 		if (energy)
 			gpu_energy(f, &g->r);

@@ -508,18 +508,6 @@ write_waste(FILE *f, const struct report *rep)
 	write_cost(f, rep);
 }
 
-/* A GPU's memory for people: "80 GiB", "39.6 GiB", "" when unknown. */
-static void
-format_memory(int64_t mib, char *buf, size_t len)
-{
-	if (mib == MIB_UNKNOWN || mib <= 0)
-		snprintf(buf, len, "%s", "");
-	else if (mib % 1024 == 0)
-		snprintf(buf, len, "%lld GiB", (long long)(mib / 1024));
-	else
-		snprintf(buf, len, "%.1f GiB", (double)mib / 1024);
-}
-
 #define MODEL_MAX_COLS	32	/* a GPU's model name: cut beyond */
 #define UNKNOWN_NOTE	"  unknown throughout"	/* the longest note */
 
@@ -574,7 +562,7 @@ write_per_gpu(FILE *f, const struct report *rep)
 		const char *note;
 
 		gpu_label(rep, i, label, sizeof(label));
-		format_memory(gp->info.mem_total_mib, mem, sizeof(mem));
+		report_memory_format(gp->info.mem_total_mib, mem, sizeof(mem));
 		fputs("  ", f);
 		put_label(f, label, w);
 		fprintf(f, "  active %5.1f%%  idle-held %5.1f%%  "

@@ -320,6 +320,9 @@ const char *report_place(const char *container, const char *pod,
  */
 const char *report_gpu_label(const struct report *, size_t gpu, char *buf,
 	    size_t len);
+/* A GPU's memory for people, the same in every format: "80 GiB",
+   "79.6 GiB", "" when unknown. Returns buf. */
+const char *report_memory_format(int64_t mib, char *buf, size_t len);
 /*
  * Numbers every GPU row of a database by its card's place among the cards
  * that held its index: card[i] for all[i], the K of "GPU-0#K" (the

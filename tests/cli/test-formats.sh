@@ -277,4 +277,12 @@ expect_no_out "Thresholds:"
 out r.json --db "$DB" --format json
 expect_out '"only_gpu": null,'
 
+t "a GPU's memory reads the same in text and html: 79.6 GiB, not 80"
+cp "$TMP/pristine.db" "$TMP/mem.db"
+sqlite3 "$TMP/mem.db" "UPDATE gpus SET memory_total_mib = 81559 WHERE idx = 0"
+out r.txt --db "$TMP/mem.db"
+expect_out "79.6 GiB"
+out r.html --db "$TMP/mem.db" --format html
+expect_out ", 79.6 GiB</div>"
+
 finish
