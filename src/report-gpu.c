@@ -1,7 +1,7 @@
 /*
  * GPU labels: GPU-0, GPU-0#2 for a card that replaced another at the same
  * index, MIG instances by their parent; and --gpu, which reads a label, an
- * index or a UUID back to a GPU of the database.
+ * index or a UUID back to a GPU of the database; a GPU's memory for people.
  */
 #include <stdio.h>
 #include <stdlib.h>
