@@ -172,4 +172,16 @@ if grep -qF "$(printf '"a\tb')" "$TMP/s.csv" &&
     ! sed 's/\r$//' "$TMP/s.csv" | grep -q "$(printf '\r')"; then ok
 else fail "$(grep -F 'jupyter' "$TMP/s.csv" | head -2)"; fi
 
+# doctor exits 1 for a --db that is no gua database (test-baddb.sh): the
+# documented exit status names it beside top as the exception.
+t "gua.1's EXIT STATUS and the README name doctor's exit status for a bad --db"
+if need groff groff-base; then
+	sed -n '/^EXIT STATUS/,/^ENVIRONMENT/p' "$TMP/man.ascii" |
+	    tr '\n' ' ' | tr -s ' ' >"$TMP/exit.flat"
+	if grep -qF "and for doctor, which checks the --db" "$TMP/exit.flat"
+	then ok; else fail "$(head -c 300 "$TMP/exit.flat")"; fi
+fi
+if flat "$TOP/README.md" | tr -d '`' | grep -qF "doctor, which checks the --db a collector would use, exits 0 for a missing one and 1"
+then ok; else fail "README does not say"; fi
+
 finish
