@@ -114,19 +114,26 @@ gpu_label(FILE *f, const struct report *rep, const struct report_gpu *g)
 	    sizeof(label)));
 }
 
-/* " (container 3f2a1b4c5d6e)" after a user, muted; nothing if unknown. */
+/* " (container 3f2a1b4c5d6e)" after a name, muted; nothing if "". */
+static void
+muted_place(FILE *f, const char *where)
+{
+	if (where[0] == '\0')
+		return;
+	fputs(" <span class=\"muted\">(", f);
+	esc(f, where);
+	fputs(")</span>", f);
+}
+
+/* Where a session's process ran, after its user. */
 static void
 place(FILE *f, const char *container, const char *pod, const char *unit,
     const char *slurm_job)
 {
 	char buf[256];
 
-	report_place(container, pod, unit, slurm_job, buf, sizeof(buf));
-	if (buf[0] == '\0')
-		return;
-	fputs(" <span class=\"muted\">(", f);
-	esc(f, buf);
-	fputs(")</span>", f);
+	muted_place(f, report_place(container, pod, unit, slurm_job, buf,
+	    sizeof(buf)));
 }
 
 static void
@@ -609,7 +616,8 @@ write_identities(FILE *f, const struct report *rep)
 	fputs("<div class=\"table\"><table>\n<tr><th>", f);
 	fputs(report_key_name(rep->by), f);
 	fputs("</th>", f);
-	if (rep->nhosts > 1)
+	/* The host beside the key, unless the key is the host. */
+	if (rep->nhosts > 1 && rep->by != REPORT_KEY_HOST)
 		fputs("<th>host</th>", f);
 	fputs("<th class=\"n\">GPU-hours</th><th class=\"n\">idle-held</th>"
 	    "<th class=\"n\">share</th><th class=\"n\">idle GiB\xc2\xb7h</th>"
@@ -619,13 +627,14 @@ write_identities(FILE *f, const struct report *rep)
 	fputs("</tr>\n", f);
 	for (size_t i = 0; i < shown; i++) {
 		const struct report_identity *id = &rep->ids[i];
-		char money[48];
+		char money[48], where[256];
 
 		fputs("<tr><td>", f);
 		esc(f, id->name);
-		place(f, id->container, id->pod, id->unit, id->slurm_job);
+		muted_place(f, report_identity_place(rep, id, where,
+		    sizeof(where)));
 		fputs("</td>", f);
-		if (rep->nhosts > 1) {
+		if (rep->nhosts > 1 && rep->by != REPORT_KEY_HOST) {
 			fputs("<td>", f);
 			esc(f, rep->hosts[id->host].hostname);
 			fputs("</td>", f);

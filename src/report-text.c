@@ -600,15 +600,19 @@ static void
 identity_label(const struct report *rep, const struct report_identity *id,
     char *buf, size_t len)
 {
-	char user[512];
+	char user[512], place[256];
 
-	if (rep->nhosts > 1)
+	/* "alice@gpu01", but "gpu01", not "gpu01@gpu01", by host. */
+	if (rep->nhosts > 1 && rep->by != REPORT_KEY_HOST)
 		snprintf(user, sizeof(user), "%s@%s", id->name,
 		    rep->hosts[id->host].hostname);
 	else
 		util_strlcpy(user, id->name, sizeof(user));
-	who_label(user, id->container, id->pod, id->unit, id->slurm_job, buf,
-	    len);
+	report_identity_place(rep, id, place, sizeof(place));
+	if (place[0] != '\0')
+		snprintf(buf, len, "%s (%s)", user, place);
+	else
+		util_strlcpy(buf, user, len);
 }
 
 static void

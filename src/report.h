@@ -309,6 +309,10 @@ int	report_rows(struct store *st, const struct report *rep, size_t h,
  */
 const char *report_place(const char *container, const char *pod,
 	    const char *unit, const char *slurm_job, char *buf, size_t len);
+/* Where an identity's processes ran (report_place), leaving out what its
+   key (--by) already names: "job_4242" is not "job_4242 (slurm job_4242)". */
+const char *report_identity_place(const struct report *,
+	    const struct report_identity *, char *buf, size_t len);
 /*
  * A GPU as every report names it, without its host: "GPU-0", "GPU-0#2"
  * for the second card that held index 0 (a card replaced; the first
