@@ -306,9 +306,10 @@ write_headline(FILE *f, const struct report *rep)
 	legend(f, t);
 	fprintf(f, "<p class=\"muted\">Idle-held: memory held while the GPU "
 	    "computes nothing \xe2\x80\x94 the number conventional tools miss. "
-	    "<span id=\"samples\" data-samples=\"%lld\">%lld samples</span>"
+	    "<span id=\"samples\" data-samples=\"%lld\">%lld sample%s</span>"
 	    "</p>\n</section>\n", (long long)rollup_gpu_known_n(t),
-	    (long long)rollup_gpu_known_n(t));
+	    (long long)rollup_gpu_known_n(t),
+	    rollup_gpu_known_n(t) == 1 ? "" : "s");
 }
 
 /*

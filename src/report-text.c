@@ -268,11 +268,12 @@ write_hosts(FILE *f, const struct report *rep)
 			continue;
 		}
 		fprintf(f, "  active %5.1f%%  idle-held %5.1f%%  truly-idle "
-		    "%5.1f%%  (%lld samples, window %s, coverage %.1f%%)\n",
+		    "%5.1f%%  (%lld sample%s, window %s, coverage %.1f%%)\n",
 		    100 * report_share(&h->total, STATE_ACTIVE),
 		    100 * report_share(&h->total, STATE_IDLE_HELD),
 		    100 * report_share(&h->total, STATE_TRULY_IDLE),
-		    (long long)rollup_gpu_known_n(&h->total), window,
+		    (long long)rollup_gpu_known_n(&h->total),
+		    rollup_gpu_known_n(&h->total) == 1 ? "" : "s", window,
 		    100 * report_host_coverage(h));
 	}
 }
@@ -406,7 +407,8 @@ write_headline(FILE *f, const struct report *rep, int width)
 	fputs("  truly-idle   ", f);
 	put_state(f, SGR_TRULY_IDLE, g->state[2], 1);
 	fprintf(f, "  %5.1f%%\n", 100 * report_share(t, STATE_TRULY_IDLE));
-	fprintf(f, "  (%lld samples)\n", (long long)rollup_gpu_known_n(t));
+	fprintf(f, "  (%lld sample%s)\n", (long long)rollup_gpu_known_n(t),
+	    rollup_gpu_known_n(t) == 1 ? "" : "s");
 	cov = report_coverage(rep);
 	if (cov < 0.9995) {
 		char gap[64];

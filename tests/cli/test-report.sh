@@ -390,4 +390,11 @@ env -u LC_ALL LANG=C.UTF-8 LC_NUMERIC=de_DE.UTF-8 GUA_NOW=$NOW "$GUA" report \
 expect_out "§1 Headline"
 expect_out "  idle-held    ▒   46.7%"
 
+t "one sample is '1 sample', in text and HTML"
+GUA_NOW=$NOW "$GUA" demo --db "$TMP/one.db" --ticks 1 >/dev/null 2>&1
+GUA_NOW=$NOW gua report --db "$TMP/one.db" --gpu 0
+expect_out "  (1 sample)"
+GUA_NOW=$NOW gua report --db "$TMP/one.db" --gpu 0 --format html
+expect_out 'data-samples="1">1 sample</span>'
+
 finish
