@@ -604,8 +604,12 @@ identity_label(const struct report *rep, const struct report_identity *id,
 {
 	char user[512], place[256];
 
-	/* "alice@gpu01", but "gpu01", not "gpu01@gpu01", by host. */
-	if (rep->nhosts > 1 && rep->by != REPORT_KEY_HOST)
+	/* "alice@gpu01", but "gpu01", not "gpu01@gpu01", by host, and a
+	   GPU "gpu01/GPU-0", as the rest of the report names it. */
+	if (rep->nhosts > 1 && rep->by == REPORT_KEY_GPU)
+		snprintf(user, sizeof(user), "%s/%s",
+		    rep->hosts[id->host].hostname, id->name);
+	else if (rep->nhosts > 1 && rep->by != REPORT_KEY_HOST)
 		snprintf(user, sizeof(user), "%s@%s", id->name,
 		    rep->hosts[id->host].hostname);
 	else

@@ -204,6 +204,12 @@ if grep -q "^  other  " "$TMP/out"; then ok; else fail "$(grep other "$TMP/out")
 GUA_NOW='' gua report --db "$DB" --db "$TMP/other.db" --since 36500d \
     --until "$LAST" --format html --by host
 expect_no_out "<tr><th>host</th><th>host</th>"
+t "text --by gpu over two databases: GPUs named host/GPU-0, as elsewhere"
+GUA_NOW='' gua report --db "$DB" --db "$TMP/other.db" --since 36500d \
+    --until "$LAST" --by gpu
+if grep -q "^  other/GPU-0  " "$TMP/out"; then ok
+else fail "$(grep GPU-0 "$TMP/out" | head -3)"; fi
+expect_no_out "GPU-0@other"
 
 # A filter counts what its processes held: GPU-hours of only their GPUs
 # at only their ticks, the GPU classified as ever.
