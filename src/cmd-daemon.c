@@ -199,9 +199,12 @@ check_notify(const struct cmd_entry *c, struct daemon_args *a,
 {
 	struct stat st;
 
-	if ((prog != NULL) != (a->notify_after_ms > 0))
-		return cmd_usage_error(c, "--notify-exec and --notify-after "
-		    "are given together");
+	if (prog != NULL && a->notify_after_ms <= 0)
+		return cmd_usage_error(c, "--notify-exec needs --notify-after: "
+		    "the two are given together");
+	if (prog == NULL && a->notify_after_ms > 0)
+		return cmd_usage_error(c, "--notify-after needs --notify-exec: "
+		    "the two are given together");
 	if (prog == NULL && a->notify_repeat_ms > 0)
 		return cmd_usage_error(c, "--notify-repeat needs --notify-exec "
 		    "and --notify-after");

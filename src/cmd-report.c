@@ -86,6 +86,24 @@ format_of_name(const char *path)
  * HTML), else text. A --format that another known extension contradicts
  * is refused: "-o report.html --format json" is a mistake either way.
  */
+/*
+ * Whether a --since or --until that is no time was meant as a duration:
+ * a number and letters only ("100000d", "7x"). Its error then says what
+ * is wrong with it (too large, an unknown unit), not "neither ... nor".
+ */
+static int
+duration_shaped(const char *s)
+{
+	size_t n = strspn(s, "0123456789.");
+
+	if (n == 0)
+		return 0;
+	for (s += n; *s != '\0'; s++)
+		if ((*s < 'a' || *s > 'z') && (*s < 'A' || *s > 'Z'))
+			return 0;
+	return 1;
+}
+
 static int
 infer_format(const struct cmd_entry *c, struct report_args *a,
     const char *format)
@@ -314,9 +332,10 @@ parse_args(const struct cmd_entry *c, int argc, char **argv,
 		else if (util_parse_rfc3339(until, &at) == 0)
 			a->ro.until_ms = at;
 		else
-			return cmd_usage_error(c, "--until: '%s' is neither a "
-			    "duration ago (like 2h) nor an RFC 3339 time (like "
-			    "2026-11-25T08:00:00Z)", until);
+			return duration_shaped(until) ? cmd_usage_error(c,
+			    "--until: %s", derr) : cmd_usage_error(c, "--until: "
+			    "'%s' is neither a duration ago (like 2h) nor an "
+			    "RFC 3339 time (like 2026-11-25T08:00:00Z)", until);
 	}
 	if (since != NULL) {
 		int64_t at;
@@ -331,7 +350,9 @@ parse_args(const struct cmd_entry *c, int argc, char **argv,
 				return cmd_usage_error(c, "--since: %s is after "
 				    "the window's end (--until, or now)", since);
 			a->ro.since_ms = a->ro.until_ms + 1 - at;
-		} else
+		} else if (duration_shaped(since))
+			return cmd_usage_error(c, "--since: %s", derr);
+		else
 			return cmd_usage_error(c, "--since: '%s' is neither a "
 			    "duration (like 7d) nor an RFC 3339 time (like "
 			    "2026-11-25T08:00:00Z)", since);
@@ -611,6 +632,10 @@ build(const struct cmd_entry *c, const struct report_args *a,
 		have = 1;
 	}
 	rep->price = a->price;
+	if (a->gpu != NULL && rep->ngpus == 1)
+		report_gpu_label(rep, 0, rep->only_gpu, sizeof(rep->only_gpu));
+	else if (a->gpu != NULL)
+		util_strlcpy(rep->only_gpu, a->gpu, sizeof(rep->only_gpu));
 	return EXIT_OK;
 }
 

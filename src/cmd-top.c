@@ -37,8 +37,40 @@ struct top_args {
 	const char	*pid_file;
 	int		 once;
 	int		 json;
-	char		 hint[PATH_MAX + 64];	/* how to start a collector */
+	/* How to start a collector on db ("gua start --db X"); "" when
+	   none can be started here (see advise). */
+	char		 hint[2 * PATH_MAX + 64];
 };
+
+/*
+ * Once the database is read: a collector refuses an existing database
+ * without --append, and one recorded on another host at all, so the
+ * advice is what would work here, or none.
+ */
+static void
+advise(struct top_args *a, const struct top_view *v)
+{
+	char host[256];
+
+	util_hostname(host, sizeof(host));
+	if (strcmp(host, v->host) != 0)
+		a->hint[0] = '\0';
+	else if (strlen(a->hint) + sizeof(" --append") <= sizeof(a->hint))
+		strcat(a->hint, " --append");
+}
+
+/* The advice after "no collector is writing it": into buf. */
+static const char *
+advice(const struct top_args *a, const struct top_view *v, char *buf,
+    size_t len)
+{
+	if (a->hint[0] != '\0')
+		snprintf(buf, len, "start one with '%s'", a->hint);
+	else
+		snprintf(buf, len, "it was recorded on host '%s': only a "
+		    "collector there can write it", v->host);
+	return buf;
+}
 
 /* Whether a collector is writing args->db, into st. */
 static void
@@ -230,7 +262,8 @@ top_exec(const struct cmd_entry *c, int argc, char **argv)
 	struct top_view v;
 	struct top_status st;
 	char err[PATH_MAX + 512];
-	int ch, rc, db_given = 0;
+	char say[2 * PATH_MAX + 512];
+	int ch, rc, db_given = 0, pid_given = 0;
 
 	memset(&a, 0, sizeof(a));
 	a.db = cmd_defaults()->db;
@@ -245,6 +278,7 @@ top_exec(const struct cmd_entry *c, int argc, char **argv)
 			break;
 		case 'p':
 			a.pid_file = optarg;
+			pid_given = 1;
 			break;
 		case '1':
 			a.once = 1;
@@ -270,10 +304,10 @@ top_exec(const struct cmd_entry *c, int argc, char **argv)
 	if (a.json && !a.once)
 		return cmd_usage_error(c, "--format json needs --once (the "
 		    "live view is for people)");
-	if (db_given)
-		snprintf(a.hint, sizeof(a.hint), "gua start --db %s", a.db);
-	else
-		util_strlcpy(a.hint, "gua start", sizeof(a.hint));
+	/* The paths as given: top then watches what it starts. */
+	snprintf(a.hint, sizeof(a.hint), "gua start%s%s%s%s",
+	    db_given ? " --db " : "", db_given ? a.db : "",
+	    pid_given ? " --pid-file " : "", pid_given ? a.pid_file : "");
 	memset(&st, 0, sizeof(st));
 	st.db = a.db;
 	st.start_hint = a.hint;
@@ -282,10 +316,12 @@ top_exec(const struct cmd_entry *c, int argc, char **argv)
 	if ((rc = load(&a, &v, &st, err, sizeof(err))) != EXIT_OK)
 		return rc == EXIT_USAGE ? cmd_db_error(c, STORE_NOT_GUA, err) :
 		    cmd_fail(c, "%s", err);
+	advise(&a, &v);
 	if (!st.running && !v.have_tick) {
+		advice(&a, &v, say, sizeof(say));
 		top_view_free(&v);
 		return cmd_fail(c, "no collector is writing %s and it holds "
-		    "no tick yet; start one with '%s'", a.db, a.hint);
+		    "no tick yet; %s", a.db, say);
 	}
 	if (!a.once) {
 		rc = run_screen(c, &a, &v, &st);
@@ -301,10 +337,11 @@ top_exec(const struct cmd_entry *c, int argc, char **argv)
 		char age[48];
 
 		top_format_age(st.now_ms - v.tick_ms, age, sizeof(age));
+		advice(&a, &v, say, sizeof(say));
 		top_view_free(&v);
 		fflush(stdout);
 		return cmd_fail(c, "no collector is writing %s (last tick %s); "
-		    "start one with '%s'", a.db, age, a.hint);
+		    "%s", a.db, age, say);
 	}
 	top_view_free(&v);
 	return EXIT_OK;

@@ -190,13 +190,19 @@ write_gpus(FILE *f, const struct report *rep)
 static void
 write_identities(FILE *f, const struct report *rep)
 {
-	/* The second column is named by the key (--by). */
+	/* The second column is named by the key (--by); by host there is
+	   none: the host column is the key, and a header names a column
+	   once. */
 	const char *names[] = { "host", "user", "sessions",
 		"gpu_hours", "idle_held_gpu_hours", "idle_held_ratio",
 		"idle_held_gib_hours", "container", "pod", "unit", "slurm_job",
 		"mean_sm_utilization_percent", "idle_held_cost", NULL };
+	int key = rep->by != REPORT_KEY_HOST;
 
 	names[1] = report_key_name(rep->by);
+	if (!key)
+		memmove(&names[1], &names[2], sizeof(names) - 2 *
+		    sizeof(names[0]));
 	header(f, names);
 	for (size_t i = 0; i < rep->nids; i++) {
 		const struct report_identity *id = &rep->ids[i];
@@ -204,9 +210,9 @@ write_identities(FILE *f, const struct report *rep)
 
 		cell_text(f, &first, rep->hosts[id->host].hostname);
 		/* Empty for the processes without the key ("unknown" user). */
-		if (id->none)
+		if (key && id->none)
 			cell_empty(f, &first);
-		else
+		else if (key)
 			cell_text(f, &first, id->name);
 		cell_int(f, &first, id->sessions);
 		cell_double(f, &first, (double)id->ms / MS_PER_HOUR, 6);

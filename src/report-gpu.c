@@ -1,7 +1,7 @@
 /*
  * GPU labels: GPU-0, GPU-0#2 for a card that replaced another at the same
  * index, MIG instances by their parent; and --gpu, which reads a label, an
- * index or a UUID back to a GPU of the database.
+ * index or a UUID back to a GPU of the database; a GPU's memory for people.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -218,4 +218,16 @@ report_gpu_label(const struct report *rep, size_t gpu, char *buf,
 	}
 	return label_gpu(buf, len, g->info.index, g->card, g->info.uuid,
 	    g->info.parent_uuid, chars);
+}
+
+const char *
+report_memory_format(int64_t mib, char *buf, size_t len)
+{
+	if (mib == MIB_UNKNOWN || mib <= 0)
+		snprintf(buf, len, "%s", "");
+	else if (mib % 1024 == 0)
+		snprintf(buf, len, "%lld GiB", (long long)(mib / 1024));
+	else
+		snprintf(buf, len, "%.1f GiB", (double)mib / 1024);
+	return buf;
 }

@@ -114,19 +114,26 @@ gpu_label(FILE *f, const struct report *rep, const struct report_gpu *g)
 	    sizeof(label)));
 }
 
-/* " (container 3f2a1b4c5d6e)" after a user, muted; nothing if unknown. */
+/* " (container 3f2a1b4c5d6e)" after a name, muted; nothing if "". */
+static void
+muted_place(FILE *f, const char *where)
+{
+	if (where[0] == '\0')
+		return;
+	fputs(" <span class=\"muted\">(", f);
+	esc(f, where);
+	fputs(")</span>", f);
+}
+
+/* Where a session's process ran, after its user. */
 static void
 place(FILE *f, const char *container, const char *pod, const char *unit,
     const char *slurm_job)
 {
 	char buf[256];
 
-	report_place(container, pod, unit, slurm_job, buf, sizeof(buf));
-	if (buf[0] == '\0')
-		return;
-	fputs(" <span class=\"muted\">(", f);
-	esc(f, buf);
-	fputs(")</span>", f);
+	muted_place(f, report_place(container, pod, unit, slurm_job, buf,
+	    sizeof(buf)));
 }
 
 static void
@@ -194,6 +201,19 @@ write_header(FILE *f, const struct report *rep)
 		    "only the GPUs at the ticks these processes held them</p>\n",
 		    f);
 	}
+	/* So does one GPU, and thresholds not the defaults. */
+	if (rep->only_gpu[0] != '\0') {
+		fputs("<p class=\"sub\" id=\"only-gpu\">GPU: ", f);
+		esc(f, rep->only_gpu);
+		fputs(" only (--gpu) \xe2\x80\x94 every number counts this GPU "
+		    "alone</p>\n", f);
+	}
+	if (!classify_is_default(&rep->thr))
+		fprintf(f, "<p class=\"sub\" id=\"thresholds\">Thresholds: "
+		    "active at \xe2\x89\xa5 %d%% utilization, held above %lld "
+		    "MiB (defaults %d%%, %d MiB)</p>\n", rep->thr.active_util,
+		    (long long)rep->thr.held_mib, THRESHOLD_ACTIVE_UTIL,
+		    THRESHOLD_HELD_MIB);
 	fputs("</header>\n", f);
 }
 
@@ -286,9 +306,10 @@ write_headline(FILE *f, const struct report *rep)
 	legend(f, t);
 	fprintf(f, "<p class=\"muted\">Idle-held: memory held while the GPU "
 	    "computes nothing \xe2\x80\x94 the number conventional tools miss. "
-	    "<span id=\"samples\" data-samples=\"%lld\">%lld samples</span>"
+	    "<span id=\"samples\" data-samples=\"%lld\">%lld sample%s</span>"
 	    "</p>\n</section>\n", (long long)rollup_gpu_known_n(t),
-	    (long long)rollup_gpu_known_n(t));
+	    (long long)rollup_gpu_known_n(t),
+	    rollup_gpu_known_n(t) == 1 ? "" : "s");
 }
 
 /*
@@ -371,6 +392,26 @@ write_energy(FILE *f, const struct rollup_gpu *r)
 	fputs("</p>\n", f);
 }
 
+/*
+ * One line of §2, as the text report has it: the GPU-hours in one idle
+ * state and the GPUs they equal, the idle-held line (the waste) the big
+ * one. Truly idle time is free capacity: the two are never summed into
+ * one "idle" figure.
+ */
+static void
+waste_line(FILE *f, const struct report *rep, enum state s,
+    const char *id, const char *what)
+{
+	double h = (double)rep->total.ms[s] / MS_PER_HOUR;
+	double n = report_gpus_in(rep, s);
+
+	fprintf(f, "<p%s><b id=\"%s-gpu-hours\" data-value=\"%.6f\">"
+	    "~%.2f</b> GPU-hours %s, <b id=\"%s-gpus\" data-value=\"%.6f\">"
+	    "~%.2f</b> GPUs equivalently: %s</p>\n",
+	    s == STATE_IDLE_HELD ? " class=\"big\"" : "", id, h, h,
+	    state_words[s], id, n, n, what);
+}
+
 static void
 write_waste(FILE *f, const struct report *rep)
 {
@@ -379,12 +420,10 @@ write_waste(FILE *f, const struct report *rep)
 		fputs("<p>(no samples in window)</p>\n</section>\n", f);
 		return;
 	}
-	fprintf(f, "<p class=\"big\"><b id=\"idle-gpu-hours\" "
-	    "data-value=\"%.6f\">~%.2f</b> GPU-hours idle, <b "
-	    "id=\"gpus-unused\" data-value=\"%.6f\">~%.2f</b> GPUs "
-	    "equivalently unused</p>\n",
-	    report_idle_gpu_hours(rep), report_idle_gpu_hours(rep),
-	    report_gpus_unused(rep), report_gpus_unused(rep));
+	waste_line(f, rep, STATE_IDLE_HELD, "idle-held",
+	    "held by processes and unused, the waste");
+	waste_line(f, rep, STATE_TRULY_IDLE, "truly-idle",
+	    "held by nobody, free capacity");
 	write_energy(f, &rep->total);
 	write_cost(f, rep);
 }
@@ -493,6 +532,7 @@ write_gpus(FILE *f, const struct report *rep)
 	for (size_t i = 0; i < rep->ngpus; i++) {
 		const struct report_gpu *g = &rep->gpus[i];
 		int64_t odd = busy_card_idle_session(rep, i);
+		char mem[32];
 
 		fprintf(f, "<tr class=\"gpu\" data-index=\"%d\" data-uuid=\"",
 		    g->info.index);
@@ -509,9 +549,9 @@ write_gpus(FILE *f, const struct report *rep)
 		   wrap: a long model name must not push the numbers off. */
 		fputs("<div class=\"model\">", f);
 		esc(f, g->info.name[0] ? g->info.name : "unknown model");
-		if (g->info.mem_total_mib != MIB_UNKNOWN)
-			fprintf(f, ", %.0f GiB", (double)g->info.mem_total_mib /
-			    1024);
+		if (report_memory_format(g->info.mem_total_mib, mem,
+		    sizeof(mem))[0] != '\0')
+			fprintf(f, ", %s", mem);
 		fputs("</div>", f);
 		if (energy)
 			gpu_energy(f, &g->r);
@@ -577,7 +617,8 @@ write_identities(FILE *f, const struct report *rep)
 	fputs("<div class=\"table\"><table>\n<tr><th>", f);
 	fputs(report_key_name(rep->by), f);
 	fputs("</th>", f);
-	if (rep->nhosts > 1)
+	/* The host beside the key, unless the key is the host. */
+	if (rep->nhosts > 1 && rep->by != REPORT_KEY_HOST)
 		fputs("<th>host</th>", f);
 	fputs("<th class=\"n\">GPU-hours</th><th class=\"n\">idle-held</th>"
 	    "<th class=\"n\">share</th><th class=\"n\">idle GiB\xc2\xb7h</th>"
@@ -587,13 +628,14 @@ write_identities(FILE *f, const struct report *rep)
 	fputs("</tr>\n", f);
 	for (size_t i = 0; i < shown; i++) {
 		const struct report_identity *id = &rep->ids[i];
-		char money[48];
+		char money[48], where[256];
 
 		fputs("<tr><td>", f);
 		esc(f, id->name);
-		place(f, id->container, id->pod, id->unit, id->slurm_job);
+		muted_place(f, report_identity_place(rep, id, where,
+		    sizeof(where)));
 		fputs("</td>", f);
-		if (rep->nhosts > 1) {
+		if (rep->nhosts > 1 && rep->by != REPORT_KEY_HOST) {
 			fputs("<td>", f);
 			esc(f, rep->hosts[id->host].hostname);
 			fputs("</td>", f);

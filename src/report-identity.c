@@ -538,3 +538,15 @@ report_place(const char *container, const char *pod, const char *unit,
 		buf[0] = '\0';
 	return buf;
 }
+
+const char *
+report_identity_place(const struct report *rep,
+    const struct report_identity *id, char *buf, size_t len)
+{
+	enum report_key by = rep->by;
+
+	return report_place(by == REPORT_KEY_CONTAINER ? "" : id->container,
+	    by == REPORT_KEY_POD ? "" : id->pod,
+	    by == REPORT_KEY_UNIT ? "" : id->unit,
+	    by == REPORT_KEY_JOB ? "" : id->slurm_job, buf, len);
+}

@@ -407,6 +407,11 @@ report_json_write(FILE *f, const struct report *rep)
 		json_string(&j, "filter", rep->filtered);
 	else
 		json_null(&j, "filter");
+	/* --gpu: the one GPU counted. */
+	if (rep->only_gpu[0] != '\0')
+		json_string(&j, "only_gpu", rep->only_gpu);
+	else
+		json_null(&j, "only_gpu");
 	json_string(&j, "identities_by", report_key_name(rep->by));
 	/* --top: the first of each, and how many it left out. */
 	put_identities(&j, rep);

@@ -268,11 +268,12 @@ write_hosts(FILE *f, const struct report *rep)
 			continue;
 		}
 		fprintf(f, "  active %5.1f%%  idle-held %5.1f%%  truly-idle "
-		    "%5.1f%%  (%lld samples, window %s, coverage %.1f%%)\n",
+		    "%5.1f%%  (%lld sample%s, window %s, coverage %.1f%%)\n",
 		    100 * report_share(&h->total, STATE_ACTIVE),
 		    100 * report_share(&h->total, STATE_IDLE_HELD),
 		    100 * report_share(&h->total, STATE_TRULY_IDLE),
-		    (long long)rollup_gpu_known_n(&h->total), window,
+		    (long long)rollup_gpu_known_n(&h->total),
+		    rollup_gpu_known_n(&h->total) == 1 ? "" : "s", window,
 		    100 * report_host_coverage(h));
 	}
 }
@@ -334,6 +335,27 @@ write_filtered(FILE *f, const struct report *rep)
 	    "processes held them\n", g->dash, g->section, g->section);
 }
 
+/*
+ * What else narrows the numbers, said where the filter is: one GPU
+ * (--gpu), and thresholds that are not the defaults, which change what
+ * active and idle-held mean.
+ */
+static void
+write_scope(FILE *f, const struct report *rep)
+{
+	if (rep->only_gpu[0] != '\0') {
+		fputs("GPU: ", f);
+		put_cell(f, rep->only_gpu, 0);
+		fprintf(f, " only (--gpu) %s every number counts this GPU "
+		    "alone\n", g->dash);
+	}
+	if (!classify_is_default(&rep->thr))
+		fprintf(f, "Thresholds: active at >= %d%% utilization, held "
+		    "above %lld MiB (defaults %d%%, %d MiB)\n",
+		    rep->thr.active_util, (long long)rep->thr.held_mib,
+		    THRESHOLD_ACTIVE_UTIL, THRESHOLD_HELD_MIB);
+}
+
 static void
 write_header(FILE *f, const struct report *rep)
 {
@@ -342,6 +364,7 @@ write_header(FILE *f, const struct report *rep)
 		fprintf(f, "%zu hosts\n", rep->nhosts);
 		write_window(f, rep);
 		write_filtered(f, rep);
+		write_scope(f, rep);
 		write_hosts(f, rep);
 		return;
 	}
@@ -352,6 +375,7 @@ write_header(FILE *f, const struct report *rep)
 	fputs(")\n", f);
 	write_window(f, rep);
 	write_filtered(f, rep);
+	write_scope(f, rep);
 }
 
 static void
@@ -383,7 +407,8 @@ write_headline(FILE *f, const struct report *rep, int width)
 	fputs("  truly-idle   ", f);
 	put_state(f, SGR_TRULY_IDLE, g->state[2], 1);
 	fprintf(f, "  %5.1f%%\n", 100 * report_share(t, STATE_TRULY_IDLE));
-	fprintf(f, "  (%lld samples)\n", (long long)rollup_gpu_known_n(t));
+	fprintf(f, "  (%lld sample%s)\n", (long long)rollup_gpu_known_n(t),
+	    rollup_gpu_known_n(t) == 1 ? "" : "s");
 	cov = report_coverage(rep);
 	if (cov < 0.9995) {
 		char gap[64];
@@ -485,18 +510,6 @@ write_waste(FILE *f, const struct report *rep)
 	write_cost(f, rep);
 }
 
-/* A GPU's memory for people: "80 GiB", "39.6 GiB", "" when unknown. */
-static void
-format_memory(int64_t mib, char *buf, size_t len)
-{
-	if (mib == MIB_UNKNOWN || mib <= 0)
-		snprintf(buf, len, "%s", "");
-	else if (mib % 1024 == 0)
-		snprintf(buf, len, "%lld GiB", (long long)(mib / 1024));
-	else
-		snprintf(buf, len, "%.1f GiB", (double)mib / 1024);
-}
-
 #define MODEL_MAX_COLS	32	/* a GPU's model name: cut beyond */
 #define UNKNOWN_NOTE	"  unknown throughout"	/* the longest note */
 
@@ -551,7 +564,7 @@ write_per_gpu(FILE *f, const struct report *rep)
 		const char *note;
 
 		gpu_label(rep, i, label, sizeof(label));
-		format_memory(gp->info.mem_total_mib, mem, sizeof(mem));
+		report_memory_format(gp->info.mem_total_mib, mem, sizeof(mem));
 		fputs("  ", f);
 		put_label(f, label, w);
 		fprintf(f, "  active %5.1f%%  idle-held %5.1f%%  "
@@ -589,15 +602,23 @@ static void
 identity_label(const struct report *rep, const struct report_identity *id,
     char *buf, size_t len)
 {
-	char user[512];
+	char user[512], place[256];
 
-	if (rep->nhosts > 1)
+	/* "alice@gpu01", but "gpu01", not "gpu01@gpu01", by host, and a
+	   GPU "gpu01/GPU-0", as the rest of the report names it. */
+	if (rep->nhosts > 1 && rep->by == REPORT_KEY_GPU)
+		snprintf(user, sizeof(user), "%s/%s",
+		    rep->hosts[id->host].hostname, id->name);
+	else if (rep->nhosts > 1 && rep->by != REPORT_KEY_HOST)
 		snprintf(user, sizeof(user), "%s@%s", id->name,
 		    rep->hosts[id->host].hostname);
 	else
 		util_strlcpy(user, id->name, sizeof(user));
-	who_label(user, id->container, id->pod, id->unit, id->slurm_job, buf,
-	    len);
+	report_identity_place(rep, id, place, sizeof(place));
+	if (place[0] != '\0')
+		snprintf(buf, len, "%s (%s)", user, place);
+	else
+		util_strlcpy(buf, user, len);
 }
 
 static void

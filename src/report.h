@@ -199,6 +199,9 @@ struct report {
 	/* The filter in words ("user=alice job=4242"); "" none. With one,
 	   every sum counts only GPUs at ticks a filtered process held. */
 	char			 filtered[512];
+	/* --gpu: the one GPU's label ("GPU-3"), as the user named it when
+	   the window holds none of its ticks; "" for every GPU. */
+	char			 only_gpu[128];
 	int64_t			 gpu_window_ms;	/* sum of the GPUs' present_ms:
 						   full coverage */
 	struct rollup_gpu	 total;		/* all GPUs */
@@ -306,6 +309,10 @@ int	report_rows(struct store *st, const struct report *rep, size_t h,
  */
 const char *report_place(const char *container, const char *pod,
 	    const char *unit, const char *slurm_job, char *buf, size_t len);
+/* Where an identity's processes ran (report_place), leaving out what its
+   key (--by) already names: "job_4242" is not "job_4242 (slurm job_4242)". */
+const char *report_identity_place(const struct report *,
+	    const struct report_identity *, char *buf, size_t len);
 /*
  * A GPU as every report names it, without its host: "GPU-0", "GPU-0#2"
  * for the second card that held index 0 (a card replaced; the first
@@ -317,6 +324,9 @@ const char *report_place(const char *container, const char *pod,
  */
 const char *report_gpu_label(const struct report *, size_t gpu, char *buf,
 	    size_t len);
+/* A GPU's memory for people, the same in every format: "80 GiB",
+   "79.6 GiB", "" when unknown. Returns buf. */
+const char *report_memory_format(int64_t mib, char *buf, size_t len);
 /*
  * Numbers every GPU row of a database by its card's place among the cards
  * that held its index: card[i] for all[i], the K of "GPU-0#K" (the

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "duration.h"
 #include "escape.h"
 #include "grow.h"
 #include "json.h"
@@ -243,15 +244,25 @@ status_lines(const struct top_view *v, const struct top_status *st,
 		lb_printf(b, ", last tick %s UTC, %s", when, age);
 	else
 		lb_printf(b, ", no tick yet");
-	if (st->running && v->interval_ms > 0)
-		lb_printf(b, " (every %lld s)",
-		    (long long)((v->interval_ms + 999) / 1000));
+	if (st->running && v->interval_ms > 0) {
+		/* As --interval takes it: "200ms" is no "1 s". */
+		char every[32];
+
+		duration_format(v->interval_ms, every, sizeof(every));
+		lb_printf(b, " (every %s)", every);
+	}
 	if (lb_end(b, st->running ? TOP_LINE_PLAIN : TOP_LINE_WARN, l, n,
 	    cap) != 0)
 		return -1;
-	if (!st->running) {
+	if (!st->running && st->start_hint[0] != '\0') {
 		lb_printf(b, "start one with: ");
 		lb_untrusted(b, st->start_hint, 0);
+		if (lb_end(b, TOP_LINE_WARN, l, n, cap) != 0)
+			return -1;
+	} else if (!st->running) {
+		lb_printf(b, "recorded on host ");
+		lb_untrusted(b, v->host, 0);
+		lb_printf(b, ": only a collector there can write it");
 		if (lb_end(b, TOP_LINE_WARN, l, n, cap) != 0)
 			return -1;
 	}

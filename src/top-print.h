@@ -23,7 +23,8 @@ struct top_status {
 	int64_t		 now_ms;
 	int		 running;	/* a collector is writing it */
 	pid_t		 pid;		/* its PID from its PID file; 0 */
-	const char	*start_hint;	/* how to start one ("gua start") */
+	const char	*start_hint;	/* how to start one ("gua start"); ""
+					   when none can be here */
 };
 
 enum top_line_kind {

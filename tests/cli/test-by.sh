@@ -180,6 +180,36 @@ t "HTML --by job: the table's header is job"
 GUA_NOW='' gua report --db "$DB" --since 36500d --until "$LAST" \
     --format html --by job
 expect_out "<tr><th>job</th>"
+t "--by job and --by unit: a row is not named twice ('job_4242 (slurm job_4242)')"
+if grep -q "^  job_4242  " "$TMP/by-job.txt"; then ok
+else fail "$(grep job_4242 "$TMP/by-job.txt")"; fi
+if grep -q "^  jupyter.service  " "$TMP/by-unit.txt"; then ok
+else fail "$(grep jupyter.service "$TMP/by-unit.txt")"; fi
+expect_out "<tr><td>job_4242</td>"
+t "CSV --by host over two databases: each column named once, the host the key"
+cp "$DB" "$TMP/other.db"
+sqlite3 "$TMP/other.db" "UPDATE meta SET value = 'other' WHERE key = 'hostname'"
+GUA_NOW='' gua report --db "$DB" --db "$TMP/other.db" --since 36500d \
+    --until "$LAST" --format csv --table identities --by host
+expect_rc 0
+if head -1 "$TMP/out" | tr ',' '\n' | sort | uniq -d | grep -q .; then
+	fail "a column named twice: $(head -1 "$TMP/out")"; else ok; fi
+expect_out "host,sessions,"
+expect_out "other,4,"
+t "text and HTML --by host over two databases: the host once a row"
+GUA_NOW='' gua report --db "$DB" --db "$TMP/other.db" --since 36500d \
+    --until "$LAST" --by host
+expect_no_out "other@other"
+if grep -q "^  other  " "$TMP/out"; then ok; else fail "$(grep other "$TMP/out")"; fi
+GUA_NOW='' gua report --db "$DB" --db "$TMP/other.db" --since 36500d \
+    --until "$LAST" --format html --by host
+expect_no_out "<tr><th>host</th><th>host</th>"
+t "text --by gpu over two databases: GPUs named host/GPU-0, as elsewhere"
+GUA_NOW='' gua report --db "$DB" --db "$TMP/other.db" --since 36500d \
+    --until "$LAST" --by gpu
+if grep -q "^  other/GPU-0  " "$TMP/out"; then ok
+else fail "$(grep GPU-0 "$TMP/out" | head -3)"; fi
+expect_no_out "GPU-0@other"
 
 # A filter counts what its processes held: GPU-hours of only their GPUs
 # at only their ticks, the GPU classified as ever.

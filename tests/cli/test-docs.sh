@@ -144,4 +144,44 @@ head -5 "$TOP/README.md" >"$TMP/head"
 if grep -q '^make demo' "$TMP/head" && grep -q '^make check' "$TMP/head"
 then ok; else fail "README does not open with make demo / make check"; fi
 
+# gua compact commits COMPACT_HOURS_PER_STEP hours a transaction: a day,
+# as its --help, the man page and the README say.
+t "compact's hours per transaction, as src/cmd-compact.c has them: a day"
+per=$(sed -n 's/^#define COMPACT_HOURS_PER_STEP[[:space:]]*\([0-9]*\).*/\1/p' \
+    "$TOP/src/cmd-compact.c")
+if [ "$per" = 24 ]; then ok; else fail "COMPACT_HOURS_PER_STEP is '$per'"; fi
+"$GUA" compact --help >"$TMP/help-compact"
+for f in "$TMP/help-compact" "$TOP/README.md"; do
+	if flat "$f" | tr -d '`' | grep -qF "compact a day of hours" ||
+	    flat "$f" | grep -qF "day of hours per transaction"; then ok
+	else fail "$(basename "$f") does not say a day of hours"; fi
+done
+
+# What the README says a CSV keeps raw is what it keeps: TAB and LF in
+# their quoted cell; CR and ESC shown as the text report shows them.
+t "README: CSV keeps no raw control character but TAB and LF, as it does"
+if flat "$TOP/README.md" | grep -qF "no raw control character but TAB and LF"
+then ok; else fail "README says otherwise"; fi
+GUA_NOW=$NOW "$GUA" demo --db "$TMP/demo.db" >/dev/null 2>&1
+sqlite3 "$TMP/demo.db" "UPDATE procs SET comm = 'a' || char(9) || 'b' ||
+    char(10) || 'c' || char(13) || 'd' || char(27) || 'e'"
+GUA_NOW=$NOW "$GUA" report --db "$TMP/demo.db" --format csv \
+    --table sessions >"$TMP/s.csv" 2>/dev/null
+if grep -qF "$(printf '"a\tb')" "$TMP/s.csv" &&
+    grep -qF 'c\rd\x1Be"' "$TMP/s.csv" &&
+    ! sed 's/\r$//' "$TMP/s.csv" | grep -q "$(printf '\r')"; then ok
+else fail "$(grep -F 'jupyter' "$TMP/s.csv" | head -2)"; fi
+
+# doctor exits 1 for a --db that is no gua database (test-baddb.sh): the
+# documented exit status names it beside top as the exception.
+t "gua.1's EXIT STATUS and the README name doctor's exit status for a bad --db"
+if need groff groff-base; then
+	sed -n '/^EXIT STATUS/,/^ENVIRONMENT/p' "$TMP/man.ascii" |
+	    tr '\n' ' ' | tr -s ' ' >"$TMP/exit.flat"
+	if grep -qF "and for doctor, which checks the --db" "$TMP/exit.flat"
+	then ok; else fail "$(head -c 300 "$TMP/exit.flat")"; fi
+fi
+if flat "$TOP/README.md" | tr -d '`' | grep -qF "doctor, which checks the --db a collector would use, exits 0 for a missing one and 1"
+then ok; else fail "README does not say"; fi
+
 finish

@@ -136,6 +136,12 @@ doctor "$TMP/db" --nvml-library "$FAKE"
 expect_rc 0
 expect_out "warn  database    $TMP/db/gua.db: a gua database from this host; 'gua daemon --append' adds to it"
 expect_same "$TMP/db/gua.db" "$TMP/copy.db"
+t "--json on an existing gua database: valid against its schema"
+doctor "$TMP/db" --nvml-library "$FAKE" --json
+expect_out '"name": "retention"'
+cp "$TMP/out" "$TMP/doctor-db.json"
+check schema "$DOCTOR_SCHEMA" "$TMP/doctor-db.json"
+expect_same "$TMP/db/gua.db" "$TMP/copy.db"
 t "... and no sidecar file appears"
 if [ "$(ls -A "$TMP/db")" = gua.db ]; then ok; else fail "$(ls -A "$TMP/db")"; fi
 t "a database of another host: the collector would refuse it, exit 1"

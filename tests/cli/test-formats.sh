@@ -250,4 +250,39 @@ if need script bsdutils; then
 		fail "cut in a file: $(grep -F train "$TMP/o.txt")"; fi
 fi
 
+t "html §2 splits idle-held from truly idle, with the text report's numbers"
+out r.txt --db "$DB"
+out r.html --db "$DB" --format html
+for state in "idle-held" "truly idle"; do
+	line=$(grep -F "GPU-hours $state," "$TMP/r.txt" | sed 's/^ *//')
+	# The HTML line with its tags taken out reads as the text one.
+	if [ -n "$line" ] && sed -n '/<section id="waste">/,/<\/section>/p' \
+	    "$TMP/r.html" | sed 's/<[^>]*>//g' | grep -qxF -- "$line"; then ok
+	else fail "html §2 lacks '$line'"; fi
+done
+
+t "--gpu and other thresholds are said in every format, and not otherwise"
+out r.txt --db "$DB" --gpu 1 --active-util 50 --held-mib 0
+expect_out "GPU: GPU-1 only (--gpu)"
+expect_out "Thresholds: active at >= 50% utilization, held above 0 MiB"
+out r.html --db "$DB" --gpu 1 --active-util 50 --held-mib 0 --format html
+expect_out '<p class="sub" id="only-gpu">GPU: GPU-1 only (--gpu)'
+expect_out '<p class="sub" id="thresholds">Thresholds: active at'
+out r.json --db "$DB" --gpu 1 --format json
+expect_out '"only_gpu": "GPU-1",'
+check schema "$SCHEMA" "$TMP/r.json"
+out r.txt --db "$DB"
+expect_no_out "GPU: "
+expect_no_out "Thresholds:"
+out r.json --db "$DB" --format json
+expect_out '"only_gpu": null,'
+
+t "a GPU's memory reads the same in text and html: 79.6 GiB, not 80"
+cp "$TMP/pristine.db" "$TMP/mem.db"
+sqlite3 "$TMP/mem.db" "UPDATE gpus SET memory_total_mib = 81559 WHERE idx = 0"
+out r.txt --db "$TMP/mem.db"
+expect_out "79.6 GiB"
+out r.html --db "$TMP/mem.db" --format html
+expect_out ", 79.6 GiB</div>"
+
 finish

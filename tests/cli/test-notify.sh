@@ -119,6 +119,16 @@ for args in "--notify-exec $N/hook" "--notify-after 1s" \
 	expect_no_file "$N/bad.db"
 done
 expect_err "not executable"
+t "one of --notify-exec and --notify-after alone: the error names the other"
+run "$GUA" daemon --foreground --nvml-library "$FAKE" --db "$N/bad.db" \
+    --pid-file "$N/bad.pid" --notify-after 1h
+expect_rc 2
+expect_err "--notify-after needs --notify-exec"
+run "$GUA" daemon --foreground --nvml-library "$FAKE" --db "$N/bad.db" \
+    --pid-file "$N/bad.pid" --notify-exec /bin/true
+expect_rc 2
+expect_err "--notify-exec needs --notify-after"
+expect_no_file "$N/bad.db"
 
 # As root the hook runs as root: whoever may change it must not be able
 # to. (As another user a hook runs as that user; nothing to refuse.)

@@ -127,13 +127,26 @@ expect_rc 2
 expect_err "--since: 2026-11-25T10:10:00Z is after the window's end"
 expect_err_lines 2
 
-for bad in 0s 1w 1h30m 30 " 1h"; do
+for bad in 1h30m " 1h" 2026-13-01; do
 	t "--since '$bad' is refused"
 	rep --since "$bad"
 	expect_rc 2
 	expect_err "gua report: --since: '$bad' is neither a duration"
 	expect_err_lines 2
 done
+# A number and a unit is a duration: its error says what is wrong with it.
+for bad in "0s:is shorter than 1ms" "1w:has an unknown unit 'w'" \
+    "30:has no unit" "100000d:is too large (at most 36500d)"; do
+	t "--since '${bad%%:*}' is refused, saying why"
+	rep --since "${bad%%:*}"
+	expect_rc 2
+	expect_err "gua report: --since: '${bad%%:*}' ${bad#*:}"
+	expect_err_lines 2
+done
+t "--until '100000d' is refused, saying why"
+rep --until 100000d
+expect_rc 2
+expect_err "gua report: --until: '100000d' is too large (at most 36500d)"
 
 t "--until that is neither a duration nor a time"
 rep --until yesterday
@@ -376,5 +389,12 @@ env -u LC_ALL LANG=C.UTF-8 LC_NUMERIC=de_DE.UTF-8 GUA_NOW=$NOW "$GUA" report \
     --db "$DB" --since 30s >"$TMP/out" 2>"$TMP/err"
 expect_out "§1 Headline"
 expect_out "  idle-held    ▒   46.7%"
+
+t "one sample is '1 sample', in text and HTML"
+GUA_NOW=$NOW "$GUA" demo --db "$TMP/one.db" --ticks 1 >/dev/null 2>&1
+GUA_NOW=$NOW gua report --db "$TMP/one.db" --gpu 0
+expect_out "  (1 sample)"
+GUA_NOW=$NOW gua report --db "$TMP/one.db" --gpu 0 --format html
+expect_out 'data-samples="1">1 sample</span>'
 
 finish

@@ -67,6 +67,8 @@ expect_rc 0
 expect_empty_err
 expect_out "collector running (PID $COL)"
 expect_out "GPU-0         Holder"
+t "top --once: the collector's interval as it was given, 100ms"
+expect_out "(every 100ms)"
 t "the idle-held holder from the first tick is listed first, with its streak"
 if rows | head -1 | grep -Eq "^$HOLDER +.* idle-held +idle [0-9]+:[0-9]{2}:[0-9]{2} "
 then ok; else fail "first row: $(rows | head -1)"; fi
@@ -218,10 +220,28 @@ GUA_NOW=$LATER gua top --db "$DB" --pid-file "$PF" --once
 expect_rc 1
 expect_out "collector stopped: no collector is writing this database, last tick"
 expect_out "UTC, 5 min ago"
-expect_out "start one with: gua start --db $DB"
 expect_out "idle-held"
-expect_err "no collector is writing $DB (last tick 5 min ago); start one with 'gua start --db $DB'"
+t "... and how to start one that would take it: --append, the same paths"
+expect_out "start one with: gua start --db $DB --pid-file $PF --append"
+expect_err "no collector is writing $DB (last tick 5 min ago); start one with 'gua start --db $DB --pid-file $PF --append'"
 expect_err_lines 1
+t "... and that command starts a collector on it (a copy), exit 0"
+cp "$DB" "$TMP/again.db"
+GUA_NOW=$LATER gua top --db "$TMP/again.db" --pid-file "$TMP/again.pid" --once
+HINT=$(sed -n 's/^start one with: gua //p' "$TMP/out")
+# shellcheck disable=SC2086 # the advice is words (paths without spaces)
+GUA_NVML_LIBRARY=$FAKE run "$GUA" $HINT
+expect_rc 0
+run "$GUA" stop --pid-file "$TMP/again.pid" --timeout 10s
+expect_rc 0
+t "a database of another host: no command that would be refused, its host"
+cp "$DB" "$TMP/other.db"
+q "$TMP/other.db" "UPDATE meta SET value = 'elsewhere' WHERE key = 'hostname'"
+GUA_NOW=$LATER gua top --db "$TMP/other.db" --pid-file "$PF" --once
+expect_rc 1
+expect_no_out "start one with"
+expect_out "recorded on host elsewhere: only a collector there can write it"
+expect_err "no collector is writing $TMP/other.db (last tick 5 min ago); it was recorded on host 'elsewhere': only a collector there can write it"
 
 t "top only reads: nothing created beside the stopped collector's database"
 if ls "$DB"-* >/dev/null 2>&1; then fail "$(ls "$DB"-*)"; else ok; fi
@@ -237,7 +257,7 @@ t "no database: one line saying how to start a collector, exit 1"
 gua top --db "$TMP/none.db" --pid-file "$PF" --once
 expect_rc 1
 expect_empty_out
-expect_err "no database at $TMP/none.db: no collector is writing it; start one with 'gua start --db $TMP/none.db'"
+expect_err "no database at $TMP/none.db: no collector is writing it; start one with 'gua start --db $TMP/none.db --pid-file $PF'"
 expect_err_lines 1
 t "... the same for the full screen, before it takes the terminal"
 gua top --db "$TMP/none.db" --pid-file "$PF"
