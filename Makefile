@@ -62,7 +62,19 @@ ALL_CFLAGS	= -std=c11 -D_GNU_SOURCE $(WARN) $(CPPFLAGS) $(CFLAGS) $(SAN) \
 LDLIBS		= $(SQLITE_LIBS) -pthread -ldl -lm
 
 SRC	:= $(wildcard src/*.c)
-OBJ	:= $(SRC:src/%.c=$(BUILD)/src/%.o)
+# The modules a running collector executes are linked first, the rest
+# after them in name order. The kernel maps a program's pages up to
+# 64 KiB around each page it faults in, so a collector whose code is
+# spread over all of gua's 250 KiB of text has all of it resident: linked
+# together, 148-164 KiB (the 8 x 8 collector of make bench). A name here
+# that is no module fails the build.
+COLLECTOR_MODULES := main collector cmd-daemon cmd nvml source-nvml \
+	identity putil tick tick-print store-write store-pack store \
+	store-file outfile pidfile rollup energy classify label log util \
+	grow imap escape duration notify
+COLLECTOR_OBJ := $(COLLECTOR_MODULES:%=$(BUILD)/src/%.o)
+OBJ	:= $(COLLECTOR_OBJ) \
+	   $(filter-out $(COLLECTOR_OBJ),$(SRC:src/%.c=$(BUILD)/src/%.o))
 LIBOBJ	:= $(filter-out $(BUILD)/src/main.o,$(OBJ))
 
 UNIT_SRC := $(wildcard tests/unit/test-*.c)

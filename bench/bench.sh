@@ -220,11 +220,16 @@ collect_row() {
 		n1=$(wc -l <"$SCRATCH/d.out")
 		hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$d/status")
 		priv=$(awk '/^RssAnon:/ { print $2 }' "/proc/$d/status")
+		# The pages of the system's shared libraries (libc,
+		# libsqlite3, libm, the loader), not of the fake NVML.
+		libs=$(awk '/^[0-9a-f]+-[0-9a-f]+ / { lib = $6 ~ /\.so[.0-9]*$/ &&
+		    $6 !~ /nvidia-ml/ } lib && /^Rss:/ { s += $2 }
+		    END { print s + 0 }' "/proc/$d/smaps")
 		kill -TERM "$d"
 		wait "$d" || true
 		awk -v s="$c_start" -v a="$c0" -v b="$c1" -v n="$((n1 - n0))" \
-		    -v k="$hwm" -v p="$priv" \
-		    'BEGIN { print (b - a) / 1e6 / n, k, p, s / 1e6 }' \
+		    -v k="$hwm" -v p="$priv" -v l="$libs" \
+		    'BEGIN { print (b - a) / 1e6 / n, k, p, s / 1e6, l }' \
 		    >>"$SCRATCH/daemon"
 		i=$((i + 1))
 	done
@@ -265,9 +270,13 @@ g=0
 collect_row 8x64 "gua daemon + fake NVML, 8 x 8 procs" 50ms \
     "<= 1.5 ms, <= 4 MB"
 # Most of that RSS is the pages of the shared libraries it maps (libc,
-# libsqlite3, libm): what the collector itself holds is its anonymous
-# memory (heap, stack, written data).
+# libsqlite3, libm, the loader), which gua shares with every process
+# that maps them: what the collector holds is its anonymous memory (heap,
+# stack, written data; the fake NVML's too); the rest is gua's own code
+# and the fake's.
 row 8x64 "  of which its own (anonymous) memory" "$(awk '{ print $3 }' \
+    "$SCRATCH/daemon" | median | awk '{ printf "%.1f MB", $1 * 1024 / 1e6 }')" ""
+row 8x64 "  of which shared libraries' pages" "$(awk '{ print $5 }' \
     "$SCRATCH/daemon" | median | awk '{ printf "%.1f MB", $1 * 1024 / 1e6 }')" ""
 
 # The same 64 processes at the default 30 s interval, NVML giving a
