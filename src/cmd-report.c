@@ -346,10 +346,13 @@ parse_args(const struct cmd_entry *c, int argc, char **argv,
 		    sizeof(derr)) == 0)
 			;
 		else if (util_parse_rfc3339(since, &at) == 0) {
-			if (at > a->ro.until_ms)
-				return cmd_usage_error(c, "--since: %s is after "
-				    "the window's end (--until, or now)", since);
-			a->ro.since_ms = a->ro.until_ms + 1 - at;
+			if (at >= a->ro.until_ms)
+				return cmd_usage_error(c, "--since: %s is not "
+				    "before the window's end (--until, or now)",
+				    since);
+			/* Ticks stamped after it, as with a duration: one
+			   stamped at the edge of two windows is in one. */
+			a->ro.since_ms = a->ro.until_ms - at;
 		} else if (duration_shaped(since))
 			return cmd_usage_error(c, "--since: %s", derr);
 		else

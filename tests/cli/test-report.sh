@@ -108,23 +108,42 @@ expect_err "--held-mib: '1099511627777' is not a whole number of MiB from 0 to 1
 rep --held-mib 1099511627776
 expect_rc 0
 
-t "--since as an RFC 3339 time: the window starts there, its tick in"
+# A tick covers the span before its stamp: one stamped at --since is the
+# window before's, so two windows that meet count it once.
+t "--since as an RFC 3339 time: the ticks stamped after it, as --since 7s"
 rep --since 2026-11-25T10:29:53Z
 expect_rc 0
-expect_out "(24 samples)"
+expect_out "(21 samples)"
 expect_out "Window: 2026-11-25 10:29:53 +00:00 to 2026-11-25 10:30:00 +00:00 (UTC), 0:00:07"
-t "... with --until too: ticks 10:29:39 to 10:29:49, both in"
+t "... with --until too: ticks 10:29:40 to 10:29:49"
 rep --until 2026-11-25T10:29:49Z --since 2026-11-25T10:29:39Z
 expect_rc 0
-expect_out "(33 samples)"
+expect_out "(30 samples)"
 t "... and in any offset"
 rep --since 2026-11-25T11:29:53+01:00 --format json
 expect_rc 0
-expect_out '"start": "2026-11-25T10:29:53Z"'
+expect_out '"start": "2026-11-25T10:29:53.001Z"'
+t "two windows that meet count the tick at their edge once"
+rep --since 2026-11-25T10:29:40Z --until 2026-11-25T10:29:50Z --format csv \
+    --table ticks
+a=$(($(wc -l <"$TMP/out") - 1))
+rep --since 2026-11-25T10:29:50Z --until 2026-11-25T10:30:00Z --format csv \
+    --table ticks
+b=$(($(wc -l <"$TMP/out") - 1))
+rep --since 2026-11-25T10:29:40Z --until 2026-11-25T10:30:00Z --format csv \
+    --table ticks
+both=$(($(wc -l <"$TMP/out") - 1))
+if [ "$a" -eq 30 ] && [ "$b" -eq 30 ] && [ $((a + b)) -eq "$both" ]; then ok
+else fail "$a + $b rows, $both in the two together"; fi
 t "--since after --until is refused"
 rep --until 2026-11-25T10:00:00Z --since 2026-11-25T10:10:00Z
 expect_rc 2
-expect_err "--since: 2026-11-25T10:10:00Z is after the window's end"
+expect_err "--since: 2026-11-25T10:10:00Z is not before the window's end"
+expect_err_lines 2
+t "--since at --until is refused: an empty window"
+rep --until 2026-11-25T10:00:00Z --since 2026-11-25T10:00:00Z
+expect_rc 2
+expect_err "--since: 2026-11-25T10:00:00Z is not before the window's end"
 expect_err_lines 2
 
 for bad in 1h30m " 1h" 2026-13-01; do
