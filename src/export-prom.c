@@ -112,11 +112,14 @@ export_prom_open(struct export_prom **out, const char *dir,
 	if (len == 0)
 		return util_err(err, errlen, "--textfile-dir: empty path");
 	if (stat(dir, &st) != 0)
-		return util_err(err, errlen, "%s: %s", dir, strerror(errno));
+		return util_err(err, errlen, "--textfile-dir: %s: %s", dir,
+		    strerror(errno));
 	if (!S_ISDIR(st.st_mode))
-		return util_err(err, errlen, "%s: not a directory", dir);
+		return util_err(err, errlen, "--textfile-dir: %s: not a directory",
+		    dir);
 	if (access(dir, W_OK | X_OK) != 0)
-		return util_err(err, errlen, "%s: cannot write there: %s", dir,
+		return util_err(err, errlen, "--textfile-dir: %s: cannot write "
+		    "there: %s", dir,
 		    strerror(errno));
 	if ((p = calloc(1, sizeof(*p))) == NULL ||
 	    (p->dir = strdup(dir)) == NULL ||

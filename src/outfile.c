@@ -152,9 +152,29 @@ outfile_sweep(const char *path)
 	closedir(d);
 }
 
+/*
+ * The target a temporary name stands for, DIR/NAME of DIR/.NAME.gua-tmp-PID:
+ * what an error names, since the user never gave the temporary name.
+ */
+static const char *
+target_of(const char *tmp, char *buf, size_t len)
+{
+	const char *slash = strrchr(tmp, '/');
+	const char *name = slash ? slash + 1 : tmp;
+	const char *mark = strstr(name, TMP_MARK);
+	int dirlen = (int)(name - tmp);
+
+	if (name[0] != '.' || mark == NULL ||
+	    (size_t)snprintf(buf, len, "%.*s%.*s", dirlen, tmp,
+	    (int)(mark - name - 1), name + 1) >= len)
+		return tmp;
+	return buf;
+}
+
 int
 outfile_tmp_create(const char *tmp, int mode, char *err, size_t errlen)
 {
+	char target[PATH_MAX];
 	int fd;
 
 	for (int tries = 0; tries < 2; tries++) {
@@ -165,7 +185,8 @@ outfile_tmp_create(const char *tmp, int mode, char *err, size_t errlen)
 		if (errno != EEXIST || tries > 0) {
 			int e = errno;
 
-			util_err(err, errlen, "%s: cannot create: %s", tmp,
+			util_err(err, errlen, "%s: cannot create: %s",
+			    target_of(tmp, target, sizeof(target)),
 			    strerror(e));
 			errno = e;
 			return -1;
@@ -325,8 +346,6 @@ outfile_open(struct outfile *o, const char *path, int mode, char *err,
 	}
 	outfile_sweep(path);
 	if ((fd = outfile_tmp_create(o->tmp, mode, err, errlen)) < 0) {
-		util_err(err, errlen, "%s: cannot create a file beside it: %s",
-		    path, strerror(errno));
 		release(o);
 		return -1;
 	}

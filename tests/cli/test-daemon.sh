@@ -414,5 +414,11 @@ for dir in "$TMP/tf/" "$TMP/tf/." "$TMP/tf/../tf" "$TMP/tf-link"; do
 	expect_err "gua.prom would replace $TMP/tf/gua.prom, the --db of this collector"
 	expect_no_file "$TMP/tf/gua.prom"
 done
+t "a missing --textfile-dir is named as the option's"
+gua daemon --foreground --nvml-library "$FAKE" --db "$TMP/m.db" \
+    --pid-file "$TMP/m.pid" --textfile-dir "$TMP/missing"
+expect_rc 1
+expect_err "gua daemon: --textfile-dir: $TMP/missing: No such file or directory"
+expect_no_file "$TMP/m.db"
 
 finish_collector

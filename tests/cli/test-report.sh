@@ -208,10 +208,18 @@ echo old >"$TMP/report.txt"
 rep --output "$TMP/report.txt"
 expect_rc 0
 expect_same "$TMP/report.txt" "$TMP/stdout.txt"
-t "-o into a missing directory"
+t "-o into a missing directory names the file asked for, not a temporary one"
 rep -o "$TMP/nope/report.txt"
 expect_rc 1
-expect_err "cannot create a file beside it"
+expect_err "gua report: $TMP/nope/report.txt: cannot create: No such file or directory"
+expect_err_lines 1
+t "demo and backup into a missing directory, the same"
+GUA_NOW=$NOW run "$GUA" demo --db "$TMP/nope/x.db"
+expect_rc 1
+expect_err "gua demo: $TMP/nope/x.db: cannot create: No such file or directory"
+run "$GUA" backup --db "$DB" "$TMP/nope/copy.db"
+expect_rc 1
+expect_err "gua backup: $TMP/nope/copy.db: cannot create: No such file or directory"
 
 t "the reports left the database byte for byte as it was"
 expect_same "$DB" "$TMP/pristine.db"
