@@ -599,6 +599,8 @@ check_output(const struct cmd_entry *c, const struct report_args *a)
 	}
 	rc = outfile_guard_check(&g, a->output, err, sizeof(err));
 	outfile_guard_free(&g);
+	if (rc == 0)
+		rc = outfile_check_target(a->output, err, sizeof(err));
 	if (rc != 0)
 		return cmd_usage_error(c, "-o: %s", err);
 	return EXIT_OK;

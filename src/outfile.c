@@ -523,9 +523,6 @@ int
 outfile_guard_check(const struct outfile_guard *g, const char *out,
     char *err, size_t errlen)
 {
-	struct stat st;
-	pid_t holder;
-
 	for (size_t i = 0; i < g->n; i++) {
 		const struct outfile_kept *k = &g->v[i];
 
@@ -535,8 +532,15 @@ outfile_guard_check(const struct outfile_guard *g, const char *out,
 		    "to write over it", out, k->path, k->side ? "a file SQLite "
 		    "keeps beside " : "", k->what);
 	}
-	/* Whatever the guard lists, no output replaces a history, the
-	   files SQLite keeps beside one, or a file a process holds. */
+	return 0;
+}
+
+int
+outfile_check_target(const char *out, char *err, size_t errlen)
+{
+	struct stat st;
+	pid_t holder;
+
 	if (stat(out, &st) != 0)
 		return 0;
 	if (S_ISDIR(st.st_mode))

@@ -91,14 +91,20 @@ int	outfile_guard_db(struct outfile_guard *, const char *path,
 /*
  * Whether out names one of the guarded files, by any spelling: the same
  * device and inode when both exist, else the same directory (by device
- * and inode) and name. And, guarded or not, whether out is a directory,
- * something other than a regular file, a character device or a FIFO, an
- * SQLite database, a file SQLite keeps beside one, or a file a process
- * holds a lock on (a collector's PID file and log). 0 when none of
- * these; -1 with err saying which.
+ * and inode) and name. 0 when it does not; -1 with err naming both when
+ * it does.
  */
 int	outfile_guard_check(const struct outfile_guard *, const char *out,
 	    char *err, size_t errlen);
+/*
+ * For a writer that replaces what is there (report -o, the textfile),
+ * guarded or not: whether out is a directory, something other than a
+ * regular file, a character device or a FIFO, an SQLite database, a file
+ * SQLite keeps beside one, or a file a process holds a lock on (a
+ * collector's PID file and log). 0 when none of these; -1 with err
+ * saying which.
+ */
+int	outfile_check_target(const char *out, char *err, size_t errlen);
 void	outfile_guard_free(struct outfile_guard *);
 
 #endif
