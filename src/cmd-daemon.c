@@ -112,7 +112,6 @@ check_textfile(const struct cmd_entry *c, const struct daemon_args *a)
 {
 	struct outfile_guard g;
 	char prom[PATH_MAX], err[PATH_MAX * 2 + 200];
-	struct stat st;
 	int rc;
 
 	if ((size_t)snprintf(prom, sizeof(prom), "%s/%s", a->textfile_dir,
@@ -134,10 +133,6 @@ check_textfile(const struct cmd_entry *c, const struct daemon_args *a)
 		rc = outfile_check_target(prom, err, sizeof(err));
 	if (rc != 0)
 		return cmd_usage_error(c, "--textfile-dir: %s", err);
-	/* It is renamed over every tick: a device or FIFO would go. */
-	if (stat(prom, &st) == 0 && !S_ISREG(st.st_mode))
-		return cmd_usage_error(c, "--textfile-dir: %s: not a regular "
-		    "file; refusing to replace it", prom);
 	return EXIT_OK;
 }
 

@@ -621,7 +621,7 @@ export_prom_write_text(struct export_prom *p, const char *text, size_t len,
 	if (p->path == NULL)
 		return util_err(err, errlen, "no textfile directory");
 	/* 0644: node_exporter runs as another user and must read it. */
-	if (outfile_open(&of, p->path, 0644, err, errlen) != 0)
+	if (outfile_open_file(&of, p->path, 0644, err, errlen) != 0)
 		return -1;
 	errno = 0;
 	if (fwrite(text, 1, len, of.fp) != len || fflush(of.fp) != 0 ||

@@ -250,20 +250,33 @@ release(struct outfile *o)
 }
 
 /*
- * A character device or a FIFO (-o /dev/stdout, /dev/null, a named pipe)
- * is written to as it is: there is nothing to replace atomically, and
- * replacing it would put a plain file in place of the device.
+ * A character device (-o /dev/null, /dev/tty) or a descriptor's name
+ * (/dev/stdout) is written to as it is: there is nothing to replace
+ * atomically, and replacing it would put a plain file in its place.
  */
 static int
-open_direct(struct outfile *o, const char *path, int fdno, char *err,
-    size_t errlen)
+open_direct(struct outfile *o, const char *path, int fdno,
+    const struct stat *seen, char *err, size_t errlen)
 {
+	struct stat st;
 	int fd;
 
 	if ((o->path = strdup(path)) == NULL)
 		return util_err(err, errlen, "out of memory");
 	fd = fdno >= 0 ? fcntl(fdno, F_DUPFD_CLOEXEC, 0) :
-	    open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC);
+	    open(path, O_WRONLY | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC);
+	/* Still the device seen, not a file put there since. */
+	if (fd >= 0 && fdno < 0 && (fstat(fd, &st) != 0 ||
+	    !S_ISCHR(st.st_mode) || st.st_dev != seen->st_dev ||
+	    st.st_ino != seen->st_ino)) {
+		close(fd);
+		fd = -1;
+		errno = EAGAIN;
+	}
+	/* Opened without waiting, written to as any file. */
+	if (fd >= 0 && fdno < 0)
+		(void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
 	if (fd < 0 || (o->fp = fdopen(fd, "w")) == NULL) {
 		util_err(err, errlen, "%s: cannot write: %s", path,
 		    strerror(errno));
@@ -311,31 +324,33 @@ int
 outfile_open(struct outfile *o, const char *path, int mode, char *err,
     size_t errlen)
 {
-	char tmp[PATH_MAX], real[PATH_MAX];
-	struct stat st, lst;
+	struct stat st;
+
+	memset(o, 0, sizeof(*o));
+	if (path[0] == '\0')
+		return util_err(err, errlen, "empty file name");
+	/*
+	 * Whatever else is at the name is replaced, never written through:
+	 * gua's defaults live in /tmp, where anyone may plant a link or a
+	 * FIFO. A character device only root can make.
+	 */
+	if (named_fd(path) >= 0)
+		return open_direct(o, path, named_fd(path), NULL, err, errlen);
+	if (lstat(path, &st) == 0 && S_ISCHR(st.st_mode))
+		return open_direct(o, path, -1, &st, err, errlen);
+	return outfile_open_file(o, path, mode, err, errlen);
+}
+
+int
+outfile_open_file(struct outfile *o, const char *path, int mode, char *err,
+    size_t errlen)
+{
+	char tmp[PATH_MAX];
 	int fd;
 
 	memset(o, 0, sizeof(*o));
 	if (path[0] == '\0')
 		return util_err(err, errlen, "empty file name");
-	if (stat(path, &st) == 0) {
-		if (named_fd(path) >= 0)
-			return open_direct(o, path, named_fd(path), err,
-			    errlen);
-		if (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode))
-			return open_direct(o, path, -1, err, errlen);
-		if (!S_ISREG(st.st_mode))
-			return util_err(err, errlen, "%s: not a regular file, a "
-			    "character device or a FIFO", path);
-		/* Through a link, the file it names is replaced: the link
-		   stays a link. */
-		if (lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode)) {
-			if (realpath(path, real) == NULL)
-				return util_err(err, errlen, "%s: %s", path,
-				    strerror(errno));
-			path = real;
-		}
-	}
 	if (outfile_tmp_name(path, tmp, sizeof(tmp), err, errlen) != 0)
 		return -1;
 	o->path = strdup(path);
@@ -506,7 +521,8 @@ lock_holder(const char *path)
 	struct stat st;
 	int fd;
 
-	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_NOFOLLOW |
+	    O_CLOEXEC);
 	if (fd < 0)
 		return -1;
 	memset(&fl, 0, sizeof(fl));
@@ -541,16 +557,16 @@ outfile_check_target(const char *out, char *err, size_t errlen)
 	struct stat st;
 	pid_t holder;
 
-	if (stat(out, &st) != 0)
+	/* What is at the name itself: a link there is replaced, not what it
+	   names (outfile_open). */
+	if (lstat(out, &st) != 0 || S_ISLNK(st.st_mode) ||
+	    S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode))
 		return 0;
 	if (S_ISDIR(st.st_mode))
 		return util_err(err, errlen, "%s: is a directory", out);
-	if (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode) &&
-	    !S_ISFIFO(st.st_mode))
-		return util_err(err, errlen, "%s: not a regular file, a "
-		    "character device or a FIFO; refusing to write to it", out);
 	if (!S_ISREG(st.st_mode))
-		return 0;
+		return util_err(err, errlen, "%s: not a regular file or a "
+		    "character device; refusing to write to it", out);
 	if (is_sqlite(out))
 		return util_err(err, errlen, "%s is an SQLite database (a gua "
 		    "history?); refusing to write over it", out);

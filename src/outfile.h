@@ -27,12 +27,17 @@ struct outfile {
 
 /*
  * Creates the temporary file with mode (less the umask). A target that
- * is a link to a regular file: the file it names is replaced. One that is
- * a character device or a FIFO (/dev/stdout, /dev/null, a named pipe):
- * written to directly, nothing replaced. Anything else: refused.
+ * is a character device (/dev/null) or names a descriptor (/dev/stdout,
+ * /dev/stderr, /dev/fd/N, /proc/self/fd/N) is written to directly,
+ * nothing replaced; anything else at the name, a link or a FIFO too, is
+ * replaced, never written through.
  */
 int	outfile_open(struct outfile *, const char *path, int mode, char *err,
 	    size_t errlen);
+/* The same, but whatever is at path is replaced: for a file written
+   again and again (the textfile), never a device. */
+int	outfile_open_file(struct outfile *, const char *path, int mode,
+	    char *err, size_t errlen);
 /* Flushes, syncs and renames over the target, then syncs its directory. */
 int	outfile_commit(struct outfile *, char *err, size_t errlen);
 /* Removes the temporary file. */
@@ -98,11 +103,11 @@ int	outfile_guard_check(const struct outfile_guard *, const char *out,
 	    char *err, size_t errlen);
 /*
  * For a writer that replaces what is there (report -o, the textfile),
- * guarded or not: whether out is a directory, something other than a
- * regular file, a character device or a FIFO, an SQLite database, a file
- * SQLite keeps beside one, or a file a process holds a lock on (a
- * collector's PID file and log). 0 when none of these; -1 with err
- * saying which.
+ * guarded or not, what is at the name itself (a link is not followed):
+ * whether it is a directory, a socket or block device, an SQLite
+ * database, a file SQLite keeps beside one, or a file a process holds a
+ * lock on (a collector's PID file and log). 0 when none of these; -1
+ * with err saying which.
  */
 int	outfile_check_target(const char *out, char *err, size_t errlen);
 void	outfile_guard_free(struct outfile_guard *);
