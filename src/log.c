@@ -69,8 +69,12 @@ log_reopen(char *err, size_t errlen)
 
 	if (log_path == NULL)
 		return 0;
-	if ((fd = open_path(log_path, NULL, err, errlen)) < 0)
+	/* A refused file may be ours, its descriptor closed: the lock
+	   taken again. */
+	if ((fd = open_path(log_path, NULL, err, errlen)) < 0) {
+		hold(log_fd);
 		return -1;
+	}
 	close(log_fd);
 	log_fd = fd;
 	if (log_captures)

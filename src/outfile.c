@@ -290,34 +290,59 @@ open_direct(struct outfile *o, const char *path, int fdno,
 }
 
 /*
- * The descriptor a name stands for: /dev/stdout, /dev/stderr, /dev/fd/N,
- * /proc/self/fd/N; -1 for any other name. Opened anew, such a name would
- * start at the file's beginning and replace it, even where the shell
- * opened it to append (gua report -o /dev/stdout >> all.txt).
+ * Where a name's directory really is (links followed, as the kernel
+ * would), and the name in it: 0, or -1 when the directory cannot be
+ * resolved.
+ */
+static int
+real_place(const char *path, char *dir, const char **name)
+{
+	char d[PATH_MAX];
+
+	*name = util_split_path(path, d, sizeof(d));
+	return d[0] != '\0' && realpath(d, dir) != NULL ? 0 : -1;
+}
+
+/*
+ * The descriptor a name stands for: standard output or error, however
+ * spelled (/dev/stdout, /dev/stderr, /dev/fd/1, /proc/self/fd/2); -1 for
+ * any other name. Opened anew, such a name would start at the file's
+ * beginning and replace it, even where the shell opened it to append
+ * (gua report -o /dev/stdout >> all.txt). Other descriptors are not
+ * taken: by the time the report is written, SQLite's files are open on
+ * them.
  */
 static int
 named_fd(const char *path)
 {
-	static const char *const dirs[] = { "/dev/fd/", "/proc/self/fd/" };
-	char *end;
-	long n;
+	char dir[PATH_MAX], fds[64];
+	const char *name;
 
-	if (strcmp(path, "/dev/stdout") == 0)
+	if (real_place(path, dir, &name) != 0)
+		return -1;
+	snprintf(fds, sizeof(fds), "/proc/%ld/fd", (long)getpid());
+	if (strcmp(dir, "/dev") == 0 && strcmp(name, "stdout") == 0)
 		return STDOUT_FILENO;
-	if (strcmp(path, "/dev/stderr") == 0)
+	if (strcmp(dir, "/dev") == 0 && strcmp(name, "stderr") == 0)
 		return STDERR_FILENO;
-	for (size_t i = 0; i < ARRAY_LEN(dirs); i++) {
-		size_t len = strlen(dirs[i]);
-
-		if (strncmp(path, dirs[i], len) != 0 || path[len] < '0' ||
-		    path[len] > '9')
-			continue;
-		errno = 0;
-		n = strtol(path + len, &end, 10);
-		if (errno == 0 && *end == '\0' && n <= INT_MAX)
-			return (int)n;
-	}
+	if (strcmp(dir, fds) == 0 && strcmp(name, "1") == 0)
+		return STDOUT_FILENO;
+	if (strcmp(dir, fds) == 0 && strcmp(name, "2") == 0)
+		return STDERR_FILENO;
 	return -1;
+}
+
+/* Whether a name lies in /dev or /proc, where only a device is written. */
+static int
+in_system_dir(const char *path)
+{
+	char dir[PATH_MAX];
+	const char *name;
+
+	if (real_place(path, dir, &name) != 0)
+		return 0;
+	return strcmp(dir, "/dev") == 0 || strncmp(dir, "/dev/", 5) == 0 ||
+	    strcmp(dir, "/proc") == 0 || strncmp(dir, "/proc/", 6) == 0;
 }
 
 int
@@ -478,7 +503,8 @@ is_sqlite(const char *path)
 	ssize_t n;
 	int fd;
 
-	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_NOFOLLOW |
+	    O_CLOEXEC);
 	if (fd < 0)
 		return 0;
 	n = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ?
@@ -510,9 +536,10 @@ beside_sqlite(const char *path)
 }
 
 /*
- * The holder of a lock on the regular file at path (a collector's PID
- * file, its log), asked without taking one: its PID, 0 when it is in
- * another PID namespace, -1 none.
+ * The holder of a POSIX (fcntl) lock on the regular file at path (a
+ * collector's PID file, its log), asked without taking one: its PID, 0
+ * when it is not known (another PID namespace, an open file description's
+ * lock), -1 none.
  */
 static pid_t
 lock_holder(const char *path)
@@ -529,10 +556,13 @@ lock_holder(const char *path)
 	fl.l_type = F_WRLCK;
 	fl.l_whence = SEEK_SET;
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
-	    fcntl(fd, F_GETLK, &fl) != 0 || fl.l_type == F_UNLCK)
-		fl.l_pid = -1;
+	    fcntl(fd, F_GETLK, &fl) != 0)
+		fl.l_type = F_UNLCK;
 	close(fd);
-	return fl.l_pid < 0 ? -1 : fl.l_pid;
+	/* An open file description's lock has no PID: -1 there. */
+	if (fl.l_type == F_UNLCK)
+		return -1;
+	return fl.l_pid > 0 ? fl.l_pid : 0;
 }
 
 int
@@ -554,9 +584,19 @@ outfile_guard_check(const struct outfile_guard *g, const char *out,
 int
 outfile_check_target(const char *out, char *err, size_t errlen)
 {
+	char tmp[PATH_MAX];
 	struct stat st;
 	pid_t holder;
 
+	if (named_fd(out) >= 0)
+		return 0;
+	if (outfile_tmp_name(out, tmp, sizeof(tmp), err, errlen) != 0)
+		return -1;
+	if (in_system_dir(out) && (lstat(out, &st) != 0 ||
+	    !S_ISCHR(st.st_mode)))
+		return util_err(err, errlen, "%s: in /dev or /proc only a "
+		    "character device, standard output or standard error is "
+		    "written; refusing to write there", out);
 	/* What is at the name itself: a link there is replaced, not what it
 	   names (outfile_open). */
 	if (lstat(out, &st) != 0 || S_ISLNK(st.st_mode) ||
@@ -578,9 +618,8 @@ outfile_check_target(const char *out, char *err, size_t errlen)
 		    "a lock on it: a running collector's PID file or log?); "
 		    "refusing to write over it", out, (long)holder);
 	if (holder == 0)
-		return util_err(err, errlen, "%s is in use (a process in "
-		    "another PID namespace holds a lock on it); refusing to "
-		    "write over it", out);
+		return util_err(err, errlen, "%s is in use (a process holds "
+		    "a lock on it); refusing to write over it", out);
 	return 0;
 }
 

@@ -116,9 +116,11 @@ wait "$HOLDER" 2>/dev/null
 # A character device or a descriptor's name is written to, not replaced
 # (a link or a FIFO at the name is replaced, never written through: see
 # test-hostile).
-t "report -o /dev/stdout appends where the shell appends"
+# (Through /proc, not /dev/stdout: a gua that replaced the name would
+# fail there, not replace the system's link.)
+t "report -o /proc/self/fd/1 appends where the shell appends"
 echo "first line" >"$TMP/all.txt"
-(cd "$P" && "$GUA" report --db x.db -o /dev/stdout >>"$TMP/all.txt")
+(cd "$P" && "$GUA" report --db x.db -o /proc/self/fd/1 >>"$TMP/all.txt")
 if [ "$(head -1 "$TMP/all.txt")" = "first line" ] &&
     sed -n 2p "$TMP/all.txt" | grep -q '^gua '; then ok; else
 	fail "not appended: $(head -2 "$TMP/all.txt" | tr '\n' ' ')"; fi
@@ -126,6 +128,18 @@ t "... and /dev/fd/1 the same"
 : >"$TMP/fd1.txt"
 (cd "$P" && "$GUA" report --db x.db -o /dev/fd/1 >"$TMP/fd1.txt")
 if grep -q '^gua ' "$TMP/fd1.txt"; then ok; else fail "nothing written"; fi
+t "report -o another descriptor is refused: SQLite's files are on them"
+: >"$TMP/seven"
+(cd "$P" && "$GUA" report --db x.db -o /proc/self/fd/7 7>>"$TMP/seven") \
+    >"$TMP/out" 2>"$TMP/err"
+RC=$?
+expect_rc 2
+expect_err "-o: /proc/self/fd/7: in /dev or /proc only a character device, standard output or standard error is written"
+if [ -s "$TMP/seven" ]; then fail "written to descriptor 7"; else ok; fi
+t "report -o a name ending in / is bad usage"
+in_p report --db x.db -o nodir/
+expect_rc 2
+expect_err "-o: nodir/: not a file name"
 if [ "$(id -u)" -eq 0 ]; then
 	t "report -o a character device writes to it and leaves it a device"
 	mknod "$P/nul" c 1 3
