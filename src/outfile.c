@@ -332,7 +332,10 @@ named_fd(const char *path)
 	return -1;
 }
 
-/* Whether a name lies in /dev or /proc, where only a device is written. */
+/*
+ * Whether a name lies in /dev or /proc, where only a device is written:
+ * /dev/shm, a file system for files, aside.
+ */
 static int
 in_system_dir(const char *path)
 {
@@ -340,6 +343,8 @@ in_system_dir(const char *path)
 	const char *name;
 
 	if (real_place(path, dir, &name) != 0)
+		return 0;
+	if (strcmp(dir, "/dev/shm") == 0 || strncmp(dir, "/dev/shm/", 9) == 0)
 		return 0;
 	return strcmp(dir, "/dev") == 0 || strncmp(dir, "/dev/", 5) == 0 ||
 	    strcmp(dir, "/proc") == 0 || strncmp(dir, "/proc/", 6) == 0;

@@ -136,6 +136,17 @@ RC=$?
 expect_rc 2
 expect_err "-o: /proc/self/fd/7: in /dev or /proc only a character device, standard output or standard error is written"
 if [ -s "$TMP/seven" ]; then fail "written to descriptor 7"; else ok; fi
+if [ -d /dev/shm ] && [ -w /dev/shm ]; then
+	t "... but /dev/shm holds files like any directory"
+	SHM=$(mktemp -d /dev/shm/gua-protect-XXXXXX)
+	in_p report --db x.db -o "$SHM/r.txt"
+	expect_rc 0
+	if grep -q '^gua ' "$SHM/r.txt"; then ok; else fail "not written"; fi
+	rm -rf "$SHM"
+else
+	t "report -o into /dev/shm"
+	skip "no writable /dev/shm"
+fi
 t "report -o a name ending in / is bad usage"
 in_p report --db x.db -o nodir/
 expect_rc 2
