@@ -355,6 +355,7 @@ outfile_open(struct outfile *o, const char *path, int mode, char *err,
     size_t errlen)
 {
 	struct stat st;
+	int fdno;
 
 	memset(o, 0, sizeof(*o));
 	if (path[0] == '\0')
@@ -364,8 +365,8 @@ outfile_open(struct outfile *o, const char *path, int mode, char *err,
 	 * gua's defaults live in /tmp, where anyone may plant a link or a
 	 * FIFO. A character device only root can make.
 	 */
-	if (named_fd(path) >= 0)
-		return open_direct(o, path, named_fd(path), NULL, err, errlen);
+	if ((fdno = named_fd(path)) >= 0)
+		return open_direct(o, path, fdno, NULL, err, errlen);
 	if (lstat(path, &st) == 0 && S_ISCHR(st.st_mode))
 		return open_direct(o, path, -1, &st, err, errlen);
 	return outfile_open_file(o, path, mode, err, errlen);

@@ -162,6 +162,30 @@ poll_after(long long p, long long wait, long long every, long long tick)
 }
 
 /*
+ * Loads and starts the fake as the collector does, its clock at 1 s; the
+ * clock is then the one of the library nvml_load opened. 0, or -1 with
+ * err (or a NULL set_clock).
+ */
+static int
+load_fake(struct nvml **n, char *err, size_t errlen)
+{
+	char path[512];
+	void *h;
+
+	snprintf(path, sizeof(path), "%s/libnvidia-ml.so.1",
+	    getenv("FAKE_NVML"));
+	set_clock(1000000);
+	if (nvml_load(n, path, NULL, err, errlen) != 0 ||
+	    nvml_init(*n, err, errlen) != 0)
+		return -1;
+	if ((h = dlopen(path, RTLD_NOW | RTLD_NOLOAD)) == NULL)
+		return -1;
+	set_clock = (void (*)(long long))dlsym(h, "fake_nvml_set_clock_us");
+	dlclose(h);
+	return set_clock != NULL ? 0 : -1;
+}
+
+/*
  * Plays the collector for total_us at interval_us: a sample at each tick
  * and nvml_poll between them when it asks, never sooner than the
  * collector's cadence (collector.c, next_poll). The first tick is left
@@ -177,7 +201,6 @@ play(const char *mode, long long interval_us, long long total_us,
 	struct tick t;
 	char err[512], text[1024];
 	int ok = 0;
-	void *h;
 
 	most_wait = -1;
 	snprintf(text, sizeof(text),
@@ -203,21 +226,10 @@ play(const char *mode, long long interval_us, long long total_us,
 	memset(seen, 0, NPROC * sizeof(*seen));
 	for (int i = 0; i < NPROC; i++)
 		seen[i].lo = 1001;
-	snprintf(text, sizeof(text), "%s/libnvidia-ml.so.1",
-	    getenv("FAKE_NVML"));
-	set_clock(now);
-	if (nvml_load(&n, text, NULL, err, sizeof(err)) != 0 ||
-	    nvml_init(n, err, sizeof(err)) != 0) {
+	if (load_fake(&n, err, sizeof(err)) != 0) {
 		fprintf(stderr, "%s\n", err);
 		goto out;
 	}
-	/* The fake's clock lives in the library nvml_load opened. */
-	if ((h = dlopen(text, RTLD_NOW | RTLD_NOLOAD)) == NULL)
-		goto out;
-	set_clock = (void (*)(long long))dlsym(h, "fake_nvml_set_clock_us");
-	dlclose(h);
-	if (set_clock == NULL)
-		goto out;
 	nvml_set_interval(n, interval_us / 1000);
 	for (start = now; now - start <= total_us; now += interval_us) {
 		long long next = now + interval_us, p;
@@ -403,20 +415,11 @@ test_behaviours(void)
 	if (set_clock != NULL) {
 		struct nvml *n = NULL;
 		struct tick t;
-		char err[512], path[512];
+		char err[512];
 
 		scenario("putil_mode latest\ntick 0\nutil 0 0\n");
-		snprintf(path, sizeof(path), "%s/libnvidia-ml.so.1",
-		    getenv("FAKE_NVML"));
 		memset(&t, 0, sizeof(t));
-		set_clock(1000000);
-		if (nvml_load(&n, path, NULL, err, sizeof(err)) == 0 &&
-		    nvml_init(n, err, sizeof(err)) == 0) {
-			void *lib = dlopen(path, RTLD_NOW | RTLD_NOLOAD);
-
-			set_clock = (void (*)(long long))dlsym(lib,
-			    "fake_nvml_set_clock_us");
-			dlclose(lib);
+		if (load_fake(&n, err, sizeof(err)) == 0) {
 			set_clock(2000000);
 			CHECK_INT(nvml_sample(n, &t, 2000000, err, sizeof(err)),
 			    0);
@@ -435,24 +438,16 @@ test_behaviours(void)
 	if (set_clock != NULL) {
 		struct nvml *n = NULL;
 		struct tick t;
-		char err[512], path[512];
+		char err[512];
 
 		scenario("putil_mode latest\nprocess_period_us 100000\n"
 		    "tick 0\nutil 0 0\nproc 0 201 8000\n"
 		    "tick 1\nutil 0 0\nproc 0 201 8000\n"
 		    "tick 2\nutil 0 50\nproc 0 201 8000 sm=50\n");
-		snprintf(path, sizeof(path), "%s/libnvidia-ml.so.1",
-		    getenv("FAKE_NVML"));
 		memset(&t, 0, sizeof(t));
-		set_clock(1000000);
-		if (nvml_load(&n, path, NULL, err, sizeof(err)) == 0 &&
-		    nvml_init(n, err, sizeof(err)) == 0) {
-			void *lib = dlopen(path, RTLD_NOW | RTLD_NOLOAD);
+		if (load_fake(&n, err, sizeof(err)) == 0) {
 			long long p = 2000000, w;
 
-			set_clock = (void (*)(long long))dlsym(lib,
-			    "fake_nvml_set_clock_us");
-			dlclose(lib);
 			set_clock(p);
 			CHECK_INT(nvml_sample(n, &t, p, err, sizeof(err)), 0);
 			/* Just after the tick: when, no read. */
