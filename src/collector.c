@@ -93,6 +93,7 @@ struct collector {
 	int64_t		 compact_worst_us;
 	int		 compact_failing;	/* logged once until it works */
 	int64_t		 compact_last_ms;	/* how long the last step took */
+	int64_t		 compact_squeezed;	/* since when no step fitted */
 };
 
 /* The files SQLite keeps beside the database while it writes. */
@@ -612,7 +613,9 @@ sleep_until(const struct collector *co, int64_t deadline,
  * after a tick, and only when the last step would have fitted before the
  * next deadline, so no tick waits for it; then the next hour at the next
  * tick, until none is due, and a look again a minute later. The longest
- * step is logged with the hours done.
+ * step is logged with the hours done. A step longer than the interval
+ * never fits: rather than let raw ticks pile up for ever, one is taken
+ * anyway once a minute, holding up that one tick.
  */
 static void
 compact_some(struct collector *co, int64_t deadline)
@@ -623,8 +626,15 @@ compact_some(struct collector *co, int64_t deadline)
 	int rc;
 
 	if (co->a->keep_raw_ms <= 0 || co->st == NULL ||
-	    now < co->compact_next || now + co->compact_last_ms >= deadline)
+	    now < co->compact_next)
 		return;
+	if (now + co->compact_last_ms >= deadline) {
+		if (co->compact_squeezed == 0)
+			co->compact_squeezed = now;
+		if (now - co->compact_squeezed < MS_PER_MINUTE)
+			return;
+	}
+	co->compact_squeezed = 0;
 	t0 = util_mono_us();
 	rc = store_compact_step(co->st, co->a->keep_raw_ms, 1, &c, err,
 	    sizeof(err));
