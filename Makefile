@@ -69,7 +69,8 @@ SRC	:= $(wildcard src/*.c)
 # together, 148-164 KiB (the 8 x 8 collector of make bench). A name here
 # that is no module fails the build.
 COLLECTOR_MODULES := main collector cmd-daemon cmd nvml source-nvml \
-	identity putil tick tick-print store-write store-pack store \
+	identity putil tick tick-print store-write store-pack store-procs \
+	proc-pack store \
 	store-file outfile pidfile rollup energy classify label log util \
 	grow imap escape duration notify
 COLLECTOR_OBJ := $(COLLECTOR_MODULES:%=$(BUILD)/src/%.o)
@@ -79,6 +80,8 @@ LIBOBJ	:= $(filter-out $(BUILD)/src/main.o,$(OBJ))
 
 UNIT_SRC := $(wildcard tests/unit/test-*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+# The CLI tests' way to the packed identities (tests/unit/procs-sql.c).
+PROCS_SQL := $(BUILD)/tests/procs-sql
 
 # The fake NVML the tests load instead of NVIDIA's, in four symbol sets.
 # Built without sanitizers: an ASan gua dlopens it like any library.
@@ -193,9 +196,10 @@ demo: $(GUA)
 # T=NAME runs one test file: a unit test (T=test-store) or a CLI test
 # (T=test-daemon). A test whose tool is missing is skipped and counted;
 # with CI=true a skip fails.
-check: $(GUA) $(UNIT_BIN) $(FAKE_LIBS)
+check: $(GUA) $(UNIT_BIN) $(FAKE_LIBS) $(PROCS_SQL)
 	@GUA=$(abspath $(GUA)) FAKE_NVML=$(abspath $(FAKE_DIR)) \
-	    GUA_SANITIZED=$(SANITIZE) T=$(T) CI=$(CI) tests/run.sh $(UNIT_BIN)
+	    PROCS_SQL=$(abspath $(PROCS_SQL)) GUA_SANITIZED=$(SANITIZE) \
+	    T=$(T) CI=$(CI) tests/run.sh $(UNIT_BIN)
 
 # Static checks, each failing on any finding: cppcheck over the C,
 # shellcheck over every shell script (settings in .shellcheckrc), and the

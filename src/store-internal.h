@@ -10,9 +10,24 @@
 #include <sqlite3.h>
 
 #include "imap.h"
+#include "proc-pack.h"
 #include "store-pack.h"
 #include "store.h"
 
+
+/*
+ * Schema 7's table of packed identities (proc-pack.c): the count
+ * processes from first_id, their start times between start_min and
+ * start_max, so that a writer finds a process seen before by its start.
+ */
+#define STORE_PROC_BLOCKS_SQL \
+    "CREATE TABLE proc_blocks(" \
+    " first_id INTEGER PRIMARY KEY," \
+    " count INTEGER NOT NULL," \
+    " start_min INTEGER NOT NULL," \
+    " start_max INTEGER NOT NULL," \
+    " body BLOB NOT NULL);" \
+    "CREATE INDEX proc_blocks_start ON proc_blocks(start_max, start_min);"
 
 /* The pod's names in a procs query, and empty ones for an older file. */
 #define STORE_PROC_NAMES	"pod_namespace, pod_name, container_name"
@@ -28,7 +43,9 @@ enum {
 	STMT_GPU_INSERT,
 	STMT_GPU_UPDATE,
 	STMT_PROC_FIND,
-	STMT_PROC_INSERT,
+	STMT_BLOCK_PUT,
+	STMT_BLOCK_AT,
+	STMT_BLOCK_BY_START,
 	STMT_HOUR_GET,
 	STMT_HOUR_PUT,
 	STMT_PROC_GET,
@@ -74,6 +91,14 @@ struct store {
 	struct store_hour	 hour;		/* the hour being added to */
 	struct store_buf	 tick_buf;	/* encode buffers */
 	struct store_buf	 hour_gbuf, hour_pbuf;
+	/* The writer's block of new processes (store-procs.c): its first
+	   key, 0 when none is open, and whether its row lags behind it. */
+	struct proc_packer	*open_block;
+	int64_t			 open_first;
+	int			 open_dirty;
+	/* The block read last, kept for the next key. */
+	struct proc_block	*read_block;
+	int			 read_valid;
 };
 
 /* A stored tick, decoded; valid during the callback only. */
@@ -94,6 +119,30 @@ struct store_tick {
 int	store_scan_ticks(struct store *, int64_t from_ms, int64_t to_ms,
 	    int (*fn)(void *ctx, const struct store_tick *), void *ctx,
 	    char *err, size_t errlen);
+
+/*
+ * store-procs.c: the identities of processes. store_proc_key finds the
+ * key of (pid, start_ms), adding who when it is new, into the open block
+ * (written by store_procs_flush: at each tick of the collector, or when
+ * the block is full or the caller commits). store_procs_forget drops the
+ * open block after a rollback.
+ */
+int	store_proc_key(struct store *, uint32_t pid, int64_t start_ms,
+	    const struct identity *who, int64_t *id, char *err,
+	    size_t errlen);
+int	store_procs_flush(struct store *, char *err, size_t errlen);
+void	store_procs_forget(struct store *);
+void	store_procs_free(struct store *);
+/*
+ * The block holding process id: 0 with *b and *i set, 1 when no block
+ * holds it (a procs row of an older file may), -1 with err set.
+ */
+int	store_proc_block(struct store *, int64_t id,
+	    const struct proc_block **b, size_t *i, char *err, size_t errlen);
+/* The first key in a block, INT64_MAX when there is none: the procs
+   rows of an older file all have lower keys. */
+int	store_proc_blocks_from(struct store *, int64_t *first, char *err,
+	    size_t errlen);
 
 /* How long a connection waits for a lock another process holds. */
 #define STORE_BUSY_TIMEOUT_MS	5000

@@ -122,19 +122,6 @@ put(struct store_buf *b, uint64_t v)
 	b->len += store_varint_put(b->p + b->len, v);
 }
 
-static uint64_t
-zigzag(int64_t v)
-{
-	/* All ones for a negative v: no right shift of a signed value. */
-	return ((uint64_t)v << 1) ^ (v < 0 ? UINT64_MAX : 0);
-}
-
-static int64_t
-unzigzag(uint64_t v)
-{
-	return (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
-}
-
 /* v as its difference from pred, zigzagged, in wrapping arithmetic. */
 static uint64_t
 off_from(uint64_t pred, uint64_t v)
@@ -179,7 +166,7 @@ store_pack_gpu(struct store_buf *b, int64_t gpu_id, const struct tick_gpu *g)
 	if (flags & 2)
 		put(b, (uint64_t)g->util_max_pct);
 	if (flags & 4)
-		put(b, zigzag(1000 - (int64_t)g->util_cover_pm));
+		put(b, store_zigzag(1000 - (int64_t)g->util_cover_pm));
 	put(b, j == ENERGY_UNKNOWN ? 0 : (uint64_t)j + 1);
 	if (flags & 8)
 		put(b, g->nprocs);
@@ -381,7 +368,7 @@ store_unpack_tick(const void *blob, size_t len, int64_t span_ms,
 				c.bad = 1;
 			else
 				g->reading.util_cover_pm =
-				    (int)(1000 - unzigzag(z));
+				    (int)(1000 - store_unzigzag(z));
 		}
 		g->reading.energy_j = ENERGY_UNKNOWN;
 		g->reading.energy_src = ENERGY_SRC_NONE;

@@ -82,6 +82,20 @@ struct store_edge {
 	int64_t	last_ms;
 };
 
+/* A signed number as an unsigned one, small when it is near 0. */
+static inline uint64_t
+store_zigzag(int64_t v)
+{
+	/* All ones for a negative v: no right shift of a signed value. */
+	return ((uint64_t)v << 1) ^ (v < 0 ? UINT64_MAX : 0);
+}
+
+static inline int64_t
+store_unzigzag(uint64_t v)
+{
+	return (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
+}
+
 /* Unsigned LEB128, the packed formats' only number. */
 size_t	store_varint_put(unsigned char *, uint64_t);
 /* Returns bytes read, 0 on a truncated or overlong value. */

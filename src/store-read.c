@@ -870,11 +870,22 @@ int
 store_process(struct store *s, int64_t proc_id, uint32_t *pid,
     int64_t *start_ms, struct identity *who, char *err, size_t errlen)
 {
-	sqlite3_stmt *st = store_stmt(s, has_pod_names(s) ? STMT_PROC_GET :
-	    STMT_PROC_GET_OLD, err, errlen);
-	int rc;
+	const struct proc_block *b;
+	sqlite3_stmt *st;
+	size_t i;
+	int rc = store_proc_block(s, proc_id, &b, &i, err, errlen);
 
-	if (st == NULL)
+	if (rc < 0)
+		return -1;
+	if (rc == 0) {
+		*pid = b->e[i].pid;
+		*start_ms = b->e[i].start_ms;
+		proc_block_identity(b, i, who);
+		return 0;
+	}
+	/* A procs row of a file from before schema 7. */
+	if ((st = store_stmt(s, has_pod_names(s) ? STMT_PROC_GET :
+	    STMT_PROC_GET_OLD, err, errlen)) == NULL)
 		return -1;
 	memset(who, 0, sizeof(*who));
 	sqlite3_bind_int64(st, 1, proc_id);
@@ -891,22 +902,27 @@ store_process(struct store *s, int64_t proc_id, uint32_t *pid,
 }
 
 /*
- * Visits the processes of ids (ascending, no key twice) in their order:
- * where the keys are scattered, one lookup each through one(); where
- * they are dense, one pass over their range with sql (?1 and ?2 the
- * range, the key in column 0), each row through row(). A callback's -1
- * has said why in err; an absent process is an error.
+ * Visits the processes of ids (ascending, no key twice) in their order.
+ * Those in proc_blocks (every key from the first block's on) go to
+ * block(), a block read once for all its keys. A file from before
+ * schema 7 has procs rows below them: where those keys are scattered,
+ * one lookup each through one(); where they are dense, one pass over
+ * their range with sql (?1 and ?2 the range, the key in column 0), each
+ * row through row(). A callback's -1 has said why in err; an absent
+ * process is an error.
  */
 struct process_visit {
 	int	(*one)(struct store *, int64_t id, void *ctx, char *err,
 		    size_t errlen);
 	int	(*row)(sqlite3_stmt *, int64_t id, void *ctx, char *err,
 		    size_t errlen);
+	int	(*block)(const struct proc_block *, size_t i, void *ctx,
+		    char *err, size_t errlen);
 	void	*ctx;
 };
 
 static int
-visit_processes(struct store *s, const int64_t *ids, size_t n,
+visit_rows(struct store *s, const int64_t *ids, size_t n,
     const char *sql, const struct process_visit *v, char *err,
     size_t errlen)
 {
@@ -948,6 +964,35 @@ visit_processes(struct store *s, const int64_t *ids, size_t n,
 	return 0;
 }
 
+static int
+visit_processes(struct store *s, const int64_t *ids, size_t n,
+    const char *sql, const struct process_visit *v, char *err,
+    size_t errlen)
+{
+	const struct proc_block *b;
+	int64_t from;
+	size_t nrows = 0, i;
+	int rc;
+
+	if (store_proc_blocks_from(s, &from, err, errlen) != 0)
+		return -1;
+	while (nrows < n && ids[nrows] < from)
+		nrows++;
+	if (visit_rows(s, ids, nrows, sql, v, err, errlen) != 0)
+		return -1;
+	for (size_t k = nrows; k < n; k++) {
+		if ((rc = store_proc_block(s, ids[k], &b, &i, err,
+		    errlen)) < 0)
+			return -1;
+		if (rc > 0)
+			return util_err(err, errlen, "%s: process %lld is "
+			    "missing", s->path, (long long)ids[k]);
+		if (v->block(b, i, v->ctx, err, errlen) != 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* store_processes' caller. */
 struct whole_fn {
 	int	(*fn)(void *ctx, int64_t proc_id, uint32_t pid,
@@ -984,13 +1029,27 @@ whole_row(sqlite3_stmt *st, int64_t id, void *ctx, char *err, size_t errlen)
 	return 0;
 }
 
+static int
+whole_block(const struct proc_block *b, size_t i, void *ctx, char *err,
+    size_t errlen)
+{
+	const struct whole_fn *w = ctx;
+	struct identity who;
+
+	proc_block_identity(b, i, &who);
+	if (w->fn(w->ctx, b->first_id + (int64_t)i, b->e[i].pid,
+	    b->e[i].start_ms, &who) != 0)
+		return util_err(err, errlen, "out of memory");
+	return 0;
+}
+
 int
 store_processes(struct store *s, const int64_t *ids, size_t n,
     int (*fn)(void *ctx, int64_t proc_id, uint32_t pid, int64_t start_ms,
     const struct identity *), void *ctx, char *err, size_t errlen)
 {
 	struct whole_fn w = { fn, ctx };
-	struct process_visit v = { whole_one, whole_row, &w };
+	struct process_visit v = { whole_one, whole_row, whole_block, &w };
 
 	return visit_processes(s, ids, n, has_pod_names(s) ?
 	    "SELECT id, pid, start_ms, known, uid, user, comm, cmdline, "
@@ -1062,13 +1121,34 @@ keys_row(sqlite3_stmt *st, int64_t id, void *ctx, char *err, size_t errlen)
 	return 0;
 }
 
+/* A block's keys, the strings not copied. */
+static int
+keys_block(const struct proc_block *b, size_t i, void *ctx, char *err,
+    size_t errlen)
+{
+	const struct keys_fn *w = ctx;
+	struct store_proc_keys keys;
+
+	keys.user = proc_block_str(b, i, PROC_USER);
+	keys.comm = proc_block_str(b, i, PROC_COMM);
+	keys.container = proc_block_str(b, i, PROC_CONTAINER);
+	keys.pod = proc_block_str(b, i, PROC_POD);
+	keys.unit = proc_block_str(b, i, PROC_UNIT);
+	keys.slurm_job = proc_block_str(b, i, PROC_SLURM_JOB);
+	keys.pod_namespace = proc_block_str(b, i, PROC_POD_NAMESPACE);
+	keys.pod_name = proc_block_str(b, i, PROC_POD_NAME);
+	if (w->fn(w->ctx, b->first_id + (int64_t)i, b->e[i].pid, &keys) != 0)
+		return util_err(err, errlen, "out of memory");
+	return 0;
+}
+
 int
 store_process_keys(struct store *s, const int64_t *ids, size_t n,
     int (*fn)(void *ctx, int64_t proc_id, uint32_t pid,
     const struct store_proc_keys *), void *ctx, char *err, size_t errlen)
 {
 	struct keys_fn w = { fn, ctx };
-	struct process_visit v = { keys_one, keys_row, &w };
+	struct process_visit v = { keys_one, keys_row, keys_block, &w };
 
 	return visit_processes(s, ids, n, has_pod_names(s) ?
 	    "SELECT id, pid, user, comm, container, pod, unit, slurm_job, "

@@ -54,6 +54,7 @@ forget_caches(struct store *s)
 	imap_clear(&s->mem_cur);
 	s->prev_valid = 0;
 	store_hour_clear(&s->hour, STORE_NO_HOUR);
+	store_procs_forget(s);
 }
 
 int
@@ -95,6 +96,7 @@ store_commit(struct store *s, char *err, size_t errlen)
 		    "failed; nothing of it was kept", s->path);
 	}
 	if ((s->hour.dirty && hour_write(s, err, errlen) != 0) ||
+	    store_procs_flush(s, err, errlen) != 0 ||
 	    store_exec(s, "COMMIT", err, errlen) != 0) {
 		if (!sqlite3_get_autocommit(s->db))
 			store_exec(s, "ROLLBACK", NULL, 0);
@@ -195,54 +197,12 @@ static int
 resolve_proc(struct store *s, const struct tick_proc *p, int64_t *id,
     char *err, size_t errlen)
 {
-	const struct identity *who = &p->id;
-	sqlite3_stmt *st;
-	int rc;
-
 	if (imap_get(&s->proc_cur, p->pid, p->start_ms, id) == 0)
 		return 0;
-	if (imap_get(&s->proc_prev, p->pid, p->start_ms, id) != 0) {
-		if ((st = store_stmt(s, STMT_PROC_FIND, err, errlen)) == NULL)
-			return -1;
-		sqlite3_bind_int64(st, 1, p->pid);
-		sqlite3_bind_int64(st, 2, p->start_ms);
-		rc = sqlite3_step(st);
-		if (rc == SQLITE_ROW)
-			*id = sqlite3_column_int64(st, 0);
-		sqlite3_reset(st);
-		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-			return store_sqlite_err(s, err, errlen,
-			    "finding a process");
-		if (rc == SQLITE_DONE) {
-			if ((st = store_stmt(s, STMT_PROC_INSERT, err,
-			    errlen)) == NULL)
-				return -1;
-			sqlite3_bind_int64(st, 1, p->pid);
-			sqlite3_bind_int64(st, 2, p->start_ms);
-			sqlite3_bind_int(st, 3, who->known);
-			bind_opt_int(st, 4, who->uid, -1);
-			sqlite3_bind_text(st, 5, who->user, -1, SQLITE_STATIC);
-			sqlite3_bind_text(st, 6, who->comm, -1, SQLITE_STATIC);
-			sqlite3_bind_text(st, 7, who->cmdline, -1,
-			    SQLITE_STATIC);
-			sqlite3_bind_text(st, 8, who->container, -1,
-			    SQLITE_STATIC);
-			sqlite3_bind_text(st, 9, who->pod, -1, SQLITE_STATIC);
-			sqlite3_bind_text(st, 10, who->unit, -1, SQLITE_STATIC);
-			sqlite3_bind_text(st, 11, who->slurm_job, -1,
-			    SQLITE_STATIC);
-			sqlite3_bind_text(st, 12, who->pod_namespace, -1,
-			    SQLITE_STATIC);
-			sqlite3_bind_text(st, 13, who->pod_name, -1,
-			    SQLITE_STATIC);
-			sqlite3_bind_text(st, 14, who->container_name, -1,
-			    SQLITE_STATIC);
-			if (step_done(s, st, err, errlen,
-			    "adding a process") != 0)
-				return -1;
-			*id = sqlite3_last_insert_rowid(s->db);
-		}
-	}
+	if (imap_get(&s->proc_prev, p->pid, p->start_ms, id) != 0 &&
+	    store_proc_key(s, p->pid, p->start_ms, &p->id, id, err,
+	    errlen) != 0)
+		return -1;
 	if (imap_put(&s->proc_cur, p->pid, p->start_ms, *id) != 0)
 		return util_err(err, errlen, "out of memory");
 	return 0;

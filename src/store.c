@@ -65,6 +65,7 @@ static const char schema_sql[] =
     " pod_name TEXT NOT NULL DEFAULT '',"
     " container_name TEXT NOT NULL DEFAULT '',"
     " UNIQUE(pid, start_ms));"
+    STORE_PROC_BLOCKS_SQL
     "CREATE TABLE hour_edges("
     " hour_ms INTEGER PRIMARY KEY,"
     " gpus BLOB NOT NULL);"
@@ -182,11 +183,12 @@ static const char *const stmt_sql[STMT_COUNT] = {
 	    "memory_total_mib = ?4 WHERE id = ?1",
 	[STMT_PROC_FIND] = "SELECT id FROM procs WHERE pid = ?1 AND "
 	    "start_ms = ?2",
-	[STMT_PROC_INSERT] = "INSERT INTO procs(pid, start_ms, known, uid, "
-	    "user, comm, cmdline, container, pod, unit, slurm_job, "
-	    "pod_namespace, pod_name, container_name) "
-	    "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
-	    "?14)",
+	[STMT_BLOCK_PUT] = "INSERT OR REPLACE INTO proc_blocks(first_id, "
+	    "count, start_min, start_max, body) VALUES(?1, ?2, ?3, ?4, ?5)",
+	[STMT_BLOCK_AT] = "SELECT first_id, count, body FROM proc_blocks "
+	    "WHERE first_id <= ?1 ORDER BY first_id DESC LIMIT 1",
+	[STMT_BLOCK_BY_START] = "SELECT first_id, count, body FROM "
+	    "proc_blocks WHERE start_max >= ?1 AND start_min <= ?1",
 	[STMT_HOUR_GET] = "SELECT first_tick, last_tick, gpus, procs FROM hours "
 	    "WHERE hour_ms = ?1",
 	[STMT_HOUR_PUT] = "INSERT OR REPLACE INTO hours(hour_ms, first_tick, "
@@ -710,6 +712,7 @@ store_close(struct store *s)
 	imap_free(&s->mem_prev);
 	imap_free(&s->mem_cur);
 	store_hour_free(&s->hour);
+	store_procs_free(s);
 	free(s->gpus);
 	free(s->tick_buf.p);
 	free(s->hour_gbuf.p);
@@ -773,25 +776,27 @@ store_ticks_written(const struct store *s)
  * ones must refuse it. in_txn: the caller's transaction holds it, else
  * one of its own does. Each schema's step: 3 adds the pod's names to
  * procs; 5 (energy) and 6 (hours rows in format 3) need nothing but the
- * version.
+ * version; 7 adds proc_blocks, where new processes go from then on.
  */
 static int
 upgrade(struct store *s, int in_txn, char *err, size_t errlen)
 {
-	char sql[512];
+	char sql[1024];
 
 	if (s->meta.schema_version >= STORE_SCHEMA_VERSION)
 		return 0;
 	/* The columns and the version in one transaction: a file never
 	   says 3 without them, nor has them twice. Schema 5 adds no
 	   column: its rows' marks (store-pack.c) tell old from new. */
-	snprintf(sql, sizeof(sql), "%s%sPRAGMA user_version=%d;%s",
+	snprintf(sql, sizeof(sql), "%s%s%sPRAGMA user_version=%d;%s",
 	    in_txn ? "" : "BEGIN IMMEDIATE;",
 	    s->meta.schema_version < STORE_SCHEMA_POD_NAMES ?
 	    "ALTER TABLE procs ADD COLUMN pod_namespace TEXT NOT NULL "
 	    "DEFAULT '';ALTER TABLE procs ADD COLUMN pod_name TEXT NOT "
 	    "NULL DEFAULT '';ALTER TABLE procs ADD COLUMN container_name "
-	    "TEXT NOT NULL DEFAULT '';" : "", STORE_SCHEMA_VERSION,
+	    "TEXT NOT NULL DEFAULT '';" : "",
+	    s->meta.schema_version < STORE_SCHEMA_PROC_BLOCKS ?
+	    STORE_PROC_BLOCKS_SQL : "", STORE_SCHEMA_VERSION,
 	    in_txn ? "" : "COMMIT;");
 	if (store_exec(s, sql, err, errlen) != 0) {
 		char ignore[8];

@@ -34,12 +34,17 @@
  * differences from what the others predict. An older file's rows stay as
  * they are; a writer on it writes format 3 from then on, and a gua of
  * an older schema cannot read those.
+ * 7: processes' identities are written packed, many to a row, into
+ * proc_blocks (proc-pack.c); the procs rows of an older file stay, and
+ * are read, as they are.
  */
-#define STORE_SCHEMA_VERSION	6
+#define STORE_SCHEMA_VERSION	7
 /* The first schema whose procs has the pod's names. */
 #define STORE_SCHEMA_POD_NAMES	3
 /* The first schema whose hours rows may be in format 3. */
 #define STORE_SCHEMA_HOUR_DELTAS	6
+/* The first schema with proc_blocks. */
+#define STORE_SCHEMA_PROC_BLOCKS	7
 /* PRAGMA application_id of every gua database: "GUA1". */
 #define STORE_APPLICATION_ID	0x47554131
 

@@ -105,6 +105,16 @@ expect_q() {
 		fail "$2: got '$_got', want '$3'"; fi
 }
 
+# procs DB SQL: SQL on DB's process identities as one table, procs (they
+# are packed in the file: tests/unit/procs-sql.c); an UPDATE writes them
+# back. expect_procs DB SQL WANT: its result is WANT.
+procs() { "$PROCS_SQL" "$1" "$2"; }
+expect_procs() {
+	_got=$(procs "$1" "$2" 2>&1)
+	if [ "$_got" = "$3" ]; then ok; else
+		fail "$2: got '$_got', want '$3'"; fi
+}
+
 # leave_hot_journal DB SQL: runs SQL in an open transaction with a tiny
 # page cache, so pages reach the file, then dies without committing: the
 # file is left with a hot journal, as after a crash or a power loss.
@@ -191,7 +201,7 @@ make_bad_dbs() {
 	    last_seen DATETIME); CREATE TABLE gpu_sample(ts DATETIME NOT NULL,
 	    gpu_uuid TEXT NOT NULL, util_pct INTEGER NOT NULL);"
 	cp "$1" "$2/newer.db"
-	sqlite3 "$2/newer.db" "PRAGMA user_version=7"
+	sqlite3 "$2/newer.db" "PRAGMA user_version=8"
 	cp "$1" "$2/readonly.db"
 	chmod 0444 "$2/readonly.db"
 	for _f in "$2"/*.db; do
@@ -217,7 +227,7 @@ bad_db_says() {
 	fifo.db) echo "not a regular file" ;;
 	other.db) echo "a SQLite file, but not a gua database" ;;
 	original.db) echo "a SQLite file, but not a gua database (a gpu-usage-audit 1.0" ;;
-	newer.db) echo "written by a newer gua (schema 7" ;;
+	newer.db) echo "written by a newer gua (schema 8" ;;
 	readonly.db) echo "read-only (mode 0444); refusing to write it" ;;
 	esac
 }

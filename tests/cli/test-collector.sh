@@ -101,13 +101,13 @@ expect_ticks "$DB" '$4 == 3 { c[$8]++ } END { printf "%d|%d|%d|%d\n",
 t "GPU 0's name and UUID from NVML"
 expect_q "$DB" "SELECT uuid, name, memory_total_mib FROM gpus WHERE idx = 0" "GPU-aaaa0000|Trainer|81920"
 t "identities from /proc, stored once per process"
-expect_q "$DB" "SELECT count(*) FROM procs" 4
-expect_q "$DB" "SELECT user, comm, cmdline, known FROM procs WHERE pid = $ROOT1" "$U1|sleep|sleep 1000|1"
-expect_q "$DB" "SELECT user, cmdline FROM procs WHERE pid = $NOBODY" "$UN|sleep $(tr '\0' ' ' <"/proc/$NOBODY/cmdline" | sed 's/ $//' | cut -d' ' -f2)"
+expect_procs "$DB" "SELECT count(*) FROM procs" 4
+expect_procs "$DB" "SELECT user, comm, cmdline, known FROM procs WHERE pid = $ROOT1" "$U1|sleep|sleep 1000|1"
+expect_procs "$DB" "SELECT user, cmdline FROM procs WHERE pid = $NOBODY" "$UN|sleep $(tr '\0' ' ' <"/proc/$NOBODY/cmdline" | sed 's/ $//' | cut -d' ' -f2)"
 t "start times from /proc: the process's, in ms since the epoch"
-expect_q "$DB" "SELECT count(*) FROM procs WHERE known = 1 AND start_ms > 1500000000000 AND start_ms <= $(date +%s)000" 3
+expect_procs "$DB" "SELECT count(*) FROM procs WHERE known = 1 AND start_ms > 1500000000000 AND start_ms <= $(date +%s)000" 3
 t "a process gone from /proc: recorded with NVML's numbers, identity unknown"
-expect_q "$DB" "SELECT known, start_ms, user, uid IS NULL FROM procs WHERE pid = $DEADPROC" "0|0||1"
+expect_procs "$DB" "SELECT known, start_ms, user, uid IS NULL FROM procs WHERE pid = $DEADPROC" "0|0||1"
 expect_ticks "$DB" "$(peak_of "$DEADPROC")" 50
 t "a process in two lists counts once, with its memory (not twice)"
 expect_ticks "$DB" "$(peak_of "$ROOT2")" 2000
@@ -119,7 +119,7 @@ if grep -qE "^  .* $NOBODY  GPU-1 .*  sleep [0-9]+\$" "$TMP/out"; then ok
 else fail "no §6 row of $NOBODY ending in its command line"; fi
 if [ -n "$OTHER_USER" ]; then
 	t "a process of another user is named as that user"
-	expect_q "$DB" "SELECT user, uid FROM procs WHERE pid = $NOBODY" "nobody|$(id -u nobody)"
+	expect_procs "$DB" "SELECT user, uid FROM procs WHERE pid = $NOBODY" "nobody|$(id -u nobody)"
 else
 	t "a process of another user"
 	skip "needs root and setpriv to start a process as nobody"
@@ -213,7 +213,7 @@ EOF
 run_fg grow "$FAKE" 3
 t "INSUFFICIENT_SIZE once: the buffer grows, nothing is lost or logged"
 expect_ticks "$DB" '$10 == "" { n++ } END { print n + 0 }' 0
-expect_q "$DB" "SELECT count(*) FROM procs" 2
+expect_procs "$DB" "SELECT count(*) FROM procs" 2
 expect_count "$ERR" "INSUFFICIENT_SIZE" 0
 scenario <<EOF
 insufficient_size 1000000
@@ -238,7 +238,7 @@ EOF
 }
 pids_right() {
 	t "$1: the three PIDs, with their memory"
-	expect_q "$DB" "SELECT group_concat(pid || ':' || user, ' ') FROM (SELECT pid, user FROM procs ORDER BY pid)" "$(printf '%s\n' "$ROOT1:$U1" "$ROOT2:$(user_of "$ROOT2")" "$ROOT3:$(user_of "$ROOT3")" | sort -n | tr '\n' ' ' | sed 's/ $//')"
+	expect_procs "$DB" "SELECT group_concat(pid || ':' || user, ' ') FROM (SELECT pid, user FROM procs ORDER BY pid)" "$(printf '%s\n' "$ROOT1:$U1" "$ROOT2:$(user_of "$ROOT2")" "$ROOT3:$(user_of "$ROOT3")" | sort -n | tr '\n' ' ' | sed 's/ $//')"
 	expect_ticks "$DB" "$(sum_of_peaks)" 6000
 	expect_ticks "$DB" '$10 == "" { n++ } END { print n + 0 }' 0
 }

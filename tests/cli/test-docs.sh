@@ -163,7 +163,7 @@ t "README: CSV keeps no raw control character but TAB and LF, as it does"
 if flat "$TOP/README.md" | grep -qF "no raw control character but TAB and LF"
 then ok; else fail "README says otherwise"; fi
 GUA_NOW=$NOW "$GUA" demo --db "$TMP/demo.db" >/dev/null 2>&1
-sqlite3 "$TMP/demo.db" "UPDATE procs SET comm = 'a' || char(9) || 'b' ||
+procs "$TMP/demo.db" "UPDATE procs SET comm = 'a' || char(9) || 'b' ||
     char(10) || 'c' || char(13) || 'd' || char(27) || 'e'"
 GUA_NOW=$NOW "$GUA" report --db "$TMP/demo.db" --format csv \
     --table sessions >"$TMP/s.csv" 2>/dev/null

@@ -127,7 +127,7 @@ check csv-cell "$TMP/sessions.csv" command_line "jupyter-lab --no-browser"
 # name that is a formula, a user name starting with @.
 HOSTILE=$TMP/hostile.db
 cp "$DB" "$HOSTILE"
-sqlite3 "$HOSTILE" "UPDATE procs SET cmdline = 'python3 -c \"print(1, 2)\"' ||
+procs "$HOSTILE" "UPDATE procs SET cmdline = 'python3 -c \"print(1, 2)\"' ||
     char(10) || '--name=a,b' , comm = '=HYPERLINK(\"http://x\",\"y\")',
     user = '@evil' WHERE pid = 5678;
     UPDATE procs SET comm = '-cmd', user = '+1' WHERE pid = 1234;"

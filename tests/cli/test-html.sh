@@ -12,11 +12,11 @@ DB=$TMP/demo.db
 GUA_NOW=$NOW "$GUA" demo --db "$DB" >/dev/null 2>&1 || fail "demo failed"
 HOSTILE=$TMP/hostile.db
 cp "$DB" "$HOSTILE"
-sqlite3 "$HOSTILE" "UPDATE procs SET comm = '<script>alert(1)</script>',
+procs "$HOSTILE" "UPDATE procs SET comm = '<script>alert(1)</script>',
     user = '\"><img src=x onerror=alert(2)>',
     cmdline = 'a\" onmouseover=\"alert(3)' WHERE pid = 5678;
-    UPDATE procs SET comm = '<script>alert(4)</script>' WHERE pid = 9999;
-    UPDATE gpus SET name = '<b>bold</b>' WHERE idx = 0;"
+    UPDATE procs SET comm = '<script>alert(4)</script>' WHERE pid = 9999;"
+sqlite3 "$HOSTILE" "UPDATE gpus SET name = '<b>bold</b>' WHERE idx = 0;"
 B=$TMP/hostb.db
 GUA_NOW=2026-11-25T10:29:50Z "$GUA" demo --db "$B" --ticks 12 >/dev/null 2>&1
 sqlite3 "$B" "UPDATE meta SET value = 'host<b>' WHERE key = 'hostname'"
@@ -24,7 +24,7 @@ sqlite3 "$B" "UPDATE meta SET value = 'host<b>' WHERE key = 'hostname'"
 SIX=$TMP/six.db
 GUA_NOW=$NOW "$GUA" demo --db "$SIX" --ticks 720 --interval 30s \
     >/dev/null 2>&1 || fail "demo --ticks 720 failed"
-sqlite3 "$SIX" "UPDATE procs SET cmdline = '/usr/bin/python3 ' ||
+procs "$SIX" "UPDATE procs SET cmdline = '/usr/bin/python3 ' ||
     '/home/alice/projects/a-rather-long-path/train.py --epochs 90 ' ||
     '--lr 0.001 --batch-size 512 --data /scratch/imagenet' WHERE pid = 1234"
 

@@ -85,7 +85,7 @@ collect() {
 
 t "the pod's names are recorded with the process"
 collect "$TMP/pods" pod
-expect_eq "$(q "$DB" "SELECT pod, container, pod_namespace, pod_name,
+expect_eq "$(procs "$DB" "SELECT pod, container, pod_namespace, pod_name,
     container_name FROM procs WHERE pid = $HOLDER")" \
     "$UID_D|4f3b2a1c0d9e|ml|train-0|worker"
 t "--metrics-by pod: the counter's pod is namespace/name"
@@ -138,7 +138,7 @@ expect_count "$TMP/metrics" "gua_process_idle_held_seconds_total{namespace=\"ml\
 
 t "no pod log tree: the uid alone, and the log says nothing of it"
 collect "$TMP/nowhere" pod
-expect_eq "$(q "$DB" "SELECT pod, pod_namespace, pod_name, container_name
+expect_eq "$(procs "$DB" "SELECT pod, pod_namespace, pod_name, container_name
     FROM procs WHERE pid = $HOLDER")" "$UID_D|||"
 expect_count "$TMP/metrics" "gua_process_idle_held_seconds_total{pod=\"$UID_D\",gpu=\"0\"" 1
 expect_count "$TMP/pods.log" "nowhere" 0
@@ -146,6 +146,6 @@ expect_count "$TMP/pods.log" "nowhere" 0
 t "a pod directory that is no Kubernetes name is not taken"
 mv "$TMP/pods/ml_train-0_$UID_D" "$TMP/pods/ml_Train\"0_$UID_D"
 collect "$TMP/pods" pod
-expect_eq "$(q "$DB" "SELECT pod_namespace || pod_name FROM procs
+expect_eq "$(procs "$DB" "SELECT pod_namespace || pod_name FROM procs
     WHERE pid = $HOLDER")" ""
 finish_collector

@@ -10,6 +10,7 @@
 #include <sqlite3.h>
 
 #include "fixture.h"
+#include "fixture-procs.h"
 #include "harness.h"
 #include "report.h"
 
@@ -441,6 +442,13 @@ test_schema4_energy(void)
 	    "x'01b0ea0100000003000000c0c39307b0ea01' WHERE hour_ms = %lld",
 	    (long long)h);
 	CHECK_INT(sql_exec(path, q), 0);
+	{
+		sqlite3 *db;
+
+		CHECK_INT(sqlite3_open(path, &db), SQLITE_OK);
+		fixture_unpack_procs(db);
+		sqlite3_close(db);
+	}
 	CHECK_INT(sql_exec(path, "PRAGMA user_version=4"), 0);
 
 	for (int pass = 0; pass < 2; pass++) {

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "fixture.h"
+#include "fixture-procs.h"
 #include "harness.h"
 #include "store-internal.h"
 
@@ -44,6 +45,27 @@ sums_init(struct sums *s)
 {
 	memset(s, 0, sizeof(*s));
 	rollup_proc_init(&s->proc);
+}
+
+/* How many of the processes 1 ... n have pid pid. */
+static int
+processes_of_pid(const char *path, int64_t n, uint32_t pid)
+{
+	struct identity who;
+	struct store *s;
+	char err[512];
+	int64_t start;
+	uint32_t p;
+	int found = 0;
+
+	if (store_open_read(&s, path, err, sizeof(err)) != 0)
+		return -1;
+	for (int64_t id = 1; id <= n; id++)
+		if (store_process(s, id, &p, &start, &who, err,
+		    sizeof(err)) == 0 && p == pid)
+			found++;
+	store_close(s);
+	return found;
 }
 
 static int64_t
@@ -288,10 +310,12 @@ test_round_trip(void)
 
 	CHECK_INT(count_rows(path, "SELECT count(*) FROM ticks"), 6);
 	CHECK_INT(count_rows(path, "SELECT count(*) FROM gpus"), 2);
-	/* carol, dave (same pid, new start time) and erin: three identities. */
-	CHECK_INT(count_rows(path, "SELECT count(*) FROM procs"), 3);
-	CHECK_INT(count_rows(path, "SELECT count(*) FROM procs WHERE pid=4242"),
-	    2);
+	/* carol, dave (same pid, new start time) and erin: three identities,
+	   packed in one block. */
+	CHECK_INT(count_rows(path, "SELECT count(*) FROM procs"), 0);
+	CHECK_INT(count_rows(path, "SELECT sum(count) FROM proc_blocks"), 3);
+	CHECK_INT(count_rows(path, "SELECT count(*) FROM proc_blocks"), 1);
+	CHECK_INT(processes_of_pid(path, 3, 4242), 2);
 	/* Memory is packed only when it changes within the hour: carol 1000
 	   then 2000, dave 500, erin 300. */
 	CHECK_INT(memory_entries(path), 4);
@@ -370,7 +394,7 @@ test_round_trip(void)
 	store_close(s);
 	CHECK_INT(count_rows(path, "SELECT count(*) FROM ticks"), 7);
 	CHECK_INT(count_rows(path, "SELECT count(*) FROM runs"), 2);
-	CHECK_INT(count_rows(path, "SELECT count(*) FROM procs"), 3);
+	CHECK_INT(count_rows(path, "SELECT sum(count) FROM proc_blocks"), 3);
 	CHECK_INT(count_rows(path, "SELECT count(*) FROM "
 	    "pragma_integrity_check() WHERE integrity_check <> 'ok'"), 0);
 	tick_free(&t);
@@ -380,6 +404,7 @@ test_round_trip(void)
 static void
 make_schema2_procs(sqlite3 *db)
 {
+	fixture_unpack_procs(db);
 	CHECK_INT(sqlite3_exec(db, "ALTER TABLE procs DROP COLUMN "
 	    "pod_namespace; ALTER TABLE procs DROP COLUMN pod_name; "
 	    "ALTER TABLE procs DROP COLUMN container_name", NULL, NULL, NULL),
@@ -720,6 +745,7 @@ make_schema5(const char *path)
 	}
 	sqlite3_finalize(st);
 	sqlite3_finalize(up);
+	fixture_unpack_procs(db);
 	sqlite3_exec(db, "PRAGMA user_version=5", NULL, NULL, NULL);
 	sqlite3_close(db);
 	store_hour_free(&h);
@@ -1282,6 +1308,124 @@ test_process_keys(void)
 	store_close(s);
 }
 
+/* Writes one tick with the processes pid, pid + 1, ... (start = pid). */
+static void
+tick_of(struct store *s, uint32_t pid, int n, int64_t ts)
+{
+	struct tick t;
+	struct tick_gpu *g;
+
+	memset(&t, 0, sizeof(t));
+	g = fixture_gpu(&t, 0, 50);
+	for (int i = 0; i < n; i++) {
+		struct tick_proc *p = fixture_proc(g, pid + (uint32_t)i,
+		    pid + i, "new", 500, 0);
+
+		snprintf(p->id.cmdline, sizeof(p->id.cmdline),
+		    "python eval.py --step %u", pid + (uint32_t)i);
+	}
+	fixture_write(s, &t, ts, 10000);
+	tick_free(&t);
+}
+
+/*
+ * A file of schema 6 keeps its procs rows; a writer on it adds new
+ * processes packed after them, finds the old ones among the rows, and
+ * finds processes of a stored block again after it reopened the file;
+ * readers read across both, key by key or in a pass.
+ */
+static void
+test_procs_across_schemas(void)
+{
+	static const int64_t edges[] = { 1, 119, 120, 121, 122, 632, 633,
+	    720 };
+	struct store *s;
+	struct tick t;
+	sqlite3 *db;
+	int64_t ids[720], at = 1795600800000LL;
+	char err[512], path[512];
+
+	memset(&t, 0, sizeof(t));
+	s = fixture_create("mixed.db", 10000);
+	util_strlcpy(path, store_path(s), sizeof(path));
+	for (int i = 0; i < 120; i++) {
+		fixture_proc(fixture_gpu(&t, 0, 50), (uint32_t)(100 + i),
+		    100 + i, "old", 500, 0);
+		fixture_write(s, &t, at, 10000);
+		at += 10000;
+	}
+	store_close(s);
+	CHECK_INT(sqlite3_open(path, &db), SQLITE_OK);
+	fixture_unpack_procs(db);
+	sqlite3_exec(db, "PRAGMA user_version=6", NULL, NULL, NULL);
+	sqlite3_close(db);
+	CHECK_INT(count_rows(path, "SELECT count(*) FROM procs"), 120);
+
+	CHECK_INT(store_open_append(&s, path, err, sizeof(err)), 0);
+	CHECK_INT(store_begin_run(s, at, 10000, "test", "999.99", err,
+	    sizeof(err)), 0);
+	/* Process 100 again (key 1), then 600 new ones in one bulk
+	   transaction: more than a block holds. */
+	fixture_proc(fixture_gpu(&t, 0, 50), 100, 100, "old", 500, 0);
+	fixture_write(s, &t, at, 10000);
+	at += 10000;
+	CHECK_INT(store_begin(s, err, sizeof(err)), 0);
+	for (int i = 0; i < 600; i += 50) {
+		tick_of(s, (uint32_t)(1000 + i), 50, at);
+		at += 10000;
+	}
+	CHECK_INT(store_commit(s, err, sizeof(err)), 0);
+	store_close(s);
+	CHECK_INT(count_rows(path, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
+	CHECK_INT(count_rows(path, "SELECT count(*) FROM procs"), 120);
+	CHECK_INT(count_rows(path, "SELECT sum(count) FROM proc_blocks"), 600);
+	CHECK_INT(count_rows(path, "SELECT min(first_id) FROM proc_blocks"),
+	    121);
+	CHECK(count_rows(path, "SELECT count(*) FROM proc_blocks") >= 2);
+
+	/* Reopened: a process of the first block and one of the last are
+	   found, not added again; a new one follows the last key. */
+	CHECK_INT(store_open_append(&s, path, err, sizeof(err)), 0);
+	CHECK_INT(store_begin_run(s, at, 10000, "test", "999.99", err,
+	    sizeof(err)), 0);
+	tick_of(s, 1005, 1, at);
+	tick_of(s, 1599, 1, at + 10000);
+	tick_of(s, 1600, 1, at + 20000);
+	store_close(s);
+	CHECK_INT(count_rows(path, "SELECT sum(count) FROM proc_blocks"), 601);
+	CHECK_INT(count_rows(path, "SELECT max(first_id + count - 1) FROM "
+	    "proc_blocks"), 721);
+
+	CHECK_INT(store_open_read(&s, path, err, sizeof(err)), 0);
+	for (int i = 0; i < 720; i++)
+		ids[i] = i + 1;
+	keys_of(s, ids, 720, 0);
+	keys_of(s, ids + 100, 50, 0);
+	keys_of(s, edges, sizeof(edges) / sizeof(edges[0]), 0);
+	{
+		struct identity who;
+		uint32_t pid;
+		int64_t start;
+		int ok = 1;
+
+		for (int i = 0; i < 721; i++) {
+			uint32_t want = i < 120 ? (uint32_t)(100 + i) :
+			    (uint32_t)(1000 + i - 120);
+
+			if (store_process(s, i + 1, &pid, &start, &who, err,
+			    sizeof(err)) != 0 || pid != want ||
+			    start != (int64_t)want ||
+			    strcmp(who.user, i < 120 ? "old" : "new") != 0)
+				ok = 0;
+		}
+		CHECK(ok);
+		CHECK_INT(store_process(s, 722, &pid, &start, &who, err,
+		    sizeof(err)), -1);
+		CHECK(strstr(err, "process 722 is missing") != NULL);
+	}
+	store_close(s);
+}
+
 int
 main(void)
 {
@@ -1292,6 +1436,7 @@ main(void)
 	test_schema1();
 	test_pod_names();
 	test_process_keys();
+	test_procs_across_schemas();
 	test_hour_formats();
 	test_schema5();
 	test_unknown_memory();
