@@ -1,12 +1,10 @@
 /*
- * The identities of a report's sessions: read from the database in one
- * pass and grouped by host and the report's key (--by: user, job, pod,
- * ...; report-key.c) through a hash table, each group keeping its own
- * strings; then only the sessions a report shows (--top) are read again
- * whole and kept, in the report's own strings (each distinct one once):
- * the report's memory follows what it shows, not every process of the
- * window. Also the place (pod, container, Slurm job, unit) a session ran
- * in.
+ * The identities of a report's sessions: grouped by host and the
+ * report's key (--by: user, job, pod, ...; report-key.c) through a hash
+ * table as sessions finish (report-sessions.c), each group keeping its
+ * own strings; the sessions a report shows (--top) read whole, in the
+ * report's own strings (each distinct one once). Also the place (pod,
+ * container, Slurm job, unit) a session ran in.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -185,21 +183,9 @@ group_hash(size_t host, const char *name)
 	    ((uint64_t)host * 0x9E3779B97F4A7C15ULL);
 }
 
-/*
- * The groups being built: an open-addressing table of indices into
- * rep->ids (plus one; 0 is empty), at most half full, so that every
- * session is hashed once and compared with one group at most now and
- * then, whatever the number of groups (hosts x users in a fleet).
- */
-struct groups {
-	size_t	*slot;
-	size_t	 cap;		/* a power of two */
-	size_t	 ids_cap;	/* rep->ids' room */
-};
-
 /* Doubles the table; -1 out of memory. */
 static int
-groups_grow(struct groups *g, const struct report *rep)
+groups_grow(struct report_groups *g, const struct report *rep)
 {
 	size_t cap = g->cap ? g->cap * 2 : 64, *slot;
 
@@ -226,14 +212,10 @@ group_string(struct report *rep, const char *s)
 	return keep_string(rep, s, strlen(s));
 }
 
-/*
- * Adds one session, who on GPU gpu of host host with sums r, to its group.
- * who's strings need only live during the call: a new group keeps copies.
- * -1 out of memory.
- */
-static int
-group_add(struct report *rep, struct groups *g, size_t host, size_t gpu,
-    const struct report_who *who, const struct rollup_proc *r)
+int
+report_group_add(struct report *rep, struct report_groups *g, size_t host,
+    size_t gpu, const struct report_who *who, const struct rollup_proc *r,
+    int new_session)
 {
 	char buf[256];
 	const char *name = report_key_who(rep, who, gpu, host, rep->by, buf,
@@ -297,13 +279,13 @@ group_add(struct report *rep, struct groups *g, size_t host, size_t gpu,
 	id->util_pm_ms = util_sat_add(id->util_pm_ms, r->util_pm_ms);
 	id->util_ms = util_sat_add(id->util_ms, r->util_ms);
 	id->util_lost_ms = util_sat_add(id->util_lost_ms, r->util_lost_ms);
-	id->sessions++;
+	if (new_session)
+		id->sessions++;
 	return 0;
 }
 
-/* Empties rep->ids for a new grouping; -1 out of memory. */
-static int
-groups_start(struct report *rep, struct groups *g)
+int
+report_groups_start(struct report *rep, struct report_groups *g)
 {
 	free(rep->ids);
 	rep->ids = NULL;
@@ -313,73 +295,31 @@ groups_start(struct report *rep, struct groups *g)
 	return groups_grow(g, rep);
 }
 
+void
+report_groups_free(struct report_groups *g)
+{
+	free(g->slot);
+	memset(g, 0, sizeof(*g));
+}
+
 int
 report_group_identities(struct report *rep)
 {
-	struct groups g;
+	struct report_groups g;
 
-	if (groups_start(rep, &g) != 0)
+	if (report_groups_start(rep, &g) != 0)
 		return -1;
 	for (size_t i = 0; i < rep->nsessions; i++) {
 		const struct report_session *s = &rep->sessions[i];
 
-		if (group_add(rep, &g, s->host, s->gpu, &s->who, &s->r) != 0) {
+		if (report_group_add(rep, &g, s->host, s->gpu, &s->who, &s->r,
+		    1) != 0) {
 			free(g.slot);
 			return -1;
 		}
 	}
 	rep->nids_all = rep->nids;
 	free(g.slot);
-	return 0;
-}
-
-/* A report_who with keys' strings, valid while they are; the rest
-   unknown. */
-static void
-who_of(struct report_who *w, const struct store_proc_keys *keys)
-{
-	w->known = 0;
-	w->uid = -1;
-	w->user = keys->user;
-	w->comm = keys->comm;
-	w->cmdline = "";
-	w->container = keys->container;
-	w->pod = keys->pod;
-	w->unit = keys->unit;
-	w->slurm_job = keys->slurm_job;
-	w->pod_namespace = keys->pod_namespace;
-	w->pod_name = keys->pod_name;
-	w->container_name = "";
-}
-
-/* Where store_process_keys' processes go while grouping, in key order. */
-struct grouping {
-	struct report		*rep;
-	struct groups		 groups;
-	struct report_found	*found;
-	const uint32_t		*order;	/* the found sessions, sorted */
-	size_t			 n;	/* ... how many */
-	size_t			 k;	/* order[k] is the next */
-};
-
-/* Adds every session of one process to its group; nothing is kept of
-   its identity but what its group keeps. */
-static int
-group_process(void *ctx, int64_t proc_id, uint32_t pid,
-    const struct store_proc_keys *keys)
-{
-	struct grouping *gr = ctx;
-	struct report_who w;
-
-	who_of(&w, keys);
-	for (; gr->k < gr->n && gr->found[gr->order[gr->k]].proc_id ==
-	    proc_id; gr->k++) {
-		struct report_found *f = &gr->found[gr->order[gr->k]];
-
-		f->pid = pid;
-		if (group_add(gr->rep, &gr->groups, 0, f->gpu, &w, &f->r) != 0)
-			return -1;
-	}
 	return 0;
 }
 
@@ -427,89 +367,24 @@ fill_identity(void *ctx, int64_t proc_id, uint32_t pid, int64_t start_ms,
 	return 0;
 }
 
-/* The order of report_cmp_session, for sessions being built. */
-static int
-cmp_found(const void *a, const void *b)
-{
-	const struct report_found *x = a, *y = b;
-
-	return report_rank_session(&x->r, x->gpu, x->pid, &y->r, y->gpu,
-	    y->pid);
-}
-
-/*
- * Groups every found session, ranks them, and keeps the top ones as the
- * report's sessions: only their identities are read whole and kept.
- */
 int
-report_identities(struct store *st, struct report *rep,
-    struct report_found *found, size_t n, const uint32_t *order,
-    size_t norder, size_t top, char *err, size_t errlen)
+report_fill_identities(struct store *st, struct report *rep, char *err,
+    size_t errlen)
 {
-	struct grouping gr;
 	struct fill f;
 	struct pending *v = NULL;
 	int64_t *ids;
-	size_t nids = 0, k;
+	size_t nids = 0;
 	int rc;
 
-	memset(&gr, 0, sizeof(gr));
-	if ((ids = calloc(norder + 1, sizeof(*ids))) == NULL ||
-	    groups_start(rep, &gr.groups) != 0) {
-		free(ids);
-		free(gr.groups.slot);
-		return util_err(err, errlen, "out of memory");
-	}
-	for (size_t i = 0; i < norder; i++)
-		if (nids == 0 || ids[nids - 1] != found[order[i]].proc_id)
-			ids[nids++] = found[order[i]].proc_id;
-	gr.rep = rep;
-	gr.found = found;
-	gr.order = order;
-	gr.n = norder;
-	rc = store_process_keys(st, ids, nids, group_process, &gr, err,
-	    errlen);
-	free(gr.groups.slot);
-	free(ids);
-	if (rc != 0)
-		return -1;
-	rep->nids_all = rep->nids;
-
-	/* The sessions counted, together. */
-	k = 0;
-	for (size_t i = 0; i < n; i++)
-		if (found[i].gpu != UINT32_MAX)
-			found[k++] = found[i];
-	n = k;
-
-	/* The sessions a report shows, and what it says of the rest. */
-	k = report_select_top(found, n, sizeof(*found), top, cmp_found);
-	rep->nsessions_all = n;
-	rep->sessions_idle_omitted = 0;
-	for (size_t i = k; i < n; i++)
-		if (found[i].r.idle_ms > 0)
-			rep->sessions_idle_omitted++;
-	if ((rep->sessions = calloc(k + 1, sizeof(*rep->sessions))) == NULL)
-		return util_err(err, errlen, "out of memory");
-	for (size_t i = 0; i < k; i++) {
-		struct report_session *s = &rep->sessions[i];
-
-		s->gpu = found[i].gpu;
-		s->gpu_id = rep->gpus[s->gpu].id;
-		s->proc_id = found[i].proc_id;
-		s->r = found[i].r;
-		s->alive = rep->last_tick_ms != 0 &&
-		    s->r.last_ms == rep->last_tick_ms;
-	}
-	rep->nsessions = k;
-	if (k == 0)
+	if (rep->nsessions == 0)
 		return 0;
-	if (pending_sort(rep->sessions, k, &v, &ids, &nids) != 0)
+	if (pending_sort(rep->sessions, rep->nsessions, &v, &ids, &nids) != 0)
 		return util_err(err, errlen, "out of memory");
 	memset(&f, 0, sizeof(f));
 	f.rep = rep;
 	f.v = v;
-	f.n = k;
+	f.n = rep->nsessions;
 	rc = store_processes(st, ids, nids, fill_identity, &f, err, errlen);
 	free(f.strings.slot);
 	free(v);

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "imap.h"
 #include "report.h"
 #include "store.h"
 
@@ -40,31 +41,109 @@ int	report_cmp_identity(const void *, const void *);
 /*
  * A session while a report is built: small, since a window can hold
  * hundreds of thousands of processes and only the few a report shows
- * need their identity kept (report_identities).
+ * need their identity kept (report-sessions.c).
  */
 struct report_found {
 	int64_t			proc_id;
 	uint32_t		gpu;	/* while scanning, an index into the
 					   database's GPUs; then into
 					   report.gpus */
-	uint32_t		pid;	/* from the procs table */
+	uint32_t		pid;	/* from the process's keys */
 	struct rollup_proc	r;
 };
 
 /*
- * report-identity.c: reads only the keys to group by of every found
- * session's process (in key order; scattered keys one at a time) and
- * groups the sessions by rep->by's key into rep->ids, unranked; then
- * ranks the sessions and keeps in rep->sessions only the top (all of
- * them when top is 0), their identities read whole. order holds
- * the indices in v of the sessions to count, by process key; the others
- * have gpu UINT32_MAX. v is reordered.
+ * report-identity.c: groups being built, by host and rep->by's key, in
+ * rep->ids: an open-addressing table of indices into rep->ids (plus one;
+ * 0 is empty), at most half full, so that every session is hashed once
+ * whatever the number of groups (hosts x users in a fleet).
  */
-int	report_identities(struct store *, struct report *,
-	    struct report_found *v, size_t n, const uint32_t *order,
-	    size_t norder, size_t top, char *err, size_t errlen);
+struct report_groups {
+	size_t	*slot;
+	size_t	 cap;		/* a power of two */
+	size_t	 ids_cap;	/* rep->ids' room */
+};
+/* Empties rep->ids for a new grouping; -1 out of memory. */
+int	report_groups_start(struct report *, struct report_groups *);
+void	report_groups_free(struct report_groups *);
+/*
+ * Adds a session (or a later part of one: new_session 0), who on GPU gpu
+ * of host host with sums r, to its group. who's strings need only live
+ * during the call. -1 out of memory.
+ */
+int	report_group_add(struct report *, struct report_groups *, size_t host,
+	    size_t gpu, const struct report_who *who,
+	    const struct rollup_proc *r, int new_session);
+/* The identities of rep->sessions, read whole, in the report's strings. */
+int	report_fill_identities(struct store *, struct report *, char *err,
+	    size_t errlen);
+
+/* report-sessions.c: the sessions of a report while its scan runs. */
+struct report_sessions_page {
+	int64_t	  no;		/* keys no * 128 on */
+	uint32_t *slot;		/* 128 of them: live record + 1, 0 none */
+};
+struct report_sessions {
+	struct report		*rep;
+	struct store		*st;
+	size_t			 top;		/* 0: every session */
+	int			 early;		/* finish during the scan */
+	const struct rollup_gpu	*gpu_sums;	/* by database GPU slot */
+	const uint32_t		*slot_rank;	/* a slot's place in the
+						   report's GPU order */
+	struct report_groups	 groups;
+	/* The live sessions, reached by process key (pages of keys) and
+	   then GPU (a chain through next). */
+	struct report_found	*live;
+	uint32_t		*next;		/* + 1, 0 none */
+	unsigned char		*state;
+	uint32_t		*free_list;
+	size_t			 nlive, live_cap, next_cap, state_cap;
+	size_t			 nfree, free_cap;
+	struct report_sessions_page *pages;
+	size_t			 npages, pages_cap;
+	struct imap		 page_of;	/* page number -> index */
+	int64_t			 last_no;	/* the page looked up last */
+	uint32_t		*last;
+	int64_t			 swept_hour;
+	/* Two bits a session once finished, by (GPU slot, key / 4096):
+	   counted, idle-held. */
+	struct report_bits {
+		uint64_t	w[128];
+	}			*bits;
+	size_t			 nbits, bits_cap;
+	struct imap		 bits_of;
+	/* The top so far (a heap, the worst first, when early); the
+	   sessions to sum again whole. */
+	struct report_found	*kept;
+	size_t			 nkept, kept_cap;
+	struct report_found	*again;
+	size_t			 nagain, again_cap;
+	struct imap		 again_at;	/* (slot, key) -> index */
+	size_t			 counted, idle_counted;
+	char			*err;
+	size_t			 errlen;
+};
+int	report_sessions_init(struct report_sessions *, struct report *,
+	    struct store *, size_t top, const struct rollup_gpu *gpu_sums,
+	    const uint32_t *slot_rank, char *err, size_t errlen);
+/* One record of a session on database GPU slot gpu. -1 with err set. */
+int	report_sessions_add(struct report_sessions *, uint32_t gpu,
+	    int64_t proc_id, const struct rollup_proc *);
+/* Finishes every live session; gpu_map: a slot's index in rep->gpus,
+   UINT32_MAX for a GPU without a sample. Then x->nagain sessions need
+   report_sessions_recount from a second scan of the window. */
+int	report_sessions_end(struct report_sessions *, const uint32_t *gpu_map);
+int	report_sessions_recount(struct report_sessions *, uint32_t gpu,
+	    int64_t proc_id, const struct rollup_proc *);
+/* rep->sessions (the top, identities read), and what is said of the
+   rest. */
+int	report_sessions_result(struct report_sessions *,
+	    const uint32_t *gpu_map);
+void	report_sessions_free(struct report_sessions *);
+
 /* Groups all of rep->sessions by host and rep->by's key into rep->ids,
-   unranked (report_limit ranks them), as report_identities groups the
+   unranked (report_limit ranks them), as a report's scan groups the
    sessions it finds: tests check that grouping with it. 0, or -1 out of
    memory. */
 int	report_group_identities(struct report *);

@@ -38,33 +38,13 @@ struct build {
 	struct seen	*seen;		/* parallel to all */
 	int		 in_rollups;	/* a rollup scan feeds gpu_hour */
 	struct imap	 gpu_slot;	/* gpu id -> index in all */
-	/* The sessions found so far, small: the report keeps only the
-	   few it shows (report_identities). */
-	struct report_found *found;
-	size_t		 nfound;
-	size_t		 found_cap;
-	/*
-	 * (gpu, proc) -> its session. Process keys are handed out as
-	 * processes are first seen, so a window's are mostly one run of
-	 * numbers, met in order: pages of them (index in found + 1, 0
-	 * none) are read one after the other, not scattered as a hash
-	 * table's slots would be. The sessions of one process on other
-	 * GPUs follow next.
-	 */
-	struct session_index {
-		struct imap  page_of;	/* page number -> index in pages */
-		struct session_page {
-			int64_t	  no;	/* keys no * SESSION_PAGE on */
-			uint32_t *slot;	/* SESSION_PAGE of them */
-		}	    *pages;
-		size_t	     npages;
-		size_t	     pages_cap;
-		int64_t	     last_no;	/* the page last looked up */
-		uint32_t    *last;	/* ... it; NULL none yet */
-		uint32_t    *next;	/* parallel to found: the process's
-					   next session + 1, 0 none */
-		size_t	     next_cap;
-	}		 sessions;
+	/* The sessions found so far (report-sessions.c). */
+	struct report_sessions sessions;
+	/* The parts of the window and where they are read from (scan_sums):
+	   [hs, he) hourly only; raw from from on; whole hours [lo, hi)
+	   from rollups unless raw. */
+	int64_t		 hs, he, from, lo, hi;
+	int		 raw;
 	struct rollup_gpu *timeline;	/* nall x ntimeline, by slot */
 	/* The last UTC hour a tick's heatmap cell was looked up in: its
 	   offset serves the hour's other ticks when it is whole. */
@@ -343,127 +323,31 @@ seen_only_tick(void *ctx, int64_t ts_ms, int64_t gpu_id,
 	return 0;
 }
 
-/*
- * Process keys a page of the session index holds: few, so that a window
- * whose processes are far apart (a filter's, say) costs a page of 512
- * bytes a session at worst.
- */
-#define SESSION_PAGE	128
-
-/* The page of the session index that holds proc_id's slot, made when
-   missing; NULL out of memory. */
-static uint32_t *
-session_slots(struct session_index *x, int64_t proc_id)
-{
-	int64_t no = report_floor_div(proc_id, SESSION_PAGE), i;
-
-	if (x->last != NULL && x->last_no == no)
-		return x->last;
-	if (imap_get(&x->page_of, no, 0, &i) != 0) {
-		i = (int64_t)x->npages;
-		if (grow((void **)&x->pages, &x->pages_cap, x->npages + 1,
-		    sizeof(*x->pages)) != 0)
-			return NULL;
-		x->pages[i].no = no;
-		if ((x->pages[i].slot = calloc(SESSION_PAGE,
-		    sizeof(*x->pages[i].slot))) == NULL)
-			return NULL;
-		x->npages++;
-		if (imap_put(&x->page_of, no, 0, i) != 0)
-			return NULL;
-	}
-	x->last_no = no;
-	x->last = x->pages[i].slot;
-	return x->last;
-}
-
-static int
-cmp_page(const void *a, const void *b)
-{
-	const struct session_page *x = a, *y = b;
-
-	return x->no < y->no ? -1 : x->no > y->no;
-}
-
-/*
- * The found sessions whose GPU is one of the report's, in process key
- * order, read off the index's pages in order: no sort of them all.
- * Returns how many, or -1 out of memory; *out is the caller's to free.
- */
-static int64_t
-session_order(struct build *b, uint32_t **out)
-{
-	struct session_index *x = &b->sessions;
-	uint32_t *v = calloc(b->nfound + 1, sizeof(*v));
-	size_t n = 0;
-
-	if (v == NULL)
-		return -1;
-	/* The map from page numbers is of no use once they are sorted. */
-	imap_free(&x->page_of);
-	x->last = NULL;
-	if (x->npages > 1)
-		qsort(x->pages, x->npages, sizeof(*x->pages), cmp_page);
-	for (size_t p = 0; p < x->npages; p++)
-		for (size_t i = 0; i < SESSION_PAGE; i++)
-			for (uint32_t k = x->pages[p].slot[i]; k != 0;
-			    k = x->next[k - 1])
-				if (b->found[k - 1].gpu != UINT32_MAX)
-					v[n++] = k - 1;
-	*out = v;
-	return (int64_t)n;
-}
-
-static void
-session_index_free(struct session_index *x)
-{
-	for (size_t i = 0; i < x->npages; i++)
-		free(x->pages[i].slot);
-	free(x->pages);
-	free(x->next);
-	imap_free(&x->page_of);
-	memset(x, 0, sizeof(*x));
-}
-
 static int
 sink_proc(void *ctx, int64_t gpu_id, int64_t proc_id,
     const struct rollup_proc *r)
 {
 	struct build *b = ctx;
-	struct session_index *x = &b->sessions;
-	struct report_found *f = NULL;
-	uint32_t gpu, *slot, *page;
 	int64_t i;
 
 	/* A process row without its GPU (a damaged file): ignored, as the
 	   GPU rows without their GPU are. */
 	if (gpu_slot(b, gpu_id, &i) != 0)
 		return 0;
-	gpu = (uint32_t)i;
-	if ((page = session_slots(x, proc_id)) == NULL)
-		return -1;
-	slot = &page[proc_id - report_floor_div(proc_id, SESSION_PAGE) *
-	    SESSION_PAGE];
-	for (uint32_t k = *slot; k != 0 && f == NULL; k = x->next[k - 1])
-		if (b->found[k - 1].gpu == gpu)
-			f = &b->found[k - 1];
-	if (f == NULL) {
-		if (b->nfound >= UINT32_MAX - 1 ||
-		    grow((void **)&b->found, &b->found_cap, b->nfound + 1,
-		    sizeof(*b->found)) != 0 ||
-		    grow((void **)&x->next, &x->next_cap, b->nfound + 1,
-		    sizeof(*x->next)) != 0)
-			return -1;
-		f = &b->found[b->nfound];
-		memset(f, 0, sizeof(*f));
-		f->gpu = gpu;
-		f->proc_id = proc_id;
-		rollup_proc_init(&f->r);
-		x->next[b->nfound] = *slot;
-		*slot = (uint32_t)++b->nfound;
-	}
-	rollup_proc_merge(&f->r, r);
-	return 0;
+	return report_sessions_add(&b->sessions, (uint32_t)i, proc_id, r);
+}
+
+/* The second scan's: only the sessions set apart are summed again. */
+static int
+recount_proc(void *ctx, int64_t gpu_id, int64_t proc_id,
+    const struct rollup_proc *r)
+{
+	struct build *b = ctx;
+	int64_t i;
+
+	if (gpu_slot(b, gpu_id, &i) != 0)
+		return 0;
+	return report_sessions_recount(&b->sessions, (uint32_t)i, proc_id, r);
 }
 
 /* Whether a process passes the report's filter: its identity is read
@@ -498,6 +382,52 @@ cmp_gpu(const void *a, const void *b)
 	if (x->card != y->card)
 		return x->card < y->card ? -1 : 1;
 	return strcmp(x->info.uuid, y->info.uuid);
+}
+
+/* The database's GPUs (and their cards) as cmp_gpu orders them. */
+struct gpu_order {
+	const struct store_gpu	*all;
+	const int		*card;
+};
+
+static int
+cmp_slot(const void *a, const void *b, void *ctx)
+{
+	const struct gpu_order *o = ctx;
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	if (o->all[x].index != o->all[y].index)
+		return o->all[x].index < o->all[y].index ? -1 : 1;
+	if (o->card[x] != o->card[y])
+		return o->card[x] < o->card[y] ? -1 : 1;
+	return strcmp(o->all[x].uuid, o->all[y].uuid);
+}
+
+/*
+ * Each GPU's place in the order of the report's GPUs: the report keeps
+ * those with samples, sorted by cmp_gpu, whose order among any of them
+ * is this one. NULL out of memory.
+ */
+static uint32_t *
+gpu_ranks(const struct store_gpu *all, const int *card, size_t n)
+{
+	struct gpu_order o = { all, card };
+	uint32_t *v = calloc(n + 1, sizeof(*v)), *rank = calloc(n + 1,
+	    sizeof(*rank));
+
+	if (v == NULL || rank == NULL) {
+		free(v);
+		free(rank);
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++)
+		v[i] = (uint32_t)i;
+	if (n > 1)
+		qsort_r(v, n, sizeof(*v), cmp_slot, &o);
+	for (size_t i = 0; i < n; i++)
+		rank[v[i]] = (uint32_t)i;
+	free(v);
+	return rank;
 }
 
 int
@@ -615,6 +545,9 @@ timeline_from_ticks(struct store *st, const struct report_options *o,
 	    errlen);
 }
 
+static int scan_sums(struct store *, const struct report_options *,
+    struct build *, const struct store_sink *, char *, size_t);
+
 /* Fills the window and reads its sums, from rollups where they serve. */
 static int
 scan_window(struct store *st, const struct report_options *o,
@@ -624,7 +557,7 @@ scan_window(struct store *st, const struct report_options *o,
 	struct store_sink sink = { b, sink_gpu_hour, sink_proc,
 	    sink_gpu_tick, b->filter != NULL ? proc_wanted : NULL };
 	int64_t oldest_ts, oldest_span, lo, hi, hs, he, from, min_step;
-	int found, raw, fine, rc;
+	int found, raw, fine;
 
 	report_asked_window(o, &rep->start_ms, &rep->end_ms);
 	rep->asked_start_ms = rep->start_ms;
@@ -697,29 +630,54 @@ scan_window(struct store *st, const struct report_options *o,
 	if (rep->timeline == NULL || b->timeline == NULL)
 		return util_err(err, errlen, "out of memory");
 
-	if (he > hs) {
+	b->hs = hs;
+	b->he = he;
+	b->from = from;
+	b->lo = lo;
+	b->hi = hi;
+	b->raw = raw;
+	if (he > hs || !raw)
 		rep->used_rollups = 1;
+	return scan_sums(st, o, b, &sink, err, errlen);
+}
+
+/*
+ * The window's records into sink, from where scan_window said: the
+ * hourly-only part, the raw edges, the whole hours from rollups (with
+ * their timeline from ticks when it is finer than an hour). The second
+ * scan of a report's sessions reads the same.
+ */
+static int
+scan_sums(struct store *st, const struct report_options *o,
+    struct build *b, const struct store_sink *sink, char *err,
+    size_t errlen)
+{
+	const struct report *rep = b->rep;
+	int rc;
+
+	if (b->he > b->hs) {
 		b->in_rollups = 1;
-		rc = store_scan_rollups(st, util_hour_floor(hs), he, o->gpu_id,
-		    &sink, err, errlen);
+		rc = store_scan_rollups(st, util_hour_floor(b->hs), b->he,
+		    o->gpu_id, sink, err, errlen);
 		b->in_rollups = 0;
 		if (rc != 0)
 			return -1;
 	}
-	if (raw)
-		return store_scan_raw(st, from, rep->end_ms, o->gpu_id,
-		    &o->thr, &sink, err, errlen);
-	rep->used_rollups = 1;
-	if (store_scan_raw(st, from, lo, o->gpu_id, &o->thr, &sink,
+	if (b->raw)
+		return store_scan_raw(st, b->from, rep->end_ms, o->gpu_id,
+		    &o->thr, sink, err, errlen);
+	if (store_scan_raw(st, b->from, b->lo, o->gpu_id, &o->thr, sink,
 	    err, errlen) != 0)
 		return -1;
 	b->in_rollups = 1;
-	rc = store_scan_rollups(st, lo, hi, o->gpu_id, &sink, err, errlen);
+	rc = store_scan_rollups(st, b->lo, b->hi, o->gpu_id, sink, err,
+	    errlen);
 	b->in_rollups = 0;
-	if (rc == 0 && rep->timeline_step_ms < MS_PER_HOUR)
-		rc = timeline_from_ticks(st, o, b, lo, hi, err, errlen);
-	if (rc != 0 || store_scan_raw(st, hi, rep->end_ms, o->gpu_id, &o->thr,
-	    &sink, err, errlen) != 0)
+	if (rc == 0 && rep->timeline_step_ms < MS_PER_HOUR &&
+	    sink->proc == sink_proc)
+		rc = timeline_from_ticks(st, o, b, b->lo, b->hi, err, errlen);
+	if (rc != 0 || store_scan_raw(st, b->hi, rep->end_ms, o->gpu_id,
+	    &o->thr, sink, err, errlen) != 0)
 		return -1;
 	return 0;
 }
@@ -876,8 +834,7 @@ report_build(struct store *st, const struct report_options *o,
 {
 	struct build b;
 	int *card = NULL;	/* parallel to b.all */
-	uint32_t *order = NULL;	/* the found sessions, by process */
-	int64_t norder;
+	uint32_t *slot_rank = NULL, *gpu_map = NULL;	/* parallel to b.all */
 	int ret = -1, snapshot = 0;
 
 	memset(rep, 0, sizeof(*rep));
@@ -913,6 +870,13 @@ report_build(struct store *st, const struct report_options *o,
 			util_err(err, errlen, "out of memory");
 			goto out;
 		}
+	if ((slot_rank = gpu_ranks(b.all, card, b.nall)) == NULL ||
+	    report_sessions_init(&b.sessions, rep, st, o->top, b.gpu_sums,
+	    slot_rank, err, errlen) != 0) {
+		if (slot_rank == NULL)
+			util_err(err, errlen, "out of memory");
+		goto out;
+	}
 	/* One snapshot for all the reads: a compaction that commits
 	   meanwhile must not take hours from under them. */
 	if (store_read_begin(st, err, errlen) != 0)
@@ -968,22 +932,30 @@ report_build(struct store *st, const struct report_options *o,
 	rep->hosts[0].gpu_window_ms = rep->gpu_window_ms;
 	/* Every session points at one of the report's GPUs; one whose GPU
 	   has no sample in the window (only a damaged file has those) goes. */
-	for (size_t i = 0; i < b.nfound; i++) {
-		struct report_found *f = &b.found[i];
-		size_t g;
-
-		for (g = 0; g < rep->ngpus; g++)
-			if (rep->gpus[g].id == b.all[f->gpu].id)
-				break;
-		f->gpu = g < rep->ngpus ? (uint32_t)g : UINT32_MAX;
-	}
-	if ((norder = session_order(&b, &order)) < 0) {
+	if ((gpu_map = calloc(b.nall + 1, sizeof(*gpu_map))) == NULL) {
 		util_err(err, errlen, "out of memory");
 		goto out;
 	}
-	session_index_free(&b.sessions);
-	if (report_identities(st, rep, b.found, b.nfound, order,
-	    (size_t)norder, o->top, err, errlen) != 0)
+	for (size_t i = 0; i < b.nall; i++) {
+		size_t g;
+
+		for (g = 0; g < rep->ngpus; g++)
+			if (rep->gpus[g].id == b.all[i].id)
+				break;
+		gpu_map[i] = g < rep->ngpus ? (uint32_t)g : UINT32_MAX;
+	}
+	if (report_sessions_end(&b.sessions, gpu_map) != 0)
+		goto out;
+	/* Sessions seen again after they finished, the top no longer
+	   holding them: summed again whole. */
+	if (b.sessions.nagain > 0) {
+		struct store_sink again = { &b, seen_only_hour, recount_proc,
+		    NULL, b.filter != NULL ? proc_wanted : NULL };
+
+		if (scan_sums(st, o, &b, &again, err, errlen) != 0)
+			goto out;
+	}
+	if (report_sessions_result(&b.sessions, gpu_map) != 0)
 		goto out;
 	report_limit(rep, o->top);
 	ret = 0;
@@ -994,11 +966,11 @@ out:
 	free(b.gpu_sums);
 	free(b.seen);
 	free(card);
+	free(slot_rank);
+	free(gpu_map);
 	free(b.timeline);
 	imap_free(&b.gpu_slot);
-	session_index_free(&b.sessions);
-	free(b.found);
-	free(order);
+	report_sessions_free(&b.sessions);
 	imap_free(&b.wanted);
 	if (ret != 0)
 		report_free(rep);

@@ -790,6 +790,134 @@ test_kwh_format(void)
 	}
 }
 
+/* Whether the process pid is on GPU g at minute m (of 30 hours). */
+static int
+returner_on(uint32_t pid, int g, int m)
+{
+	switch (pid) {
+	case 7001:	/* hours 1-3 and 9-12 on GPU 0: a gap of six hours */
+		return g == 0 && ((m >= 60 && m < 180) || (m >= 540 &&
+		    m < 720));
+	case 7002:	/* 40 minutes every five hours on GPU 1 */
+		return g == 1 && m % 300 >= 100 && m % 300 < 140;
+	case 7003:	/* both GPUs, each with a gap of its own */
+		return (g == 0 && (m < 200 || m > 900)) || (g == 1 &&
+		    m > 400 && (m < 600 || m > 1500));
+	default:
+		return 0;
+	}
+}
+
+/*
+ * A report keeps only its live sessions and its --top while it scans: a
+ * session gone for hours is finished then. Thirty hours of processes
+ * that come and go, and three that come back after hours away (the top
+ * still holding the first part of one; the parts of another each too
+ * small for the top): every --top gives the first sessions, groups and
+ * counts of a report that keeps every session to the end (--top 0).
+ */
+static void
+test_sessions_finish_early(void)
+{
+	static const size_t tops[] = { 1, 2, 3, 5, 10, 25, 200 };
+	static const char *users[] = { "ann", "ben", "cid", "dot", "eve" };
+	struct store *s = fixture_create("churn.db", 60 * SEC);
+	struct tick t;
+	struct { uint32_t pid; int gpu, until, util; } live[64];
+	int nlive = 0, ok = 1;
+	uint32_t next_pid = 10000;
+	int64_t end = T0 + 1800 * 60 * SEC;
+	char err[512];
+
+	memset(&t, 0, sizeof(t));
+	for (int m = 0; m < 1800; m++) {
+		struct tick_gpu *g[2];
+
+		g[0] = fixture_gpu(&t, 0, 3);
+		g[1] = fixture_gpu(&t, 1, 3);
+		if (rnd(3) == 0 && nlive < 64) {
+			live[nlive].pid = next_pid++;
+			live[nlive].gpu = (int)rnd(2);
+			live[nlive].until = m + 5 + (int)rnd(120);
+			live[nlive].util = rnd(4) == 0 ? 50 : (int)rnd(8);
+			nlive++;
+		}
+		for (int i = 0; i < nlive; i++) {
+			if (live[i].until <= m) {
+				live[i--] = live[--nlive];
+				continue;
+			}
+			fixture_proc(g[live[i].gpu], live[i].pid, live[i].pid,
+			    users[live[i].pid % 5], 500 + live[i].pid % 7,
+			    live[i].util);
+		}
+		for (uint32_t pid = 7001; pid <= 7003; pid++)
+			for (int k = 0; k < 2; k++)
+				if (returner_on(pid, k, m))
+					fixture_proc(g[k], pid, 1, "ret",
+					    9000, 0);
+		fixture_write(s, &t, T0 + (int64_t)(m + 1) * 60 * SEC,
+		    60 * SEC);
+	}
+	for (int w = 0; w < 3; w++) {
+		struct report_options o = options(end - (w == 2 ? 7 *
+		    MS_PER_HOUR + 17 * SEC : 0), w == 0 ? 40 * MS_PER_HOUR :
+		    (19 * MS_PER_HOUR + 1234));
+		struct report all, r;
+		size_t all_idle = 0;
+
+		o.top = 0;
+		CHECK_INT(report_build(s, &o, &all, err, sizeof(err)), 0);
+		CHECK(all.nsessions > 400);
+		for (size_t i = 0; i < all.nsessions; i++)
+			all_idle += all.sessions[i].r.idle_ms > 0;
+		for (size_t k = 0; k < ARRAY_LEN(tops); k++) {
+			size_t n = tops[k] < all.nsessions ? tops[k] :
+			    all.nsessions, kept_idle = 0;
+
+			o.top = tops[k];
+			CHECK_INT(report_build(s, &o, &r, err, sizeof(err)), 0);
+			ok &= r.nsessions == n &&
+			    r.nsessions_all == all.nsessions_all &&
+			    r.nids_all == all.nids_all;
+			for (size_t i = 0; ok && i < n; i++) {
+				ok &= r.sessions[i].proc_id ==
+				    all.sessions[i].proc_id &&
+				    r.sessions[i].gpu == all.sessions[i].gpu &&
+				    r.sessions[i].pid == all.sessions[i].pid &&
+				    memcmp(&r.sessions[i].r, &all.sessions[i].r,
+				    sizeof(r.sessions[i].r)) == 0 &&
+				    strcmp(r.sessions[i].who.user,
+				    all.sessions[i].who.user) == 0;
+				kept_idle += r.sessions[i].r.idle_ms > 0;
+			}
+			ok &= r.sessions_idle_omitted == all_idle - kept_idle;
+			for (size_t i = 0; ok && i < r.nids; i++)
+				ok &= strcmp(r.ids[i].name,
+				    all.ids[i].name) == 0 &&
+				    r.ids[i].ms == all.ids[i].ms &&
+				    r.ids[i].idle_ms == all.ids[i].idle_ms &&
+				    r.ids[i].idle_mib_ms ==
+				    all.ids[i].idle_mib_ms &&
+				    r.ids[i].sessions == all.ids[i].sessions;
+			if (!ok)
+				fprintf(stderr, "window %d, --top %zu differs\n",
+				    w, tops[k]);
+			report_free(&r);
+		}
+		/* The returners are whole: 7001's two parts, 7002's six. */
+		for (size_t i = 0; i < all.nsessions; i++)
+			if (all.sessions[i].pid == 7002 && w == 0)
+				ok &= all.sessions[i].r.n == 6 * 40;
+			else if (all.sessions[i].pid == 7001 && w == 0)
+				ok &= all.sessions[i].r.n == 120 + 180;
+		report_free(&all);
+	}
+	CHECK(ok);
+	store_close(s);
+	tick_free(&t);
+}
+
 int
 main(void)
 {
@@ -803,5 +931,6 @@ main(void)
 	test_generated_history();
 	test_time_zones();
 	test_top();
+	test_sessions_finish_early();
 	HARNESS_DONE();
 }
