@@ -273,11 +273,18 @@ proc_packer_add(struct proc_packer *p, uint32_t pid, int64_t start_ms,
 	return 0;
 }
 
-/* Reading: a varint from *pos, advancing it; -1 past the end. */
-static int
+/* Reading: a varint from *pos, advancing it; -1 past the end. Most are
+   one byte: read here, without a call. */
+static inline int
 get_varint(const unsigned char *body, size_t len, size_t *pos, uint64_t *v)
 {
-	size_t n = store_varint_get(body + *pos, len - *pos, v);
+	size_t n;
+
+	if (*pos < len && body[*pos] < 0x80) {
+		*v = body[(*pos)++];
+		return 0;
+	}
+	n = store_varint_get(body + *pos, len - *pos, v);
 
 	if (n == 0)
 		return -1;
@@ -285,11 +292,12 @@ get_varint(const unsigned char *body, size_t len, size_t *pos, uint64_t *v)
 	return 0;
 }
 
-/* One field's code: the string's offset in *off. -1 damaged, -2 out of
-   memory. */
+/* One field's code: the string's offset in *off (skip: checked and
+   passed over, "" in *off). -1 damaged, -2 out of memory. */
 static int
 unpack_string(struct proc_block *b, struct proc_dict *d, size_t cap,
-    const unsigned char *body, size_t len, size_t *pos, uint32_t *off)
+    int skip, const unsigned char *body, size_t len, size_t *pos,
+    uint32_t *off)
 {
 	uint64_t c, r, pre = 0, suf = 0, mid;
 	size_t blen = 0, total;
@@ -318,6 +326,13 @@ unpack_string(struct proc_block *b, struct proc_dict *d, size_t cap,
 	/* The identity's array holds it with its NUL; none inside. */
 	if (total >= cap || memchr(body + *pos, '\0', (size_t)mid) != NULL)
 		return -1;
+	if (skip) {
+		*pos += (size_t)mid;
+		*off = d->off[d->n] = 0;
+		d->len[d->n] = (uint32_t)total;
+		d->n++;
+		return 0;
+	}
 	if (arena_reserve(&b->arena, &b->arena_len, &b->arena_cap,
 	    total + 1) != 0)
 		return -2;
@@ -338,9 +353,14 @@ unpack_string(struct proc_block *b, struct proc_dict *d, size_t cap,
 	return 0;
 }
 
-int
-proc_block_decode(struct proc_block *b, int64_t first_id, int64_t count,
-    const void *blob, size_t len)
+/* The fields a report groups processes by (store_proc_keys): the
+   others' strings are checked but not built. */
+#define KEY_FIELDS	(ALL_FIELDS & ~(1u << PROC_CMDLINE) & \
+			    ~(1u << PROC_CONTAINER_NAME))
+
+static int
+decode(struct proc_block *b, int64_t first_id, int64_t count,
+    const void *blob, size_t len, unsigned fields)
 {
 	const unsigned char *body = blob;
 	size_t pos = 1;
@@ -375,13 +395,17 @@ proc_block_decode(struct proc_block *b, int64_t first_id, int64_t count,
 		e->start_ms = start;
 		e->known = (w & FLAG_KNOWN) != 0;
 		e->uid = (w & FLAG_UID) ? uid : -1;
-		for (int f = 0; f < PROC_FIELDS; f++) {
-			if (!(mask & (1u << f))) {
-				e->off[f] = i > 0 ? b->e[i - 1].off[f] : 0;
-				continue;
-			}
-			rc = unpack_string(b, &b->dict[f], field_size[f], body,
-			    len, &pos, &e->off[f]);
+		/* The previous process's strings, then those that differ. */
+		if (i > 0)
+			memcpy(e->off, b->e[i - 1].off, sizeof(e->off));
+		else
+			memset(e->off, 0, sizeof(e->off));
+		for (unsigned m = (unsigned)mask; m != 0; m &= m - 1) {
+			int f = __builtin_ctz(m);
+
+			rc = unpack_string(b, &b->dict[f], field_size[f],
+			    !(fields & (1u << f)), body, len, &pos,
+			    &e->off[f]);
 			if (rc == -2) {
 				b->n = 0;
 				return -2;
@@ -393,10 +417,25 @@ proc_block_decode(struct proc_block *b, int64_t first_id, int64_t count,
 	if (pos != len)
 		goto damaged;
 	b->n = (size_t)count;
+	b->whole = fields == ALL_FIELDS;
 	return 0;
 damaged:
 	b->n = 0;
 	return -1;
+}
+
+int
+proc_block_decode(struct proc_block *b, int64_t first_id, int64_t count,
+    const void *blob, size_t len)
+{
+	return decode(b, first_id, count, blob, len, ALL_FIELDS);
+}
+
+int
+proc_block_decode_keys(struct proc_block *b, int64_t first_id,
+    int64_t count, const void *blob, size_t len)
+{
+	return decode(b, first_id, count, blob, len, KEY_FIELDS);
 }
 
 void

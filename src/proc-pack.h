@@ -77,6 +77,8 @@ struct proc_block {
 	int64_t			 first_id;	/* its processes' keys are
 						   first_id ... + n - 1 */
 	size_t			 n;
+	int			 whole;		/* every field read, not only
+						   the keys */
 	struct proc_entry {
 		uint32_t	pid;
 		int64_t		start_ms;
@@ -96,6 +98,10 @@ struct proc_block {
  */
 int	proc_block_decode(struct proc_block *, int64_t first_id, int64_t count,
 	    const void *body, size_t len);
+/* The same, reading only the fields a report groups by: an entry's
+   command line and container name are "". */
+int	proc_block_decode_keys(struct proc_block *, int64_t first_id,
+	    int64_t count, const void *body, size_t len);
 /* Field f of entry i, NUL-terminated. */
 static inline const char *
 proc_block_str(const struct proc_block *b, size_t i, enum proc_field f)

@@ -212,6 +212,13 @@ group_string(struct report *rep, const char *s)
 	return keep_string(rep, s, strlen(s));
 }
 
+/* Whether two strings are equal; most of a group's places are "". */
+static inline int
+same(const char *a, const char *b)
+{
+	return a[0] == b[0] && (a[0] == '\0' || strcmp(a + 1, b + 1) == 0);
+}
+
 int
 report_group_add(struct report *rep, struct report_groups *g, size_t host,
     size_t gpu, const struct report_who *who, const struct rollup_proc *r,
@@ -260,18 +267,18 @@ report_group_add(struct report *rep, struct report_groups *g, size_t host,
 			return -1;
 	}
 	/* Kept only while every session has the same. */
-	if (strcmp(id->user, who->user) != 0)
+	if (!same(id->user, who->user))
 		id->user = "";
-	if (strcmp(id->container, who->container) != 0)
+	if (!same(id->container, who->container))
 		id->container = "";
-	if (strcmp(id->pod, who->pod) != 0)
+	if (!same(id->pod, who->pod))
 		id->pod = "";
-	if (strcmp(id->pod_namespace, who->pod_namespace) != 0 ||
-	    strcmp(id->pod_name, who->pod_name) != 0)
+	if (!same(id->pod_namespace, who->pod_namespace) ||
+	    !same(id->pod_name, who->pod_name))
 		id->pod_namespace = id->pod_name = "";
-	if (strcmp(id->unit, who->unit) != 0)
+	if (!same(id->unit, who->unit))
 		id->unit = "";
-	if (strcmp(id->slurm_job, who->slurm_job) != 0)
+	if (!same(id->slurm_job, who->slurm_job))
 		id->slurm_job = "";
 	id->ms += r->ms;
 	id->idle_ms += r->idle_ms;

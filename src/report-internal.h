@@ -80,8 +80,10 @@ int	report_fill_identities(struct store *, struct report *, char *err,
 
 /* report-sessions.c: the sessions of a report while its scan runs. */
 struct report_sessions_page {
-	int64_t	  no;		/* keys no * 128 on */
-	uint32_t *slot;		/* 128 of them: live record + 1, 0 none */
+	int64_t		no;		/* keys no * 128 on */
+	size_t		nlive;		/* live sessions on it */
+	uint64_t	used[2];	/* the slots that are not 0 */
+	uint32_t	slot[128];	/* live record + 1, 0 none */
 };
 struct report_sessions {
 	struct report		*rep;
@@ -100,12 +102,14 @@ struct report_sessions {
 	uint32_t		*free_list;
 	size_t			 nlive, live_cap, next_cap, state_cap;
 	size_t			 nfree, free_cap;
-	struct report_sessions_page *pages;
+	struct report_sessions_page **pages;	/* by number; only those
+						   with a live session */
 	size_t			 npages, pages_cap;
 	struct imap		 page_of;	/* page number -> index */
-	int64_t			 last_no;	/* the page looked up last */
-	uint32_t		*last;
-	int64_t			 swept_hour;
+	struct report_sessions_page *last;	/* looked up last */
+	int64_t			 swept_hour;	/* the hour looked at last */
+	size_t			 finish_at;	/* live sessions that make
+						   the next look finish some */
 	/* Two bits a session once finished, by (GPU slot, key / 4096):
 	   counted, idle-held. */
 	struct report_bits {
@@ -113,6 +117,8 @@ struct report_sessions {
 	}			*bits;
 	size_t			 nbits, bits_cap;
 	struct imap		 bits_of;
+	int64_t			*bits_no, *bits_at;	/* a slot's last page */
+	size_t			 nslots;
 	/* The top so far (a heap, the worst first, when early); the
 	   sessions to sum again whole. */
 	struct report_found	*kept;
@@ -126,7 +132,8 @@ struct report_sessions {
 };
 int	report_sessions_init(struct report_sessions *, struct report *,
 	    struct store *, size_t top, const struct rollup_gpu *gpu_sums,
-	    const uint32_t *slot_rank, char *err, size_t errlen);
+	    const uint32_t *slot_rank, size_t nslots, char *err,
+	    size_t errlen);
 /* One record of a session on database GPU slot gpu. -1 with err set. */
 int	report_sessions_add(struct report_sessions *, uint32_t gpu,
 	    int64_t proc_id, const struct rollup_proc *);

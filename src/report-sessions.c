@@ -27,8 +27,12 @@
 #include "report-internal.h"
 #include "util.h"
 
-/* A session not seen for this long is finished. */
+/* A session not seen for this long is finished ... */
 #define FINISH_AFTER	(3 * MS_PER_HOUR)
+/* ... at the next hour of the scan once this many are live: a window of
+   fewer sessions than that finishes them all at the end, in one pass
+   over their keys, and a long one reads each block of keys about once. */
+#define FINISH_AT	16384
 /*
  * Process keys a page of the live index holds: few, so that a window
  * whose processes are far apart (a filter's, say) costs a page of 512
@@ -45,7 +49,7 @@ enum { LIVE_FREE, LIVE_NEW, LIVE_AGAIN };
 int
 report_sessions_init(struct report_sessions *x, struct report *rep,
     struct store *st, size_t top, const struct rollup_gpu *gpu_sums,
-    const uint32_t *slot_rank, char *err, size_t errlen)
+    const uint32_t *slot_rank, size_t nslots, char *err, size_t errlen)
 {
 	memset(x, 0, sizeof(*x));
 	x->rep = rep;
@@ -54,7 +58,15 @@ report_sessions_init(struct report_sessions *x, struct report *rep,
 	x->early = top > 0 && rep->by != REPORT_KEY_GPU;
 	x->gpu_sums = gpu_sums;
 	x->slot_rank = slot_rank;
+	x->nslots = nslots;
+	x->bits_no = calloc(nslots + 1, sizeof(*x->bits_no));
+	x->bits_at = calloc(nslots + 1, sizeof(*x->bits_at));
+	if (x->bits_no == NULL || x->bits_at == NULL)
+		return util_err(err, errlen, "out of memory");
+	for (size_t i = 0; i < nslots; i++)
+		x->bits_no[i] = INT64_MIN;
 	x->swept_hour = INT64_MIN;
+	x->finish_at = FINISH_AT;
 	x->err = err;
 	x->errlen = errlen;
 	if (report_groups_start(rep, &x->groups) != 0)
@@ -66,7 +78,7 @@ void
 report_sessions_free(struct report_sessions *x)
 {
 	for (size_t i = 0; i < x->npages; i++)
-		free(x->pages[i].slot);
+		free(x->pages[i]);
 	free(x->pages);
 	imap_free(&x->page_of);
 	free(x->live);
@@ -74,12 +86,21 @@ report_sessions_free(struct report_sessions *x)
 	free(x->state);
 	free(x->free_list);
 	free(x->bits);
+	free(x->bits_no);
+	free(x->bits_at);
 	imap_free(&x->bits_of);
 	free(x->kept);
 	free(x->again);
 	imap_free(&x->again_at);
 	report_groups_free(&x->groups);
 	memset(x, 0, sizeof(*x));
+}
+
+/* a / b rounded down, b > 0: keys are positive but in a damaged file. */
+static inline int64_t
+floor_div(int64_t a, int64_t b)
+{
+	return a >= 0 ? a / b : report_floor_div(a, b);
 }
 
 /* The rank of sessions on database GPU slots: the report's order. */
@@ -98,12 +119,24 @@ static uint64_t *
 bits_at(struct report_sessions *x, uint32_t slot, int64_t proc_id,
     int make, unsigned *bit)
 {
-	int64_t no = report_floor_div(proc_id, BITS_PAGE), i;
+	int64_t no = floor_div(proc_id, BITS_PAGE), i;
 	uint64_t off = (uint64_t)(proc_id - no * BITS_PAGE) * 2;
 
-	if (imap_get(&x->bits_of, slot, no, &i) != 0) {
-		if (!make)
+	/* A GPU's sessions come in key order: its page of the last time,
+	   or that it had none (-1). */
+	if (slot < x->nslots && x->bits_no[slot] == no) {
+		i = x->bits_at[slot];
+	} else if (imap_get(&x->bits_of, slot, no, &i) != 0) {
+		i = -1;
+	}
+	if (i < 0) {
+		if (!make) {
+			if (slot < x->nslots) {
+				x->bits_no[slot] = no;
+				x->bits_at[slot] = -1;
+			}
 			return NULL;
+		}
 		i = (int64_t)x->nbits;
 		if (grow((void **)&x->bits, &x->bits_cap, x->nbits + 1,
 		    sizeof(*x->bits)) != 0)
@@ -112,6 +145,10 @@ bits_at(struct report_sessions *x, uint32_t slot, int64_t proc_id,
 		x->nbits++;
 		if (imap_put(&x->bits_of, slot, no, i) != 0)
 			return NULL;
+	}
+	if (slot < x->nslots) {
+		x->bits_no[slot] = no;
+		x->bits_at[slot] = i;
 	}
 	*bit = (unsigned)(off % 64);
 	return &x->bits[i].w[off / 64];
@@ -128,40 +165,81 @@ was_counted(struct report_sessions *x, uint32_t slot, int64_t proc_id)
 
 /* ---- The live sessions, by process key and GPU. */
 
-/* The page of the live index holding proc_id's slot, made when missing;
-   NULL out of memory. */
-static uint32_t *
-live_slots(struct report_sessions *x, int64_t proc_id)
+/* page_of again, after pages moved in the array. */
+static int
+index_pages(struct report_sessions *x)
 {
-	int64_t no = report_floor_div(proc_id, SESSION_PAGE), i;
+	imap_clear(&x->page_of);
+	x->last = NULL;
+	for (size_t i = 0; i < x->npages; i++)
+		if (imap_put(&x->page_of, x->pages[i]->no, 0, (int64_t)i) != 0)
+			return -1;
+	return 0;
+}
 
-	if (x->last != NULL && x->last_no == no)
+/*
+ * The page of the live index holding proc_id's slot, made when missing
+ * (in key order: keys come mostly in order, so mostly at the end); NULL
+ * out of memory.
+ */
+static struct report_sessions_page *
+live_page(struct report_sessions *x, int64_t proc_id)
+{
+	int64_t no = floor_div(proc_id, SESSION_PAGE), i;
+	struct report_sessions_page *p;
+	size_t at;
+
+	if (x->last != NULL && x->last->no == no)
 		return x->last;
-	if (imap_get(&x->page_of, no, 0, &i) != 0) {
-		i = (int64_t)x->npages;
-		if (grow((void **)&x->pages, &x->pages_cap, x->npages + 1,
-		    sizeof(*x->pages)) != 0)
-			return NULL;
-		x->pages[i].no = no;
-		if ((x->pages[i].slot = calloc(SESSION_PAGE,
-		    sizeof(*x->pages[i].slot))) == NULL)
-			return NULL;
-		x->npages++;
-		if (imap_put(&x->page_of, no, 0, i) != 0)
-			return NULL;
-	}
-	x->last_no = no;
-	x->last = x->pages[i].slot;
-	return x->last;
+	if (imap_get(&x->page_of, no, 0, &i) == 0)
+		return x->last = x->pages[i];
+	if (grow((void **)&x->pages, &x->pages_cap, x->npages + 1,
+	    sizeof(*x->pages)) != 0 || (p = calloc(1, sizeof(*p))) == NULL)
+		return NULL;
+	p->no = no;
+	for (at = x->npages; at > 0 && x->pages[at - 1]->no > no; at--)
+		;
+	memmove(&x->pages[at + 1], &x->pages[at],
+	    (x->npages - at) * sizeof(*x->pages));
+	x->pages[at] = p;
+	x->npages++;
+	if (at + 1 == x->npages ? imap_put(&x->page_of, no, 0,
+	    (int64_t)at) != 0 : index_pages(x) != 0)
+		return NULL;
+	return x->last = p;
 }
 
 static uint32_t *
-slot_of(struct report_sessions *x, int64_t proc_id)
+slot_in(struct report_sessions_page *p, int64_t proc_id)
 {
-	uint32_t *page = live_slots(x, proc_id);
+	return &p->slot[proc_id - p->no * SESSION_PAGE];
+}
 
-	return page == NULL ? NULL : &page[proc_id - report_floor_div(proc_id,
-	    SESSION_PAGE) * SESSION_PAGE];
+/* Marks slot k of p as holding live records, or not. */
+static void
+slot_used(struct report_sessions_page *p, size_t k, int used)
+{
+	if (used)
+		p->used[k / 64] |= (uint64_t)1 << (k % 64);
+	else
+		p->used[k / 64] &= ~((uint64_t)1 << (k % 64));
+}
+
+/* Frees the pages without a live session. */
+static int
+prune_pages(struct report_sessions *x)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < x->npages; i++)
+		if (x->pages[i]->nlive > 0)
+			x->pages[k++] = x->pages[i];
+		else
+			free(x->pages[i]);
+	if (k == x->npages)
+		return 0;
+	x->npages = k;
+	return index_pages(x);
 }
 
 /* A free live record, -1 out of memory. */
@@ -185,13 +263,19 @@ live_new(struct report_sessions *x)
 
 /* Takes live record i out of its process's chain and frees it. */
 static void
-live_drop(struct report_sessions *x, uint32_t i, uint32_t *slot)
+live_drop(struct report_sessions *x, uint32_t i,
+    struct report_sessions_page *p)
 {
+	uint32_t *slot = slot_in(p, x->live[i].proc_id);
+
+	p->nlive--;
 	for (uint32_t *k = slot; *k != 0; k = &x->next[*k - 1])
 		if (*k == i + 1) {
 			*k = x->next[i];
 			break;
 		}
+	if (*slot == 0)
+		slot_used(p, (size_t)(slot - p->slot), 0);
 	x->state[i] = LIVE_FREE;
 	x->free_list[x->nfree++] = i;
 }
@@ -317,36 +401,24 @@ struct finishing {
 	const uint32_t		*gpu_map;	/* NULL during the scan */
 };
 
-static int
-cmp_live(const void *a, const void *b, void *ctx)
-{
-	const struct report_found *live = ctx;
-	const struct report_found *x = &live[*(const uint32_t *)a];
-	const struct report_found *y = &live[*(const uint32_t *)b];
-
-	if (x->proc_id != y->proc_id)
-		return x->proc_id < y->proc_id ? -1 : 1;
-	return x->gpu < y->gpu ? -1 : x->gpu > y->gpu;
-}
-
 /* Finishes one live session of a process whose keys were read. */
 static int
 finish_one(struct report_sessions *x, uint32_t i, uint32_t pid,
     const struct report_who *w, const uint32_t *gpu_map)
 {
 	struct report_found *f = &x->live[i];
-	uint32_t *slot = slot_of(x, f->proc_id);
+	struct report_sessions_page *page = live_page(x, f->proc_id);
 	size_t gpu = 0;
 	uint64_t *word;
 	unsigned bit;
 	int counted;
 
-	if (slot == NULL)
+	if (page == NULL)
 		return -1;
 	f->pid = pid;
 	/* A GPU without a sample in the window (a damaged file): left out. */
 	if (gpu_map != NULL && gpu_map[f->gpu] == UINT32_MAX) {
-		live_drop(x, i, slot);
+		live_drop(x, i, page);
 		return 0;
 	}
 	if (gpu_map != NULL)
@@ -370,7 +442,7 @@ finish_one(struct report_sessions *x, uint32_t i, uint32_t pid,
 	} else if (merge_kept(x, f) != 0 && set_apart(x, f) != 0) {
 		return -1;
 	}
-	live_drop(x, i, slot);
+	live_drop(x, i, page);
 	return 0;
 }
 
@@ -422,28 +494,45 @@ gpu_seen(const struct report_sessions *x, uint32_t slot)
 	return rollup_gpu_known_n(g) + g->n[STATE_UNKNOWN] > 0;
 }
 
-/* Finishes the sessions last seen before cutoff. */
+/*
+ * Finishes the live sessions last seen before cutoff (all of them at
+ * INT64_MAX), read off the pages in key order: no sort. Only a GPU with
+ * a sample so far may be the report's; gpu_map: NULL during the scan.
+ */
 static int
-sweep(struct report_sessions *x, int64_t cutoff)
+finish_before(struct report_sessions *x, int64_t cutoff,
+    const uint32_t *gpu_map)
 {
 	uint32_t *v = NULL;
 	size_t n = 0, cap = 0;
 	int rc;
 
-	for (size_t i = 0; i < x->nlive; i++)
-		if (x->state[i] != LIVE_FREE && x->live[i].r.last_ms < cutoff &&
-		    gpu_seen(x, x->live[i].gpu)) {
-			if (grow((void **)&v, &cap, n + 1, sizeof(*v)) != 0) {
-				free(v);
-				return util_err(x->err, x->errlen,
-				    "out of memory");
+	for (size_t p = 0; p < x->npages; p++) {
+		const struct report_sessions_page *page = x->pages[p];
+
+		for (size_t w = 0; w < SESSION_PAGE / 64; w++)
+		for (uint64_t m = page->used[w]; m != 0; m &= m - 1)
+			for (uint32_t k = page->slot[w * 64 +
+			    (size_t)__builtin_ctzll(m)]; k != 0;
+			    k = x->next[k - 1]) {
+				const struct report_found *f = &x->live[k - 1];
+
+				if (f->r.last_ms >= cutoff || (gpu_map == NULL &&
+				    !gpu_seen(x, f->gpu)))
+					continue;
+				if (grow((void **)&v, &cap, n + 1,
+				    sizeof(*v)) != 0) {
+					free(v);
+					return util_err(x->err, x->errlen,
+					    "out of memory");
+				}
+				v[n++] = k - 1;
 			}
-			v[n++] = (uint32_t)i;
-		}
-	if (n > 1)
-		qsort_r(v, n, sizeof(*v), cmp_live, x->live);
-	rc = finish(x, v, n, NULL);
+	}
+	rc = finish(x, v, n, gpu_map);
 	free(v);
+	if (rc == 0 && prune_pages(x) != 0)
+		return util_err(x->err, x->errlen, "out of memory");
 	return rc;
 }
 
@@ -451,20 +540,27 @@ int
 report_sessions_add(struct report_sessions *x, uint32_t gpu,
     int64_t proc_id, const struct rollup_proc *r)
 {
+	struct report_sessions_page *page;
 	struct report_found *f = NULL;
 	uint32_t *slot;
 	int64_t hour, i;
 
-	/* Once an hour of the scan, the sessions gone for a while finish. */
+	/* At an hour of the scan with many live, those gone for a while
+	   finish; if most were not, not again before twice as many are. */
 	hour = util_hour_floor(r->first_ms);
-	if (x->early && hour > x->swept_hour) {
-		if (x->swept_hour != INT64_MIN &&
-		    sweep(x, hour - FINISH_AFTER) != 0)
-			return -1;
+	if (x->early && hour != x->swept_hour) {
 		x->swept_hour = hour;
+		if (x->nlive - x->nfree >= x->finish_at) {
+			if (finish_before(x, hour - FINISH_AFTER, NULL) != 0)
+				return -1;
+			x->finish_at = 2 * (x->nlive - x->nfree);
+			if (x->finish_at < FINISH_AT)
+				x->finish_at = FINISH_AT;
+		}
 	}
-	if ((slot = slot_of(x, proc_id)) == NULL)
+	if ((page = live_page(x, proc_id)) == NULL)
 		return util_err(x->err, x->errlen, "out of memory");
+	slot = slot_in(page, proc_id);
 	for (uint32_t k = *slot; k != 0 && f == NULL; k = x->next[k - 1])
 		if (x->live[k - 1].gpu == gpu)
 			f = &x->live[k - 1];
@@ -480,55 +576,17 @@ report_sessions_add(struct report_sessions *x, uint32_t gpu,
 		    LIVE_NEW;
 		x->next[i] = *slot;
 		*slot = (uint32_t)i + 1;
+		slot_used(page, (size_t)(slot - page->slot), 1);
+		page->nlive++;
 	}
 	rollup_proc_merge(&f->r, r);
 	return 0;
 }
 
-static int
-cmp_page(const void *a, const void *b)
-{
-	const struct report_sessions_page *x = a, *y = b;
-
-	return x->no < y->no ? -1 : x->no > y->no;
-}
-
 int
 report_sessions_end(struct report_sessions *x, const uint32_t *gpu_map)
 {
-	uint32_t *v;
-	size_t n = 0;
-	int rc;
-
-	/* Every live one, by process key: the pages in order. */
-	if ((v = calloc(x->nlive + 1, sizeof(*v))) == NULL)
-		return util_err(x->err, x->errlen, "out of memory");
-	imap_free(&x->page_of);
-	x->last = NULL;
-	if (x->npages > 1)
-		qsort(x->pages, x->npages, sizeof(*x->pages), cmp_page);
-	for (size_t p = 0; p < x->npages; p++)
-		for (size_t i = 0; i < SESSION_PAGE; i++) {
-			size_t first = n;
-
-			for (uint32_t k = x->pages[p].slot[i]; k != 0;
-			    k = x->next[k - 1])
-				v[n++] = k - 1;
-			/* A process's sessions by GPU. */
-			if (n - first > 1)
-				qsort_r(v + first, n - first, sizeof(*v),
-				    cmp_live, x->live);
-		}
-	/* The pages are reached from here on by key, not number. */
-	for (size_t p = 0; p < x->npages; p++)
-		if (imap_put(&x->page_of, x->pages[p].no, 0, (int64_t)p) !=
-		    0) {
-			free(v);
-			return util_err(x->err, x->errlen, "out of memory");
-		}
-	rc = finish(x, v, n, gpu_map);
-	free(v);
-	return rc;
+	return finish_before(x, INT64_MAX, gpu_map);
 }
 
 int

@@ -872,7 +872,7 @@ report_build(struct store *st, const struct report_options *o,
 		}
 	if ((slot_rank = gpu_ranks(b.all, card, b.nall)) == NULL ||
 	    report_sessions_init(&b.sessions, rep, st, o->top, b.gpu_sums,
-	    slot_rank, err, errlen) != 0) {
+	    slot_rank, b.nall, err, errlen) != 0) {
 		if (slot_rank == NULL)
 			util_err(err, errlen, "out of memory");
 		goto out;

@@ -50,6 +50,10 @@ enum {
 	STMT_HOUR_PUT,
 	STMT_PROC_GET,
 	STMT_PROC_GET_OLD,	/* the same, of a file before the pod's names */
+	STMT_PROC_RANGE,	/* procs rows whole, of a range of keys */
+	STMT_PROC_RANGE_OLD,
+	STMT_KEYS_RANGE,	/* ... only what a report groups by */
+	STMT_KEYS_RANGE_OLD,
 	STMT_COUNT
 };
 
@@ -96,9 +100,13 @@ struct store {
 	struct proc_packer	*open_block;
 	int64_t			 open_first;
 	int			 open_dirty;
-	/* The block read last, kept for the next key. */
-	struct proc_block	*read_block;
-	int			 read_valid;
+	/* The blocks read last, kept for the next key: one read for the
+	   keys alone, one read whole, so that a whole read while keys are
+	   visited (or the other way round) leaves the other as it was. */
+	struct proc_block	*read_block[2];
+	int			 read_valid[2];
+	int64_t			 blocks_from;	/* the first block's first
+						   key; 0 not known yet */
 };
 
 /* A stored tick, decoded; valid during the callback only. */
@@ -134,10 +142,12 @@ int	store_procs_flush(struct store *, char *err, size_t errlen);
 void	store_procs_forget(struct store *);
 void	store_procs_free(struct store *);
 /*
- * The block holding process id: 0 with *b and *i set, 1 when no block
- * holds it (a procs row of an older file may), -1 with err set.
+ * The block holding process id, read whole or only the fields a report
+ * groups by (whole 0: the command line and container name are ""): 0
+ * with *b and *i set, 1 when no block holds it (a procs row of an older
+ * file may), -1 with err set.
  */
-int	store_proc_block(struct store *, int64_t id,
+int	store_proc_block(struct store *, int64_t id, int whole,
 	    const struct proc_block **b, size_t *i, char *err, size_t errlen);
 /* The first key in a block, INT64_MAX when there is none: the procs
    rows of an older file all have lower keys. */

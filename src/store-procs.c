@@ -19,7 +19,8 @@ store_procs_forget(struct store *s)
 {
 	s->open_first = 0;
 	s->open_dirty = 0;
-	s->read_valid = 0;
+	s->read_valid[0] = s->read_valid[1] = 0;
+	s->blocks_from = 0;
 }
 
 void
@@ -28,11 +29,13 @@ store_procs_free(struct store *s)
 	if (s->open_block != NULL)
 		proc_packer_free(s->open_block);
 	free(s->open_block);
-	if (s->read_block != NULL)
-		proc_block_free(s->read_block);
-	free(s->read_block);
+	for (int w = 0; w < 2; w++) {
+		if (s->read_block[w] != NULL)
+			proc_block_free(s->read_block[w]);
+		free(s->read_block[w]);
+		s->read_block[w] = NULL;
+	}
 	s->open_block = NULL;
-	s->read_block = NULL;
 }
 
 /* Whether the file has proc_blocks. */
@@ -51,51 +54,67 @@ damaged_block(struct store *s, int64_t first, int64_t count, char *err,
 	    (long long)(first + count - 1));
 }
 
-/* Decodes the row st is on (first_id, count, body) into the read block. */
+/* Decodes the row st is on (first_id, count, body) into the read block:
+   whole, or only the fields a report groups by. */
 static int
-load_row(struct store *s, sqlite3_stmt *st, char *err, size_t errlen)
+load_row(struct store *s, sqlite3_stmt *st, int whole, char *err,
+    size_t errlen)
 {
 	int64_t first = sqlite3_column_int64(st, 0);
 	int64_t count = sqlite3_column_int64(st, 1);
 	const void *body = sqlite3_column_blob(st, 2);
 	int rc;
 
-	s->read_valid = 0;
-	if (s->read_block == NULL &&
-	    (s->read_block = calloc(1, sizeof(*s->read_block))) == NULL)
+	s->read_valid[whole] = 0;
+	if (s->read_block[whole] == NULL && (s->read_block[whole] =
+	    calloc(1, sizeof(*s->read_block[whole]))) == NULL)
 		return util_err(err, errlen, "out of memory");
-	rc = proc_block_decode(s->read_block, first, count, body != NULL ?
-	    body : "", (size_t)sqlite3_column_bytes(st, 2));
+	rc = (whole ? proc_block_decode : proc_block_decode_keys)(
+	    s->read_block[whole], first, count, body != NULL ? body : "",
+	    (size_t)sqlite3_column_bytes(st, 2));
 	if (rc == -2)
 		return util_err(err, errlen, "out of memory");
 	if (rc != 0)
 		return damaged_block(s, first, count, err, errlen);
-	s->read_valid = 1;
+	s->read_valid[whole] = 1;
 	return 0;
 }
 
-static int
-in_read_block(const struct store *s, int64_t id)
+/* The read block (0 keys, 1 whole) that holds id, or NULL. */
+static const struct proc_block *
+read_block_of(const struct store *s, int64_t id, int w)
 {
-	return s->read_valid && id >= s->read_block->first_id &&
-	    id - s->read_block->first_id < (int64_t)s->read_block->n;
+	const struct proc_block *b = s->read_block[w];
+
+	return s->read_valid[w] && id >= b->first_id &&
+	    id - b->first_id < (int64_t)b->n ? b : NULL;
+}
+
+/* A read block that holds id with what is asked, or NULL. */
+static const struct proc_block *
+in_read_block(const struct store *s, int64_t id, int whole)
+{
+	const struct proc_block *b = read_block_of(s, id, 1);
+
+	return b != NULL || whole ? b : read_block_of(s, id, 0);
 }
 
 int
-store_proc_block(struct store *s, int64_t id, const struct proc_block **b,
-    size_t *i, char *err, size_t errlen)
+store_proc_block(struct store *s, int64_t id, int whole,
+    const struct proc_block **b, size_t *i, char *err, size_t errlen)
 {
 	sqlite3_stmt *st;
 	int rc;
 
-	if (!in_read_block(s, id)) {
+	if ((*b = in_read_block(s, id, whole)) == NULL) {
 		if (!has_blocks(s))
 			return 1;
 		if ((st = store_stmt(s, STMT_BLOCK_AT, err, errlen)) == NULL)
 			return -1;
 		sqlite3_bind_int64(st, 1, id);
 		rc = sqlite3_step(st);
-		if (rc == SQLITE_ROW && load_row(s, st, err, errlen) != 0) {
+		if (rc == SQLITE_ROW && load_row(s, st, whole, err,
+		    errlen) != 0) {
 			sqlite3_reset(st);
 			return -1;
 		}
@@ -103,11 +122,11 @@ store_proc_block(struct store *s, int64_t id, const struct proc_block **b,
 		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 			return store_sqlite_err(s, err, errlen,
 			    "reading processes");
-		if (rc == SQLITE_DONE || !in_read_block(s, id))
+		if (rc == SQLITE_DONE || (*b = in_read_block(s, id,
+		    whole)) == NULL)
 			return 1;
 	}
-	*b = s->read_block;
-	*i = (size_t)(id - s->read_block->first_id);
+	*i = (size_t)(id - (*b)->first_id);
 	return 0;
 }
 
@@ -121,12 +140,17 @@ store_proc_blocks_from(struct store *s, int64_t *first, char *err,
 	*first = INT64_MAX;
 	if (!has_blocks(s))
 		return 0;
+	/* Once there is a block there is a first one: blocks stay. */
+	if (s->blocks_from != 0) {
+		*first = s->blocks_from;
+		return 0;
+	}
 	if (sqlite3_prepare_v2(s->db, "SELECT min(first_id) FROM proc_blocks",
 	    -1, &st, NULL) != SQLITE_OK)
 		return store_sqlite_err(s, err, errlen, "reading processes");
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
-		*first = sqlite3_column_int64(st, 0);
+		*first = s->blocks_from = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_ROW)
 		return store_sqlite_err(s, err, errlen, "reading processes");
@@ -217,11 +241,11 @@ find_stored(struct store *s, uint32_t pid, int64_t start_ms, int64_t *id,
 		if (s->open_first != 0 &&
 		    sqlite3_column_int64(st, 0) == s->open_first)
 			continue;
-		if (load_row(s, st, err, errlen) != 0) {
+		if (load_row(s, st, 0, err, errlen) != 0) {
 			sqlite3_reset(st);
 			return -1;
 		}
-		b = s->read_block;
+		b = s->read_block[0];
 		for (size_t i = 0; i < b->n; i++)
 			if (b->e[i].pid == pid && b->e[i].start_ms == start_ms)
 				*id = b->first_id + (int64_t)i;

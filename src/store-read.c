@@ -873,7 +873,7 @@ store_process(struct store *s, int64_t proc_id, uint32_t *pid,
 	const struct proc_block *b;
 	sqlite3_stmt *st;
 	size_t i;
-	int rc = store_proc_block(s, proc_id, &b, &i, err, errlen);
+	int rc = store_proc_block(s, proc_id, 1, &b, &i, err, errlen);
 
 	if (rc < 0)
 		return -1;
@@ -907,8 +907,8 @@ store_process(struct store *s, int64_t proc_id, uint32_t *pid,
  * block(), a block read once for all its keys. A file from before
  * schema 7 has procs rows below them: where those keys are scattered,
  * one lookup each through one(); where they are dense, one pass over
- * their range with sql (?1 and ?2 the range, the key in column 0), each
- * row through row(). A callback's -1 has said why in err; an absent
+ * their range with the statement range (?1 and ?2 the range, the key in
+ * column 0), each row through row(). A callback's -1 has said why in err; an absent
  * process is an error.
  */
 struct process_visit {
@@ -918,13 +918,13 @@ struct process_visit {
 		    size_t errlen);
 	int	(*block)(const struct proc_block *, size_t i, void *ctx,
 		    char *err, size_t errlen);
+	int	whole;		/* block() reads more than the keys */
 	void	*ctx;
 };
 
 static int
-visit_rows(struct store *s, const int64_t *ids, size_t n,
-    const char *sql, const struct process_visit *v, char *err,
-    size_t errlen)
+visit_rows(struct store *s, const int64_t *ids, size_t n, int range,
+    const struct process_visit *v, char *err, size_t errlen)
 {
 	sqlite3_stmt *st;
 	size_t k = 0;
@@ -940,8 +940,8 @@ visit_rows(struct store *s, const int64_t *ids, size_t n,
 		return 0;
 	}
 	/* Dense keys: one pass over their range. */
-	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
-		return store_sqlite_err(s, err, errlen, "reading processes");
+	if ((st = store_stmt(s, range, err, errlen)) == NULL)
+		return -1;
 	sqlite3_bind_int64(st, 1, ids[0]);
 	sqlite3_bind_int64(st, 2, ids[n - 1]);
 	while (k < n && (rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -950,12 +950,12 @@ visit_rows(struct store *s, const int64_t *ids, size_t n,
 		if (id != ids[k])
 			continue;
 		if (v->row(st, id, v->ctx, err, errlen) != 0) {
-			sqlite3_finalize(st);
+			sqlite3_reset(st);
 			return -1;
 		}
 		k++;
 	}
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	if (k < n && rc != SQLITE_DONE && rc != SQLITE_ROW)
 		return store_sqlite_err(s, err, errlen, "reading processes");
 	if (k < n)
@@ -965,9 +965,8 @@ visit_rows(struct store *s, const int64_t *ids, size_t n,
 }
 
 static int
-visit_processes(struct store *s, const int64_t *ids, size_t n,
-    const char *sql, const struct process_visit *v, char *err,
-    size_t errlen)
+visit_processes(struct store *s, const int64_t *ids, size_t n, int range,
+    const struct process_visit *v, char *err, size_t errlen)
 {
 	const struct proc_block *b;
 	int64_t from;
@@ -978,10 +977,10 @@ visit_processes(struct store *s, const int64_t *ids, size_t n,
 		return -1;
 	while (nrows < n && ids[nrows] < from)
 		nrows++;
-	if (visit_rows(s, ids, nrows, sql, v, err, errlen) != 0)
+	if (visit_rows(s, ids, nrows, range, v, err, errlen) != 0)
 		return -1;
 	for (size_t k = nrows; k < n; k++) {
-		if ((rc = store_proc_block(s, ids[k], &b, &i, err,
+		if ((rc = store_proc_block(s, ids[k], v->whole, &b, &i, err,
 		    errlen)) < 0)
 			return -1;
 		if (rc > 0)
@@ -1049,15 +1048,11 @@ store_processes(struct store *s, const int64_t *ids, size_t n,
     const struct identity *), void *ctx, char *err, size_t errlen)
 {
 	struct whole_fn w = { fn, ctx };
-	struct process_visit v = { whole_one, whole_row, whole_block, &w };
+	struct process_visit v = { whole_one, whole_row, whole_block, 1,
+	    &w };
 
 	return visit_processes(s, ids, n, has_pod_names(s) ?
-	    "SELECT id, pid, start_ms, known, uid, user, comm, cmdline, "
-	    "container, pod, unit, slurm_job, " STORE_PROC_NAMES " FROM procs "
-	    "WHERE id >= ?1 AND id <= ?2 ORDER BY id" :
-	    "SELECT id, pid, start_ms, known, uid, user, comm, cmdline, "
-	    "container, pod, unit, slurm_job, " STORE_PROC_NAMES_OLD " FROM "
-	    "procs WHERE id >= ?1 AND id <= ?2 ORDER BY id", &v, err, errlen);
+	    STMT_PROC_RANGE : STMT_PROC_RANGE_OLD, &v, err, errlen);
 }
 
 /* A column's text as SQLite holds it, valid until the next step. */
@@ -1148,15 +1143,10 @@ store_process_keys(struct store *s, const int64_t *ids, size_t n,
     const struct store_proc_keys *), void *ctx, char *err, size_t errlen)
 {
 	struct keys_fn w = { fn, ctx };
-	struct process_visit v = { keys_one, keys_row, keys_block, &w };
+	struct process_visit v = { keys_one, keys_row, keys_block, 0, &w };
 
 	return visit_processes(s, ids, n, has_pod_names(s) ?
-	    "SELECT id, pid, user, comm, container, pod, unit, slurm_job, "
-	    "pod_namespace, pod_name FROM procs WHERE id >= ?1 AND id <= ?2 "
-	    "ORDER BY id" :
-	    "SELECT id, pid, user, comm, container, pod, unit, slurm_job, "
-	    "'', '' FROM procs WHERE id >= ?1 AND id <= ?2 ORDER BY id", &v,
-	    err, errlen);
+	    STMT_KEYS_RANGE : STMT_KEYS_RANGE_OLD, &v, err, errlen);
 }
 
 /* A tick scan that only decodes. */

@@ -199,6 +199,19 @@ static const char *const stmt_sql[STMT_COUNT] = {
 	[STMT_PROC_GET_OLD] = "SELECT pid, start_ms, known, uid, user, comm, "
 	    "cmdline, container, pod, unit, slurm_job, " STORE_PROC_NAMES_OLD
 	    " FROM procs WHERE id = ?1",
+	[STMT_PROC_RANGE] = "SELECT id, pid, start_ms, known, uid, user, comm, "
+	    "cmdline, container, pod, unit, slurm_job, " STORE_PROC_NAMES
+	    " FROM procs WHERE id >= ?1 AND id <= ?2 ORDER BY id",
+	[STMT_PROC_RANGE_OLD] = "SELECT id, pid, start_ms, known, uid, user, "
+	    "comm, cmdline, container, pod, unit, slurm_job, "
+	    STORE_PROC_NAMES_OLD " FROM procs WHERE id >= ?1 AND id <= ?2 "
+	    "ORDER BY id",
+	[STMT_KEYS_RANGE] = "SELECT id, pid, user, comm, container, pod, unit, "
+	    "slurm_job, pod_namespace, pod_name FROM procs WHERE id >= ?1 AND "
+	    "id <= ?2 ORDER BY id",
+	[STMT_KEYS_RANGE_OLD] = "SELECT id, pid, user, comm, container, pod, "
+	    "unit, slurm_job, '', '' FROM procs WHERE id >= ?1 AND id <= ?2 "
+	    "ORDER BY id",
 };
 
 sqlite3_stmt *

@@ -1,8 +1,8 @@
 /*
  * The packed identities of proc_blocks alone (proc-pack.c): the input is
  * a count (its first byte) and a blob. Decoding must fail cleanly or give
- * strings their identity's arrays hold; what it gives, packed again, must
- * decode to the same.
+ * strings their identity's arrays hold, reading the keys alone where the
+ * whole reads; what it gives, packed again, must decode to the same.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -26,7 +26,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    (again = calloc(1, sizeof(*again))) == NULL ||
 	    (p = calloc(1, sizeof(*p))) == NULL))
 		abort();
-	if (proc_block_decode(b, 1, data[0], data + 1, size - 1) != 0)
+	/* The keys alone are read where the whole is, and only there. */
+	if ((proc_block_decode_keys(b, 1, data[0], data + 1, size - 1) ==
+	    0) != (proc_block_decode(b, 1, data[0], data + 1, size - 1) == 0))
+		abort();
+	if (b->n == 0)
 		return 0;
 	proc_packer_reset(p);
 	for (size_t i = 0; i < b->n; i++) {

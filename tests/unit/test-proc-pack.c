@@ -132,6 +132,22 @@ test_round_trip(void)
 			if (!same(b, i, pid[i], start[i], &who[i]))
 				ok = 0;
 		CHECK(ok);
+		CHECK(b->whole);
+		/* The keys alone: the same but the command line and the
+		   container's name, which are "". */
+		CHECK_INT(proc_block_decode_keys(b, 100, (int64_t)n, p->body.p,
+		    p->body.len), 0);
+		CHECK(!b->whole);
+		for (size_t i = 0; i < n; i++) {
+			struct identity keys = who[i];
+
+			memset(keys.cmdline, 0, sizeof(keys.cmdline));
+			memset(keys.container_name, 0,
+			    sizeof(keys.container_name));
+			if (!same(b, i, pid[i], start[i], &keys))
+				ok = 0;
+		}
+		CHECK(ok);
 		for (size_t i = 0; i < n; i++)
 			if (proc_packer_find(p, pid[i], start[i]) < 0)
 				ok = 0;
@@ -199,7 +215,7 @@ test_damage(void)
 	struct proc_block *b = calloc(1, sizeof(*b));
 	struct identity who;
 	unsigned char *copy;
-	int all_cuts = 1, decoded = 0;
+	int all_cuts = 1, decoded = 0, same_verdict = 1;
 	size_t len;
 
 	proc_packer_reset(p);
@@ -212,7 +228,8 @@ test_damage(void)
 	copy = malloc(len);
 	for (size_t cut = 0; cut < len; cut++) {
 		memcpy(copy, p->body.p, cut);
-		if (proc_block_decode(b, 1, 40, copy, cut) != -1 || b->n != 0)
+		if (proc_block_decode(b, 1, 40, copy, cut) != -1 || b->n != 0 ||
+		    proc_block_decode_keys(b, 1, 40, copy, cut) != -1)
 			all_cuts = 0;
 	}
 	CHECK(all_cuts);
@@ -225,11 +242,17 @@ test_damage(void)
 		for (int bit = 0; bit < 8; bit++) {
 			memcpy(copy, p->body.p, len);
 			copy[i] ^= (unsigned char)(1 << bit);
+			/* The keys alone are refused where the whole is. */
 			if (proc_block_decode(b, 1, 40, copy, len) == 0)
 				decoded++;
+			if ((proc_block_decode_keys(b, 1, 40, copy,
+			    len) == 0) != (proc_block_decode(b, 1, 40, copy,
+			    len) == 0))
+				same_verdict = 0;
 		}
 	/* Some changes still make a valid block (another pid, say). */
 	CHECK(decoded > 0);
+	CHECK(same_verdict);
 	copy[0] = 2;
 	CHECK_INT(proc_block_decode(b, 1, 40, copy, len), -1);
 	free(copy);
