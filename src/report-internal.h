@@ -130,6 +130,8 @@ struct report_sessions {
 	char			*err;
 	size_t			 errlen;
 };
+/* Live sessions that make a report finish some (16384; tests lower it). */
+extern size_t report_finish_at;
 int	report_sessions_init(struct report_sessions *, struct report *,
 	    struct store *, size_t top, const struct rollup_gpu *gpu_sums,
 	    const uint32_t *slot_rank, size_t nslots, char *err,

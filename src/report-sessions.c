@@ -33,6 +33,9 @@
    fewer sessions than that finishes them all at the end, in one pass
    over their keys, and a long one reads each block of keys about once. */
 #define FINISH_AT	16384
+
+/* FINISH_AT, lower in the tests that finish sessions in a short window. */
+size_t report_finish_at = FINISH_AT;
 /*
  * Process keys a page of the live index holds: few, so that a window
  * whose processes are far apart (a filter's, say) costs a page of 512
@@ -66,7 +69,7 @@ report_sessions_init(struct report_sessions *x, struct report *rep,
 	for (size_t i = 0; i < nslots; i++)
 		x->bits_no[i] = INT64_MIN;
 	x->swept_hour = INT64_MIN;
-	x->finish_at = FINISH_AT;
+	x->finish_at = report_finish_at;
 	x->err = err;
 	x->errlen = errlen;
 	if (report_groups_start(rep, &x->groups) != 0)
@@ -554,8 +557,8 @@ report_sessions_add(struct report_sessions *x, uint32_t gpu,
 			if (finish_before(x, hour - FINISH_AFTER, NULL) != 0)
 				return -1;
 			x->finish_at = 2 * (x->nlive - x->nfree);
-			if (x->finish_at < FINISH_AT)
-				x->finish_at = FINISH_AT;
+			if (x->finish_at < report_finish_at)
+				x->finish_at = report_finish_at;
 		}
 	}
 	if ((page = live_page(x, proc_id)) == NULL)
