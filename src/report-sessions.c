@@ -17,8 +17,9 @@
  *
  * Finished sessions name their GPU by its slot among the database's; the
  * report's GPUs are known at the end (report_sessions_end). With --top 0
- * (every session is kept anyway) or --by gpu (whose names are those
- * GPUs' labels), every session finishes at the end.
+ * (every session is kept anyway), --by gpu or --by host (whose names are
+ * the report's GPU labels and host names, known at the end), every
+ * session finishes at the end.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -58,7 +59,9 @@ report_sessions_init(struct report_sessions *x, struct report *rep,
 	x->rep = rep;
 	x->st = st;
 	x->top = top;
-	x->early = top > 0 && rep->by != REPORT_KEY_GPU;
+	/* A GPU's label and a host's name are known at the end. */
+	x->early = top > 0 && rep->by != REPORT_KEY_GPU &&
+	    rep->by != REPORT_KEY_HOST;
 	x->gpu_sums = gpu_sums;
 	x->slot_rank = slot_rank;
 	x->nslots = nslots;

@@ -907,6 +907,28 @@ test_sessions_finish_early(void)
 				    w, tops[k]);
 			report_free(&r);
 		}
+		/* Grouped by other keys, the same groups. */
+		for (int by = 0; w == 0 && by < 4; by++) {
+			static const enum report_key keys[] = {
+				REPORT_KEY_COMMAND, REPORT_KEY_HOST,
+				REPORT_KEY_GPU, REPORT_KEY_JOB
+			};
+			struct report a, b;
+
+			o.by = keys[by];
+			o.top = 0;
+			CHECK_INT(report_build(s, &o, &a, err, sizeof(err)), 0);
+			o.top = 3;
+			CHECK_INT(report_build(s, &o, &b, err, sizeof(err)), 0);
+			ok &= b.nids_all == a.nids_all && b.nids > 0;
+			for (size_t i = 0; ok && i < b.nids; i++)
+				ok &= strcmp(b.ids[i].name, a.ids[i].name) == 0 &&
+				    b.ids[i].idle_ms == a.ids[i].idle_ms &&
+				    b.ids[i].sessions == a.ids[i].sessions;
+			report_free(&a);
+			report_free(&b);
+			o.by = REPORT_KEY_USER;
+		}
 		/* The returners are whole: 7001's two parts, 7002's six. */
 		for (size_t i = 0; i < all.nsessions; i++)
 			if (all.sessions[i].pid == 7002 && w == 0)
