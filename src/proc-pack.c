@@ -238,7 +238,10 @@ proc_packer_add(struct proc_packer *p, uint32_t pid, int64_t start_ms,
 	if (p->arena_len == 0 && dicts_reset(p->dict, &p->arena,
 	    &p->arena_len, &p->arena_cap) != 0)
 		return -1;
-	if (store_buf_reserve(&p->body, 1 + 4 * STORE_VARINT_MAX) != 0)
+	/* The format byte, pid, start, uid and mask, and a field's code
+	   each: a string said again has no reserve of its own. */
+	if (store_buf_reserve(&p->body, 1 + (4 + PROC_FIELDS) *
+	    STORE_VARINT_MAX) != 0)
 		return -1;
 	if (p->n == 0) {
 		p->body.len = 0;
