@@ -189,6 +189,10 @@ static const char *const stmt_sql[STMT_COUNT] = {
 	    "WHERE first_id <= ?1 ORDER BY first_id DESC LIMIT 1",
 	[STMT_BLOCK_BY_START] = "SELECT first_id, count, body FROM "
 	    "proc_blocks WHERE start_max >= ?1 AND start_min <= ?1",
+	[STMT_UNKNOWN_START_FIND] = "SELECT id FROM proc_unknown_start "
+	    "WHERE pid = ?1",
+	[STMT_UNKNOWN_START_PUT] = "INSERT OR REPLACE INTO "
+	    "proc_unknown_start(pid, id) VALUES(?1, ?2)",
 	[STMT_HOUR_GET] = "SELECT first_tick, last_tick, gpus, procs FROM hours "
 	    "WHERE hour_ms = ?1",
 	[STMT_HOUR_PUT] = "INSERT OR REPLACE INTO hours(hour_ms, first_tick, "
