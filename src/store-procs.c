@@ -215,11 +215,16 @@ find_stored(struct store *s, uint32_t pid, int64_t start_ms, int64_t *id,
 	while (*id == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const struct proc_block *b;
 
+		int64_t first = sqlite3_column_int64(st, 0);
+
 		/* The open block is looked at in memory. */
-		if (s->open_first != 0 &&
-		    sqlite3_column_int64(st, 0) == s->open_first)
+		if (s->open_first != 0 && first == s->open_first)
 			continue;
-		if (load_row(s, st, err, errlen) != 0) {
+		/* The block read last is not decoded again: a restarted
+		   writer looks up each running process in the same few. */
+		if (!(s->read_valid && s->read_block->first_id == first &&
+		    (int64_t)s->read_block->n == sqlite3_column_int64(st, 1)) &&
+		    load_row(s, st, err, errlen) != 0) {
 			sqlite3_reset(st);
 			return -1;
 		}
