@@ -53,7 +53,8 @@ damaged_block(struct store *s, int64_t first, int64_t count, char *err,
 	    (long long)(first + count - 1));
 }
 
-/* Decodes the row st is on (first_id, count, body) into the read block. */
+/* Decodes the row st is on (first_id, count, body) into the read block:
+   0, 1 for a damaged row, -1; err set but for 0. */
 static int
 load_row(struct store *s, sqlite3_stmt *st, char *err, size_t errlen)
 {
@@ -70,8 +71,10 @@ load_row(struct store *s, sqlite3_stmt *st, char *err, size_t errlen)
 	    body : "", (size_t)sqlite3_column_bytes(st, 2));
 	if (rc == -2)
 		return util_err(err, errlen, "out of memory");
-	if (rc != 0)
-		return damaged_block(s, first, count, err, errlen);
+	if (rc != 0) {
+		damaged_block(s, first, count, err, errlen);
+		return 1;
+	}
 	s->read_valid = 1;
 	return 0;
 }
@@ -214,17 +217,24 @@ find_stored(struct store *s, uint32_t pid, int64_t start_ms, int64_t *id,
 	sqlite3_bind_int64(st, 1, start_ms);
 	while (*id == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const struct proc_block *b;
-
 		int64_t first = sqlite3_column_int64(st, 0);
+		int lrc;
 
 		/* The open block is looked at in memory. */
 		if (s->open_first != 0 && first == s->open_first)
 			continue;
 		/* The block read last is not decoded again: a restarted
 		   writer looks up each running process in the same few. */
-		if (!(s->read_valid && s->read_block->first_id == first &&
-		    (int64_t)s->read_block->n == sqlite3_column_int64(st, 1)) &&
-		    load_row(s, st, err, errlen) != 0) {
+		if (s->read_valid && s->read_block->first_id == first &&
+		    (int64_t)s->read_block->n == sqlite3_column_int64(st, 1))
+			lrc = 0;
+		else
+			lrc = load_row(s, st, err, errlen);
+		/* A damaged block is passed over: a process it held is
+		   added again, rather than no tick written while it runs. */
+		if (lrc > 0)
+			continue;
+		if (lrc < 0) {
 			sqlite3_reset(st);
 			return -1;
 		}
