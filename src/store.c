@@ -780,7 +780,8 @@ store_ticks_written(const struct store *s)
  * ones must refuse it. in_txn: the caller's transaction holds it, else
  * one of its own does. Each schema's step: 3 adds the pod's names to
  * procs; 5 (energy) and 6 (hours rows in format 3) need nothing but the
- * version; 7 adds proc_blocks, where new processes go from then on.
+ * version; 7 adds proc_blocks, where new processes go from then on, and
+ * proc_unknown_start.
  */
 static int
 upgrade(struct store *s, int in_txn, char *err, size_t errlen)
