@@ -1424,6 +1424,7 @@ test_procs_across_schemas(void)
 		CHECK(strstr(err, "process 722 is missing") != NULL);
 	}
 	store_close(s);
+	tick_free(&t);
 }
 
 /*
