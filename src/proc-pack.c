@@ -127,8 +127,8 @@ proc_packer_reset(struct proc_packer *p)
 	p->prev_start = 0;
 	p->prev_uid = 0;
 	memset(p->prev_off, 0, sizeof(p->prev_off));
-	p->start_min = INT64_MAX;
-	p->start_max = INT64_MIN;
+	p->start_min = 0;
+	p->start_max = 0;
 	/* Fails only out of memory; proc_packer_add tries again. */
 	(void)dicts_reset(p->dict, &p->arena, &p->arena_len, &p->arena_cap);
 }
@@ -238,7 +238,10 @@ proc_packer_add(struct proc_packer *p, uint32_t pid, int64_t start_ms,
 	if (p->arena_len == 0 && dicts_reset(p->dict, &p->arena,
 	    &p->arena_len, &p->arena_cap) != 0)
 		return -1;
-	if (store_buf_reserve(&p->body, 1 + 4 * STORE_VARINT_MAX) != 0)
+	/* The format byte, pid, start, uid and mask, and a field's code
+	   each: a string said again has no reserve of its own. */
+	if (store_buf_reserve(&p->body, 1 + (4 + PROC_FIELDS) *
+	    STORE_VARINT_MAX) != 0)
 		return -1;
 	if (p->n == 0) {
 		p->body.len = 0;
@@ -266,9 +269,12 @@ proc_packer_add(struct proc_packer *p, uint32_t pid, int64_t start_ms,
 	p->prev_pid = pid;
 	p->prev_start = start_ms;
 	p->prev_uid = uid;
-	if (start_ms < p->start_min)
+	/* An unknown start (0) would stretch the range down to 0 and put
+	   the block in every search for an older process; such a process
+	   is found by its PID (store-procs.c). 0 to 0 until one is known. */
+	if (start_ms != 0 && (p->start_max == 0 || start_ms < p->start_min))
 		p->start_min = start_ms;
-	if (start_ms > p->start_max)
+	if (start_ms != 0 && (p->start_max == 0 || start_ms > p->start_max))
 		p->start_max = start_ms;
 	return 0;
 }

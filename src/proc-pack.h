@@ -50,7 +50,9 @@ struct proc_packer {
 	size_t			 n;		/* processes in it */
 	int64_t			 prev_pid, prev_start, prev_uid;
 	uint32_t		 prev_off[PROC_FIELDS];	/* its strings */
-	int64_t			 start_min, start_max;
+	int64_t			 start_min, start_max;	/* of its known
+						   starts (not 0); 0 and 0 when
+						   it has none */
 	struct proc_dict	 dict[PROC_FIELDS];
 	char			*arena;		/* the dictionaries' strings */
 	size_t			 arena_len, arena_cap;

@@ -17,8 +17,11 @@
 
 /*
  * Schema 7's table of packed identities (proc-pack.c): the count
- * processes from first_id, their start times between start_min and
- * start_max, so that a writer finds a process seen before by its start.
+ * processes from first_id, their known start times between start_min
+ * and start_max, so that a writer finds a process seen before by its
+ * start. A process whose start is unknown (0: its /proc could not be
+ * read) could be in any block: its key is found by its PID in
+ * proc_unknown_start.
  */
 #define STORE_PROC_BLOCKS_SQL \
     "CREATE TABLE proc_blocks(" \
@@ -27,7 +30,10 @@
     " start_min INTEGER NOT NULL," \
     " start_max INTEGER NOT NULL," \
     " body BLOB NOT NULL);" \
-    "CREATE INDEX proc_blocks_start ON proc_blocks(start_max, start_min);"
+    "CREATE INDEX proc_blocks_start ON proc_blocks(start_max, start_min);" \
+    "CREATE TABLE proc_unknown_start(" \
+    " pid INTEGER PRIMARY KEY," \
+    " id INTEGER NOT NULL);"
 
 /* The pod's names in a procs query, and empty ones for an older file. */
 #define STORE_PROC_NAMES	"pod_namespace, pod_name, container_name"
@@ -46,6 +52,8 @@ enum {
 	STMT_BLOCK_PUT,
 	STMT_BLOCK_AT,
 	STMT_BLOCK_BY_START,
+	STMT_UNKNOWN_START_FIND,
+	STMT_UNKNOWN_START_PUT,
 	STMT_HOUR_GET,
 	STMT_HOUR_PUT,
 	STMT_PROC_GET,

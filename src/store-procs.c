@@ -4,9 +4,11 @@
  * grew, so a key is never more than a block away from its neighbours and
  * a reader going in key order reads each row once. A process seen before
  * is found by its start time (proc_blocks_start): a new one, started
- * after every stored process, costs one probe of that index. The procs
- * rows of a file from before schema 7 stay where they are (store-read.c
- * reads them); every new key is above theirs.
+ * after every stored process, costs one probe of that index; one whose
+ * start is unknown (0) could be in any block, and is found by its PID
+ * (proc_unknown_start). The procs rows of a file from before schema 7
+ * stay where they are (store-read.c reads them); every new key is above
+ * theirs.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -55,7 +57,8 @@ damaged_block(struct store *s, int64_t first, int64_t count, char *err,
 }
 
 /* Decodes the row st is on (first_id, count, body) into the read block:
-   whole, or only the fields a report groups by. */
+   whole, or only the fields a report groups by. 0, 1 for a damaged row,
+   -1; err set but for 0. */
 static int
 load_row(struct store *s, sqlite3_stmt *st, int whole, char *err,
     size_t errlen)
@@ -74,8 +77,10 @@ load_row(struct store *s, sqlite3_stmt *st, int whole, char *err,
 	    (size_t)sqlite3_column_bytes(st, 2));
 	if (rc == -2)
 		return util_err(err, errlen, "out of memory");
-	if (rc != 0)
-		return damaged_block(s, first, count, err, errlen);
+	if (rc != 0) {
+		damaged_block(s, first, count, err, errlen);
+		return 1;
+	}
 	s->read_valid[whole] = 1;
 	return 0;
 }
@@ -236,12 +241,25 @@ find_stored(struct store *s, uint32_t pid, int64_t start_ms, int64_t *id,
 	sqlite3_bind_int64(st, 1, start_ms);
 	while (*id == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const struct proc_block *b;
+		int64_t first = sqlite3_column_int64(st, 0);
+		int lrc;
 
 		/* The open block is looked at in memory. */
-		if (s->open_first != 0 &&
-		    sqlite3_column_int64(st, 0) == s->open_first)
+		if (s->open_first != 0 && first == s->open_first)
 			continue;
-		if (load_row(s, st, 0, err, errlen) != 0) {
+		/* The block read last is not decoded again: a restarted
+		   writer looks up each running process in the same few. */
+		if (s->read_valid[0] && s->read_block[0]->first_id == first &&
+		    (int64_t)s->read_block[0]->n ==
+		    sqlite3_column_int64(st, 1))
+			lrc = 0;
+		else
+			lrc = load_row(s, st, 0, err, errlen);
+		/* A damaged block is passed over: a process it held is
+		   added again, rather than no tick written while it runs. */
+		if (lrc > 0)
+			continue;
+		if (lrc < 0) {
 			sqlite3_reset(st);
 			return -1;
 		}
@@ -253,6 +271,45 @@ find_stored(struct store *s, uint32_t pid, int64_t start_ms, int64_t *id,
 	sqlite3_reset(st);
 	if (*id == 0 && rc != SQLITE_DONE)
 		return store_sqlite_err(s, err, errlen, "finding a process");
+	return 0;
+}
+
+/* The key of a process whose start is unknown, by its PID, or 0. */
+static int
+find_unknown_start(struct store *s, uint32_t pid, int64_t *id, char *err,
+    size_t errlen)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	*id = 0;
+	if ((st = store_stmt(s, STMT_UNKNOWN_START_FIND, err, errlen)) == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, pid);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*id = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_sqlite_err(s, err, errlen, "finding a process");
+	return 0;
+}
+
+static int
+put_unknown_start(struct store *s, uint32_t pid, int64_t id, char *err,
+    size_t errlen)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((st = store_stmt(s, STMT_UNKNOWN_START_PUT, err, errlen)) == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, pid);
+	sqlite3_bind_int64(st, 2, id);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return store_sqlite_err(s, err, errlen, "adding a process");
 	return 0;
 }
 
@@ -282,7 +339,10 @@ store_proc_key(struct store *s, uint32_t pid, int64_t start_ms,
 		return 0;
 	if (rc != SQLITE_DONE)
 		return store_sqlite_err(s, err, errlen, "finding a process");
-	if (find_stored(s, pid, start_ms, id, err, errlen) != 0)
+	/* A start of 0 is unknown: such a process could be in any block,
+	   and is found by its PID alone. */
+	if ((start_ms == 0 ? find_unknown_start(s, pid, id, err, errlen) :
+	    find_stored(s, pid, start_ms, id, err, errlen)) != 0)
 		return -1;
 	if (*id != 0)
 		return 0;
@@ -294,5 +354,5 @@ store_proc_key(struct store *s, uint32_t pid, int64_t start_ms,
 		return util_err(err, errlen, "out of memory");
 	s->open_dirty = 1;
 	*id = s->open_first + (int64_t)s->open_block->n - 1;
-	return 0;
+	return start_ms == 0 ? put_unknown_start(s, pid, *id, err, errlen) : 0;
 }

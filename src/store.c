@@ -189,6 +189,10 @@ static const char *const stmt_sql[STMT_COUNT] = {
 	    "WHERE first_id <= ?1 ORDER BY first_id DESC LIMIT 1",
 	[STMT_BLOCK_BY_START] = "SELECT first_id, count, body FROM "
 	    "proc_blocks WHERE start_max >= ?1 AND start_min <= ?1",
+	[STMT_UNKNOWN_START_FIND] = "SELECT id FROM proc_unknown_start "
+	    "WHERE pid = ?1",
+	[STMT_UNKNOWN_START_PUT] = "INSERT OR REPLACE INTO "
+	    "proc_unknown_start(pid, id) VALUES(?1, ?2)",
 	[STMT_HOUR_GET] = "SELECT first_tick, last_tick, gpus, procs FROM hours "
 	    "WHERE hour_ms = ?1",
 	[STMT_HOUR_PUT] = "INSERT OR REPLACE INTO hours(hour_ms, first_tick, "
@@ -789,7 +793,8 @@ store_ticks_written(const struct store *s)
  * ones must refuse it. in_txn: the caller's transaction holds it, else
  * one of its own does. Each schema's step: 3 adds the pod's names to
  * procs; 5 (energy) and 6 (hours rows in format 3) need nothing but the
- * version; 7 adds proc_blocks, where new processes go from then on.
+ * version; 7 adds proc_blocks, where new processes go from then on, and
+ * proc_unknown_start.
  */
 static int
 upgrade(struct store *s, int in_txn, char *err, size_t errlen)

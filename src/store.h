@@ -35,8 +35,9 @@
  * they are; a writer on it writes format 3 from then on, and a gua of
  * an older schema cannot read those.
  * 7: processes' identities are written packed, many to a row, into
- * proc_blocks (proc-pack.c); the procs rows of an older file stay, and
- * are read, as they are.
+ * proc_blocks (proc-pack.c), with proc_unknown_start to find those whose
+ * start is unknown by their PID; the procs rows of an older file stay,
+ * and are read, as they are.
  */
 #define STORE_SCHEMA_VERSION	7
 /* The first schema whose procs has the pod's names. */

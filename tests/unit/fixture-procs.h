@@ -59,7 +59,8 @@ fixture_unpack_procs(sqlite3 *db)
 	}
 	sqlite3_finalize(st);
 	sqlite3_finalize(ins);
-	if (sqlite3_exec(db, "DROP TABLE proc_blocks", NULL, NULL, NULL) !=
+	if (sqlite3_exec(db, "DROP TABLE proc_blocks; DROP TABLE "
+	    "proc_unknown_start", NULL, NULL, NULL) !=
 	    SQLITE_OK) {
 		fprintf(stderr, "fixture: %s\n", sqlite3_errmsg(db));
 		exit(1);

@@ -147,7 +147,10 @@ store_blocks(sqlite3 *db)
 		put_block(db, put, first, p);
 	sqlite3_finalize(st);
 	sqlite3_finalize(put);
-	exec(db, "COMMIT");
+	/* A process of unknown start is found by its PID: its last key. */
+	exec(db, "DELETE FROM f.proc_unknown_start; INSERT INTO "
+	    "f.proc_unknown_start(pid, id) SELECT pid, max(id) FROM main.procs "
+	    "WHERE start_ms = 0 GROUP BY pid; COMMIT");
 	proc_packer_free(p);
 	free(p);
 }

@@ -320,11 +320,74 @@ test_damage(void)
 	free(b);
 }
 
+/* Entry k of a block where every field says a new string. */
+static void
+distinct_identity(struct identity *who, int k)
+{
+	memset(who, 0, sizeof(*who));
+	who->known = 1;
+	who->uid = k;
+	for (int f = 0; f < PROC_FIELDS; f++) {
+		size_t size;
+		char *dst = proc_identity_field_buf(who, (enum proc_field)f,
+		    &size);
+
+		snprintf(dst, size, "%c%d", 'a' + f, k);
+	}
+}
+
+/*
+ * The longest entry an exact dictionary match makes: every field said
+ * again by a code of two bytes (a string from the 64th on), pid, start
+ * and uid each far from the one before. It stays within the blob's
+ * memory wherever the blob ends before it: a pad of each length before
+ * it moves the end through every byte of a page, one of them leaving
+ * only the room of a pid, start, uid and mask, which is all an add once
+ * reserved for an entry of codes alone.
+ */
+static void
+test_longest_entry(void)
+{
+	struct proc_packer *p = calloc(1, sizeof(*p));
+	struct identity who;
+	int within = 1, added = 1;
+
+	for (size_t pad = 0; pad < IDENTITY_CMDLINE_MAX; pad++) {
+		proc_packer_reset(p);
+		for (int k = 0; k < 70; k++) {
+			distinct_identity(&who, k);
+			if (proc_packer_add(p, (uint32_t)k, k, &who) != 0)
+				added = 0;
+		}
+		distinct_identity(&who, 69);
+		memset(who.cmdline, 'z', pad);
+		who.cmdline[pad] = '\0';
+		if (proc_packer_add(p, 70, 70, &who) != 0)
+			added = 0;
+		distinct_identity(&who, 65);
+		who.uid = 0;
+		if (proc_packer_add(p, 0, -(INT64_C(1) << 62), &who) != 0)
+			added = 0;
+		distinct_identity(&who, 64);
+		who.uid = 4000000000;
+		if (proc_packer_add(p, 4000000000u, INT64_C(1) << 62,
+		    &who) != 0)
+			added = 0;
+		if (p->body.len > p->body.cap)
+			within = 0;
+	}
+	CHECK(added);
+	CHECK(within);
+	proc_packer_free(p);
+	free(p);
+}
+
 int
 main(void)
 {
 	test_round_trip();
 	test_sweep();
 	test_damage();
+	test_longest_entry();
 	HARNESS_DONE();
 }

@@ -1424,6 +1424,125 @@ test_procs_across_schemas(void)
 		CHECK(strstr(err, "process 722 is missing") != NULL);
 	}
 	store_close(s);
+	tick_free(&t);
+}
+
+/*
+ * A process whose start is unknown (0: its /proc could not be read) may
+ * be in any block, so it is found by its PID: seen again after the file
+ * was reopened it keeps its key, it does not stretch its block's range
+ * of starts down to 0, and no block is read to find it or to add a new
+ * one (with every block damaged, such ticks are still written).
+ */
+static void
+test_unknown_start(void)
+{
+	int64_t at = 1795600800000LL;
+	struct tick_gpu *g;
+	struct store *s;
+	struct tick t;
+	sqlite3 *db;
+	char err[512], path[512];
+
+	memset(&t, 0, sizeof(t));
+	s = fixture_create("unknown-start.db", 10000);
+	util_strlcpy(path, store_path(s), sizeof(path));
+	g = fixture_gpu(&t, 0, 50);
+	fixture_proc(g, 10, 0, NULL, 500, 0);
+	fixture_proc(g, 11, at - 5000, "known", 500, 0);
+	fixture_write(s, &t, at, 10000);
+	store_close(s);
+	CHECK_INT(count_rows(path, "SELECT start_min FROM proc_blocks"),
+	    at - 5000);
+	CHECK_INT(count_rows(path, "SELECT start_max FROM proc_blocks"),
+	    at - 5000);
+
+	CHECK_INT(store_open_append(&s, path, err, sizeof(err)), 0);
+	CHECK_INT(store_begin_run(s, at + 10000, 10000, "test", "999.99", err,
+	    sizeof(err)), 0);
+	g = fixture_gpu(&t, 0, 50);
+	fixture_proc(g, 10, 0, NULL, 500, 0);
+	fixture_proc(g, 12, 0, NULL, 500, 0);
+	fixture_write(s, &t, at + 10000, 10000);
+	store_close(s);
+	CHECK_INT(count_rows(path, "SELECT sum(count) FROM proc_blocks"), 3);
+	CHECK_INT(count_rows(path, "SELECT id FROM proc_unknown_start WHERE "
+	    "pid = 10"), 1);
+	CHECK_INT(count_rows(path, "SELECT id FROM proc_unknown_start WHERE "
+	    "pid = 12"), 3);
+	/* A block of unknown starts alone has the range 0 to 0. */
+	CHECK_INT(count_rows(path, "SELECT start_min + start_max FROM "
+	    "proc_blocks WHERE first_id = 3"), 0);
+
+	CHECK_INT(sqlite3_open(path, &db), SQLITE_OK);
+	CHECK_INT(sqlite3_exec(db, "UPDATE proc_blocks SET body = x'01ff'",
+	    NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	CHECK_INT(store_open_append(&s, path, err, sizeof(err)), 0);
+	CHECK_INT(store_begin_run(s, at + 20000, 10000, "test", "999.99", err,
+	    sizeof(err)), 0);
+	g = fixture_gpu(&t, 0, 50);
+	fixture_proc(g, 10, 0, NULL, 500, 0);
+	fixture_proc(g, 13, 0, NULL, 500, 0);
+	t.ts_ms = at + 20000;
+	t.span_ms = 10000;
+	CHECK_INT(store_write_tick(s, &t, err, sizeof(err)), 0);
+	store_close(s);
+	tick_free(&t);
+	CHECK_INT(count_rows(path, "SELECT sum(count) FROM proc_blocks"), 4);
+	CHECK_INT(count_rows(path, "SELECT id FROM proc_unknown_start WHERE "
+	    "pid = 13"), 4);
+}
+
+/*
+ * A damaged block does not stop a writer: a process it held, looked for
+ * again after the file was reopened, is added again under a new key, so
+ * ticks are still written while that process runs; a reader still says
+ * which processes are damaged.
+ */
+static void
+test_damaged_block_writer(void)
+{
+	int64_t at = 1795600800000LL;
+	struct identity who;
+	struct store *s;
+	struct tick t;
+	sqlite3 *db;
+	uint32_t pid;
+	int64_t start;
+	char err[512], path[512];
+
+	memset(&t, 0, sizeof(t));
+	s = fixture_create("damaged-block.db", 10000);
+	util_strlcpy(path, store_path(s), sizeof(path));
+	fixture_proc(fixture_gpu(&t, 0, 50), 20, at - 5000, "old", 500, 0);
+	fixture_write(s, &t, at, 10000);
+	store_close(s);
+	CHECK_INT(sqlite3_open(path, &db), SQLITE_OK);
+	CHECK_INT(sqlite3_exec(db, "UPDATE proc_blocks SET body = x'01ff'",
+	    NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+
+	CHECK_INT(store_open_append(&s, path, err, sizeof(err)), 0);
+	CHECK_INT(store_begin_run(s, at + 10000, 10000, "test", "999.99", err,
+	    sizeof(err)), 0);
+	fixture_proc(fixture_gpu(&t, 0, 50), 20, at - 5000, "old", 500, 0);
+	t.ts_ms = at + 10000;
+	t.span_ms = 10000;
+	CHECK_INT(store_write_tick(s, &t, err, sizeof(err)), 0);
+	store_close(s);
+	tick_free(&t);
+	CHECK_INT(count_rows(path, "SELECT count(*) FROM proc_blocks"), 2);
+
+	CHECK_INT(store_open_read(&s, path, err, sizeof(err)), 0);
+	CHECK_INT(store_process(s, 2, &pid, &start, &who, err, sizeof(err)),
+	    0);
+	CHECK_INT(pid, 20);
+	CHECK_STR(who.user, "old");
+	CHECK_INT(store_process(s, 1, &pid, &start, &who, err, sizeof(err)),
+	    -1);
+	CHECK(strstr(err, "processes 1 to 1 are damaged") != NULL);
+	store_close(s);
 }
 
 int
@@ -1437,6 +1556,8 @@ main(void)
 	test_pod_names();
 	test_process_keys();
 	test_procs_across_schemas();
+	test_unknown_start();
+	test_damaged_block_writer();
 	test_hour_formats();
 	test_schema5();
 	test_unknown_memory();
