@@ -29,7 +29,8 @@ enum proc_field {
 	PROC_FIELDS
 };
 
-/* A block holds at most this many processes ... */
+/* A block holds at most this many processes (store-procs.c says it in
+   SQL too) ... */
 #define PROC_BLOCK_MAX		512
 /* ... and is closed once its blob is this long, so that its row fits an
    8 KiB page: the writer rewrites its open block at each tick that adds

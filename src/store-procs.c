@@ -206,7 +206,12 @@ store_procs_flush(struct store *s, char *err, size_t errlen)
 	return 0;
 }
 
-/* Opens a new block after every key of the file. */
+/* PROC_BLOCK_MAX in SQL: a damaged count reaches no further. */
+#define PROC_BLOCK_MAX_SQL	"512"
+_Static_assert(PROC_BLOCK_MAX == 512, "PROC_BLOCK_MAX_SQL says 512");
+
+/* Opens a new block after every key of the file (a damaged block's
+   count taken as the most a block holds). */
 static int
 open_new(struct store *s, char *err, size_t errlen)
 {
@@ -218,9 +223,10 @@ open_new(struct store *s, char *err, size_t errlen)
 	    (s->open_block = calloc(1, sizeof(*s->open_block))) == NULL)
 		return util_err(err, errlen, "out of memory");
 	if (query_int(s, "SELECT max(id) FROM procs", &last_row, err,
-	    errlen) != 0 || query_int(s, "SELECT first_id + count - 1 FROM "
-	    "proc_blocks ORDER BY first_id DESC LIMIT 1", &last_block, err,
-	    errlen) != 0)
+	    errlen) != 0 || query_int(s, "SELECT first_id + (CASE WHEN "
+	    "count BETWEEN 1 AND " PROC_BLOCK_MAX_SQL " THEN count ELSE "
+	    PROC_BLOCK_MAX_SQL " END) - 1 FROM proc_blocks ORDER BY first_id "
+	    "DESC LIMIT 1", &last_block, err, errlen) != 0)
 		return -1;
 	proc_packer_reset(s->open_block);
 	s->open_first = (last_row > last_block ? last_row : last_block) + 1;

@@ -1545,6 +1545,47 @@ test_damaged_block_writer(void)
 	store_close(s);
 }
 
+/* A damaged count in the last block (0, negative, huge) never makes a
+   writer hand out keys it holds: the next block starts past the most a
+   block holds. */
+static void
+test_damaged_count(void)
+{
+	static const char *counts[] = { "0", "-5", "9223372036854775000" };
+	char err[512], path[512], q[128];
+
+	for (size_t k = 0; k < sizeof(counts) / sizeof(counts[0]); k++) {
+		struct store *s;
+		struct tick t;
+		sqlite3 *db;
+		char name[32];
+
+		memset(&t, 0, sizeof(t));
+		snprintf(name, sizeof(name), "count%zu.db", k);
+		s = fixture_create(name, 10000);
+		util_strlcpy(path, store_path(s), sizeof(path));
+		for (int i = 0; i < 3; i++)
+			fixture_proc(fixture_gpu(&t, 0, 50), (uint32_t)(10 + i),
+			    10 + i, "old", 500, 0);
+		fixture_write(s, &t, 1795600800000LL, 10000);
+		store_close(s);
+		CHECK_INT(sqlite3_open(path, &db), SQLITE_OK);
+		snprintf(q, sizeof(q), "UPDATE proc_blocks SET count = %s",
+		    counts[k]);
+		CHECK_INT(sqlite3_exec(db, q, NULL, NULL, NULL), SQLITE_OK);
+		sqlite3_close(db);
+		CHECK_INT(store_open_append(&s, path, err, sizeof(err)), 0);
+		CHECK_INT(store_begin_run(s, 1795600900000LL, 10000, "test",
+		    "999.99", err, sizeof(err)), 0);
+		fixture_proc(fixture_gpu(&t, 0, 50), 99, 99, "new", 500, 0);
+		fixture_write(s, &t, 1795600900000LL, 10000);
+		store_close(s);
+		CHECK_INT(count_rows(path, "SELECT max(first_id) FROM "
+		    "proc_blocks"), 513);
+		tick_free(&t);
+	}
+}
+
 int
 main(void)
 {
@@ -1556,6 +1597,7 @@ main(void)
 	test_pod_names();
 	test_process_keys();
 	test_procs_across_schemas();
+	test_damaged_count();
 	test_unknown_start();
 	test_damaged_block_writer();
 	test_hour_formats();
