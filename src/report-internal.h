@@ -27,10 +27,12 @@ size_t	report_timeline_buckets(int64_t start, int64_t end, int64_t step);
 /* qsort order of sessions: most idle first. */
 int	report_cmp_session(const void *, const void *);
 /* That order on a session's parts, for the sessions being built too, so
-   that the top kept while scanning is the top shown. */
+   that the top kept while scanning is the top shown. The process's key
+   comes last: the order is total, so that the top of sessions alike is
+   the same whichever way they were kept. */
 int	report_rank_session(const struct rollup_proc *, size_t gpu,
-	    uint32_t pid, const struct rollup_proc *, size_t gpu2,
-	    uint32_t pid2);
+	    uint32_t pid, int64_t proc_id, const struct rollup_proc *,
+	    size_t gpu2, uint32_t pid2, int64_t proc_id2);
 /* Moves the k first-ranked of n elements (all when k is 0) to the front,
    sorted; the rest follow in no order. Returns how many are in front. */
 size_t	report_select_top(void *v, size_t n, size_t size, size_t k,

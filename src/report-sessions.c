@@ -115,7 +115,7 @@ rank(const struct report_sessions *x, const struct report_found *a,
     const struct report_found *b)
 {
 	return report_rank_session(&a->r, x->slot_rank[a->gpu], a->pid,
-	    &b->r, x->slot_rank[b->gpu], b->pid);
+	    a->proc_id, &b->r, x->slot_rank[b->gpu], b->pid, b->proc_id);
 }
 
 /* ---- Two bits a session once finished: counted, idle-held. */
@@ -612,8 +612,8 @@ cmp_found(const void *a, const void *b)
 {
 	const struct report_found *x = a, *y = b;
 
-	return report_rank_session(&x->r, x->gpu, x->pid, &y->r, y->gpu,
-	    y->pid);
+	return report_rank_session(&x->r, x->gpu, x->pid, x->proc_id, &y->r,
+	    y->gpu, y->pid, y->proc_id);
 }
 
 int

@@ -432,7 +432,8 @@ gpu_ranks(const struct store_gpu *all, const int *card, size_t n)
 
 int
 report_rank_session(const struct rollup_proc *xr, size_t xgpu, uint32_t xpid,
-    const struct rollup_proc *yr, size_t ygpu, uint32_t ypid)
+    int64_t xproc, const struct rollup_proc *yr, size_t ygpu, uint32_t ypid,
+    int64_t yproc)
 {
 	if (xr->idle_ms != yr->idle_ms)
 		return xr->idle_ms > yr->idle_ms ? -1 : 1;
@@ -442,7 +443,9 @@ report_rank_session(const struct rollup_proc *xr, size_t xgpu, uint32_t xpid,
 		return xr->first_ms < yr->first_ms ? -1 : 1;
 	if (xgpu != ygpu)
 		return xgpu < ygpu ? -1 : 1;
-	return xpid < ypid ? -1 : xpid > ypid;
+	if (xpid != ypid)
+		return xpid < ypid ? -1 : 1;
+	return xproc < yproc ? -1 : xproc > yproc;
 }
 
 int
@@ -450,8 +453,8 @@ report_cmp_session(const void *a, const void *b)
 {
 	const struct report_session *x = a, *y = b;
 
-	return report_rank_session(&x->r, x->gpu, x->pid, &y->r, y->gpu,
-	    y->pid);
+	return report_rank_session(&x->r, x->gpu, x->pid, x->proc_id, &y->r,
+	    y->gpu, y->pid, y->proc_id);
 }
 
 /*

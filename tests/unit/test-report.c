@@ -943,6 +943,204 @@ test_sessions_finish_early(void)
 	tick_free(&t);
 }
 
+/* Whether r (some --top) shows what all (--top 0) shows first. */
+static int
+same_top(const struct report *all, const struct report *r, size_t top)
+{
+	size_t n = top < all->nsessions ? top : all->nsessions,
+	    nids = top < all->nids_all ? top : all->nids_all, kept_idle = 0,
+	    all_idle = 0;
+	int ok = r->nsessions == n && r->nsessions_all == all->nsessions_all &&
+	    r->nids_all == all->nids_all && r->nids == nids;
+
+	for (size_t i = 0; i < all->nsessions; i++)
+		all_idle += all->sessions[i].r.idle_ms > 0;
+	for (size_t i = 0; ok && i < n; i++) {
+		ok = r->sessions[i].proc_id == all->sessions[i].proc_id &&
+		    r->sessions[i].gpu == all->sessions[i].gpu &&
+		    r->sessions[i].pid == all->sessions[i].pid &&
+		    r->sessions[i].alive == all->sessions[i].alive &&
+		    memcmp(&r->sessions[i].r, &all->sessions[i].r,
+		    sizeof(r->sessions[i].r)) == 0 &&
+		    strcmp(r->sessions[i].who.user,
+		    all->sessions[i].who.user) == 0;
+		kept_idle += r->sessions[i].r.idle_ms > 0;
+	}
+	ok = ok && r->sessions_idle_omitted == all_idle - kept_idle &&
+	    all->sessions_idle_omitted == 0;
+	for (size_t i = 0; ok && i < nids; i++)
+		ok = strcmp(r->ids[i].name, all->ids[i].name) == 0 &&
+		    r->ids[i].ms == all->ids[i].ms &&
+		    r->ids[i].idle_ms == all->ids[i].idle_ms &&
+		    r->ids[i].idle_mib_ms == all->ids[i].idle_mib_ms &&
+		    r->ids[i].sessions == all->ids[i].sessions &&
+		    strcmp(r->ids[i].user, all->ids[i].user) == 0;
+	return ok;
+}
+
+/*
+ * Random histories against the sessions finished early: processes that
+ * come back after hours away, several times, on one GPU or two; pids
+ * used again; sessions that tie on everything but their GPU or pid; a
+ * GPU that comes late; a clock that steps back hours; hours compacted.
+ * Every --top, --by, filter and window gives what --top 0 gives, however
+ * few live sessions make a report finish some.
+ */
+static void
+test_sessions_random(void)
+{
+	static const char *users[] = { "ann", "ben", "cid" };
+	static const enum report_key keys[] = {
+		REPORT_KEY_USER, REPORT_KEY_COMMAND, REPORT_KEY_JOB,
+		REPORT_KEY_GPU, REPORT_KEY_HOST
+	};
+	static const size_t tops[] = { 1, 2, 3, 4, 7, 12, 30 };
+	int bad = 0;
+
+	for (int h = 0; h < 6; h++) {
+		char name[32];
+		struct store *s;
+		struct tick t;
+		struct {
+			uint32_t pid;
+			int64_t start;
+			int gpus, on, off, parts, util, mib;
+		} live[48];
+		int nlive = 0, minutes = 900 + (int)rnd(600);
+		int late = (int)rnd(400), back = h % 2 ? 300 + (int)rnd(400) : -1;
+		int64_t ts = T0, last = T0;
+
+		snprintf(name, sizeof(name), "random-%d.db", h);
+		s = fixture_create(name, 60 * SEC);
+		memset(&t, 0, sizeof(t));
+		for (int m = 0; m < minutes; m++) {
+			struct tick_gpu *g[3];
+			int ng = m >= late ? 3 : 2;
+
+			for (int k = 0; k < ng; k++)
+				g[k] = fixture_gpu(&t, k, (int)rnd(3) * 6);
+			/* New processes, now and then several alike. */
+			if (rnd(2) == 0) {
+				int n = rnd(4) == 0 ? 2 + (int)rnd(2) : 1;
+				uint32_t pid = 100 + rnd(30);
+				int gpus = 1 + (int)rnd(ng == 3 ? 7 : 3);
+
+				/* Alike: the same times and sums, the same
+				   pid or the next (its start 1 ms later:
+				   another process), tied but for that. */
+				for (int c = 0; c < n && nlive < 48; c++) {
+					if (c > 0) {
+						live[nlive] = live[nlive - 1];
+						live[nlive].pid += rnd(2);
+						live[nlive].start++;
+						nlive++;
+						continue;
+					}
+					live[nlive].pid = pid;
+					live[nlive].start = ts;
+					live[nlive].gpus = gpus;
+					live[nlive].on = 2 + (int)rnd(60);
+					live[nlive].off = rnd(3) == 0 ?
+					    60 + (int)rnd(480) : 0;
+					live[nlive].parts = 1 + (int)rnd(3);
+					live[nlive].util = (int)rnd(3) * 7;
+					live[nlive].mib = rnd(4) == 0 ? 50 : 600;
+					nlive++;
+				}
+			}
+			for (int i = 0; i < nlive; i++) {
+				if (live[i].on == 0) {
+					if (live[i].off > 0) {
+						live[i].off--;
+						continue;
+					}
+					if (--live[i].parts <= 0) {
+						live[i--] = live[--nlive];
+						continue;
+					}
+					live[i].on = 2 + (int)rnd(60);
+					live[i].off = 60 + (int)rnd(480);
+				}
+				live[i].on--;
+				for (int k = 0; k < ng; k++)
+					if (live[i].gpus >> k & 1)
+						fixture_proc(g[k], live[i].pid,
+						    live[i].start,
+						    users[live[i].pid % 3],
+						    live[i].mib, live[i].util);
+			}
+			/* The clock steps back once, hours. */
+			ts = m == back ? ts - (int64_t)(2 + rnd(4)) *
+			    MS_PER_HOUR : ts + 60 * SEC;
+			fixture_write(s, &t, ts, 60 * SEC);
+			if (ts > last)
+				last = ts;
+		}
+		for (int c = 0; c < 2; c++) {
+			if (c == 1) {
+				struct store_compact sc;
+				char err[512];
+
+				if (store_compact_step(s, 12 * MS_PER_HOUR, 1000,
+				    &sc, err, sizeof(err)) < 0) {
+					fprintf(stderr, "compact: %s\n", err);
+					bad++;
+				}
+			}
+			for (int w = 0; w < 12; w++) {
+				struct report_options o = options(last -
+				    (int64_t)rnd(600) * 60 * SEC,
+				    (int64_t)(1 + rnd(30)) * MS_PER_HOUR +
+				    (int64_t)rnd(3600) * SEC);
+				struct report_filter f;
+				struct report all, r;
+				char err[512], err2[512];
+				int rc, rc2;
+
+				memset(&f, 0, sizeof(f));
+				if (rnd(4) == 0) {
+					f.n = 1;
+					f.match[0].key = REPORT_KEY_USER;
+					f.match[0].value = users[rnd(3)];
+					o.filter = &f;
+				}
+				o.force_raw = rnd(3) == 0;
+				o.by = keys[rnd(ARRAY_LEN(keys))];
+				o.top = 0;
+				rc = report_build(s, &o, &all, err, sizeof(err));
+				for (size_t k = 0; k < ARRAY_LEN(tops); k++) {
+					o.top = tops[k];
+					report_finish_at = 1 + rnd(8);
+					rc2 = report_build(s, &o, &r, err2,
+					    sizeof(err2));
+					if (rc2 != rc || (rc == 0 &&
+					    !same_top(&all, &r, o.top))) {
+						fprintf(stderr, "history %d%s, "
+						    "window %d, --top %zu, "
+						    "--by %d%s%s, finish at "
+						    "%zu: differs\n", h,
+						    c ? " compacted" : "", w,
+						    o.top, (int)o.by,
+						    o.filter ? ", a filter" :
+						    "", o.force_raw ?
+						    ", raw" : "",
+						    report_finish_at);
+						bad++;
+					}
+					if (rc2 == 0)
+						report_free(&r);
+				}
+				if (rc == 0)
+					report_free(&all);
+			}
+		}
+		report_finish_at = 16384;
+		store_close(s);
+		tick_free(&t);
+	}
+	CHECK_INT(bad, 0);
+}
+
 int
 main(void)
 {
@@ -957,5 +1155,6 @@ main(void)
 	test_time_zones();
 	test_top();
 	test_sessions_finish_early();
+	test_sessions_random();
 	HARNESS_DONE();
 }
