@@ -995,7 +995,7 @@ test_sessions_random(void)
 		REPORT_KEY_GPU, REPORT_KEY_HOST
 	};
 	static const size_t tops[] = { 1, 2, 3, 4, 7, 12, 30 };
-	int bad = 0;
+	int bad = 0, compacted = 0;
 
 	for (int h = 0; h < 6; h++) {
 		char name[32];
@@ -1007,7 +1007,8 @@ test_sessions_random(void)
 			int gpus, on, off, parts, util, mib;
 		} live[48];
 		int nlive = 0, minutes = 900 + (int)rnd(600);
-		int late = (int)rnd(400), back = h % 2 ? 300 + (int)rnd(400) : -1;
+		int late = (int)rnd(400);
+		int back = h % 2 ? 300 + (int)rnd(400) : -1;
 		int64_t ts = T0, last = T0;
 
 		snprintf(name, sizeof(name), "random-%d.db", h);
@@ -1044,7 +1045,7 @@ test_sessions_random(void)
 					    60 + (int)rnd(480) : 0;
 					live[nlive].parts = 1 + (int)rnd(3);
 					live[nlive].util = (int)rnd(3) * 7;
-					live[nlive].mib = rnd(4) == 0 ? 50 : 600;
+					live[nlive].mib = rnd(4) ? 600 : 50;
 					nlive++;
 				}
 			}
@@ -1081,11 +1082,13 @@ test_sessions_random(void)
 				struct store_compact sc;
 				char err[512];
 
-				if (store_compact_step(s, 12 * MS_PER_HOUR, 1000,
-				    &sc, err, sizeof(err)) < 0) {
+				memset(&sc, 0, sizeof(sc));
+				if (store_compact_step(s, 12 * MS_PER_HOUR,
+				    1000, &sc, err, sizeof(err)) < 0) {
 					fprintf(stderr, "compact: %s\n", err);
 					bad++;
 				}
+				compacted += sc.hours;
 			}
 			for (int w = 0; w < 12; w++) {
 				struct report_options o = options(last -
@@ -1107,7 +1110,8 @@ test_sessions_random(void)
 				o.force_raw = rnd(3) == 0;
 				o.by = keys[rnd(ARRAY_LEN(keys))];
 				o.top = 0;
-				rc = report_build(s, &o, &all, err, sizeof(err));
+				rc = report_build(s, &o, &all, err,
+				    sizeof(err));
 				for (size_t k = 0; k < ARRAY_LEN(tops); k++) {
 					o.top = tops[k];
 					report_finish_at = 1 + rnd(8);
@@ -1139,6 +1143,7 @@ test_sessions_random(void)
 		tick_free(&t);
 	}
 	CHECK_INT(bad, 0);
+	CHECK(compacted > 0);
 }
 
 int
