@@ -557,7 +557,8 @@ report_sessions_add(struct report_sessions *x, uint32_t gpu,
 	if (x->early && hour != x->swept_hour) {
 		x->swept_hour = hour;
 		if (x->nlive - x->nfree >= x->finish_at) {
-			if (finish_before(x, hour - FINISH_AFTER, NULL) != 0)
+			if (finish_before(x, util_sat_add(hour,
+			    -FINISH_AFTER), NULL) != 0)
 				return -1;
 			x->finish_at = 2 * (x->nlive - x->nfree);
 			if (x->finish_at < report_finish_at)
