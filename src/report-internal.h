@@ -120,6 +120,7 @@ struct report_sessions {
 	size_t			 nbits, bits_cap;
 	struct imap		 bits_of;
 	int64_t			*bits_no, *bits_at;	/* a slot's last page */
+	int64_t			 max_counted;	/* the highest key counted */
 	size_t			 nslots;
 	/* The top so far (a heap, the worst first, when early); the
 	   sessions to sum again whole. */

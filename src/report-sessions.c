@@ -72,6 +72,7 @@ report_sessions_init(struct report_sessions *x, struct report *rep,
 	for (size_t i = 0; i < nslots; i++)
 		x->bits_no[i] = INT64_MIN;
 	x->swept_hour = INT64_MIN;
+	x->max_counted = INT64_MIN;
 	x->finish_at = report_finish_at;
 	x->err = err;
 	x->errlen = errlen;
@@ -438,6 +439,8 @@ finish_one(struct report_sessions *x, uint32_t i, uint32_t pid,
 	if (!counted)
 		x->counted++;
 	*word |= (uint64_t)1 << bit;
+	if (f->proc_id > x->max_counted)
+		x->max_counted = f->proc_id;
 	if (f->r.idle_ms > 0 && !(*word >> (bit + 1) & 1)) {
 		*word |= (uint64_t)1 << (bit + 1);
 		x->idle_counted++;
@@ -579,7 +582,9 @@ report_sessions_add(struct report_sessions *x, uint32_t gpu,
 		f->gpu = gpu;
 		f->proc_id = proc_id;
 		rollup_proc_init(&f->r);
-		x->state[i] = was_counted(x, gpu, proc_id) ? LIVE_AGAIN :
+		/* Above every key finished so far, it is new. */
+		x->state[i] = proc_id <= x->max_counted &&
+		    was_counted(x, gpu, proc_id) ? LIVE_AGAIN :
 		    LIVE_NEW;
 		x->next[i] = *slot;
 		*slot = (uint32_t)i + 1;
