@@ -290,6 +290,19 @@ get_varint(const unsigned char *body, size_t len, size_t *pos, uint64_t *v)
 		*v = body[(*pos)++];
 		return 0;
 	}
+	/* Differences of pids and start times: two or three bytes. */
+	if (len - *pos >= 2 && body[*pos + 1] < 0x80) {
+		*v = (uint64_t)(body[*pos] & 0x7f) | (uint64_t)body[*pos + 1] << 7;
+		*pos += 2;
+		return 0;
+	}
+	if (len - *pos >= 3 && body[*pos + 2] < 0x80) {
+		*v = (uint64_t)(body[*pos] & 0x7f) |
+		    (uint64_t)(body[*pos + 1] & 0x7f) << 7 |
+		    (uint64_t)body[*pos + 2] << 14;
+		*pos += 3;
+		return 0;
+	}
 	n = store_varint_get(body + *pos, len - *pos, v);
 
 	if (n == 0)
