@@ -512,10 +512,12 @@ static int
 finish_before(struct report_sessions *x, int64_t cutoff,
     const uint32_t *gpu_map)
 {
-	uint32_t *v = NULL;
-	size_t n = 0, cap = 0;
+	uint32_t *v = calloc(x->nlive - x->nfree + 1, sizeof(*v));
+	size_t n = 0;
 	int rc;
 
+	if (v == NULL)
+		return util_err(x->err, x->errlen, "out of memory");
 	for (size_t p = 0; p < x->npages; p++) {
 		const struct report_sessions_page *page = x->pages[p];
 
@@ -529,12 +531,6 @@ finish_before(struct report_sessions *x, int64_t cutoff,
 				if (f->r.last_ms >= cutoff || (gpu_map == NULL &&
 				    !gpu_seen(x, f->gpu)))
 					continue;
-				if (grow((void **)&v, &cap, n + 1,
-				    sizeof(*v)) != 0) {
-					free(v);
-					return util_err(x->err, x->errlen,
-					    "out of memory");
-				}
 				v[n++] = k - 1;
 			}
 	}
