@@ -14,6 +14,7 @@
 
 #include <sqlite3.h>
 
+#include "fixture-procs.h"
 #include "proc-pack.h"
 #include "util.h"
 
@@ -56,23 +57,8 @@ load_blocks(sqlite3 *db)
 		    sqlite3_column_int64(st, 1), sqlite3_column_blob(st, 2),
 		    (size_t)sqlite3_column_bytes(st, 2)) != 0)
 			die(NULL, "a damaged block");
-		for (size_t i = 0; i < b->n; i++) {
-			sqlite3_bind_int64(ins, 1, b->first_id + (int64_t)i);
-			sqlite3_bind_int64(ins, 2, b->e[i].pid);
-			sqlite3_bind_int64(ins, 3, b->e[i].start_ms);
-			sqlite3_bind_int(ins, 4, b->e[i].known);
-			if (b->e[i].uid >= 0)
-				sqlite3_bind_int64(ins, 5, b->e[i].uid);
-			else
-				sqlite3_bind_null(ins, 5);
-			for (int f = 0; f < PROC_FIELDS; f++)
-				sqlite3_bind_text(ins, 6 + f, proc_block_str(b,
-				    i, (enum proc_field)f), -1,
-				    SQLITE_TRANSIENT);
-			if (sqlite3_step(ins) != SQLITE_DONE)
-				die(db, "loading a process");
-			sqlite3_reset(ins);
-		}
+		if (fixture_insert_block(ins, b) != 0)
+			die(db, "loading a process");
 	}
 	sqlite3_finalize(st);
 	sqlite3_finalize(ins);
