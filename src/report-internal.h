@@ -81,11 +81,19 @@ int	report_fill_identities(struct store *, struct report *, char *err,
 	    size_t errlen);
 
 /* report-sessions.c: the sessions of a report while its scan runs. */
+/*
+ * Process keys a page of the live index holds: few, so that a window
+ * whose processes are far apart (a filter's, say) costs a page of 512
+ * bytes a session at worst.
+ */
+#define REPORT_SESSION_PAGE	128
 struct report_sessions_page {
 	int64_t		no;		/* keys no * 128 on */
 	size_t		nlive;		/* live sessions on it */
-	uint64_t	used[2];	/* the slots that are not 0 */
-	uint32_t	slot[128];	/* live record + 1, 0 none */
+	uint64_t	used[REPORT_SESSION_PAGE / 64];	/* the slots that
+							   are not 0 */
+	uint32_t	slot[REPORT_SESSION_PAGE];	/* live record + 1,
+							   0 none */
 };
 struct report_sessions {
 	struct report		*rep;

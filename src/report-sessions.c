@@ -37,12 +37,7 @@
 
 /* FINISH_AT, lower in the tests that finish sessions in a short window. */
 size_t report_finish_at = FINISH_AT;
-/*
- * Process keys a page of the live index holds: few, so that a window
- * whose processes are far apart (a filter's, say) costs a page of 512
- * bytes a session at worst.
- */
-#define SESSION_PAGE	128
+#define SESSION_PAGE	REPORT_SESSION_PAGE
 
 /* Process keys a page of bits holds, two bits each (counted, idle). */
 #define BITS_PAGE	(int64_t)(sizeof(((struct report_bits *)0)->w) * 4)

@@ -371,21 +371,29 @@ proc_wanted(void *ctx, int64_t proc_id)
 	return (int)v;
 }
 
-/* GPUs by index, then card, then UUID (a MIG instance's). */
+/* GPUs by index, then card, then UUID (a MIG instance's): the report's
+   order, and the rank of a session's GPU while the scan runs. */
+static int
+gpu_order(const struct store_gpu *x, int xcard, const struct store_gpu *y,
+    int ycard)
+{
+	if (x->index != y->index)
+		return x->index < y->index ? -1 : 1;
+	if (xcard != ycard)
+		return xcard < ycard ? -1 : 1;
+	return strcmp(x->uuid, y->uuid);
+}
+
 static int
 cmp_gpu(const void *a, const void *b)
 {
 	const struct report_gpu *x = a, *y = b;
 
-	if (x->info.index != y->info.index)
-		return x->info.index < y->info.index ? -1 : 1;
-	if (x->card != y->card)
-		return x->card < y->card ? -1 : 1;
-	return strcmp(x->info.uuid, y->info.uuid);
+	return gpu_order(&x->info, x->card, &y->info, y->card);
 }
 
 /* The database's GPUs (and their cards) as cmp_gpu orders them. */
-struct gpu_order {
+struct gpu_slots {
 	const struct store_gpu	*all;
 	const int		*card;
 };
@@ -393,14 +401,10 @@ struct gpu_order {
 static int
 cmp_slot(const void *a, const void *b, void *ctx)
 {
-	const struct gpu_order *o = ctx;
+	const struct gpu_slots *o = ctx;
 	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
 
-	if (o->all[x].index != o->all[y].index)
-		return o->all[x].index < o->all[y].index ? -1 : 1;
-	if (o->card[x] != o->card[y])
-		return o->card[x] < o->card[y] ? -1 : 1;
-	return strcmp(o->all[x].uuid, o->all[y].uuid);
+	return gpu_order(&o->all[x], o->card[x], &o->all[y], o->card[y]);
 }
 
 /*
@@ -411,7 +415,7 @@ cmp_slot(const void *a, const void *b, void *ctx)
 static uint32_t *
 gpu_ranks(const struct store_gpu *all, const int *card, size_t n)
 {
-	struct gpu_order o = { all, card };
+	struct gpu_slots o = { all, card };
 	uint32_t *v = calloc(n + 1, sizeof(*v)), *rank = calloc(n + 1,
 	    sizeof(*rank));
 
@@ -549,7 +553,7 @@ timeline_from_ticks(struct store *st, const struct report_options *o,
 }
 
 static int scan_sums(struct store *, const struct report_options *,
-    struct build *, const struct store_sink *, char *, size_t);
+    struct build *, const struct store_sink *, int, char *, size_t);
 
 /* Fills the window and reads its sums, from rollups where they serve. */
 static int
@@ -641,19 +645,19 @@ scan_window(struct store *st, const struct report_options *o,
 	b->raw = raw;
 	if (he > hs || !raw)
 		rep->used_rollups = 1;
-	return scan_sums(st, o, b, &sink, err, errlen);
+	return scan_sums(st, o, b, &sink, 1, err, errlen);
 }
 
 /*
  * The window's records into sink, from where scan_window said: the
  * hourly-only part, the raw edges, the whole hours from rollups (with
- * their timeline from ticks when it is finer than an hour). The second
- * scan of a report's sessions reads the same.
+ * timeline: their timeline from ticks when it is finer than an hour).
+ * The second scan of a report's sessions reads the same, without it.
  */
 static int
 scan_sums(struct store *st, const struct report_options *o,
-    struct build *b, const struct store_sink *sink, char *err,
-    size_t errlen)
+    struct build *b, const struct store_sink *sink, int timeline,
+    char *err, size_t errlen)
 {
 	const struct report *rep = b->rep;
 	int rc;
@@ -677,7 +681,7 @@ scan_sums(struct store *st, const struct report_options *o,
 	    errlen);
 	b->in_rollups = 0;
 	if (rc == 0 && rep->timeline_step_ms < MS_PER_HOUR &&
-	    sink->proc == sink_proc)
+	    timeline)
 		rc = timeline_from_ticks(st, o, b, b->lo, b->hi, err, errlen);
 	if (rc != 0 || store_scan_raw(st, b->hi, rep->end_ms, o->gpu_id,
 	    &o->thr, sink, err, errlen) != 0)
@@ -955,7 +959,7 @@ report_build(struct store *st, const struct report_options *o,
 		struct store_sink again = { &b, seen_only_hour, recount_proc,
 		    NULL, b.filter != NULL ? proc_wanted : NULL };
 
-		if (scan_sums(st, o, &b, &again, err, errlen) != 0)
+		if (scan_sums(st, o, &b, &again, 0, err, errlen) != 0)
 			goto out;
 	}
 	if (report_sessions_result(&b.sessions, gpu_map) != 0)
